@@ -1,0 +1,60 @@
+"""``madoguchi SUBCOMMAND ...``: one console script, one module per subcommand.
+
+Each subcommand module defines ``configure(parser)`` and ``run(args) -> int`` and
+imports its heavy dependencies (aiortc, Qt) inside ``run`` only, so that
+``madoguchi --help`` and ``madoguchi relay`` stay light and fast to start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Protocol, cast
+
+from madoguchi import __version__
+
+__all__ = ["main", "SUBCOMMANDS"]
+
+# name -> (module, one-line help). Add a line here for a new subcommand.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "relay": ("relay.cli", "run the signaling relay server"),
+    "admin": ("relay.admin_cli", "manage operators and read the audit trail"),
+}
+
+
+class _Subcommand(Protocol):
+    def configure(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="madoguchi", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"madoguchi {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        module = cast(_Subcommand, importlib.import_module(module_name))
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        module.configure(sub_parser)
+        sub_parser.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    module = cast(_Subcommand, args._module)
+    try:
+        return module.run(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

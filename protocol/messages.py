@@ -1,0 +1,478 @@
+"""Every wire message, as frozen dataclasses with a ``type`` tag.
+
+Two families travel on two transports:
+
+* **signaling** — JSON text frames on the relay websockets (``/ws/agent`` and
+  ``/ws/operator``): pairing, consent, SDP/ICE forwarding, errors, endings;
+* **guidance** — JSON text on the WebRTC data channel labelled ``guidance``,
+  end to end between operator and agent: the pointer and the keyboard guide
+  (operator -> agent), sharing state, monitor list and system information
+  (agent -> operator).
+
+There is deliberately no message that asks the agent to click, type or run
+anything (R9): such a message cannot even be decoded.
+
+Field constraints (lengths, ranges) are declared with :func:`text`, :func:`number`
+and :func:`items` and checked on construction, so an invalid message cannot
+exist in memory; :mod:`protocol.codec` turns JSON into these classes.
+Rules for evolving: add optional fields with defaults; never rename a field or
+reuse a removed field's name or a ``type`` value for another meaning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, ClassVar, Literal
+
+from .codes import AGENT_CODE_DIGITS, OPERATOR_CODE_DIGITS, is_code
+from .errors import EndReason, ErrorCode, ProtocolError
+from .keys import KEY_NAMES, MAX_COMBOS, MAX_KEYS_PER_COMBO
+
+__all__ = [
+    "PROTOCOL_VERSION",
+    "MAX_MESSAGE_BYTES",
+    "GUIDANCE_CHANNEL",
+    "Message",
+    "JsonObject",
+    "IceServer",
+    "OperatorIdentity",
+    "MonitorInfo",
+    "Register",
+    "Resume",
+    "Join",
+    "Registered",
+    "Resumed",
+    "Auth",
+    "Authenticated",
+    "Claim",
+    "IssueCode",
+    "CodeIssued",
+    "ClaimPending",
+    "OperatorRequest",
+    "Decision",
+    "SessionStart",
+    "Offer",
+    "Answer",
+    "Ice",
+    "PeerStatus",
+    "Bye",
+    "Ended",
+    "Error",
+    "Pointer",
+    "KeyGuide",
+    "KeyGuideClear",
+    "SharingState",
+    "Monitors",
+    "SysInfoReport",
+    "SignalingMessage",
+    "GuidanceMessage",
+    "SIGNALING_TYPES",
+    "GUIDANCE_TYPES",
+]
+
+PROTOCOL_VERSION = 1
+"""Bumped only for incompatible changes; peers must send exactly this value."""
+
+MAX_MESSAGE_BYTES = 64 * 1024
+"""Upper bound for one encoded message on either transport."""
+
+GUIDANCE_CHANNEL = "guidance"
+"""Label of the WebRTC data channel the agent opens for guidance messages."""
+
+JsonObject = dict[str, Any]
+"""A JSON object whose values are checked to be plain JSON (see codec)."""
+
+Side = Literal["agent", "operator", "relay"]
+Mode = Literal["detailed", "normal"]
+Scope = Literal["detailed", "normal"]
+
+_SDP_MAX = 48 * 1024
+_TOKEN_MAX = 256
+_NAME_MAX = 128
+
+
+def text(max_len: int, *, min_len: int = 0, default: str | None = None) -> Any:
+    """A string field of bounded length."""
+    meta = {"max_len": max_len, "min_len": min_len}
+    if default is None:
+        return dataclasses.field(metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def number(lo: float, hi: float, *, default: float | int | None = None) -> Any:
+    """An int or float field within [lo, hi]."""
+    meta = {"lo": lo, "hi": hi}
+    if default is None:
+        return dataclasses.field(metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def items(max_items: int, *, default: tuple[Any, ...] | None = None) -> Any:
+    """A tuple field (a JSON array) with at most ``max_items`` entries."""
+    meta = {"max_items": max_items}
+    if default is None:
+        return dataclasses.field(metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def _check_constraints(obj: object) -> None:
+    for f in dataclasses.fields(obj):  # type: ignore[arg-type]
+        value = getattr(obj, f.name)
+        meta = f.metadata
+        where = f"{type(obj).__name__}.{f.name}"
+        if "max_len" in meta and isinstance(value, str):
+            if not meta["min_len"] <= len(value) <= meta["max_len"]:
+                raise ProtocolError(
+                    f"{where}: length must be {meta['min_len']}..{meta['max_len']}"
+                )
+        if "lo" in meta and isinstance(value, int | float) and not isinstance(value, bool):
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ProtocolError(f"{where}: must be a finite number")
+            if not meta["lo"] <= value <= meta["hi"]:
+                raise ProtocolError(f"{where}: must be within {meta['lo']}..{meta['hi']}")
+        if "max_items" in meta and isinstance(value, tuple) and len(value) > meta["max_items"]:
+            raise ProtocolError(f"{where}: at most {meta['max_items']} items")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Checked:
+    def __post_init__(self) -> None:
+        _check_constraints(self)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Message(_Checked):
+    """Base of every wire message; subclasses set ``type`` to a Literal tag."""
+
+    type: ClassVar[str]
+
+
+# --- shared parts --------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class IceServer(_Checked):
+    """One STUN/TURN server, as in WebRTC's ``RTCIceServer``."""
+
+    urls: tuple[str, ...] = items(8)
+    username: str | None = None
+    credential: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OperatorIdentity(_Checked):
+    """Who is asking to see the screen, as verified by the relay at login."""
+
+    display_name: str = text(_NAME_MAX, min_len=1)
+    organisation: str = text(_NAME_MAX, min_len=1)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class MonitorInfo(_Checked):
+    """One shareable monitor, in the agent's desktop coordinates (physical pixels)."""
+
+    index: int = number(0, 64)
+    x: int = number(-100_000, 100_000)
+    y: int = number(-100_000, 100_000)
+    width: int = number(1, 100_000)
+    height: int = number(1, 100_000)
+    primary: bool = False
+
+
+# --- signaling: customer agent -> relay ------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Register(Message):
+    """The agent asks for a 4-digit code. Sent only after the customer agreed (R15)."""
+
+    type: ClassVar[str] = "register"
+    protocol_version: int = number(0, 1_000_000)
+    mode: Mode = "detailed"
+    client_version: str = text(64)
+    consent_accepted: bool
+    locale: str = text(16, default="ja")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Resume(Message):
+    """The agent's websocket dropped; it reconnects and keeps its code or session."""
+
+    type: ClassVar[str] = "resume"
+    protocol_version: int = number(0, 1_000_000)
+    resume_token: str = text(_TOKEN_MAX, min_len=1)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Join(Message):
+    """Reverse pairing (R2): the customer typed an operator-issued 6-digit code."""
+
+    type: ClassVar[str] = "join"
+    protocol_version: int = number(0, 1_000_000)
+    code: str = text(OPERATOR_CODE_DIGITS)
+    mode: Mode = "normal"
+    client_version: str = text(64)
+    consent_accepted: bool
+    locale: str = text(16, default="ja")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not is_code(self.code, OPERATOR_CODE_DIGITS):
+            raise ProtocolError(f"Join.code: must be {OPERATOR_CODE_DIGITS} digits")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Decision(Message):
+    """The customer's answer to an ``operator_request``: Allow or Deny."""
+
+    type: ClassVar[str] = "decision"
+    allowed: bool
+
+
+# --- signaling: relay -> customer agent ------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Registered(Message):
+    """The agent's code; show it large. ``resume_token`` is secret: never display or log it."""
+
+    type: ClassVar[str] = "registered"
+    code: str = text(OPERATOR_CODE_DIGITS, min_len=AGENT_CODE_DIGITS)
+    expires_in_s: float = number(0, 86_400)
+    resume_token: str = text(_TOKEN_MAX, min_len=1)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Resumed(Message):
+    """Answer to ``resume`` when the agent was already in a session."""
+
+    type: ClassVar[str] = "resumed"
+    session_id: str = text(64, min_len=1)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OperatorRequest(Message):
+    """An operator claimed the code: ask the customer to allow (anti-scam, R15)."""
+
+    type: ClassVar[str] = "operator_request"
+    operator: OperatorIdentity
+    timeout_s: float = number(0, 3600)
+
+
+# --- signaling: operator console -> relay ---------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Auth(Message):
+    """First message on ``/ws/operator``: the token from ``POST /api/login``."""
+
+    type: ClassVar[str] = "auth"
+    protocol_version: int = number(0, 1_000_000)
+    token: str = text(_TOKEN_MAX, min_len=1)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Claim(Message):
+    """The operator typed the customer's 4-digit code."""
+
+    type: ClassVar[str] = "claim"
+    code: str = text(16)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class IssueCode(Message):
+    """Reverse pairing (R2): the operator asks for a 6-digit code to read out."""
+
+    type: ClassVar[str] = "issue_code"
+
+
+# --- signaling: relay -> operator console ---------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Authenticated(Message):
+    type: ClassVar[str] = "authenticated"
+    username: str = text(_NAME_MAX, min_len=1)
+    operator: OperatorIdentity
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CodeIssued(Message):
+    type: ClassVar[str] = "code_issued"
+    code: str = text(OPERATOR_CODE_DIGITS, min_len=OPERATOR_CODE_DIGITS)
+    expires_in_s: float = number(0, 86_400)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ClaimPending(Message):
+    """The code is valid; the customer is being asked to allow."""
+
+    type: ClassVar[str] = "claim_pending"
+    timeout_s: float = number(0, 3600)
+    mode: Mode = "detailed"
+    client_version: str = text(64, default="")
+
+
+# --- signaling: relay -> both, and forwarded between them -------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SessionStart(Message):
+    """The customer allowed. The agent now makes the offer; the operator waits for it."""
+
+    type: ClassVar[str] = "session_start"
+    session_id: str = text(64, min_len=1)
+    ice_servers: tuple[IceServer, ...] = items(16, default=())
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Offer(Message):
+    """SDP offer, agent -> operator (forwarded verbatim by the relay)."""
+
+    type: ClassVar[str] = "offer"
+    sdp: str = text(_SDP_MAX, min_len=1)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Answer(Message):
+    """SDP answer, operator -> agent (forwarded verbatim by the relay)."""
+
+    type: ClassVar[str] = "answer"
+    sdp: str = text(_SDP_MAX, min_len=1)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Ice(Message):
+    """A trickled ICE candidate, either direction; ``candidate`` empty = end of candidates."""
+
+    type: ClassVar[str] = "ice"
+    candidate: str = text(1024)
+    sdp_mid: str | None = None
+    sdp_mline_index: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PeerStatus(Message):
+    """The other side's relay connection dropped (``connected`` false) or came back."""
+
+    type: ClassVar[str] = "peer_status"
+    connected: bool
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Bye(Message):
+    """Either side ends the session (R5); the relay tells the other side with ``ended``."""
+
+    type: ClassVar[str] = "bye"
+    reason: EndReason = EndReason.NORMAL
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Ended(Message):
+    """The session (or pending claim) is over; ``by`` says who ended it."""
+
+    type: ClassVar[str] = "ended"
+    reason: EndReason
+    by: Side
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Error(Message):
+    """A refusal. ``fatal`` errors are followed by the relay closing the websocket."""
+
+    type: ClassVar[str] = "error"
+    code: ErrorCode
+    message: str = text(512)
+    retry_after_s: float | None = None
+    fatal: bool = False
+
+
+# --- guidance (data channel) ------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Pointer(Message):
+    """Operator's pointer, normalised to the monitor: (0, 0) top-left, (1, 1) bottom-right."""
+
+    type: ClassVar[str] = "pointer"
+    action: Literal["move", "click", "hide"] = "move"
+    x: float = number(0.0, 1.0, default=0.0)
+    y: float = number(0.0, 1.0, default=0.0)
+    monitor: int = number(0, 64, default=0)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class KeyGuide(Message):
+    """Show a keyboard with these combinations highlighted, e.g. ``[["Ctrl", "C"]]``."""
+
+    type: ClassVar[str] = "key_guide"
+    keys: tuple[tuple[str, ...], ...] = items(MAX_COMBOS)
+    caption: str = text(200, default="")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.keys:
+            raise ProtocolError("KeyGuide.keys: at least one combination")
+        for combo in self.keys:
+            if not 1 <= len(combo) <= MAX_KEYS_PER_COMBO:
+                raise ProtocolError(f"KeyGuide.keys: 1..{MAX_KEYS_PER_COMBO} keys per combination")
+            if any(k not in KEY_NAMES for k in combo):
+                raise ProtocolError("KeyGuide.keys: unknown key name")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class KeyGuideClear(Message):
+    type: ClassVar[str] = "key_guide_clear"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SharingState(Message):
+    """Agent -> operator: the customer paused or resumed sharing."""
+
+    type: ClassVar[str] = "sharing_state"
+    paused: bool
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Monitors(Message):
+    """Agent -> operator: the customer's monitors and which one is being shared."""
+
+    type: ClassVar[str] = "monitors"
+    monitors: tuple[MonitorInfo, ...] = items(16)
+    active: int = number(0, 64)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SysInfoReport(Message):
+    """Agent -> operator, once after Allow: system information (R19/R20).
+
+    ``data`` maps item keys to readings; ``unavailable`` maps item keys whose
+    reading is null to a short reason.
+    """
+
+    type: ClassVar[str] = "sysinfo"
+    scope: Scope
+    data: JsonObject
+    unavailable: dict[str, str]
+
+
+SignalingMessage = (
+    Register | Resume | Join | Decision | Registered | Resumed | OperatorRequest | Auth
+    | Claim | IssueCode | Authenticated | CodeIssued | ClaimPending | SessionStart | Offer
+    | Answer | Ice | PeerStatus | Bye | Ended | Error
+)
+GuidanceMessage = Pointer | KeyGuide | KeyGuideClear | SharingState | Monitors | SysInfoReport
+
+SIGNALING_TYPES: dict[str, type[Message]] = {
+    cls.type: cls
+    for cls in (
+        Register, Resume, Join, Decision, Registered, Resumed, OperatorRequest, Auth, Claim,
+        IssueCode, Authenticated, CodeIssued, ClaimPending, SessionStart, Offer, Answer, Ice,
+        PeerStatus, Bye, Ended, Error,
+    )
+}
+GUIDANCE_TYPES: dict[str, type[Message]] = {
+    cls.type: cls
+    for cls in (Pointer, KeyGuide, KeyGuideClear, SharingState, Monitors, SysInfoReport)
+}
