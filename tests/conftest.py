@@ -1,0 +1,34 @@
+"""Shared fixtures: a private Xvfb display, free ports."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from madoguchi.xvfb import VirtualDisplay
+
+
+@pytest.fixture(scope="session")
+def xvfb() -> Iterator[str]:
+    """A 1920x1080x24 Xvfb display for the whole test session; sets DISPLAY."""
+    with VirtualDisplay(screens=[(1920, 1080)]) as display:
+        old = os.environ.get("DISPLAY")
+        os.environ["DISPLAY"] = display.name
+        try:
+            yield display.name
+        finally:
+            if old is None:
+                os.environ.pop("DISPLAY", None)
+            else:
+                os.environ["DISPLAY"] = old
+
+
+@pytest.fixture
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
