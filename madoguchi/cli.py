@@ -19,10 +19,7 @@ from madoguchi import __version__
 __all__ = ["main", "SUBCOMMANDS"]
 
 # name -> (module, one-line help). Add a line here for a new subcommand.
-SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "relay": ("relay.cli", "run the signaling relay server"),
-    "admin": ("relay.admin_cli", "manage operators and read the audit trail"),
-}
+SUBCOMMANDS: dict[str, tuple[str, str]] = {}
 
 
 class _Subcommand(Protocol):
@@ -32,7 +29,9 @@ class _Subcommand(Protocol):
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="madoguchi", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="madoguchi", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     parser.add_argument("--version", action="version", version=f"madoguchi {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

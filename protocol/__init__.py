@@ -15,7 +15,7 @@ from .keys import KEY_NAMES, MODIFIERS, normalise_key
 from .messages import *  # noqa: F403  (re-exported through messages.__all__)
 from .messages import __all__ as _messages_all
 
-__all__ = [
+__all__ = [  # noqa: PLE0604
     "decode_guidance",
     "decode_signaling",
     "encode",

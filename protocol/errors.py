@@ -38,7 +38,7 @@ class ErrorCode(enum.StrEnum):
     OPERATOR_SESSION_LIMIT = "operator_session_limit"
     NOT_AUTHORISED = "not_authorised"
     PEER_GONE = "peer_gone"
-    UNKNOWN_RESUME_TOKEN = "unknown_resume_token"
+    UNKNOWN_RESUME_TOKEN = "unknown_resume_token"  # noqa: S105 (an error name, not a secret)
     IDLE_TIMEOUT = "idle_timeout"
     SHUTTING_DOWN = "shutting_down"
     INTERNAL_ERROR = "internal_error"

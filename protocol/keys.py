@@ -13,9 +13,29 @@ __all__ = ["KEY_NAMES", "MODIFIERS", "MAX_KEYS_PER_COMBO", "MAX_COMBOS", "normal
 MODIFIERS: frozenset[str] = frozenset({"Ctrl", "Alt", "Shift", "Win", "Cmd", "Fn"})
 
 _NAMED = {
-    "Enter", "Tab", "Esc", "Backspace", "Delete", "Insert", "Space", "CapsLock",
-    "Home", "End", "PageUp", "PageDown", "Up", "Down", "Left", "Right",
-    "PrintScreen", "Menu", "NumLock", "Henkan", "Muhenkan", "KanaRoma", "HankakuZenkaku",
+    "Enter",
+    "Tab",
+    "Esc",
+    "Backspace",
+    "Delete",
+    "Insert",
+    "Space",
+    "CapsLock",
+    "Home",
+    "End",
+    "PageUp",
+    "PageDown",
+    "Up",
+    "Down",
+    "Left",
+    "Right",
+    "PrintScreen",
+    "Menu",
+    "NumLock",
+    "Henkan",
+    "Muhenkan",
+    "KanaRoma",
+    "HankakuZenkaku",
 }
 _PUNCTUATION = set("`-=[]\\;',./@:^")
 
@@ -32,10 +52,24 @@ MAX_KEYS_PER_COMBO = 4
 MAX_COMBOS = 4
 
 _ALIASES = {
-    "control": "Ctrl", "ctl": "Ctrl", "escape": "Esc", "return": "Enter", "del": "Delete",
-    "ins": "Insert", "windows": "Win", "super": "Win", "meta": "Win", "command": "Cmd",
-    "option": "Alt", "pgup": "PageUp", "pgdn": "PageDown", "prtsc": "PrintScreen",
-    "arrowup": "Up", "arrowdown": "Down", "arrowleft": "Left", "arrowright": "Right",
+    "control": "Ctrl",
+    "ctl": "Ctrl",
+    "escape": "Esc",
+    "return": "Enter",
+    "del": "Delete",
+    "ins": "Insert",
+    "windows": "Win",
+    "super": "Win",
+    "meta": "Win",
+    "command": "Cmd",
+    "option": "Alt",
+    "pgup": "PageUp",
+    "pgdn": "PageDown",
+    "prtsc": "PrintScreen",
+    "arrowup": "Up",
+    "arrowdown": "Down",
+    "arrowleft": "Left",
+    "arrowright": "Right",
 }
 _BY_LOWER = {name.lower(): name for name in KEY_NAMES}
 

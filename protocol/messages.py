@@ -121,11 +121,12 @@ def _check_constraints(obj: object) -> None:
         value = getattr(obj, f.name)
         meta = f.metadata
         where = f"{type(obj).__name__}.{f.name}"
-        if "max_len" in meta and isinstance(value, str):
-            if not meta["min_len"] <= len(value) <= meta["max_len"]:
-                raise ProtocolError(
-                    f"{where}: length must be {meta['min_len']}..{meta['max_len']}"
-                )
+        if (
+            "max_len" in meta
+            and isinstance(value, str)
+            and not meta["min_len"] <= len(value) <= meta["max_len"]
+        ):
+            raise ProtocolError(f"{where}: length must be {meta['min_len']}..{meta['max_len']}")
         if "lo" in meta and isinstance(value, int | float) and not isinstance(value, bool):
             if isinstance(value, float) and not math.isfinite(value):
                 raise ProtocolError(f"{where}: must be a finite number")
@@ -458,21 +459,56 @@ class SysInfoReport(Message):
 
 
 SignalingMessage = (
-    Register | Resume | Join | Decision | Registered | Resumed | OperatorRequest | Auth
-    | Claim | IssueCode | Authenticated | CodeIssued | ClaimPending | SessionStart | Offer
-    | Answer | Ice | PeerStatus | Bye | Ended | Error
+    Register
+    | Resume
+    | Join
+    | Decision
+    | Registered
+    | Resumed
+    | OperatorRequest
+    | Auth
+    | Claim
+    | IssueCode
+    | Authenticated
+    | CodeIssued
+    | ClaimPending
+    | SessionStart
+    | Offer
+    | Answer
+    | Ice
+    | PeerStatus
+    | Bye
+    | Ended
+    | Error
 )
 GuidanceMessage = Pointer | KeyGuide | KeyGuideClear | SharingState | Monitors | SysInfoReport
 
 SIGNALING_TYPES: dict[str, type[Message]] = {
     cls.type: cls
     for cls in (
-        Register, Resume, Join, Decision, Registered, Resumed, OperatorRequest, Auth, Claim,
-        IssueCode, Authenticated, CodeIssued, ClaimPending, SessionStart, Offer, Answer, Ice,
-        PeerStatus, Bye, Ended, Error,
+        Register,
+        Resume,
+        Join,
+        Decision,
+        Registered,
+        Resumed,
+        OperatorRequest,
+        Auth,
+        Claim,
+        IssueCode,
+        Authenticated,
+        CodeIssued,
+        ClaimPending,
+        SessionStart,
+        Offer,
+        Answer,
+        Ice,
+        PeerStatus,
+        Bye,
+        Ended,
+        Error,
     )
 }
 GUIDANCE_TYPES: dict[str, type[Message]] = {
-    cls.type: cls
-    for cls in (Pointer, KeyGuide, KeyGuideClear, SharingState, Monitors, SysInfoReport)
+    cls.type: cls for cls in (Pointer, KeyGuide, KeyGuideClear, SharingState, Monitors, SysInfoReport)
 }

@@ -38,7 +38,9 @@ SAMPLES: list[p.Message] = [
     p.KeyGuideClear(),
     p.SharingState(paused=True),
     p.Monitors(monitors=(p.MonitorInfo(index=0, x=0, y=0, width=1920, height=1080, primary=True),), active=0),
-    p.SysInfoReport(scope="normal", data={"os": "Windows", "os_version": None}, unavailable={"os_version": "x"}),
+    p.SysInfoReport(
+        scope="normal", data={"os": "Windows", "os_version": None}, unavailable={"os_version": "x"}
+    ),
 ]
 
 
@@ -91,7 +93,10 @@ def test_families_are_separate() -> None:
         ('{"type": "registered", "code": "1", "expires_in_s": 1, "resume_token": "x"}', "length"),
         ('{"type": "error", "code": "nope", "message": ""}', "unknown value"),
         ('{"type": "ended", "reason": "normal", "by": "martian"}', "one of"),
-        ('{"type": "register", "protocol_version": 1.5, "client_version": "", "consent_accepted": true}', "integer"),
+        (
+            '{"type": "register", "protocol_version": 1.5, "client_version": "", "consent_accepted": true}',
+            "integer",
+        ),
         ('{"type": "session_start", "session_id": "s", "ice_servers": {}}', "array"),
         ('{"type": "resume", "protocol_version": 1, "resume_token": "", "x": 1}', "length"),
     ],
@@ -143,7 +148,9 @@ def test_invalid_message_cannot_be_constructed() -> None:
 def test_error_detail_never_echoes_values() -> None:
     secret = "hunter2-password"
     with pytest.raises(p.ProtocolError) as info:
-        p.decode_signaling('{"type": "auth", "protocol_version": 1, "token": 5, "password": "' + secret + '"}')
+        p.decode_signaling(
+            '{"type": "auth", "protocol_version": 1, "token": 5, "password": "' + secret + '"}'
+        )
     assert secret not in str(info.value)
 
 

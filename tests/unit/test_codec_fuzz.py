@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -13,14 +14,36 @@ from protocol.messages import GUIDANCE_TYPES, SIGNALING_TYPES
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=20,
 )
 field_names = st.sampled_from(
-    ["code", "sdp", "x", "y", "keys", "caption", "operator", "ice_servers", "urls", "data", "unavailable",
-     "protocol_version", "token", "allowed", "reason", "by", "monitors", "scope", "action", "timeout_s"]
+    [
+        "code",
+        "sdp",
+        "x",
+        "y",
+        "keys",
+        "caption",
+        "operator",
+        "ice_servers",
+        "urls",
+        "data",
+        "unavailable",
+        "protocol_version",
+        "token",
+        "allowed",
+        "reason",
+        "by",
+        "monitors",
+        "scope",
+        "action",
+        "timeout_s",
+    ]
 )
-type_names = st.sampled_from(sorted(SIGNALING_TYPES | GUIDANCE_TYPES) + ["", "click", "exec"])
+type_names = st.sampled_from([*sorted(SIGNALING_TYPES | GUIDANCE_TYPES), "", "click", "exec"])
 
 
 @st.composite
@@ -32,10 +55,8 @@ def message_like(draw: st.DrawFn) -> dict[str, Any]:
 
 def _decode_both(data: str | bytes) -> None:
     for decode in (p.decode_signaling, p.decode_guidance):
-        try:
+        with contextlib.suppress(p.ProtocolError):
             decode(data)
-        except p.ProtocolError:
-            pass
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -51,5 +72,7 @@ def test_raw_garbage(data: str | bytes) -> None:
 
 
 def test_deep_nesting() -> None:
-    _decode_both('{"type":"sysinfo","scope":"normal","unavailable":{},"data":' + "[" * 5000 + "]" * 5000 + "}")
+    _decode_both(
+        '{"type":"sysinfo","scope":"normal","unavailable":{},"data":' + "[" * 5000 + "]" * 5000 + "}"
+    )
     _decode_both("[" * 100_000)

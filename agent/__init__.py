@@ -1,0 +1,1 @@
+"""The customer's agent: consent, capture, WebRTC sender, guidance overlays."""

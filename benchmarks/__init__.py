@@ -1,0 +1,1 @@
+"""Streaming and relay benchmarks (JSON output, baseline side by side)."""

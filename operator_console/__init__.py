@@ -1,0 +1,1 @@
+"""The operator console: WebRTC receiver, pointer and keyboard-guide tools."""

@@ -1,0 +1,1 @@
+"""The signaling relay: pairs agents and operators by code; never touches media."""
