@@ -56,6 +56,8 @@ __all__ = [
     "Answer",
     "Ice",
     "PeerStatus",
+    "Ping",
+    "Pong",
     "Bye",
     "Ended",
     "Error",
@@ -428,6 +430,22 @@ class KeyGuideClear(Message):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class Ping(Message):
+    """Operator -> agent: measure the round-trip time; the agent answers ``pong``."""
+
+    type: ClassVar[str] = "ping"
+    seq: int = number(0, 2**53)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Pong(Message):
+    """Agent -> operator: the answer to ``ping`` with the same ``seq``."""
+
+    type: ClassVar[str] = "pong"
+    seq: int = number(0, 2**53)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class SharingState(Message):
     """Agent -> operator: the customer paused or resumed sharing."""
 
@@ -481,7 +499,7 @@ SignalingMessage = (
     | Ended
     | Error
 )
-GuidanceMessage = Pointer | KeyGuide | KeyGuideClear | SharingState | Monitors | SysInfoReport
+GuidanceMessage = Pointer | KeyGuide | KeyGuideClear | Ping | Pong | SharingState | Monitors | SysInfoReport
 
 SIGNALING_TYPES: dict[str, type[Message]] = {
     cls.type: cls
@@ -510,5 +528,6 @@ SIGNALING_TYPES: dict[str, type[Message]] = {
     )
 }
 GUIDANCE_TYPES: dict[str, type[Message]] = {
-    cls.type: cls for cls in (Pointer, KeyGuide, KeyGuideClear, SharingState, Monitors, SysInfoReport)
+    cls.type: cls
+    for cls in (Pointer, KeyGuide, KeyGuideClear, Ping, Pong, SharingState, Monitors, SysInfoReport)
 }

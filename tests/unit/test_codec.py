@@ -36,6 +36,8 @@ SAMPLES: list[p.Message] = [
     p.Pointer(action="click", x=0.25, y=0.75, monitor=1),
     p.KeyGuide(keys=(("Ctrl", "C"), ("Win", "R")), caption="コピー"),
     p.KeyGuideClear(),
+    p.Ping(seq=7),
+    p.Pong(seq=7),
     p.SharingState(paused=True),
     p.Monitors(monitors=(p.MonitorInfo(index=0, x=0, y=0, width=1920, height=1080, primary=True),), active=0),
     p.SysInfoReport(
