@@ -1,0 +1,183 @@
+"""The agent's WebRTC peer: one send-only video track and the guidance channel.
+
+The agent is always the offerer. It offers video *send-only* and opens the
+``guidance`` data channel. From the operator it accepts exactly three guidance
+messages - ``pointer``, ``key_guide`` and ``key_guide_clear`` - and hands them
+to a callback that only draws; ``ping`` is answered with ``pong``. Everything
+else (unknown types, garbage, binary, oversized payloads, messages the agent
+itself would send) is rejected with a log line and a counter: there is no code
+path from the data channel to input injection, file access or anything else (R9).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+
+from madoguchi.rtc import apply_remote_candidate, rtc_configuration
+from protocol import (
+    GUIDANCE_CHANNEL,
+    GuidanceMessage,
+    Ice,
+    IceServer,
+    KeyGuide,
+    KeyGuideClear,
+    Ping,
+    Pointer,
+    Pong,
+    ProtocolError,
+    decode_guidance,
+    encode,
+)
+
+__all__ = ["AgentPeer", "GuidanceHandler"]
+
+logger = logging.getLogger(__name__)
+
+GuidanceHandler = Callable[[Pointer | KeyGuide | KeyGuideClear], None]
+
+_ACCEPTED_FROM_OPERATOR = (Pointer, KeyGuide, KeyGuideClear)
+_MAX_GUIDANCE_PER_SECOND = 120.0
+"""Pointer moves are throttled by the console to ~30/s; anything far above is a flood."""
+
+
+class _TokenBucket:
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.updated = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+class AgentPeer:
+    """RTCPeerConnection wrapper for the customer side of one session."""
+
+    def __init__(
+        self,
+        *,
+        ice_servers: tuple[IceServer, ...],
+        track: MediaStreamTrack,
+        on_guidance: GuidanceHandler,
+        on_connection_state: Callable[[str], None] | None = None,
+        on_channel_open: Callable[[], None] | None = None,
+    ) -> None:
+        self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
+        self._track = track
+        self._on_guidance = on_guidance
+        self._on_state = on_connection_state
+        self._on_channel_open = on_channel_open
+        self._channel: RTCDataChannel | None = None
+        self._bucket = _TokenBucket(_MAX_GUIDANCE_PER_SECOND, _MAX_GUIDANCE_PER_SECOND)
+        self.guidance_accepted = 0
+        self.guidance_rejected = 0
+        self.connected = asyncio.Event()
+        self._closed = False
+
+        @self._pc.on("connectionstatechange")
+        def _state_changed() -> None:
+            state = self._pc.connectionState
+            logger.info("peer connection -> %s", state)
+            if state == "connected":
+                self.connected.set()
+            if self._on_state is not None:
+                self._on_state(state)
+
+    @property
+    def pc(self) -> RTCPeerConnection:
+        return self._pc
+
+    @property
+    def connection_state(self) -> str:
+        return str(self._pc.connectionState)
+
+    async def create_offer(self) -> str:
+        """Add the screen track (send-only) and the guidance channel; return the offer SDP."""
+        self._pc.addTransceiver(self._track, direction="sendonly")
+        channel = self._pc.createDataChannel(GUIDANCE_CHANNEL, ordered=True)
+        self._channel = channel
+
+        @channel.on("message")
+        def _message(data: str | bytes) -> None:
+            self._handle_guidance(data)
+
+        @channel.on("open")
+        def _open() -> None:
+            logger.info("guidance channel open")
+            if self._on_channel_open is not None:
+                self._on_channel_open()
+
+        offer = await self._pc.createOffer()
+        await self._pc.setLocalDescription(offer)
+        return str(self._pc.localDescription.sdp)
+
+    async def apply_answer(self, sdp: str) -> None:
+        await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+
+    async def add_ice(self, ice: Ice) -> None:
+        try:
+            await apply_remote_candidate(self._pc, ice)
+        except (ValueError, IndexError) as exc:
+            logger.warning("bad remote ICE candidate ignored: %s", type(exc).__name__)
+
+    def send(self, message: GuidanceMessage) -> bool:
+        """Send an agent -> operator guidance message (sharing state, monitors, sysinfo)."""
+        channel = self._channel
+        if channel is None or channel.readyState != "open":
+            return False
+        channel.send(encode(message))
+        return True
+
+    @property
+    def channel_open(self) -> bool:
+        return self._channel is not None and self._channel.readyState == "open"
+
+    def _handle_guidance(self, data: str | bytes) -> None:
+        if not self._bucket.take():
+            self._reject("rate limit exceeded")
+            return
+        if not isinstance(data, str):
+            self._reject("binary message")
+            return
+        try:
+            message = decode_guidance(data)
+        except ProtocolError as exc:
+            self._reject(exc.detail)
+            return
+        if isinstance(message, Ping):
+            self.send(Pong(seq=message.seq))
+            return
+        if not isinstance(message, _ACCEPTED_FROM_OPERATOR):
+            self._reject(f"{message.type} is not accepted from the operator")
+            return
+        self.guidance_accepted += 1
+        try:
+            self._on_guidance(message)
+        except Exception:
+            # A drawing bug must not take the session down.
+            logger.exception("guidance handler failed on %s", message.type)
+
+    def _reject(self, why: str) -> None:
+        self.guidance_rejected += 1
+        # Log the first few and then every 100th so a flood cannot fill the disk.
+        if self.guidance_rejected <= 10 or self.guidance_rejected % 100 == 0:
+            logger.warning("guidance message rejected (%d so far): %s", self.guidance_rejected, why)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._track.stop()
+        await self._pc.close()

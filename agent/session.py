@@ -1,0 +1,334 @@
+"""One customer session: relay signaling + state machine + WebRTC peer.
+
+This is the I/O glue around :class:`agent.state.AgentCore`. It keeps the relay
+websocket alive (reconnecting and resuming with the same code when it drops,
+before or during sharing), carries out the core's effects, and reports what
+happens to the UI through ``on_event``. The screen track is created only when
+the core emits ``StartPeer``, which it does only after the customer's Allow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import ssl
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+import aiohttp
+from aiortc import MediaStreamTrack
+
+from agent.peer import AgentPeer, GuidanceHandler
+from agent.state import (
+    AgentCore,
+    AgentEffect,
+    AgentPhase,
+    ApplyAnswer,
+    ApplyIce,
+    AskCustomer,
+    Finish,
+    PeerConnection,
+    Refused,
+    Send,
+    ShowCode,
+    StartPeer,
+)
+from madoguchi import __version__
+from madoguchi.rtc import is_loopback_url, set_ice_address_mode
+from madoguchi.signaling_client import RelayUnreachable, SignalingSocket
+from protocol import EndReason, ErrorCode, GuidanceMessage, OperatorIdentity, SharingState
+
+__all__ = [
+    "AgentEvent",
+    "AgentSession",
+    "CodeShown",
+    "OperatorAsking",
+    "OperatorConnection",
+    "Reconnecting",
+    "RefusedByRelay",
+    "SessionEnded",
+    "SharingStarted",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class CodeShown:
+    code: str
+    expires_in_s: float
+
+
+@dataclasses.dataclass(frozen=True)
+class OperatorAsking:
+    operator: OperatorIdentity
+    timeout_s: float
+
+
+@dataclasses.dataclass(frozen=True)
+class SharingStarted:
+    operator: OperatorIdentity
+
+
+@dataclasses.dataclass(frozen=True)
+class Reconnecting:
+    """The relay connection dropped; ``attempt`` counts from 1. Sharing may go on."""
+
+    attempt: int
+
+
+@dataclasses.dataclass(frozen=True)
+class OperatorConnection:
+    connected: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class RefusedByRelay:
+    code: ErrorCode
+    message: str
+    retry_after_s: float | None
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionEnded:
+    reason: EndReason
+    by: str
+    operator: OperatorIdentity | None
+    shared_seconds: float
+
+
+AgentEvent = (
+    CodeShown
+    | OperatorAsking
+    | SharingStarted
+    | Reconnecting
+    | OperatorConnection
+    | RefusedByRelay
+    | SessionEnded
+)
+
+TrackFactory = Callable[[], MediaStreamTrack]
+
+
+class AgentSession:
+    """Runs one session attempt from registration to the end."""
+
+    def __init__(
+        self,
+        relay_url: str,
+        *,
+        track_factory: TrackFactory,
+        on_event: Callable[[AgentEvent], None],
+        on_guidance: GuidanceHandler,
+        initial_guidance: Callable[[], Sequence[GuidanceMessage]] = tuple,
+        mode: str = "detailed",
+        locale: str = "ja",
+        ssl_context: ssl.SSLContext | None = None,
+        reconnect_delays_s: Sequence[float] = (0.5, 1.0, 2.0, 3.0, 5.0),
+        reconnect_give_up_s: float = 120.0,
+    ) -> None:
+        self.relay_url = relay_url
+        self.core = AgentCore(mode=mode, client_version=__version__, locale=locale)
+        self._track_factory = track_factory
+        self._on_event = on_event
+        self._on_guidance = on_guidance
+        self._initial_guidance = initial_guidance
+        self._ssl = ssl_context
+        self._delays = tuple(reconnect_delays_s)
+        self._give_up_s = reconnect_give_up_s
+        self._socket: SignalingSocket | None = None
+        self._http: aiohttp.ClientSession | None = None
+        self._outbox: list[Send] = []
+        self.peer: AgentPeer | None = None
+        self.track: MediaStreamTrack | None = None
+        self.paused = False
+        self._ended = asyncio.Event()
+        self._result: SessionEnded | None = None
+        self._sharing_since: float | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        if is_loopback_url(relay_url):
+            set_ice_address_mode("loopback")
+
+    # --- public API (call from the event loop) -------------------------------------
+
+    async def run(self, *, consent_accepted: bool) -> SessionEnded:
+        """Register and run until the session ends; returns how it ended."""
+        loop = asyncio.get_running_loop()
+        self._http = aiohttp.ClientSession()
+        try:
+            pending: list[AgentEffect] = list(self.core.start(consent_accepted=consent_accepted))
+            attempt = 0
+            lost_at: float | None = None
+            while not self._ended.is_set():
+                socket = SignalingSocket(self.relay_url, "/ws/agent", http=self._http, ssl_context=self._ssl)
+                try:
+                    await socket.connect()
+                except RelayUnreachable as exc:
+                    if lost_at is None:
+                        lost_at = loop.time()
+                    logger.warning("%s", exc)
+                    if loop.time() - lost_at > self._give_up_s:
+                        await self._execute([Finish(EndReason.PEER_GONE, "relay")])
+                        break
+                    attempt += 1
+                    self._emit(Reconnecting(attempt))
+                    await self._sleep(self._delays[min(attempt - 1, len(self._delays) - 1)])
+                    continue
+                self._socket = socket
+                if attempt > 0:
+                    pending = list(self.core.reconnected())
+                attempt, lost_at = 0, None
+                pending.extend(self._outbox)
+                self._outbox.clear()
+                await self._execute(pending)
+                pending = []
+                async for message in socket.messages():
+                    await self._execute(self.core.receive(message))
+                    if self._ended.is_set():
+                        break
+                self._socket = None
+                await socket.close()
+                if self._ended.is_set() or self.core.phase is AgentPhase.ENDED:
+                    break
+                logger.info("relay connection lost (code %s)", socket.close_code)
+                lost_at = loop.time()
+                attempt = 1
+                self._emit(Reconnecting(attempt))
+                await self._sleep(self._delays[0])
+            if self._result is None:
+                await self._execute([Finish(EndReason.PEER_GONE, "relay")])
+            assert self._result is not None
+            return self._result
+        finally:
+            await self._shutdown()
+
+    async def decide(self, allowed: bool) -> None:
+        """The customer's Allow / Deny (a countdown running out is a Deny)."""
+        await self._execute(self.core.decide(allowed))
+
+    async def stop(self) -> None:
+        """Stop sharing and end the session now (Stop button, window closed)."""
+        await self._execute(self.core.stop())
+
+    def pause(self, paused: bool) -> None:
+        """Pause: the operator gets no new content and is told so."""
+        self.paused = paused
+        setter = getattr(self.track, "set_paused", None)
+        if callable(setter):
+            setter(paused)
+        if self.peer is not None:
+            self.peer.send(SharingState(paused=paused))
+
+    def send_guidance(self, message: GuidanceMessage) -> bool:
+        return self.peer is not None and self.peer.send(message)
+
+    @property
+    def ended(self) -> asyncio.Event:
+        return self._ended
+
+    # --- effects ---------------------------------------------------------------------
+
+    async def _execute(self, effects: Sequence[AgentEffect]) -> None:
+        for effect in effects:
+            if isinstance(effect, Send):
+                socket = self._socket
+                if socket is None or not await socket.send(effect.message):
+                    self._outbox.append(effect)
+            elif isinstance(effect, ShowCode):
+                self._emit(CodeShown(effect.code, effect.expires_in_s))
+            elif isinstance(effect, AskCustomer):
+                self._emit(OperatorAsking(effect.operator, effect.timeout_s))
+            elif isinstance(effect, StartPeer):
+                await self._start_peer(effect)
+            elif isinstance(effect, ApplyAnswer):
+                if self.peer is not None:
+                    await self.peer.apply_answer(effect.sdp)
+            elif isinstance(effect, ApplyIce):
+                if self.peer is not None:
+                    await self.peer.add_ice(effect.ice)
+            elif isinstance(effect, PeerConnection):
+                self._emit(OperatorConnection(effect.connected))
+            elif isinstance(effect, Refused):
+                self._emit(RefusedByRelay(effect.code, effect.message, effect.retry_after_s))
+            elif isinstance(effect, Finish):
+                await self._finish(effect)
+
+    async def _start_peer(self, effect: StartPeer) -> None:
+        self.track = self._track_factory()
+        peer = AgentPeer(
+            ice_servers=effect.ice_servers,
+            track=self.track,
+            on_guidance=self._on_guidance,
+            on_connection_state=self._peer_state_changed,
+            on_channel_open=self._channel_opened,
+        )
+        self.peer = peer
+        sdp = await peer.create_offer()
+        await self._execute(self.core.offer_created(sdp))
+
+    def _peer_state_changed(self, state: str) -> None:
+        loop = asyncio.get_running_loop()
+        if state == "connected" and self.core.phase is AgentPhase.CONNECTING:
+            self.core.media_connected()
+            self._sharing_since = loop.time()
+            assert self.core.operator is not None
+            self._emit(SharingStarted(self.core.operator))
+        elif state == "failed" and self.core.phase is not AgentPhase.ENDED:
+            # Media cannot flow any more: end the session rather than pretend.
+            self._spawn(self._execute(self.core.stop()))
+
+    def _channel_opened(self) -> None:
+        if self.peer is None:
+            return
+        for message in self._initial_guidance():
+            self.peer.send(message)
+        if self.paused:
+            self.peer.send(SharingState(paused=True))
+
+    async def _finish(self, effect: Finish) -> None:
+        if self._result is not None:
+            return
+        loop = asyncio.get_running_loop()
+        shared = 0.0 if self._sharing_since is None else loop.time() - self._sharing_since
+        self._result = SessionEnded(effect.reason, effect.by, self.core.operator, shared)
+        logger.info("session ended: %s by %s after %.1f s shared", effect.reason, effect.by, shared)
+        # Media first: Stop must stop frames at once, before any network goodbye completes.
+        if self.peer is not None:
+            await self.peer.close()
+        # Flush a final bye if it is queued, then drop the relay connection.
+        socket = self._socket
+        if socket is not None:
+            for send in self._outbox:
+                await socket.send(send.message)
+            self._outbox.clear()
+            await socket.close()
+        self._ended.set()
+        self._emit(self._result)
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _emit(self, event: AgentEvent) -> None:
+        try:
+            self._on_event(event)
+        except Exception:
+            logger.exception("event handler failed on %s", type(event).__name__)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ended.wait(), seconds)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _shutdown(self) -> None:
+        if self.peer is not None:
+            await self.peer.close()
+        if self._socket is not None:
+            await self._socket.close()
+        if self._http is not None:
+            await self._http.close()
+            self._http = None

@@ -1,0 +1,276 @@
+"""The agent's session state machine (sans-IO).
+
+It takes relay messages and customer decisions and returns *effects* for the I/O
+glue (agent/session.py) to carry out. Nothing here touches a socket, the screen
+or a clock, so every path is tested in memory (tests/unit/test_agent_state.py).
+
+Security properties enforced here rather than trusted to the relay:
+
+* nothing is registered before the customer agreed to the terms (R15);
+* ``StartPeer`` - the only effect that leads to screen capture - is emitted only
+  after the customer allowed *this* operator request locally, even if a
+  misbehaving relay sends ``session_start`` unasked (R9, "no frame before Allow");
+* only ``offer``/``answer``/``ice`` of the current session reach the peer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import logging
+
+from protocol import (
+    PROTOCOL_VERSION,
+    Answer,
+    Bye,
+    Decision,
+    Ended,
+    EndReason,
+    Error,
+    ErrorCode,
+    Ice,
+    IceServer,
+    Message,
+    Offer,
+    OperatorIdentity,
+    OperatorRequest,
+    PeerStatus,
+    Register,
+    Registered,
+    Resume,
+    Resumed,
+    SessionStart,
+    SignalingMessage,
+)
+
+__all__ = [
+    "AgentCore",
+    "AgentEffect",
+    "AgentPhase",
+    "ApplyAnswer",
+    "ApplyIce",
+    "AskCustomer",
+    "Finish",
+    "PeerConnection",
+    "Refused",
+    "Send",
+    "ShowCode",
+    "StartPeer",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class AgentPhase(enum.StrEnum):
+    IDLE = "idle"
+    REGISTERING = "registering"
+    WAITING = "waiting"
+    """Code shown; waiting for the operator to claim it."""
+    ASKING = "asking"
+    """An operator claimed the code; the customer is deciding."""
+    CONNECTING = "connecting"
+    """Allowed; waiting for ``session_start`` / negotiating WebRTC."""
+    SHARING = "sharing"
+    ENDED = "ended"
+
+
+@dataclasses.dataclass(frozen=True)
+class Send:
+    message: Message
+
+
+@dataclasses.dataclass(frozen=True)
+class ShowCode:
+    code: str
+    expires_in_s: float
+
+
+@dataclasses.dataclass(frozen=True)
+class AskCustomer:
+    operator: OperatorIdentity
+    timeout_s: float
+
+
+@dataclasses.dataclass(frozen=True)
+class StartPeer:
+    session_id: str
+    ice_servers: tuple[IceServer, ...]
+    operator: OperatorIdentity
+
+
+@dataclasses.dataclass(frozen=True)
+class ApplyAnswer:
+    sdp: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ApplyIce:
+    ice: Ice
+
+
+@dataclasses.dataclass(frozen=True)
+class PeerConnection:
+    """The operator's relay connection dropped (False) or came back (True)."""
+
+    connected: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Refused:
+    """The relay refused a request; the session may go on (non-fatal) or not."""
+
+    code: ErrorCode
+    message: str
+    retry_after_s: float | None
+    fatal: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Finish:
+    reason: EndReason
+    by: str
+    """"agent", "operator" or "relay"."""
+
+
+AgentEffect = (
+    Send | ShowCode | AskCustomer | StartPeer | ApplyAnswer | ApplyIce | PeerConnection | Refused | Finish
+)
+
+
+class AgentCore:
+    """Customer-side pairing and consent logic. One instance per session attempt."""
+
+    def __init__(self, *, mode: str = "detailed", client_version: str, locale: str = "ja") -> None:
+        if mode not in ("detailed", "normal"):
+            raise ValueError(f"unknown mode {mode!r}")
+        self.mode = mode
+        self.client_version = client_version
+        self.locale = locale
+        self.phase = AgentPhase.IDLE
+        self.code: str | None = None
+        self.operator: OperatorIdentity | None = None
+        self.session_id: str | None = None
+        self._resume_token: str | None = None
+        self._allowed = False
+        self._offer_sent = False
+
+    # --- inputs from the customer -------------------------------------------------
+
+    def start(self, *, consent_accepted: bool) -> list[AgentEffect]:
+        """Register with the relay. Refuses (ValueError) without consent."""
+        if not consent_accepted:
+            raise ValueError("the customer has not agreed to the terms")
+        if self.phase is not AgentPhase.IDLE:
+            raise RuntimeError(f"start() in phase {self.phase}")
+        self._set_phase(AgentPhase.REGISTERING)
+        register = Register(
+            protocol_version=PROTOCOL_VERSION,
+            mode="detailed" if self.mode == "detailed" else "normal",
+            client_version=self.client_version,
+            consent_accepted=True,
+            locale=self.locale,
+        )
+        return [Send(register)]
+
+    def decide(self, allowed: bool) -> list[AgentEffect]:
+        """The customer clicked Allow or Deny (or the countdown ran out: Deny)."""
+        if self.phase is not AgentPhase.ASKING:
+            logger.info("decision ignored in phase %s", self.phase)
+            return []
+        self._allowed = allowed
+        if allowed:
+            self._set_phase(AgentPhase.CONNECTING)
+            return [Send(Decision(allowed=True))]
+        self._set_phase(AgentPhase.ENDED)
+        return [Send(Decision(allowed=False)), Finish(EndReason.DENIED, "agent")]
+
+    def stop(self) -> list[AgentEffect]:
+        """The customer pressed Stop or closed the window."""
+        if self.phase is AgentPhase.ENDED:
+            return []
+        was_registered = self.phase is not AgentPhase.IDLE
+        self._set_phase(AgentPhase.ENDED)
+        effects: list[AgentEffect] = [Send(Bye(reason=EndReason.NORMAL))] if was_registered else []
+        effects.append(Finish(EndReason.NORMAL, "agent"))
+        return effects
+
+    # --- inputs from the connection ---------------------------------------------
+
+    def reconnected(self) -> list[AgentEffect]:
+        """The websocket to the relay was re-established: resume if we can."""
+        if self.phase in (AgentPhase.IDLE, AgentPhase.ENDED):
+            return []
+        if self._resume_token is None:
+            # Never got a code: simply register again.
+            self.phase = AgentPhase.IDLE
+            return self.start(consent_accepted=True)
+        return [Send(Resume(protocol_version=PROTOCOL_VERSION, resume_token=self._resume_token))]
+
+    def offer_created(self, sdp: str) -> list[AgentEffect]:
+        if self.phase is not AgentPhase.CONNECTING or self._offer_sent:
+            return []
+        self._offer_sent = True
+        return [Send(Offer(sdp=sdp))]
+
+    def media_connected(self) -> None:
+        if self.phase is AgentPhase.CONNECTING:
+            self._set_phase(AgentPhase.SHARING)
+
+    def receive(self, message: SignalingMessage) -> list[AgentEffect]:
+        """A message from the relay."""
+        if self.phase is AgentPhase.ENDED:
+            return []
+        if isinstance(message, Error):
+            return self._on_error(message)
+        if isinstance(message, Ended):
+            self._set_phase(AgentPhase.ENDED)
+            return [Finish(message.reason, message.by)]
+        if isinstance(message, Registered) and self.phase in (AgentPhase.REGISTERING, AgentPhase.WAITING):
+            self.code = message.code
+            self._resume_token = message.resume_token
+            self._set_phase(AgentPhase.WAITING)
+            return [ShowCode(message.code, message.expires_in_s)]
+        if isinstance(message, Resumed) and self.phase in (AgentPhase.CONNECTING, AgentPhase.SHARING):
+            return []
+        if isinstance(message, OperatorRequest) and self.phase is AgentPhase.WAITING:
+            self.operator = message.operator
+            self._set_phase(AgentPhase.ASKING)
+            return [AskCustomer(message.operator, message.timeout_s)]
+        if isinstance(message, SessionStart) and self.phase is AgentPhase.CONNECTING:
+            if not self._allowed or self.operator is None or self.session_id is not None:
+                return self._protocol_violation("session_start without the customer's Allow")
+            self.session_id = message.session_id
+            return [StartPeer(message.session_id, message.ice_servers, self.operator)]
+        if isinstance(message, Answer) and self.session_id is not None and self._offer_sent:
+            return [ApplyAnswer(message.sdp)]
+        if isinstance(message, Ice) and self.session_id is not None:
+            return [ApplyIce(message)]
+        if isinstance(message, PeerStatus) and self.session_id is not None:
+            return [PeerConnection(message.connected)]
+        return self._protocol_violation(f"unexpected {message.type} in phase {self.phase}")
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _on_error(self, error: Error) -> list[AgentEffect]:
+        refused = Refused(error.code, error.message, error.retry_after_s, error.fatal)
+        if error.code is ErrorCode.UNKNOWN_RESUME_TOKEN:
+            # The relay forgot us (restart, grace period over): the old code is gone.
+            self._set_phase(AgentPhase.ENDED)
+            return [refused, Finish(EndReason.PEER_GONE, "relay")]
+        if error.fatal:
+            self._set_phase(AgentPhase.ENDED)
+            return [refused, Finish(EndReason.PEER_GONE, "relay")]
+        return [refused]
+
+    def _protocol_violation(self, what: str) -> list[AgentEffect]:
+        # A relay that breaks the protocol is not trusted with the session.
+        logger.warning("relay protocol violation: %s", what)
+        if self.phase in (AgentPhase.CONNECTING, AgentPhase.SHARING, AgentPhase.ASKING):
+            self._set_phase(AgentPhase.ENDED)
+            return [Send(Bye(reason=EndReason.NORMAL)), Finish(EndReason.PEER_GONE, "relay")]
+        return []
+
+    def _set_phase(self, phase: AgentPhase) -> None:
+        if phase is not self.phase:
+            logger.info("agent %s -> %s", self.phase, phase)
+            self.phase = phase

@@ -1,0 +1,100 @@
+"""WebRTC plumbing shared by the agent and the operator console.
+
+* ``rtc_configuration`` turns the relay's ICE server list into aiortc's
+  configuration. An empty list stays empty: aiortc would otherwise fall back to a
+  public STUN server, and we never contact third parties unasked.
+* Loopback ICE. aioice leaves 127.0.0.1 out of its host candidates, so two peers
+  on one machine with no other interface (CI sandboxes, a single-machine demo)
+  could never connect. ``set_ice_address_mode("loopback")`` makes host-candidate
+  gathering offer 127.0.0.1 only; peers use it when the relay itself is on a
+  loopback address, i.e. when every party is on this machine. The switch wraps
+  ``aioice.ice.get_host_addresses`` (the one function aioice uses to list local
+  addresses; verified on aioice 0.9-0.13) and is process-wide.
+* ``apply_remote_candidate`` adds a trickled candidate from an ``ice`` message.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+from collections.abc import Callable
+from typing import Literal
+from urllib.parse import urlsplit
+
+import aioice.ice
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection
+from aiortc.sdp import candidate_from_sdp
+
+from protocol import Ice, IceServer
+
+__all__ = [
+    "IceAddressMode",
+    "apply_remote_candidate",
+    "ice_address_mode",
+    "is_loopback_url",
+    "rtc_configuration",
+    "set_ice_address_mode",
+]
+
+logger = logging.getLogger(__name__)
+
+IceAddressMode = Literal["auto", "loopback"]
+
+_original_get_host_addresses: Callable[[bool, bool], list[str]] = aioice.ice.get_host_addresses
+_mode: IceAddressMode = "auto"
+
+
+def _get_host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+    if _mode == "loopback":
+        return ["127.0.0.1"] if use_ipv4 else ["::1"]
+    return _original_get_host_addresses(use_ipv4, use_ipv6)
+
+
+def set_ice_address_mode(mode: IceAddressMode) -> None:
+    """Choose which local addresses ICE offers as host candidates (process-wide)."""
+    global _mode
+    if mode != _mode:
+        logger.info("ICE host addresses %s -> %s", _mode, mode)
+    _mode = mode
+    aioice.ice.get_host_addresses = _get_host_addresses
+
+
+def ice_address_mode() -> IceAddressMode:
+    return _mode
+
+
+def is_loopback_url(url: str) -> bool:
+    """True if the URL's host is a loopback address (or a name resolving only to one)."""
+    host = urlsplit(url).hostname or ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    if host == "localhost":
+        return True
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(str(info[4][0])).is_loopback for info in infos)
+
+
+def rtc_configuration(ice_servers: tuple[IceServer, ...]) -> RTCConfiguration:
+    return RTCConfiguration(
+        iceServers=[
+            RTCIceServer(urls=list(s.urls), username=s.username, credential=s.credential) for s in ice_servers
+        ]
+    )
+
+
+async def apply_remote_candidate(pc: RTCPeerConnection, message: Ice) -> None:
+    """Add a trickled remote candidate; an empty candidate means end-of-candidates."""
+    if not message.candidate:
+        await pc.addIceCandidate(None)
+        return
+    line = message.candidate.removeprefix("candidate:")
+    candidate = candidate_from_sdp(line)
+    candidate.sdpMid = message.sdp_mid
+    candidate.sdpMLineIndex = message.sdp_mline_index
+    await pc.addIceCandidate(candidate)

@@ -1,0 +1,131 @@
+"""A client websocket to the relay that speaks protocol messages.
+
+Shared by the agent and the operator console. It only moves messages: encode on
+the way out, decode on the way in. A message that does not decode is logged and
+dropped (the relay is the only sender, so it signals a version skew or a bug,
+not an attack on this process), and never reaches the state machines.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from collections.abc import AsyncIterator
+from types import TracebackType
+
+import aiohttp
+
+from protocol import MAX_MESSAGE_BYTES, Message, ProtocolError, SignalingMessage, decode_signaling, encode
+
+__all__ = ["RelayUnreachable", "SignalingSocket", "http_to_ws"]
+
+logger = logging.getLogger(__name__)
+
+
+class RelayUnreachable(ConnectionError):
+    """The relay could not be reached (DNS, refused, TLS, HTTP error on upgrade)."""
+
+
+def http_to_ws(base_url: str, path: str) -> str:
+    """``http://host:port`` + ``/ws/agent`` -> ``ws://host:port/ws/agent`` (https -> wss)."""
+    base = base_url.rstrip("/")
+    if base.startswith("https://"):
+        base = "wss://" + base.removeprefix("https://")
+    elif base.startswith("http://"):
+        base = "ws://" + base.removeprefix("http://")
+    return base + path
+
+
+class SignalingSocket:
+    """One websocket connection to the relay."""
+
+    def __init__(
+        self,
+        base_url: str,
+        path: str,
+        *,
+        http: aiohttp.ClientSession | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        heartbeat_s: float = 15.0,
+        connect_timeout_s: float = 10.0,
+    ) -> None:
+        self.url = http_to_ws(base_url, path)
+        self._own_http = http is None
+        self._http = http
+        self._ssl = ssl_context
+        self._heartbeat = heartbeat_s
+        self._timeout = connect_timeout_s
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self.close_code: int | None = None
+        self.close_reason: str = ""
+
+    async def connect(self) -> None:
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        try:
+            self._ws = await self._http.ws_connect(
+                self.url,
+                heartbeat=self._heartbeat,
+                timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=5.0),
+                max_msg_size=MAX_MESSAGE_BYTES,
+                ssl=self._ssl if self._ssl is not None else True,
+                autoping=True,
+            )
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            await self._close_http()
+            raise RelayUnreachable(f"cannot reach the relay at {self.url}: {type(exc).__name__}") from exc
+        logger.info("connected to %s", self.url)
+
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None and not self._ws.closed
+
+    async def send(self, message: Message) -> bool:
+        """Send one message; False if the connection is already gone."""
+        if self._ws is None or self._ws.closed:
+            return False
+        try:
+            await self._ws.send_str(encode(message))
+        except (ConnectionError, aiohttp.ClientError, RuntimeError):
+            return False
+        logger.debug("sent %s", message.type)
+        return True
+
+    async def messages(self) -> AsyncIterator[SignalingMessage]:
+        """Yield decoded messages until the websocket closes."""
+        ws = self._ws
+        if ws is None:
+            return
+        async for frame in ws:
+            if frame.type is aiohttp.WSMsgType.TEXT:
+                try:
+                    message = decode_signaling(frame.data)
+                except ProtocolError as exc:
+                    logger.warning("undecodable message from relay dropped: %s", exc.detail)
+                    continue
+                logger.debug("received %s", message.type)
+                yield message
+            elif frame.type is aiohttp.WSMsgType.ERROR:
+                logger.warning("websocket error: %s", ws.exception())
+                break
+        self.close_code = ws.close_code
+        self.close_reason = str(getattr(ws, "close_reason", "") or "")
+
+    async def close(self) -> None:
+        if self._ws is not None and not self._ws.closed:
+            await self._ws.close()
+        await self._close_http()
+
+    async def _close_http(self) -> None:
+        if self._own_http and self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    async def __aenter__(self) -> SignalingSocket:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()

@@ -1,0 +1,355 @@
+"""The operator client core: login, claim, view, guide, end. No Qt here.
+
+``OperatorClient`` holds one relay connection (one console tab): it logs in over
+HTTP, opens ``/ws/operator``, authenticates, claims codes and runs one session
+at a time through :class:`operator_console.state.OperatorCore`. The UI (or the
+demo, or a test) reads what happens from ``on_event`` and the frame sink.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import ssl
+from collections.abc import Callable, Sequence
+
+import aiohttp
+
+from madoguchi.rtc import is_loopback_url, set_ice_address_mode
+from madoguchi.signaling_client import RelayUnreachable, SignalingSocket
+from operator_console.frames import FrameSink
+from operator_console.peer import ConnectionStats, OperatorPeer
+from operator_console.state import (
+    AcceptOffer,
+    ApplyIce,
+    ClaimWaiting,
+    CodeForCustomer,
+    CustomerConnection,
+    LoggedIn,
+    OperatorCore,
+    OperatorEffect,
+    OperatorPhase,
+    PrepareSession,
+    Refused,
+    Send,
+    SessionOver,
+)
+from protocol import (
+    EndReason,
+    ErrorCode,
+    KeyGuide,
+    KeyGuideClear,
+    Monitors,
+    OperatorIdentity,
+    Pointer,
+    SharingState,
+    SysInfoReport,
+)
+
+__all__ = [
+    "ClaimAccepted",
+    "CodeIssuedEvent",
+    "CustomerMessage",
+    "CustomerReconnecting",
+    "LoginFailed",
+    "OperatorClient",
+    "OperatorEvent",
+    "RefusedEvent",
+    "SessionEndedEvent",
+    "ViewingStarted",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class LoginFailed(Exception):
+    """Login refused. ``kind``: wrong_credentials, locked, rate_limited, unreachable, error."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+@dataclasses.dataclass(frozen=True)
+class ClaimAccepted:
+    """The code is right; waiting for the customer to allow."""
+
+    timeout_s: float
+
+
+@dataclasses.dataclass(frozen=True)
+class CodeIssuedEvent:
+    code: str
+    expires_in_s: float
+
+
+@dataclasses.dataclass(frozen=True)
+class ViewingStarted:
+    session_id: str
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomerMessage:
+    """Sharing paused/resumed, monitor list or system information from the agent."""
+
+    message: SharingState | Monitors | SysInfoReport
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomerReconnecting:
+    connected: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class RefusedEvent:
+    code: ErrorCode
+    message: str
+    retry_after_s: float | None
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionEndedEvent:
+    reason: EndReason
+    by: str
+
+
+OperatorEvent = (
+    ClaimAccepted
+    | CodeIssuedEvent
+    | ViewingStarted
+    | CustomerMessage
+    | CustomerReconnecting
+    | RefusedEvent
+    | SessionEndedEvent
+)
+
+
+class OperatorClient:
+    """One authenticated relay connection that views one session at a time."""
+
+    def __init__(
+        self,
+        relay_url: str,
+        *,
+        on_event: Callable[[OperatorEvent], None] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.relay_url = relay_url.rstrip("/")
+        self._on_event = on_event
+        self._ssl = ssl_context
+        self._http: aiohttp.ClientSession | None = None
+        self._socket: SignalingSocket | None = None
+        self._core: OperatorCore | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._authenticated = asyncio.Event()
+        self._auth_error: RefusedEvent | None = None
+        self.identity: OperatorIdentity | None = None
+        self.username: str | None = None
+        self.peer: OperatorPeer | None = None
+        self.sink = FrameSink()
+        self.events: asyncio.Queue[OperatorEvent] = asyncio.Queue()
+        self.session_id: str | None = None
+        if is_loopback_url(relay_url):
+            set_ice_address_mode("loopback")
+
+    # --- connection ----------------------------------------------------------------
+
+    async def login(self, username: str, password: str) -> OperatorIdentity:
+        """POST /api/login, then open and authenticate the websocket."""
+        self._http = self._http or aiohttp.ClientSession()
+        try:
+            async with self._http.post(
+                f"{self.relay_url}/api/login",
+                json={"username": username, "password": password},
+                ssl=self._ssl if self._ssl is not None else True,
+                timeout=aiohttp.ClientTimeout(total=15),
+            ) as response:
+                body = await response.json(content_type=None)
+                status = response.status
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise LoginFailed("unreachable", f"cannot reach the relay: {type(exc).__name__}") from exc
+        except ValueError as exc:
+            raise LoginFailed("error", "the relay answered with something that is not JSON") from exc
+        message = str(body.get("message", "")) if isinstance(body, dict) else ""
+        if status == 401:
+            raise LoginFailed("wrong_credentials", message or "wrong user name or password")
+        if status == 403:
+            raise LoginFailed("locked", message or "this account is locked")
+        if status == 429:
+            raise LoginFailed("rate_limited", message or "too many attempts; try again later")
+        if status != 200 or not isinstance(body, dict) or not isinstance(body.get("token"), str):
+            raise LoginFailed("error", message or f"login failed (HTTP {status})")
+        await self._open(str(body["token"]))
+        return self._require_identity()
+
+    async def _open(self, token: str) -> None:
+        self._core = OperatorCore(token)
+        socket = SignalingSocket(self.relay_url, "/ws/operator", http=self._http, ssl_context=self._ssl)
+        try:
+            await socket.connect()
+        except RelayUnreachable as exc:
+            raise LoginFailed("unreachable", str(exc)) from exc
+        self._socket = socket
+        self._authenticated.clear()
+        self._reader = asyncio.ensure_future(self._read(socket))
+        await self._execute(self._core.connected())
+        waiter = asyncio.ensure_future(self._authenticated.wait())
+        done, _ = await asyncio.wait({waiter, self._reader}, timeout=15, return_when=asyncio.FIRST_COMPLETED)
+        if waiter not in done:
+            waiter.cancel()
+            raise LoginFailed("error", "the relay did not accept the session token")
+        if self._auth_error is not None:
+            kind = "version" if self._auth_error.code is ErrorCode.VERSION_MISMATCH else "error"
+            raise LoginFailed(kind, self._auth_error.message)
+
+    def _require_identity(self) -> OperatorIdentity:
+        if self.identity is None:
+            raise LoginFailed("error", "not authenticated")
+        return self.identity
+
+    async def _read(self, socket: SignalingSocket) -> None:
+        assert self._core is not None
+        async for message in socket.messages():
+            await self._execute(self._core.receive(message))
+        await self._execute(self._core.closed())
+        self._authenticated.set()
+
+    # --- operator actions -----------------------------------------------------------
+
+    async def claim(self, code: str) -> None:
+        """Claim the customer's code. The answer arrives as an event."""
+        await self._execute(self._core_or_raise().claim(code))
+
+    async def issue_code(self) -> None:
+        """Ask for a 6-digit code for the customer to type in (R2)."""
+        await self._execute(self._core_or_raise().issue_code())
+
+    async def end_session(self) -> None:
+        await self._execute(self._core_or_raise().end())
+
+    def send_pointer(self, x: float, y: float, *, monitor: int = 0, action: str = "move") -> bool:
+        if self.peer is None:
+            return False
+        return self.peer.send(
+            Pointer(
+                action="click" if action == "click" else "hide" if action == "hide" else "move",
+                x=min(max(x, 0.0), 1.0),
+                y=min(max(y, 0.0), 1.0),
+                monitor=monitor,
+            )
+        )
+
+    def send_key_guide(self, keys: Sequence[Sequence[str]], caption: str = "") -> bool:
+        if self.peer is None:
+            return False
+        return self.peer.send(KeyGuide(keys=tuple(tuple(c) for c in keys), caption=caption))
+
+    def clear_key_guide(self) -> bool:
+        return self.peer is not None and self.peer.send(KeyGuideClear())
+
+    async def stats(self) -> ConnectionStats | None:
+        if self.peer is None:
+            return None
+        self.peer.ping()
+        return await self.peer.stats()
+
+    @property
+    def phase(self) -> OperatorPhase:
+        return OperatorPhase.CLOSED if self._core is None else self._core.phase
+
+    async def next_event(self, timeout: float | None = None) -> OperatorEvent:
+        return await asyncio.wait_for(self.events.get(), timeout)
+
+    async def close(self) -> None:
+        if self._core is not None and self._core.phase not in (OperatorPhase.READY, OperatorPhase.CLOSED):
+            await self.end_session()
+        await self._close_peer()
+        if self._socket is not None:
+            await self._socket.close()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    # --- effects ----------------------------------------------------------------------
+
+    def _core_or_raise(self) -> OperatorCore:
+        if self._core is None:
+            raise RuntimeError("log in first")
+        return self._core
+
+    async def _execute(self, effects: Sequence[OperatorEffect]) -> None:
+        for effect in effects:
+            if isinstance(effect, Send):
+                if self._socket is not None:
+                    await self._socket.send(effect.message)
+            elif isinstance(effect, LoggedIn):
+                self.identity = effect.operator
+                self.username = effect.username
+                self._authenticated.set()
+            elif isinstance(effect, ClaimWaiting):
+                self._emit(ClaimAccepted(effect.timeout_s))
+            elif isinstance(effect, CodeForCustomer):
+                self._emit(CodeIssuedEvent(effect.code, effect.expires_in_s))
+            elif isinstance(effect, PrepareSession):
+                await self._prepare(effect)
+            elif isinstance(effect, AcceptOffer):
+                await self._accept_offer(effect.sdp)
+            elif isinstance(effect, ApplyIce):
+                if self.peer is not None:
+                    await self.peer.add_ice(effect.ice)
+            elif isinstance(effect, CustomerConnection):
+                self._emit(CustomerReconnecting(effect.connected))
+            elif isinstance(effect, Refused):
+                refused = RefusedEvent(effect.code, effect.message, effect.retry_after_s)
+                if not self._authenticated.is_set():
+                    self._auth_error = refused
+                    self._authenticated.set()
+                self._emit(refused)
+            elif isinstance(effect, SessionOver):
+                await self._close_peer()
+                self.session_id = None
+                self._emit(SessionEndedEvent(effect.reason, effect.by))
+
+    async def _prepare(self, effect: PrepareSession) -> None:
+        await self._close_peer()
+        self.session_id = effect.session_id
+        self.sink = FrameSink(on_frame=self.sink.on_frame)
+        self.peer = OperatorPeer(
+            ice_servers=effect.ice_servers,
+            sink=self.sink,
+            on_agent_message=lambda m: self._emit(CustomerMessage(m)),
+            on_connection_state=self._peer_state_changed,
+        )
+
+    async def _accept_offer(self, sdp: str) -> None:
+        if self.peer is None or self._core is None:
+            return
+        answer = await self.peer.accept_offer(sdp)
+        await self._execute(self._core.answer_created(answer))
+
+    def _peer_state_changed(self, state: str) -> None:
+        if self._core is None:
+            return
+        if state == "connected" and self._core.phase is OperatorPhase.NEGOTIATING:
+            self._core.media_connected()
+            self._emit(ViewingStarted(self.session_id or ""))
+
+    async def _close_peer(self) -> None:
+        peer, self.peer = self.peer, None
+        if peer is not None:
+            await peer.close()
+
+    def _emit(self, event: OperatorEvent) -> None:
+        self.events.put_nowait(event)
+        if self._on_event is not None:
+            try:
+                self._on_event(event)
+            except Exception:
+                logger.exception("event handler failed on %s", type(event).__name__)

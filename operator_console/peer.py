@@ -1,0 +1,213 @@
+"""The operator's WebRTC peer: receives the customer's screen, sends guidance.
+
+The operator is always the answerer and receives video only. Guidance it may
+send is limited to what the agent draws (pointer, key guide, clear); from the
+agent it accepts sharing state, monitor list and system information.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+
+from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError
+
+from madoguchi.rtc import apply_remote_candidate, rtc_configuration
+from operator_console.frames import FrameSink
+from protocol import (
+    GUIDANCE_CHANNEL,
+    GuidanceMessage,
+    Ice,
+    IceServer,
+    KeyGuide,
+    KeyGuideClear,
+    Monitors,
+    Ping,
+    Pointer,
+    Pong,
+    ProtocolError,
+    SharingState,
+    SysInfoReport,
+    decode_guidance,
+    encode,
+)
+
+__all__ = ["ConnectionStats", "OperatorPeer"]
+
+logger = logging.getLogger(__name__)
+
+_FROM_AGENT = (SharingState, Monitors, SysInfoReport)
+
+
+@dataclasses.dataclass(frozen=True)
+class ConnectionStats:
+    """What the status bar shows. Rates are over the last sampling interval.
+
+    ``rtt_ms`` is the data-channel round trip (ping/pong), the delay a pointer
+    move really has; ``frames_dropped`` counts decoded frames replaced before the
+    viewer took them (see FrameSink).
+    """
+
+    fps: float
+    bitrate_kbps: float
+    rtt_ms: float | None
+    frames_received: int
+    frames_dropped: int
+    bytes_received: int
+    packets_lost: int
+
+
+class OperatorPeer:
+    def __init__(
+        self,
+        *,
+        ice_servers: tuple[IceServer, ...],
+        sink: FrameSink,
+        on_agent_message: Callable[[SharingState | Monitors | SysInfoReport], None],
+        on_connection_state: Callable[[str], None] | None = None,
+    ) -> None:
+        self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
+        self.sink = sink
+        self._on_agent_message = on_agent_message
+        self._on_state = on_connection_state
+        self._channel: RTCDataChannel | None = None
+        self._frame_task: asyncio.Task[None] | None = None
+        self.channel_open = asyncio.Event()
+        self.connected = asyncio.Event()
+        self.rejected_messages = 0
+        self._last_bytes: tuple[float, int] | None = None
+        self._ping_seq = 0
+        self._pings: dict[int, float] = {}
+        self.rtt_ms: float | None = None
+        self._bitrate_kbps = 0.0
+        self._closed = False
+
+        @self._pc.on("connectionstatechange")
+        def _state_changed() -> None:
+            state = self._pc.connectionState
+            logger.info("peer connection -> %s", state)
+            if state == "connected":
+                self.connected.set()
+            if self._on_state is not None:
+                self._on_state(state)
+
+        @self._pc.on("track")
+        def _track(track: MediaStreamTrack) -> None:
+            if track.kind == "video" and self._frame_task is None:
+                self._frame_task = asyncio.ensure_future(self._pull_frames(track))
+
+        @self._pc.on("datachannel")
+        def _datachannel(channel: RTCDataChannel) -> None:
+            if channel.label != GUIDANCE_CHANNEL:
+                logger.warning("unexpected data channel %r ignored", channel.label)
+                return
+            self._channel = channel
+            channel.on("message", self._handle_message)
+            if channel.readyState == "open":
+                self.channel_open.set()
+            channel.on("open", self.channel_open.set)
+
+    @property
+    def pc(self) -> RTCPeerConnection:
+        return self._pc
+
+    async def accept_offer(self, sdp: str) -> str:
+        await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        for transceiver in self._pc.getTransceivers():
+            if transceiver.kind == "video":
+                transceiver.direction = "recvonly"
+        answer = await self._pc.createAnswer()
+        await self._pc.setLocalDescription(answer)
+        return str(self._pc.localDescription.sdp)
+
+    async def add_ice(self, ice: Ice) -> None:
+        try:
+            await apply_remote_candidate(self._pc, ice)
+        except (ValueError, IndexError) as exc:
+            logger.warning("bad remote ICE candidate ignored: %s", type(exc).__name__)
+
+    def ping(self) -> bool:
+        """Send a round-trip probe; ``rtt_ms`` is updated when the pong arrives."""
+        self._ping_seq += 1
+        # Keep only recent probes so lost pongs cannot grow the table.
+        self._pings = {seq: t for seq, t in self._pings.items() if seq > self._ping_seq - 8}
+        self._pings[self._ping_seq] = time.monotonic()
+        return self._send(Ping(seq=self._ping_seq))
+
+    def send(self, message: Pointer | KeyGuide | KeyGuideClear) -> bool:
+        return self._send(message)
+
+    def _send(self, message: GuidanceMessage) -> bool:
+        channel = self._channel
+        if channel is None or channel.readyState != "open":
+            return False
+        channel.send(encode(message))
+        return True
+
+    def _handle_message(self, data: str | bytes) -> None:
+        message: GuidanceMessage
+        try:
+            if not isinstance(data, str):
+                raise ProtocolError("binary message")
+            message = decode_guidance(data)
+        except ProtocolError as exc:
+            self.rejected_messages += 1
+            logger.warning("message from agent rejected: %s", exc.detail)
+            return
+        if isinstance(message, Pong):
+            sent = self._pings.pop(message.seq, None)
+            if sent is not None:
+                self.rtt_ms = (time.monotonic() - sent) * 1000.0
+            return
+        if not isinstance(message, _FROM_AGENT):
+            self.rejected_messages += 1
+            logger.warning("%s is not accepted from the agent", message.type)
+            return
+        self._on_agent_message(message)
+
+    async def _pull_frames(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            self.sink.push(frame)  # type: ignore[arg-type]
+
+    async def stats(self) -> ConnectionStats:
+        report = await self._pc.getStats()
+        bytes_received = 0
+        packets_lost = 0
+        for stat in report.values():
+            kind = getattr(stat, "type", "")
+            if kind == "inbound-rtp":
+                bytes_received += int(getattr(stat, "bytesReceived", 0) or 0)
+                packets_lost += int(getattr(stat, "packetsLost", 0) or 0)
+        now = time.monotonic()
+        if self._last_bytes is not None and now > self._last_bytes[0]:
+            elapsed = now - self._last_bytes[0]
+            self._bitrate_kbps = (bytes_received - self._last_bytes[1]) * 8 / 1000 / elapsed
+        self._last_bytes = (now, bytes_received)
+        return ConnectionStats(
+            fps=self.sink.fps(),
+            bitrate_kbps=self._bitrate_kbps,
+            rtt_ms=self.rtt_ms,
+            frames_received=self.sink.frames_received,
+            frames_dropped=self.sink.frames_dropped,
+            bytes_received=bytes_received,
+            packets_lost=packets_lost,
+        )
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._frame_task is not None:
+            self._frame_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._frame_task
+        await self._pc.close()
