@@ -1,0 +1,152 @@
+"""The agent's sans-IO state machine, driven in memory."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.state import (
+    AgentCore,
+    AgentPhase,
+    ApplyAnswer,
+    ApplyIce,
+    AskCustomer,
+    Finish,
+    Refused,
+    Send,
+    ShowCode,
+    StartPeer,
+)
+from protocol import (
+    Answer,
+    Bye,
+    Decision,
+    EndReason,
+    Ended,
+    Error,
+    ErrorCode,
+    Ice,
+    Offer,
+    OperatorIdentity,
+    OperatorRequest,
+    Register,
+    Registered,
+    Resume,
+    SessionStart,
+)
+
+OP = OperatorIdentity(display_name="佐藤", organisation="Madoguchi")
+
+
+def registered(core: AgentCore) -> None:
+    core.start(consent_accepted=True)
+    core.receive(Registered(code="4821", expires_in_s=600, resume_token="secret"))
+
+
+def asking(core: AgentCore) -> None:
+    registered(core)
+    core.receive(OperatorRequest(operator=OP, timeout_s=60))
+
+
+def test_no_registration_without_consent() -> None:
+    core = AgentCore(client_version="t")
+    with pytest.raises(ValueError, match="agreed"):
+        core.start(consent_accepted=False)
+    assert core.phase is AgentPhase.IDLE
+
+
+def test_happy_path() -> None:
+    core = AgentCore(client_version="t")
+    [send] = core.start(consent_accepted=True)
+    assert isinstance(send, Send) and isinstance(send.message, Register) and send.message.consent_accepted
+    assert core.receive(Registered(code="4821", expires_in_s=600, resume_token="r")) == [
+        ShowCode("4821", 600)
+    ]
+    assert core.receive(OperatorRequest(operator=OP, timeout_s=60)) == [AskCustomer(OP, 60)]
+    assert core.decide(True) == [Send(Decision(allowed=True))]
+    [start] = core.receive(SessionStart(session_id="s1"))
+    assert start == StartPeer("s1", (), OP)
+    assert core.offer_created("v=0") == [Send(Offer(sdp="v=0"))]
+    assert core.receive(Answer(sdp="v=0 a")) == [ApplyAnswer("v=0 a")]
+    ice = Ice(candidate="")
+    assert core.receive(ice) == [ApplyIce(ice)]
+    core.media_connected()
+    assert core.phase is AgentPhase.SHARING
+    assert core.stop() == [Send(Bye()), Finish(EndReason.NORMAL, "agent")]
+    assert core.phase is AgentPhase.ENDED
+
+
+def test_session_start_without_allow_never_starts_the_peer() -> None:
+    core = AgentCore(client_version="t")
+    asking(core)
+    # A misbehaving relay skips the customer's decision.
+    effects = core.receive(SessionStart(session_id="s1"))
+    assert not any(isinstance(e, StartPeer) for e in effects)
+    assert Finish(EndReason.PEER_GONE, "relay") in effects
+    assert core.phase is AgentPhase.ENDED
+
+
+def test_session_start_before_any_claim_is_ignored() -> None:
+    core = AgentCore(client_version="t")
+    registered(core)
+    assert core.receive(SessionStart(session_id="s1")) == []
+    assert core.phase is AgentPhase.WAITING
+
+
+def test_deny() -> None:
+    core = AgentCore(client_version="t")
+    asking(core)
+    assert core.decide(False) == [Send(Decision(allowed=False)), Finish(EndReason.DENIED, "agent")]
+    assert core.receive(SessionStart(session_id="s1")) == []
+
+
+def test_answer_before_offer_is_a_violation() -> None:
+    core = AgentCore(client_version="t")
+    asking(core)
+    core.decide(True)
+    core.receive(SessionStart(session_id="s1"))
+    effects = core.receive(Answer(sdp="v=0"))
+    assert not any(isinstance(e, ApplyAnswer) for e in effects)
+    assert effects[-1] == Finish(EndReason.PEER_GONE, "relay")
+
+
+def test_ended_by_operator() -> None:
+    core = AgentCore(client_version="t")
+    asking(core)
+    core.decide(True)
+    assert core.receive(Ended(reason=EndReason.NORMAL, by="operator")) == [
+        Finish(EndReason.NORMAL, "operator")
+    ]
+    assert core.stop() == []
+
+
+def test_reconnect_resumes_with_token() -> None:
+    core = AgentCore(client_version="t")
+    registered(core)
+    [send] = core.reconnected()
+    assert isinstance(send, Send) and send.message == Resume(protocol_version=1, resume_token="secret")
+    # The relay answers with the same code.
+    assert core.receive(Registered(code="4821", expires_in_s=500, resume_token="secret")) == [
+        ShowCode("4821", 500)
+    ]
+
+
+def test_reconnect_before_code_registers_again() -> None:
+    core = AgentCore(client_version="t")
+    core.start(consent_accepted=True)
+    [send] = core.reconnected()
+    assert isinstance(send, Send) and isinstance(send.message, Register)
+
+
+def test_busy_is_reported_not_fatal() -> None:
+    core = AgentCore(client_version="t")
+    core.start(consent_accepted=True)
+    busy = Error(code=ErrorCode.BUSY, message="busy", retry_after_s=60, fatal=False)
+    assert core.receive(busy) == [Refused(ErrorCode.BUSY, "busy", 60, False)]
+
+
+def test_unknown_resume_token_ends() -> None:
+    core = AgentCore(client_version="t")
+    registered(core)
+    effects = core.receive(Error(code=ErrorCode.UNKNOWN_RESUME_TOKEN, message="gone"))
+    assert effects[-1] == Finish(EndReason.PEER_GONE, "relay")
+    assert core.phase is AgentPhase.ENDED
