@@ -20,8 +20,8 @@ from protocol import (
     Answer,
     Bye,
     Decision,
-    EndReason,
     Ended,
+    EndReason,
     Error,
     ErrorCode,
     Ice,
@@ -57,7 +57,9 @@ def test_no_registration_without_consent() -> None:
 def test_happy_path() -> None:
     core = AgentCore(client_version="t")
     [send] = core.start(consent_accepted=True)
-    assert isinstance(send, Send) and isinstance(send.message, Register) and send.message.consent_accepted
+    assert isinstance(send, Send)
+    assert isinstance(send.message, Register)
+    assert send.message.consent_accepted
     assert core.receive(Registered(code="4821", expires_in_s=600, resume_token="r")) == [
         ShowCode("4821", 600)
     ]
@@ -123,7 +125,8 @@ def test_reconnect_resumes_with_token() -> None:
     core = AgentCore(client_version="t")
     registered(core)
     [send] = core.reconnected()
-    assert isinstance(send, Send) and send.message == Resume(protocol_version=1, resume_token="secret")
+    assert isinstance(send, Send)
+    assert send.message == Resume(protocol_version=1, resume_token="secret")
     # The relay answers with the same code.
     assert core.receive(Registered(code="4821", expires_in_s=500, resume_token="secret")) == [
         ShowCode("4821", 500)
@@ -134,7 +137,8 @@ def test_reconnect_before_code_registers_again() -> None:
     core = AgentCore(client_version="t")
     core.start(consent_accepted=True)
     [send] = core.reconnected()
-    assert isinstance(send, Send) and isinstance(send.message, Register)
+    assert isinstance(send, Send)
+    assert isinstance(send.message, Register)
 
 
 def test_busy_is_reported_not_fatal() -> None:

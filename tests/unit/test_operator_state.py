@@ -20,8 +20,8 @@ from protocol import (
     Bye,
     Claim,
     ClaimPending,
-    EndReason,
     Ended,
+    EndReason,
     Error,
     ErrorCode,
     Offer,
@@ -59,7 +59,8 @@ def test_full_session_and_next_claim() -> None:
 def test_malformed_code_is_caught_locally() -> None:
     core = ready()
     [refused] = core.claim("12a")
-    assert isinstance(refused, Refused) and refused.code is ErrorCode.UNKNOWN_CODE
+    assert isinstance(refused, Refused)
+    assert refused.code is ErrorCode.UNKNOWN_CODE
     assert core.phase is OperatorPhase.READY
 
 
