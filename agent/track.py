@@ -1,0 +1,218 @@
+"""The agent's video track: the shared screen as an aiortc ``MediaStreamTrack``.
+
+Send-on-change: a grabber thread grabs at most ``max_fps`` times a second and the
+track returns a frame from :meth:`ScreenTrack.recv` only when the picture differs
+from the previous grab. While the screen is static ``recv()`` blocks, so aiortc's
+sender encodes and sends nothing; every ``keepalive_s`` it repeats the last picture
+so a receiver that joined late or lost a packet still converges.
+
+Privacy: nothing is grabbed before the first ``recv()``. aiortc starts pulling only
+once the peer connection is up, which the agent allows only after the customer
+clicked Allow. While paused nothing is grabbed at all.
+
+Frames are wrapped without copying (``VideoFrame.from_numpy_buffer`` over the mss
+buffer); the BGRA -> YUV conversion happens inside the encoder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import fractions
+import logging
+import time
+from collections.abc import Callable
+
+import av
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from agent.capture import CapturedFrame, CaptureError, ChangeDetector, Grabber, ScreenSource
+from protocol import MonitorInfo
+
+__all__ = ["VIDEO_CLOCK_RATE", "VIDEO_TIME_BASE", "FrameCallback", "ScreenTrack", "TrackStats"]
+
+logger = logging.getLogger(__name__)
+
+VIDEO_CLOCK_RATE = 90_000
+VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK_RATE)
+
+FrameCallback = Callable[[CapturedFrame, int], None]
+"""``on_frame(captured, pts)``: called on the loop thread for every frame ``recv()`` returns."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TrackStats:
+    """Counters since the track started; ``sent`` includes ``keepalives``."""
+
+    captured: int
+    sent: int
+    skipped_unchanged: int
+    keepalives: int
+    dropped: int
+
+
+class ScreenTrack(MediaStreamTrack):
+    """A send-on-change video track over a :class:`ScreenSource`.
+
+    ``max_fps`` caps grabs (and so frames) per second. ``keepalive_s`` is how long a
+    static screen may go without a frame (``None``: never repeat). ``on_frame`` sees
+    each returned frame with its pts (benchmarks map painted stamps to capture
+    times with it). With ``close_source`` the track closes the source when it stops.
+    """
+
+    kind = "video"
+
+    def __init__(
+        self,
+        source: ScreenSource,
+        *,
+        max_fps: float = 30.0,
+        keepalive_s: float | None = 1.5,
+        on_frame: FrameCallback | None = None,
+        close_source: bool = True,
+    ) -> None:
+        super().__init__()
+        if max_fps <= 0:
+            raise ValueError("max_fps must be positive")
+        if keepalive_s is not None and keepalive_s <= 0:
+            raise ValueError("keepalive_s must be positive or None")
+        self._source = source
+        self._keepalive_s = keepalive_s
+        self._on_frame = on_frame
+        self._close_source = close_source
+        self._detector = ChangeDetector()
+        self._grabber = Grabber(source, fps=max_fps, accept=self._accept)
+        self._paused = False
+        self._resumed = asyncio.Event()
+        self._resumed.set()
+        self._started = False
+        self._t0: float | None = None
+        self._last: CapturedFrame | None = None
+        self._last_sent_at = 0.0
+        self._last_pts = -1
+        self._skipped = 0
+        self._sent = 0
+        self._keepalives = 0
+
+    # --- state ------------------------------------------------------------------
+
+    @property
+    def source(self) -> ScreenSource:
+        return self._source
+
+    @property
+    def started(self) -> bool:
+        """True once the first ``recv()`` started capturing."""
+        return self._started
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def stats(self) -> TrackStats:
+        return TrackStats(
+            captured=self._grabber.grabs,
+            sent=self._sent,
+            skipped_unchanged=self._skipped,
+            keepalives=self._keepalives,
+            dropped=self._grabber.dropped,
+        )
+
+    def pause(self) -> None:
+        """Stop capturing; ``recv()`` returns nothing (not even keep-alives) until :meth:`resume`."""
+        if self._paused:
+            return
+        self._paused = True
+        self._resumed.clear()
+        self._grabber.pause()
+        logger.info("screen track: sharing -> paused")
+
+    def resume(self) -> None:
+        """Capture again; the first grab after resuming is always sent."""
+        if not self._paused:
+            return
+        self._paused = False
+        # Wait for a fresh grab rather than repeating the pre-pause picture.
+        self._last = None
+        self._detector.reset()
+        self._grabber.resume()
+        self._resumed.set()
+        logger.info("screen track: paused -> sharing")
+
+    def select(self, index: int | None) -> MonitorInfo:
+        """Share another monitor (``None``: the whole desktop); the next frame has its size."""
+        info = self._source.select(index)
+        self._last = None  # a keep-alive must never repeat the previous area
+        self._detector.reset()
+        # Frames of the old area still queued are dropped in recv() by their monitor.
+        return info
+
+    def stop(self) -> None:
+        super().stop()
+        self._grabber.stop()
+        self._resumed.set()
+        if self._close_source:
+            self._source.close()
+        logger.info("screen track stopped: %s", self.stats)
+
+    # --- frames -----------------------------------------------------------------
+
+    def _accept(self, frame: CapturedFrame) -> bool:
+        # Runs on the grabber thread, so the comparison never blocks the event loop.
+        if self._detector.changed(frame.image):
+            return True
+        self._skipped += 1
+        return False
+
+    async def recv(self) -> av.VideoFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if not self._started:
+            self._started = True
+            self._grabber.start()
+            logger.info("screen track: first frame requested, capture starts")
+        while True:
+            if self._paused:
+                await self._resumed.wait()
+                if self.readyState != "live":
+                    raise MediaStreamError
+                continue
+            timeout = None
+            if self._keepalive_s is not None and self._last is not None:
+                timeout = max(0.0, self._last_sent_at + self._keepalive_s - time.monotonic())
+            try:
+                item = await asyncio.wait_for(self._grabber.queue.get(), timeout)
+            except TimeoutError:
+                if self._paused or self._last is None:
+                    continue
+                self._keepalives += 1
+                return self._emit(self._last, time.monotonic())
+            if item is None or self.readyState != "live":
+                raise MediaStreamError
+            if isinstance(item, CaptureError):
+                logger.error("screen capture failed: %s", item)
+                raise MediaStreamError(str(item)) from item
+            if self._paused or item.monitor != self._source.selected:
+                continue
+            return self._emit(item, item.captured_at)
+
+    def _emit(self, captured: CapturedFrame, at: float) -> av.VideoFrame:
+        if self._t0 is None:
+            self._t0 = at
+        # pts from the capture clock so RTP timestamps reflect real timing, forced
+        # strictly increasing because encoders reject repeated pts.
+        pts = max(round((at - self._t0) * VIDEO_CLOCK_RATE), self._last_pts + 1)
+        self._last_pts = pts
+        self._last = captured
+        self._last_sent_at = time.monotonic()
+        self._sent += 1
+        frame = av.VideoFrame.from_numpy_buffer(captured.image, format="bgra")
+        frame.pts = pts
+        frame.time_base = VIDEO_TIME_BASE
+        if self._on_frame is not None:
+            try:
+                self._on_frame(captured, pts)
+            except Exception:
+                logger.exception("on_frame callback failed")
+        return frame
