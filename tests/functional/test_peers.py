@@ -102,7 +102,7 @@ async def test_video_arrives(pair: Pair) -> None:
 
 
 async def test_guidance_reaches_agent_in_order(pair: Pair) -> None:
-    sent = [
+    sent: list[Pointer | KeyGuide | KeyGuideClear] = [
         Pointer(x=0.25, y=0.5, monitor=0),
         Pointer(action="click", x=0.75, y=0.125, monitor=1),
         KeyGuide(keys=(("Ctrl", "C"),), caption="コピー"),
