@@ -35,6 +35,7 @@ from agent.state import (
     ShowCode,
     StartPeer,
 )
+from agent.track import ScreenTrack
 from madoguchi import __version__
 from madoguchi.rtc import is_loopback_url, set_ice_address_mode
 from madoguchi.signaling_client import RelayUnreachable, SignalingSocket
@@ -215,9 +216,11 @@ class AgentSession:
     def pause(self, paused: bool) -> None:
         """Pause: the operator gets no new content and is told so."""
         self.paused = paused
-        setter = getattr(self.track, "set_paused", None)
-        if callable(setter):
-            setter(paused)
+        if isinstance(self.track, ScreenTrack):
+            if paused:
+                self.track.pause()
+            else:
+                self.track.resume()
         if self.peer is not None:
             self.peer.send(SharingState(paused=paused))
 
