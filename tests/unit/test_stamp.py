@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import fractions
+from typing import Any
 
 import av
 import numpy as np
 import numpy.typing as npt
 import pytest
+from av.video.codeccontext import VideoCodecContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -82,6 +84,7 @@ def _codec_round_trip(encoder: str, decoder: str, pictures: list[Image], bitrate
     """Encode RGB pictures with a real PyAV encoder, decode them, return BGR pictures."""
     height, width = pictures[0].shape[:2]
     enc = av.CodecContext.create(encoder, "w")
+    assert isinstance(enc, VideoCodecContext)
     enc.width = width
     enc.height = height
     enc.pix_fmt = "yuv420p"
@@ -93,9 +96,10 @@ def _codec_round_trip(encoder: str, decoder: str, pictures: list[Image], bitrate
     else:
         enc.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
     dec = av.CodecContext.create(decoder, "r")
+    assert isinstance(dec, VideoCodecContext)
     decoded: list[Image] = []
 
-    def drain(packets: list[av.Packet]) -> None:
+    def drain(packets: list[Any]) -> None:
         for packet in packets:
             for frame in dec.decode(packet):
                 decoded.append(frame.to_ndarray(format="bgr24"))
