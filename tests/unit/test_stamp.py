@@ -102,7 +102,7 @@ def _codec_round_trip(encoder: str, decoder: str, pictures: list[Image], bitrate
     def drain(packets: list[Any]) -> None:
         for packet in packets:
             for frame in dec.decode(packet):
-                decoded.append(frame.to_ndarray(format="bgr24"))
+                decoded.append(np.asarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8))
 
     for pts, picture in enumerate(pictures):
         frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
@@ -110,7 +110,7 @@ def _codec_round_trip(encoder: str, decoder: str, pictures: list[Image], bitrate
         drain(enc.encode(frame))
     drain(enc.encode(None))
     for frame in dec.decode(None):
-        decoded.append(frame.to_ndarray(format="bgr24"))
+        decoded.append(np.asarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8))
     return decoded
 
 
