@@ -1,0 +1,353 @@
+"""The aiohttp application: thin glue between websockets/HTTP and the registry.
+
+``create_app(config)`` builds everything from the config: the store, accounts,
+audit log, login, registry and metrics, kept under typed ``web.AppKey`` s. Each
+websocket gets a connection id and an outbox (a queue drained by one writer
+task), so the registry's effects are applied synchronously and in order, and a
+slow or dead client can only ever stall its own socket.
+
+Routes: ``GET /healthz``, ``GET /metrics``, ``POST /api/login``,
+``GET /api/terms?lang=ja|en``, ``GET /ws/agent``, ``GET /ws/operator``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
+import itertools
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from protocol import ErrorCode, ProtocolError, decode_signaling, encode
+
+from .accounts import Accounts
+from .audit import AuditLog
+from .auth import Auth, LoginRefused
+from .config import RelayConfig
+from .effects import Alarm, Audit, Close, CloseCode, Count, Effect, Send
+from .metrics import CONTENT_TYPE, RelayMetrics
+from .registry import Registry, Role
+from .store import MemoryStore, Store
+
+__all__ = ["RELAY", "RelayState", "create_app"]
+
+logger = logging.getLogger(__name__)
+
+_OUTBOX_LIMIT = 256
+_WRITER_DRAIN_S = 2.0
+
+
+@dataclasses.dataclass(frozen=True)
+class _CloseCommand:
+    code: int
+    reason: str
+
+
+class _Outbox:
+    """One websocket's outgoing frames, written by one task in order."""
+
+    def __init__(self, conn_id: str, ws: web.WebSocketResponse) -> None:
+        self.conn_id = conn_id
+        self.ws = ws
+        self.queue: asyncio.Queue[str | _CloseCommand | None] = asyncio.Queue()
+        self.closing = False
+        self.task = asyncio.create_task(self._run(), name=f"relay-writer-{conn_id}")
+
+    def send(self, text: str) -> None:
+        if self.closing:
+            return
+        if self.queue.qsize() >= _OUTBOX_LIMIT:
+            # The client does not read; do not let it hold memory for ever.
+            logger.warning("connection %s: outbox full, closing", self.conn_id)
+            self.close(CloseCode.POLICY_VIOLATION, "not reading fast enough")
+            return
+        self.queue.put_nowait(text)
+
+    def close(self, code: int, reason: str) -> None:
+        if not self.closing:
+            self.closing = True
+            self.queue.put_nowait(_CloseCommand(code, reason))
+
+    def stop(self) -> None:
+        self.queue.put_nowait(None)
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                item = await self.queue.get()
+                if item is None:
+                    return
+                if isinstance(item, _CloseCommand):
+                    await self.ws.close(code=item.code, message=_close_reason(item.reason))
+                    return
+                await self.ws.send_str(item)
+        except (ConnectionError, RuntimeError) as exc:  # peer vanished mid-write
+            logger.debug("connection %s: write failed (%s)", self.conn_id, type(exc).__name__)
+
+
+def _close_reason(reason: str) -> bytes:
+    data = reason.encode()
+    # RFC 6455 allows 123 bytes; cut on a character boundary.
+    return data[:123].decode(errors="ignore").encode()
+
+
+@dataclasses.dataclass
+class RelayState:
+    """Everything one relay app owns."""
+
+    config: RelayConfig
+    store: Store
+    accounts: Accounts
+    audit: AuditLog
+    auth: Auth
+    registry: Registry
+    metrics: RelayMetrics
+    outboxes: dict[str, _Outbox] = dataclasses.field(default_factory=dict)
+    _ids: itertools.count[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
+
+    def new_conn_id(self, role: Role) -> str:
+        return f"{role[0]}{next(self._ids)}"
+
+    def apply(self, effects: Iterable[Effect], now: float | None = None) -> None:
+        """Carry out registry effects, in order. Never raises for one bad effect."""
+        for effect in effects:
+            try:
+                self._apply_one(effect, time.time() if now is None else now)
+            except Exception:
+                logger.exception("failed to apply %s", type(effect).__name__)
+
+    def _apply_one(self, effect: Effect, now: float) -> None:
+        if isinstance(effect, Send):
+            box = self.outboxes.get(effect.conn)
+            if box is not None:
+                box.send(encode(effect.message))
+        elif isinstance(effect, Close):
+            box = self.outboxes.get(effect.conn)
+            if box is not None:
+                box.close(int(effect.code), effect.reason)
+        elif isinstance(effect, Audit):
+            self.audit.write(effect, now)
+        elif isinstance(effect, Count):
+            self.metrics.count(effect)
+        elif isinstance(effect, Alarm):
+            self.metrics.set_alarm(effect)
+            if effect.active:
+                logger.warning("alarm %s: off -> on: %s", effect.name, effect.detail)
+            else:
+                logger.warning("alarm %s: on -> off: %s", effect.name, effect.detail)
+
+
+RELAY = web.AppKey("relay", RelayState)
+CONFIG = web.AppKey("relay_config", RelayConfig)
+
+
+def create_app(config: RelayConfig, *, store: Store | None = None) -> web.Application:
+    """The relay as an aiohttp application; resources open in cleanup_ctx."""
+    app = web.Application(client_max_size=config.limits.max_message_bytes)
+    app[CONFIG] = config
+    app.cleanup_ctx.append(_make_state(store))
+    app.cleanup_ctx.append(_ticker)
+    app.on_shutdown.append(_on_shutdown)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/metrics", _metrics)
+    app.router.add_post("/api/login", _login)
+    app.router.add_get("/api/terms", _terms)
+    app.router.add_get("/ws/agent", _ws_agent)
+    app.router.add_get("/ws/operator", _ws_operator)
+    return app
+
+
+def _make_state(store: Store | None) -> Any:
+    async def state_ctx(app: web.Application) -> AsyncIterator[None]:
+        config = app[CONFIG]
+        shared = MemoryStore() if store is None else store
+        accounts = Accounts(config.accounts_db)
+        audit = AuditLog(config.audit_db)
+        auth = Auth(config, shared, accounts)
+        registry = Registry(config, shared, auth)
+        app[RELAY] = RelayState(
+            config=config,
+            store=shared,
+            accounts=accounts,
+            audit=audit,
+            auth=auth,
+            registry=registry,
+            metrics=RelayMetrics(registry.stats),
+        )
+        logger.info("relay state: none -> ready (data in %s)", config.data_dir)
+        try:
+            yield
+        finally:
+            audit.close()
+            logger.info("relay state: ready -> closed")
+
+    return state_ctx
+
+
+async def _ticker(app: web.Application) -> AsyncIterator[None]:
+    state = app[RELAY]
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(state.config.tick_interval_s)
+            try:
+                now = time.time()
+                state.apply(state.registry.tick(now), now)
+            except Exception:  # a bug in one tick must not stop expiry for good
+                logger.exception("timer tick failed")
+
+    task = asyncio.create_task(loop(), name="relay-ticker")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _on_shutdown(app: web.Application) -> None:
+    state = app[RELAY]
+    now = time.time()
+    state.apply(state.registry.shutdown(now), now)
+    boxes = list(state.outboxes.values())
+    for box in boxes:
+        box.close(int(CloseCode.GOING_AWAY), "relay shutting down")
+    if boxes:
+        await asyncio.wait([b.task for b in boxes], timeout=_WRITER_DRAIN_S)
+    for box in boxes:
+        if not box.ws.closed:
+            await box.ws.close(code=int(CloseCode.GOING_AWAY), message=b"relay shutting down")
+
+
+# --- HTTP ---------------------------------------------------------------------
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    body = request.app[RELAY].metrics.render()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+def _json_error(status: int, error: str, message: str, retry_after_s: float | None = None) -> web.Response:
+    payload: dict[str, Any] = {"error": error, "message": message}
+    headers = {}
+    if retry_after_s is not None:
+        payload["retry_after_s"] = round(retry_after_s, 1)
+        headers["Retry-After"] = str(max(1, int(retry_after_s + 0.999)))
+    return web.json_response(payload, status=status, headers=headers)
+
+
+async def _login(request: web.Request) -> web.Response:
+    state = request.app[RELAY]
+    ip = _client_ip(request)
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        return _json_error(400, "bad_request", 'the body must be JSON: {"username": ..., "password": ...}')
+    username = body.get("username") if isinstance(body, dict) else None
+    password = body.get("password") if isinstance(body, dict) else None
+    if not isinstance(username, str) or not isinstance(password, str) or not username or len(username) > 64:
+        return _json_error(400, "bad_request", "username and password must be non-empty strings")
+    now = time.time()
+    try:
+        result, audit = await state.auth.login(username, password, ip, now)
+    except LoginRefused as refused:
+        state.metrics.logins.labels(refused.error).inc()
+        state.apply([Audit("login_failed", operator=username, ip=ip, detail={"reason": refused.error})], now)
+        logger.info("login for %s from %s refused: %s", username, ip, refused.error)
+        return _json_error(refused.status, refused.error, refused.message, refused.retry_after_s)
+    state.metrics.logins.labels("ok").inc()
+    state.apply([audit], now)
+    return web.json_response(
+        {"token": result.token, "expires_in_s": result.expires_in_s, "username": result.username}
+    )
+
+
+async def _terms(request: web.Request) -> web.Response:
+    lang = request.query.get("lang", "ja")
+    if lang not in ("ja", "en"):
+        return _json_error(400, "bad_request", "lang must be ja or en")
+    text = request.app[RELAY].config.terms(lang)
+    version = hashlib.sha256(text.encode()).hexdigest()[:12]
+    return web.json_response({"lang": lang, "version": version, "text": text})
+
+
+def _client_ip(request: web.Request) -> str:
+    if request.app[CONFIG].trust_forwarded_for:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        first = forwarded.split(",")[0].strip()
+        if first:
+            return first
+    return request.remote or "unknown"
+
+
+# --- websockets ---------------------------------------------------------------
+
+
+async def _ws_agent(request: web.Request) -> web.WebSocketResponse:
+    return await _serve_ws(request, "agent")
+
+
+async def _ws_operator(request: web.Request) -> web.WebSocketResponse:
+    return await _serve_ws(request, "operator")
+
+
+async def _serve_ws(request: web.Request, role: Role) -> web.WebSocketResponse:
+    state = request.app[RELAY]
+    limits = state.config.limits
+    # aiohttp's own limit is set well above ours so that an oversized message is
+    # answered with a message_too_large error instead of a bare close frame.
+    ws = web.WebSocketResponse(
+        heartbeat=limits.heartbeat_s or None,
+        max_msg_size=limits.max_message_bytes * 4,
+        timeout=5.0,
+    )
+    await ws.prepare(request)
+    conn_id = state.new_conn_id(role)
+    box = _Outbox(conn_id, ws)
+    state.outboxes[conn_id] = box
+    registry = state.registry
+    state.apply(registry.opened(conn_id, role, _client_ip(request), time.time()))
+    try:
+        async for frame in ws:
+            now = time.time()
+            if frame.type is WSMsgType.TEXT:
+                effects = _handle_text(registry, conn_id, frame.data, limits.max_message_bytes, now)
+            elif frame.type is WSMsgType.BINARY:
+                error = ProtocolError("binary frames are not accepted; send JSON text")
+                effects = registry.rejected(conn_id, error, now)
+            else:  # ERROR: aiohttp closes the socket itself
+                break
+            state.apply(effects, now)
+            if box.closing:
+                break
+    finally:
+        now = time.time()
+        state.apply(registry.closed(conn_id, now), now)
+        box.stop()
+        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(box.task), _WRITER_DRAIN_S)
+        state.outboxes.pop(conn_id, None)
+        if not ws.closed:
+            await ws.close()
+    return ws
+
+
+def _handle_text(registry: Registry, conn_id: str, data: str, max_bytes: int, now: float) -> list[Effect]:
+    if len(data) > max_bytes or len(data.encode("utf-8", "surrogatepass")) > max_bytes:
+        error = ProtocolError(f"message exceeds {max_bytes} bytes", ErrorCode.MESSAGE_TOO_LARGE)
+        return registry.rejected(conn_id, error, now)
+    try:
+        message = decode_signaling(data)
+    except ProtocolError as error:
+        return registry.rejected(conn_id, error, now)
+    return registry.received(conn_id, message, now)

@@ -1,0 +1,842 @@
+"""The pairing registry: the relay's whole behaviour, free of I/O.
+
+Every entry point takes ``now`` (wall-clock seconds, ``time.time()``: wall clock
+rather than monotonic because several relay nodes sharing a store must agree on
+deadlines) and returns a list of :mod:`relay.effects` for the glue in
+:mod:`relay.app` to carry out in order:
+
+* :meth:`Registry.opened` / :meth:`Registry.closed`: a websocket came or went;
+* :meth:`Registry.received`: a decoded signaling message;
+* :meth:`Registry.rejected`: input that did not decode (bad JSON, too large);
+* :meth:`Registry.tick`: timers (code expiry, allow timeout, resume grace, idle);
+* :meth:`Registry.shutdown`: the relay is going away.
+
+Connection state (role, which pairing a socket belongs to) is local to this
+object; pairings, retired codes, counters and tokens live in a
+:class:`relay.store.Store`. The session flow is documented in docs/protocol.md;
+the comments here say why the rules are what they are.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Iterable
+from typing import Literal, Protocol
+
+from protocol import (
+    AGENT_CODE_DIGITS,
+    OPERATOR_CODE_DIGITS,
+    PROTOCOL_VERSION,
+    Answer,
+    Auth,
+    Authenticated,
+    Bye,
+    Claim,
+    ClaimPending,
+    CodeIssued,
+    CodeSpaceExhausted,
+    Decision,
+    Ended,
+    EndReason,
+    Error,
+    ErrorCode,
+    Ice,
+    IceServer,
+    IssueCode,
+    Join,
+    Offer,
+    OperatorIdentity,
+    OperatorRequest,
+    PeerStatus,
+    ProtocolError,
+    Register,
+    Registered,
+    Resume,
+    Resumed,
+    SessionStart,
+    SignalingMessage,
+    draw_code,
+)
+
+from .config import RelayConfig
+from .effects import Alarm, Audit, Close, CloseCode, Count, Effect, Send
+from .store import Pairing, Store, TokenRecord, digest
+
+__all__ = ["Authenticator", "Registry", "RegistryStats", "Role"]
+
+logger = logging.getLogger(__name__)
+
+Role = Literal["agent", "operator"]
+Side = Literal["agent", "operator", "relay"]
+
+_REUSE_TRIES = 8
+_AWAY_RETRY_S = 5.0
+
+
+class Authenticator(Protocol):
+    """Checks an operator token from ``POST /api/login`` (see :mod:`relay.auth`)."""
+
+    def verify(self, token: str, now: float) -> TokenRecord | None: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class RegistryStats:
+    connections: int
+    codes_pending: int
+    """Live unclaimed codes (agent-issued waiting plus operator-issued)."""
+    claims_pending: int
+    """Claimed, waiting for the customer to allow."""
+    sessions_active: int
+
+
+@dataclasses.dataclass(eq=False)
+class _Conn:
+    id: str
+    role: Role
+    ip: str
+    opened_at: float
+    last_seen: float
+    hello: bool = False
+    """True after a valid register/join/resume (agent) or auth (operator)."""
+    account: TokenRecord | None = None
+    pairing_id: str | None = None
+
+
+class _Refused(Exception):
+    """Internal: answer the current message with an error (and maybe close)."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        fatal: bool = False,
+        retry_after_s: float | None = None,
+        close_code: CloseCode = CloseCode.POLICY_VIOLATION,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.fatal = fatal
+        self.retry_after_s = retry_after_s
+        self.close_code = close_code
+
+
+class Registry:
+    """Pairs agents and operators by code and enforces every relay limit."""
+
+    def __init__(self, config: RelayConfig, store: Store, authenticator: Authenticator) -> None:
+        self._config = config
+        self._limits = config.limits
+        self._store = store
+        self._auth = authenticator
+        self._conns: dict[str, _Conn] = {}
+        self._alarm_active = False
+
+    # --- entry points ----------------------------------------------------------
+
+    def opened(self, conn_id: str, role: Role, ip: str, now: float) -> list[Effect]:
+        self._conns[conn_id] = _Conn(id=conn_id, role=role, ip=ip, opened_at=now, last_seen=now)
+        logger.debug("%s %s from %s opened", role, conn_id, ip)
+        return []
+
+    def closed(self, conn_id: str, now: float) -> list[Effect]:
+        """The websocket is gone (peer closed, network dropped, or we closed it)."""
+        conn = self._conns.pop(conn_id, None)
+        if conn is None:  # we closed it ourselves and cleaned up already
+            return []
+        out: list[Effect] = []
+        self._cleanup(conn, now, out, graceful=True)
+        return out
+
+    def received(self, conn_id: str, message: SignalingMessage, now: float) -> list[Effect]:
+        conn = self._conns.get(conn_id)
+        if conn is None:
+            return []
+        conn.last_seen = now
+        out: list[Effect] = []
+        try:
+            if conn.role == "agent":
+                self._from_agent(conn, message, now, out)
+            else:
+                self._from_operator(conn, message, now, out)
+        except _Refused as refusal:
+            self._refuse(conn, refusal, now, out)
+        return out
+
+    def rejected(self, conn_id: str, error: ProtocolError, now: float) -> list[Effect]:
+        """Input that is not a valid message: answer with the error and close only this socket."""
+        conn = self._conns.get(conn_id)
+        if conn is None:
+            return []
+        close_code = (
+            CloseCode.MESSAGE_TOO_BIG
+            if error.code is ErrorCode.MESSAGE_TOO_LARGE
+            else CloseCode.POLICY_VIOLATION
+        )
+        out: list[Effect] = []
+        self._refuse(conn, _Refused(error.code, error.detail, fatal=True, close_code=close_code), now, out)
+        return out
+
+    def tick(self, now: float) -> list[Effect]:
+        out: list[Effect] = []
+        grace = self._config.resume_grace_s
+        for p in self._store.pairings():
+            if p.agent_away_since is not None and now >= p.agent_away_since + grace:
+                logger.info("pairing %s: agent did not come back within %.0f s", p.id, grace)
+                if p.phase == "waiting":
+                    self._retire(p, "expired", now)
+                    out.append(
+                        Audit("code_expired", ip=p.agent_ip, code=p.code, detail={"why": "agent_gone"})
+                    )
+                else:
+                    self._end(p, EndReason.PEER_GONE, "agent", now, out)
+            elif p.phase in ("waiting", "issued") and now >= p.code_expires_at:
+                self._expire_code(p, now, out)
+            elif p.phase == "pending" and p.decision_deadline is not None and now >= p.decision_deadline:
+                out.append(self._audit_pairing("allow_timeout", p))
+                self._end(p, EndReason.ALLOW_TIMEOUT, "relay", now, out)
+        for conn in list(self._conns.values()):
+            if not conn.hello and now >= conn.opened_at + self._limits.hello_timeout_s:
+                self._refuse(
+                    conn,
+                    _Refused(ErrorCode.IDLE_TIMEOUT, "no first message in time", fatal=True),
+                    now,
+                    out,
+                )
+            elif (
+                conn.role == "operator"
+                and conn.hello
+                and conn.pairing_id is None
+                and now >= conn.last_seen + self._limits.operator_idle_timeout_s
+            ):
+                self._refuse(
+                    conn,
+                    _Refused(ErrorCode.IDLE_TIMEOUT, "idle for too long; log in again", fatal=True),
+                    now,
+                    out,
+                )
+        self._check_alarm(now, out)
+        self._store.prune(now)
+        return out
+
+    def shutdown(self, now: float) -> list[Effect]:
+        """Tell every connection why it is being closed, end every local session."""
+        out: list[Effect] = []
+        for p in self._store.pairings():
+            if p.agent_conn in self._conns or p.operator_conn in self._conns:
+                self._end(p, EndReason.SHUTDOWN, "relay", now, out)
+        for conn in list(self._conns.values()):
+            self._refuse(
+                conn,
+                _Refused(
+                    ErrorCode.SHUTTING_DOWN,
+                    "the relay is shutting down; try again shortly",
+                    fatal=True,
+                    close_code=CloseCode.GOING_AWAY,
+                ),
+                now,
+                out,
+            )
+        return out
+
+    def stats(self) -> RegistryStats:
+        phases = [p.phase for p in self._store.pairings()]
+        return RegistryStats(
+            connections=len(self._conns),
+            codes_pending=sum(ph in ("waiting", "issued") for ph in phases),
+            claims_pending=phases.count("pending"),
+            sessions_active=phases.count("active"),
+        )
+
+    # --- agent -----------------------------------------------------------------
+
+    def _from_agent(self, conn: _Conn, msg: SignalingMessage, now: float, out: list[Effect]) -> None:
+        if not conn.hello:
+            if isinstance(msg, Register):
+                self._register(conn, msg, now, out)
+            elif isinstance(msg, Join):
+                self._join(conn, msg, now, out)
+            elif isinstance(msg, Resume):
+                self._resume(conn, msg, now, out)
+            else:
+                raise _unexpected(msg, "the first message must be register, join or resume")
+            return
+        p = self._pairing_of(conn)
+        if isinstance(msg, Bye):
+            self._end(p, msg.reason, "agent", now, out)
+        elif p.phase == "pending" and isinstance(msg, Decision):
+            self._decide(p, msg.allowed, now, out)
+        elif p.phase == "active" and isinstance(msg, Offer | Ice):
+            self._forward(p, msg, to="operator", out=out)
+        else:
+            raise _unexpected(msg, f"not allowed while {p.phase}")
+
+    def _register(self, conn: _Conn, msg: Register, now: float, out: list[Effect]) -> None:
+        self._check_hello(msg.protocol_version, msg.consent_accepted, conn, out)
+        refused = self._registration_refusal(conn, now)
+        if refused is not None:
+            out.append(Count("registrations_refused", refused.code.value))
+            out.append(Audit("registration_refused", ip=conn.ip, detail={"reason": refused.code.value}))
+            raise refused
+        live = self._store.live_codes()
+        try:
+            code = self._draw(AGENT_CODE_DIGITS, live, now)
+        except CodeSpaceExhausted:
+            out.append(Count("registrations_refused", ErrorCode.BUSY.value))
+            raise _busy(self._limits.busy_retry_after_s) from None
+        token = secrets.token_urlsafe(32)
+        p = Pairing(
+            id=secrets.token_urlsafe(12),
+            code=code,
+            issued_by="agent",
+            phase="waiting",
+            created_at=now,
+            code_expires_at=now + self._config.code_ttl_s,
+            agent_conn=conn.id,
+            agent_ip=conn.ip,
+            resume_hash=digest(token),
+            mode=msg.mode,
+            client_version=msg.client_version,
+        )
+        self._store.put_pairing(p)
+        conn.hello = True
+        conn.pairing_id = p.id
+        logger.info("pairing %s: none -> waiting (agent %s)", p.id, conn.id)
+        out.append(
+            Send(conn.id, Registered(code=code, expires_in_s=self._config.code_ttl_s, resume_token=token))
+        )
+        out.append(
+            Audit(
+                "code_issued",
+                ip=conn.ip,
+                code=code,
+                detail={"by": "agent", "mode": msg.mode, "client_version": msg.client_version},
+            )
+        )
+
+    def _registration_refusal(self, conn: _Conn, now: float) -> _Refused | None:
+        lim = self._limits
+        count = self._store.add_event(f"reg-ip:{conn.ip}", now, lim.registrations_window_s)
+        if count > lim.registrations_per_ip:
+            retry = self._retry_after(f"reg-ip:{conn.ip}", now, lim.registrations_window_s)
+            return _Refused(
+                ErrorCode.RATE_LIMITED,
+                "too many registrations from this address; try again later",
+                fatal=True,
+                retry_after_s=retry,
+                close_code=CloseCode.TRY_AGAIN_LATER,
+            )
+        stats = self.stats()
+        if stats.codes_pending >= lim.max_live_codes or self._sessions_in_use() >= lim.max_sessions:
+            return _busy(lim.busy_retry_after_s)
+        return None
+
+    def _join(self, conn: _Conn, msg: Join, now: float, out: list[Effect]) -> None:
+        """Reverse pairing (R2): the customer typed the operator's 6-digit code."""
+        self._check_hello(msg.protocol_version, msg.consent_accepted, conn, out)
+        lim = self._limits
+        key = f"join-ip:{conn.ip}"
+        if self._store.count_events(key, now, lim.failed_claims_window_s) >= lim.failed_joins_per_ip:
+            out.append(Count("joins_failed", ErrorCode.RATE_LIMITED.value))
+            raise _Refused(
+                ErrorCode.RATE_LIMITED,
+                "too many wrong codes from this address; try again later",
+                fatal=True,
+                retry_after_s=self._retry_after(key, now, lim.failed_claims_window_s),
+                close_code=CloseCode.TRY_AGAIN_LATER,
+            )
+        p = self._store.pairing_by_code(msg.code)
+        if p is None or p.issued_by != "operator" or p.phase != "issued":
+            code, text = self._why_not_claimable(msg.code, p, now)
+            self._store.add_event(key, now, lim.failed_claims_window_s)
+            self._store.add_event("failed-global", now, lim.failed_claims_window_s)
+            out.append(Count("joins_failed", code.value))
+            out.append(Audit("join_failed", ip=conn.ip, code=msg.code, detail={"reason": code.value}))
+            self._check_alarm(now, out)
+            raise _Refused(code, text)
+        if self._sessions_in_use() >= lim.max_sessions:
+            out.append(Count("registrations_refused", ErrorCode.BUSY.value))
+            raise _busy(lim.busy_retry_after_s)
+        token = secrets.token_urlsafe(32)
+        p = dataclasses.replace(
+            p,
+            phase="pending",
+            agent_conn=conn.id,
+            agent_ip=conn.ip,
+            resume_hash=digest(token),
+            mode=msg.mode,
+            client_version=msg.client_version,
+            decision_deadline=now + self._config.allow_timeout_s,
+        )
+        self._store.put_pairing(p)
+        conn.hello = True
+        conn.pairing_id = p.id
+        logger.info("pairing %s: issued -> pending (agent %s joined)", p.id, conn.id)
+        remaining = max(0.0, p.code_expires_at - now)
+        out.append(Send(conn.id, Registered(code=p.code, expires_in_s=remaining, resume_token=token)))
+        out.append(self._audit_pairing("join_succeeded", p))
+        self._ask_customer(p, out)
+
+    def _resume(self, conn: _Conn, msg: Resume, now: float, out: list[Effect]) -> None:
+        if msg.protocol_version != PROTOCOL_VERSION:
+            raise _version_mismatch()
+        p = self._store.pairing_by_resume(digest(msg.resume_token))
+        if p is None:
+            out.append(Audit("resume_failed", ip=conn.ip))
+            raise _Refused(
+                ErrorCode.UNKNOWN_RESUME_TOKEN,
+                "nothing to resume: the code or session has ended; register again",
+                fatal=True,
+            )
+        if p.agent_conn is not None and p.agent_conn != conn.id:
+            # The old socket may not have noticed it is dead yet; the new one wins.
+            old = self._conns.pop(p.agent_conn, None)
+            if old is not None:
+                out.append(Close(old.id, CloseCode.POLICY_VIOLATION, "replaced by a resumed connection"))
+        was_away = p.agent_away_since is not None
+        p = dataclasses.replace(p, agent_conn=conn.id, agent_ip=conn.ip, agent_away_since=None)
+        self._store.put_pairing(p)
+        conn.hello = True
+        conn.pairing_id = p.id
+        logger.info("pairing %s: agent away -> back (%s, %s)", p.id, conn.id, p.phase)
+        out.append(Audit("agent_resumed", ip=conn.ip, session_id=p.id, detail={"phase": p.phase}))
+        if p.phase == "active":
+            out.append(Send(conn.id, Resumed(session_id=p.id)))
+            out.extend(Send(conn.id, m) for m in self._store.drain_agent_queue(p.id))
+        else:
+            remaining = max(0.0, p.code_expires_at - now)
+            out.append(
+                Send(conn.id, Registered(code=p.code, expires_in_s=remaining, resume_token=msg.resume_token))
+            )
+            if p.phase == "pending" and p.decision_deadline is not None:
+                identity = OperatorIdentity(
+                    display_name=p.operator_display_name, organisation=p.operator_organisation
+                )
+                timeout = max(0.0, p.decision_deadline - now)
+                out.append(Send(conn.id, OperatorRequest(operator=identity, timeout_s=timeout)))
+        if was_away and p.phase in ("pending", "active") and p.operator_conn in self._conns:
+            out.append(Send(p.operator_conn, PeerStatus(connected=True)))
+
+    def _decide(self, p: Pairing, allowed: bool, now: float, out: list[Effect]) -> None:
+        if not allowed:
+            out.append(self._audit_pairing("denied", p))
+            self._end(p, EndReason.DENIED, "agent", now, out)
+            return
+        p = dataclasses.replace(p, phase="active", started_at=now, decision_deadline=None)
+        self._store.put_pairing(p)
+        logger.info("pairing %s: pending -> active", p.id)
+        start = SessionStart(session_id=p.id, ice_servers=self._ice_servers(p.id, now))
+        for target in (p.agent_conn, p.operator_conn):
+            if target in self._conns:
+                out.append(Send(target, start))
+        out.append(self._audit_pairing("allowed", p))
+        out.append(self._audit_pairing("session_started", p))
+        out.append(Count("sessions_started"))
+
+    # --- operator --------------------------------------------------------------
+
+    def _from_operator(self, conn: _Conn, msg: SignalingMessage, now: float, out: list[Effect]) -> None:
+        if not conn.hello:
+            if not isinstance(msg, Auth):
+                raise _Refused(
+                    ErrorCode.NOT_AUTHORISED, "log in first: the first message must be auth", fatal=True
+                )
+            self._authenticate(conn, msg, now, out)
+            return
+        if conn.pairing_id is None:
+            if isinstance(msg, Claim):
+                self._claim(conn, msg, now, out)
+            elif isinstance(msg, IssueCode):
+                self._issue_code(conn, now, out)
+            else:
+                raise _unexpected(msg, "expected claim or issue_code")
+            return
+        p = self._pairing_of(conn)
+        if isinstance(msg, Bye):
+            self._end(p, msg.reason, "operator", now, out)
+        elif p.phase == "active" and isinstance(msg, Answer | Ice):
+            self._forward(p, msg, to="agent", out=out)
+        else:
+            raise _unexpected(msg, f"not allowed while {p.phase} (one session per connection)")
+
+    def _authenticate(self, conn: _Conn, msg: Auth, now: float, out: list[Effect]) -> None:
+        if msg.protocol_version != PROTOCOL_VERSION:
+            raise _version_mismatch()
+        account = self._auth.verify(msg.token, now)
+        if account is None:
+            out.append(Audit("operator_auth_failed", ip=conn.ip))
+            raise _Refused(ErrorCode.NOT_AUTHORISED, "invalid or expired token; log in again", fatal=True)
+        conn.hello = True
+        conn.account = account
+        logger.info("operator %s: connection %s authenticated", account.username, conn.id)
+        identity = OperatorIdentity(display_name=account.display_name, organisation=account.organisation)
+        out.append(Send(conn.id, Authenticated(username=account.username, operator=identity)))
+
+    def _claim(self, conn: _Conn, msg: Claim, now: float, out: list[Effect]) -> None:
+        assert conn.account is not None
+        lim = self._limits
+        user = conn.account.username
+        window = lim.failed_claims_window_s
+        # Limits are checked before the code is even looked at: a locked-out or
+        # rate-limited attacker learns nothing from further guesses.
+        locked = self._store.lock_until(f"lock:{user}", now)
+        if locked is not None:
+            out.append(Count("claims_failed", ErrorCode.LOCKED_OUT.value))
+            raise _Refused(
+                ErrorCode.LOCKED_OUT,
+                "too many wrong codes: claiming is locked for this operator",
+                retry_after_s=locked - now,
+            )
+        ip_key = f"claim-ip:{conn.ip}"
+        if self._store.count_events(ip_key, now, window) >= lim.failed_claims_per_ip:
+            out.append(Count("claims_failed", ErrorCode.RATE_LIMITED.value))
+            raise _Refused(
+                ErrorCode.RATE_LIMITED,
+                "too many wrong codes from this address; try again later",
+                retry_after_s=self._retry_after(ip_key, now, window),
+            )
+        if self._operator_sessions(user) >= lim.max_sessions_per_operator:
+            raise _Refused(
+                ErrorCode.OPERATOR_SESSION_LIMIT,
+                f"you already have {lim.max_sessions_per_operator} sessions; end one first",
+            )
+        if self._sessions_in_use() >= lim.max_sessions:
+            raise _busy(lim.busy_retry_after_s, fatal=False)
+        p = self._store.pairing_by_code(msg.code)
+        if p is not None and p.issued_by == "agent" and p.phase == "waiting":
+            if p.agent_away_since is not None:
+                # Not a wrong guess: the customer's connection is blinking.
+                raise _Refused(
+                    ErrorCode.PEER_GONE,
+                    "the customer's connection is interrupted; try again in a moment",
+                    retry_after_s=_AWAY_RETRY_S,
+                )
+            self._claimed(conn, p, now, out)
+            return
+        code, text = self._why_not_claimable(msg.code, p, now)
+        failures = self._store.add_event(f"claim-user:{user}", now, window)
+        self._store.add_event(ip_key, now, window)
+        self._store.add_event("failed-global", now, window)
+        out.append(Count("claims_failed", code.value))
+        out.append(
+            Audit(
+                "claim_failed", operator=user, ip=conn.ip, code=msg.code[:16], detail={"reason": code.value}
+            )
+        )
+        out.append(Send(conn.id, Error(code=code, message=text)))
+        if failures >= lim.failed_claims_per_operator:
+            self._store.set_lock(f"lock:{user}", now + lim.lockout_s)
+            logger.warning("operator %s: unlocked -> locked out after %d failed claims", user, failures)
+            out.append(Count("lockouts"))
+            out.append(Audit("lockout", operator=user, ip=conn.ip, detail={"failures": failures}))
+            out.append(
+                Send(
+                    conn.id,
+                    Error(
+                        code=ErrorCode.LOCKED_OUT,
+                        message="too many wrong codes: claiming is locked for this operator",
+                        retry_after_s=lim.lockout_s,
+                    ),
+                )
+            )
+        self._check_alarm(now, out)
+
+    def _claimed(self, conn: _Conn, p: Pairing, now: float, out: list[Effect]) -> None:
+        assert conn.account is not None
+        account = conn.account
+        p = dataclasses.replace(
+            p,
+            phase="pending",
+            operator_conn=conn.id,
+            operator=account.username,
+            operator_display_name=account.display_name,
+            operator_organisation=account.organisation,
+            operator_ip=conn.ip,
+            decision_deadline=now + self._config.allow_timeout_s,
+        )
+        self._store.put_pairing(p)
+        conn.pairing_id = p.id
+        logger.info("pairing %s: waiting -> pending (claimed by %s)", p.id, account.username)
+        out.append(self._audit_pairing("claim_succeeded", p))
+        self._ask_customer(p, out)
+
+    def _issue_code(self, conn: _Conn, now: float, out: list[Effect]) -> None:
+        assert conn.account is not None
+        lim = self._limits
+        user = conn.account.username
+        if self._operator_sessions(user) >= lim.max_sessions_per_operator:
+            raise _Refused(
+                ErrorCode.OPERATOR_SESSION_LIMIT,
+                f"you already have {lim.max_sessions_per_operator} sessions; end one first",
+            )
+        if self.stats().codes_pending >= lim.max_live_codes or self._sessions_in_use() >= lim.max_sessions:
+            raise _busy(lim.busy_retry_after_s, fatal=False)
+        try:
+            code = self._draw(OPERATOR_CODE_DIGITS, self._store.live_codes(), now)
+        except CodeSpaceExhausted:
+            raise _busy(lim.busy_retry_after_s, fatal=False) from None
+        account = conn.account
+        p = Pairing(
+            id=secrets.token_urlsafe(12),
+            code=code,
+            issued_by="operator",
+            phase="issued",
+            created_at=now,
+            code_expires_at=now + self._config.code_ttl_s,
+            operator_conn=conn.id,
+            operator=account.username,
+            operator_display_name=account.display_name,
+            operator_organisation=account.organisation,
+            operator_ip=conn.ip,
+        )
+        self._store.put_pairing(p)
+        conn.pairing_id = p.id
+        logger.info("pairing %s: none -> issued (operator %s)", p.id, user)
+        out.append(Send(conn.id, CodeIssued(code=code, expires_in_s=self._config.code_ttl_s)))
+        out.append(Audit("code_issued", operator=user, ip=conn.ip, code=code, detail={"by": "operator"}))
+
+    # --- shared steps ----------------------------------------------------------
+
+    def _check_hello(self, version: int, consent: bool, conn: _Conn, out: list[Effect]) -> None:
+        if version != PROTOCOL_VERSION:
+            out.append(Count("registrations_refused", ErrorCode.VERSION_MISMATCH.value))
+            raise _version_mismatch()
+        if not consent:
+            out.append(Count("registrations_refused", ErrorCode.CONSENT_REQUIRED.value))
+            # Not fatal: the agent shows the terms again and may retry on this socket.
+            raise _Refused(ErrorCode.CONSENT_REQUIRED, "the customer must accept the terms first")
+
+    def _ask_customer(self, p: Pairing, out: list[Effect]) -> None:
+        """Claimed: the operator waits, the customer sees who asks and decides (R15)."""
+        timeout = self._config.allow_timeout_s
+        identity = OperatorIdentity(
+            display_name=p.operator_display_name, organisation=p.operator_organisation
+        )
+        if p.operator_conn in self._conns:
+            out.append(
+                Send(
+                    p.operator_conn,
+                    ClaimPending(timeout_s=timeout, mode=p.mode, client_version=p.client_version),
+                )
+            )
+        if p.agent_conn in self._conns:
+            out.append(Send(p.agent_conn, OperatorRequest(operator=identity, timeout_s=timeout)))
+
+    def _forward(self, p: Pairing, msg: Offer | Answer | Ice, *, to: Role, out: list[Effect]) -> None:
+        target = p.operator_conn if to == "operator" else p.agent_conn
+        if target is not None and target in self._conns:
+            out.append(Send(target, msg))
+            out.append(Count("messages_forwarded", msg.type))
+        elif (
+            to == "agent"
+            and p.agent_away_since is not None
+            and not self._store.queue_for_agent(p.id, msg, self._limits.max_queued_for_agent)
+        ):
+            logger.warning("pairing %s: queue for the away agent is full; dropping %s", p.id, msg.type)
+
+    def _end(self, p: Pairing, reason: EndReason, by: Side, now: float, out: list[Effect]) -> None:
+        """End a pairing in any phase; tell whoever is connected, then forget it."""
+        self._retire(p, "used" if p.phase in ("pending", "active") else "expired", now)
+        logger.info("pairing %s: %s -> ended (%s by %s)", p.id, p.phase, reason.value, by)
+        ended = Ended(reason=reason, by=by)
+        agent = self._conns.pop(p.agent_conn, None) if p.agent_conn is not None else None
+        if agent is not None:
+            # The code was single-use: the agent's socket is done, it registers again for another.
+            out.append(Send(agent.id, ended))
+            if reason is EndReason.SHUTDOWN:
+                out.append(Close(agent.id, CloseCode.GOING_AWAY, "relay shutting down"))
+            else:
+                out.append(Close(agent.id, CloseCode.NORMAL, "session ended"))
+        operator = self._conns.get(p.operator_conn) if p.operator_conn is not None else None
+        if operator is not None:
+            operator.pairing_id = None
+            operator.last_seen = now
+            out.append(Send(operator.id, ended))
+        detail: dict[str, object] = {"reason": reason.value, "by": by, "phase": p.phase}
+        if p.phase == "active" and p.started_at is not None:
+            detail["duration_s"] = round(now - p.started_at, 3)
+            out.append(self._audit_pairing("session_ended", p, detail))
+            out.append(Count("sessions_ended", reason.value))
+        elif p.phase == "pending":
+            out.append(self._audit_pairing("claim_ended", p, detail))
+        else:
+            out.append(
+                Audit("code_withdrawn", operator=p.operator, ip=p.agent_ip, code=p.code, detail=detail)
+            )
+
+    def _expire_code(self, p: Pairing, now: float, out: list[Effect]) -> None:
+        self._retire(p, "expired", now)
+        logger.info("pairing %s: %s -> expired", p.id, p.phase)
+        out.append(Audit("code_expired", operator=p.operator, ip=p.agent_ip, code=p.code))
+        text = "the code expired unclaimed; get a new one"
+        if p.phase == "waiting" and p.agent_conn is not None:
+            agent = self._conns.pop(p.agent_conn, None)
+            if agent is not None:
+                out.append(Send(agent.id, Error(code=ErrorCode.EXPIRED_CODE, message=text, fatal=True)))
+                out.append(Close(agent.id, CloseCode.NORMAL, "code expired"))
+        elif p.phase == "issued" and p.operator_conn is not None:
+            operator = self._conns.get(p.operator_conn)
+            if operator is not None:
+                operator.pairing_id = None
+                out.append(Send(operator.id, Error(code=ErrorCode.EXPIRED_CODE, message=text)))
+
+    def _retire(self, p: Pairing, reason: Literal["expired", "used"], now: float) -> None:
+        self._store.remove_pairing(p.id)
+        self._store.retire_code(p.code, reason, now + self._limits.retired_code_memory_s)
+
+    def _cleanup(self, conn: _Conn, now: float, out: list[Effect], *, graceful: bool) -> None:
+        """A socket is gone: keep its pairing for the resume grace, or end it."""
+        if conn.pairing_id is None:
+            return
+        p = self._store.get_pairing(conn.pairing_id)
+        conn.pairing_id = None
+        if p is None:
+            return
+        if conn.role == "agent" and p.agent_conn == conn.id:
+            if graceful and self._config.resume_grace_s > 0:
+                p = dataclasses.replace(p, agent_conn=None, agent_away_since=now)
+                self._store.put_pairing(p)
+                logger.info("pairing %s: agent connected -> away (%s)", p.id, p.phase)
+                if p.phase in ("pending", "active") and p.operator_conn in self._conns:
+                    out.append(Send(p.operator_conn, PeerStatus(connected=False)))
+            else:
+                self._end(p, EndReason.PEER_GONE, "agent", now, out)
+        elif conn.role == "operator" and p.operator_conn == conn.id:
+            # Operators have no grace: the console logs in and claims anew, the
+            # customer must not sit in front of a session nobody watches.
+            self._end(p, EndReason.PEER_GONE, "operator", now, out)
+
+    def _refuse(self, conn: _Conn, refusal: _Refused, now: float, out: list[Effect]) -> None:
+        out.append(
+            Send(
+                conn.id,
+                Error(
+                    code=refusal.code,
+                    message=refusal.message,
+                    retry_after_s=refusal.retry_after_s,
+                    fatal=refusal.fatal,
+                ),
+            )
+        )
+        if refusal.code in (ErrorCode.BAD_MESSAGE, ErrorCode.MESSAGE_TOO_LARGE, ErrorCode.UNEXPECTED_MESSAGE):
+            out.append(Count("protocol_errors", refusal.code.value))
+            user = conn.account.username if conn.account else None
+            out.append(
+                Audit(
+                    "protocol_error",
+                    operator=user,
+                    ip=conn.ip,
+                    detail={"role": conn.role, "error": refusal.code.value},
+                )
+            )
+        if refusal.fatal and self._conns.pop(conn.id, None) is not None:
+            logger.info("%s %s: closed by the relay (%s)", conn.role, conn.id, refusal.code.value)
+            out.append(Close(conn.id, refusal.close_code, refusal.message[:120]))
+            self._cleanup(conn, now, out, graceful=False)
+
+    # --- helpers ---------------------------------------------------------------
+
+    def _pairing_of(self, conn: _Conn) -> Pairing:
+        p = self._store.get_pairing(conn.pairing_id) if conn.pairing_id else None
+        if p is None:  # ended by a timer on another node, or a bug: never crash
+            conn.pairing_id = None
+            raise _Refused(
+                ErrorCode.UNEXPECTED_MESSAGE, "no pairing on this connection", fatal=conn.role == "agent"
+            )
+        return p
+
+    def _why_not_claimable(self, code: str, p: Pairing | None, now: float) -> tuple[ErrorCode, str]:
+        if p is not None and p.phase in ("pending", "active"):
+            return ErrorCode.CODE_ALREADY_USED, "this code has already been used"
+        retired = self._store.retired_code(code, now)
+        if retired == "used":
+            return ErrorCode.CODE_ALREADY_USED, "this code has already been used"
+        if retired == "expired":
+            return ErrorCode.EXPIRED_CODE, "this code has expired; ask for a new one"
+        return ErrorCode.UNKNOWN_CODE, "no such code; check the digits"
+
+    def _draw(self, digits: int, live: set[str], now: float) -> str:
+        code = draw_code(digits, live)
+        for _ in range(_REUSE_TRIES):
+            # Prefer codes not used recently, so an old code read out again
+            # cannot land on a new customer.
+            if self._store.retired_code(code, now) is None:
+                break
+            code = draw_code(digits, live)
+        return code
+
+    def _sessions_in_use(self) -> int:
+        return sum(p.phase in ("pending", "active") for p in self._store.pairings())
+
+    def _operator_sessions(self, username: str) -> int:
+        return sum(p.operator == username and p.phase != "waiting" for p in self._store.pairings())
+
+    def _retry_after(self, key: str, now: float, window_s: float) -> float:
+        oldest = self._store.oldest_event(key, now, window_s)
+        return window_s if oldest is None else max(1.0, oldest + window_s - now)
+
+    def _check_alarm(self, now: float, out: list[Effect]) -> None:
+        failures = self._store.count_events("failed-global", now, self._limits.failed_claims_window_s)
+        active = failures >= self._limits.failed_claims_alarm
+        if active != self._alarm_active:
+            self._alarm_active = active
+            detail = f"{failures} failed claims/joins in the last {self._limits.failed_claims_window_s:.0f} s"
+            out.append(Alarm("failed_claims", active, detail))
+            if active:
+                out.append(Audit("failed_claims_alarm", detail={"failures": failures}))
+
+    def _ice_servers(self, session_id: str, now: float) -> tuple[IceServer, ...]:
+        servers: list[IceServer] = []
+        for cfg in self._config.ice_servers:
+            if cfg.turn_rest_secret:
+                # coturn "use-auth-secret": the credential is valid until the
+                # timestamp in the username, so a leaked one soon stops working.
+                username = f"{int(now) + cfg.turn_rest_ttl_s}:{session_id}"
+                mac = hmac.new(cfg.turn_rest_secret.encode(), username.encode(), hashlib.sha1).digest()
+                credential = base64.b64encode(mac).decode()
+                servers.append(IceServer(urls=cfg.urls, username=username, credential=credential))
+            else:
+                servers.append(IceServer(urls=cfg.urls, username=cfg.username, credential=cfg.credential))
+        return tuple(servers)
+
+    @staticmethod
+    def _audit_pairing(event: str, p: Pairing, detail: dict[str, object] | None = None) -> Audit:
+        return Audit(
+            event,
+            operator=p.operator,
+            ip=p.operator_ip if p.operator_ip else p.agent_ip,
+            session_id=p.id,
+            code=p.code,
+            detail={"agent_ip": p.agent_ip, **(detail or {})},
+        )
+
+    def connections(self) -> Iterable[str]:
+        return list(self._conns)
+
+
+def _unexpected(msg: SignalingMessage, why: str) -> _Refused:
+    return _Refused(ErrorCode.UNEXPECTED_MESSAGE, f"{msg.type}: {why}", fatal=True)
+
+
+def _version_mismatch() -> _Refused:
+    return _Refused(
+        ErrorCode.VERSION_MISMATCH,
+        f"this relay speaks protocol version {PROTOCOL_VERSION}; update the program",
+        fatal=True,
+    )
+
+
+def _busy(retry_after_s: float, *, fatal: bool = True) -> _Refused:
+    return _Refused(
+        ErrorCode.BUSY,
+        "all lines are busy; please try again later",
+        fatal=fatal,
+        retry_after_s=retry_after_s,
+        close_code=CloseCode.TRY_AGAIN_LATER,
+    )

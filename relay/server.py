@@ -1,0 +1,177 @@
+"""Run a relay from other code: in this event loop, in a thread, or as the CLI does.
+
+For tests, the demo and the agent/console developers::
+
+    async with running_relay() as relay:               # free port, temporary data dir
+        relay.add_operator("hanako", "correct horse", "佐藤 花子", "Madoguchi Securities")
+        relay.url          # "http://127.0.0.1:PORT"
+        relay.ws_url("agent")  # "ws://127.0.0.1:PORT/ws/agent"
+
+    with relay_in_thread(config) as relay:              # from synchronous code (Qt, CLI)
+        ...
+
+Pass a :class:`relay.config.RelayConfig` (``load_config(...)``) to choose the
+port, the data directory and the timers; without one a loopback relay on a free
+port with a throw-away data directory is started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import ssl
+import tempfile
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from aiohttp import web
+
+from .accounts import Accounts, OperatorAccount
+from .app import RELAY, RelayState, create_app
+from .audit import AuditLog, AuditRow
+from .config import RelayConfig, load_config
+
+__all__ = ["RunningRelay", "running_relay", "relay_in_thread", "serve_forever"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class RunningRelay:
+    """A started relay: where it listens and how to manage it."""
+
+    url: str
+    """``http://HOST:PORT`` (``https`` with TLS); the websockets are ``ws_url(role)``."""
+    config: RelayConfig
+    app: web.Application
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def ws_url(self, role: Literal["agent", "operator"]) -> str:
+        return self.url.replace("http", "ws", 1) + f"/ws/{role}"
+
+    @property
+    def state(self) -> RelayState:
+        return self.app[RELAY]
+
+    @property
+    def accounts(self) -> Accounts:
+        return self.state.accounts
+
+    @property
+    def audit(self) -> AuditLog:
+        return self.state.audit
+
+    def add_operator(
+        self, username: str, password: str, display_name: str, organisation: str
+    ) -> OperatorAccount:
+        """Create an operator who can log in at ``POST /api/login`` (password >= 8 chars)."""
+        return self.accounts.add(username, password, display_name, organisation)
+
+    def audit_rows(self, event: str | None = None) -> list[AuditRow]:
+        return self.audit.rows(event=event)
+
+
+@contextlib.asynccontextmanager
+async def running_relay(
+    config: RelayConfig | None = None, *, ssl_context: ssl.SSLContext | None = None, **overrides: Any
+) -> AsyncIterator[RunningRelay]:
+    """Start a relay in the running event loop; stop it (gracefully) on exit.
+
+    Without ``config`` the relay listens on 127.0.0.1, a free port, with a
+    temporary data directory removed afterwards. Keyword ``overrides`` are config
+    keys (``allow_timeout_s=1``, ``max_sessions=2``...) applied on top.
+    """
+    with contextlib.ExitStack() as stack:
+        if config is None:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="madoguchi-relay-"))
+            config = load_config(env={}, port=0, data_dir=Path(tmp))
+        if overrides:
+            config = _with_overrides(config, overrides)
+        app = create_app(config)
+        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5.0)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, config.host, config.port, ssl_context=ssl_context)
+            await site.start()
+            port = _bound_port(runner)
+            scheme = "https" if ssl_context else "http"
+            host = config.host if ":" not in config.host else f"[{config.host}]"
+            relay = RunningRelay(url=f"{scheme}://{host}:{port}", config=config, app=app)
+            logger.info("relay: starting -> listening on %s", relay.url)
+            yield relay
+        finally:
+            await runner.cleanup()
+            logger.info("relay: listening -> stopped")
+
+
+def _with_overrides(config: RelayConfig, overrides: dict[str, Any]) -> RelayConfig:
+    limit_names = {f.name for f in dataclasses.fields(config.limits)}
+    limits = dataclasses.replace(config.limits, **{k: v for k, v in overrides.items() if k in limit_names})
+    top = {k: v for k, v in overrides.items() if k not in limit_names}
+    return dataclasses.replace(config, limits=limits, **top)
+
+
+def _bound_port(runner: web.AppRunner) -> int:
+    for addr in runner.addresses:
+        if isinstance(addr, tuple) and len(addr) >= 2:
+            return int(addr[1])
+    raise RuntimeError("the relay is not listening on a TCP port")
+
+
+@contextlib.contextmanager
+def relay_in_thread(
+    config: RelayConfig | None = None, *, ssl_context: ssl.SSLContext | None = None, **overrides: Any
+) -> Iterator[RunningRelay]:
+    """:func:`running_relay` on its own event loop in a daemon thread, for synchronous callers."""
+    started = threading.Event()
+    holder: dict[str, Any] = {}
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        holder["loop"] = asyncio.get_running_loop()
+        holder["stop"] = stop
+        try:
+            async with running_relay(config, ssl_context=ssl_context, **overrides) as relay:
+                holder["relay"] = relay
+                started.set()
+                await stop.wait()
+        except BaseException as exc:
+            holder["error"] = exc
+            started.set()
+            raise
+
+    thread = threading.Thread(target=lambda: asyncio.run(main()), name="madoguchi-relay", daemon=True)
+    thread.start()
+    started.wait()
+    if "error" in holder:
+        thread.join()
+        raise RuntimeError("the relay failed to start") from holder["error"]
+    try:
+        yield holder["relay"]
+    finally:
+        loop: asyncio.AbstractEventLoop = holder["loop"]
+        loop.call_soon_threadsafe(holder["stop"].set)
+        thread.join(timeout=15)
+
+
+def serve_forever(config: RelayConfig, *, ssl_context: ssl.SSLContext | None = None) -> None:
+    """Run until SIGINT/SIGTERM (the ``madoguchi relay`` command)."""
+    scheme = "https" if ssl_context else "http"
+    web.run_app(
+        create_app(config),
+        host=config.host,
+        port=config.port,
+        ssl_context=ssl_context,
+        shutdown_timeout=10.0,
+        access_log=None,
+        print=lambda *_: logger.warning(
+            "madoguchi relay listening on %s://%s:%d", scheme, config.host, config.port
+        ),
+    )

@@ -1,0 +1,259 @@
+"""Shared relay state behind one interface: pairings, retired codes, counters, tokens.
+
+The registry keeps only per-connection state in its own memory; everything that
+several relay nodes would have to agree on lives in a :class:`Store`. Records are
+frozen dataclasses: the registry reads a record, builds a changed copy with
+``dataclasses.replace`` and writes it back with ``put_pairing``, so a store that
+serialises records (Redis: one hash per pairing, see docs/operations.md) works the
+same way as :class:`MemoryStore`, the embedded default.
+
+Secrets are never stored in the clear: resume tokens and operator tokens are kept
+as SHA-256 digests (they are 256-bit random values, so a plain hash is enough).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections import deque
+from collections.abc import Iterable
+from typing import Literal, Protocol
+
+from protocol import SignalingMessage
+
+__all__ = [
+    "Phase",
+    "Pairing",
+    "RetiredReason",
+    "TokenRecord",
+    "Store",
+    "MemoryStore",
+    "digest",
+]
+
+Phase = Literal["waiting", "issued", "pending", "active"]
+"""``waiting``: agent holds a 4-digit code; ``issued``: operator holds a 6-digit code;
+``pending``: claimed, the customer is asked to allow; ``active``: a session."""
+
+RetiredReason = Literal["expired", "used"]
+
+
+def digest(secret: str) -> str:
+    """The stored form of a random secret token."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Pairing:
+    """One code's life: from issue through claim and allow to the end of the session."""
+
+    id: str
+    """Also the session id once the customer allows."""
+    code: str
+    issued_by: Literal["agent", "operator"]
+    phase: Phase
+    created_at: float
+    code_expires_at: float
+    agent_conn: str | None = None
+    agent_ip: str | None = None
+    agent_away_since: float | None = None
+    """Set while the agent's websocket is gone and the resume grace runs."""
+    resume_hash: str | None = None
+    mode: Literal["detailed", "normal"] = "detailed"
+    client_version: str = ""
+    operator_conn: str | None = None
+    operator: str | None = None
+    operator_display_name: str = ""
+    operator_organisation: str = ""
+    operator_ip: str | None = None
+    decision_deadline: float | None = None
+    started_at: float | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TokenRecord:
+    """An operator login. Only the token's digest is stored, as the key."""
+
+    username: str
+    display_name: str
+    organisation: str
+    expires_at: float
+
+
+class Store(Protocol):
+    """Everything the registry shares with other relay nodes.
+
+    Methods are synchronous: the in-memory store is trivially so, and a networked
+    store is driven from the registry's single task (see docs/operations.md).
+    """
+
+    # pairings
+    def put_pairing(self, pairing: Pairing) -> None: ...
+    def get_pairing(self, pairing_id: str) -> Pairing | None: ...
+    def remove_pairing(self, pairing_id: str) -> None: ...
+    def pairing_by_code(self, code: str) -> Pairing | None: ...
+    def pairing_by_resume(self, resume_hash: str) -> Pairing | None: ...
+    def pairings(self) -> list[Pairing]: ...
+    def live_codes(self) -> set[str]: ...
+
+    # messages for an agent that is away (resume grace)
+    def queue_for_agent(self, pairing_id: str, message: SignalingMessage, limit: int) -> bool: ...
+    def drain_agent_queue(self, pairing_id: str) -> list[SignalingMessage]: ...
+
+    # codes that were expired or used, to tell those apart from unknown codes
+    def retire_code(self, code: str, reason: RetiredReason, until: float) -> None: ...
+    def retired_code(self, code: str, now: float) -> RetiredReason | None: ...
+
+    # sliding-window counters and locks (rate limits, lockouts)
+    def add_event(self, key: str, now: float, window_s: float) -> int: ...
+    def count_events(self, key: str, now: float, window_s: float) -> int: ...
+    def oldest_event(self, key: str, now: float, window_s: float) -> float | None: ...
+    def set_lock(self, key: str, until: float) -> None: ...
+    def lock_until(self, key: str, now: float) -> float | None: ...
+
+    # operator tokens
+    def put_token(self, token_hash: str, record: TokenRecord) -> None: ...
+    def get_token(self, token_hash: str, now: float) -> TokenRecord | None: ...
+    def drop_tokens_of(self, username: str) -> None: ...
+
+    def prune(self, now: float) -> None:
+        """Forget expired retired codes, old counter events, ended locks and tokens."""
+        ...
+
+
+class MemoryStore:
+    """The embedded single-node store: plain dicts, pruned on every timer tick."""
+
+    def __init__(self) -> None:
+        self._pairings: dict[str, Pairing] = {}
+        self._by_code: dict[str, str] = {}
+        self._by_resume: dict[str, str] = {}
+        self._queues: dict[str, list[SignalingMessage]] = {}
+        self._retired: dict[str, tuple[RetiredReason, float]] = {}
+        self._events: dict[str, deque[float]] = {}
+        self._event_windows: dict[str, float] = {}
+        self._locks: dict[str, float] = {}
+        self._tokens: dict[str, TokenRecord] = {}
+
+    # pairings ------------------------------------------------------------------
+    def put_pairing(self, pairing: Pairing) -> None:
+        old = self._pairings.get(pairing.id)
+        if old is not None:
+            if old.code != pairing.code:
+                self._by_code.pop(old.code, None)
+            if old.resume_hash and old.resume_hash != pairing.resume_hash:
+                self._by_resume.pop(old.resume_hash, None)
+        self._pairings[pairing.id] = pairing
+        self._by_code[pairing.code] = pairing.id
+        if pairing.resume_hash:
+            self._by_resume[pairing.resume_hash] = pairing.id
+
+    def get_pairing(self, pairing_id: str) -> Pairing | None:
+        return self._pairings.get(pairing_id)
+
+    def remove_pairing(self, pairing_id: str) -> None:
+        old = self._pairings.pop(pairing_id, None)
+        self._queues.pop(pairing_id, None)
+        if old is None:
+            return
+        if self._by_code.get(old.code) == pairing_id:
+            del self._by_code[old.code]
+        if old.resume_hash and self._by_resume.get(old.resume_hash) == pairing_id:
+            del self._by_resume[old.resume_hash]
+
+    def pairing_by_code(self, code: str) -> Pairing | None:
+        pid = self._by_code.get(code)
+        return None if pid is None else self._pairings.get(pid)
+
+    def pairing_by_resume(self, resume_hash: str) -> Pairing | None:
+        pid = self._by_resume.get(resume_hash)
+        return None if pid is None else self._pairings.get(pid)
+
+    def pairings(self) -> list[Pairing]:
+        return list(self._pairings.values())
+
+    def live_codes(self) -> set[str]:
+        return set(self._by_code)
+
+    # agent queue ---------------------------------------------------------------
+    def queue_for_agent(self, pairing_id: str, message: SignalingMessage, limit: int) -> bool:
+        queue = self._queues.setdefault(pairing_id, [])
+        if len(queue) >= limit:
+            return False
+        queue.append(message)
+        return True
+
+    def drain_agent_queue(self, pairing_id: str) -> list[SignalingMessage]:
+        return self._queues.pop(pairing_id, [])
+
+    # retired codes -------------------------------------------------------------
+    def retire_code(self, code: str, reason: RetiredReason, until: float) -> None:
+        self._retired[code] = (reason, until)
+
+    def retired_code(self, code: str, now: float) -> RetiredReason | None:
+        entry = self._retired.get(code)
+        if entry is None or entry[1] <= now:
+            return None
+        return entry[0]
+
+    # counters and locks --------------------------------------------------------
+    def _window(self, key: str, now: float, window_s: float) -> deque[float]:
+        events = self._events.setdefault(key, deque())
+        self._event_windows[key] = max(window_s, self._event_windows.get(key, 0.0))
+        while events and events[0] <= now - window_s:
+            events.popleft()
+        return events
+
+    def add_event(self, key: str, now: float, window_s: float) -> int:
+        events = self._window(key, now, window_s)
+        events.append(now)
+        return len(events)
+
+    def count_events(self, key: str, now: float, window_s: float) -> int:
+        if key not in self._events:
+            return 0
+        return len(self._window(key, now, window_s))
+
+    def oldest_event(self, key: str, now: float, window_s: float) -> float | None:
+        if key not in self._events:
+            return None
+        events = self._window(key, now, window_s)
+        return events[0] if events else None
+
+    def set_lock(self, key: str, until: float) -> None:
+        self._locks[key] = until
+
+    def lock_until(self, key: str, now: float) -> float | None:
+        until = self._locks.get(key)
+        return until if until is not None and until > now else None
+
+    # tokens --------------------------------------------------------------------
+    def put_token(self, token_hash: str, record: TokenRecord) -> None:
+        self._tokens[token_hash] = record
+
+    def get_token(self, token_hash: str, now: float) -> TokenRecord | None:
+        record = self._tokens.get(token_hash)
+        if record is None or record.expires_at <= now:
+            return None
+        return record
+
+    def drop_tokens_of(self, username: str) -> None:
+        for key in [k for k, r in self._tokens.items() if r.username == username]:
+            del self._tokens[key]
+
+    def prune(self, now: float) -> None:
+        for code in [c for c, (_, until) in self._retired.items() if until <= now]:
+            del self._retired[code]
+        for key in list(self._events):
+            events = self._window(key, now, self._event_windows.get(key, 0.0))
+            if not events:
+                del self._events[key]
+                self._event_windows.pop(key, None)
+        for key in [k for k, until in self._locks.items() if until <= now]:
+            del self._locks[key]
+        for key in [k for k, r in self._tokens.items() if r.expires_at <= now]:
+            del self._tokens[key]
+
+
+def _check(store: Iterable[MemoryStore]) -> Iterable[Store]:
+    return store  # mypy proves MemoryStore satisfies Store
