@@ -19,7 +19,10 @@ from madoguchi import __version__
 __all__ = ["main", "SUBCOMMANDS"]
 
 # name -> (module, one-line help). Add a line here for a new subcommand.
-SUBCOMMANDS: dict[str, tuple[str, str]] = {}
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "relay": ("relay.cli", "run the signaling relay"),
+    "admin": ("relay.admin_cli", "manage operator accounts, read the audit trail"),
+}
 
 
 class _Subcommand(Protocol):

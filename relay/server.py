@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import signal
 import ssl
 import tempfile
 import threading
@@ -162,16 +163,17 @@ def relay_in_thread(
 
 
 def serve_forever(config: RelayConfig, *, ssl_context: ssl.SSLContext | None = None) -> None:
-    """Run until SIGINT/SIGTERM (the ``madoguchi relay`` command)."""
-    scheme = "https" if ssl_context else "http"
-    web.run_app(
-        create_app(config),
-        host=config.host,
-        port=config.port,
-        ssl_context=ssl_context,
-        shutdown_timeout=10.0,
-        access_log=None,
-        print=lambda *_: logger.warning(
-            "madoguchi relay listening on %s://%s:%d", scheme, config.host, config.port
-        ),
-    )
+    """Run until SIGINT/SIGTERM (the ``madoguchi relay`` command); prints the URL on stdout."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: Ctrl+C raises instead
+                loop.add_signal_handler(sig, stop.set)
+        async with running_relay(config, ssl_context=ssl_context) as relay:
+            print(f"madoguchi relay listening on {relay.url}", flush=True)
+            await stop.wait()
+            logger.info("relay: listening -> shutting down (signal)")
+
+    asyncio.run(main())

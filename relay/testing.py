@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import aiohttp
 
@@ -140,9 +140,9 @@ class SignalingClient:
         await self.close()
 
 
-def fast_config(data_dir: Path, **overrides: object) -> RelayConfig:
+def fast_config(data_dir: Path, **overrides: Any) -> RelayConfig:
     """A loopback config on a free port with timers short enough for tests."""
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "port": 0,
         "data_dir": data_dir,
         "tick_interval_s": 0.05,

@@ -1,0 +1,131 @@
+"""``madoguchi admin``: manage operator accounts and read the audit trail.
+
+Works on the relay's data directory directly (SQLite), so it can run while the
+relay is up; a disabled operator's tokens stop working at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["configure", "run"]
+
+logger = logging.getLogger(__name__)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="relay.toml (for its data_dir)")
+    parser.add_argument("--data-dir", type=Path, help="the relay's data directory (overrides --config)")
+    sub = parser.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
+
+    add = sub.add_parser("add-operator", help="create an operator account")
+    add.add_argument("username")
+    add.add_argument("--display-name", required=True, help="shown to the customer before they allow")
+    add.add_argument("--org", required=True, help="organisation, shown to the customer")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+
+    passwd = sub.add_parser("set-password", help="change an operator's password")
+    passwd.add_argument("username")
+    passwd.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+
+    sub.add_parser("list-operators", help="list operator accounts")
+
+    disable = sub.add_parser("disable-operator", help="disable an account (its logins stop working)")
+    disable.add_argument("username")
+    enable = sub.add_parser("enable-operator", help="enable a disabled account")
+    enable.add_argument("username")
+
+    audit = sub.add_parser("audit", help="print the audit trail as JSON lines")
+    audit.add_argument("--since", help="ISO date/time, e.g. 2025-01-31 or 2025-01-31T09:00+09:00")
+    audit.add_argument("--event", help="only this event, e.g. claim_failed")
+
+
+def run(args: argparse.Namespace) -> int:
+    from .accounts import AccountError, Accounts
+    from .audit import AuditLog
+    from .config import ConfigError, load_config
+    from .effects import Audit
+
+    try:
+        config = load_config(args.config, **({"data_dir": args.data_dir} if args.data_dir else {}))
+    except ConfigError as exc:
+        print(f"error: configuration: {exc}", file=sys.stderr)
+        return 2
+    accounts = Accounts(config.accounts_db)
+    command: str = args.admin_command
+    try:
+        if command == "add-operator":
+            password = _read_password(args.password_stdin, confirm=True)
+            account = accounts.add(args.username, password, args.display_name, args.org)
+            _audit(config.audit_db, Audit("operator_added", operator=account.username))
+            print(f"added operator {account.username} ({account.display_name}, {account.organisation})")
+        elif command == "set-password":
+            accounts.set_password(args.username, _read_password(args.password_stdin, confirm=True))
+            _audit(config.audit_db, Audit("operator_password_changed", operator=args.username))
+            print(f"password changed for {args.username}")
+        elif command == "list-operators":
+            for acc in accounts.list():
+                state = "disabled" if acc.disabled else "active"
+                print(f"{acc.username}\t{acc.display_name}\t{acc.organisation}\t{state}")
+        elif command in ("disable-operator", "enable-operator"):
+            disabled = command == "disable-operator"
+            accounts.set_disabled(args.username, disabled)
+            event = "operator_disabled" if disabled else "operator_enabled"
+            _audit(config.audit_db, Audit(event, operator=args.username))
+            print(f"{args.username}: {'disabled' if disabled else 'enabled'}")
+        elif command == "audit":
+            since = _parse_since(args.since) if args.since else None
+            log = AuditLog(config.audit_db)
+            try:
+                for row in log.rows(since=since, event=args.event):
+                    print(json.dumps(row.as_dict(), ensure_ascii=False))
+            finally:
+                log.close()
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # a bad --since, an empty password
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _read_password(from_stdin: bool, *, confirm: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("password: ")
+        if confirm and getpass.getpass("again: ") != password:
+            raise ValueError("the passwords do not match")
+    if not password:
+        raise ValueError("empty password")
+    return password
+
+
+def _parse_since(text: str) -> float:
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"--since: not an ISO date/time: {text!r}") from None
+    if when.tzinfo is None:
+        when = when.astimezone()  # local time, as people type it
+    return when.timestamp()
+
+
+def _audit(path: Path, record: object) -> None:
+    from .audit import AuditLog
+    from .effects import Audit
+
+    assert isinstance(record, Audit)
+    log = AuditLog(path)
+    try:
+        log.write(record, time.time())
+    finally:
+        log.close()
