@@ -22,6 +22,7 @@ __all__ = ["main", "SUBCOMMANDS"]
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "relay": ("relay.cli", "run the signaling relay"),
     "admin": ("relay.admin_cli", "manage operator accounts, read the audit trail"),
+    "demo": ("madoguchi.demo", "run a real session on this machine and print its figures"),
 }
 
 

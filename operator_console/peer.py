@@ -185,8 +185,11 @@ class OperatorPeer:
         for stat in report.values():
             kind = getattr(stat, "type", "")
             if kind == "inbound-rtp":
-                bytes_received += int(getattr(stat, "bytesReceived", 0) or 0)
                 packets_lost += int(getattr(stat, "packetsLost", 0) or 0)
+            elif kind == "transport":
+                # aiortc's inbound-rtp has no byte count; the (bundled) transport's
+                # bytes are the media plus the little guidance traffic.
+                bytes_received += int(getattr(stat, "bytesReceived", 0) or 0)
         now = time.monotonic()
         if self._last_bytes is not None and now > self._last_bytes[0]:
             elapsed = now - self._last_bytes[0]

@@ -1,0 +1,277 @@
+"""``madoguchi demo``: one real session on this machine, on embedded defaults.
+
+Everything real, nothing mocked: a relay on 127.0.0.1 (temporary data dir, one
+demo operator), an X display (a private Xvfb unless ``--display`` is given or
+``DISPLAY`` is set) with a moving scene on it, the customer's agent core capturing
+that display with mss, and the operator client core, talking WebRTC over loopback.
+The customer's side agrees to the terms and clicks Allow programmatically, exactly
+where a person would; the operator logs in, types the 4-digit code, watches for
+``--seconds`` and moves the pointer. Then the operator ends the session and a
+summary is printed (``--json`` writes the figures, ``--snapshot`` the last frame).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import os
+import secrets
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = ["configure", "run"]
+
+logger = logging.getLogger(__name__)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seconds", type=float, default=10.0, help="how long to stream (default 10)")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write the figures as JSON")
+    parser.add_argument("--snapshot", type=Path, metavar="PATH.png", help="save the last decoded frame")
+    parser.add_argument("--size", default="1280x720", help="virtual screen size WxH (default 1280x720)")
+    parser.add_argument("--fps", type=float, default=30.0, help="capture frame-rate cap (default 30)")
+    parser.add_argument(
+        "--display", help="capture this X display instead of starting a private Xvfb (no scene is drawn)"
+    )
+    parser.add_argument(
+        "--scene", default="moving", help="scene mode on the private display (default moving)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        width, height = (int(v) for v in str(args.size).lower().split("x"))
+    except ValueError:
+        print(f"madoguchi demo: --size must look like 1280x720, not {args.size!r}", file=sys.stderr)
+        return 2
+    with _display(args.display, width, height, args.scene) as (stamp_xy, scene_note):
+        try:
+            result = asyncio.run(_session(args, stamp_xy))
+        except DemoFailed as exc:
+            print(f"madoguchi demo: FAILED: {exc}", file=sys.stderr)
+            return 1
+    result["scene"] = scene_note
+    _print_summary(result)
+    if args.json is not None:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    ok = result["frames_received"] > 0 and result["pointer_events_received"] > 0
+    return 0 if ok else 1
+
+
+class DemoFailed(RuntimeError):
+    pass
+
+
+@contextlib.contextmanager
+def _display(
+    display: str | None, width: int, height: int, scene_mode: str
+) -> Iterator[tuple[tuple[int, int] | None, str]]:
+    """Yield (stamp position or None, description) with DISPLAY set for mss."""
+    if display:
+        os.environ["DISPLAY"] = display
+        yield None, f"existing display {display}"
+        return
+    from madoguchi.scene import SceneProcess, stamp_position
+    from madoguchi.xvfb import VirtualDisplay
+
+    with VirtualDisplay(screens=[(width, height)]) as xvfb:
+        os.environ["DISPLAY"] = xvfb.name
+        with SceneProcess(xvfb.name, scene_mode, geometry=(0, 0, width, height)):
+            yield stamp_position(width, height), f"Xvfb {xvfb.name} {width}x{height}, scene '{scene_mode}'"
+
+
+async def _session(args: argparse.Namespace, stamp_xy: tuple[int, int] | None) -> dict[str, Any]:
+    from agent.capture import create_source
+    from agent.session import AgentEvent, AgentSession, CodeShown, OperatorAsking, SessionEnded
+    from agent.track import ScreenTrack
+    from madoguchi.latency import LatencyProbe
+    from operator_console.client import ClaimAccepted, OperatorClient, SessionEndedEvent, ViewingStarted
+    from protocol import KeyGuide, KeyGuideClear, Pointer
+    from relay.server import running_relay
+
+    probe = LatencyProbe(x=stamp_xy[0], y=stamp_xy[1]) if stamp_xy else None
+    received: list[Pointer | KeyGuide | KeyGuideClear] = []
+    code_future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    agent_session: AgentSession | None = None
+    track_holder: list[ScreenTrack] = []
+    pending: set[asyncio.Future[None]] = set()
+
+    def on_agent_event(event: AgentEvent) -> None:
+        if isinstance(event, CodeShown):
+            print(f"customer: my code is {event.code} (valid {event.expires_in_s:.0f} s)")
+            if not code_future.done():
+                code_future.set_result(event.code)
+        elif isinstance(event, OperatorAsking):
+            op = event.operator
+            print(f"customer: {op.display_name} of {op.organisation} wants to see my screen -> Allow")
+            assert agent_session is not None
+            pending.add(asyncio.ensure_future(agent_session.decide(True)))
+        elif isinstance(event, SessionEnded):
+            print(
+                f"customer: session ended ({event.reason}, by {event.by}) after {event.shared_seconds:.1f} s"
+            )
+
+    def make_track() -> ScreenTrack:
+        def on_frame(captured: Any, pts: int) -> None:
+            if probe is not None:
+                probe.on_captured(captured.image, captured.captured_at)
+
+        track = ScreenTrack(create_source(), max_fps=args.fps, on_frame=on_frame)
+        track_holder.append(track)
+        return track
+
+    password = secrets.token_urlsafe(12)
+    async with running_relay() as relay:  # 127.0.0.1, free port, temporary data dir
+        relay.add_operator(
+            "demo", password, display_name="山田 太郎 (Demo)", organisation="Madoguchi Support"
+        )
+        print(f"relay: listening on {relay.url}")
+        agent_session = AgentSession(
+            relay.url,
+            track_factory=make_track,
+            on_event=on_agent_event,
+            on_guidance=received.append,
+        )
+        agent_task = asyncio.ensure_future(agent_session.run(consent_accepted=True))
+        print("customer: agreed to the terms")
+        operator = OperatorClient(relay.url)
+        if probe is not None:
+            operator.sink.on_frame = probe.on_decoded
+        try:
+            identity = await operator.login("demo", password)
+            print(f"operator: logged in as {identity.display_name}")
+            code = await asyncio.wait_for(code_future, 20)
+            print(f"operator: typing code {code}")
+            await operator.claim(code)
+            await _expect(operator, ClaimAccepted, 10, "the code was not accepted")
+            print("operator: waiting for the customer to allow")
+            await _expect(operator, ViewingStarted, 30, "the screen never arrived")
+            print("operator: viewing the customer's screen")
+            figures = await _watch(operator, args.seconds)
+            await operator.end_session()
+            await _expect(operator, SessionEndedEvent, 10, "the session did not end")
+            ended = await asyncio.wait_for(agent_task, 10)
+        finally:
+            if args.snapshot is not None and operator.sink.latest() is not None:
+                _save_png(operator.sink.latest(), args.snapshot)
+            await operator.close()
+            if not agent_task.done():
+                await agent_session.stop()
+                await asyncio.wait_for(agent_task, 10)
+
+    sent_pointer = figures.pop("pointer_events_sent")
+    pointer_received = [m for m in received if isinstance(m, Pointer)]
+    track_stats = track_holder[0].stats if track_holder else None
+    return {
+        "code": code,
+        "frames_received": figures["frames_received"],
+        "fps": figures["fps"],
+        "latency_ms_median": _round(probe.median_ms()) if probe else None,
+        "latency_ms_p95": _round(probe.p95_ms()) if probe else None,
+        "latency_samples": len(probe.samples_ms) if probe else 0,
+        "bitrate_kbps": figures["bitrate_kbps"],
+        "rtt_ms": figures["rtt_ms"],
+        "pointer_events_sent": sent_pointer,
+        "pointer_events_received": len(pointer_received),
+        "pointer_last_matches": bool(pointer_received) and pointer_received[-1] == figures["last_pointer"],
+        "frames_sent": track_stats.sent if track_stats else None,
+        "frames_skipped_unchanged": track_stats.skipped_unchanged if track_stats else None,
+        "ended_by": ended.by,
+        "end_reason": str(ended.reason),
+        "seconds": args.seconds,
+    }
+
+
+async def _expect(operator: Any, kind: type, timeout: float, what: str) -> Any:
+    from operator_console.client import RefusedEvent, SessionEndedEvent
+
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise DemoFailed(what)
+        try:
+            event = await operator.next_event(remaining)
+        except TimeoutError:
+            raise DemoFailed(what) from None
+        if isinstance(event, kind):
+            return event
+        if isinstance(event, RefusedEvent | SessionEndedEvent):
+            raise DemoFailed(f"{what}: {event}")
+
+
+async def _watch(operator: Any, seconds: float) -> dict[str, Any]:
+    """Stream for ``seconds`` while the pointer circles the screen at 10 Hz."""
+    from protocol import Pointer
+
+    start = time.monotonic()
+    first_bytes: tuple[float, int] | None = None
+    sent = 0
+    last = Pointer(x=0.5, y=0.5)
+    stats = await operator.stats()
+    frames_at_start = operator.sink.frames_received
+    while (elapsed := time.monotonic() - start) < seconds:
+        angle = elapsed * 2 * math.pi / 4.0
+        last = Pointer(x=round(0.5 + 0.3 * math.cos(angle), 4), y=round(0.5 + 0.3 * math.sin(angle), 4))
+        if operator.send_pointer(last.x, last.y):
+            sent += 1
+        stats = await operator.stats()
+        if first_bytes is None:
+            first_bytes = (time.monotonic(), stats.bytes_received)
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.3)  # let the last pointer message land
+    stats = await operator.stats()
+    duration = time.monotonic() - start
+    assert first_bytes is not None
+    bits = (stats.bytes_received - first_bytes[1]) * 8
+    frames = operator.sink.frames_received
+    return {
+        "frames_received": frames,
+        "fps": round((frames - frames_at_start) / duration, 1),
+        "bitrate_kbps": round(bits / 1000 / max(time.monotonic() - first_bytes[0], 1e-3), 1),
+        "rtt_ms": _round(stats.rtt_ms),
+        "pointer_events_sent": sent,
+        "last_pointer": last,
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _save_png(image: Any, path: Path) -> None:
+    from PIL import Image
+
+    Image.fromarray(image).save(path)
+
+
+def _print_summary(result: dict[str, Any]) -> None:
+    latency = (
+        f"{result['latency_ms_median']} ms median, {result['latency_ms_p95']} ms p95 "
+        f"({result['latency_samples']} samples)"
+        if result["latency_ms_median"] is not None
+        else "not measured (no stamp on this display)"
+    )
+    lines = [
+        "",
+        "Madoguchi demo: summary",
+        f"  screen            {result['scene']}",
+        f"  code              {result['code']}",
+        f"  frames received   {result['frames_received']} ({result['fps']} fps)",
+        f"  capture->decoded  {latency}",
+        f"  bitrate           {result['bitrate_kbps']} kbit/s",
+        f"  round trip        {result['rtt_ms']} ms (guidance channel)",
+        f"  pointer           {result['pointer_events_received']} of {result['pointer_events_sent']} "
+        f"moves reached the customer{' (last one matches)' if result['pointer_last_matches'] else ''}",
+        f"  frames sent       {result['frames_sent']} "
+        f"({result['frames_skipped_unchanged']} unchanged grabs skipped)",
+        f"  ended             {result['end_reason']} by {result['ended_by']}",
+    ]
+    print("\n".join(lines))
