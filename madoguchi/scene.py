@@ -115,12 +115,17 @@ def _fixed_font(pixel_size: int, *, bold: bool = False, antialias: bool = False)
 
 
 def _ensure_gui() -> None:
-    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
 
-    # QPainter text needs an application object; reuse any (a test's QApplication too).
-    if QGuiApplication.instance() is None:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        _ensure_gui.app = QGuiApplication([sys.argv[0] if sys.argv else "madoguchi-scene"])  # type: ignore[attr-defined]
+    # QPainter text needs an application object; reuse any (a test's QApplication
+    # too). Ours is a QApplication so widget code (pytest-qt) can share it, and runs
+    # offscreen without touching os.environ, so it never grabs a display.
+    if QApplication.instance() is None:
+        _APP.append(QApplication(["madoguchi-scene", "-platform", "offscreen"]))
+
+
+_APP: list[object] = []
+"""Keeps the application created by :func:`_ensure_gui` alive."""
 
 
 def _picture_rows(height: int) -> tuple[int, int, int, int, int]:

@@ -28,7 +28,12 @@ class VirtualDisplay:
     """Run Xvfb for the lifetime of the object; ``name`` is the ``DISPLAY`` value.
 
     ``screens`` is a list of (width, height); more than one gives a side-by-side
-    multi-monitor desktop through Xinerama.
+    multi-monitor desktop through Xinerama (mss sees only one monitor there).
+
+    ``monitors`` is a list of (x, y, width, height): one X screen just large enough
+    for all of them, split into RandR 1.5 monitors with ``xrandr --setmonitor`` (the
+    first is primary). This is the layout in which mss and Qt see several monitors,
+    as on a real multi-head desktop. Needs ``xrandr`` (Debian x11-xserver-utils).
     """
 
     def __init__(
@@ -36,7 +41,15 @@ class VirtualDisplay:
         screens: list[tuple[int, int]] | None = None,
         depth: int = 24,
         start_timeout: float = 10.0,
+        monitors: list[tuple[int, int, int, int]] | None = None,
     ) -> None:
+        if monitors and screens:
+            raise ValueError("give either screens or monitors")
+        self.monitors = list(monitors or [])
+        if self.monitors:
+            screens = [
+                (max(x + w for x, _, w, _ in self.monitors), max(y + h for _, y, _, h in self.monitors))
+            ]
         self.screens = screens or [(1920, 1080)]
         self.depth = depth
         self.start_timeout = start_timeout
@@ -63,7 +76,37 @@ class VirtualDisplay:
             os.close(read_fd)
         self.name = f":{number}"
         logger.info("Xvfb started on %s (%s)", self.name, self.screens)
+        if self.monitors:
+            try:
+                self._set_monitors()
+            except BaseException:
+                self.stop()
+                raise
         return self.name
+
+    def _set_monitors(self) -> None:
+        exe = shutil.which("xrandr")
+        if exe is None:
+            raise XvfbError("xrandr is not installed (Debian package 'x11-xserver-utils')")
+        env = dict(os.environ, DISPLAY=self.name)
+        for i, (x, y, w, h) in enumerate(self.monitors):
+            # The first monitor takes over Xvfb's only output ("screen"), which removes
+            # the automatic full-screen monitor; the others are output-less monitors.
+            # Physical sizes (mm) at 96 dpi so toolkits compute a sane DPI.
+            name, output = ("*M0", "screen") if i == 0 else (f"M{i}", "none")
+            geometry = f"{w}/{round(w * 25.4 / 96)}x{h}/{round(h * 25.4 / 96)}+{x}+{y}"
+            result = subprocess.run(
+                [exe, "--setmonitor", name, geometry, output],
+                env=env,
+                capture_output=True,
+                timeout=10,
+                check=False,
+            )
+            if result.returncode != 0:
+                raise XvfbError(
+                    f"xrandr --setmonitor failed: {result.stderr.decode(errors='replace').strip()}"
+                )
+        logger.info("Xvfb %s monitors: %s", self.name, self.monitors)
 
     def _read_display_number(self, fd: int) -> int:
         deadline = time.monotonic() + self.start_timeout

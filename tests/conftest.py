@@ -26,6 +26,17 @@ def xvfb() -> Iterator[str]:
                 os.environ["DISPLAY"] = old
 
 
+DUAL_MONITORS = [(0, 0, 1280, 720), (1280, 0, 800, 600)]
+"""Layout of the ``xvfb_dual`` display: two RandR monitors side by side, the first primary."""
+
+
+@pytest.fixture(scope="session")
+def xvfb_dual() -> Iterator[str]:
+    """A second Xvfb split into the two monitors of ``DUAL_MONITORS``; DISPLAY is left alone."""
+    with VirtualDisplay(monitors=DUAL_MONITORS) as display:
+        yield display.name
+
+
 @pytest.fixture
 def free_port() -> int:
     with socket.socket() as s:
