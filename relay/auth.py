@@ -56,8 +56,9 @@ class Auth:
     async def login(self, username: str, password: str, ip: str, now: float) -> tuple[LoginResult, Audit]:
         """Check the password (in a worker thread: scrypt is slow on purpose).
 
-        Returns the token and an audit row; raises :class:`LoginRefused` with its
-        audit row in ``__notes__``-free form via :meth:`refusal_audit`.
+        Returns the token and the audit row to write; raises :class:`LoginRefused`
+        (the caller audits it) for a wrong password, a disabled account or too
+        many failures.
         """
         lim = self._limits
         window = lim.login_window_s
