@@ -158,13 +158,31 @@ class SysInfoBackend(abc.ABC):
         *,
         what: str,
         ok_codes: tuple[int, ...] = (0,),
+        exit_reasons: Mapping[int, str] | None = None,
         env: Mapping[str, str] | None = None,
         max_seconds: float | None = None,
     ) -> str:
+        """:meth:`run_bytes`, decoded as UTF-8 (undecodable bytes replaced)."""
+        out = self.run_bytes(
+            args, what=what, ok_codes=ok_codes, exit_reasons=exit_reasons, env=env, max_seconds=max_seconds
+        )
+        return out.decode("utf-8", "replace")
+
+    def run_bytes(
+        self,
+        args: Sequence[str],
+        *,
+        what: str,
+        ok_codes: tuple[int, ...] = (0,),
+        exit_reasons: Mapping[int, str] | None = None,
+        env: Mapping[str, str] | None = None,
+        max_seconds: float | None = None,
+    ) -> bytes:
         """Run a command without a shell, bounded by the deadline; return its stdout.
 
-        ``what`` names the command in reasons ("ip", "dpkg-query"); stderr and the
-        exit text are never put in a reason because they may contain paths.
+        ``what`` names the command in reasons ("findmnt", "PowerShell"); stderr and
+        the exit text are never put in a reason because they may contain paths.
+        ``exit_reasons`` maps known failure exit codes to their reason.
         """
         timeout = self.remaining()
         if max_seconds is not None:
@@ -191,8 +209,10 @@ class SysInfoBackend(abc.ABC):
         except OSError as exc:
             raise Unavailable(f"{what} could not run ({errno_name(exc)})") from None
         if proc.returncode not in ok_codes:
+            if exit_reasons and proc.returncode in exit_reasons:
+                raise Unavailable(exit_reasons[proc.returncode])
             raise Unavailable(f"{what} failed (exit {proc.returncode})")
-        return proc.stdout.decode("utf-8", "replace")
+        return proc.stdout
 
     # --- one method per item; see docs/sysinfo.md for what each returns ---
 
