@@ -1,0 +1,137 @@
+"""Accounts (scrypt), the append-only audit log, the memory store and login limits."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from relay.accounts import AccountError, Accounts, hash_password, verify_password
+from relay.audit import AuditLog
+from relay.auth import Auth, LoginRefused
+from relay.config import load_config
+from relay.effects import Audit
+from relay.store import MemoryStore, Pairing, TokenRecord, digest
+
+
+def test_password_hashes_are_salted_and_verify() -> None:
+    a = hash_password("correct horse")
+    b = hash_password("correct horse")
+    assert a != b
+    assert a.startswith("scrypt$16384$8$1$")
+    assert verify_password("correct horse", a)
+    assert not verify_password("correct hors", a)
+    assert not verify_password("x", "garbage")
+
+
+def test_accounts(tmp_path: Path) -> None:
+    accounts = Accounts(tmp_path / "a.sqlite3")
+    account = accounts.add("hanako", "password1", " 佐藤 花子 ", "ACME")
+    assert account.display_name == "佐藤 花子"
+    with pytest.raises(AccountError, match="already exists"):
+        accounts.add("hanako", "password1", "x", "y")
+    with pytest.raises(AccountError, match="at least 8"):
+        accounts.add("taro", "short", "x", "y")
+    with pytest.raises(AccountError, match="username"):
+        accounts.add("bad name", "password1", "x", "y")
+    with pytest.raises(AccountError, match="display name"):
+        accounts.add("taro", "password1", "   ", "y")
+    assert accounts.check_password("hanako", "password1") == accounts.get("hanako")
+    assert accounts.check_password("hanako", "wrong-password") is None
+    assert accounts.check_password("nobody", "password1") is None
+    accounts.set_disabled("hanako", True)
+    assert accounts.get("hanako").disabled  # type: ignore[union-attr]
+    accounts.set_password("hanako", "password2")
+    assert accounts.check_password("hanako", "password2") is not None
+    with pytest.raises(AccountError, match="no operator"):
+        accounts.set_disabled("nobody", True)
+    assert [a.username for a in accounts.list()] == ["hanako"]
+    raw = (tmp_path / "a.sqlite3").read_bytes()
+    assert b"password2" not in raw
+
+
+def test_audit_is_append_only(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.sqlite3")
+    log.write(Audit("code_issued", ip="10.0.0.1", code="1234", detail={"by": "agent"}), 100.0)
+    log.write(Audit("claim_failed", operator="hanako", detail={"reason": "unknown_code"}), 200.0)
+    rows = log.rows()
+    assert [r.event for r in rows] == ["code_issued", "claim_failed"]
+    assert rows[0].detail == {"by": "agent"}
+    assert rows[0].time.startswith("1970-01-01T00:01:40")
+    assert [r.event for r in log.rows(since=150.0)] == ["claim_failed"]
+    assert [r.event for r in log.rows(event="code_issued")] == ["code_issued"]
+    log.close()
+    db = sqlite3.connect(tmp_path / "audit.sqlite3")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("DELETE FROM audit")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("UPDATE audit SET event = 'x'")
+    db.close()
+
+
+def test_memory_store_indexes_and_windows() -> None:
+    store = MemoryStore()
+    pairing = Pairing(
+        id="p1",
+        code="1234",
+        issued_by="agent",
+        phase="waiting",
+        created_at=0,
+        code_expires_at=10,
+        resume_hash="h",
+    )
+    store.put_pairing(pairing)
+    assert store.pairing_by_code("1234") == pairing
+    assert store.pairing_by_resume("h") == pairing
+    store.remove_pairing("p1")
+    assert store.pairing_by_code("1234") is None
+    assert store.pairing_by_resume("h") is None
+    assert store.live_codes() == set()
+    store.retire_code("1234", "used", until=50)
+    assert store.retired_code("1234", 49) == "used"
+    assert store.retired_code("1234", 50) is None
+    assert store.add_event("k", 0, 10) == 1
+    assert store.add_event("k", 5, 10) == 2
+    assert store.count_events("k", 10.5, 10) == 1
+    assert store.oldest_event("k", 10.5, 10) == 5
+    store.set_lock("l", 20)
+    assert store.lock_until("l", 19) == 20
+    assert store.lock_until("l", 20) is None
+    store.put_token(digest("t"), TokenRecord(username="u", display_name="U", organisation="O", expires_at=30))
+    assert store.get_token(digest("t"), 29) is not None
+    store.prune(100)
+    assert store.get_token(digest("t"), 29) is None
+    assert store.count_events("k", 100, 10) == 0
+
+
+async def test_login_limits_and_tokens(tmp_path: Path) -> None:
+    config = load_config(env={}, data_dir=tmp_path, login_failures_per_user=2, token_ttl_s=100)
+    store = MemoryStore()
+    accounts = Accounts(config.accounts_db)
+    accounts.add("hanako", "password1", "佐藤 花子", "ACME")
+    auth = Auth(config, store, accounts)
+    for _ in range(2):
+        with pytest.raises(LoginRefused) as refused:
+            await auth.login("hanako", "nope-nope", "10.0.0.1", 0.0)
+        assert refused.value.status == 401
+    # the right password no longer helps: the guesser is cut off before checking
+    with pytest.raises(LoginRefused) as refused:
+        await auth.login("hanako", "password1", "10.0.0.1", 1.0)
+    assert refused.value.status == 429
+    assert refused.value.retry_after_s == pytest.approx(899.0)
+    result, audit = await auth.login("hanako", "password1", "10.0.0.1", 901.0)
+    assert audit.event == "login_succeeded"
+    assert result.token not in repr(result)
+    record = auth.verify(result.token, 950.0)
+    assert record is not None
+    assert record.display_name == "佐藤 花子"
+    assert auth.verify(result.token, 1002.0) is None  # expired
+    assert auth.verify("forged", 950.0) is None
+    accounts.set_disabled("hanako", True)
+    assert auth.verify(result.token, 950.0) is None
+    with pytest.raises(LoginRefused) as refused:
+        await auth.login("hanako", "password1", "10.0.0.2", 960.0)
+    assert (refused.value.status, refused.value.error) == (403, "locked")
+    await asyncio.sleep(0)
