@@ -1,0 +1,262 @@
+"""Whole sessions end to end: real relay, real Xvfb + mss capture, real aiortc peers.
+
+The agent side is :class:`agent.session.AgentSession` capturing a private Xvfb
+display that shows the deterministic ``picture`` scene; the operator side is
+:class:`operator_console.client.OperatorClient`. Everything talks over 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import numpy as np
+import pytest
+
+from agent.capture import create_source
+from agent.session import AgentEvent, AgentSession, CodeShown, OperatorAsking, SessionEnded
+from agent.track import ScreenTrack
+from madoguchi.quality import psnr_luma
+from madoguchi.scene import SceneProcess, render_picture
+from madoguchi.xvfb import VirtualDisplay
+from operator_console.client import (
+    ClaimAccepted,
+    OperatorClient,
+    OperatorEvent,
+    SessionEndedEvent,
+    ViewingStarted,
+)
+from protocol import EndReason, KeyGuide, KeyGuideClear, Pointer
+from relay.server import RunningRelay, running_relay
+
+WIDTH, HEIGHT = 960, 540
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def picture_display() -> Iterator[str]:
+    """A private display showing the ``picture`` scene; DISPLAY points at it meanwhile."""
+    old = os.environ.get("DISPLAY")
+    with VirtualDisplay(screens=[(WIDTH, HEIGHT)]) as display:
+        os.environ["DISPLAY"] = display.name
+        try:
+            with SceneProcess(display.name, "picture", geometry=(0, 0, WIDTH, HEIGHT)):
+                yield display.name
+        finally:
+            if old is None:
+                os.environ.pop("DISPLAY", None)
+            else:
+                os.environ["DISPLAY"] = old
+
+
+@pytest.fixture
+async def relay(picture_display: str) -> AsyncIterator[RunningRelay]:
+    async with running_relay(allow_timeout_s=5.0) as running:
+        running.add_operator("hanako", PASSWORD, "佐藤 花子", "Madoguchi Securities")
+        yield running
+
+
+@dataclasses.dataclass
+class Customer:
+    """The agent side, with the customer's decision scripted."""
+
+    relay_url: str
+    allow: bool | None = True
+    """True: Allow, False: Deny, None: never answer."""
+    events: list[AgentEvent] = dataclasses.field(default_factory=list)
+    guidance: list[Pointer | KeyGuide | KeyGuideClear] = dataclasses.field(default_factory=list)
+    tracks: list[ScreenTrack] = dataclasses.field(default_factory=list)
+    code: asyncio.Future[str] | None = None
+    session: AgentSession | None = None
+    task: asyncio.Task[SessionEnded] | None = None
+    _pending: set[asyncio.Future[None]] = dataclasses.field(default_factory=set)
+
+    def start(self) -> None:
+        self.code = asyncio.get_running_loop().create_future()
+        self.session = AgentSession(
+            self.relay_url,
+            track_factory=self._make_track,
+            on_event=self._on_event,
+            on_guidance=self.guidance.append,
+        )
+        self.task = asyncio.ensure_future(self.session.run(consent_accepted=True))
+
+    def _make_track(self) -> ScreenTrack:
+        track = ScreenTrack(create_source(), max_fps=15)
+        self.tracks.append(track)
+        return track
+
+    def _on_event(self, event: AgentEvent) -> None:
+        self.events.append(event)
+        if isinstance(event, CodeShown) and self.code is not None and not self.code.done():
+            self.code.set_result(event.code)
+        if isinstance(event, OperatorAsking) and self.allow is not None:
+            assert self.session is not None
+            self._pending.add(asyncio.ensure_future(self.session.decide(self.allow)))
+
+    async def ended(self, timeout: float = 10) -> SessionEnded:
+        assert self.task is not None
+        return await asyncio.wait_for(asyncio.shield(self.task), timeout)
+
+    async def close(self) -> None:
+        if self.session is not None and self.task is not None and not self.task.done():
+            await self.session.stop()
+            await asyncio.wait_for(self.task, 10)
+
+
+async def expect(client: OperatorClient, kind: type, timeout: float = 15) -> OperatorEvent:
+    while True:
+        event = await client.next_event(timeout)
+        if isinstance(event, kind):
+            return event
+
+
+async def wait_until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def parties(relay: RunningRelay) -> AsyncIterator[tuple[Customer, OperatorClient]]:
+    customer = Customer(relay.url)
+    operator = OperatorClient(relay.url)
+    try:
+        yield customer, operator
+    finally:
+        await operator.close()
+        await customer.close()
+
+
+async def connect(customer: Customer, operator: OperatorClient) -> None:
+    customer.start()
+    await operator.login("hanako", PASSWORD)
+    assert customer.code is not None
+    code = await asyncio.wait_for(customer.code, 10)
+    await operator.claim(code)
+    await expect(operator, ClaimAccepted)
+
+
+async def test_known_picture_arrives_intact(parties: tuple[Customer, OperatorClient]) -> None:
+    customer, operator = parties
+    await connect(customer, operator)
+    await expect(operator, ViewingStarted)
+    await wait_until(lambda: operator.sink.frames_received >= 3)
+    # Let a keep-alive frame refine the static picture.
+    await asyncio.sleep(2.0)
+    image = operator.sink.latest()
+    assert image is not None
+    assert image.shape == (HEIGHT, WIDTH, 3)
+    reference = render_picture(WIDTH, HEIGHT)
+    quality = psnr_luma(image, reference)
+    assert quality >= 38.0, f"luma PSNR {quality:.1f} dB"
+    # And a wrong reference is told apart: the test can fail.
+    assert psnr_luma(image, np.roll(reference, 40, axis=1)) < 25.0
+
+
+async def test_operator_identity_shown_to_customer(parties: tuple[Customer, OperatorClient]) -> None:
+    customer, operator = parties
+    await connect(customer, operator)
+    await expect(operator, ViewingStarted)
+    [asking] = [e for e in customer.events if isinstance(e, OperatorAsking)]
+    assert asking.operator.display_name == "佐藤 花子"
+    assert asking.operator.organisation == "Madoguchi Securities"
+
+
+async def test_pointer_and_key_guide_arrive(parties: tuple[Customer, OperatorClient]) -> None:
+    customer, operator = parties
+    await connect(customer, operator)
+    await expect(operator, ViewingStarted)
+    assert operator.peer is not None
+    await asyncio.wait_for(operator.peer.channel_open.wait(), 10)
+    assert operator.send_pointer(0.125, 0.875, monitor=0)
+    assert operator.send_pointer(0.5, 0.25, action="click")
+    assert operator.send_key_guide([["Ctrl", "C"], ["Win", "R"]], caption="コピーして実行")
+    assert operator.clear_key_guide()
+    await wait_until(lambda: len(customer.guidance) == 4)
+    assert customer.guidance == [
+        Pointer(action="move", x=0.125, y=0.875, monitor=0),
+        Pointer(action="click", x=0.5, y=0.25, monitor=0),
+        KeyGuide(keys=(("Ctrl", "C"), ("Win", "R")), caption="コピーして実行"),
+        KeyGuideClear(),
+    ]
+
+
+async def test_deny_means_no_capture_and_no_frames(
+    relay: RunningRelay, parties: tuple[Customer, OperatorClient]
+) -> None:
+    customer, operator = parties
+    customer.allow = False
+    await connect(customer, operator)
+    ended = await expect(operator, SessionEndedEvent)
+    assert isinstance(ended, SessionEndedEvent)
+    assert ended.reason is EndReason.DENIED
+    assert (await customer.ended()).reason is EndReason.DENIED
+    await asyncio.sleep(0.5)
+    assert customer.tracks == []  # the screen was never even opened for capture
+    assert operator.sink.frames_received == 0
+    assert operator.peer is None
+    assert relay.state.store.pairings() == []
+
+
+async def test_allow_timeout_means_no_frames(
+    relay: RunningRelay, parties: tuple[Customer, OperatorClient]
+) -> None:
+    customer, operator = parties
+    customer.allow = None  # the customer walks away from the Allow dialog
+    await connect(customer, operator)
+    ended = await expect(operator, SessionEndedEvent, timeout=15)
+    assert isinstance(ended, SessionEndedEvent)
+    assert ended.reason is EndReason.ALLOW_TIMEOUT
+    assert customer.tracks == []
+    assert operator.sink.frames_received == 0
+
+
+@pytest.mark.parametrize("who", ["agent", "operator"])
+async def test_bye_from_either_side_closes_everything(
+    who: str, relay: RunningRelay, parties: tuple[Customer, OperatorClient]
+) -> None:
+    customer, operator = parties
+    await connect(customer, operator)
+    await expect(operator, ViewingStarted)
+    await wait_until(lambda: operator.sink.frames_received >= 1)
+    agent_peer = customer.session.peer if customer.session else None
+    operator_peer = operator.peer
+    assert agent_peer is not None
+    assert operator_peer is not None
+    if who == "agent":
+        assert customer.session is not None
+        await customer.session.stop()
+    else:
+        await operator.end_session()
+    ended = await expect(operator, SessionEndedEvent)
+    assert isinstance(ended, SessionEndedEvent)
+    assert ended.by == who
+    assert (await customer.ended()).by == who
+    await wait_until(lambda: agent_peer.pc.connectionState == "closed")
+    await wait_until(lambda: operator_peer.pc.connectionState == "closed")
+    assert customer.tracks[0].readyState == "ended"
+    await wait_until(lambda: relay.state.store.pairings() == [])
+
+
+async def test_static_screen_sends_no_new_frames(parties: tuple[Customer, OperatorClient]) -> None:
+    customer, operator = parties
+    await connect(customer, operator)
+    await expect(operator, ViewingStarted)
+    await wait_until(lambda: operator.sink.frames_received >= 1)
+    await asyncio.sleep(1.0)
+    track = customer.tracks[0]
+    before = track.stats
+    received_before = operator.sink.frames_received
+    await asyncio.sleep(3.0)
+    after = track.stats
+    # 15 fps for 3 s would be 45 frames; a static screen gets keep-alives only (every 1.5 s).
+    sent = after.sent - before.sent
+    assert sent <= 3, f"{sent} frames sent for a static screen"
+    assert after.skipped_unchanged - before.skipped_unchanged >= 30
+    assert operator.sink.frames_received - received_before <= 3
