@@ -19,7 +19,8 @@ __all__ = ["luma", "psnr_luma"]
 def luma(rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
     """BT.601 luma of an (H, W, 3) RGB image, as float64 in 0..255."""
     weights = np.array([0.299, 0.587, 0.114])
-    return rgb[..., :3].astype(np.float64) @ weights
+    result: npt.NDArray[np.float64] = rgb[..., :3].astype(np.float64) @ weights
+    return result
 
 
 def psnr_luma(received: npt.NDArray[np.uint8], reference: npt.NDArray[np.uint8]) -> float:
