@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "relay": ("relay.cli", "run the signaling relay"),
     "admin": ("relay.admin_cli", "manage operator accounts, read the audit trail"),
     "demo": ("madoguchi.demo", "run a real session on this machine and print its figures"),
+    "sysinfo": ("agent.sysinfo.cli", "show the system information the agent would send (R19/R20)"),
 }
 
 
