@@ -49,7 +49,8 @@ class CapturedFrame:
     the previous-frame cache share it; copy it before painting on it. The alpha byte
     is whatever the OS returned (often 0 or 255) and carries no meaning.
 
-    ``captured_at`` is :func:`time.monotonic` taken right after the pixels arrived.
+    ``captured_at`` is :func:`time.monotonic` taken just before the grab was requested
+    (the pixels are no older than that; latency measured from it includes the grab).
     ``cursor`` is the pointer position relative to the captured area's top-left
     corner in physical pixels, or ``None`` when it is outside the area or the OS does
     not tell us. The cursor is not drawn into ``image``.

@@ -116,11 +116,14 @@ class MssSource(ScreenSource):
         area = self._selected
         sct = self._thread_mss()
         region = {"left": area.x, "top": area.y, "width": area.width, "height": area.height}
+        # Stamped before the request: the pixels are at least this old, so latency
+        # measured from here includes the grab itself, and grabs started on a fixed
+        # schedule get evenly spaced timestamps whatever the X server's load.
+        captured_at = time.monotonic()
         try:
             shot = sct.grab(region)
         except (mss.ScreenShotError, OSError) as exc:
             raise CaptureError(f"grab failed: {exc}", operation="grab") from exc
-        captured_at = time.monotonic()
         width, height = shot.size
         image = np.frombuffer(shot.raw, dtype=np.uint8).reshape(height, width, 4)
         image.flags.writeable = False
