@@ -16,6 +16,7 @@ import numpy.typing as npt
 import pytest
 
 from agent.capture import CapturedFrame, CaptureError, Grabber, ScreenSource, create_source
+from agent.capture.measure import measure
 from madoguchi.scene import SceneProcess
 from protocol import MonitorInfo
 from tests.conftest import DUAL_MONITORS
@@ -172,3 +173,20 @@ async def test_grabber_reports_a_dead_source(xvfb: str) -> None:
     item = await asyncio.wait_for(grabber.queue.get(), 2)
     assert isinstance(item, CaptureError)
     grabber.stop()
+
+
+def test_measure_tool_reports_every_figure(xvfb: str) -> None:
+    results = measure(xvfb, repeat=3)
+    assert results.pop("area") == "1920x1080"
+    assert set(results) == {
+        "grab",
+        "cursor_query",
+        "change_test_unchanged",
+        "change_test_one_pixel_changed",
+        "wrap_from_numpy_buffer",
+        "copy_from_ndarray",
+        "bgra_to_yuv420p",
+    }
+    for figures in results.values():
+        assert isinstance(figures, dict)
+        assert 0 < figures["median_ms"] <= figures["p95_ms"]
