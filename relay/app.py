@@ -40,7 +40,7 @@ __all__ = ["RELAY", "RelayState", "create_app"]
 logger = logging.getLogger(__name__)
 
 _OUTBOX_LIMIT = 256
-_WRITER_DRAIN_S = 2.0
+_WRITER_DRAIN_S = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
