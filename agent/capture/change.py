@@ -10,6 +10,7 @@ one-pixel edit (a text caret) is never missed.
 from __future__ import annotations
 
 import logging
+import threading
 
 import numpy as np
 import numpy.typing as npt
@@ -50,16 +51,20 @@ class ChangeDetector:
     """Remembers the previous image and tells whether the next one differs.
 
     Used from one thread (the grabber); :meth:`reset` may be called from another: it
-    only sets a flag that makes the next image count as changed.
+    only sets a flag that makes the next image count as changed. The flag is handed
+    over under a lock so a reset racing with a comparison is never lost (a lost reset
+    after resume would leave the operator without a frame until the screen changes).
     """
 
     def __init__(self) -> None:
         self._previous: npt.NDArray[np.uint8] | None = None
         self._force = True
+        self._lock = threading.Lock()
 
     def changed(self, image: npt.NDArray[np.uint8]) -> bool:
         """Compare with the previous image, then remember this one."""
-        force, self._force = self._force, False
+        with self._lock:
+            force, self._force = self._force, False
         previous, self._previous = self._previous, image
         if force or previous is None:
             return True
@@ -67,4 +72,5 @@ class ChangeDetector:
 
     def reset(self) -> None:
         """Make the next image count as changed (after resume or a monitor switch)."""
-        self._force = True
+        with self._lock:
+            self._force = True
