@@ -51,20 +51,6 @@ _CLIENTS_MAIL: Final = r"Software\Clients\Mail"
 _POWERSHELL: Final = os.path.join(
     os.environ.get("SYSTEMROOT", r"C:\Windows"), "System32", "WindowsPowerShell", "v1.0", "powershell.exe"
 )
-_CIM_FAILED: Final = 3
-_CIM_QUERIES: Final[dict[str, tuple[str, str, str | None, tuple[str, ...]]]] = {
-    # name -> (namespace, class, WQL filter, properties). Never a path property
-    # (pathToSignedProductExe etc.): paths can carry the user name.
-    "enclosure": ("root/cimv2", "Win32_SystemEnclosure", None, ("ChassisTypes",)),
-    "antivirus": ("root/SecurityCenter2", "AntiVirusProduct", None, ("displayName", "productState")),
-    "firewall": ("root/SecurityCenter2", "FirewallProduct", None, ("displayName", "productState")),
-    "network": (
-        "root/cimv2",
-        "Win32_NetworkAdapterConfiguration",
-        "IPEnabled = True",
-        ("Description", "MACAddress", "IPAddress", "IPSubnet", "DefaultIPGateway"),
-    ),
-}
 _CIM_REASONS: Final = {
     "antivirus": "Security Center not available (Windows Server has none)",
     "firewall": "Security Center not available (Windows Server has none)",
@@ -113,21 +99,6 @@ def _subkey_values(hive: int, path: str, view: int) -> list[dict[str, object]]:
             index += 1
             entries.append(_values_or_empty(hive, f"{path}\\{name}", view))
     return entries
-
-
-def _cim_script(
-    namespace: str, cls: str, wql_filter: str | None, props: tuple[str, ...], timeout: int
-) -> str:
-    where = f" -Filter '{wql_filter}'" if wql_filter else ""
-    # The encoding line fails harmlessly in Constrained Language Mode; the output is
-    # then in the OEM code page, which _decode_powershell falls back to.
-    return (
-        "try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false } catch { }; "
-        "$ErrorActionPreference = 'Stop'; "
-        f"try {{ Get-CimInstance -Namespace '{namespace}' -ClassName '{cls}'{where} "
-        f"-OperationTimeoutSec {timeout} | Select-Object -Property {','.join(props)} "
-        f"| ConvertTo-Json -Depth 3 }} catch {{ exit {_CIM_FAILED} }}"
-    )
 
 
 def _decode_powershell(raw: bytes) -> str:
@@ -266,16 +237,16 @@ class WindowsBackend(SysInfoBackend):
         self._system_root = os.environ.get("SYSTEMDRIVE", "C:").rstrip("\\") + "\\"
 
     def _cim(self, name: str, *, max_seconds: float | None = None) -> list[wp.CimObject]:
-        namespace, cls, wql_filter, props = _CIM_QUERIES[name]
+        namespace, cls, wql_filter, props = wp.CIM_QUERIES[name]
         budget = self.remaining() if max_seconds is None else min(max_seconds, self.remaining())
         # Leave CIM a second less than the process so it fails cleanly, not killed.
         timeout = max(1, int(budget) - 1)
-        script = _cim_script(namespace, cls, wql_filter, props, timeout)
+        script = wp.cim_script(namespace, cls, wql_filter, props, timeout)
         raw = self.run_bytes(
             [_POWERSHELL, "-NoProfile", "-NonInteractive", "-Command", script],
             what="PowerShell",
             max_seconds=budget,
-            exit_reasons={_CIM_FAILED: _CIM_REASONS.get(name, f"{cls} query failed")},
+            exit_reasons={wp.CIM_FAILED_EXIT: _CIM_REASONS.get(name, f"{cls} query failed")},
         )
         return wp.parse_cim_json(_decode_powershell(raw))
 

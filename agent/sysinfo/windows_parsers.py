@@ -43,6 +43,9 @@ __all__ = [
     "uninstall_applications",
     "firewall_state",
     "FIREWALL_PROFILES",
+    "CIM_FAILED_EXIT",
+    "CIM_QUERIES",
+    "cim_script",
     "parse_cim_json",
     "decode_product_state",
     "security_products",
@@ -347,6 +350,36 @@ def firewall_state(
 
 
 # --- CIM (Get-CimInstance | Select-Object | ConvertTo-Json, Windows PowerShell 5.1) -------
+
+CIM_FAILED_EXIT: Final = 3
+"""Exit code of :func:`cim_script` when Get-CimInstance fails (class or namespace missing)."""
+CIM_QUERIES: Final[dict[str, tuple[str, str, str | None, tuple[str, ...]]]] = {
+    # name -> (namespace, class, WQL filter, properties). Never a path property
+    # (pathToSignedProductExe etc.): paths can carry the user name.
+    "enclosure": ("root/cimv2", "Win32_SystemEnclosure", None, ("ChassisTypes",)),
+    "antivirus": ("root/SecurityCenter2", "AntiVirusProduct", None, ("displayName", "productState")),
+    "firewall": ("root/SecurityCenter2", "FirewallProduct", None, ("displayName", "productState")),
+    "network": (
+        "root/cimv2",
+        "Win32_NetworkAdapterConfiguration",
+        "IPEnabled = True",
+        ("Description", "MACAddress", "IPAddress", "IPSubnet", "DefaultIPGateway"),
+    ),
+}
+
+
+def cim_script(namespace: str, cls: str, wql_filter: str | None, props: tuple[str, ...], timeout: int) -> str:
+    """The Windows PowerShell 5.1 command for one CIM query, printing ConvertTo-Json."""
+    where = f" -Filter '{wql_filter}'" if wql_filter else ""
+    # The encoding line fails harmlessly in Constrained Language Mode; the output is
+    # then in the OEM code page, which _decode_powershell falls back to.
+    return (
+        "try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false } catch { }; "
+        "$ErrorActionPreference = 'Stop'; "
+        f"try {{ Get-CimInstance -Namespace '{namespace}' -ClassName '{cls}'{where} "
+        f"-OperationTimeoutSec {timeout} | Select-Object -Property {','.join(props)} "
+        f"| ConvertTo-Json -Depth 3 }} catch {{ exit {CIM_FAILED_EXIT} }}"
+    )
 
 
 def parse_cim_json(raw: str | bytes) -> list[CimObject]:
