@@ -24,12 +24,21 @@ import time
 from collections.abc import Callable
 
 import av
+import numpy as np
+import numpy.typing as npt
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from agent.capture import CapturedFrame, CaptureError, ChangeDetector, Grabber, ScreenSource
 from protocol import MonitorInfo
 
-__all__ = ["VIDEO_CLOCK_RATE", "VIDEO_TIME_BASE", "FrameCallback", "ScreenTrack", "TrackStats"]
+__all__ = [
+    "VIDEO_CLOCK_RATE",
+    "VIDEO_TIME_BASE",
+    "FrameCallback",
+    "ScreenTrack",
+    "TrackStats",
+    "to_video_frame",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +47,17 @@ VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK_RATE)
 
 FrameCallback = Callable[[CapturedFrame, int], None]
 """``on_frame(captured, pts)``: called on the loop thread for every frame ``recv()`` returns."""
+
+
+def to_video_frame(image: npt.NDArray[np.uint8]) -> av.VideoFrame:
+    """Wrap a BGRA image as an ``av.VideoFrame`` without copying its pixels.
+
+    An odd last column or row is left out: 4:2:0 encoders need even sizes (libx264 does
+    not even open for odd ones), and cropping a view keeps it zero-copy because
+    PyAV takes the row stride as the line size.
+    """
+    height, width = image.shape[:2]
+    return av.VideoFrame.from_numpy_buffer(image[: height - height % 2, : width - width % 2], format="bgra")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -207,7 +227,7 @@ class ScreenTrack(MediaStreamTrack):
         self._last = captured
         self._last_sent_at = time.monotonic()
         self._sent += 1
-        frame = av.VideoFrame.from_numpy_buffer(captured.image, format="bgra")
+        frame = to_video_frame(captured.image)
         frame.pts = pts
         frame.time_base = VIDEO_TIME_BASE
         if self._on_frame is not None:
