@@ -94,6 +94,9 @@ def collect(
             logger.warning("sysinfo: %s", exc)
             why = "no system information backend for this OS"
             return SysInfo(scope, dict.fromkeys(keys), dict.fromkeys(keys, why))
+    else:
+        # The collector owns the deadline: commands a probe runs stop when it does.
+        backend.deadline = deadline
 
     results: dict[str, tuple[JsonValue, str | None]] = {}
     cond = threading.Condition()
@@ -124,9 +127,14 @@ def collect(
     return SysInfo(scope, data, unavailable, duration)
 
 
-async def collect_async(scope: Scope = "detailed", *, timeout_per_item: float = DEFAULT_TIMEOUT_S) -> SysInfo:
+async def collect_async(
+    scope: Scope = "detailed",
+    *,
+    timeout_per_item: float = DEFAULT_TIMEOUT_S,
+    backend: SysInfoBackend | None = None,
+) -> SysInfo:
     """:func:`collect` without blocking the event loop (runs on a worker thread)."""
-    return await asyncio.to_thread(collect, scope, timeout_per_item=timeout_per_item)
+    return await asyncio.to_thread(collect, scope, timeout_per_item=timeout_per_item, backend=backend)
 
 
 def to_report(info: SysInfo) -> SysInfoReport:
