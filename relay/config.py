@@ -87,7 +87,7 @@ class IceServerConfig:
 
     urls: tuple[str, ...]
     username: str | None = None
-    credential: str | None = None
+    credential: str | None = dataclasses.field(default=None, repr=False)
     turn_rest_secret: str | None = dataclasses.field(default=None, repr=False)
     turn_rest_ttl_s: int = 3600
 
@@ -100,7 +100,7 @@ class IceServerConfig:
 class Limits:
     """Every limit the relay enforces; the defaults suit one small call centre."""
 
-    max_live_codes: int = 500
+    max_live_codes: int = 200
     """Unclaimed codes at once (4-digit space is 10,000; typo safety needs room)."""
     max_sessions: int = 100
     """Pending claims plus running sessions at once (capacity, R4)."""
