@@ -251,6 +251,8 @@ async def _login(request: web.Request) -> web.Response:
     ip = _client_ip(request)
     try:
         body = await request.json()
+    except web.HTTPRequestEntityTooLarge:
+        return _json_error(413, "too_large", "the request body is too large")
     except (ValueError, UnicodeDecodeError):
         return _json_error(400, "bad_request", 'the body must be JSON: {"username": ..., "password": ...}')
     username = body.get("username") if isinstance(body, dict) else None

@@ -118,6 +118,9 @@ async def test_login_answers(relay: RunningRelay, http: aiohttp.ClientSession) -
         assert r.status == 400
     async with http.post(url, json={"username": 3}) as r:
         assert r.status == 400
+    async with http.post(url, json={"username": "x", "password": "y" * 100_000}) as r:
+        assert r.status == 413
+        assert (await r.json())["error"] == "too_large"
     relay.accounts.set_disabled("hanako", True)
     async with http.post(url, json={"username": "hanako", "password": PASSWORD}) as r:
         assert r.status == 403
