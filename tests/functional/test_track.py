@@ -70,9 +70,12 @@ async def test_moving_scene_frames_are_paced_with_increasing_pts(xvfb: str) -> N
     pts = [f.pts if f.pts is not None else -1 for f in frames]
     assert min(pts) >= 0
     assert pts == sorted(set(pts)), pts
-    # 20 fps cap: consecutive frames are about 50 ms = 4500 ticks apart, never much closer.
+    # 20 fps cap: frames are 50 ms = 4500 ticks apart on average. A grab that starts
+    # late (a busy CPU) keeps the schedule, so one gap may shrink, but never to the
+    # few milliseconds an unpaced loop would show.
     gaps = [b - a for a, b in itertools.pairwise(pts)]
-    assert min(gaps) >= 0.8 * 4500, gaps
+    assert (pts[-1] - pts[0]) / len(gaps) >= 0.9 * 4500, gaps
+    assert min(gaps) >= 0.4 * 4500, gaps
     assert [p for _, p in seen] == pts
     counters = [c if c is not None else -1 for c, _ in seen]
     assert min(counters) >= 0, counters  # every captured frame carries a readable stamp
