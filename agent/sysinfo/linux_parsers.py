@@ -194,8 +194,16 @@ def exec_program(exec_line: str) -> str:
     return words[0]
 
 
+# Applications whose package names happen to start with "lib".
+_LIB_NAMED_APPS: Final = ("libreoffice", "librewolf", "libvirt-clients", "libvirt-daemon")
+
+
 def _is_library(name: str, section: str) -> bool:
-    # Libraries, debug symbols and dev headers are dependencies, not applications.
+    # Libraries, debug symbols, dev headers and data packages are dependencies of
+    # applications, not applications: listing them would bury what the operator
+    # looks for (and blow the size budget).
+    if name.startswith(_LIB_NAMED_APPS):
+        return False
     return (
         section.rsplit("/", 1)[-1] in {"libs", "oldlibs", "libdevel", "debug"}
         or name.startswith("lib")
