@@ -185,3 +185,30 @@ async def test_shutdown_closes_every_socket_with_a_reason(
     assert (await op.closed())[0] == 1001
     assert (await idle.expect(p.Error)).code is p.ErrorCode.SHUTTING_DOWN
     assert (await waiting.expect(p.Ended)).reason is p.EndReason.SHUTDOWN
+
+
+async def test_silent_and_dead_sockets_are_closed(tmp_path: Path, http: aiohttp.ClientSession) -> None:
+    config = fast_config(tmp_path, hello_timeout_s=0.3, heartbeat_s=0.4)
+    async with running_relay(config) as relay:
+        silent = await SignalingClient.agent(http, relay)
+        error = await silent.expect(p.Error)
+        assert error.code is p.ErrorCode.IDLE_TIMEOUT
+        assert error.fatal
+        # a client that never answers pings (its process hangs) is dropped too
+        deaf = await http.ws_connect(relay.ws_url("agent"), autoping=False)
+        await deaf.send_str(
+            '{"type":"register","protocol_version":1,"client_version":"t","consent_accepted":true}'
+        )
+        kinds = []
+        while True:
+            frame = await deaf.receive(timeout=5)
+            kinds.append(frame.type)
+            if frame.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                break
+        assert aiohttp.WSMsgType.PING in kinds
+        for _ in range(50):  # the relay notices on its side, too
+            if relay.state.registry.stats().connections == 0:
+                break
+            await asyncio.sleep(0.02)
+        assert relay.state.registry.stats().connections == 0
+        assert relay.state.registry.stats().codes_pending == 1  # kept for the resume grace
