@@ -139,8 +139,10 @@ class SysInfoBackend(abc.ABC):
 
     platform: str = ""
 
-    def __init__(self, *, deadline: float | None = None) -> None:
+    def __init__(self, *, deadline: float | None = None, environ: Mapping[str, str] | None = None) -> None:
         self.deadline = time.monotonic() + 5.0 if deadline is None else deadline
+        # Commands run with (and are found on the PATH of) this environment.
+        self.environ = dict(os.environ if environ is None else environ)
 
     def reader(self, key: str) -> Callable[[], JsonValue]:
         """The bound ``read_<key>`` method for an item key."""
@@ -189,7 +191,7 @@ class SysInfoBackend(abc.ABC):
             timeout = min(timeout, max_seconds)
         if timeout <= 0.05:
             raise Unavailable(f"no time left to run {what}")
-        run_env = dict(os.environ if env is None else env)
+        run_env = dict(self.environ if env is None else env)
         # Parsers expect untranslated output; C.UTF-8 keeps non-ASCII names intact.
         run_env["LC_ALL"] = "C.UTF-8"
         try:

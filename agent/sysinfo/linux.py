@@ -99,9 +99,8 @@ class LinuxBackend(SysInfoBackend):
         root: Path = Path("/"),
         environ: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(deadline=deadline)
+        super().__init__(deadline=deadline, environ=environ)
         self.root = root
-        self.environ = dict(os.environ if environ is None else environ)
         self._os_release = SharedReading(self._load_os_release)
         self._cpuinfo = SharedReading(lambda: self._read("proc/cpuinfo"))
         self._browser = SharedReading(lambda: self._default_app(_BROWSER_TYPES, alternative="x-www-browser"))
