@@ -126,12 +126,15 @@ class AgentSession:
         initial_guidance: Callable[[], Sequence[GuidanceMessage]] = tuple,
         mode: str = "detailed",
         locale: str = "ja",
+        operator_code: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
         reconnect_delays_s: Sequence[float] = (0.5, 1.0, 2.0, 3.0, 5.0),
         reconnect_give_up_s: float = 120.0,
     ) -> None:
         self.relay_url = relay_url
-        self.core = AgentCore(mode=mode, client_version=__version__, locale=locale)
+        self.core = AgentCore(
+            mode=mode, client_version=__version__, locale=locale, operator_code=operator_code
+        )
         self._track_factory = track_factory
         self._on_event = on_event
         self._on_guidance = on_guidance

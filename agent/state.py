@@ -18,8 +18,10 @@ from __future__ import annotations
 import dataclasses
 import enum
 import logging
+from typing import Literal
 
 from protocol import (
+    OPERATOR_CODE_DIGITS,
     PROTOCOL_VERSION,
     Answer,
     Bye,
@@ -30,6 +32,7 @@ from protocol import (
     ErrorCode,
     Ice,
     IceServer,
+    Join,
     Message,
     Offer,
     OperatorIdentity,
@@ -41,6 +44,7 @@ from protocol import (
     Resumed,
     SessionStart,
     SignalingMessage,
+    is_code,
 )
 
 __all__ = [
@@ -140,9 +144,21 @@ AgentEffect = (
 class AgentCore:
     """Customer-side pairing and consent logic. One instance per session attempt."""
 
-    def __init__(self, *, mode: str = "detailed", client_version: str, locale: str = "ja") -> None:
+    def __init__(
+        self,
+        *,
+        mode: str = "detailed",
+        client_version: str,
+        locale: str = "ja",
+        operator_code: str | None = None,
+    ) -> None:
+        """``operator_code``: join with a 6-digit code the operator read out (R2) instead
+        of registering for a 4-digit code of our own."""
         if mode not in ("detailed", "normal"):
             raise ValueError(f"unknown mode {mode!r}")
+        if operator_code is not None and not is_code(operator_code, OPERATOR_CODE_DIGITS):
+            raise ValueError(f"an operator code has {OPERATOR_CODE_DIGITS} digits")
+        self.operator_code = operator_code
         self.mode = mode
         self.client_version = client_version
         self.locale = locale
@@ -163,9 +179,20 @@ class AgentCore:
         if self.phase is not AgentPhase.IDLE:
             raise RuntimeError(f"start() in phase {self.phase}")
         self._set_phase(AgentPhase.REGISTERING)
+        mode: Literal["detailed", "normal"] = "detailed" if self.mode == "detailed" else "normal"
+        if self.operator_code is not None:
+            join = Join(
+                protocol_version=PROTOCOL_VERSION,
+                code=self.operator_code,
+                mode=mode,
+                client_version=self.client_version,
+                consent_accepted=True,
+                locale=self.locale,
+            )
+            return [Send(join)]
         register = Register(
             protocol_version=PROTOCOL_VERSION,
-            mode="detailed" if self.mode == "detailed" else "normal",
+            mode=mode,
             client_version=self.client_version,
             consent_accepted=True,
             locale=self.locale,

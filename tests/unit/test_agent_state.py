@@ -25,6 +25,7 @@ from protocol import (
     Error,
     ErrorCode,
     Ice,
+    Join,
     Offer,
     OperatorIdentity,
     OperatorRequest,
@@ -35,6 +36,11 @@ from protocol import (
 )
 
 OP = OperatorIdentity(display_name="佐藤", organisation="Madoguchi")
+
+
+def phase(core: AgentCore) -> AgentPhase:
+    """Read the phase afresh (mypy would keep an earlier narrowing of ``core.phase``)."""
+    return core.phase
 
 
 def registered(core: AgentCore) -> None:
@@ -72,9 +78,9 @@ def test_happy_path() -> None:
     ice = Ice(candidate="")
     assert core.receive(ice) == [ApplyIce(ice)]
     core.media_connected()
-    assert core.phase is AgentPhase.SHARING
+    assert phase(core) is AgentPhase.SHARING
     assert core.stop() == [Send(Bye()), Finish(EndReason.NORMAL, "agent")]
-    assert core.phase is AgentPhase.ENDED
+    assert phase(core) is AgentPhase.ENDED
 
 
 def test_session_start_without_allow_never_starts_the_peer() -> None:
@@ -154,3 +160,22 @@ def test_unknown_resume_token_ends() -> None:
     effects = core.receive(Error(code=ErrorCode.UNKNOWN_RESUME_TOKEN, message="gone"))
     assert effects[-1] == Finish(EndReason.PEER_GONE, "relay")
     assert core.phase is AgentPhase.ENDED
+
+
+def test_join_with_operator_code() -> None:
+    core = AgentCore(client_version="t", mode="normal", operator_code="123456")
+    [send] = core.start(consent_accepted=True)
+    assert isinstance(send, Send)
+    assert send.message == Join(
+        protocol_version=1, code="123456", mode="normal", client_version="t", consent_accepted=True
+    )
+    # The relay confirms with the code and a resume token, then the operator asks as usual.
+    assert core.receive(Registered(code="123456", expires_in_s=60, resume_token="r")) == [
+        ShowCode("123456", 60)
+    ]
+    assert core.receive(OperatorRequest(operator=OP, timeout_s=60)) == [AskCustomer(OP, 60)]
+
+
+def test_operator_code_must_have_six_digits() -> None:
+    with pytest.raises(ValueError, match="6 digits"):
+        AgentCore(client_version="t", operator_code="1234")
