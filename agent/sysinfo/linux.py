@@ -103,8 +103,12 @@ class LinuxBackend(SysInfoBackend):
         self.root = root
         self._os_release = SharedReading(self._load_os_release)
         self._cpuinfo = SharedReading(lambda: self._read("proc/cpuinfo"))
-        self._browser = SharedReading(lambda: self._default_app(_BROWSER_TYPES, alternative="x-www-browser"))
-        self._mail = SharedReading(lambda: self._default_app(_MAIL_TYPES, alternative=None))
+        self._browser = SharedReading(
+            lambda: self._default_app(_BROWSER_TYPES, ("default-web-browser",), alternative="x-www-browser")
+        )
+        self._mail = SharedReading(
+            lambda: self._default_app(_MAIL_TYPES, ("default-url-scheme-handler", "mailto"), alternative=None)
+        )
 
     # --- helpers -------------------------------------------------------------------
 
@@ -177,9 +181,13 @@ class LinuxBackend(SysInfoBackend):
 
     def read_system_model(self) -> JsonValue:
         if self._path("sys/class/dmi/id").exists():
+            try:
+                vendor = self._dmi("sys_vendor").upper()
+            except Unavailable:
+                vendor = ""
             # Lenovo puts the marketing name ("ThinkPad X1 Carbon Gen 9") in
             # product_version and a machine-type code in product_name.
-            if self._dmi("sys_vendor").strip().upper() == "LENOVO":
+            if vendor == "LENOVO":
                 try:
                     return firmware_text(self._dmi("product_version"))
                 except Unavailable:
@@ -261,7 +269,9 @@ class LinuxBackend(SysInfoBackend):
                 return candidate
         return None
 
-    def _default_app(self, mime_types: tuple[str, ...], alternative: str | None) -> _DefaultApp:
+    def _default_app(
+        self, mime_types: tuple[str, ...], xdg_setting: tuple[str, ...], alternative: str | None
+    ) -> _DefaultApp:
         configs, datas = self._xdg_dirs()
         desktops = [d.lower() for d in self.environ.get("XDG_CURRENT_DESKTOP", "").split(":") if d]
         lists: list[Path] = []
@@ -283,8 +293,10 @@ class LinuxBackend(SysInfoBackend):
                         found = self._find_desktop_file(desktop_id, datas)
                         if found is not None:
                             return self._app_from_desktop(found, desktop_id)
-        if self._which("xdg-settings") and alternative is not None:
-            out = self.run(["xdg-settings", "get", "default-web-browser"], what="xdg-settings", max_seconds=2)
+        if self._which("xdg-settings"):
+            # Desktop-specific settings (KDE's kdeglobals, old GNOME gconf) that are
+            # not in any mimeapps.list; the script can be slow, hence the cap.
+            out = self.run(["xdg-settings", "get", *xdg_setting], what="xdg-settings", max_seconds=2)
             desktop_id = out.strip()
             found = self._find_desktop_file(desktop_id, datas) if desktop_id else None
             if found is not None:

@@ -349,6 +349,32 @@ def test_unknown_programs_are_never_run(tmp_path: Path, xdg: dict[str, str]) -> 
     )
 
 
+def test_xdg_settings_when_no_mimeapps(tmp_path: Path, xdg: dict[str, str]) -> None:
+    _script(
+        tmp_path / "bin" / "xdg-settings",
+        'case "$*" in\n'
+        '  "get default-web-browser") echo chromium.desktop ;;\n'
+        '  "get default-url-scheme-handler mailto") echo thunderbird.desktop ;;\n'
+        "  *) exit 2 ;;\n"
+        "esac",
+    )
+    _desktop(tmp_path / "sysdata", "chromium.desktop", "Name=Chromium\nExec=chromium %U\n")
+    _desktop(tmp_path / "sysdata", "thunderbird.desktop", "Name=Thunderbird\nExec=thunderbird %u\n")
+    backend = LinuxBackend(deadline=time.monotonic() + 10, environ=xdg)
+    assert read("default_browser", backend) == "Chromium"
+    assert read("default_mail_client", backend) == "Thunderbird"
+
+
+def test_a_hanging_xdg_settings_is_cut_short(tmp_path: Path, xdg: dict[str, str]) -> None:
+    sleep = shutil.which("sleep")
+    assert sleep is not None
+    _script(tmp_path / "bin" / "xdg-settings", f"exec {sleep} 30")  # a D-Bus call that never answers
+    start = time.monotonic()
+    backend = LinuxBackend(deadline=start + 0.5, environ=xdg)
+    assert read_or_reason("default_browser", backend) == (None, "xdg-settings timed out")
+    assert time.monotonic() - start < 1.5  # the deadline, not the script, decided
+
+
 def test_debian_alternative_when_no_mimeapps(tmp_path: Path, xdg: dict[str, str]) -> None:
     root = tmp_path / "root"
     program = _script(
