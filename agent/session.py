@@ -47,6 +47,7 @@ __all__ = [
     "CodeShown",
     "OperatorAsking",
     "OperatorConnection",
+    "Reconnected",
     "Reconnecting",
     "RefusedByRelay",
     "SessionEnded",
@@ -81,6 +82,11 @@ class Reconnecting:
 
 
 @dataclasses.dataclass(frozen=True)
+class Reconnected:
+    """The relay connection is back after :class:`Reconnecting` (the relay then resumes or refuses)."""
+
+
+@dataclasses.dataclass(frozen=True)
 class OperatorConnection:
     connected: bool
 
@@ -105,6 +111,7 @@ AgentEvent = (
     | OperatorAsking
     | SharingStarted
     | Reconnecting
+    | Reconnected
     | OperatorConnection
     | RefusedByRelay
     | SessionEnded
@@ -183,6 +190,7 @@ class AgentSession:
                 self._socket = socket
                 if attempt > 0:
                     pending = list(self.core.reconnected())
+                    self._emit(Reconnected())
                 attempt, lost_at = 0, None
                 pending.extend(self._outbox)
                 self._outbox.clear()
