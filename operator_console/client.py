@@ -65,7 +65,11 @@ logger = logging.getLogger(__name__)
 
 
 class LoginFailed(Exception):
-    """Login refused. ``kind``: wrong_credentials, locked, rate_limited, unreachable, error."""
+    """Login refused.
+
+    ``kind``: wrong_credentials, locked, rate_limited, unreachable, certificate (the
+    relay's TLS certificate did not verify), version, error.
+    """
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
@@ -148,6 +152,7 @@ class OperatorClient:
         self._auth_error: RefusedEvent | None = None
         self.identity: OperatorIdentity | None = None
         self.username: str | None = None
+        self._token: str | None = None
         self.peer: OperatorPeer | None = None
         self.sink = FrameSink()
         self.events: asyncio.Queue[OperatorEvent] = asyncio.Queue()
@@ -169,6 +174,8 @@ class OperatorClient:
             ) as response:
                 body = await response.json(content_type=None)
                 status = response.status
+        except aiohttp.ClientConnectorCertificateError as exc:
+            raise LoginFailed("certificate", "the relay's TLS certificate could not be verified") from exc
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise LoginFailed("unreachable", f"cannot reach the relay: {type(exc).__name__}") from exc
         except ValueError as exc:
@@ -183,6 +190,17 @@ class OperatorClient:
         if status != 200 or not isinstance(body, dict) or not isinstance(body.get("token"), str):
             raise LoginFailed("error", message or f"login failed (HTTP {status})")
         await self._open(str(body["token"]))
+        return self._require_identity()
+
+    @property
+    def token(self) -> str | None:
+        """The token of the last successful login; it lets more tabs open without the password."""
+        return self._token
+
+    async def login_with_token(self, token: str) -> OperatorIdentity:
+        """Open and authenticate the websocket with a token from an earlier :meth:`login`."""
+        self._http = self._http or aiohttp.ClientSession()
+        await self._open(token)
         return self._require_identity()
 
     async def _open(self, token: str) -> None:
@@ -204,6 +222,8 @@ class OperatorClient:
         if self._auth_error is not None:
             kind = "version" if self._auth_error.code is ErrorCode.VERSION_MISMATCH else "error"
             raise LoginFailed(kind, self._auth_error.message)
+        if self.identity is not None:
+            self._token = token
 
     def _require_identity(self) -> OperatorIdentity:
         if self.identity is None:

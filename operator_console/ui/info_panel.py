@@ -1,0 +1,203 @@
+"""The customer information panel: the agent's :class:`protocol.SysInfoReport` (R19/R20).
+
+Shows every item in the collector's order with a translated label, readable
+values (sizes in GB, clock in MHz, lists one per line) and, for an item the agent
+could not read, its reason. "Copy" puts the same as plain text on the clipboard,
+for a ticket or a note.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QEvent, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from protocol import SysInfoReport
+
+__all__ = ["SysInfoPanel", "format_value", "item_label"]
+
+logger = logging.getLogger(__name__)
+
+_LABELS: dict[str, Callable[[], str]] = {
+    "os": lambda: QCoreApplication.translate("SysInfo", "OS"),
+    "os_version": lambda: QCoreApplication.translate("SysInfo", "OS version"),
+    "os_service_pack": lambda: QCoreApplication.translate("SysInfo", "Service pack"),
+    "device_type": lambda: QCoreApplication.translate("SysInfo", "Device type"),
+    "system_manufacturer": lambda: QCoreApplication.translate("SysInfo", "Manufacturer"),
+    "system_model": lambda: QCoreApplication.translate("SysInfo", "Model"),
+    "cpu_vendor": lambda: QCoreApplication.translate("SysInfo", "CPU vendor"),
+    "cpu_clock_mhz": lambda: QCoreApplication.translate("SysInfo", "CPU clock"),
+    "physical_memory_bytes": lambda: QCoreApplication.translate("SysInfo", "Physical memory"),
+    "disk_volume_serial": lambda: QCoreApplication.translate("SysInfo", "Disk volume serial number"),
+    "disk_free_bytes": lambda: QCoreApplication.translate("SysInfo", "Free disk space"),
+    "ie_version": lambda: QCoreApplication.translate("SysInfo", "Internet Explorer version"),
+    "default_browser": lambda: QCoreApplication.translate("SysInfo", "Default browser"),
+    "default_browser_version": lambda: QCoreApplication.translate("SysInfo", "Browser version"),
+    "default_mail_client": lambda: QCoreApplication.translate("SysInfo", "Default mail client"),
+    "default_mail_client_version": lambda: QCoreApplication.translate("SysInfo", "Mail client version"),
+    "router_present": lambda: QCoreApplication.translate("SysInfo", "Router"),
+    "firewall": lambda: QCoreApplication.translate("SysInfo", "Firewall"),
+    "antivirus": lambda: QCoreApplication.translate("SysInfo", "Antivirus"),
+    "mac_addresses": lambda: QCoreApplication.translate("SysInfo", "MAC addresses"),
+    "ip_addresses": lambda: QCoreApplication.translate("SysInfo", "IP addresses"),
+    "applications": lambda: QCoreApplication.translate("SysInfo", "Installed applications"),
+}
+
+
+def item_label(key: str) -> str:
+    make = _LABELS.get(key)
+    return make() if make is not None else key.replace("_", " ")
+
+
+def _size(value: float) -> str:
+    gib = value / 1024**3
+    if gib >= 1:
+        return f"{gib:.1f} GB"
+    return f"{value / 1024**2:.0f} MB"
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return (
+            QCoreApplication.translate("SysInfo", "Yes")
+            if value
+            else QCoreApplication.translate("SysInfo", "No")
+        )
+    if isinstance(value, dict):
+        # {"interface": "eth0", "mac": "..."} / {"name": "...", "version": "..."}: values in order.
+        return "  ".join(_scalar(v) for v in value.values() if v not in (None, ""))
+    if isinstance(value, list):
+        return ", ".join(_scalar(v) for v in value)
+    return str(value)
+
+
+def format_value(key: str, value: Any) -> tuple[str, list[str]]:
+    """(summary, detail lines) for one item."""
+    if value is None:
+        return "", []
+    if key.endswith("_bytes") and isinstance(value, int | float):
+        return _size(value), []
+    if key.endswith("_mhz") and isinstance(value, int | float):
+        return f"{value:g} MHz", []
+    if isinstance(value, dict) and isinstance(value.get("items"), list):
+        lines = [_scalar(v) for v in value["items"]]
+        total = value.get("total", len(lines))
+        return QCoreApplication.translate("SysInfo", "{n} items").format(n=total), lines
+    if isinstance(value, list):
+        lines = [_scalar(v) for v in value]
+        if len(lines) == 1:
+            return lines[0], []
+        return QCoreApplication.translate("SysInfo", "{n} items").format(n=len(lines)), lines
+    return _scalar(value), []
+
+
+class SysInfoPanel(QWidget):
+    copied = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sysInfoPanel")
+        self._report: SysInfoReport | None = None
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("sysInfoTree")
+        self.tree.setColumnCount(2)
+        self.tree.setRootIsDecorated(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.header().setStretchLastSection(True)
+        self.placeholder = QLabel()
+        self.placeholder.setWordWrap(True)
+        self.scope_label = QLabel()
+        self.copy_button = QPushButton()
+        self.copy_button.setObjectName("copySysInfo")
+        self.copy_button.clicked.connect(self.copy)
+        row = QHBoxLayout()
+        row.addWidget(self.scope_label, 1)
+        row.addWidget(self.copy_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.placeholder)
+        layout.addWidget(self.tree, 1)
+        self.retranslate()
+
+    def set_report(self, report: SysInfoReport | None) -> None:
+        self._report = report
+        self._fill()
+
+    @property
+    def report(self) -> SysInfoReport | None:
+        return self._report
+
+    def _fill(self) -> None:
+        self.tree.clear()
+        report = self._report
+        self.placeholder.setVisible(report is None)
+        self.tree.setVisible(report is not None)
+        self.copy_button.setEnabled(report is not None)
+        if report is None:
+            self.scope_label.clear()
+            return
+        if report.scope == "detailed":
+            self.scope_label.setText(self.tr("Detailed mode (installed agent)"))
+        else:
+            self.scope_label.setText(self.tr("Normal mode (browser): OS and browser only"))
+        keys = list(report.data) + [k for k in report.unavailable if k not in report.data]
+        for key in keys:
+            item = QTreeWidgetItem([item_label(key), ""])
+            value = report.data.get(key)
+            if value is None:
+                reason = report.unavailable.get(key, "")
+                text = self.tr("unavailable") + (f" ({reason})" if reason else "")
+                item.setText(1, text)
+                item.setForeground(1, self.palette().placeholderText())
+            else:
+                summary, lines = format_value(key, value)
+                item.setText(1, summary)
+                for line in lines:
+                    item.addChild(QTreeWidgetItem(["", line]))
+            item.setToolTip(1, item.text(1))
+            self.tree.addTopLevelItem(item)
+
+    def as_text(self) -> str:
+        """The report as plain text, one item a line, list entries indented."""
+        lines: list[str] = []
+        for i in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(i)
+            if item is None:
+                continue
+            lines.append(f"{item.text(0)}: {item.text(1)}")
+            for j in range(item.childCount()):
+                child = item.child(j)
+                if child is not None:
+                    lines.append(f"    {child.text(1)}")
+        return "\n".join(lines) + ("\n" if lines else "")
+
+    def copy(self) -> None:
+        text = self.as_text()
+        if text:
+            QGuiApplication.clipboard().setText(text)
+            self.copied.emit(text)
+
+    def retranslate(self) -> None:
+        self.tree.setHeaderLabels([self.tr("Item"), self.tr("Value")])
+        self.placeholder.setText(self.tr("The customer's system information appears here once it arrives."))
+        self.copy_button.setText(self.tr("Copy as text"))
+        self._fill()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)

@@ -1,0 +1,358 @@
+"""The pages around a live session: code entry, waiting for Allow, session ended.
+
+Each page is big and plain on purpose: the operator is on the phone, reads a
+number back, and needs to see at a glance what happens. Messages are kept as
+callables so that they re-render in the other language after a switch.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QRegularExpression, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QRegularExpressionValidator
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from protocol import AGENT_CODE_DIGITS
+
+__all__ = ["CodePage", "EndedPage", "WaitingPage"]
+
+logger = logging.getLogger(__name__)
+
+Text = Callable[[], str]
+
+_ERROR_STYLE = "color: #c5221f;"
+_INFO_STYLE = "color: #1a73e8;"
+
+
+def _big_font(pixels: int, *, bold: bool = False) -> QFont:
+    font = QFont()
+    font.setPixelSize(pixels)
+    font.setBold(bold)
+    return font
+
+
+class _Countdown:
+    """Seconds left until a deadline, shown in a label once a second."""
+
+    def __init__(self, owner: QWidget, render: Callable[[int], None]) -> None:
+        self._deadline: float | None = None
+        self._render = render
+        self._timer = QTimer(owner)
+        self._timer.setInterval(250)
+        self._timer.timeout.connect(self.tick)
+
+    def start(self, seconds: float) -> None:
+        self._deadline = time.monotonic() + seconds
+        self._timer.start()
+        self.tick()
+
+    def stop(self) -> None:
+        self._deadline = None
+        self._timer.stop()
+
+    def remaining(self) -> int | None:
+        if self._deadline is None:
+            return None
+        return max(0, round(self._deadline - time.monotonic()))
+
+    def tick(self) -> None:
+        left = self.remaining()
+        if left is None:
+            return
+        self._render(left)
+        if left == 0:
+            self._timer.stop()
+
+
+class CodePage(QWidget):
+    """A large input for the customer's 4-digit code; optionally issue a 6-digit code (R2)."""
+
+    connect_requested = Signal(str)
+    issue_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("codePage")
+        self._title = QLabel()
+        self._title.setFont(_big_font(22, bold=True))
+        self._title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._hint = QLabel()
+        self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._hint.setWordWrap(True)
+
+        self.code = QLineEdit()
+        self.code.setObjectName("codeInput")
+        self.code.setFont(_big_font(56, bold=True))
+        self.code.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.code.setMaxLength(AGENT_CODE_DIGITS)
+        self.code.setValidator(
+            QRegularExpressionValidator(QRegularExpression(f"[0-9]{{0,{AGENT_CODE_DIGITS}}}"), self.code)
+        )
+        self.code.setFixedWidth(300)
+        self.code.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly)
+        self.code.returnPressed.connect(self._connect)
+        self.code.textEdited.connect(lambda _: self.set_message(None))
+
+        self.connect_button = QPushButton()
+        self.connect_button.setObjectName("connectButton")
+        self.connect_button.setFont(_big_font(18))
+        self.connect_button.setMinimumHeight(44)
+        self.connect_button.clicked.connect(self._connect)
+
+        self.message = QLabel()
+        self.message.setObjectName("codeMessage")
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.message.setFont(_big_font(15))
+        self._message: Text | None = None
+        self._message_is_error = True
+
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        self._issue_hint = QLabel()
+        self._issue_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._issue_hint.setWordWrap(True)
+        self.issue_button = QPushButton()
+        self.issue_button.setObjectName("issueCodeButton")
+        self.issue_button.clicked.connect(self.issue_requested)
+        self.issued = QLabel()
+        self.issued.setObjectName("issuedCode")
+        self.issued.setFont(_big_font(64, bold=True))
+        self.issued.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.issued.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.issued_note = QLabel()
+        self.issued_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._issued_code: str | None = None
+        self._issued_countdown = _Countdown(self, lambda _: self._render_issued())
+
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.code)
+        row.addWidget(self.connect_button)
+        row.addStretch(1)
+        issue_row = QHBoxLayout()
+        issue_row.addStretch(1)
+        issue_row.addWidget(self.issue_button)
+        issue_row.addStretch(1)
+
+        layout = QVBoxLayout(self)
+        layout.addStretch(2)
+        layout.addWidget(self._title)
+        layout.addWidget(self._hint)
+        layout.addSpacing(16)
+        layout.addLayout(row)
+        layout.addSpacing(8)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+        layout.addWidget(line)
+        layout.addWidget(self._issue_hint)
+        layout.addLayout(issue_row)
+        layout.addWidget(self.issued)
+        layout.addWidget(self.issued_note)
+        layout.addStretch(2)
+        self.retranslate()
+
+    def _connect(self) -> None:
+        code = self.code.text().strip()
+        if len(code) != AGENT_CODE_DIGITS:
+            self.set_message(
+                lambda: self.tr("Enter the {n} digits the customer reads to you.").format(n=AGENT_CODE_DIGITS)
+            )
+            return
+        self.connect_requested.emit(code)
+
+    def set_busy(self, busy: bool) -> None:
+        """While a claim or login is under way, nothing can be sent twice."""
+        self.code.setReadOnly(busy)
+        self.connect_button.setEnabled(not busy)
+        self.issue_button.setEnabled(not busy and self._issued_code is None)
+
+    def set_message(self, text: Text | None, *, error: bool = True) -> None:
+        self._message = text
+        self._message_is_error = error
+        self._render_message()
+
+    def message_text(self) -> str:
+        return self.message.text()
+
+    def _render_message(self) -> None:
+        self.message.setText("" if self._message is None else self._message())
+        self.message.setStyleSheet(_ERROR_STYLE if self._message_is_error else _INFO_STYLE)
+
+    def show_issued(self, code: str | None, expires_in_s: float = 0.0) -> None:
+        self._issued_code = code
+        if code is None:
+            self._issued_countdown.stop()
+        else:
+            self._issued_countdown.start(expires_in_s)
+        self.issue_button.setEnabled(code is None)
+        self._render_issued()
+
+    def _render_issued(self) -> None:
+        code = self._issued_code
+        self.issued.setVisible(code is not None)
+        self.issued_note.setVisible(code is not None)
+        if code is None:
+            return
+        self.issued.setText(f"{code[:3]} {code[3:]}")
+        left = self._issued_countdown.remaining() or 0
+        if left > 0:
+            note = self.tr("Read this code to the customer. Valid for {m}:{s:02d}.")
+            self.issued_note.setText(note.format(m=left // 60, s=left % 60))
+        else:
+            self.issued_note.setText(self.tr("This code has expired. Issue a new one."))
+            self.issue_button.setEnabled(True)
+
+    def reset(self) -> None:
+        self.code.clear()
+        self.set_busy(False)
+        self.show_issued(None)
+        self.code.setFocus()
+
+    def retranslate(self) -> None:
+        self._title.setText(self.tr("Customer's code"))
+        hint = self.tr("Ask the customer for the {n}-digit number on their screen, type it and press Enter.")
+        self._hint.setText(hint.format(n=AGENT_CODE_DIGITS))
+        self.code.setPlaceholderText("0000")
+        self.connect_button.setText(self.tr("Connect"))
+        self._issue_hint.setText(
+            self.tr("No number on the customer's screen? Give them a code to type in instead.")
+        )
+        self.issue_button.setText(self.tr("Issue a 6-digit code"))
+        self._render_message()
+        self._render_issued()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+
+class WaitingPage(QWidget):
+    """The code is right; the customer sees the operator's name and decides."""
+
+    cancel_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("waitingPage")
+        self._title = QLabel()
+        self._title.setObjectName("waitingTitle")
+        self._title.setFont(_big_font(24, bold=True))
+        self._title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._title.setWordWrap(True)
+        self.countdown_label = QLabel()
+        self.countdown_label.setObjectName("waitingCountdown")
+        self.countdown_label.setFont(_big_font(48, bold=True))
+        self.countdown_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._hint = QLabel()
+        self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._hint.setWordWrap(True)
+        self.cancel_button = QPushButton()
+        self.cancel_button.setObjectName("cancelWaiting")
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self._countdown = _Countdown(self, self._render_countdown)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.cancel_button)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addStretch(2)
+        layout.addWidget(self._title)
+        layout.addWidget(self.countdown_label)
+        layout.addWidget(self._hint)
+        layout.addSpacing(16)
+        layout.addLayout(row)
+        layout.addStretch(3)
+        self.retranslate()
+
+    def start(self, timeout_s: float) -> None:
+        self._countdown.start(timeout_s)
+
+    def stop(self) -> None:
+        self._countdown.stop()
+
+    def remaining(self) -> int | None:
+        return self._countdown.remaining()
+
+    def _render_countdown(self, left: int) -> None:
+        self.countdown_label.setText(self.tr("{n} s").format(n=left))
+
+    def retranslate(self) -> None:
+        self._title.setText(self.tr("Waiting for the customer to allow…"))
+        self._hint.setText(
+            self.tr("The customer sees your name and organisation and clicks Allow to start sharing.")
+        )
+        self.cancel_button.setText(self.tr("Cancel"))
+        left = self._countdown.remaining()
+        if left is not None:
+            self._render_countdown(left)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+
+class EndedPage(QWidget):
+    """Why the session ended, and the way to the next customer."""
+
+    next_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("endedPage")
+        self._title = QLabel()
+        self._title.setFont(_big_font(18))
+        self._title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.reason = QLabel()
+        self.reason.setObjectName("endedReason")
+        self.reason.setFont(_big_font(26, bold=True))
+        self.reason.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.reason.setWordWrap(True)
+        self.next_button = QPushButton()
+        self.next_button.setObjectName("nextButton")
+        self.next_button.setFont(_big_font(16))
+        self.next_button.setMinimumHeight(40)
+        self.next_button.setDefault(True)
+        self.next_button.clicked.connect(self.next_requested)
+        self._reason: Text | None = None
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.next_button)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addStretch(2)
+        layout.addWidget(self._title)
+        layout.addWidget(self.reason)
+        layout.addSpacing(24)
+        layout.addLayout(row)
+        layout.addStretch(3)
+        self.retranslate()
+
+    def set_reason(self, text: Text) -> None:
+        self._reason = text
+        self.reason.setText(text())
+
+    def retranslate(self) -> None:
+        self._title.setText(self.tr("Session ended"))
+        self.next_button.setText(self.tr("Next customer"))
+        if self._reason is not None:
+            self.reason.setText(self._reason())
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)

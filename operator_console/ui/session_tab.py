@@ -1,0 +1,550 @@
+"""One console tab: one relay connection, one customer at a time, from code to end.
+
+The tab owns a :class:`SessionBridge` and walks through its pages: code entry,
+waiting for the customer's Allow, the live view (video, pointer, keyboard guide,
+customer information), and the ending. Tabs share nothing but the network
+thread, so several customers can be helped side by side, and closing a tab ends
+only its own session.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import enum
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QStandardItemModel
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from operator_console.client import (
+    ClaimAccepted,
+    CodeIssuedEvent,
+    CustomerMessage,
+    CustomerReconnecting,
+    OperatorEvent,
+    RefusedEvent,
+    SessionEndedEvent,
+    ViewingStarted,
+)
+from operator_console.peer import ConnectionStats
+from operator_console.ui.bridge import SessionBridge
+from operator_console.ui.info_panel import SysInfoPanel
+from operator_console.ui.key_guide import KeyGuidePanel
+from operator_console.ui.messages import end_text, login_error_text, refusal_text
+from operator_console.ui.pages import CodePage, EndedPage, WaitingPage
+from operator_console.ui.pointer import ViewMode
+from operator_console.ui.video_view import VideoView
+from protocol import ErrorCode, MonitorInfo, Monitors, SharingState, SysInfoReport
+
+__all__ = ["SessionTab", "TabState"]
+
+logger = logging.getLogger(__name__)
+
+Text = Callable[[], str]
+
+_FRAME_POLL_MS = 10
+"""How often the UI looks for a newer frame; painting happens only when there is one."""
+_STATS_MS = 1000
+
+
+class TabState(enum.StrEnum):
+    CONNECTING = "connecting"
+    CODE = "code"
+    CLAIMING = "claiming"
+    WAITING = "waiting"
+    LIVE = "live"
+    ENDED = "ended"
+
+
+class SessionTab(QWidget):
+    """The pages of one session; the main window's actions call the public methods."""
+
+    state_changed = Signal(str)
+    title_changed = Signal(str)
+    stats_changed = Signal(object)
+    login_lost = Signal()
+    """The token no longer works: the window should ask for the password again."""
+
+    def __init__(self, bridge: SessionBridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.state = TabState.CONNECTING
+        self.code: str | None = None
+        self.stats: ConnectionStats | None = None
+        self.monitors: Monitors | None = None
+        self.paused = False
+        self.reconnecting = False
+        self._pointer_monitor = 0
+        self._crop_index: int | None = None
+        self._banner: Text | None = None
+        self._closed = False
+
+        self.code_page = CodePage()
+        self.waiting_page = WaitingPage()
+        self.ended_page = EndedPage()
+        self.live_page = QWidget()
+        self.live_page.setObjectName("livePage")
+        self._build_live_page()
+        self.pages = QStackedWidget()
+        for page in (self.code_page, self.waiting_page, self.live_page, self.ended_page):
+            self.pages.addWidget(page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.pages)
+
+        self.code_page.connect_requested.connect(self.claim)
+        self.code_page.issue_requested.connect(self.issue_code)
+        self.waiting_page.cancel_requested.connect(self.end_session)
+        self.ended_page.next_requested.connect(self.next_customer)
+        self.view.pointer.connect(self._send_pointer)
+        self.key_guide.send_requested.connect(self.bridge.send_key_guide)
+        self.key_guide.clear_requested.connect(self.bridge.clear_key_guide)
+
+        bridge.received.connect(self._on_event)
+        bridge.logged_in.connect(self._on_logged_in)
+        bridge.login_failed.connect(self._on_login_failed)
+        bridge.stats_ready.connect(self._on_stats)
+        bridge.action_failed.connect(self._on_action_failed)
+
+        self._frame_timer = QTimer(self)
+        self._frame_timer.setInterval(_FRAME_POLL_MS)
+        self._frame_timer.timeout.connect(self._poll_frame)
+        self._stats_timer = QTimer(self)
+        self._stats_timer.setInterval(_STATS_MS)
+        self._stats_timer.timeout.connect(self.bridge.poll_stats)
+        self.retranslate()
+        if bridge.identity is not None:
+            self._set_state(TabState.CODE)
+        else:
+            self.code_page.set_busy(True)
+            self.code_page.set_message(lambda: self.tr("Connecting to the relay…"), error=False)
+
+    # --- the live page ----------------------------------------------------------------
+
+    def _build_live_page(self) -> None:
+        self.view = VideoView()
+        self.banner = QLabel()
+        self.banner.setObjectName("liveBanner")
+        self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.banner.setStyleSheet(
+            "background: #fef7e0; color: #3c2f00; padding: 6px; font-weight: bold;"
+            " border-bottom: 1px solid #f9ab00;"
+        )
+        self.banner.hide()
+
+        self.monitor_label = QLabel()
+        self.monitor_combo = QComboBox()
+        self.monitor_combo.setObjectName("monitorCombo")
+        self.monitor_combo.activated.connect(self._monitor_chosen)
+        self.fit_button = QToolButton()
+        self.fit_button.setObjectName("fitButton")
+        self.fit_button.setCheckable(True)
+        self.fit_button.setChecked(True)
+        self.fit_button.clicked.connect(lambda: self.set_view_mode(ViewMode.FIT))
+        self.actual_button = QToolButton()
+        self.actual_button.setObjectName("actualButton")
+        self.actual_button.setCheckable(True)
+        self.actual_button.clicked.connect(lambda: self.set_view_mode(ViewMode.ACTUAL))
+        self.pointer_button = QToolButton()
+        self.pointer_button.setObjectName("pointerButton")
+        self.pointer_button.setCheckable(True)
+        self.pointer_button.setChecked(True)
+        self.pointer_button.toggled.connect(self.set_pointing)
+        self.end_button = QPushButton()
+        self.end_button.setObjectName("endButton")
+        self.end_button.setStyleSheet("QPushButton { color: white; background: #c5221f; padding: 4px 14px; }")
+        self.end_button.clicked.connect(self.end_session)
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 4, 6, 4)
+        bar.addWidget(self.monitor_label)
+        bar.addWidget(self.monitor_combo)
+        bar.addSpacing(12)
+        bar.addWidget(self.fit_button)
+        bar.addWidget(self.actual_button)
+        bar.addSpacing(12)
+        bar.addWidget(self.pointer_button)
+        bar.addStretch(1)
+        bar.addWidget(self.end_button)
+
+        self.key_guide = KeyGuidePanel()
+        self.info_panel = SysInfoPanel()
+        self.side = QTabWidget()
+        self.side.setObjectName("sidePanel")
+        self.side.addTab(self.key_guide, "")
+        self.side.addTab(self.info_panel, "")
+        self.side.setMinimumWidth(300)
+
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.setSpacing(0)
+        centre_layout.addWidget(self.banner)
+        centre_layout.addWidget(self.view, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(centre)
+        self.splitter.addWidget(self.side)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setCollapsible(0, False)
+
+        layout = QVBoxLayout(self.live_page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(bar)
+        layout.addWidget(self.splitter, 1)
+        self._show_monitors()
+
+    # --- actions (buttons, menus, shortcuts) ------------------------------------------------
+
+    def claim(self, code: str) -> None:
+        if self.state is not TabState.CODE:
+            return
+        self.code = code
+        self.code_page.set_busy(True)
+        self.code_page.set_message(lambda: self.tr("Checking the code…"), error=False)
+        self._set_state(TabState.CLAIMING)
+        self.bridge.claim(code)
+
+    def issue_code(self) -> None:
+        if self.state is not TabState.CODE:
+            return
+        self.code_page.set_busy(True)
+        self.code_page.set_message(None)
+        self._set_state(TabState.CLAIMING)
+        self.bridge.issue_code()
+
+    def end_session(self) -> None:
+        if self.state in (TabState.CLAIMING, TabState.WAITING, TabState.LIVE):
+            self.bridge.end_session()
+
+    def next_customer(self) -> None:
+        if self.state is TabState.ENDED:
+            self.code = None
+            self.code_page.reset()
+            self.code_page.set_message(None)
+            self._set_state(TabState.CODE)
+
+    def focus_code(self) -> None:
+        if self.state is TabState.ENDED:
+            self.next_customer()
+        if self.state is TabState.CODE:
+            self.code_page.code.setFocus()
+            self.code_page.code.selectAll()
+
+    def set_view_mode(self, mode: ViewMode) -> None:
+        self.view.set_mode(mode)
+        self.fit_button.setChecked(mode is ViewMode.FIT)
+        self.actual_button.setChecked(mode is ViewMode.ACTUAL)
+
+    def set_pointing(self, on: bool) -> None:
+        self.view.set_pointing(on)
+        if self.pointer_button.isChecked() != on:
+            self.pointer_button.setChecked(on)
+
+    def show_key_guide(self) -> None:
+        self.side.show()
+        self.side.setCurrentWidget(self.key_guide)
+        self.key_guide.typed.setFocus()
+
+    def show_info(self) -> None:
+        self.side.show()
+        self.side.setCurrentWidget(self.info_panel)
+
+    def toggle_side_panel(self) -> None:
+        self.side.setVisible(not self.side.isVisible())
+
+    def reconnect(self, token: str) -> None:
+        """Log this tab in again (after the window asked for the password)."""
+        self.code_page.set_busy(True)
+        self.bridge.login_with_token(token)
+
+    def shutdown(self) -> concurrent.futures.Future[None] | None:
+        """The tab is closing: end its session and close its relay connection."""
+        if self._closed:
+            return None
+        self._closed = True
+        self._frame_timer.stop()
+        self._stats_timer.stop()
+        self.waiting_page.stop()
+        return self.bridge.close()
+
+    # --- events from the bridge ------------------------------------------------------------
+
+    def _on_logged_in(self, _identity: object) -> None:
+        self.code_page.set_busy(False)
+        self.code_page.set_message(None)
+        if self.state is TabState.CONNECTING:
+            self._set_state(TabState.CODE)
+
+    def _on_login_failed(self, kind: str, _message: str) -> None:
+        self.code_page.set_busy(True)
+        self.code_page.set_message(lambda: login_error_text(kind))
+        if kind in ("error", "wrong_credentials", "locked"):
+            self.login_lost.emit()
+
+    def _on_action_failed(self, detail: str) -> None:
+        logger.warning("tab action failed: %s", detail)
+        if self.state is TabState.CLAIMING:
+            self.code_page.set_busy(False)
+            self.code_page.set_message(lambda: self.tr("The relay connection was lost. Try again."))
+            self._set_state(TabState.CODE)
+
+    def _on_event(self, event: OperatorEvent) -> None:
+        logger.debug("tab event %s", event)
+        if isinstance(event, ClaimAccepted):
+            self.waiting_page.start(event.timeout_s)
+            self._set_state(TabState.WAITING)
+        elif isinstance(event, CodeIssuedEvent):
+            self.code = event.code
+            self.code_page.show_issued(event.code, event.expires_in_s)
+            self.code_page.set_message(
+                lambda: self.tr("Waiting for the customer to type the code…"), error=False
+            )
+            self._title_changed()
+        elif isinstance(event, ViewingStarted):
+            self.waiting_page.stop()
+            self._set_state(TabState.LIVE)
+        elif isinstance(event, CustomerMessage):
+            self._on_customer_message(event.message)
+        elif isinstance(event, CustomerReconnecting):
+            self.reconnecting = not event.connected
+            self._update_banner()
+        elif isinstance(event, RefusedEvent):
+            self._on_refused(event)
+        elif isinstance(event, SessionEndedEvent):
+            reason, by = event.reason, event.by
+            self._end(lambda: end_text(reason, by))
+
+    def _on_refused(self, event: RefusedEvent) -> None:
+        code, retry = event.code, event.retry_after_s
+        text: Text = lambda: refusal_text(code, retry)  # noqa: E731 (kept to re-render after a language switch)
+        if self.state in (TabState.CLAIMING, TabState.CODE, TabState.CONNECTING):
+            self.code_page.set_busy(False)
+            self.code_page.set_message(text)
+            self.code_page.code.selectAll()
+            self.code_page.code.setFocus()
+            if self.state is TabState.CLAIMING:
+                self._set_state(TabState.CODE)
+        elif self.state is TabState.LIVE:
+            self._banner = text
+            self._update_banner()
+        if code is ErrorCode.NOT_AUTHORISED:
+            self.login_lost.emit()
+
+    def _on_customer_message(self, message: SharingState | Monitors | SysInfoReport) -> None:
+        if isinstance(message, SharingState):
+            self.paused = message.paused
+            self._update_banner()
+        elif isinstance(message, Monitors):
+            self.monitors = message
+            self._crop_index = None
+            self._show_monitors()
+        elif isinstance(message, SysInfoReport):
+            self.info_panel.set_report(message)
+
+    def _on_stats(self, stats: object) -> None:
+        if isinstance(stats, ConnectionStats) or stats is None:
+            self.stats = stats
+            self.stats_changed.emit(stats)
+
+    def _end(self, text: Text) -> None:
+        self.waiting_page.stop()
+        self._frame_timer.stop()
+        self._stats_timer.stop()
+        self.ended_page.set_reason(text)
+        self.stats = None
+        self.stats_changed.emit(None)
+        self._set_state(TabState.ENDED)
+        self.ended_page.next_button.setFocus()
+
+    # --- video and pointer ------------------------------------------------------------------
+
+    def _poll_frame(self) -> None:
+        frame = self.bridge.take_frame()
+        if frame is None:
+            return
+        size_before = self.view.frame_size()
+        self.view.set_frame(frame)
+        if size_before != self.view.frame_size():
+            self._apply_crop()
+
+    def _send_pointer(self, action: str, x: float, y: float) -> None:
+        if self.state is TabState.LIVE and not self.paused:
+            self.bridge.send_pointer(x, y, monitor=self._pointer_monitor, action=action)
+
+    def _show_monitors(self) -> None:
+        """Fill the monitor switcher from the agent's Monitors message."""
+        monitors = self.monitors
+        combo = self.monitor_combo
+        combo.clear()
+        several = monitors is not None and len(monitors.monitors) > 1
+        combo.setVisible(several)
+        self.monitor_label.setVisible(several)
+        self._pointer_monitor = 0 if monitors is None else monitors.active
+        if monitors is None or not several:
+            self._apply_crop()
+            return
+        desktop = monitors.active == len(monitors.monitors)
+        if desktop:
+            combo.addItem(self.tr("All monitors"), len(monitors.monitors))
+        for info in monitors.monitors:
+            combo.addItem(self._monitor_name(info), info.index)
+        model = combo.model()
+        if not desktop and isinstance(model, QStandardItemModel):
+            # Only the customer chooses what is shared: the other monitors are listed, not selectable.
+            for row in range(combo.count()):
+                if combo.itemData(row) != monitors.active:
+                    item = model.item(row)
+                    item.setEnabled(False)
+                    item.setToolTip(self.tr("The customer chooses which monitor to share."))
+        selected = self._crop_index if self._crop_index is not None else monitors.active
+        combo.setCurrentIndex(max(0, combo.findData(selected)))
+        self._apply_crop()
+
+    def _monitor_name(self, info: MonitorInfo) -> str:
+        name = self.tr("Monitor {n} ({w}×{h})").format(n=info.index + 1, w=info.width, h=info.height)
+        return name + (self.tr(", primary") if info.primary else "")
+
+    def _monitor_chosen(self, row: int) -> None:
+        monitors = self.monitors
+        index = self.monitor_combo.itemData(row)
+        if monitors is None or not isinstance(index, int):
+            return
+        self._crop_index = None if index == monitors.active else index
+        self._pointer_monitor = index
+        self._apply_crop()
+
+    def _apply_crop(self) -> None:
+        """When the customer shares the whole desktop, show only the chosen monitor."""
+        monitors, size = self.monitors, self.view.frame_size()
+        if monitors is None or self._crop_index is None or size is None:
+            self.view.set_crop(None)
+            return
+        if monitors.active != len(monitors.monitors):
+            self.view.set_crop(None)
+            return
+        left = min(m.x for m in monitors.monitors)
+        top = min(m.y for m in monitors.monitors)
+        width = max(m.x + m.width for m in monitors.monitors) - left
+        height = max(m.y + m.height for m in monitors.monitors) - top
+        chosen = next((m for m in monitors.monitors if m.index == self._crop_index), None)
+        if chosen is None:
+            self.view.set_crop(None)
+            return
+        # The video may be scaled down from the desktop's physical pixels.
+        sx, sy = size[0] / width, size[1] / height
+        self.view.set_crop(
+            QRect(
+                round((chosen.x - left) * sx),
+                round((chosen.y - top) * sy),
+                round(chosen.width * sx),
+                round(chosen.height * sy),
+            )
+        )
+
+    @property
+    def pointer_monitor(self) -> int:
+        return self._pointer_monitor
+
+    # --- state, banner, texts -----------------------------------------------------------------
+
+    def _set_state(self, state: TabState) -> None:
+        if state is not self.state:
+            logger.info("tab %s -> %s", self.state, state)
+        self.state = state
+        claiming_page = self.code_page if self.pages.currentWidget() is self.code_page else self.waiting_page
+        page: QWidget = {
+            TabState.CONNECTING: self.code_page,
+            TabState.CODE: self.code_page,
+            TabState.CLAIMING: claiming_page,
+            TabState.WAITING: self.waiting_page,
+            TabState.LIVE: self.live_page,
+            TabState.ENDED: self.ended_page,
+        }[state]
+        self.pages.setCurrentWidget(page)
+        if state is TabState.LIVE:
+            self.paused = self.reconnecting = False
+            self._banner = None
+            self._update_banner()
+            self._frame_timer.start()
+            self._stats_timer.start()
+            self.view.setFocus()
+        elif state is TabState.ENDED or state is TabState.CODE:
+            self.view.clear()
+            self.monitors = None
+            self._crop_index = None
+            self._show_monitors()
+            self.info_panel.set_report(None)
+            self.paused = self.reconnecting = False
+            self._banner = None
+            self._update_banner()
+        if state is TabState.CODE:
+            self.code_page.set_busy(False)
+            self.code_page.show_issued(None)
+            self.code_page.code.setFocus()
+        self.state_changed.emit(state.value)
+        self._title_changed()
+
+    def _update_banner(self) -> None:
+        text: str | None = None
+        if self.reconnecting:
+            text = self.tr("The customer's connection dropped. Reconnecting…")
+        elif self.paused:
+            text = self.tr("Paused by the customer. The picture resumes when they continue sharing.")
+        elif self._banner is not None:
+            text = self._banner()
+        self.banner.setText(text or "")
+        self.banner.setVisible(text is not None)
+        self.view.set_dimmed(self.reconnecting or self.paused)
+
+    def banner_text(self) -> str | None:
+        return self.banner.text() if self.banner.isVisibleTo(self.live_page) else None
+
+    def title(self) -> str:
+        if self.state is TabState.LIVE and self.code:
+            return self.tr("{code} · live").format(code=self.code)
+        if self.state is TabState.WAITING and self.code:
+            return self.tr("{code} · waiting").format(code=self.code)
+        if self.state is TabState.ENDED:
+            return self.tr("Ended")
+        return self.tr("New session")
+
+    def _title_changed(self) -> None:
+        self.title_changed.emit(self.title())
+
+    def retranslate(self) -> None:
+        self.monitor_label.setText(self.tr("Monitor:"))
+        self.fit_button.setText(self.tr("Fit"))
+        self.fit_button.setToolTip(self.tr("Fit the picture to the window (Ctrl+0)"))
+        self.actual_button.setText(self.tr("100%"))
+        self.actual_button.setToolTip(self.tr("Show the picture at its real size (Ctrl+1)"))
+        self.pointer_button.setText(self.tr("Pointer"))
+        self.pointer_button.setToolTip(
+            self.tr("Point on the customer's screen with your mouse; off hides the pointer (Ctrl+P)")
+        )
+        self.end_button.setText(self.tr("End session"))
+        self.end_button.setToolTip(self.tr("End this session (Ctrl+E)"))
+        self.side.setTabText(0, self.tr("Keyboard guide"))
+        self.side.setTabText(1, self.tr("Customer information"))
+        self._show_monitors()
+        self._update_banner()
+        self._title_changed()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
