@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import abc
 import errno
+import logging
 import os
 import subprocess
 import sys
@@ -37,6 +38,8 @@ __all__ = [
     "SharedReading",
     "errno_name",
 ]
+
+logger = logging.getLogger(__name__)
 
 Scope: TypeAlias = Literal["normal", "detailed"]
 
@@ -103,29 +106,47 @@ _T = TypeVar("_T")
 class SharedReading(Generic[_T]):
     """One reading used by several items (e.g. one CIM query for MAC, IP and router).
 
-    The first caller computes it; concurrent callers block on the lock and get the
-    same value or the same :class:`Unavailable`. The collector's deadline bounds the
-    wait, so a slow shared reading only delays the items that depend on it.
+    It is computed once; every caller gets the same value or the same
+    :class:`Unavailable`. ``get()`` computes on the calling thread if nobody has
+    started yet and otherwise waits; ``get(timeout)`` never computes on the caller:
+    it starts the computation on a helper thread if needed and gives up waiting
+    after ``timeout`` seconds, for items that have something to report without it.
     """
 
     def __init__(self, compute: Callable[[], _T]) -> None:
         self._compute = compute
         self._lock = threading.Lock()
-        self._done = False
+        self._started = False
+        self._done = threading.Event()
         self._value: _T | None = None
         self._error: Unavailable | None = None
 
-    def get(self) -> _T:
+    def get(self, timeout: float | None = None) -> _T:
         with self._lock:
-            if not self._done:
-                try:
-                    self._value = self._compute()
-                except Unavailable as exc:
-                    self._error = exc
-                self._done = True
+            start_here = not self._started
+            self._started = True
+        if start_here:
+            if timeout is None:
+                self._run()
+            else:
+                threading.Thread(target=self._run, name="sysinfo-shared", daemon=True).start()
+        if not self._done.wait(None if timeout is None else max(0.0, timeout)):
+            raise Unavailable("timed out")
         if self._error is not None:
             raise Unavailable(self._error.reason)
         return self._value  # type: ignore[return-value]  # set whenever _error is None
+
+    def _run(self) -> None:
+        try:
+            self._value = self._compute()
+        except Unavailable as exc:
+            self._error = exc
+        except Exception:
+            # Several items depend on this reading: each reports it, none crashes.
+            logger.exception("sysinfo shared reading failed")
+            self._error = Unavailable("probe failed unexpectedly")
+        finally:
+            self._done.set()
 
 
 class SysInfoBackend(abc.ABC):
@@ -179,12 +200,15 @@ class SysInfoBackend(abc.ABC):
         exit_reasons: Mapping[int, str] | None = None,
         env: Mapping[str, str] | None = None,
         max_seconds: float | None = None,
+        partial_on_timeout: bool = False,
     ) -> bytes:
         """Run a command without a shell, bounded by the deadline; return its stdout.
 
         ``what`` names the command in reasons ("findmnt", "PowerShell"); stderr and
         the exit text are never put in a reason because they may contain paths.
-        ``exit_reasons`` maps known failure exit codes to their reason.
+        ``exit_reasons`` maps known failure exit codes to their reason. With
+        ``partial_on_timeout``, a command killed at the deadline returns what it had
+        printed so far instead of raising (for outputs made of independent sections).
         """
         timeout = self.remaining()
         if max_seconds is not None:
@@ -206,7 +230,10 @@ class SysInfoBackend(abc.ABC):
             )
         except FileNotFoundError:
             raise Unavailable(f"{what} not installed") from None
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as exc:
+            if partial_on_timeout and exc.stdout:
+                logger.warning("%s killed at the deadline; using its partial output", what)
+                return exc.stdout if isinstance(exc.stdout, bytes) else exc.stdout.encode()
             raise Unavailable(f"{what} timed out") from None
         except OSError as exc:
             raise Unavailable(f"{what} could not run ({errno_name(exc)})") from None

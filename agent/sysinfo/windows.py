@@ -229,6 +229,7 @@ class WindowsBackend(SysInfoBackend):
         self._current_version = SharedReading(lambda: _values(_HKLM, _CURRENT_VERSION))
         self._bios = SharedReading(lambda: _values(_HKLM, _BIOS))
         self._cpu0 = SharedReading(lambda: _values(_HKLM, _CPU0))
+        self._cim_batch = SharedReading(self._run_cim_batch)
         self._network = SharedReading(
             lambda: wp.network_adapters(self._cim("network"), max_entries=INTERFACES_MAX)
         )
@@ -236,19 +237,29 @@ class WindowsBackend(SysInfoBackend):
         self._mail = SharedReading(lambda: self._default_app("mailto"))
         self._system_root = os.environ.get("SYSTEMDRIVE", "C:").rstrip("\\") + "\\"
 
-    def _cim(self, name: str, *, max_seconds: float | None = None) -> list[wp.CimObject]:
-        namespace, cls, wql_filter, props = wp.CIM_QUERIES[name]
-        budget = self.remaining() if max_seconds is None else min(max_seconds, self.remaining())
-        # Leave CIM a second less than the process so it fails cleanly, not killed.
-        timeout = max(1, int(budget) - 1)
-        script = wp.cim_script(namespace, cls, wql_filter, props, timeout)
+    def _run_cim_batch(self) -> dict[str, str | None]:
+        # Leave CIM a second less than the process so a slow class fails cleanly.
+        timeout = max(1, int(self.remaining()) - 1)
         raw = self.run_bytes(
-            [_POWERSHELL, "-NoProfile", "-NonInteractive", "-Command", script],
+            [_POWERSHELL, "-NoProfile", "-NonInteractive", "-Command", wp.cim_batch_script(timeout)],
             what="PowerShell",
-            max_seconds=budget,
-            exit_reasons={wp.CIM_FAILED_EXIT: _CIM_REASONS.get(name, f"{cls} query failed")},
+            partial_on_timeout=True,
         )
-        return wp.parse_cim_json(_decode_powershell(raw))
+        sections = wp.split_cim_sections(_decode_powershell(raw))
+        logger.debug(
+            "CIM sections: %s",
+            ", ".join(f"{k}={'ok' if v is not None else 'failed'}" for k, v in sections.items()),
+        )
+        return sections
+
+    def _cim(self, name: str, *, wait: float | None = None) -> list[wp.CimObject]:
+        sections = self._cim_batch.get(timeout=wait)
+        if name not in sections:
+            raise Unavailable("PowerShell stopped before this query finished")
+        section = sections[name]
+        if section is None:
+            raise Unavailable(_CIM_REASONS.get(name, f"{wp.CIM_QUERIES[name][1]} query failed"))
+        return wp.parse_cim_json(section)
 
     # --- OS ------------------------------------------------------------------------
 
@@ -393,7 +404,7 @@ class WindowsBackend(SysInfoBackend):
         try:
             # Third-party firewalls are optional detail: stop early enough that the
             # registry answer is still reported if Security Center is slow.
-            products: list[wp.CimObject] | None = self._cim("firewall", max_seconds=self.remaining() - 0.3)
+            products: list[wp.CimObject] | None = self._cim("firewall", wait=self.remaining() - 0.3)
         except Unavailable:
             products = None
         return wp.firewall_state(local, policy, products)

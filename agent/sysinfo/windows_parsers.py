@@ -43,9 +43,11 @@ __all__ = [
     "uninstall_applications",
     "firewall_state",
     "FIREWALL_PROFILES",
-    "CIM_FAILED_EXIT",
     "CIM_QUERIES",
-    "cim_script",
+    "CIM_MARKER",
+    "CIM_FAILED",
+    "cim_batch_script",
+    "split_cim_sections",
     "parse_cim_json",
     "decode_product_state",
     "security_products",
@@ -351,35 +353,73 @@ def firewall_state(
 
 # --- CIM (Get-CimInstance | Select-Object | ConvertTo-Json, Windows PowerShell 5.1) -------
 
-CIM_FAILED_EXIT: Final = 3
-"""Exit code of :func:`cim_script` when Get-CimInstance fails (class or namespace missing)."""
 CIM_QUERIES: Final[dict[str, tuple[str, str, str | None, tuple[str, ...]]]] = {
-    # name -> (namespace, class, WQL filter, properties). Never a path property
-    # (pathToSignedProductExe etc.): paths can carry the user name.
-    "enclosure": ("root/cimv2", "Win32_SystemEnclosure", None, ("ChassisTypes",)),
-    "antivirus": ("root/SecurityCenter2", "AntiVirusProduct", None, ("displayName", "productState")),
-    "firewall": ("root/SecurityCenter2", "FirewallProduct", None, ("displayName", "productState")),
+    # name -> (namespace, class, WQL filter, properties), in the order they run:
+    # the network first (three items need it), Security Center (slowest) last.
+    # Never a path property (pathToSignedProductExe etc.): paths can carry the user name.
     "network": (
         "root/cimv2",
         "Win32_NetworkAdapterConfiguration",
         "IPEnabled = True",
         ("Description", "MACAddress", "IPAddress", "IPSubnet", "DefaultIPGateway"),
     ),
+    "enclosure": ("root/cimv2", "Win32_SystemEnclosure", None, ("ChassisTypes",)),
+    "antivirus": ("root/SecurityCenter2", "AntiVirusProduct", None, ("displayName", "productState")),
+    "firewall": ("root/SecurityCenter2", "FirewallProduct", None, ("displayName", "productState")),
 }
 
+CIM_MARKER: Final = "#madoguchi-cim:"
+"""Line that starts each query's section in the batch output; ``#madoguchi-cim:end`` ends it."""
+CIM_FAILED: Final = "#madoguchi-cim-failed"
+"""Line a section holds instead of JSON when Get-CimInstance threw (class or namespace missing)."""
 
-def cim_script(namespace: str, cls: str, wql_filter: str | None, props: tuple[str, ...], timeout: int) -> str:
-    """The Windows PowerShell 5.1 command for one CIM query, printing ConvertTo-Json."""
-    where = f" -Filter '{wql_filter}'" if wql_filter else ""
-    # The encoding line fails harmlessly in Constrained Language Mode; the output is
-    # then in the OEM code page, which _decode_powershell falls back to.
-    return (
-        "try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false } catch { }; "
-        "$ErrorActionPreference = 'Stop'; "
-        f"try {{ Get-CimInstance -Namespace '{namespace}' -ClassName '{cls}'{where} "
-        f"-OperationTimeoutSec {timeout} | Select-Object -Property {','.join(props)} "
-        f"| ConvertTo-Json -Depth 3 }} catch {{ exit {CIM_FAILED_EXIT} }}"
-    )
+
+def cim_batch_script(timeout: int) -> str:
+    """One Windows PowerShell 5.1 command running every query of CIM_QUERIES.
+
+    One process, because each powershell.exe costs a second or more and ~100 MB on
+    the 1 GHz / 1-4 GB machines of R21. Each query prints a marker line, then its
+    ConvertTo-Json output (or the failure line), so one failing class costs only its
+    own section, and sections completed before a timeout kill are still usable.
+    """
+    parts = [
+        # Fails harmlessly in Constrained Language Mode; the output is then in the
+        # OEM code page, which the backend falls back to when decoding.
+        "try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false } catch { }",
+        "$ErrorActionPreference = 'Stop'",
+    ]
+    for name, (namespace, cls, wql_filter, props) in CIM_QUERIES.items():
+        where = f" -Filter '{wql_filter}'" if wql_filter else ""
+        parts.append(f"'{CIM_MARKER}{name}'")
+        parts.append(
+            f"try {{ Get-CimInstance -Namespace '{namespace}' -ClassName '{cls}'{where} "
+            f"-OperationTimeoutSec {timeout} | Select-Object -Property {','.join(props)} "
+            f"| ConvertTo-Json -Depth 3 }} catch {{ '{CIM_FAILED}' }}"
+        )
+    parts.append(f"'{CIM_MARKER}end'")
+    return "; ".join(parts)
+
+
+def split_cim_sections(text: str) -> dict[str, str | None]:
+    """Batch output -> {query name: its ConvertTo-Json text, or None if it failed}.
+
+    A query whose section was not closed by the next marker (the process was
+    killed at the deadline while it ran) is absent: it did not finish.
+    """
+    sections: dict[str, str | None] = {}
+    current: str | None = None
+    lines: list[str] = []
+    for line in text.lstrip("\ufeff").splitlines():
+        if line.startswith(CIM_MARKER):
+            if current is not None:
+                body = "\r\n".join(lines)
+                sections[current] = None if body.strip() == CIM_FAILED else body
+            name = line[len(CIM_MARKER) :].strip()
+            current = None if name == "end" else name
+            lines = []
+        elif current is not None:
+            lines.append(line)
+    return sections
 
 
 def parse_cim_json(raw: str | bytes) -> list[CimObject]:

@@ -31,6 +31,7 @@ from agent.sysinfo import (
     create_backend,
     to_report,
 )
+from agent.sysinfo.base import SharedReading
 from agent.sysinfo.collector import _Redactor
 from agent.sysinfo.common import cap_applications
 
@@ -278,3 +279,59 @@ def test_factory_refuses_unknown_and_foreign_platforms() -> None:
     with pytest.raises(UnsupportedPlatformError):
         create_backend(platform=foreign)
     assert create_backend().platform in ("linux", "win32", "darwin")
+
+
+def test_shared_reading_computes_once_for_concurrent_callers() -> None:
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        time.sleep(0.1)
+        return 42
+
+    shared = SharedReading(compute)
+    results: list[int] = []
+    threads = [threading.Thread(target=lambda: results.append(shared.get())) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [42] * 5
+    assert calls == [1]
+
+
+def test_shared_reading_with_a_timeout_never_blocks_its_caller(never: threading.Event) -> None:
+    shared: SharedReading[int] = SharedReading(lambda: int(never.wait()))
+    start = time.monotonic()
+    with pytest.raises(Unavailable, match="timed out"):
+        shared.get(timeout=0.2)  # the computation runs on a helper thread, not here
+    assert time.monotonic() - start < 1.0
+
+
+def test_shared_reading_errors_reach_every_caller(caplog: pytest.LogCaptureFixture) -> None:
+    def crash() -> int:
+        raise RuntimeError("bug")
+
+    shared = SharedReading(crash)
+    for _ in range(2):
+        with pytest.raises(Unavailable, match="probe failed unexpectedly"):
+            shared.get()
+    assert "shared reading failed" in caplog.text
+
+    def missing() -> int:
+        raise Unavailable("no such key")
+
+    absent = SharedReading(missing)
+    with pytest.raises(Unavailable, match="no such key"):
+        absent.get()
+
+
+def test_partial_output_of_a_killed_command() -> None:
+    backend = ScriptedBackend()
+    backend.deadline = time.monotonic() + 0.5
+    script = "echo '#section:a'; echo done-a; sleep 30"
+    out = backend.run_bytes(["sh", "-c", script], what="sh", partial_on_timeout=True)
+    assert out.splitlines() == [b"#section:a", b"done-a"]
+    backend.deadline = time.monotonic() + 0.3
+    with pytest.raises(Unavailable, match="sh timed out"):
+        backend.run_bytes(["sh", "-c", script], what="sh")

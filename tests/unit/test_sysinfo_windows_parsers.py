@@ -416,15 +416,54 @@ def test_network_without_gateway() -> None:
 # --- command and privacy ---------------------------------------------------------------
 
 
-def test_cim_queries_select_no_path_and_exit_cleanly() -> None:
-    for namespace, cls, wql_filter, props in wp.CIM_QUERIES.values():
+def test_batch_script_runs_every_query_once() -> None:
+    script = wp.cim_batch_script(3)
+    for name, (namespace, cls, _filter, props) in wp.CIM_QUERIES.items():
         assert not any("path" in p.lower() for p in props)
-        script = wp.cim_script(namespace, cls, wql_filter, props, 3)
-        assert f"-ClassName '{cls}'" in script
-        assert f"Select-Object -Property {','.join(props)}" in script
-        assert "ConvertTo-Json" in script
-        assert f"exit {wp.CIM_FAILED_EXIT}" in script
-        assert "-OperationTimeoutSec 3" in script
+        assert script.count(f"'{wp.CIM_MARKER}{name}'") == 1
+        assert f"-Namespace '{namespace}' -ClassName '{cls}'" in script
+        assert f"Select-Object -Property {','.join(props)} | ConvertTo-Json" in script
+    assert script.count("-OperationTimeoutSec 3 ") == len(wp.CIM_QUERIES)
+    assert script.count(f"catch {{ '{wp.CIM_FAILED}' }}") == len(wp.CIM_QUERIES)
+    assert script.endswith(f"'{wp.CIM_MARKER}end'")
+    assert "-Filter 'IPEnabled = True'" in script
+    # Network first: three items wait for it. Security Center, the slowest, last.
+    assert list(wp.CIM_QUERIES) == ["network", "enclosure", "antivirus", "firewall"]
+
+
+def test_batch_output_on_windows_server() -> None:
+    sections = wp.split_cim_sections(load_cim("cim_batch_server2022.txt").decode("utf-8"))
+    assert sections["antivirus"] is None  # no root/SecurityCenter2 on Server
+    assert sections["firewall"] is None
+    network = sections["network"]
+    assert network is not None
+    reading = wp.network_adapters(wp.parse_cim_json(network), max_entries=24)
+    assert reading.router_present is True
+    assert reading.addresses == [
+        {"interface": "Microsoft Hyper-V Network Adapter", "address": "10.20.30.41/24"}
+    ]
+    enclosure = sections["enclosure"]
+    assert enclosure is not None
+    assert wp.device_type(wp.parse_cim_json(enclosure)) == "Desktop"  # what Hyper-V guests report
+
+
+def test_batch_output_cut_at_the_deadline() -> None:
+    sections = wp.split_cim_sections(load_cim("cim_batch_cut_at_deadline.txt").decode("utf-8"))
+    assert set(sections) == {"network", "enclosure", "antivirus"}  # firewall never finished
+    antivirus = sections["antivirus"]
+    assert antivirus is not None
+    assert wp.security_products(wp.parse_cim_json(antivirus)) == [
+        {"name": "Windows Defender", "state": "on", "up_to_date": True}
+    ]
+
+
+def test_batch_output_with_empty_sections() -> None:
+    sections = wp.split_cim_sections("\ufeff" + load_cim("cim_batch_no_products.txt").decode("utf-8"))
+    assert sections["antivirus"] == ""
+    assert sections["firewall"] == ""
+    assert wp.parse_cim_json(sections["antivirus"] or "") == []
+    assert wp.split_cim_sections("") == {}
+    assert wp.split_cim_sections("Get-CimInstance : Access denied\r\n") == {}
 
 
 def test_no_reading_carries_owner_or_user_paths(win11: Registry) -> None:
