@@ -238,11 +238,15 @@ class WindowsBackend(SysInfoBackend):
         self._system_root = os.environ.get("SYSTEMDRIVE", "C:").rstrip("\\") + "\\"
 
     def _run_cim_batch(self) -> dict[str, str | None]:
-        # Leave CIM a second less than the process so a slow class fails cleanly.
-        timeout = max(1, int(self.remaining()) - 1)
+        # Stop the process half a second before the collector's deadline, so the
+        # sections it finished still reach the items waiting for them; and give each
+        # CIM query a second less than that, so a slow class fails cleanly instead.
+        budget = self.remaining() - 0.5
+        timeout = max(1, int(budget) - 1)
         raw = self.run_bytes(
             [_POWERSHELL, "-NoProfile", "-NonInteractive", "-Command", wp.cim_batch_script(timeout)],
             what="PowerShell",
+            max_seconds=budget,
             partial_on_timeout=True,
         )
         sections = wp.split_cim_sections(_decode_powershell(raw))
