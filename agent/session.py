@@ -15,7 +15,7 @@ import dataclasses
 import logging
 import ssl
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 from aiortc import MediaStreamTrack
@@ -39,7 +39,7 @@ from agent.track import ScreenTrack
 from madoguchi import __version__
 from madoguchi.rtc import is_loopback_url, set_ice_address_mode
 from madoguchi.signaling_client import RelayUnreachable, SignalingSocket
-from protocol import EndReason, ErrorCode, GuidanceMessage, OperatorIdentity, SharingState
+from protocol import EndReason, ErrorCode, GuidanceMessage, OperatorIdentity, SharingState, SysInfoReport
 
 __all__ = [
     "AgentEvent",
@@ -52,6 +52,7 @@ __all__ = [
     "RefusedByRelay",
     "SessionEnded",
     "SharingStarted",
+    "SystemInfoSent",
 ]
 
 logger = logging.getLogger(__name__)
@@ -99,6 +100,13 @@ class RefusedByRelay:
 
 
 @dataclasses.dataclass(frozen=True)
+class SystemInfoSent:
+    """The system information that went to the operator (for the end-of-session summary)."""
+
+    report: SysInfoReport
+
+
+@dataclasses.dataclass(frozen=True)
 class SessionEnded:
     reason: EndReason
     by: str
@@ -114,6 +122,7 @@ AgentEvent = (
     | Reconnected
     | OperatorConnection
     | RefusedByRelay
+    | SystemInfoSent
     | SessionEnded
 )
 
@@ -134,6 +143,7 @@ class AgentSession:
         mode: str = "detailed",
         locale: str = "ja",
         operator_code: str | None = None,
+        send_system_info: bool = True,
         ssl_context: ssl.SSLContext | None = None,
         reconnect_delays_s: Sequence[float] = (0.5, 1.0, 2.0, 3.0, 5.0),
         reconnect_give_up_s: float = 120.0,
@@ -158,6 +168,12 @@ class AgentSession:
         self._ended = asyncio.Event()
         self._result: SessionEnded | None = None
         self._sharing_since: float | None = None
+        # Detailed mode reports the R19 items, normal mode only the four R20 items.
+        self._sysinfo_scope: Literal["detailed", "normal"] | None = None
+        if send_system_info:
+            self._sysinfo_scope = "detailed" if mode == "detailed" else "normal"
+        self._sysinfo: asyncio.Task[SysInfoReport] | None = None
+        self.system_info: SysInfoReport | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         if is_loopback_url(relay_url):
             set_ice_address_mode("loopback")
@@ -270,7 +286,12 @@ class AgentSession:
                 await self._finish(effect)
 
     async def _start_peer(self, effect: StartPeer) -> None:
+        # Collected only now, after the customer's Allow, and sent once over the data channel.
+        if self._sysinfo_scope is not None:
+            self._sysinfo = asyncio.ensure_future(_collect_report(self._sysinfo_scope))
         self.track = self._track_factory()
+        if self.paused and isinstance(self.track, ScreenTrack):
+            self.track.pause()
         peer = AgentPeer(
             ice_servers=effect.ice_servers,
             track=self.track,
@@ -300,6 +321,18 @@ class AgentSession:
             self.peer.send(message)
         if self.paused:
             self.peer.send(SharingState(paused=True))
+        if self._sysinfo is not None:
+            self._spawn(self._send_system_info(self._sysinfo))
+
+    async def _send_system_info(self, collecting: asyncio.Task[SysInfoReport]) -> None:
+        try:
+            report = await collecting
+        except Exception:
+            logger.exception("system information could not be collected")
+            return
+        if self.peer is not None and self.peer.send(report):
+            self.system_info = report
+            self._emit(SystemInfoSent(report))
 
     async def _finish(self, effect: Finish) -> None:
         if self._result is not None:
@@ -308,6 +341,8 @@ class AgentSession:
         shared = 0.0 if self._sharing_since is None else loop.time() - self._sharing_since
         self._result = SessionEnded(effect.reason, effect.by, self.core.operator, shared)
         logger.info("session ended: %s by %s after %.1f s shared", effect.reason, effect.by, shared)
+        if self._sysinfo is not None and not self._sysinfo.done():
+            self._sysinfo.cancel()
         # Media first: Stop must stop frames at once, before any network goodbye completes.
         if self.peer is not None:
             await self.peer.close()
@@ -346,3 +381,9 @@ class AgentSession:
         if self._http is not None:
             await self._http.close()
             self._http = None
+
+
+async def _collect_report(scope: Literal["detailed", "normal"]) -> SysInfoReport:
+    from agent.sysinfo import collect_async, to_report
+
+    return to_report(await collect_async(scope))

@@ -16,19 +16,21 @@ import numpy as np
 import pytest
 
 from agent.capture import create_source
-from agent.session import AgentEvent, AgentSession, CodeShown, OperatorAsking, SessionEnded
+from agent.session import AgentEvent, AgentSession, CodeShown, OperatorAsking, SessionEnded, SystemInfoSent
+from agent.sysinfo import KEYS
 from agent.track import ScreenTrack
 from madoguchi.quality import psnr_luma
 from madoguchi.scene import SceneProcess, render_picture
 from madoguchi.xvfb import VirtualDisplay
 from operator_console.client import (
     ClaimAccepted,
+    CustomerMessage,
     OperatorClient,
     OperatorEvent,
     SessionEndedEvent,
     ViewingStarted,
 )
-from protocol import EndReason, KeyGuide, KeyGuideClear, Pointer
+from protocol import EndReason, KeyGuide, KeyGuideClear, Pointer, SysInfoReport
 from relay.server import RunningRelay, running_relay
 
 WIDTH, HEIGHT = 960, 540
@@ -166,6 +168,26 @@ async def test_operator_identity_shown_to_customer(parties: tuple[Customer, Oper
     [asking] = [e for e in customer.events if isinstance(e, OperatorAsking)]
     assert asking.operator.display_name == "佐藤 花子"
     assert asking.operator.organisation == "Madoguchi Securities"
+
+
+async def test_system_information_reaches_the_operator_after_allow(
+    parties: tuple[Customer, OperatorClient],
+) -> None:
+    customer, operator = parties
+    await connect(customer, operator)
+    await expect(operator, ViewingStarted)
+    event = await expect(operator, CustomerMessage)
+    while not (isinstance(event, CustomerMessage) and isinstance(event.message, SysInfoReport)):
+        event = await expect(operator, CustomerMessage)
+    report = event.message
+    assert report.scope == "detailed"
+    assert set(report.data) == set(KEYS)
+    assert isinstance(report.data["os"], str)
+    assert report.data["os"]  # a real reading on this machine, not null
+    assert set(report.unavailable) <= set(report.data)
+    # The customer's side knows exactly what was sent, for the end-of-session summary.
+    sent = [e for e in customer.events if isinstance(e, SystemInfoSent)]
+    assert [e.report for e in sent] == [report]
 
 
 async def test_pointer_and_key_guide_arrive(parties: tuple[Customer, OperatorClient]) -> None:
