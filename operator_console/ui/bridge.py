@@ -13,7 +13,7 @@ import asyncio
 import concurrent.futures
 import logging
 import ssl
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -182,15 +182,26 @@ class SessionBridge(QObject):
     # --- plumbing -----------------------------------------------------------------------------
 
     def _submit(self, coro: Coroutine[Any, Any, None]) -> concurrent.futures.Future[None]:
-        return self._loop.submit(coro)
+        try:
+            return self._loop.submit(coro)
+        except RuntimeError as exc:
+            # The network thread has already stopped (the program is exiting): nothing left to do.
+            coro.close()
+            logger.debug("network loop gone: %s", exc)
+            done: concurrent.futures.Future[None] = concurrent.futures.Future()
+            done.set_result(None)
+            return done
 
-    def _call(self, action: Any) -> None:
+    def _call(self, action: Callable[[OperatorClient], object]) -> None:
         def run() -> None:
             client = self._client
             if client is not None:
                 action(client)
 
-        self._loop.call_soon(run)
+        try:
+            self._loop.call_soon(run)
+        except RuntimeError as exc:
+            logger.debug("network loop gone: %s", exc)
 
     def _deliver(self, event: OperatorEvent) -> None:
         self._emit(self.received, event)

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QWidget
 
@@ -51,13 +51,15 @@ I18N_DIR = Path(__file__).resolve().parent / "i18n"
 I18N_DOMAIN = "console"
 
 
-def format_stats(stats: ConnectionStats | None, tr: Callable[[str], str]) -> str:
+def format_stats(stats: ConnectionStats | None) -> str:
+    """The status bar's figures for one session."""
     if stats is None:
         return ""
     rtt = "–" if stats.rtt_ms is None else f"{stats.rtt_ms:.0f} ms"
-    return tr("{fps:.1f} fps  |  {kbps:,.0f} kbit/s  |  round trip {rtt}  |  dropped {dropped}").format(
-        fps=stats.fps, kbps=stats.bitrate_kbps, rtt=rtt, dropped=stats.frames_dropped
+    text = QCoreApplication.translate(
+        "ConsoleWindow", "{fps:.1f} fps  |  {kbps:,.0f} kbit/s  |  round trip {rtt}  |  dropped {dropped}"
     )
+    return text.format(fps=stats.fps, kbps=stats.bitrate_kbps, rtt=rtt, dropped=stats.frames_dropped)
 
 
 class ConsoleWindow(QMainWindow):
@@ -277,6 +279,8 @@ class ConsoleWindow(QMainWindow):
         self.language = lang
         self._settings.language = lang
         switch_language(I18N_DIR, I18N_DOMAIN, lang)
+        # Qt posts LanguageChange; deliver it now so the whole window switches in one step.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange)
         self._actions[f"lang_{lang}"].setChecked(True)
 
     # --- status bar -------------------------------------------------------------------------
@@ -285,7 +289,7 @@ class ConsoleWindow(QMainWindow):
         tab = self.current_tab()
         text = ""
         if tab is not None and tab.state is TabState.LIVE:
-            text = format_stats(tab.stats, self.tr) or self.tr("Connecting the picture…")
+            text = format_stats(tab.stats) or self.tr("Connecting the picture…")
         self.stats_label.setText(text)
         self.identity_label.setText(
             self.tr("Logged in as {who}").format(who=self.identity_text) if self.identity_text else ""

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import ssl
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -114,13 +115,14 @@ class Customer:
 class PeerWorld:
     """A real relay plus customers, on their own asyncio thread."""
 
-    def __init__(self, **relay_overrides: Any) -> None:
+    def __init__(self, *, ssl_context: ssl.SSLContext | None = None, **relay_overrides: Any) -> None:
+        """``ssl_context``: the relay's server side (https); ``relay_overrides``: config keys."""
         self.loop = LoopThread("peer-world")
         self._stack = contextlib.AsyncExitStack()
         self.customers: list[Customer] = []
         try:
             self.relay: RunningRelay = self.call(
-                self._stack.enter_async_context(running_relay(**relay_overrides))
+                self._stack.enter_async_context(running_relay(ssl_context=ssl_context, **relay_overrides))
             )
         except BaseException:
             self.loop.stop()

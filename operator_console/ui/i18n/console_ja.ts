@@ -1,0 +1,670 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="ja_JP" sourcelanguage="en">
+  <context>
+    <name>CodePage</name>
+    <message>
+      <source>Enter the {n} digits the customer reads to you.</source>
+      <translation>お客さまが読み上げる{n}桁の番号を入力してください。</translation>
+    </message>
+    <message>
+      <source>Read this code to the customer. Valid for {m}:{s:02d}.</source>
+      <translation>この番号をお客さまにお伝えください。有効期限：残り {m}:{s:02d}</translation>
+    </message>
+    <message>
+      <source>This code has expired. Issue a new one.</source>
+      <translation>この番号は有効期限が切れました。新しい番号を発行してください。</translation>
+    </message>
+    <message>
+      <source>Customer's code</source>
+      <translation>お客さまの接続番号</translation>
+    </message>
+    <message>
+      <source>Ask the customer for the {n}-digit number on their screen, type it and press Enter.</source>
+      <translation>お客さまの画面に表示されている{n}桁の番号をお伺いし、入力して Enter を押してください。</translation>
+    </message>
+    <message>
+      <source>Connect</source>
+      <translation>接続</translation>
+    </message>
+    <message>
+      <source>No number on the customer's screen? Give them a code to type in instead.</source>
+      <translation>お客さまの画面に番号が表示されない場合は、こちらから番号を発行してお客さまに入力していただきます。</translation>
+    </message>
+    <message>
+      <source>Issue a 6-digit code</source>
+      <translation>6桁の番号を発行</translation>
+    </message>
+  </context>
+  <context>
+    <name>ConsoleWindow</name>
+    <message>
+      <source>{fps:.1f} fps  |  {kbps:,.0f} kbit/s  |  round trip {rtt}  |  dropped {dropped}</source>
+      <translation>{fps:.1f} fps  |  {kbps:,.0f} kbit/s  |  往復遅延 {rtt}  |  欠落 {dropped}</translation>
+    </message>
+    <message>
+      <source>Your login expired: close this tab and log in again.</source>
+      <translation>ログインの有効期限が切れました。このタブを閉じて、再度ログインしてください。</translation>
+    </message>
+    <message>
+      <source>Connecting the picture…</source>
+      <translation>画面を受信しています…</translation>
+    </message>
+    <message>
+      <source>Logged in as {who}</source>
+      <translation>ログイン中：{who}</translation>
+    </message>
+    <message>
+      <source>Madoguchi operator console</source>
+      <translation>窓口 オペレーターコンソール</translation>
+    </message>
+    <message>
+      <source>&amp;Session</source>
+      <translation>セッション(&amp;S)</translation>
+    </message>
+    <message>
+      <source>&amp;View</source>
+      <translation>表示(&amp;V)</translation>
+    </message>
+    <message>
+      <source>&amp;Tools</source>
+      <translation>ツール(&amp;T)</translation>
+    </message>
+    <message>
+      <source>&amp;Language</source>
+      <translation>言語(&amp;L)</translation>
+    </message>
+    <message>
+      <source>New session tab</source>
+      <translation>新しいセッションタブ</translation>
+    </message>
+    <message>
+      <source>Close tab (ends its session)</source>
+      <translation>タブを閉じる（セッションを終了）</translation>
+    </message>
+    <message>
+      <source>Enter customer's code</source>
+      <translation>お客さまの接続番号を入力</translation>
+    </message>
+    <message>
+      <source>Issue a 6-digit code</source>
+      <translation>6桁の番号を発行</translation>
+    </message>
+    <message>
+      <source>End session</source>
+      <translation>セッションを終了</translation>
+    </message>
+    <message>
+      <source>Quit</source>
+      <translation>終了</translation>
+    </message>
+    <message>
+      <source>Fit to window</source>
+      <translation>ウィンドウに合わせる</translation>
+    </message>
+    <message>
+      <source>Actual size (100%)</source>
+      <translation>実際のサイズ (100%)</translation>
+    </message>
+    <message>
+      <source>Show/hide side panel</source>
+      <translation>サイドパネルの表示／非表示</translation>
+    </message>
+    <message>
+      <source>Customer information</source>
+      <translation>お客さま情報</translation>
+    </message>
+    <message>
+      <source>Next tab</source>
+      <translation>次のタブ</translation>
+    </message>
+    <message>
+      <source>Previous tab</source>
+      <translation>前のタブ</translation>
+    </message>
+    <message>
+      <source>Pointer</source>
+      <translation>ポインター</translation>
+    </message>
+    <message>
+      <source>Keyboard guide…</source>
+      <translation>キーボード案内…</translation>
+    </message>
+    <message>
+      <source>Send keyboard guide</source>
+      <translation>キーボード案内を送信</translation>
+    </message>
+    <message>
+      <source>Clear keyboard guide</source>
+      <translation>キーボード案内を消去</translation>
+    </message>
+    <message>
+      <source>Copy customer information</source>
+      <translation>お客さま情報をコピー</translation>
+    </message>
+  </context>
+  <context>
+    <name>EndedPage</name>
+    <message>
+      <source>Session ended</source>
+      <translation>セッション終了</translation>
+    </message>
+    <message>
+      <source>Next customer</source>
+      <translation>次のお客さまへ</translation>
+    </message>
+  </context>
+  <context>
+    <name>KeyGuidePanel</name>
+    <message>
+      <source>At most {n} combinations at once.</source>
+      <translation>一度に表示できる組み合わせは{n}つまでです。</translation>
+    </message>
+    <message>
+      <source>Unknown key: {key}</source>
+      <translation>不明なキーです：{key}</translation>
+    </message>
+    <message>
+      <source>Type keys like ctrl+shift+esc (up to four keys).</source>
+      <translation>ctrl+shift+esc のように入力してください（キーは4つまで）。</translation>
+    </message>
+    <message>
+      <source>Choose at least one key first.</source>
+      <translation>表示するキーを1つ以上選んでください。</translation>
+    </message>
+    <message>
+      <source>Nothing is shown to the customer.</source>
+      <translation>お客さまの画面には何も表示していません。</translation>
+    </message>
+    <message>
+      <source>Shown to the customer: {keys}</source>
+      <translation>お客さまに表示中：{keys}</translation>
+    </message>
+    <message>
+      <source>Common keys</source>
+      <translation>よく使うキー</translation>
+    </message>
+    <message>
+      <source>Or type a shortcut:</source>
+      <translation>またはショートカットを入力：</translation>
+    </message>
+    <message>
+      <source>e.g. ctrl+shift+esc</source>
+      <translation>例：ctrl+shift+esc</translation>
+    </message>
+    <message>
+      <source>Add</source>
+      <translation>追加</translation>
+    </message>
+    <message>
+      <source>Keys to show:</source>
+      <translation>表示するキー：</translation>
+    </message>
+    <message>
+      <source>Remove</source>
+      <translation>削除</translation>
+    </message>
+    <message>
+      <source>Caption:</source>
+      <translation>説明文：</translation>
+    </message>
+    <message>
+      <source>e.g. Press these keys together</source>
+      <translation>例：これらのキーを同時に押してください</translation>
+    </message>
+    <message>
+      <source>Send</source>
+      <translation>送信</translation>
+    </message>
+    <message>
+      <source>Show these keys on the customer's screen ({shortcut})</source>
+      <translation>これらのキーをお客さまの画面に表示します（{shortcut}）</translation>
+    </message>
+    <message>
+      <source>Clear</source>
+      <translation>消去</translation>
+    </message>
+    <message>
+      <source>Remove the keyboard from the customer's screen</source>
+      <translation>お客さまの画面からキーボード表示を消します</translation>
+    </message>
+  </context>
+  <context>
+    <name>LoginDialog</name>
+    <message>
+      <source>Logging in…</source>
+      <translation>ログインしています…</translation>
+    </message>
+    <message>
+      <source>Enter your user name and password.</source>
+      <translation>ユーザー名とパスワードを入力してください。</translation>
+    </message>
+    <message>
+      <source>Warning: this address is not encrypted (http://). Use https://.</source>
+      <translation>注意：このアドレスは暗号化されていません (http://)。https:// をご利用ください。</translation>
+    </message>
+    <message>
+      <source>Madoguchi operator console – log in</source>
+      <translation>窓口 オペレーターコンソール – ログイン</translation>
+    </message>
+    <message>
+      <source>Log in to the relay</source>
+      <translation>中継サーバーにログイン</translation>
+    </message>
+    <message>
+      <source>Relay address:</source>
+      <translation>中継サーバーのアドレス：</translation>
+    </message>
+    <message>
+      <source>User name:</source>
+      <translation>ユーザー名：</translation>
+    </message>
+    <message>
+      <source>Password:</source>
+      <translation>パスワード：</translation>
+    </message>
+    <message>
+      <source>Language:</source>
+      <translation>言語：</translation>
+    </message>
+    <message>
+      <source>Log in</source>
+      <translation>ログイン</translation>
+    </message>
+    <message>
+      <source>Quit</source>
+      <translation>終了</translation>
+    </message>
+  </context>
+  <context>
+    <name>Messages</name>
+    <message>
+      <source>Try again in {n} min.</source>
+      <translation>{n}分後に再度お試しください。</translation>
+    </message>
+    <message>
+      <source>Try again in {n} s.</source>
+      <translation>{n}秒後に再度お試しください。</translation>
+    </message>
+    <message>
+      <source>That code is not valid. Ask the customer to read the number on their screen again.</source>
+      <translation>番号が正しくありません。お客さまに画面の番号をもう一度読み上げていただいてください。</translation>
+    </message>
+    <message>
+      <source>That code has expired. Ask the customer to start sharing again for a new number.</source>
+      <translation>番号の有効期限が切れています。お客さまに共有をやり直していただき、新しい番号をお伺いください。</translation>
+    </message>
+    <message>
+      <source>That code was already used. Ask the customer to start sharing again for a new number.</source>
+      <translation>この番号はすでに使用されています。お客さまに共有をやり直していただき、新しい番号をお伺いください。</translation>
+    </message>
+    <message>
+      <source>Too many attempts in a short time.</source>
+      <translation>短時間に試行が集中しています。</translation>
+    </message>
+    <message>
+      <source>Code entry is locked after too many wrong codes.</source>
+      <translation>誤った番号の入力が続いたため、番号入力を一時的に停止しています。</translation>
+    </message>
+    <message>
+      <source>The service is busy right now (all sessions in use).</source>
+      <translation>ただいま混み合っています（すべての接続枠が使用中です）。</translation>
+    </message>
+    <message>
+      <source>You already have as many sessions open as you may. End one first.</source>
+      <translation>同時に利用できるセッション数の上限に達しています。いずれかのセッションを終了してください。</translation>
+    </message>
+    <message>
+      <source>This console is not compatible with the relay. Please update the console.</source>
+      <translation>このコンソールは中継サーバーと互換性がありません。コンソールを更新してください。</translation>
+    </message>
+    <message>
+      <source>Your login is no longer valid. Please log in again.</source>
+      <translation>ログインの有効期限が切れました。再度ログインしてください。</translation>
+    </message>
+    <message>
+      <source>The customer is no longer connected.</source>
+      <translation>お客さまとの接続が切れています。</translation>
+    </message>
+    <message>
+      <source>The connection was closed after a long time without activity.</source>
+      <translation>一定時間操作がなかったため、接続を終了しました。</translation>
+    </message>
+    <message>
+      <source>The relay is restarting for maintenance.</source>
+      <translation>中継サーバーがメンテナンスのため再起動しています。</translation>
+    </message>
+    <message>
+      <source>Something went wrong ({code}).</source>
+      <translation>エラーが発生しました（{code}）。</translation>
+    </message>
+    <message>
+      <source>The customer ended the session.</source>
+      <translation>お客さまがセッションを終了しました。</translation>
+    </message>
+    <message>
+      <source>You ended the session.</source>
+      <translation>セッションを終了しました。</translation>
+    </message>
+    <message>
+      <source>The session was ended.</source>
+      <translation>セッションは終了しました。</translation>
+    </message>
+    <message>
+      <source>The customer declined to share their screen.</source>
+      <translation>お客さまが画面共有を拒否されました。</translation>
+    </message>
+    <message>
+      <source>The customer did not answer in time.</source>
+      <translation>お客さまからの許可が時間内にありませんでした。</translation>
+    </message>
+    <message>
+      <source>The connection to the relay was lost.</source>
+      <translation>中継サーバーとの接続が切れました。</translation>
+    </message>
+    <message>
+      <source>The customer's connection was lost.</source>
+      <translation>お客さまとの接続が切れました。</translation>
+    </message>
+    <message>
+      <source>The session ended after a long time without activity.</source>
+      <translation>一定時間操作がなかったため、セッションを終了しました。</translation>
+    </message>
+    <message>
+      <source>The relay shut down and ended the session.</source>
+      <translation>中継サーバーが停止したため、セッションを終了しました。</translation>
+    </message>
+    <message>
+      <source>An administrator ended the session.</source>
+      <translation>管理者がセッションを終了しました。</translation>
+    </message>
+    <message>
+      <source>Wrong user name or password.</source>
+      <translation>ユーザー名またはパスワードが正しくありません。</translation>
+    </message>
+    <message>
+      <source>This account is locked or disabled. Please contact your administrator.</source>
+      <translation>このアカウントはロックまたは無効化されています。管理者にお問い合わせください。</translation>
+    </message>
+    <message>
+      <source>Too many failed logins. Wait a few minutes, then try again.</source>
+      <translation>ログインの失敗が続いています。数分待ってから再度お試しください。</translation>
+    </message>
+    <message>
+      <source>Cannot reach the relay. Check the address and your network connection.</source>
+      <translation>中継サーバーに接続できません。アドレスとネットワーク接続をご確認ください。</translation>
+    </message>
+    <message>
+      <source>The relay's security certificate could not be verified. Contact your administrator.</source>
+      <translation>中継サーバーのセキュリティ証明書を確認できませんでした。管理者にお問い合わせください。</translation>
+    </message>
+    <message>
+      <source>This console version is not compatible with the relay. Please update the console.</source>
+      <translation>このバージョンのコンソールは中継サーバーと互換性がありません。コンソールを更新してください。</translation>
+    </message>
+    <message>
+      <source>The relay address must start with https:// or http://.</source>
+      <translation>中継サーバーのアドレスは https:// または http:// で始めてください。</translation>
+    </message>
+    <message>
+      <source>Login failed. Please try again.</source>
+      <translation>ログインできませんでした。もう一度お試しください。</translation>
+    </message>
+  </context>
+  <context>
+    <name>SessionTab</name>
+    <message>
+      <source>Connecting to the relay…</source>
+      <translation>中継サーバーに接続しています…</translation>
+    </message>
+    <message>
+      <source>Checking the code…</source>
+      <translation>番号を確認しています…</translation>
+    </message>
+    <message>
+      <source>The relay connection was lost. Try again.</source>
+      <translation>中継サーバーとの接続が切れました。もう一度お試しください。</translation>
+    </message>
+    <message>
+      <source>Waiting for the customer to type the code…</source>
+      <translation>お客さまの番号入力をお待ちしています…</translation>
+    </message>
+    <message>
+      <source>All monitors</source>
+      <translation>すべてのモニター</translation>
+    </message>
+    <message>
+      <source>The customer chooses which monitor to share.</source>
+      <translation>共有するモニターはお客さまが選択します。</translation>
+    </message>
+    <message>
+      <source>Monitor {n} ({w}×{h})</source>
+      <translation>モニター {n}（{w}×{h}）</translation>
+    </message>
+    <message>
+      <source>, primary</source>
+      <translation>、メイン</translation>
+    </message>
+    <message>
+      <source>The customer's connection dropped. Reconnecting…</source>
+      <translation>お客さまとの接続が途切れました。再接続しています…</translation>
+    </message>
+    <message>
+      <source>Paused by the customer. The picture resumes when they continue sharing.</source>
+      <translation>お客さまが共有を一時停止しています。共有が再開されると画面が表示されます。</translation>
+    </message>
+    <message>
+      <source>{code} · live</source>
+      <translation>{code}・共有中</translation>
+    </message>
+    <message>
+      <source>{code} · waiting</source>
+      <translation>{code}・許可待ち</translation>
+    </message>
+    <message>
+      <source>Ended</source>
+      <translation>終了</translation>
+    </message>
+    <message>
+      <source>New session</source>
+      <translation>新しいセッション</translation>
+    </message>
+    <message>
+      <source>Monitor:</source>
+      <translation>モニター：</translation>
+    </message>
+    <message>
+      <source>Fit</source>
+      <translation>全体表示</translation>
+    </message>
+    <message>
+      <source>Fit the picture to the window (Ctrl+0)</source>
+      <translation>画面全体をウィンドウに合わせて表示します（Ctrl+0）</translation>
+    </message>
+    <message>
+      <source>100%</source>
+      <translation>100%</translation>
+    </message>
+    <message>
+      <source>Show the picture at its real size (Ctrl+1)</source>
+      <translation>実際のサイズで表示します（Ctrl+1）</translation>
+    </message>
+    <message>
+      <source>Pointer</source>
+      <translation>ポインター</translation>
+    </message>
+    <message>
+      <source>Point on the customer's screen with your mouse; off hides the pointer (Ctrl+P)</source>
+      <translation>マウスでお客さまの画面を指し示します。オフにするとポインターを消します（Ctrl+P）</translation>
+    </message>
+    <message>
+      <source>End session</source>
+      <translation>セッションを終了</translation>
+    </message>
+    <message>
+      <source>End this session (Ctrl+E)</source>
+      <translation>このセッションを終了します（Ctrl+E）</translation>
+    </message>
+    <message>
+      <source>Keyboard guide</source>
+      <translation>キーボード案内</translation>
+    </message>
+    <message>
+      <source>Customer information</source>
+      <translation>お客さま情報</translation>
+    </message>
+  </context>
+  <context>
+    <name>SysInfo</name>
+    <message>
+      <source>OS</source>
+      <translation>OS</translation>
+    </message>
+    <message>
+      <source>OS version</source>
+      <translation>OSのバージョン</translation>
+    </message>
+    <message>
+      <source>Service pack</source>
+      <translation>サービスパック</translation>
+    </message>
+    <message>
+      <source>Device type</source>
+      <translation>デバイスの種類</translation>
+    </message>
+    <message>
+      <source>Manufacturer</source>
+      <translation>メーカー</translation>
+    </message>
+    <message>
+      <source>Model</source>
+      <translation>モデル</translation>
+    </message>
+    <message>
+      <source>CPU vendor</source>
+      <translation>CPUメーカー</translation>
+    </message>
+    <message>
+      <source>CPU clock</source>
+      <translation>CPUクロック</translation>
+    </message>
+    <message>
+      <source>Physical memory</source>
+      <translation>物理メモリ</translation>
+    </message>
+    <message>
+      <source>Disk volume serial number</source>
+      <translation>ディスクのボリュームシリアル番号</translation>
+    </message>
+    <message>
+      <source>Free disk space</source>
+      <translation>ディスクの空き容量</translation>
+    </message>
+    <message>
+      <source>Internet Explorer version</source>
+      <translation>Internet Explorer のバージョン</translation>
+    </message>
+    <message>
+      <source>Default browser</source>
+      <translation>既定のブラウザー</translation>
+    </message>
+    <message>
+      <source>Browser version</source>
+      <translation>ブラウザーのバージョン</translation>
+    </message>
+    <message>
+      <source>Default mail client</source>
+      <translation>既定のメールソフト</translation>
+    </message>
+    <message>
+      <source>Mail client version</source>
+      <translation>メールソフトのバージョン</translation>
+    </message>
+    <message>
+      <source>Router</source>
+      <translation>ルーター</translation>
+    </message>
+    <message>
+      <source>Firewall</source>
+      <translation>ファイアウォール</translation>
+    </message>
+    <message>
+      <source>Antivirus</source>
+      <translation>ウイルス対策ソフト</translation>
+    </message>
+    <message>
+      <source>MAC addresses</source>
+      <translation>MACアドレス</translation>
+    </message>
+    <message>
+      <source>IP addresses</source>
+      <translation>IPアドレス</translation>
+    </message>
+    <message>
+      <source>Installed applications</source>
+      <translation>インストール済みアプリケーション</translation>
+    </message>
+    <message>
+      <source>Yes</source>
+      <translation>あり</translation>
+    </message>
+    <message>
+      <source>No</source>
+      <translation>なし</translation>
+    </message>
+    <message>
+      <source>{n} items</source>
+      <translation>{n}件</translation>
+    </message>
+  </context>
+  <context>
+    <name>SysInfoPanel</name>
+    <message>
+      <source>Detailed mode (installed agent)</source>
+      <translation>詳細モード（インストール版）</translation>
+    </message>
+    <message>
+      <source>Normal mode (browser): OS and browser only</source>
+      <translation>通常モード（ブラウザー）：OSとブラウザーのみ</translation>
+    </message>
+    <message>
+      <source>unavailable</source>
+      <translation>取得できませんでした</translation>
+    </message>
+    <message>
+      <source>Item</source>
+      <translation>項目</translation>
+    </message>
+    <message>
+      <source>Value</source>
+      <translation>値</translation>
+    </message>
+    <message>
+      <source>The customer's system information appears here once it arrives.</source>
+      <translation>お客さまのシステム情報を受信すると、ここに表示されます。</translation>
+    </message>
+    <message>
+      <source>Copy as text</source>
+      <translation>テキストとしてコピー</translation>
+    </message>
+  </context>
+  <context>
+    <name>WaitingPage</name>
+    <message>
+      <source>{n} s</source>
+      <translation>残り {n} 秒</translation>
+    </message>
+    <message>
+      <source>Waiting for the customer to allow…</source>
+      <translation>お客さまの許可をお待ちしています…</translation>
+    </message>
+    <message>
+      <source>The customer sees your name and organisation and clicks Allow to start sharing.</source>
+      <translation>お客さまの画面にあなたの氏名と所属が表示され、お客さまが「許可」を押すと共有が始まります。</translation>
+    </message>
+    <message>
+      <source>Cancel</source>
+      <translation>キャンセル</translation>
+    </message>
+  </context>
+</TS>

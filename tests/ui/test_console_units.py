@@ -1,0 +1,281 @@
+"""The console's pure parts and its texts: pointer geometry and rate, typed shortcuts,
+friendly messages in both languages, run-time language switch, HiDPI rendering."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from madoguchi.i18n import switch_language
+from madoguchi.loop_thread import LoopThread
+from operator_console.peer import ConnectionStats
+from operator_console.ui.info_panel import format_value
+from operator_console.ui.key_guide import PALETTE, ShortcutError, parse_shortcut
+from operator_console.ui.main_window import I18N_DIR, I18N_DOMAIN, ConsoleWindow, format_stats
+from operator_console.ui.messages import end_text, login_error_text, refusal_text
+from operator_console.ui.pointer import PointerThrottle, Rect, ViewMode, normalise, picture_rect
+from operator_console.ui.session_tab import SessionTab
+from operator_console.ui.settings import ConsoleSettings, settings_at
+from protocol import KEY_NAMES, EndReason, ErrorCode, KeyGuide
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+# --- pointer geometry --------------------------------------------------------------------
+
+
+def test_fit_letterboxes_a_wide_picture_top_and_bottom() -> None:
+    rect = picture_rect(ViewMode.FIT, (800, 600), (1920, 1080))
+    assert rect == Rect(0.0, 75.0, 800.0, 450.0)
+    assert normalise(rect, 400, 10) is None  # top bar
+    assert normalise(rect, 400, 590) is None  # bottom bar
+    assert normalise(rect, 0, 75) == (0.0, 0.0)
+    assert normalise(rect, 200, 75 + 337.5) == (0.25, 0.75)
+
+
+def test_fit_pillarboxes_a_tall_picture_left_and_right() -> None:
+    rect = picture_rect(ViewMode.FIT, (800, 600), (600, 900))
+    assert rect == Rect(200.0, 0.0, 400.0, 600.0)
+    assert normalise(rect, 100, 300) is None
+    assert normalise(rect, 700, 300) is None
+    assert normalise(rect, 400, 300) == (0.5, 0.5)
+
+
+def test_actual_size_is_device_pixels_and_scrolls() -> None:
+    # 1920x1080 picture at 100% on a HiDPI screen (ratio 2): 960x540 logical pixels.
+    centred = picture_rect(ViewMode.ACTUAL, (1000, 600), (1920, 1080), device_pixel_ratio=2.0)
+    assert centred == Rect(20.0, 30.0, 960.0, 540.0)
+    scrolled = picture_rect(ViewMode.ACTUAL, (600, 400), (1920, 1080), scroll=(300, 200))
+    assert scrolled == Rect(-300.0, -200.0, 1920.0, 1080.0)
+    x, y = normalise(scrolled, 660, 340) or (None, None)
+    assert (x, y) == (960 / 1920, 540 / 1080)
+    assert normalise(centred, 10, 300) is None  # beside a small picture
+
+
+def test_empty_picture_never_maps() -> None:
+    assert normalise(picture_rect(ViewMode.FIT, (800, 600), (0, 0)), 1, 1) is None
+
+
+def test_throttle_limits_rate_and_sends_the_last_position() -> None:
+    throttle = PointerThrottle(max_rate_hz=30)
+    assert throttle.move(0.1, 0.1, now=0.0) == (0.1, 0.1)
+    assert throttle.move(0.2, 0.2, now=0.01) is None  # too soon: pending
+    assert throttle.move(0.3, 0.3, now=0.02) is None  # replaces the pending one
+    due = throttle.due_in(0.02)
+    assert due == pytest.approx(1 / 30 - 0.02)
+    assert throttle.flush(0.025) is None
+    assert throttle.flush(0.04) == (0.3, 0.3)
+    assert throttle.due_in(0.04) is None
+
+
+def test_throttle_sends_only_changes() -> None:
+    throttle = PointerThrottle()
+    assert throttle.move(0.5, 0.5, now=0.0) == (0.5, 0.5)
+    assert throttle.move(0.5, 0.5, now=1.0) is None
+    assert throttle.move(0.6, 0.5, now=1.01) == (0.6, 0.5)
+    assert throttle.move(0.5, 0.5, now=1.02) is None  # pending...
+    assert throttle.move(0.6, 0.5, now=1.03) is None  # ...and back where it was: nothing to send
+    assert throttle.due_in(1.03) is None
+    throttle.reset()
+    assert throttle.move(0.6, 0.5, now=2.0) == (0.6, 0.5)  # after a hide, the same place is news
+
+
+# --- keyboard guide ---------------------------------------------------------------------
+
+
+def test_typed_shortcuts() -> None:
+    assert parse_shortcut("ctrl+shift+esc") == [("Ctrl", "Shift", "Esc")]
+    assert parse_shortcut("Shift + CTRL + escape") == [("Ctrl", "Shift", "Esc")]
+    assert parse_shortcut("win+r, enter") == [("Win", "R"), ("Enter",)]
+    assert parse_shortcut("alt+f4") == [("Alt", "F4")]
+    with pytest.raises(ShortcutError) as unknown:
+        parse_shortcut("ctrl+banana")
+    assert unknown.value.key == "banana"
+    with pytest.raises(ShortcutError):
+        parse_shortcut("ctrl+alt+shift+win+x")
+    with pytest.raises(ShortcutError):
+        parse_shortcut(" , ")
+
+
+def test_palette_combinations_are_valid_guidance() -> None:
+    for combo in PALETTE:
+        assert all(key in KEY_NAMES for key in combo)
+        KeyGuide(keys=(combo,))  # would raise if the protocol refused it
+    for wanted in [
+        ("Ctrl", "C"),
+        ("Ctrl", "V"),
+        ("Ctrl", "Z"),
+        ("Win", "R"),
+        ("Alt", "Tab"),
+        ("Alt", "F4"),
+        ("F5",),
+        ("Enter",),
+        ("Tab",),
+        ("Esc",),
+    ]:
+        assert wanted in PALETTE
+
+
+# --- texts ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def japanese(qapp: object) -> Iterator[None]:
+    assert switch_language(I18N_DIR, I18N_DOMAIN, "ja")
+    try:
+        yield
+    finally:
+        switch_language(I18N_DIR, I18N_DOMAIN, "en")
+
+
+def _has_japanese(text: str) -> bool:
+    return any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def test_every_error_code_and_end_reason_has_a_friendly_text_in_both_languages(
+    qapp: object, japanese: None
+) -> None:
+    switch_language(I18N_DIR, I18N_DOMAIN, "en")
+    english = {code: refusal_text(code) for code in ErrorCode}
+    endings = {(reason, by): end_text(reason, by) for reason in EndReason for by in ("agent", "operator")}
+    switch_language(I18N_DIR, I18N_DOMAIN, "ja")
+    for code in (
+        ErrorCode.UNKNOWN_CODE,
+        ErrorCode.EXPIRED_CODE,
+        ErrorCode.CODE_ALREADY_USED,
+        ErrorCode.RATE_LIMITED,
+        ErrorCode.LOCKED_OUT,
+        ErrorCode.BUSY,
+        ErrorCode.OPERATOR_SESSION_LIMIT,
+    ):
+        assert f"({code.value})" not in english[code]  # a sentence of its own, not the generic fallback
+        assert _has_japanese(refusal_text(code)), code
+    for key, text in endings.items():
+        assert _has_japanese(end_text(*key)), key
+        assert text != end_text(*key)
+    assert end_text(EndReason.NORMAL, "agent") == "お客さまがセッションを終了しました。"
+    assert end_text(EndReason.DENIED, "agent") == "お客さまが画面共有を拒否されました。"
+    for kind in (
+        "wrong_credentials",
+        "locked",
+        "rate_limited",
+        "unreachable",
+        "certificate",
+        "version",
+        "error",
+    ):
+        assert _has_japanese(login_error_text(kind)), kind
+    assert refusal_text(ErrorCode.LOCKED_OUT, 600).endswith("10分後に再度お試しください。")
+
+
+def test_retry_after_is_added_in_minutes_or_seconds(qapp: object) -> None:
+    assert refusal_text(ErrorCode.BUSY, 60).endswith("Try again in 60 s.")
+    assert refusal_text(ErrorCode.LOCKED_OUT, 900).endswith("Try again in 15 min.")
+    assert "Try again" not in refusal_text(ErrorCode.UNKNOWN_CODE)
+
+
+def test_stats_line() -> None:
+    stats = ConnectionStats(
+        fps=29.97,
+        bitrate_kbps=2345.6,
+        rtt_ms=3.4,
+        frames_received=100,
+        frames_dropped=2,
+        bytes_received=1,
+        packets_lost=0,
+    )
+    assert format_stats(stats) == "30.0 fps  |  2,346 kbit/s  |  round trip 3 ms  |  dropped 2"
+    assert format_stats(None) == ""
+
+
+def test_sysinfo_values_are_readable(qapp: object) -> None:
+    assert format_value("physical_memory_bytes", 8 * 1024**3) == ("8.0 GB", [])
+    assert format_value("disk_free_bytes", 512 * 1024**2) == ("512 MB", [])
+    assert format_value("cpu_clock_mhz", 2596) == ("2596 MHz", [])
+    assert format_value("router_present", True) == ("Yes", [])
+    summary, lines = format_value(
+        "applications", {"total": 2, "items": [{"name": "Edge", "version": "120"}, {"name": "Word"}]}
+    )
+    assert summary == "2 items"
+    assert lines == ["Edge  120", "Word"]
+    assert format_value("mac_addresses", [{"interface": "eth0", "mac": "02:00:00:00:00:01"}]) == (
+        "eth0  02:00:00:00:00:01",
+        [],
+    )
+
+
+def test_language_switches_at_run_time(qtbot: QtBot, tmp_path: Path) -> None:
+    from operator_console.ui.bridge import SessionBridge
+
+    loop = LoopThread("console-net")
+    try:
+        window = ConsoleWindow(
+            loop, ConsoleSettings(settings_at(tmp_path / "c.ini")), relay_url="http://127.0.0.1:9", token="t"
+        )
+        qtbot.addWidget(window)
+        tab: SessionTab = window.add_session(SessionBridge(loop, "http://127.0.0.1:9"))
+        assert window.windowTitle() == "Madoguchi operator console"
+        try:
+            window.action("lang_ja").trigger()
+            assert window.windowTitle() == "窓口 オペレーターコンソール"
+            assert tab.code_page.connect_button.text() == "接続"
+            assert tab.end_button.text() == "セッションを終了"
+            assert tab.side.tabText(0) == "キーボード案内"
+            assert tab.key_guide.send_button.text() == "送信"
+            assert tab.info_panel.copy_button.text() == "テキストとしてコピー"
+            assert window.action("fit").text() == "ウィンドウに合わせる"
+        finally:
+            window.action("lang_en").trigger()
+        assert tab.code_page.connect_button.text() == "Connect"
+        window.close()
+    finally:
+        loop.stop()
+
+
+_HIDPI_PROBE = textwrap.dedent(
+    """
+    import numpy as np
+    from PySide6.QtGui import QImage
+    from PySide6.QtWidgets import QApplication
+    from operator_console.ui.pointer import ViewMode
+    from operator_console.ui.video_view import VideoView
+
+    app = QApplication([])
+    view = VideoView()
+    view.set_pointing(False)
+    view.resize(200, 100)
+    view.show()
+    yy, xx = np.mgrid[0:120, 0:240]
+    picture = np.zeros((120, 240, 3), np.uint8)
+    picture[...] = (((xx + yy) % 2) * 255)[..., None]  # 1-pixel checkerboard: any resampling blurs it
+    view.set_frame(picture)
+    view.set_mode(ViewMode.ACTUAL)
+    app.processEvents()
+    pixmap = view.viewport().grab()
+    image = pixmap.toImage().convertToFormat(QImage.Format.Format_RGB888)
+    dpr = view.viewport().devicePixelRatioF()
+    area = view.picture_area()
+    x, y = round(area.x * dpr), round(area.y * dpr)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    shown = rows[:, : 3 * image.width()].reshape(image.height(), image.width(), 3)[y : y + 120, x : x + 240]
+    print(dpr, area.width, area.height, int(np.abs(shown.astype(int) - picture).max()))
+    """
+)
+
+
+def test_hidpi_100_percent_is_one_picture_pixel_per_device_pixel() -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_SCALE_FACTOR="2")
+    result = subprocess.run(
+        [sys.executable, "-c", _HIDPI_PROBE], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    dpr, width, height, worst = result.stdout.split()
+    assert float(dpr) == 2.0
+    assert (float(width), float(height)) == (120.0, 60.0)  # logical size: half the picture's pixels
+    assert int(worst) == 0  # crisp: every device pixel is exactly the picture's pixel
