@@ -16,8 +16,12 @@ import logging
 import time
 from collections.abc import Callable
 
-from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc.codecs.base import Encoder
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
+from agent.encoder import H264Settings, TunedH264Encoder
+from madoguchi import rtc_tuning
 from madoguchi.rtc import apply_remote_candidate, rtc_configuration
 from protocol import (
     GUIDANCE_CHANNEL,
@@ -63,7 +67,12 @@ class _TokenBucket:
 
 
 class AgentPeer:
-    """RTCPeerConnection wrapper for the customer side of one session."""
+    """RTCPeerConnection wrapper for the customer side of one session.
+
+    ``tuning`` (default: the process default of :mod:`madoguchi.rtc_tuning`, on)
+    offers H.264 only and encodes with :class:`agent.encoder.TunedH264Encoder`;
+    ``False`` leaves aiortc exactly as shipped (VP8 first, its own encoders).
+    """
 
     def __init__(
         self,
@@ -73,8 +82,13 @@ class AgentPeer:
         on_guidance: GuidanceHandler,
         on_connection_state: Callable[[str], None] | None = None,
         on_channel_open: Callable[[], None] | None = None,
+        tuning: bool | None = None,
+        encoder_settings: H264Settings | None = None,
     ) -> None:
         self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
+        self.tuned = rtc_tuning.resolve(tuning)
+        self._encoder_settings = encoder_settings
+        self._sender: RTCRtpSender | None = None
         self._track = track
         self._on_guidance = on_guidance
         self._on_state = on_connection_state
@@ -105,7 +119,16 @@ class AgentPeer:
 
     async def create_offer(self) -> str:
         """Add the screen track (send-only) and the guidance channel; return the offer SDP."""
-        self._pc.addTransceiver(self._track, direction="sendonly")
+        transceiver = self._pc.addTransceiver(self._track, direction="sendonly")
+        self._sender = transceiver.sender
+        # Both are needed: the tuned encoder is H.264, and without the preference aiortc
+        # would negotiate VP8 (its first codec).
+        if self.tuned and not (
+            rtc_tuning.prefer_codec(transceiver, "video/H264")
+            and rtc_tuning.install_encoder(transceiver.sender, self._make_encoder)
+        ):
+            self.tuned = False
+        logger.info("agent peer: %s aiortc", "tuned" if self.tuned else "stock")
         channel = self._pc.createDataChannel(GUIDANCE_CHANNEL, ordered=True)
         self._channel = channel
 
@@ -122,6 +145,16 @@ class AgentPeer:
         offer = await self._pc.createOffer()
         await self._pc.setLocalDescription(offer)
         return str(self._pc.localDescription.sdp)
+
+    def _make_encoder(self, codec: RTCRtpCodecParameters) -> Encoder | None:
+        if codec.mimeType.lower() != "video/h264":
+            return None  # the remote refused H.264: aiortc's own encoder for what it chose
+        return TunedH264Encoder(self._encoder_settings)
+
+    @property
+    def encoder(self) -> Encoder | None:
+        """The video encoder in use (None until the first frame is encoded with stock aiortc)."""
+        return rtc_tuning.sender_encoder(self._sender) if self._sender is not None else None
 
     async def apply_answer(self, sdp: str) -> None:
         await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))

@@ -17,8 +17,10 @@ from collections.abc import Callable
 from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
+from madoguchi import rtc_tuning
 from madoguchi.rtc import apply_remote_candidate, rtc_configuration
 from operator_console.frames import FrameSink
+from operator_console.receiver import MarkerJitterBuffer
 from protocol import (
     GUIDANCE_CHANNEL,
     GuidanceMessage,
@@ -63,6 +65,13 @@ class ConnectionStats:
 
 
 class OperatorPeer:
+    """RTCPeerConnection wrapper for the operator side of one session.
+
+    ``tuning`` (default: the process default of :mod:`madoguchi.rtc_tuning`, on)
+    reassembles video with :class:`operator_console.receiver.MarkerJitterBuffer`, so
+    a frame is decoded as soon as its last packet is in; ``False`` keeps aiortc's.
+    """
+
     def __init__(
         self,
         *,
@@ -70,8 +79,10 @@ class OperatorPeer:
         sink: FrameSink,
         on_agent_message: Callable[[SharingState | Monitors | SysInfoReport], None],
         on_connection_state: Callable[[str], None] | None = None,
+        tuning: bool | None = None,
     ) -> None:
         self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
+        self.tuned = rtc_tuning.resolve(tuning)
         self.sink = sink
         self._on_agent_message = on_agent_message
         self._on_state = on_connection_state
@@ -121,6 +132,12 @@ class OperatorPeer:
         for transceiver in self._pc.getTransceivers():
             if transceiver.kind == "video":
                 transceiver.direction = "recvonly"
+                # No packet can arrive before the agent has our answer: safe to swap now.
+                if self.tuned and not rtc_tuning.install_jitter_buffer(
+                    transceiver.receiver, MarkerJitterBuffer()
+                ):
+                    self.tuned = False
+        logger.info("operator peer: %s aiortc", "tuned" if self.tuned else "stock")
         answer = await self._pc.createAnswer()
         await self._pc.setLocalDescription(answer)
         return str(self._pc.localDescription.sdp)
@@ -177,6 +194,14 @@ class OperatorPeer:
             except MediaStreamError:
                 return
             self.sink.push(frame)  # type: ignore[arg-type]
+
+    async def request_keyframe(self) -> int:
+        """Ask the agent for a complete picture now (RTCP PLI); returns how many requests went out."""
+        sent = 0
+        for transceiver in self._pc.getTransceivers():
+            if transceiver.kind == "video":
+                sent += await rtc_tuning.request_keyframe(transceiver.receiver)
+        return sent
 
     async def stats(self) -> ConnectionStats:
         report = await self._pc.getStats()

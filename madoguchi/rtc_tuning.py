@@ -1,0 +1,177 @@
+"""Where Madoguchi extends aiortc for low-latency screen video, pinned to verified versions.
+
+Three small, per-connection extensions (nothing process-wide is patched, so a
+stock peer and a tuned peer can live in one process, as in ``madoguchi bench``):
+
+* the agent offers H.264 only (``RTCRtpTransceiver.setCodecPreferences``, public API);
+* the agent's sender encodes with :class:`agent.encoder.TunedH264Encoder` instead of
+  the encoder aiortc would create (``install_encoder``: sets the sender's private
+  encoder slot just before ``RTCRtpSender.send`` starts its RTP task; aiortc creates
+  an encoder only when that slot is empty);
+* the operator's receiver reassembles video with
+  :class:`operator_console.receiver.MarkerJitterBuffer` (``install_jitter_buffer``:
+  replaces the receiver's private jitter buffer before any packet arrives).
+
+``request_keyframe`` sends a PLI from a receiver (aiortc has no public call for it).
+
+The private names involved exist in aiortc 1.16.0, the version these extensions
+were verified on (``VERIFIED_AIORTC_VERSIONS``). On any other version ``resolve``
+answers False, logs why, and the peers run stock aiortc: slower, never broken. Each
+installer also checks that the private attribute it replaces is really there and
+refuses (returns False) if not.
+
+The process default (used when a peer is given ``tuning=None``) is on; the
+benchmark's baseline and ``MADOGUCHI_STOCK_AIORTC=1`` switch it off.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc.codecs.base import Encoder
+from aiortc.jitterbuffer import JitterBuffer
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
+
+__all__ = [
+    "VERIFIED_AIORTC_VERSIONS",
+    "EncoderFactory",
+    "aiortc_version",
+    "install_encoder",
+    "install_jitter_buffer",
+    "prefer_codec",
+    "receiver_jitter_buffer",
+    "request_keyframe",
+    "resolve",
+    "sender_encoder",
+    "set_tuning_enabled",
+    "tuning_enabled",
+    "verified",
+]
+
+logger = logging.getLogger(__name__)
+
+VERIFIED_AIORTC_VERSIONS = frozenset({"1.16.0"})
+"""aiortc versions whose internals the extensions were read against and tested on."""
+
+# Name-mangled private attributes of aiortc 1.16's RTCRtpSender / RTCRtpReceiver.
+_SENDER_ENCODER = "_RTCRtpSender__encoder"
+_RECEIVER_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
+_RECEIVER_SEND_PLI = "_send_rtcp_pli"
+
+EncoderFactory = Callable[[RTCRtpCodecParameters], Encoder | None]
+"""Given the negotiated codec, the encoder to use, or None for aiortc's own."""
+
+_enabled = os.environ.get("MADOGUCHI_STOCK_AIORTC", "").lower() not in ("1", "true", "yes")
+_warned = False
+
+
+def aiortc_version() -> str:
+    return importlib.metadata.version("aiortc")
+
+
+def verified() -> bool:
+    """True if the installed aiortc is one the extensions were verified on."""
+    return aiortc_version() in VERIFIED_AIORTC_VERSIONS
+
+
+def set_tuning_enabled(enabled: bool) -> None:
+    """Process default for peers created with ``tuning=None``."""
+    global _enabled
+    if enabled != _enabled:
+        logger.info("aiortc tuning default %s -> %s", _enabled, enabled)
+    _enabled = enabled
+
+
+def tuning_enabled() -> bool:
+    return _enabled
+
+
+def resolve(tuning: bool | None) -> bool:
+    """Whether a new peer runs tuned: its own choice, else the process default; never on
+    an aiortc version the extensions were not verified on."""
+    global _warned
+    wanted = _enabled if tuning is None else tuning
+    if wanted and not verified():
+        if not _warned:
+            _warned = True
+            logger.warning(
+                "aiortc %s is not one of %s: streaming tuning is off, stock aiortc is used",
+                aiortc_version(),
+                sorted(VERIFIED_AIORTC_VERSIONS),
+            )
+        return False
+    return wanted
+
+
+def prefer_codec(transceiver: RTCRtpTransceiver, mime_type: str) -> bool:
+    """Offer only ``mime_type`` (plus RTX) on this transceiver; False if aiortc lacks it."""
+    capabilities = RTCRtpSender.getCapabilities(transceiver.kind).codecs
+    wanted = mime_type.lower()
+    preferred = [c for c in capabilities if c.mimeType.lower() == wanted]
+    if not preferred:
+        logger.warning("codec %s not available: default codec preferences kept", mime_type)
+        return False
+    # Constrained baseline (profile-level-id 42e01f) first: it is what our encoder produces.
+    preferred.sort(key=lambda c: str(c.parameters.get("profile-level-id", "")) != "42e01f")
+    rtx = [c for c in capabilities if c.mimeType.lower() == "video/rtx"]
+    transceiver.setCodecPreferences(preferred + rtx)
+    return True
+
+
+def install_encoder(sender: RTCRtpSender, factory: EncoderFactory) -> bool:
+    """Make ``sender`` encode with ``factory(codec)`` for the codec negotiated at ``send()``."""
+    if _SENDER_ENCODER not in vars(sender):
+        logger.warning("RTCRtpSender has no %s: tuned encoder not installed", _SENDER_ENCODER)
+        return False
+    original: Callable[[RTCRtpSendParameters], Awaitable[None]] = sender.send
+
+    async def send(parameters: RTCRtpSendParameters) -> None:
+        # aiortc's RTP task encodes with parameters.codecs[0] and creates an encoder
+        # only while the slot is empty; fill it before the task starts.
+        if parameters.codecs and getattr(sender, _SENDER_ENCODER) is None:
+            encoder = factory(parameters.codecs[0])
+            if encoder is not None:
+                setattr(sender, _SENDER_ENCODER, encoder)
+                logger.info("%s encoded by %s", parameters.codecs[0].mimeType, type(encoder).__name__)
+        await original(parameters)
+
+    sender.send = send  # type: ignore[method-assign]
+    return True
+
+
+def sender_encoder(sender: RTCRtpSender) -> Encoder | None:
+    """The encoder a sender uses now (None before the first frame with stock aiortc)."""
+    encoder: Any = vars(sender).get(_SENDER_ENCODER)
+    return encoder if isinstance(encoder, Encoder) else None
+
+
+def install_jitter_buffer(receiver: RTCRtpReceiver, buffer: JitterBuffer) -> bool:
+    """Replace a (not yet receiving) receiver's jitter buffer; False if aiortc has none there."""
+    current = vars(receiver).get(_RECEIVER_JITTER_BUFFER)
+    if not isinstance(current, JitterBuffer):
+        logger.warning("RTCRtpReceiver has no %s: jitter buffer not replaced", _RECEIVER_JITTER_BUFFER)
+        return False
+    setattr(receiver, _RECEIVER_JITTER_BUFFER, buffer)
+    return True
+
+
+def receiver_jitter_buffer(receiver: RTCRtpReceiver) -> JitterBuffer | None:
+    buffer = vars(receiver).get(_RECEIVER_JITTER_BUFFER)
+    return buffer if isinstance(buffer, JitterBuffer) else None
+
+
+async def request_keyframe(receiver: RTCRtpReceiver) -> int:
+    """Ask the sender for a keyframe (RTCP PLI) on every SSRC seen lately; returns how many."""
+    send_pli = getattr(receiver, _RECEIVER_SEND_PLI, None)
+    if send_pli is None:
+        logger.warning("RTCRtpReceiver has no %s: keyframe not requested", _RECEIVER_SEND_PLI)
+        return 0
+    sources = receiver.getSynchronizationSources()
+    for source in sources:
+        await send_pli(source.source)
+    return len(sources)
