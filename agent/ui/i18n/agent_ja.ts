@@ -1,0 +1,552 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="ja_JP">
+    <context>
+        <name>AgentWindow</name>
+        <message>
+            <location filename="../window.py" line="88" />
+            <location filename="../window.py" line="89" />
+            <source>Screen sharing support</source>
+            <translation>画面共有サポート</translation>
+        </message>
+    </context>
+    <context>
+        <name>CodePage</name>
+        <message>
+            <location filename="../code.py" line="177" />
+            <source>This number is valid for {minutes} min {seconds:02d} s.</source>
+            <translation>この番号の有効期限：あと {minutes}分{seconds:02d}秒</translation>
+        </message>
+        <message>
+            <location filename="../code.py" line="182" />
+            <source>Your number: {digits}</source>
+            <translation>受付番号：{digits}</translation>
+        </message>
+        <message>
+            <location filename="../code.py" line="184" />
+            <source>No number yet</source>
+            <translation>受付番号はまだありません</translation>
+        </message>
+        <message>
+            <location filename="../code.py" line="189" />
+            <source>Cannot reach the support centre yet. Trying again… (attempt {attempt})
+Please check that this computer is connected to the internet.</source>
+            <translation>サポートセンターにまだ接続できません。もう一度試しています…（{attempt}回目）
+パソコンがインターネットにつながっているか、ご確認ください。</translation>
+        </message>
+        <message>
+            <location filename="../code.py" line="194" />
+            <source>Connecting to the support centre…</source>
+            <translation>サポートセンターに接続しています…</translation>
+        </message>
+        <message>
+            <location filename="../code.py" line="197" />
+            <source>The connection was interrupted. Reconnecting… Your number stays the same.</source>
+            <translation>接続が途切れました。つなぎ直しています…　受付番号は変わりません。</translation>
+        </message>
+        <message>
+            <location filename="../code.py" line="200" />
+            <source>Waiting for the operator to enter the number…</source>
+            <translation>オペレーターが番号を入力するのをお待ちください…</translation>
+        </message>
+        <message>
+            <location filename="../code.py" line="203" />
+            <location filename="../code.py" line="204" />
+            <source>Your number</source>
+            <translation>受付番号</translation>
+        </message>
+        <message>
+            <location filename="../code.py" line="205" />
+            <source>Please read this number to the operator.</source>
+            <translation>オペレーターにこの番号をお伝えください。</translation>
+        </message>
+        <message>
+            <location filename="../code.py" line="206" />
+            <source>The number has changed. Please read the new number to the operator.</source>
+            <translation>受付番号が変わりました。新しい番号をオペレーターにお伝えください。</translation>
+        </message>
+        <message>
+            <location filename="../code.py" line="207" />
+            <source>Cancel</source>
+            <translation>キャンセル</translation>
+        </message>
+        <message>
+            <location filename="../code.py" line="208" />
+            <source>Cancel and close</source>
+            <translation>キャンセルして終了する</translation>
+        </message>
+        <message>
+            <location filename="../code.py" line="209" />
+            <location filename="../code.py" line="210" />
+            <source>Get a new number</source>
+            <translation>新しい番号を発行する</translation>
+        </message>
+    </context>
+    <context>
+        <name>ConsentPage</name>
+        <message>
+            <location filename="../consent.py" line="86" />
+            <source>Loading the terms of use…</source>
+            <translation>利用規約を読み込んでいます…</translation>
+        </message>
+        <message>
+            <location filename="../consent.py" line="90" />
+            <source>The terms of use could not be loaded from the support centre. Please check that this computer is connected to the internet, then press Try again.</source>
+            <translation>サポートセンターから利用規約を読み込めませんでした。パソコンがインターネットにつながっているかご確認のうえ、「もう一度試す」を押してください。</translation>
+        </message>
+        <message>
+            <location filename="../consent.py" line="96" />
+            <location filename="../consent.py" line="104" />
+            <source>Terms of use</source>
+            <translation>利用規約</translation>
+        </message>
+        <message>
+            <location filename="../consent.py" line="97" />
+            <source>Before we start</source>
+            <translation>はじめる前に</translation>
+        </message>
+        <message>
+            <location filename="../consent.py" line="100" />
+            <source>Please read the terms of use. Your screen is shown to the operator only after you press “Agree” and then allow the operator who asks.</source>
+            <translation>利用規約をお読みください。お客さまの画面は、「同意する」を押し、さらにオペレーターからの依頼を許可したあとで、はじめてオペレーターに表示されます。</translation>
+        </message>
+        <message>
+            <location filename="../consent.py" line="107" />
+            <source>Before sharing, please close personal documents, e-mail and anything else you do not want the operator to see.</source>
+            <translation>共有を始める前に、個人的な文書やメールなど、見られたくない画面は閉じておいてください。</translation>
+        </message>
+        <message>
+            <location filename="../consent.py" line="112" />
+            <source>Try again</source>
+            <translation>もう一度試す</translation>
+        </message>
+        <message>
+            <location filename="../consent.py" line="113" />
+            <source>Load the terms of use again</source>
+            <translation>利用規約をもう一度読み込む</translation>
+        </message>
+        <message>
+            <location filename="../consent.py" line="114" />
+            <source>Cancel</source>
+            <translation>キャンセル</translation>
+        </message>
+        <message>
+            <location filename="../consent.py" line="115" />
+            <source>Cancel and close</source>
+            <translation>キャンセルして終了する</translation>
+        </message>
+        <message>
+            <location filename="../consent.py" line="116" />
+            <source>Agree</source>
+            <translation>同意する</translation>
+        </message>
+        <message>
+            <location filename="../consent.py" line="117" />
+            <source>Agree to the terms of use</source>
+            <translation>利用規約に同意する</translation>
+        </message>
+    </context>
+    <context>
+        <name>KeyGuideOverlay</name>
+        <message>
+            <location filename="../key_guide.py" line="94" />
+            <source>Space</source>
+            <translation>スペース</translation>
+        </message>
+        <message>
+            <location filename="../key_guide.py" line="126" />
+            <source>× Close</source>
+            <translation>× 閉じる</translation>
+        </message>
+        <message>
+            <location filename="../key_guide.py" line="127" />
+            <source>Close the keyboard picture</source>
+            <translation>キーボードの表示を閉じる</translation>
+        </message>
+    </context>
+    <context>
+        <name>NoticePage</name>
+        <message>
+            <location filename="../notice.py" line="72" />
+            <source>Sorry, all our lines are busy right now. Please try again in about a minute.</source>
+            <translation>申し訳ございません。ただいま回線が混み合っております。1分ほどたってから、もう一度お試しください。</translation>
+        </message>
+        <message>
+            <location filename="../notice.py" line="74" />
+            <source>Sorry, all our lines are busy right now. Please try again in about {minutes} minutes.</source>
+            <translation>申し訳ございません。ただいま回線が混み合っております。{minutes}分ほどたってから、もう一度お試しください。</translation>
+        </message>
+        <message>
+            <location filename="../notice.py" line="80" />
+            <source>All lines are busy</source>
+            <translation>ただいま混み合っています</translation>
+        </message>
+        <message>
+            <location filename="../notice.py" line="82" />
+            <location filename="../notice.py" line="89" />
+            <location filename="../notice.py" line="99" />
+            <location filename="../notice.py" line="109" />
+            <source>Your screen has not been shared.</source>
+            <translation>お客さまの画面は共有されていません。</translation>
+        </message>
+        <message>
+            <location filename="../notice.py" line="83" />
+            <location filename="../notice.py" line="90" />
+            <location filename="../notice.py" line="110" />
+            <source>Try again</source>
+            <translation>もう一度試す</translation>
+        </message>
+        <message>
+            <location filename="../notice.py" line="85" />
+            <source>Cannot connect to the support centre</source>
+            <translation>サポートセンターに接続できません</translation>
+        </message>
+        <message>
+            <location filename="../notice.py" line="87" />
+            <source>Please check that this computer is connected to the internet, then try again.</source>
+            <translation>パソコンがインターネットにつながっているかご確認のうえ、もう一度お試しください。</translation>
+        </message>
+        <message>
+            <location filename="../notice.py" line="92" />
+            <source>This number has expired</source>
+            <translation>受付番号の有効期限が切れました</translation>
+        </message>
+        <message>
+            <location filename="../notice.py" line="95" />
+            <source>A number is valid for a short time only. Please get a new number and read it to the operator.</source>
+            <translation>受付番号は短い時間しか使えません。新しい番号を発行して、オペレーターにお伝えください。</translation>
+        </message>
+        <message>
+            <location filename="../notice.py" line="100" />
+            <source>Get a new number</source>
+            <translation>新しい番号を発行する</translation>
+        </message>
+        <message>
+            <location filename="../notice.py" line="102" />
+            <source>Sharing could not be started</source>
+            <translation>共有を始められませんでした</translation>
+        </message>
+        <message>
+            <location filename="../notice.py" line="105" />
+            <source>Something went wrong on the way to the support centre. Please try again, or tell the operator.</source>
+            <translation>サポートセンターとの通信で問題が起きました。もう一度お試しいただくか、オペレーターにお伝えください。</translation>
+        </message>
+        <message>
+            <location filename="../notice.py" line="114" />
+            <source>Close</source>
+            <translation>閉じる</translation>
+        </message>
+        <message>
+            <location filename="../notice.py" line="115" />
+            <source>Close the program</source>
+            <translation>プログラムを終了する</translation>
+        </message>
+    </context>
+    <context>
+        <name>RequestPage</name>
+        <message>
+            <location filename="../request.py" line="107" />
+            <source>Starting screen sharing…</source>
+            <translation>画面の共有を始めています…</translation>
+        </message>
+        <message>
+            <location filename="../request.py" line="111" />
+            <source>If you do not answer, the request is declined in {seconds} s.</source>
+            <translation>お返事がない場合、{seconds}秒後に自動的にお断りします。</translation>
+        </message>
+        <message>
+            <location filename="../request.py" line="115" />
+            <source>An operator asks to see your screen</source>
+            <translation>オペレーターが画面の表示を求めています</translation>
+        </message>
+        <message>
+            <location filename="../request.py" line="116" />
+            <source>May the operator see your screen?</source>
+            <translation>オペレーターに画面を見せてもよろしいですか？</translation>
+        </message>
+        <message>
+            <location filename="../request.py" line="119" />
+            <source>{name} of {organisation} would like to see your screen.</source>
+            <translation>{organisation}の{name}が、お客さまの画面の表示をお願いしています。</translation>
+        </message>
+        <message>
+            <location filename="../request.py" line="124" />
+            <source>Please check that this is the person you are speaking to on the phone.</source>
+            <translation>お電話でお話ししている担当者であることをご確認ください。</translation>
+        </message>
+        <message>
+            <location filename="../request.py" line="127" />
+            <source>The operator can only see your screen and point at things. The operator cannot operate your computer. You can stop sharing at any time.</source>
+            <translation>オペレーターは画面を見て指し示すことだけができ、お客さまのパソコンを操作することはできません。共有はいつでも止められます。</translation>
+        </message>
+        <message>
+            <location filename="../request.py" line="131" />
+            <source>Do not allow</source>
+            <translation>許可しない</translation>
+        </message>
+        <message>
+            <location filename="../request.py" line="132" />
+            <source>Do not allow the operator to see your screen</source>
+            <translation>オペレーターに画面を見せない</translation>
+        </message>
+        <message>
+            <location filename="../request.py" line="133" />
+            <source>Allow</source>
+            <translation>許可する</translation>
+        </message>
+        <message>
+            <location filename="../request.py" line="134" />
+            <source>Allow the operator to see your screen</source>
+            <translation>オペレーターに画面を見せる</translation>
+        </message>
+    </context>
+    <context>
+        <name>SharingBar</name>
+        <message>
+            <location filename="../sharing_bar.py" line="172" />
+            <source>Time shared: {time}</source>
+            <translation>共有している時間：{time}</translation>
+        </message>
+        <message>
+            <location filename="../sharing_bar.py" line="190" />
+            <source>Screen {number}</source>
+            <translation>画面{number}</translation>
+        </message>
+        <message>
+            <location filename="../sharing_bar.py" line="191" />
+            <source>All screens</source>
+            <translation>すべての画面</translation>
+        </message>
+        <message>
+            <location filename="../sharing_bar.py" line="199" />
+            <source>Sharing paused ({name})</source>
+            <translation>共有を一時停止中（{name}）</translation>
+        </message>
+        <message>
+            <location filename="../sharing_bar.py" line="201" />
+            <source>Sharing your screen with {name}</source>
+            <translation>{name}と画面を共有しています</translation>
+        </message>
+        <message>
+            <location filename="../sharing_bar.py" line="202" />
+            <source>Resume</source>
+            <translation>再開</translation>
+        </message>
+        <message>
+            <location filename="../sharing_bar.py" line="202" />
+            <source>Pause</source>
+            <translation>一時停止</translation>
+        </message>
+        <message>
+            <location filename="../sharing_bar.py" line="204" />
+            <source>Resume sharing</source>
+            <translation>共有を再開する</translation>
+        </message>
+        <message>
+            <location filename="../sharing_bar.py" line="204" />
+            <source>Pause sharing</source>
+            <translation>共有を一時停止する</translation>
+        </message>
+        <message>
+            <location filename="../sharing_bar.py" line="206" />
+            <source>■ Stop sharing</source>
+            <translation>■ 共有をやめる</translation>
+        </message>
+        <message>
+            <location filename="../sharing_bar.py" line="207" />
+            <source>Stop sharing now</source>
+            <translation>今すぐ共有をやめる</translation>
+        </message>
+        <message>
+            <location filename="../sharing_bar.py" line="208" />
+            <source>Screen to share</source>
+            <translation>共有する画面</translation>
+        </message>
+        <message>
+            <location filename="../sharing_bar.py" line="211" />
+            <source>The connection was interrupted. Reconnecting…</source>
+            <translation>接続が途切れました。つなぎ直しています…</translation>
+        </message>
+        <message>
+            <location filename="../sharing_bar.py" line="213" />
+            <source>The operator's connection was lost. Waiting for them to come back…</source>
+            <translation>オペレーターとの接続が切れました。再接続をお待ちしています…</translation>
+        </message>
+        <message>
+            <location filename="../sharing_bar.py" line="215" />
+            <source>The operator cannot see anything new until you press Resume.</source>
+            <translation>「再開」を押すまで、オペレーターには新しい画面は表示されません。</translation>
+        </message>
+    </context>
+    <context>
+        <name>SingleInstance</name>
+        <message>
+            <location filename="../single_instance.py" line="108" />
+            <source>Screen sharing support</source>
+            <translation>画面共有サポート</translation>
+        </message>
+        <message>
+            <location filename="../single_instance.py" line="110" />
+            <source>The screen sharing program is already running.</source>
+            <translation>画面共有プログラムはすでに起動しています。</translation>
+        </message>
+        <message>
+            <location filename="../single_instance.py" line="113" />
+            <source>Please use the window that is already open.</source>
+            <translation>開いている画面をお使いください。</translation>
+        </message>
+    </context>
+    <context>
+        <name>SummaryPage</name>
+        <message>
+            <location filename="../summary.py" line="105" />
+            <source>{seconds} s</source>
+            <translation>{seconds}秒</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="106" />
+            <source>{minutes} min {seconds} s</source>
+            <translation>{minutes}分{seconds}秒</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="111" />
+            <source>All screens ({size})</source>
+            <translation>すべての画面（{size}）</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="113" />
+            <source>Screen {number} ({size})</source>
+            <translation>画面{number}（{size}）</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="114" />
+            <source>Your screen ({size})</source>
+            <translation>お使いの画面（{size}）</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="118" />
+            <source>You stopped sharing.</source>
+            <translation>お客さまが共有を終了しました。</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="120" />
+            <source>The operator ended the session.</source>
+            <translation>オペレーターが共有を終了しました。</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="122" />
+            <source>The support centre ended the session.</source>
+            <translation>サポートセンターが共有を終了しました。</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="124" />
+            <source>The support centre closed the connection.</source>
+            <translation>サポートセンターとの接続が終了しました。</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="126" />
+            <source>The session ended after a long time without activity.</source>
+            <translation>長い時間操作がなかったため、終了しました。</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="127" />
+            <source>The connection was lost.</source>
+            <translation>接続が切れました。</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="131" />
+            <source>The request was not answered in time, so it was declined.</source>
+            <translation>時間内にお返事がなかったため、お断りしました。</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="133" />
+            <source>You declined the request.</source>
+            <translation>お客さまが依頼をお断りになりました。</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="135" />
+            <source>You cancelled before sharing started.</source>
+            <translation>共有が始まる前にキャンセルされました。</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="137" />
+            <source>The operator withdrew the request.</source>
+            <translation>オペレーターが依頼を取り下げました。</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="138" />
+            <source>The connection to the support centre was lost.</source>
+            <translation>サポートセンターとの接続が切れました。</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="170" />
+            <source>System information sent to the operator</source>
+            <translation>オペレーターに送信したシステム情報</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="172" />
+            <source>If you typed a password while your screen was shared, please change it now, to be safe.</source>
+            <translation>画面の共有中にパスワードを入力された場合は、念のため、すぐにパスワードを変更してください。</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="174" />
+            <source>Close</source>
+            <translation>閉じる</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="175" />
+            <source>Close the program</source>
+            <translation>プログラムを終了する</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="176" />
+            <source>Start again</source>
+            <translation>もう一度始める</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="177" />
+            <source>Start again with a new number</source>
+            <translation>新しい番号でもう一度始める</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="187" />
+            <source>Screen sharing has ended</source>
+            <translation>画面の共有を終了しました</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="188" />
+            <source>The operator can no longer see your screen.</source>
+            <translation>オペレーターからお客さまの画面は見えなくなりました。</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="193" />
+            <source>Shared with</source>
+            <translation>共有した相手</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="194" />
+            <source>{name} ({organisation})</source>
+            <translation>{name}（{organisation}）</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="201" />
+            <source>What was shared</source>
+            <translation>共有した画面</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="203" />
+            <source>Time shared</source>
+            <translation>共有した時間</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="204" />
+            <source>How it ended</source>
+            <translation>終了の理由</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="209" />
+            <source>Your screen was not shared</source>
+            <translation>画面は共有されませんでした</translation>
+        </message>
+    </context>
+</TS>

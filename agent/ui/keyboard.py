@@ -1,0 +1,193 @@
+"""Painting the keyboard guide (R6 "キーボード表示"): a keyboard with the keys to press lit up.
+
+The picture is drawn with QPainter from :mod:`agent.ui.keyboard_layout` (no
+image files: it scales to any screen and DPI and the highlighted keys are
+exact). Above the keyboard: the operator's caption and the combinations as
+large chips ("Ctrl + C"); when there are several combinations each has its own
+colour, used for its chip and its keys, so "first this, then that" reads at a
+glance. A key in two combinations shows the first one's colour.
+
+:func:`guide_geometry` and :func:`paint_key_guide` are plain functions so tests
+render the guide into a QImage and check the pixels of given keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+
+from PySide6.QtCore import QRect, QRectF, Qt
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPainterPath, QPen
+
+from agent.ui import theme
+from agent.ui.keyboard_layout import Key, KeyboardLayout
+
+__all__ = [
+    "COMBO_COLOURS",
+    "GuideGeometry",
+    "KEY_FILL",
+    "PANEL",
+    "combo_text",
+    "guide_geometry",
+    "key_display_name",
+    "key_rect",
+    "paint_key_guide",
+]
+
+COMBO_COLOURS = ("#FFB300", "#4FC3F7", "#9CCC65", "#F48FB1")
+"""Chip and key colour of the 1st..4th combination (light colours: dark text on them)."""
+PANEL = "#22303C"
+KEY_FILL = "#F4F6F8"
+KEY_TEXT = "#24303B"
+PADDING = 22
+CHIP_HEIGHT = 54
+CLOSE_SPACE = 150
+"""Room kept free at the panel's top right for the separate close button window."""
+_ARROWS = {"Up": "↑", "Down": "↓", "Left": "←", "Right": "→"}
+
+
+@dataclasses.dataclass(frozen=True)
+class GuideGeometry:
+    """Where the parts of a guide of a given width go (widget coordinates)."""
+
+    width: int
+    height: int
+    caption: QRect
+    chips_top: int
+    keyboard: QRectF
+
+
+def _caption_font() -> QFont:
+    return theme.font(26, bold=True)
+
+
+def _chip_font() -> QFont:
+    return theme.font(26, bold=True)
+
+
+def guide_geometry(width: int, layout: KeyboardLayout, caption: str) -> GuideGeometry:
+    inner = width - 2 * PADDING
+    top = PADDING
+    caption_rect = QRect(PADDING, top, inner - CLOSE_SPACE, 0)
+    if caption:
+        metrics = QFontMetrics(_caption_font())
+        bounds = metrics.boundingRect(
+            QRect(0, 0, caption_rect.width(), 10_000), Qt.TextFlag.TextWordWrap, caption
+        )
+        caption_rect.setHeight(min(bounds.height(), 3 * metrics.lineSpacing()))
+        top += caption_rect.height() + 12
+    chips_top = max(top, PADDING)
+    top = chips_top + CHIP_HEIGHT + 18
+    unit = inner / layout.width
+    keyboard = QRectF(PADDING, top, inner, unit * layout.height)
+    height = round(keyboard.bottom()) + PADDING
+    return GuideGeometry(width, height, caption_rect, chips_top, keyboard)
+
+
+def key_rect(key: Key, keyboard: QRectF, layout: KeyboardLayout) -> QRectF:
+    """The main rectangle of ``key`` inside the keyboard area (for tests and hit checks)."""
+    unit = keyboard.width() / layout.width
+    return QRectF(keyboard.x() + key.x * unit, keyboard.y() + key.y * unit, key.w * unit, key.h * unit)
+
+
+def key_display_name(name: str, layout: KeyboardLayout, names: Mapping[str, str]) -> str:
+    """How a key is written in a chip: a translated name, the printed label, or the key name."""
+    if name in names:
+        return names[name]
+    if name in _ARROWS:
+        return _ARROWS[name]
+    for key in layout.keys_named(name):
+        if key.label and name != "Cmd":
+            return key.label.replace("\n", " ")
+    return name
+
+
+def combo_text(combo: Sequence[str], layout: KeyboardLayout, names: Mapping[str, str]) -> str:
+    return " + ".join(key_display_name(k, layout, names) for k in combo)
+
+
+def _highlights(combos: Sequence[Sequence[str]], layout: KeyboardLayout) -> dict[int, int]:
+    """id(Key) -> combination index, first combination wins."""
+    lit: dict[int, int] = {}
+    for index, combo in enumerate(combos):
+        for name in combo:
+            for key in layout.keys_named(name):
+                lit.setdefault(id(key), index)
+    return lit
+
+
+def _key_path(key: Key, keyboard: QRectF, unit: float) -> QPainterPath:
+    gap = max(2.0, unit * 0.08)
+    path = QPainterPath()
+    for x, y, w, h in key.rects():
+        rect = QRectF(
+            keyboard.x() + x * unit + gap / 2,
+            keyboard.y() + y * unit + gap / 2,
+            w * unit - gap,
+            h * unit - gap,
+        )
+        part = QPainterPath()
+        part.addRoundedRect(rect, unit * 0.12, unit * 0.12)
+        path = path.united(part)
+    return path
+
+
+def paint_key_guide(
+    painter: QPainter,
+    geometry: GuideGeometry,
+    *,
+    layout: KeyboardLayout,
+    combos: Sequence[Sequence[str]],
+    caption: str,
+    names: Mapping[str, str],
+) -> None:
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    panel = QRectF(1, 1, geometry.width - 2, geometry.height - 2)
+    painter.setPen(QPen(theme.color("#FFFFFF", 90), 2))
+    painter.setBrush(theme.color(PANEL, 242))
+    painter.drawRoundedRect(panel, 18, 18)
+
+    if caption:
+        painter.setFont(_caption_font())
+        painter.setPen(theme.color("#FFFFFF"))
+        painter.drawText(geometry.caption, Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft, caption)
+
+    painter.setFont(_chip_font())
+    metrics = QFontMetrics(painter.font())
+    x = float(PADDING)
+    for index, combo in enumerate(combos):
+        text = combo_text(combo, layout, names)
+        if len(combos) > 1:
+            text = f"{index + 1}.  {text}"
+        width = metrics.horizontalAdvance(text) + 40
+        chip = QRectF(x, geometry.chips_top, width, CHIP_HEIGHT)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(theme.color(COMBO_COLOURS[index % len(COMBO_COLOURS)]))
+        painter.drawRoundedRect(chip, 12, 12)
+        painter.setPen(theme.color("#111111"))
+        painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, text)
+        x += width + 16
+
+    keyboard = geometry.keyboard
+    unit = keyboard.width() / layout.width
+    lit = _highlights(combos, layout)
+    normal_font = theme.font(max(9, round(unit * 0.30)))
+    small_font = theme.font(max(8, round(unit * 0.22)))
+    for key in layout.keys:
+        path = _key_path(key, keyboard, unit)
+        lit_combo = lit.get(id(key))
+        if lit_combo is None:
+            painter.setPen(QPen(theme.color("#8A96A3"), 1.5))
+            painter.setBrush(theme.color(KEY_FILL))
+        else:
+            painter.setPen(QPen(theme.color("#FFFFFF"), max(3.0, unit * 0.08)))
+            painter.setBrush(theme.color(COMBO_COLOURS[lit_combo % len(COMBO_COLOURS)]))
+        painter.drawPath(path)
+        if not key.label:
+            continue
+        long_label = "\n" in key.label or len(key.label) > 3
+        label_font = QFont(small_font if long_label else normal_font)
+        label_font.setBold(lit_combo is not None)
+        painter.setFont(label_font)
+        painter.setPen(theme.color("#111111" if lit_combo is not None else KEY_TEXT))
+        painter.drawText(key_rect(key, keyboard, layout), Qt.AlignmentFlag.AlignCenter, key.label)

@@ -1,0 +1,66 @@
+"""Small building blocks shared by the agent's pages: labels and buttons with roles.
+
+Every interactive widget gets an ``objectName`` (stable, English: tests and
+support staff refer to it) and, in the pages, a translated accessible name
+(screen readers read it).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QBoxLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+__all__ = ["button", "button_row", "label", "notice", "page_layout"]
+
+MARGIN = 36
+SPACING = 18
+
+
+def label(
+    object_name: str, role: str | None = None, *, wrap: bool = True, parent: QWidget | None = None
+) -> QLabel:
+    widget = QLabel(parent)
+    widget.setObjectName(object_name)
+    if role is not None:
+        widget.setProperty("role", role)
+    widget.setWordWrap(wrap)
+    widget.setTextFormat(Qt.TextFormat.PlainText)
+    return widget
+
+
+def notice(object_name: str, parent: QWidget | None = None) -> QLabel:
+    """A reminder in a soft yellow box (close your documents, change your password)."""
+    widget = label(object_name, "notice", parent=parent)
+    widget.setFrameShape(QFrame.Shape.NoFrame)
+    return widget
+
+
+def button(object_name: str, role: str | None = None, parent: QWidget | None = None) -> QPushButton:
+    widget = QPushButton(parent)
+    widget.setObjectName(object_name)
+    if role is not None:
+        widget.setProperty("role", role)
+    # Space and Enter both press a focused button; Enter also presses the default one.
+    widget.setAutoDefault(True)
+    widget.setCursor(Qt.CursorShape.PointingHandCursor)
+    return widget
+
+
+def button_row(*buttons: QPushButton) -> QHBoxLayout:
+    """Secondary actions on the left, the primary (last) action on the right."""
+    row = QHBoxLayout()
+    row.setSpacing(SPACING)
+    for i, b in enumerate(buttons):
+        if i == len(buttons) - 1:
+            row.addStretch(1)
+        row.addWidget(b)
+    return row
+
+
+def page_layout(page: QWidget) -> QVBoxLayout:
+    page.setProperty("page", True)
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(MARGIN, MARGIN - 12, MARGIN, MARGIN - 6)
+    layout.setSpacing(SPACING)
+    layout.setDirection(QBoxLayout.Direction.TopToBottom)
+    return layout

@@ -1,0 +1,513 @@
+"""The customer's agent UI against a real relay and a real operator (pytest-qt, offscreen Qt).
+
+The agent under test is the real :class:`AgentController` + :class:`SessionBridge`
++ :class:`agent.session.AgentSession`, capturing the test Xvfb with mss; the
+operator is :class:`operator_console.client.OperatorClient` on its own loop
+thread (:mod:`agent.ui.testing`). Buttons are clicked as a customer would.
+
+"Nothing captured before Allow" is observed at the source: the track factory is
+the only way to a screen grab, and the tests record every call to it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QAbstractButton, QWidget
+from pytestqt.qtbot import QtBot
+
+from agent.track import ScreenTrack
+from agent.ui.bridge import SessionBridge, screen_track
+from agent.ui.controller import AgentController
+from agent.ui.language import apply_language
+from agent.ui.notice import NoticeKind
+from agent.ui.testing import Operator, OperatorWorld
+from agent.ui.theme import apply_theme
+from madoguchi.i18n import Language
+from operator_console.client import ClaimAccepted, CustomerMessage, RefusedEvent, ViewingStarted
+from protocol import EndReason, Monitors, SharingState
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+pytestmark = [pytest.mark.display, pytest.mark.slow]
+
+PASSWORD = "correct horse battery"
+NAME, ORGANISATION = "佐藤 花子", "Madoguchi Securities"
+FAST = {"reconnect_delays_s": (0.2,), "reconnect_give_up_s": 1.5}
+
+
+@dataclasses.dataclass
+class Agent:
+    controller: AgentController
+    bridge: SessionBridge
+    tracks: list[ScreenTrack]
+    finished: list[bool]
+
+    @property
+    def window(self) -> Any:
+        return self.controller.window
+
+
+WorldFactory = Callable[..., OperatorWorld]
+AgentFactory = Callable[..., Agent]
+
+
+@pytest.fixture
+def make_world() -> Iterator[WorldFactory]:
+    worlds: list[OperatorWorld] = []
+
+    def make(**relay_overrides: Any) -> OperatorWorld:
+        world = OperatorWorld(**relay_overrides)
+        world.add_operator("hanako", PASSWORD, NAME, ORGANISATION)
+        worlds.append(world)
+        return world
+
+    yield make
+    for world in worlds:
+        world.close()
+
+
+@pytest.fixture
+def world(make_world: WorldFactory) -> OperatorWorld:
+    return make_world()
+
+
+@pytest.fixture
+def make_agent(qtbot: QtBot, xvfb: str) -> Iterator[AgentFactory]:
+    del xvfb  # DISPLAY points at the test Xvfb: that is the screen the agent shares
+    agents: list[Agent] = []
+
+    def make(url: str, *, language: Language = "en", options: dict[str, Any] | None = None) -> Agent:
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        apply_theme(app)
+        apply_language(language)
+        tracks: list[ScreenTrack] = []
+
+        def factory(area: int, count: int) -> ScreenTrack:
+            track = screen_track(area, count)
+            tracks.append(track)
+            return track
+
+        bridge = SessionBridge(url, locale=language, track_factory=factory, session_options=options or FAST)
+        controller = AgentController(bridge, language)
+        finished: list[bool] = []
+        controller.finished.connect(lambda: finished.append(True))
+        controller.start()
+        agent = Agent(controller, bridge, tracks, finished)
+        agents.append(agent)
+        return agent
+
+    yield make
+    for agent in agents:
+        agent.bridge.shutdown()
+        agent.controller._finish()
+    apply_language("en")
+
+
+def click(button: QAbstractButton) -> None:
+    """A real left click in the middle of the button, as the customer would."""
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def wait(qtbot: QtBot, predicate: Callable[[], object], timeout_s: float = 10.0) -> None:
+    qtbot.waitUntil(lambda: bool(predicate()), timeout=round(timeout_s * 1000))
+
+
+def agree(qtbot: QtBot, agent: Agent) -> str:
+    """Wait for the terms, press Agree, return the number shown."""
+    wait(qtbot, lambda: agent.window.consent.state == "ready")
+    click(agent.window.consent.agree_button)
+    wait(qtbot, lambda: agent.window.code.state == "waiting")
+    code: str = agent.window.code.code
+    assert len(code) == 4
+    assert code.isdigit()
+    return code
+
+
+def ask(qtbot: QtBot, world: OperatorWorld, agent: Agent) -> Operator:
+    """Up to the operator's request on screen."""
+    operator = world.operator("hanako", PASSWORD)
+    code = agree(qtbot, agent)
+    operator.claim(code)
+    wait(qtbot, lambda: agent.controller.phase == "asking")
+    wait(qtbot, lambda: operator.saw(ClaimAccepted))
+    return operator
+
+
+def share(qtbot: QtBot, world: OperatorWorld, agent: Agent) -> Operator:
+    operator = ask(qtbot, world, agent)
+    click(agent.window.request.allow_button)
+    wait(qtbot, lambda: operator.saw(ViewingStarted) and agent.controller.phase == "sharing")
+    wait(qtbot, lambda: operator.frames >= 1)
+    return operator
+
+
+# --- consent and number ---------------------------------------------------------------
+
+
+def test_nothing_is_registered_before_agree(
+    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
+) -> None:
+    agent = make_agent(world.url)
+    wait(qtbot, lambda: agent.window.consent.state == "ready")
+    assert "Screen sharing terms of use" in agent.window.consent.terms.toPlainText()
+    assert agent.window.consent.reminder.text() != ""
+    qtbot.wait(300)
+    before = world.stats()
+    assert (before.connections, before.codes_pending) == (0, 0)
+    assert not agent.bridge.active
+
+    code = agree(qtbot, agent)
+    after = world.stats()
+    assert after.codes_pending == 1
+    assert "Please read this number to the operator." in agent.window.code.instruction.text()
+    assert code in agent.window.code.digits.accessibleName().replace(" ", "")
+    assert "valid for 9 min" in agent.window.code.expiry.text() or "10 min" in agent.window.code.expiry.text()
+    assert agent.tracks == []
+
+
+def test_terms_follow_the_language_switch(
+    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
+) -> None:
+    agent = make_agent(world.url, language="ja")
+    consent = agent.window.consent
+    wait(qtbot, lambda: consent.state == "ready")
+    assert "画面共有サービス利用規約" in consent.terms.toPlainText()
+    assert consent.heading.text() == "はじめる前に"
+    assert consent.agree_button.text() == "同意する"
+    assert agent.window.language_button.text() == "English"
+    assert_accessible(agent.window)
+
+    click(agent.window.language_button)
+    wait(qtbot, lambda: "Screen sharing terms of use" in consent.terms.toPlainText())
+    assert consent.heading.text() == "Before we start"
+    assert consent.agree_button.text() == "Agree"
+    assert agent.window.language_button.text() == "日本語"
+    assert_accessible(agent.window)
+
+
+def assert_accessible(window: QWidget) -> None:
+    """Every button of every page has a name a screen reader can say."""
+    buttons = window.findChildren(QAbstractButton)
+    assert len(buttons) >= 10
+    unnamed = [b.objectName() for b in buttons if not b.accessibleName().strip()]
+    assert unnamed == []
+
+
+def test_unloadable_terms_block_agree(qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory) -> None:
+    world.stop_relay()
+    agent = make_agent(world.url)
+    consent = agent.window.consent
+    wait(qtbot, lambda: consent.state == "failed")
+    assert not consent.agree_button.isEnabled()
+    assert consent.retry_button.isVisibleTo(consent)
+    assert "could not be loaded" in consent.status.text()
+    world.start_relay(port=int(world.url.rsplit(":", 1)[1]))
+    click(consent.retry_button)
+    wait(qtbot, lambda: consent.state == "ready")
+    assert consent.agree_button.isEnabled()
+
+
+def test_new_number_replaces_the_old_one(
+    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
+) -> None:
+    agent = make_agent(world.url)
+    first = agree(qtbot, agent)
+    click(agent.window.code.new_code_button)
+    wait(qtbot, lambda: agent.window.code.state == "waiting" and agent.window.code.code != first)
+    wait(qtbot, lambda: world.stats().codes_pending == 1)
+    operator = world.operator("hanako", PASSWORD)
+    operator.claim(first)
+    wait(qtbot, lambda: operator.saw(RefusedEvent))
+    assert agent.controller.phase == "code"
+
+
+def test_busy_relay_says_when_to_try_again(
+    qtbot: QtBot, make_world: WorldFactory, make_agent: AgentFactory
+) -> None:
+    world = make_world(max_sessions=0, busy_retry_after_s=180.0)
+    agent = make_agent(world.url)
+    wait(qtbot, lambda: agent.window.consent.state == "ready")
+    click(agent.window.consent.agree_button)
+    notice = agent.window.notice
+    wait(qtbot, lambda: agent.controller.phase == "notice")
+    assert notice.kind is NoticeKind.BUSY
+    assert notice.heading.text() == "All lines are busy"
+    assert "about 3 minutes" in notice.body.text()
+    # Try again: still busy, still calm.
+    click(notice.retry_button)
+    wait(qtbot, lambda: agent.controller.phase == "code")
+    wait(qtbot, lambda: agent.controller.phase == "notice")
+    assert notice.kind is NoticeKind.BUSY
+    assert world.stats().codes_pending == 0
+    assert agent.tracks == []
+
+
+# --- the operator's request ---------------------------------------------------------------
+
+
+def test_allow_shares_and_pause_sends_nothing_new(
+    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
+) -> None:
+    agent = make_agent(world.url)
+    operator = ask(qtbot, world, agent)
+    request = agent.window.request
+    assert request.who.text() == f"{NAME} of {ORGANISATION} would like to see your screen."
+    assert "declined in" in request.countdown.text()
+    qtbot.wait(500)
+    # Asked, not yet allowed: nothing was captured, nothing reached the operator.
+    assert agent.tracks == []
+    assert operator.frames == 0
+
+    click(request.allow_button)
+    wait(qtbot, lambda: agent.controller.phase == "sharing")
+    wait(qtbot, lambda: operator.frames >= 1)
+    [track] = agent.tracks
+    bar = agent.controller.bar
+    assert bar.isVisible()
+    assert bar.title.text() == f"Sharing your screen with {NAME}"
+    assert agent.controller.border.visible
+    assert agent.window.isMinimized()
+
+    click(bar.pause_button)
+    wait(qtbot, lambda: any(e.message == SharingState(paused=True) for e in customer_messages(operator)))
+    assert track.paused
+    assert bar.pause_button.text() == "Resume"
+    assert bar.status.isVisibleTo(bar)
+    qtbot.wait(500)  # frames already on the wire may still land
+    frozen = operator.frames
+    qtbot.wait(2200)  # longer than the 1.5 s keep-alive that an unpaused static screen sends
+    assert operator.frames == frozen
+
+    click(bar.pause_button)
+    wait(qtbot, lambda: operator.frames > frozen, timeout_s=5)
+    assert any(e.message == SharingState(paused=False) for e in customer_messages(operator))
+
+
+def customer_messages(operator: Operator) -> list[CustomerMessage]:
+    return [e for e in operator.events if isinstance(e, CustomerMessage)]
+
+
+def test_stop_ends_both_sides_at_once(qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory) -> None:
+    agent = make_agent(world.url)
+    operator = share(qtbot, world, agent)
+    [track] = agent.tracks
+    started = time.monotonic()
+    click(agent.controller.bar.stop_button)
+    assert not agent.controller.bar.isVisible()
+    assert not agent.controller.border.visible
+    wait(qtbot, lambda: operator.ended is not None, timeout_s=2)
+    assert time.monotonic() - started < 1.0
+    assert operator.ended is not None
+    assert operator.ended.reason is EndReason.NORMAL
+    assert operator.ended.by == "agent"
+    wait(qtbot, lambda: track.readyState == "ended", timeout_s=1)
+    stopped = operator.frames
+    qtbot.wait(600)
+    assert operator.frames == stopped
+
+    wait(qtbot, lambda: agent.controller.phase == "summary")
+    summary = agent.window.summary
+    assert summary.heading.text() == "Screen sharing has ended"
+    values = [w.text() for w in summary.findChildren(QWidget, "summaryValue")]
+    assert f"{NAME} ({ORGANISATION})" in values
+    assert "You stopped sharing." in values
+    assert summary.password.isVisibleTo(summary)
+    assert "change it now" in summary.password.text()
+    assert not summary.sysinfo_title.isVisibleTo(summary)
+    assert not agent.window.isMinimized()
+
+
+def test_deny_shares_nothing(qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory) -> None:
+    agent = make_agent(world.url)
+    operator = ask(qtbot, world, agent)
+    click(agent.window.request.deny_button)
+    wait(qtbot, lambda: operator.ended is not None)
+    assert operator.ended is not None
+    assert operator.ended.reason is EndReason.DENIED
+    wait(qtbot, lambda: agent.controller.phase == "summary")
+    summary = agent.window.summary
+    assert summary.heading.text() == "Your screen was not shared"
+    assert summary.body.text() == "You declined the request."
+    assert not summary.password.isVisibleTo(summary)
+    qtbot.wait(300)
+    assert agent.tracks == []
+    assert operator.frames == 0
+
+
+def test_unanswered_request_is_declined(
+    qtbot: QtBot, make_world: WorldFactory, make_agent: AgentFactory
+) -> None:
+    world = make_world(allow_timeout_s=2.0)
+    agent = make_agent(world.url)
+    operator = ask(qtbot, world, agent)
+    wait(qtbot, lambda: agent.controller.phase == "summary", timeout_s=6)
+    assert operator.ended is not None
+    assert operator.ended.reason in (EndReason.DENIED, EndReason.ALLOW_TIMEOUT)
+    assert agent.window.summary.body.text() == "The request was not answered in time, so it was declined."
+    assert agent.tracks == []
+    assert operator.frames == 0
+
+
+# --- closing and failures -----------------------------------------------------------------------
+
+
+def test_closing_the_window_while_asked_tells_the_operator(
+    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
+) -> None:
+    agent = make_agent(world.url)
+    operator = ask(qtbot, world, agent)
+    agent.window.close()
+    wait(qtbot, lambda: operator.ended is not None)
+    assert operator.ended is not None
+    assert operator.ended.by == "agent"
+    wait(qtbot, lambda: agent.finished == [True])
+    assert not agent.window.isVisible()
+    assert agent.tracks == []
+
+
+def test_closing_the_window_while_sharing_shows_the_summary(
+    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
+) -> None:
+    agent = make_agent(world.url)
+    operator = share(qtbot, world, agent)
+    agent.window.close()
+    wait(qtbot, lambda: operator.ended is not None, timeout_s=2)
+    wait(qtbot, lambda: agent.controller.phase == "summary")
+    assert agent.window.isVisible()
+    assert agent.finished == []
+    click(agent.window.summary.close_button)
+    wait(qtbot, lambda: agent.finished == [True])
+
+
+def test_relay_down_then_unreachable_then_retry(
+    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
+) -> None:
+    agent = make_agent(world.url)
+    wait(qtbot, lambda: agent.window.consent.state == "ready")
+    port = int(world.url.rsplit(":", 1)[1])
+    world.stop_relay()
+    click(agent.window.consent.agree_button)
+    code_page = agent.window.code
+    wait(qtbot, lambda: "Cannot reach the support centre" in code_page.status.text())
+    wait(qtbot, lambda: agent.controller.phase == "notice", timeout_s=8)
+    assert agent.window.notice.kind is NoticeKind.UNREACHABLE
+    world.start_relay(port=port)
+    click(agent.window.notice.retry_button)
+    wait(qtbot, lambda: code_page.state == "waiting")
+
+
+def test_relay_restart_gives_a_new_number_and_says_so(
+    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
+) -> None:
+    agent = make_agent(world.url)
+    agree(qtbot, agent)
+    code_page = agent.window.code
+    assert not code_page.changed.isVisibleTo(code_page)
+    port = int(world.url.rsplit(":", 1)[1])
+    world.stop_relay()  # a clean restart: the relay says goodbye to everyone first
+    wait(qtbot, lambda: code_page.state == "connecting")
+    wait(qtbot, lambda: "Cannot reach the support centre" in code_page.status.text())
+    world.start_relay(port=port)
+    wait(qtbot, lambda: code_page.state == "waiting" and code_page.changed.isVisibleTo(code_page))
+    assert world.stats().codes_pending == 1
+    assert code_page.changed.text() == "The number has changed. Please read the new number to the operator."
+
+
+def test_relay_crash_gives_a_new_number_and_says_so(
+    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
+) -> None:
+    proxy = world.proxy()
+    agent = make_agent(proxy.url)
+    first = agree(qtbot, agent)
+    code_page = agent.window.code
+    port = int(world.url.rsplit(":", 1)[1])
+    # A crash: the agent's connection dies without a goodbye, the relay forgets everything.
+    world.cut(proxy)
+    wait(qtbot, lambda: code_page.state == "reconnecting" or code_page.code != first)
+    world.stop_relay()
+    world.start_relay(port=port)
+    wait(qtbot, lambda: code_page.state == "waiting" and code_page.changed.isVisibleTo(code_page))
+    assert world.stats().codes_pending == 1
+
+
+def test_network_drop_while_sharing_recovers_without_a_new_number(
+    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
+) -> None:
+    proxy = world.proxy()
+    agent = make_agent(proxy.url)
+    operator = share(qtbot, world, agent)
+    bar = agent.controller.bar
+    world.cut(proxy)
+    wait(qtbot, lambda: "Reconnecting" in bar.status.text() and bar.status.isVisibleTo(bar))
+    wait(qtbot, lambda: not bar.status.isVisibleTo(bar))
+    assert agent.controller.phase == "sharing"
+    assert operator.ended is None
+    # Media never went through the relay: it kept flowing.
+    before = operator.frames
+    wait(qtbot, lambda: operator.frames > before, timeout_s=5)
+
+
+def test_operator_vanishing_ends_the_session(
+    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
+) -> None:
+    proxy = world.proxy()
+    agent = make_agent(world.url)
+    operator = world.operator("hanako", PASSWORD, via=proxy)
+    code = agree(qtbot, agent)
+    operator.claim(code)
+    wait(qtbot, lambda: agent.controller.phase == "asking")
+    click(agent.window.request.allow_button)
+    wait(qtbot, lambda: agent.controller.phase == "sharing")
+    world.cut(proxy)
+    # Operators get no grace period: nobody may watch a session the operator left.
+    wait(qtbot, lambda: agent.controller.phase == "summary", timeout_s=5)
+    summary = agent.window.summary
+    values = [w.text() for w in summary.findChildren(QWidget, "summaryValue")]
+    assert "The connection to the operator was lost." in values
+    assert summary.password.isVisibleTo(summary)
+    assert not agent.controller.bar.isVisible()
+
+
+def test_monitor_choice_with_two_monitors(
+    qtbot: QtBot,
+    world: OperatorWorld,
+    make_agent: AgentFactory,
+    xvfb_dual: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DISPLAY", xvfb_dual)
+    agent = make_agent(world.url)
+    assert len(agent.bridge.monitors) == 2
+    operator = share(qtbot, world, agent)
+    box = agent.controller.bar.monitor_box
+    assert box.isVisibleTo(agent.controller.bar)
+    assert [box.itemText(i) for i in range(box.count())] == ["Screen 1", "Screen 2", "All screens"]
+    wait(qtbot, lambda: any(isinstance(e.message, Monitors) for e in customer_messages(operator)))
+    box.setCurrentIndex(1)
+    box.activated.emit(1)
+    wait(qtbot, lambda: any(e.message == monitors_message(agent, 1) for e in customer_messages(operator)))
+
+    def second_monitor_frame() -> bool:
+        image = operator.client.sink.latest()
+        return image is not None and image.shape[:2] == (600, 800)
+
+    wait(qtbot, second_monitor_frame, timeout_s=6)
+    click(agent.controller.bar.stop_button)
+    wait(qtbot, lambda: agent.controller.phase == "summary")
+    values = [w.text() for w in agent.window.summary.findChildren(QWidget, "summaryValue")]
+    assert "Screen 1 (1280 × 720)\nScreen 2 (800 × 600)" in values
+
+
+def monitors_message(agent: Agent, active: int) -> Monitors:
+    return Monitors(monitors=tuple(agent.bridge.monitors), active=active)
