@@ -6,6 +6,11 @@ from the previous grab. While the screen is static ``recv()`` blocks, so aiortc'
 sender encodes and sends nothing; every ``keepalive_s`` it repeats the last picture
 so a receiver that joined late or lost a packet still converges.
 
+With ``watch_changes`` (the default) the grabber does not even grab a static screen:
+it sleeps until the source's change notifier (X DAMAGE) reports drawing and grabs
+right then; sources without a notifier are grabbed on every tick. ``cpu_share``
+bounds the agent's CPU use by lowering the frame rate (:class:`CpuBudget`).
+
 Privacy: nothing is grabbed before the first ``recv()``. aiortc starts pulling only
 once the peer connection is up, which the agent allows only after the customer
 clicked Allow. While paused nothing is grabbed at all.
@@ -28,10 +33,11 @@ import numpy as np
 import numpy.typing as npt
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from agent.capture import CapturedFrame, CaptureError, ChangeDetector, Grabber, ScreenSource
+from agent.capture import CapturedFrame, CaptureError, ChangeDetector, CpuBudget, Grabber, ScreenSource
 from protocol import MonitorInfo
 
 __all__ = [
+    "DEFAULT_CPU_SHARE",
     "VIDEO_CLOCK_RATE",
     "VIDEO_TIME_BASE",
     "FrameCallback",
@@ -44,6 +50,9 @@ logger = logging.getLogger(__name__)
 
 VIDEO_CLOCK_RATE = 90_000
 VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK_RATE)
+
+DEFAULT_CPU_SHARE = 0.7
+"""Share of one core the agent may use before the frame rate goes down (see CpuBudget)."""
 
 FrameCallback = Callable[[CapturedFrame, int], None]
 """``on_frame(captured, pts)``: called on the loop thread for every frame ``recv()`` returns."""
@@ -78,6 +87,8 @@ class ScreenTrack(MediaStreamTrack):
     static screen may go without a frame (``None``: never repeat). ``on_frame`` sees
     each returned frame with its pts (benchmarks map painted stamps to capture
     times with it). With ``close_source`` the track closes the source when it stops.
+    ``watch_changes`` grabs only when the source reports drawing (if it can);
+    ``cpu_share`` (None: unlimited) is the CPU budget in shares of one core.
     """
 
     kind = "video"
@@ -90,6 +101,8 @@ class ScreenTrack(MediaStreamTrack):
         keepalive_s: float | None = 1.5,
         on_frame: FrameCallback | None = None,
         close_source: bool = True,
+        watch_changes: bool = True,
+        cpu_share: float | None = DEFAULT_CPU_SHARE,
     ) -> None:
         super().__init__()
         if max_fps <= 0:
@@ -101,7 +114,14 @@ class ScreenTrack(MediaStreamTrack):
         self._on_frame = on_frame
         self._close_source = close_source
         self._detector = ChangeDetector()
-        self._grabber = Grabber(source, fps=max_fps, accept=self._accept)
+        self.budget = CpuBudget(max_fps, core_share=cpu_share) if cpu_share is not None else None
+        self._grabber = Grabber(
+            source,
+            fps=max_fps,
+            accept=self._accept,
+            notifier=source.change_notifier if watch_changes else None,
+            budget=self.budget,
+        )
         self._paused = False
         self._resumed = asyncio.Event()
         self._resumed.set()
@@ -130,6 +150,11 @@ class ScreenTrack(MediaStreamTrack):
         return self._paused
 
     @property
+    def watching_changes(self) -> bool:
+        """True while grabs wait for the source's change notifications (X DAMAGE)."""
+        return self._grabber.watching
+
+    @property
     def stats(self) -> TrackStats:
         return TrackStats(
             captured=self._grabber.grabs,
@@ -156,6 +181,7 @@ class ScreenTrack(MediaStreamTrack):
         # Wait for a fresh grab rather than repeating the pre-pause picture.
         self._last = None
         self._detector.reset()
+        self._grabber.request_grab()
         self._grabber.resume()
         self._resumed.set()
         logger.info("screen track: paused -> sharing")
@@ -165,6 +191,7 @@ class ScreenTrack(MediaStreamTrack):
         info = self._source.select(index)
         self._last = None  # a keep-alive must never repeat the previous area
         self._detector.reset()
+        self._grabber.request_grab()  # the new area must be sent even if nothing is drawn
         # Frames of the old area still queued are dropped in recv() by their monitor.
         return info
 

@@ -4,7 +4,9 @@ Backends are imported lazily by the factory; only the mss backend exists today.
 """
 
 from .base import CapturedFrame, CaptureError, ScreenSource, desktop_info
+from .budget import CpuBudget
 from .change import ChangeDetector, images_equal
+from .damage import ChangeNotifier, create_change_notifier
 from .factory import create_source
 from .grabber import Grabber, GrabberItem
 
@@ -12,9 +14,12 @@ __all__ = [
     "CaptureError",
     "CapturedFrame",
     "ChangeDetector",
+    "ChangeNotifier",
+    "CpuBudget",
     "Grabber",
     "GrabberItem",
     "ScreenSource",
+    "create_change_notifier",
     "create_source",
     "desktop_info",
     "images_equal",

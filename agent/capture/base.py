@@ -21,6 +21,8 @@ import numpy.typing as npt
 
 from protocol import MonitorInfo
 
+from .damage import ChangeNotifier
+
 __all__ = ["CaptureError", "CapturedFrame", "ScreenSource", "desktop_info"]
 
 
@@ -116,6 +118,12 @@ class ScreenSource(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release OS resources; idempotent. The source cannot be used afterwards."""
+
+    def change_notifier(self) -> ChangeNotifier | None:
+        """A new notifier telling when this source's screen may have changed, or None
+        (then changes are found by grabbing and comparing). The caller closes it, and
+        uses it from one thread only."""
+        return None
 
     def __enter__(self) -> ScreenSource:
         return self

@@ -1,10 +1,17 @@
 """Blocking grabs on a named thread, delivered to an asyncio queue.
 
-The thread grabs at a fixed pace (the frame-rate cap), asks an optional ``accept``
-filter whether the frame is worth delivering (the track's change test runs here, off
-the event loop), and hands accepted frames to the loop with latest-frame semantics:
-the queue holds at most ``maxsize`` frames and a new frame replaces the oldest, so a
-slow consumer always gets the freshest picture and memory stays bounded.
+The thread grabs at most at the frame-rate cap, asks an optional ``accept`` filter
+whether the frame is worth delivering (the track's change test runs here, off the
+event loop), and hands accepted frames to the loop with latest-frame semantics: the
+queue holds at most ``maxsize`` frames and a new frame replaces the oldest, so a slow
+consumer always gets the freshest picture and memory stays bounded.
+
+With a change notifier (X DAMAGE, :mod:`agent.capture.damage`) the thread sleeps
+until something is drawn and then grabs at once (still never faster than the cap),
+so a static screen costs nothing and a change is grabbed without waiting for the
+next tick; every ``idle_grab_s`` it grabs anyway, in case some drawing escaped the
+notifier. Without one it grabs on every tick. An optional :class:`CpuBudget` lowers
+the cap while the process uses more CPU than it may.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ import time
 from collections.abc import Callable
 
 from .base import CapturedFrame, CaptureError, ScreenSource
+from .budget import CpuBudget
+from .damage import ChangeNotifier
 
 __all__ = ["Grabber", "GrabberItem"]
 
@@ -26,6 +35,8 @@ GrabberItem = CapturedFrame | CaptureError | None
 
 _MAX_CONSECUTIVE_FAILURES = 3
 _IDLE_POLL_S = 0.2
+_NOTIFIER_SLICE_S = 0.1
+"""Longest single wait for a change, so pause/stop/request_grab are noticed quickly."""
 
 
 class Grabber:
@@ -35,6 +46,10 @@ class Grabber:
     event loop thread; ``queue`` is read there. A few consecutive grab failures end
     the thread and put the :class:`CaptureError` in the queue; ``None`` follows
     :meth:`stop` so a waiting consumer wakes up.
+
+    ``notifier`` is called on the grab thread when it starts and may return a
+    :class:`ChangeNotifier` (the thread closes it when it ends); ``None`` or a
+    factory returning ``None`` means grabbing on every tick.
     """
 
     def __init__(
@@ -45,11 +60,22 @@ class Grabber:
         accept: Callable[[CapturedFrame], bool] | None = None,
         maxsize: int = 1,
         name: str = "madoguchi-grab",
+        notifier: Callable[[], ChangeNotifier | None] | None = None,
+        budget: CpuBudget | None = None,
+        idle_grab_s: float = 1.0,
     ) -> None:
         if fps <= 0:
             raise ValueError("fps must be positive")
+        if idle_grab_s <= 0:
+            raise ValueError("idle_grab_s must be positive")
         self._source = source
         self.interval = 1.0 / fps
+        self._notifier_factory = notifier
+        self._budget = budget
+        self.idle_grab_s = idle_grab_s
+        self._grab_now = threading.Event()
+        self.watching = False
+        """True while grabs wait for the notifier (False: grabbing on every tick)."""
         self._accept = accept
         self._name = name
         self.queue: asyncio.Queue[GrabberItem] = asyncio.Queue(maxsize=max(1, maxsize))
@@ -82,6 +108,10 @@ class Grabber:
 
     def resume(self) -> None:
         self._active.set()
+
+    def request_grab(self) -> None:
+        """Grab at the next tick even if no change was notified (new area, resume)."""
+        self._grab_now.set()
 
     def stop(self, timeout: float = 2.0) -> None:
         """End the thread and wake the consumer with ``None``; idempotent."""
@@ -117,21 +147,53 @@ class Grabber:
             return False
         return True
 
+    def _open_notifier(self) -> ChangeNotifier | None:
+        if self._notifier_factory is None:
+            return None
+        try:
+            return self._notifier_factory()
+        except Exception:
+            logger.exception("change notifier failed to start: grabbing on every tick")
+            return None
+
     def _run(self) -> None:
+        notifier = self._open_notifier()
+        self.watching = notifier is not None
+        try:
+            self._grab_loop(notifier)
+        finally:
+            self.watching = False
+            if notifier is not None:
+                notifier.close()
+        logger.debug("grabber %s exiting", self._name)
+
+    def _grab_loop(self, notifier: ChangeNotifier | None) -> None:
         failures = 0
         next_tick = time.monotonic()
+        last_grab = -float("inf")
+        force = True  # the first grab never waits for a change
         while not self._quit.is_set():
             if not self._active.is_set():
                 self._active.wait(_IDLE_POLL_S)
                 # After a pause, grab right away rather than on the stale schedule.
                 next_tick = time.monotonic()
+                force = True
                 continue
             now = time.monotonic()
             if now < next_tick:
                 self._quit.wait(next_tick - now)
                 continue
-            # Never try to catch up after a stall: that would burst frames.
-            next_tick = max(next_tick + self.interval, now)
+            if notifier is not None and not force and not self._grab_now.is_set():
+                wait = min(_NOTIFIER_SLICE_S, last_grab + self.idle_grab_s - now)
+                if wait > 0 and not notifier.wait(wait):
+                    continue  # nothing drawn yet: look at quit/pause/request again
+                now = time.monotonic()
+            force = False
+            self._grab_now.clear()
+            interval = self.interval if self._budget is None else 1.0 / self._budget.update()
+            # On schedule: keep the grid. Late by a whole interval (a stall, or an idle
+            # screen woken by a change): restart the grid from now, never catch up in a burst.
+            next_tick = next_tick + interval if now - next_tick < interval else now + interval
             try:
                 frame = self._source.grab()
             except CaptureError as exc:
@@ -142,6 +204,7 @@ class Grabber:
                     break
                 continue
             failures = 0
+            last_grab = now
             self.grabs += 1
             if not self._active.is_set() or self._quit.is_set():
                 continue  # paused during the grab: this frame must not leave the thread
@@ -149,4 +212,3 @@ class Grabber:
                 continue
             if not self._deliver(frame):
                 break
-        logger.debug("grabber %s exiting", self._name)

@@ -23,6 +23,7 @@ from protocol import MonitorInfo
 
 from .base import CapturedFrame, CaptureError, ScreenSource, desktop_info
 from .cursor import CursorReader, create_cursor_reader
+from .damage import ChangeNotifier, create_change_notifier
 
 __all__ = ["MssSource"]
 
@@ -136,6 +137,10 @@ class MssSource(ScreenSource):
             if 0 <= cx < width and 0 <= cy < height:
                 relative = (cx, cy)
         return CapturedFrame(image=image, captured_at=captured_at, cursor=relative, monitor=area)
+
+    def change_notifier(self) -> ChangeNotifier | None:
+        # X DAMAGE on Linux; DXGI dirty rectangles would be the Windows equivalent (not yet).
+        return create_change_notifier(self._display) if sys.platform.startswith("linux") else None
 
     def close(self) -> None:
         with self._lock:

@@ -83,23 +83,34 @@ async def test_moving_scene_frames_are_paced_with_increasing_pts(xvfb: str) -> N
     assert track.stats.sent == 12
 
 
-async def test_static_screen_sends_nothing_until_it_changes(xvfb: str, track: ScreenTrack) -> None:
+@pytest.mark.parametrize("watch_changes", [False, True], ids=["timer", "damage"])
+async def test_static_screen_sends_nothing_until_it_changes(xvfb: str, watch_changes: bool) -> None:
+    track = ScreenTrack(create_source(xvfb), max_fps=30, keepalive_s=None, watch_changes=watch_changes)
     scene = SceneProcess(xvfb, "static").start()
     try:
         await asyncio.wait_for(track.recv(), 2)
+        assert track.watching_changes is watch_changes
         before = track.stats
         assert await _frames_within(track, 1.0) == 0
         after = track.stats
         assert after.sent == before.sent
-        assert after.skipped_unchanged - before.skipped_unchanged >= 20  # ~30 grabs/s, all equal
+        grabs = after.captured - before.captured
+        assert after.skipped_unchanged - before.skipped_unchanged == grabs  # every grab was equal
+        if watch_changes:
+            assert grabs <= 2, grabs  # nothing drawn: only the once-a-second check
+        else:
+            assert grabs >= 20, grabs  # ~30 grabs/s
         pending = asyncio.ensure_future(track.recv())
         await asyncio.sleep(0.2)
         assert not pending.done()
     finally:
         scene.stop()  # the scene window disappears: the screen changes
-    frame = await asyncio.wait_for(pending, 2)
-    assert frame.width == 1920
-    assert track.stats.sent == before.sent + 1
+    try:
+        frame = await asyncio.wait_for(pending, 2)
+        assert frame.width == 1920
+        assert track.stats.sent == before.sent + 1
+    finally:
+        track.stop()
 
 
 async def test_keepalive_repeats_a_static_picture(xvfb: str) -> None:
