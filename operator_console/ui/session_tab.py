@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -184,9 +185,14 @@ class SessionTab(QWidget):
         self.info_panel = SysInfoPanel()
         self.side = QTabWidget()
         self.side.setObjectName("sidePanel")
-        self.side.addTab(self.key_guide, "")
+        # Scrollable, so a small laptop screen never forces a window taller than itself.
+        guide_scroll = QScrollArea()
+        guide_scroll.setWidgetResizable(True)
+        guide_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        guide_scroll.setWidget(self.key_guide)
+        self.side.addTab(guide_scroll, "")
         self.side.addTab(self.info_panel, "")
-        self.side.setMinimumWidth(300)
+        self.side.setMinimumWidth(390)
 
         centre = QWidget()
         centre_layout = QVBoxLayout(centre)
@@ -257,7 +263,7 @@ class SessionTab(QWidget):
 
     def show_key_guide(self) -> None:
         self.side.show()
-        self.side.setCurrentWidget(self.key_guide)
+        self.side.setCurrentIndex(0)
         self.key_guide.typed.setFocus()
 
     def show_info(self) -> None:

@@ -57,6 +57,8 @@ class Customer:
     allow: bool | None = True
     """True: Allow, False: Deny, None: never answer."""
     operator_code: str | None = None
+    send_system_info: bool = True
+    """The agent collects and sends the real system information of this machine after Allow."""
     initial_guidance: Callable[[], Sequence[GuidanceMessage]] = tuple
     events: list[AgentEvent] = dataclasses.field(default_factory=list)
     guidance: list[Pointer | KeyGuide | KeyGuideClear] = dataclasses.field(default_factory=list)
@@ -75,6 +77,7 @@ class Customer:
             on_guidance=self.guidance.append,
             initial_guidance=self.initial_guidance,
             operator_code=self.operator_code,
+            send_system_info=self.send_system_info,
         )
         self.task = asyncio.ensure_future(self.session.run(consent_accepted=True))
 

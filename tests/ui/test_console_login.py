@@ -187,12 +187,16 @@ def test_success_remembers_url_and_user_never_the_password(
 
     # Geometry is remembered on close and restored by the next window.
     window.show()
-    window.resize(window.minimumSizeHint())
-    qtbot.wait(50)
-    closed_at = (window.width(), window.height())
-    assert closed_at != (1280, 800)  # not the default size, so restoring is visible
+    screen = window.screen().availableGeometry()
+    wanted = (
+        min(window.minimumSizeHint().width() + 41, screen.width()),
+        min(window.minimumSizeHint().height() + 23, screen.height()),
+    )
+    assert wanted != (1280, 800)  # not the default size, so restoring is visible
+    window.resize(*wanted)
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == wanted)
     window.close()
     assert window.session_tabs() == []
     restored = ConsoleWindow(net, ConsoleSettings(settings_at(path)), relay_url=world.url, token="unused")
     qtbot.addWidget(restored)
-    assert (restored.width(), restored.height()) == closed_at
+    assert (restored.width(), restored.height()) == wanted

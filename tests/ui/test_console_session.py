@@ -294,12 +294,15 @@ def test_key_guide_info_panel_and_monitor_switch(
         active=2,
     )
     tab = current(console)
-    customer = go_live(qtbot, world, display, tab, initial_guidance=lambda: [report, monitors])
+    customer = go_live(
+        qtbot, world, display, tab, initial_guidance=lambda: [report, monitors], send_system_info=False
+    )
     qtbot.waitUntil(lambda: tab.info_panel.report is not None, timeout=10_000)
 
     # Keyboard guide: one palette combination and one typed shortcut, with a caption.
     console.action("key_guide").trigger()
-    assert tab.side.currentWidget() is tab.key_guide
+    assert tab.side.currentIndex() == 0
+    assert tab.key_guide.isVisibleTo(tab.side)
     tab.key_guide.palette_buttons[("Ctrl", "C")].click()
     QTest.keyClicks(tab.key_guide.typed, "ctrl+shift+esc")
     QTest.keyClick(tab.key_guide.typed, Qt.Key.Key_Return)
@@ -424,6 +427,13 @@ def test_tabs_isolate_sessions_and_closing_a_tab_ends_only_its_session(
     assert (pointer.x, pointer.y) == pytest.approx((0.6, 0.4), abs=2 * PIXEL)
     qtbot.wait(300)
     assert alice.pointers() == []
+
+    # Each tab shows its own customer's system information, as the real collector read it.
+    qtbot.waitUntil(lambda: second.info_panel.report is not None, timeout=15_000)
+    assert bob.session is not None
+    assert second.info_panel.report == bob.session.system_info
+    os_name = str(bob.session.system_info.data["os"]) if bob.session.system_info else ""
+    assert f"OS: {os_name}" in second.info_panel.as_text()
 
     console.close_tab(console.tabs.indexOf(first))
     assert world.call(alice.ended()).by == "operator"
