@@ -46,6 +46,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from madoguchi.harness import HarnessError
+
     try:
         width, height = (int(v) for v in str(args.size).lower().split("x"))
     except ValueError:
@@ -54,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     with _display(args.display, width, height, args.scene) as (stamp_xy, scene_note):
         try:
             result = asyncio.run(_session(args, stamp_xy))
-        except DemoFailed as exc:
+        except HarnessError as exc:
             print(f"madoguchi demo: FAILED: {exc}", file=sys.stderr)
             return 1
     result["scene"] = scene_note
@@ -63,10 +65,6 @@ def run(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     ok = result["frames_received"] > 0 and result["pointer_events_received"] > 0
     return 0 if ok else 1
-
-
-class DemoFailed(RuntimeError):
-    pass
 
 
 @contextlib.contextmanager
@@ -89,34 +87,15 @@ def _display(
 
 async def _session(args: argparse.Namespace, stamp_xy: tuple[int, int] | None) -> dict[str, Any]:
     from agent.capture import create_source
-    from agent.session import AgentEvent, AgentSession, CodeShown, OperatorAsking, SessionEnded
     from agent.track import ScreenTrack
+    from madoguchi.harness import ScriptedCustomer, expect, operator_view
     from madoguchi.latency import LatencyProbe
-    from operator_console.client import ClaimAccepted, OperatorClient, SessionEndedEvent, ViewingStarted
-    from protocol import KeyGuide, KeyGuideClear, Pointer
+    from operator_console.client import OperatorClient, SessionEndedEvent
+    from protocol import Pointer
     from relay.server import running_relay
 
     probe = LatencyProbe(x=stamp_xy[0], y=stamp_xy[1]) if stamp_xy else None
-    received: list[Pointer | KeyGuide | KeyGuideClear] = []
-    code_future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-    agent_session: AgentSession | None = None
     track_holder: list[ScreenTrack] = []
-    pending: set[asyncio.Future[None]] = set()
-
-    def on_agent_event(event: AgentEvent) -> None:
-        if isinstance(event, CodeShown):
-            print(f"customer: my code is {event.code} (valid {event.expires_in_s:.0f} s)")
-            if not code_future.done():
-                code_future.set_result(event.code)
-        elif isinstance(event, OperatorAsking):
-            op = event.operator
-            print(f"customer: {op.display_name} of {op.organisation} wants to see my screen -> Allow")
-            assert agent_session is not None
-            pending.add(asyncio.ensure_future(agent_session.decide(True)))
-        elif isinstance(event, SessionEnded):
-            print(
-                f"customer: session ended ({event.reason}, by {event.by}) after {event.shared_seconds:.1f} s"
-            )
 
     def make_track() -> ScreenTrack:
         def on_frame(captured: Any, pts: int) -> None:
@@ -133,41 +112,26 @@ async def _session(args: argparse.Namespace, stamp_xy: tuple[int, int] | None) -
             "demo", password, display_name="山田 太郎 (Demo)", organisation="Madoguchi Support"
         )
         print(f"relay: listening on {relay.url}")
-        agent_session = AgentSession(
-            relay.url,
-            track_factory=make_track,
-            on_event=on_agent_event,
-            on_guidance=received.append,
-        )
-        agent_task = asyncio.ensure_future(agent_session.run(consent_accepted=True))
-        print("customer: agreed to the terms")
+        customer = ScriptedCustomer(relay.url, make_track, say=print)
+        customer.start()
         operator = OperatorClient(relay.url)
         if probe is not None:
             operator.sink.on_frame = probe.on_decoded
         try:
-            identity = await operator.login("demo", password)
-            print(f"operator: logged in as {identity.display_name}")
-            code = await asyncio.wait_for(code_future, 20)
-            print(f"operator: typing code {code}")
-            await operator.claim(code)
-            await _expect(operator, ClaimAccepted, 10, "the code was not accepted")
-            print("operator: waiting for the customer to allow")
-            await _expect(operator, ViewingStarted, 30, "the screen never arrived")
-            print("operator: viewing the customer's screen")
+            await operator_view(operator, "demo", password, customer.code, say=print)
+            code = await customer.code()
             figures = await _watch(operator, args.seconds)
             await operator.end_session()
-            await _expect(operator, SessionEndedEvent, 10, "the session did not end")
-            ended = await asyncio.wait_for(agent_task, 10)
+            await expect(operator, SessionEndedEvent, 10, "the session did not end")
+            ended = await customer.ended(10)
         finally:
             if args.snapshot is not None and operator.sink.latest() is not None:
                 _save_png(operator.sink.latest(), args.snapshot)
             await operator.close()
-            if not agent_task.done():
-                await agent_session.stop()
-                await asyncio.wait_for(agent_task, 10)
+            await customer.close()
 
     sent_pointer = figures.pop("pointer_events_sent")
-    pointer_received = [m for m in received if isinstance(m, Pointer)]
+    pointer_received = [m for m in customer.guidance if isinstance(m, Pointer)]
     track_stats = track_holder[0].stats if track_holder else None
     return {
         "code": code,
@@ -187,24 +151,6 @@ async def _session(args: argparse.Namespace, stamp_xy: tuple[int, int] | None) -
         "end_reason": str(ended.reason),
         "seconds": args.seconds,
     }
-
-
-async def _expect(operator: Any, kind: type, timeout: float, what: str) -> Any:
-    from operator_console.client import RefusedEvent, SessionEndedEvent
-
-    deadline = time.monotonic() + timeout
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise DemoFailed(what)
-        try:
-            event = await operator.next_event(remaining)
-        except TimeoutError:
-            raise DemoFailed(what) from None
-        if isinstance(event, kind):
-            return event
-        if isinstance(event, RefusedEvent | SessionEndedEvent):
-            raise DemoFailed(f"{what}: {event}")
 
 
 async def _watch(operator: Any, seconds: float) -> dict[str, Any]:

@@ -13,11 +13,15 @@ Modes:
   test can compare what was received with the source;
 * ``typing``  text appears a few glyphs per frame (what a customer typing looks like);
 * ``scroll``  full-screen text scrolling (the hardest common case for an encoder);
-* ``static``  one picture, then nothing changes.
+* ``static``  one picture, then nothing changes;
+* ``rare``    the ``static`` picture whose stamp alone changes ``--fps`` times a second
+  (e.g. 0.5: every two seconds): a quiet screen with a rare change, to measure how
+  quickly a change appears after a long calm.
 
-``moving``, ``typing`` and ``scroll`` paint a :mod:`madoguchi.stamp` frame counter at
-(``STAMP_X``, ``STAMP_Y``) of the window, incremented on every repaint; with
-``--stamp-file`` each paint appends ``"counter monotonic_time"`` to that file.
+``moving``, ``typing``, ``scroll`` and ``rare`` paint a :mod:`madoguchi.stamp` frame
+counter at (``STAMP_X``, ``STAMP_Y``) of the window, incremented on every repaint;
+with ``--stamp-file`` each paint appends ``"counter monotonic_time"`` to that file
+(``time.monotonic`` is system-wide on Linux, so other processes can compare).
 
 Everything expensive (text, gradients) is rendered once into pixmaps; a frame
 only blits the parts that changed, so the scene costs little CPU even at 1080p.
@@ -64,8 +68,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-MODES = ("moving", "picture", "typing", "scroll", "static")
-STAMPED_MODES = frozenset({"moving", "typing", "scroll"})
+MODES = ("moving", "picture", "typing", "scroll", "static", "rare")
+STAMPED_MODES = frozenset({"moving", "typing", "scroll", "rare"})
 STAMP_X = 0
 """Where the stamp is painted, relative to the scene window (on the 16 px macroblock grid)."""
 STAMP_Y = 0
@@ -279,7 +283,7 @@ def _run(mode: str, fps: float, geometry: tuple[int, int, int, int] | None, stam
             self.ready = False
             self.stamped = mode in STAMPED_MODES
             self.font_text = _fixed_font(20, antialias=True)
-            if mode in ("moving", "static"):
+            if mode in ("moving", "static", "rare"):
                 self.backdrop = background()
                 self.shape = QRect(0, 0, max(60, height // 7), max(60, height // 7))
                 self.clock = QRect(width - 420, height - 120, 380, 80)
@@ -293,7 +297,7 @@ def _run(mode: str, fps: float, geometry: tuple[int, int, int, int] | None, stam
             self.timer.setTimerType(Qt.TimerType.PreciseTimer)
             self.timer.timeout.connect(self.tick)
             if mode not in ("picture", "static"):
-                self.timer.start(max(1, round(1000 / fps)))
+                self.timer.start(max(1, round(1000 / fps)))  # rare: fps < 1, seconds apart
 
         # typing: a page of monospace text revealed a few glyphs per frame
         def _init_typing(self) -> None:
