@@ -35,6 +35,7 @@ from agent.session import (
     RefusedByRelay,
     SessionEnded,
     SharingStarted,
+    SystemInfoSent,
 )
 from agent.ui.border import ShareBorder
 from agent.ui.bridge import SessionBridge
@@ -48,7 +49,16 @@ from agent.ui.summary import SessionSummary
 from agent.ui.terms import Terms, TermsUnavailable
 from agent.ui.window import AgentWindow
 from madoguchi.i18n import Language
-from protocol import EndReason, ErrorCode, KeyGuide, KeyGuideClear, MonitorInfo, OperatorIdentity, Pointer
+from protocol import (
+    EndReason,
+    ErrorCode,
+    KeyGuide,
+    KeyGuideClear,
+    MonitorInfo,
+    OperatorIdentity,
+    Pointer,
+    SysInfoReport,
+)
 
 __all__ = ["AgentController", "Phase"]
 
@@ -86,7 +96,7 @@ class AgentController(QObject):
         self._areas: list[MonitorInfo] = []
         self._timed_out = False
         self._paused = False
-        self._system_information: tuple[tuple[str, str], ...] | None = None
+        self._system_information: SysInfoReport | tuple[tuple[str, str], ...] | None = None
         self._hooks_ran = False
 
         w = self.window
@@ -112,9 +122,13 @@ class AgentController(QObject):
 
     # --- hooks for other parts of the agent ------------------------------------------------
 
-    def record_system_information(self, items: Sequence[tuple[str, str]] | None) -> None:
-        """What the system-information collector sent, to list on the summary (agent/sysinfo)."""
-        self._system_information = None if items is None else tuple(items)
+    def record_system_information(self, items: SysInfoReport | Sequence[tuple[str, str]] | None) -> None:
+        """What went to the operator, listed on the summary; the session reports it by itself
+        (``SystemInfoSent``), other senders may call this."""
+        if items is None or isinstance(items, SysInfoReport):
+            self._system_information = items
+        else:
+            self._system_information = tuple(items)
 
     def run_exit_hooks(self) -> None:
         if self._hooks_ran:
@@ -160,6 +174,7 @@ class AgentController(QObject):
         self._shared = False
         self._areas = []
         self._timed_out = False
+        self._system_information = None
         self._set_phase("code")
         self.window.code.set_connecting(0)
         self.window.show_page(self.window.code)
@@ -248,6 +263,8 @@ class AgentController(QObject):
         elif isinstance(event, OperatorConnection):
             if self.phase == "sharing":
                 self.bar.set_connection("ok" if event.connected else "operator_lost")
+        elif isinstance(event, SystemInfoSent):
+            self.record_system_information(event.report)
         elif isinstance(event, SessionEnded):
             self._on_ended(event)
 

@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 RADIUS = 22
 """Circle radius in logical pixels: clearly bigger than a mouse cursor, smaller than a button."""
 RIPPLE_RADIUS = 56
-RIPPLE_S = 0.6
+RIPPLE_S = 0.7
 IDLE_S = 3.0
 """Seconds without a move before the circle starts fading."""
 FADE_S = 0.8
@@ -170,8 +170,12 @@ class PointerOverlay(QWidget):
         progress = self._ripple_progress(self._clock())
         if progress is not None:
             r = RADIUS + (RIPPLE_RADIUS - RADIUS) * progress
+            # Solid for most of its life, fading only at the end: a click must be noticed.
+            alpha = min(1.0, (1.0 - progress) / 0.4)
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.setPen(QPen(theme.color(theme.POINTER, round(230 * (1 - progress))), 5))
+            painter.setPen(QPen(theme.color("#FFFFFF", round(200 * alpha)), 9))
+            painter.drawEllipse(centre, r, r)
+            painter.setPen(QPen(theme.color(theme.POINTER, round(255 * alpha)), 5))
             painter.drawEllipse(centre, r, r)
         # A white halo under the coloured ring keeps it visible on dark and busy backgrounds.
         painter.setPen(QPen(theme.color("#FFFFFF", 220), 10))

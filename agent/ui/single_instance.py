@@ -72,14 +72,17 @@ class SingleInstance(QObject):
             return False
         socket.write(_MESSAGE)
         socket.flush()
-        ok = socket.waitForBytesWritten(timeout_ms)
+        # flush() may already have written everything; waitForBytesWritten() is
+        # then false although nothing is pending.
+        ok = socket.bytesToWrite() == 0 or socket.waitForBytesWritten(timeout_ms)
         socket.disconnectFromServer()
         return ok
 
     def release(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+            server.deleteLater()
         self._lock.unlock()
 
     def _incoming(self) -> None:
@@ -88,10 +91,16 @@ class SingleInstance(QObject):
             return
         while server.hasPendingConnections():
             socket = server.nextPendingConnection()
-            socket.readyRead.connect(lambda s=socket: self._read(s))
+            # One short message per connection; read it when it arrives (or now).
+            socket.readyRead.connect(self._readable)
             socket.disconnected.connect(socket.deleteLater)
             if socket.bytesAvailable():
                 self._read(socket)
+
+    def _readable(self) -> None:
+        socket = self.sender()
+        if isinstance(socket, QLocalSocket):
+            self._read(socket)
 
     def _read(self, socket: QLocalSocket) -> None:
         data = bytes(socket.readAll().data())

@@ -1,9 +1,9 @@
 """Last screen: what was shared, with whom, for how long; change any password typed (R18).
 
 When sharing never started (declined, not answered, cancelled) the page says
-plainly that nothing was shared. The "system information sent" section is a
-hook for the system-information collector (agent/sysinfo): it appears only
-when :class:`SessionSummary` carries items, as a list of name / value pairs.
+plainly that nothing was shared. The "system information sent" section lists
+what the collector (agent/sysinfo) sent to the operator, item by item; it
+appears only when :class:`SessionSummary` carries a report or (name, value) pairs.
 
 Closing this page quits the agent (the controller then runs the exit hooks,
 where self-removal will plug in).
@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from agent.ui.sysinfo_items import report_items
 from agent.ui.widgets import button, button_row, label, notice, page_layout
-from protocol import EndReason, MonitorInfo, OperatorIdentity
+from protocol import EndReason, MonitorInfo, OperatorIdentity, SysInfoReport
 
 __all__ = ["SessionSummary", "SummaryPage"]
 
@@ -37,8 +38,8 @@ class SessionSummary:
     monitor_count: int = 1
     timed_out: bool = False
     """The customer did not answer the operator's request in time."""
-    system_information: tuple[tuple[str, str], ...] | None = None
-    """What the system-information collector sent, as (item, value) pairs; None: nothing sent."""
+    system_information: SysInfoReport | tuple[tuple[str, str], ...] | None = None
+    """What went to the operator: the report itself or (item, value) pairs; None: nothing sent."""
 
 
 class SummaryPage(QWidget):
@@ -49,6 +50,8 @@ class SummaryPage(QWidget):
         super().__init__(parent)
         self.setObjectName("summaryPage")
         self._summary: SessionSummary | None = None
+        self._detail_rows: list[tuple[str, str]] = []
+        self._sysinfo_rows: list[tuple[str, str]] = []
         self.heading = label("summaryHeading", "heading")
         self.body = label("summaryBody")
         self.details = QFormLayout()
@@ -139,7 +142,16 @@ class SummaryPage(QWidget):
             return self.tr("The operator withdrew the request.")
         return self.tr("The connection to the support centre was lost.")
 
+    def detail_rows(self) -> list[tuple[str, str]]:
+        """(name, value) of the rows shown: who, what, how long, how it ended."""
+        return list(self._detail_rows)
+
+    def sysinfo_rows(self) -> list[tuple[str, str]]:
+        """(item, value) of the system information listed; empty when none was sent."""
+        return list(self._sysinfo_rows)
+
     def _set_details(self, rows: Sequence[tuple[str, str]]) -> None:
+        self._detail_rows = list(rows)
         while self.details.rowCount():
             self.details.removeRow(0)
         for name, value in rows:
@@ -153,9 +165,12 @@ class SummaryPage(QWidget):
             text.setAccessibleName(f"{name} {value}")
             self.details.addRow(key, text)
 
-    def _set_sysinfo(self, items: tuple[tuple[str, str], ...] | None) -> None:
+    def _set_sysinfo(self, info: SysInfoReport | tuple[tuple[str, str], ...] | None) -> None:
         while self.sysinfo_list.rowCount():
             self.sysinfo_list.removeRow(0)
+        # Formatted here, not earlier, so a language switch re-labels the items too.
+        items = report_items(info) if isinstance(info, SysInfoReport) else info
+        self._sysinfo_rows = list(items or ())
         visible = bool(items)
         self.sysinfo_title.setVisible(visible)
         self.sysinfo_scroll.setVisible(visible)

@@ -32,7 +32,7 @@ from agent.ui.testing import Operator, OperatorWorld
 from agent.ui.theme import apply_theme
 from madoguchi.i18n import Language
 from operator_console.client import ClaimAccepted, CustomerMessage, RefusedEvent, ViewingStarted
-from protocol import EndReason, Monitors, SharingState
+from protocol import EndReason, Monitors, SharingState, SysInfoReport
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -302,6 +302,7 @@ def test_stop_ends_both_sides_at_once(qtbot: QtBot, world: OperatorWorld, make_a
     agent = make_agent(world.url)
     operator = share(qtbot, world, agent)
     [track] = agent.tracks
+    wait(qtbot, lambda: any(isinstance(e.message, SysInfoReport) for e in customer_messages(operator)))
     started = time.monotonic()
     click(agent.controller.bar.stop_button)
     assert not agent.controller.bar.isVisible()
@@ -319,12 +320,17 @@ def test_stop_ends_both_sides_at_once(qtbot: QtBot, world: OperatorWorld, make_a
     wait(qtbot, lambda: agent.controller.phase == "summary")
     summary = agent.window.summary
     assert summary.heading.text() == "Screen sharing has ended"
-    values = [w.text() for w in summary.findChildren(QWidget, "summaryValue")]
+    values = [value for _, value in summary.detail_rows()]
     assert f"{NAME} ({ORGANISATION})" in values
     assert "You stopped sharing." in values
     assert summary.password.isVisibleTo(summary)
     assert "change it now" in summary.password.text()
-    assert not summary.sysinfo_title.isVisibleTo(summary)
+    # What the system-information collector sent is listed, in words.
+    assert summary.sysinfo_title.isVisibleTo(summary)
+    assert summary.sysinfo_title.text() == "System information sent to the operator"
+    labels = [name for name, _ in summary.sysinfo_rows()]
+    assert "Operating system" in labels
+    assert "Memory" in labels
     assert not agent.window.isMinimized()
 
 
@@ -340,6 +346,7 @@ def test_deny_shares_nothing(qtbot: QtBot, world: OperatorWorld, make_agent: Age
     assert summary.heading.text() == "Your screen was not shared"
     assert summary.body.text() == "You declined the request."
     assert not summary.password.isVisibleTo(summary)
+    assert not summary.sysinfo_title.isVisibleTo(summary)
     qtbot.wait(300)
     assert agent.tracks == []
     assert operator.frames == 0
@@ -473,7 +480,7 @@ def test_operator_vanishing_ends_the_session(
     # Operators get no grace period: nobody may watch a session the operator left.
     wait(qtbot, lambda: agent.controller.phase == "summary", timeout_s=5)
     summary = agent.window.summary
-    values = [w.text() for w in summary.findChildren(QWidget, "summaryValue")]
+    values = [value for _, value in summary.detail_rows()]
     assert "The connection to the operator was lost." in values
     assert summary.password.isVisibleTo(summary)
     assert not agent.controller.bar.isVisible()
@@ -505,7 +512,7 @@ def test_monitor_choice_with_two_monitors(
     wait(qtbot, second_monitor_frame, timeout_s=6)
     click(agent.controller.bar.stop_button)
     wait(qtbot, lambda: agent.controller.phase == "summary")
-    values = [w.text() for w in agent.window.summary.findChildren(QWidget, "summaryValue")]
+    values = [value for _, value in agent.window.summary.detail_rows()]
     assert "Screen 1 (1280 × 720)\nScreen 2 (800 × 600)" in values
 
 

@@ -13,71 +13,71 @@
     <context>
         <name>CodePage</name>
         <message>
-            <location filename="../code.py" line="177" />
+            <location filename="../code.py" line="180" />
             <source>This number is valid for {minutes} min {seconds:02d} s.</source>
             <translation>この番号の有効期限：あと {minutes}分{seconds:02d}秒</translation>
         </message>
         <message>
-            <location filename="../code.py" line="182" />
+            <location filename="../code.py" line="185" />
             <source>Your number: {digits}</source>
             <translation>受付番号：{digits}</translation>
         </message>
         <message>
-            <location filename="../code.py" line="184" />
+            <location filename="../code.py" line="187" />
             <source>No number yet</source>
             <translation>受付番号はまだありません</translation>
         </message>
         <message>
-            <location filename="../code.py" line="189" />
+            <location filename="../code.py" line="192" />
             <source>Cannot reach the support centre yet. Trying again… (attempt {attempt})
 Please check that this computer is connected to the internet.</source>
             <translation>サポートセンターにまだ接続できません。もう一度試しています…（{attempt}回目）
 パソコンがインターネットにつながっているか、ご確認ください。</translation>
         </message>
         <message>
-            <location filename="../code.py" line="194" />
+            <location filename="../code.py" line="197" />
             <source>Connecting to the support centre…</source>
             <translation>サポートセンターに接続しています…</translation>
         </message>
         <message>
-            <location filename="../code.py" line="197" />
+            <location filename="../code.py" line="200" />
             <source>The connection was interrupted. Reconnecting… Your number stays the same.</source>
             <translation>接続が途切れました。つなぎ直しています…　受付番号は変わりません。</translation>
         </message>
         <message>
-            <location filename="../code.py" line="200" />
+            <location filename="../code.py" line="203" />
             <source>Waiting for the operator to enter the number…</source>
             <translation>オペレーターが番号を入力するのをお待ちください…</translation>
         </message>
         <message>
-            <location filename="../code.py" line="203" />
-            <location filename="../code.py" line="204" />
+            <location filename="../code.py" line="206" />
+            <location filename="../code.py" line="207" />
             <source>Your number</source>
             <translation>受付番号</translation>
         </message>
         <message>
-            <location filename="../code.py" line="205" />
+            <location filename="../code.py" line="208" />
             <source>Please read this number to the operator.</source>
             <translation>オペレーターにこの番号をお伝えください。</translation>
         </message>
         <message>
-            <location filename="../code.py" line="206" />
+            <location filename="../code.py" line="209" />
             <source>The number has changed. Please read the new number to the operator.</source>
             <translation>受付番号が変わりました。新しい番号をオペレーターにお伝えください。</translation>
         </message>
         <message>
-            <location filename="../code.py" line="207" />
+            <location filename="../code.py" line="210" />
             <source>Cancel</source>
             <translation>キャンセル</translation>
         </message>
         <message>
-            <location filename="../code.py" line="208" />
+            <location filename="../code.py" line="211" />
             <source>Cancel and close</source>
             <translation>キャンセルして終了する</translation>
         </message>
         <message>
-            <location filename="../code.py" line="209" />
-            <location filename="../code.py" line="210" />
+            <location filename="../code.py" line="212" />
+            <location filename="../code.py" line="213" />
             <source>Get a new number</source>
             <translation>新しい番号を発行する</translation>
         </message>
@@ -381,17 +381,17 @@ Please check that this computer is connected to the internet.</source>
     <context>
         <name>SingleInstance</name>
         <message>
-            <location filename="../single_instance.py" line="108" />
+            <location filename="../single_instance.py" line="110" />
             <source>Screen sharing support</source>
             <translation>画面共有サポート</translation>
         </message>
         <message>
-            <location filename="../single_instance.py" line="110" />
+            <location filename="../single_instance.py" line="112" />
             <source>The screen sharing program is already running.</source>
             <translation>画面共有プログラムはすでに起動しています。</translation>
         </message>
         <message>
-            <location filename="../single_instance.py" line="113" />
+            <location filename="../single_instance.py" line="115" />
             <source>Please use the window that is already open.</source>
             <translation>開いている画面をお使いください。</translation>
         </message>
@@ -399,154 +399,317 @@ Please check that this computer is connected to the internet.</source>
     <context>
         <name>SummaryPage</name>
         <message>
-            <location filename="../summary.py" line="105" />
+            <location filename="../summary.py" line="106" />
             <source>{seconds} s</source>
             <translation>{seconds}秒</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="106" />
+            <location filename="../summary.py" line="107" />
             <source>{minutes} min {seconds} s</source>
             <translation>{minutes}分{seconds}秒</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="111" />
+            <location filename="../summary.py" line="112" />
             <source>All screens ({size})</source>
             <translation>すべての画面（{size}）</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="113" />
+            <location filename="../summary.py" line="114" />
             <source>Screen {number} ({size})</source>
             <translation>画面{number}（{size}）</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="114" />
+            <location filename="../summary.py" line="115" />
             <source>Your screen ({size})</source>
             <translation>お使いの画面（{size}）</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="118" />
+            <location filename="../summary.py" line="119" />
             <source>You stopped sharing.</source>
             <translation>お客さまが共有を終了しました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="120" />
+            <location filename="../summary.py" line="121" />
+            <source>The connection to the operator was lost.</source>
+            <translation>オペレーターとの接続が切れました。</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="123" />
             <source>The operator ended the session.</source>
             <translation>オペレーターが共有を終了しました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="122" />
+            <location filename="../summary.py" line="125" />
             <source>The support centre ended the session.</source>
             <translation>サポートセンターが共有を終了しました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="124" />
+            <location filename="../summary.py" line="127" />
             <source>The support centre closed the connection.</source>
             <translation>サポートセンターとの接続が終了しました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="126" />
+            <location filename="../summary.py" line="129" />
             <source>The session ended after a long time without activity.</source>
             <translation>長い時間操作がなかったため、終了しました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="127" />
+            <location filename="../summary.py" line="130" />
             <source>The connection was lost.</source>
             <translation>接続が切れました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="131" />
+            <location filename="../summary.py" line="134" />
             <source>The request was not answered in time, so it was declined.</source>
             <translation>時間内にお返事がなかったため、お断りしました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="133" />
+            <location filename="../summary.py" line="136" />
             <source>You declined the request.</source>
             <translation>お客さまが依頼をお断りになりました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="135" />
+            <location filename="../summary.py" line="138" />
             <source>You cancelled before sharing started.</source>
             <translation>共有が始まる前にキャンセルされました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="137" />
+            <location filename="../summary.py" line="140" />
             <source>The operator withdrew the request.</source>
             <translation>オペレーターが依頼を取り下げました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="138" />
+            <location filename="../summary.py" line="141" />
             <source>The connection to the support centre was lost.</source>
             <translation>サポートセンターとの接続が切れました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="170" />
+            <location filename="../summary.py" line="175" />
             <source>System information sent to the operator</source>
             <translation>オペレーターに送信したシステム情報</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="172" />
+            <location filename="../summary.py" line="177" />
             <source>If you typed a password while your screen was shared, please change it now, to be safe.</source>
             <translation>画面の共有中にパスワードを入力された場合は、念のため、すぐにパスワードを変更してください。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="174" />
+            <location filename="../summary.py" line="179" />
             <source>Close</source>
             <translation>閉じる</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="175" />
+            <location filename="../summary.py" line="180" />
             <source>Close the program</source>
             <translation>プログラムを終了する</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="176" />
+            <location filename="../summary.py" line="181" />
             <source>Start again</source>
             <translation>もう一度始める</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="177" />
+            <location filename="../summary.py" line="182" />
             <source>Start again with a new number</source>
             <translation>新しい番号でもう一度始める</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="187" />
+            <location filename="../summary.py" line="192" />
             <source>Screen sharing has ended</source>
             <translation>画面の共有を終了しました</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="188" />
+            <location filename="../summary.py" line="193" />
             <source>The operator can no longer see your screen.</source>
             <translation>オペレーターからお客さまの画面は見えなくなりました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="193" />
+            <location filename="../summary.py" line="198" />
             <source>Shared with</source>
             <translation>共有した相手</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="194" />
+            <location filename="../summary.py" line="199" />
             <source>{name} ({organisation})</source>
             <translation>{name}（{organisation}）</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="201" />
+            <location filename="../summary.py" line="206" />
             <source>What was shared</source>
             <translation>共有した画面</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="203" />
+            <location filename="../summary.py" line="208" />
             <source>Time shared</source>
             <translation>共有した時間</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="204" />
+            <location filename="../summary.py" line="209" />
             <source>How it ended</source>
             <translation>終了の理由</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="209" />
+            <location filename="../summary.py" line="214" />
             <source>Your screen was not shared</source>
             <translation>画面は共有されませんでした</translation>
+        </message>
+    </context>
+    <context>
+        <name>SystemInformation</name>
+        <message>
+            <location filename="../sysinfo_items.py" line="21" />
+            <source>Operating system</source>
+            <translation>OS</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="22" />
+            <source>Version</source>
+            <translation>バージョン</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="23" />
+            <source>Service pack</source>
+            <translation>サービスパック</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="24" />
+            <source>Type of computer</source>
+            <translation>機器の種類</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="25" />
+            <source>Manufacturer</source>
+            <translation>メーカー</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="26" />
+            <source>Model</source>
+            <translation>機種</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="27" />
+            <source>Processor</source>
+            <translation>CPU</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="28" />
+            <source>Processor speed</source>
+            <translation>CPUの速度</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="29" />
+            <source>Memory</source>
+            <translation>メモリー</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="30" />
+            <source>Disk serial number</source>
+            <translation>ディスクのシリアル番号</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="31" />
+            <source>Free disk space</source>
+            <translation>ディスクの空き容量</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="32" />
+            <source>Internet Explorer version</source>
+            <translation>Internet Explorerのバージョン</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="33" />
+            <source>Web browser</source>
+            <translation>ブラウザー</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="34" />
+            <source>Web browser version</source>
+            <translation>ブラウザーのバージョン</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="35" />
+            <source>E-mail program</source>
+            <translation>メールソフト</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="36" />
+            <source>E-mail program version</source>
+            <translation>メールソフトのバージョン</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="37" />
+            <source>Router</source>
+            <translation>ルーター</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="38" />
+            <source>Firewall</source>
+            <translation>ファイアウォール</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="39" />
+            <source>Antivirus</source>
+            <translation>ウイルス対策ソフト</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="40" />
+            <source>Network adapter addresses (MAC)</source>
+            <translation>ネットワークアダプターのアドレス（MAC）</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="41" />
+            <source>IP addresses</source>
+            <translation>IPアドレス</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="42" />
+            <source>Installed programs</source>
+            <translation>インストール済みのプログラム</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="55" />
+            <source>not available</source>
+            <translation>取得できませんでした</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="58" />
+            <source>yes</source>
+            <translation>あり</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="60" />
+            <source>no</source>
+            <translation>なし</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="63" />
+            <source>{amount} GB</source>
+            <translation>{amount} GB</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="67" />
+            <source>{amount} GHz</source>
+            <translation>{amount} GHz</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="71" />
+            <source>{count} programs</source>
+            <translation>{count}個のプログラム</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="76" />
+            <source>on</source>
+            <translation>有効</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="78" />
+            <source>off</source>
+            <translation>無効</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_items.py" line="85" />
+            <source>none found</source>
+            <translation>見つかりません</translation>
         </message>
     </context>
 </TS>
