@@ -80,6 +80,7 @@ class CodePage(QWidget):
 
     connect_requested = Signal(str)
     issue_requested = Signal()
+    cancel_issue_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -134,6 +135,9 @@ class CodePage(QWidget):
         self.issued.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.issued_note = QLabel()
         self.issued_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.cancel_issue_button = QPushButton()
+        self.cancel_issue_button.setObjectName("cancelIssuedCode")
+        self.cancel_issue_button.clicked.connect(self.cancel_issue_requested)
         self._issued_code: str | None = None
         self._issued_countdown = _Countdown(self, lambda _: self._render_issued())
 
@@ -145,6 +149,7 @@ class CodePage(QWidget):
         issue_row = QHBoxLayout()
         issue_row.addStretch(1)
         issue_row.addWidget(self.issue_button)
+        issue_row.addWidget(self.cancel_issue_button)
         issue_row.addStretch(1)
 
         layout = QVBoxLayout(self)
@@ -178,6 +183,7 @@ class CodePage(QWidget):
         self.code.setReadOnly(busy)
         self.connect_button.setEnabled(not busy)
         self.issue_button.setEnabled(not busy and self._issued_code is None)
+        self.issue_button.setVisible(self._issued_code is None)
 
     def set_message(self, text: Text | None, *, error: bool = True) -> None:
         self._message = text
@@ -198,12 +204,14 @@ class CodePage(QWidget):
         else:
             self._issued_countdown.start(expires_in_s)
         self.issue_button.setEnabled(code is None)
+        self.issue_button.setVisible(code is None)
         self._render_issued()
 
     def _render_issued(self) -> None:
         code = self._issued_code
         self.issued.setVisible(code is not None)
         self.issued_note.setVisible(code is not None)
+        self.cancel_issue_button.setVisible(code is not None)
         if code is None:
             return
         self.issued.setText(f"{code[:3]} {code[3:]}")
@@ -213,7 +221,10 @@ class CodePage(QWidget):
             self.issued_note.setText(note.format(m=left // 60, s=left % 60))
         else:
             self.issued_note.setText(self.tr("This code has expired. Issue a new one."))
-            self.issue_button.setEnabled(True)
+
+    @property
+    def issued_code(self) -> str | None:
+        return self._issued_code
 
     def reset(self) -> None:
         self.code.clear()
@@ -231,6 +242,7 @@ class CodePage(QWidget):
             self.tr("No number on the customer's screen? Give them a code to type in instead.")
         )
         self.issue_button.setText(self.tr("Issue a 6-digit code"))
+        self.cancel_issue_button.setText(self.tr("Cancel this code"))
         self._render_message()
         self._render_issued()
 

@@ -108,6 +108,7 @@ class SessionTab(QWidget):
 
         self.code_page.connect_requested.connect(self.claim)
         self.code_page.issue_requested.connect(self.issue_code)
+        self.code_page.cancel_issue_requested.connect(self.end_session)
         self.waiting_page.cancel_requested.connect(self.end_session)
         self.ended_page.next_requested.connect(self.next_customer)
         self.view.pointer.connect(self._send_pointer)
@@ -332,12 +333,24 @@ class SessionTab(QWidget):
         elif isinstance(event, RefusedEvent):
             self._on_refused(event)
         elif isinstance(event, SessionEndedEvent):
+            if self.state is TabState.CLAIMING and self.code_page.issued_code is not None:
+                # The operator cancelled a code nobody had typed in yet: back to the code page.
+                self._set_state(TabState.CODE)
+                self.code_page.set_message(lambda: self.tr("The code was cancelled."), error=False)
+                return
             reason, by = event.reason, event.by
             self._end(lambda: end_text(reason, by))
 
     def _on_refused(self, event: RefusedEvent) -> None:
         code, retry = event.code, event.retry_after_s
-        text: Text = lambda: refusal_text(code, retry)  # noqa: E731 (kept to re-render after a language switch)
+        issued_expired = code is ErrorCode.EXPIRED_CODE and self.code_page.issued_code is not None
+
+        def text() -> str:
+            # A callable, not a string: it re-renders after a language switch.
+            if issued_expired:
+                return self.tr("The code you issued expired before the customer typed it. Issue a new one.")
+            return refusal_text(code, retry)
+
         if self.state in (TabState.CLAIMING, TabState.CODE, TabState.CONNECTING):
             self.code_page.set_busy(False)
             self.code_page.set_message(text)

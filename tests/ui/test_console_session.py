@@ -449,8 +449,19 @@ def test_issue_a_6_digit_code_for_the_customer(
     qtbot: QtBot, world: PeerWorld, display: str, console: ConsoleWindow
 ) -> None:
     tab = current(console)
+    # Issue one and cancel it: back to the code page, nothing pending at the relay.
     console.action("issue_code").trigger()
-    qtbot.waitUntil(lambda: tab.code is not None and tab.code_page.issued.isVisibleTo(tab), timeout=5_000)
+    qtbot.waitUntil(lambda: tab.code_page.issued.isVisibleTo(tab), timeout=5_000)
+    cancelled = tab.code
+    QTest.mouseClick(tab.code_page.cancel_issue_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.state is TabState.CODE and "cancelled" in tab.code_page.message_text())
+    assert not tab.code_page.issued.isVisibleTo(tab)
+    qtbot.waitUntil(lambda: world.relay.state.store.pairings() == [], timeout=5_000)
+
+    console.action("issue_code").trigger()
+    qtbot.waitUntil(
+        lambda: tab.code not in (None, cancelled) and tab.code_page.issued.isVisibleTo(tab), timeout=5_000
+    )
     shown = tab.code_page.issued.text().replace(" ", "")
     assert shown == tab.code
     assert len(shown) == 6

@@ -279,3 +279,35 @@ def test_hidpi_100_percent_is_one_picture_pixel_per_device_pixel() -> None:
     assert float(dpr) == 2.0
     assert (float(width), float(height)) == (120.0, 60.0)  # logical size: half the picture's pixels
     assert int(worst) == 0  # crisp: every device pixel is exactly the picture's pixel
+
+
+def _ts_messages(path: Path) -> dict[tuple[str, str], str | None]:
+    import xml.etree.ElementTree as ET
+
+    found: dict[tuple[str, str], str | None] = {}
+    for context in ET.parse(path).getroot().iter("context"):
+        name = context.findtext("name") or ""
+        for message in context.iter("message"):
+            translation = message.find("translation")
+            unfinished = translation is None or translation.get("type") in (
+                "unfinished",
+                "vanished",
+                "obsolete",
+            )
+            text = None if unfinished or translation is None else translation.text
+            found[(name, message.findtext("source") or "")] = text
+    return found
+
+
+def test_every_ui_string_has_a_japanese_translation(tmp_path: Path) -> None:
+    """``pyside6-lupdate`` over the UI sources finds no string missing from console_ja.ts."""
+    lupdate = Path(sys.executable).with_name("pyside6-lupdate")
+    sources = sorted(str(p) for p in (I18N_DIR.parent).glob("*.py"))
+    fresh = tmp_path / "fresh.ts"
+    subprocess.run([str(lupdate), *sources, "-ts", str(fresh)], check=True, capture_output=True, timeout=60)
+    wanted = set(_ts_messages(fresh))
+    shipped = _ts_messages(I18N_DIR / f"{I18N_DOMAIN}_ja.ts")
+    assert len(wanted) > 100
+    assert wanted - set(shipped) == set()
+    untranslated = [key for key in wanted if not shipped[key]]
+    assert untranslated == []

@@ -35,6 +35,10 @@
       <source>Issue a 6-digit code</source>
       <translation>6桁の番号を発行</translation>
     </message>
+    <message>
+      <source>Cancel this code</source>
+      <translation>この番号を取り消す</translation>
+    </message>
   </context>
   <context>
     <name>ConsoleWindow</name>
@@ -430,6 +434,14 @@
       <translation>お客さまの番号入力をお待ちしています…</translation>
     </message>
     <message>
+      <source>The code was cancelled.</source>
+      <translation>番号を取り消しました。</translation>
+    </message>
+    <message>
+      <source>The code you issued expired before the customer typed it. Issue a new one.</source>
+      <translation>発行した番号は、お客さまが入力する前に有効期限が切れました。新しい番号を発行してください。</translation>
+    </message>
+    <message>
       <source>All monitors</source>
       <translation>すべてのモニター</translation>
     </message>
@@ -629,7 +641,7 @@
     </message>
     <message>
       <source>unavailable</source>
-      <translation>取得できませんでした</translation>
+      <translation>取得不可</translation>
     </message>
     <message>
       <source>Item</source>
