@@ -31,7 +31,7 @@ from madoguchi.xvfb import VirtualDisplay
 from protocol import GuidanceMessage, KeyGuide, KeyGuideClear, Pointer
 from relay.server import RunningRelay, running_relay
 
-__all__ = ["Customer", "PeerWorld", "mouse", "picture_display"]
+__all__ = ["Customer", "PeerWorld", "RelayLink", "mouse", "picture_display"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class Customer:
     operator_code: str | None = None
     send_system_info: bool = True
     """The agent collects and sends the real system information of this machine after Allow."""
+    reconnect_delays_s: Sequence[float] = (0.5, 1.0, 2.0, 3.0, 5.0)
     initial_guidance: Callable[[], Sequence[GuidanceMessage]] = tuple
     events: list[AgentEvent] = dataclasses.field(default_factory=list)
     guidance: list[Pointer | KeyGuide | KeyGuideClear] = dataclasses.field(default_factory=list)
@@ -78,6 +79,7 @@ class Customer:
             initial_guidance=self.initial_guidance,
             operator_code=self.operator_code,
             send_system_info=self.send_system_info,
+            reconnect_delays_s=self.reconnect_delays_s,
         )
         self.task = asyncio.ensure_future(self.session.run(consent_accepted=True))
 
@@ -115,6 +117,66 @@ class Customer:
         return [g for g in list(self.guidance) if isinstance(g, Pointer)]
 
 
+class RelayLink:
+    """A TCP relay between a customer and the relay that the test can break and mend.
+
+    ``down()`` drops every connection and refuses new ones (the customer's network is
+    gone); ``up()`` lets connections through again. Runs on the world's loop.
+    """
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self.is_up = True
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self.is_up:
+            writer.transport.abort()
+            return
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self._writers |= {writer, up_writer}
+        pipes = {
+            asyncio.ensure_future(self._pipe(reader, up_writer)),
+            asyncio.ensure_future(self._pipe(up_reader, writer)),
+        }
+        self._tasks |= pipes
+        await asyncio.wait(pipes, return_when=asyncio.FIRST_COMPLETED)
+        for w in (writer, up_writer):
+            w.transport.abort()
+        self._tasks -= pipes
+
+    @staticmethod
+    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+
+    async def down(self) -> None:
+        self.is_up = False
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def up(self) -> None:
+        self.is_up = True
+
+    async def close(self) -> None:
+        await self.down()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        for task in list(self._tasks):
+            task.cancel()
+
+
 class PeerWorld:
     """A real relay plus customers, on their own asyncio thread."""
 
@@ -142,9 +204,16 @@ class PeerWorld:
     def add_operator(self, username: str, password: str, display_name: str, organisation: str) -> None:
         self.relay.add_operator(username, password, display_name, organisation)
 
-    def customer(self, display: str, **fields: Any) -> Customer:
+    def link(self) -> RelayLink:
+        """A breakable path to the relay, for ``customer(..., relay_url=...)``."""
+        link = RelayLink(self.relay.port)
+        self.call(link.start())
+        self._stack.push_async_callback(link.close)
+        return link
+
+    def customer(self, display: str, *, relay_url: str | None = None, **fields: Any) -> Customer:
         """Start a customer's agent; with the default ``operator_code=None`` it shows a 4-digit code."""
-        customer = Customer(self.url, display, **fields)
+        customer = Customer(relay_url or self.url, display, **fields)
         self.customers.append(customer)
         self.call(customer.start())
         return customer

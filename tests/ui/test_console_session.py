@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -101,7 +102,7 @@ def type_code(qtbot: QtBot, tab: SessionTab, code: str) -> None:
     QTest.keyClick(tab.code_page.code, Qt.Key.Key_Return)
 
 
-def go_live(qtbot: QtBot, world: PeerWorld, display: str, tab: SessionTab, **fields: object) -> Customer:
+def go_live(qtbot: QtBot, world: PeerWorld, display: str, tab: SessionTab, **fields: Any) -> Customer:
     customer = world.customer(display, **fields)
     type_code(qtbot, tab, world.call(customer.wait_code()))
     qtbot.waitUntil(lambda: tab.state is TabState.LIVE, timeout=15_000)
@@ -471,3 +472,21 @@ def test_issue_a_6_digit_code_for_the_customer(
     qtbot.waitUntil(lambda: tab.state is TabState.LIVE, timeout=15_000)
     qtbot.waitUntil(tab.view.has_picture, timeout=10_000)
     assert customer.tracks
+
+
+def test_customer_reconnecting_is_shown_and_clears(
+    qtbot: QtBot, world: PeerWorld, display: str, console: ConsoleWindow
+) -> None:
+    link = world.link()
+    tab = current(console)
+    customer = go_live(
+        qtbot, world, display, tab, relay_url=f"http://127.0.0.1:{link.port}", reconnect_delays_s=(0.2,)
+    )
+    world.call(link.down())
+    qtbot.waitUntil(lambda: "Reconnecting" in (tab.banner_text() or ""), timeout=10_000)
+    assert tab.state is TabState.LIVE
+    world.call(link.up())
+    qtbot.waitUntil(lambda: tab.banner_text() is None, timeout=10_000)
+    assert tab.state is TabState.LIVE
+    assert customer.task is not None
+    assert not customer.task.done()
