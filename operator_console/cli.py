@@ -29,6 +29,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _quit_on_signals(app: object) -> None:
+    """Ctrl+C or SIGTERM closes the windows properly (ending every session) instead of killing them."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    assert isinstance(app, QApplication)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: QTimer.singleShot(0, app.closeAllWindows))
+    # Qt's loop runs C code; a periodic no-op lets Python look at pending signals.
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+
+
 def run(args: argparse.Namespace) -> int:
     import ssl
 
@@ -50,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     ssl_context = ssl.create_default_context(cafile=str(args.ca_file)) if args.ca_file else None
 
     loop = LoopThread("console-net")
+    _quit_on_signals(app)
     try:
         dialog = LoginDialog(loop, settings, relay_url=args.relay, ssl_context=ssl_context, language=language)
 

@@ -104,12 +104,21 @@ class ConsoleWindow(QMainWindow):
         self._menus: dict[str, QMenu] = {}
         self._build_actions()
         self.retranslate()
-        self.resize(1280, 800)
+        self._fit_to_screen(1280, 800)
         if settings.geometry is not None:
             self.restoreGeometry(settings.geometry)
         if settings.window_state is not None:
             self.restoreState(settings.window_state)
         self._view_mode = ViewMode.ACTUAL if settings.view_mode == ViewMode.ACTUAL.value else ViewMode.FIT
+
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        """The default size, but never larger than the screen (a 1366x768 laptop)."""
+        screen = self.screen()
+        if screen is not None:
+            available = screen.availableGeometry()
+            width = min(width, available.width() * 95 // 100)
+            height = min(height, available.height() * 90 // 100)
+        self.resize(width, height)
 
     # --- actions and menus ------------------------------------------------------------
 
