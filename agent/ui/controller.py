@@ -277,6 +277,8 @@ class AgentController(QObject):
             rects = self._shared_screen_rects(available=True)
             if rects:
                 self.key_guide.show_guide(message, rects[0])
+                if self.pointer.isVisible():
+                    self.pointer.raise_()  # the pointer stays on top of the picture
         elif isinstance(message, KeyGuideClear):
             self.key_guide.clear()
 
@@ -302,8 +304,10 @@ class AgentController(QObject):
         self._operator = event.operator
         info = self._area_info(self.bridge.selected)
         self._areas = [info] if info is not None else []
-        # The main window would cover what the operator should see: out of the way.
-        self.window.showMinimized()
+        # The main window would cover what the operator should see: out of the way
+        # (hidden rather than minimised: the sharing bar is the one thing to use now,
+        # and a window manager-less desktop cannot minimise). The summary brings it back.
+        self.window.hide()
         self.bar.start(event.operator, self.bridge.monitors, self.bridge.selected)
         self.border.set_paused(False)
         self._place_sharing_ui()

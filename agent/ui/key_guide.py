@@ -17,7 +17,7 @@ from PySide6.QtGui import QHideEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QPushButton, QWidget
 
 from agent.ui import theme
-from agent.ui.keyboard import CLOSE_SPACE, PADDING, guide_geometry, paint_key_guide
+from agent.ui.keyboard import CHIP_HEIGHT, CLOSE_SPACE, PADDING, guide_geometry, paint_key_guide
 from agent.ui.keyboard_layout import KeyboardLayout, layout_for
 from agent.ui.overlay import make_overlay
 from protocol import KeyGuide
@@ -26,7 +26,9 @@ __all__ = ["KeyGuideOverlay"]
 
 logger = logging.getLogger(__name__)
 
-MAX_WIDTH = 980
+MAX_WIDTH = 900
+MIN_WIDTH = 640
+WIDTH_SHARE = 0.6
 MARGIN = 28
 
 
@@ -50,7 +52,7 @@ class KeyGuideOverlay(QWidget):
             f" border: 2px solid {theme.BORDER}; border-radius: 10px; font-size: 20px;"
             " font-weight: bold; min-height: 44px; padding: 2px 16px; }"
         )
-        make_overlay(self.close_button, click_through=False, translucent=False)
+        make_overlay(self.close_button, click_through=False)
         self.close_button.clicked.connect(self._close_clicked)
         self.retranslate()
 
@@ -97,14 +99,17 @@ class KeyGuideOverlay(QWidget):
         if self._guide is None:
             return
         area = self._screen_rect
-        width = min(MAX_WIDTH, area.width() - 2 * MARGIN)
+        # Big enough to read from the chair, small enough to leave most of the screen visible.
+        width = min(max(round(area.width() * WIDTH_SHARE), MIN_WIDTH), MAX_WIDTH, area.width() - 2 * MARGIN)
         geometry = guide_geometry(width, self._layout, self._guide.caption)
         x = area.x() + (area.width() - width) // 2
         y = area.y() + area.height() - geometry.height - MARGIN
         self.setGeometry(x, y, width, geometry.height)
         self.close_button.adjustSize()
         button_w = min(self.close_button.sizeHint().width(), CLOSE_SPACE - 10)
-        self.close_button.setGeometry(x + width - PADDING - button_w, y + PADDING - 4, button_w, 48)
+        self.close_button.setGeometry(
+            x + width - PADDING - button_w, y + PADDING + (CHIP_HEIGHT - 48) // 2, button_w, 48
+        )
 
     def paintEvent(self, event: QPaintEvent) -> None:
         del event

@@ -42,7 +42,7 @@ KEY_TEXT = "#24303B"
 PADDING = 22
 CHIP_HEIGHT = 54
 CLOSE_SPACE = 150
-"""Room kept free at the panel's top right for the separate close button window."""
+"""Room kept free beside the chips, at the panel's top right, for the close button window."""
 _ARROWS = {"Up": "↑", "Down": "↓", "Left": "←", "Right": "→"}
 
 
@@ -66,18 +66,19 @@ def _chip_font() -> QFont:
 
 
 def guide_geometry(width: int, layout: KeyboardLayout, caption: str) -> GuideGeometry:
+    """Chips on top (the close button beside them), the caption below, then the keyboard."""
     inner = width - 2 * PADDING
-    top = PADDING
-    caption_rect = QRect(PADDING, top, inner - CLOSE_SPACE, 0)
+    chips_top = PADDING
+    top = chips_top + CHIP_HEIGHT + 14
+    caption_rect = QRect(PADDING, top, inner, 0)
     if caption:
         metrics = QFontMetrics(_caption_font())
         bounds = metrics.boundingRect(
             QRect(0, 0, caption_rect.width(), 10_000), Qt.TextFlag.TextWordWrap, caption
         )
         caption_rect.setHeight(min(bounds.height(), 3 * metrics.lineSpacing()))
-        top += caption_rect.height() + 12
-    chips_top = max(top, PADDING)
-    top = chips_top + CHIP_HEIGHT + 18
+        top += caption_rect.height() + 14
+    top += 4
     unit = inner / layout.width
     keyboard = QRectF(PADDING, top, inner, unit * layout.height)
     height = round(keyboard.bottom()) + PADDING
@@ -119,17 +120,33 @@ def _highlights(combos: Sequence[Sequence[str]], layout: KeyboardLayout) -> dict
 def _key_path(key: Key, keyboard: QRectF, unit: float) -> QPainterPath:
     gap = max(2.0, unit * 0.08)
     path = QPainterPath()
-    for x, y, w, h in key.rects():
+    parts = key.rects()
+    for i, (x, y, w, h) in enumerate(parts):
+        # Parts of one key (the JIS Enter) meet without the gap between keys.
+        top = gap / 2 if i == 0 else -gap
+        bottom = gap / 2 if i == len(parts) - 1 else -gap
         rect = QRectF(
             keyboard.x() + x * unit + gap / 2,
-            keyboard.y() + y * unit + gap / 2,
+            keyboard.y() + y * unit + top,
             w * unit - gap,
-            h * unit - gap,
+            h * unit - top - bottom,
         )
         part = QPainterPath()
         part.addRoundedRect(rect, unit * 0.12, unit * 0.12)
         path = path.united(part)
     return path
+
+
+def _fitted_font(label: str, base: QFont, width: float) -> QFont:
+    """``base``, made smaller until the longest line of ``label`` fits ``width``."""
+    fitted = QFont(base)
+    lines = label.split("\n")
+    while fitted.pixelSize() > 7:
+        metrics = QFontMetrics(fitted)
+        if max(metrics.horizontalAdvance(line) for line in lines) <= width:
+            break
+        fitted.setPixelSize(fitted.pixelSize() - 1)
+    return fitted
 
 
 def paint_key_guide(
@@ -171,8 +188,8 @@ def paint_key_guide(
     keyboard = geometry.keyboard
     unit = keyboard.width() / layout.width
     lit = _highlights(combos, layout)
-    normal_font = theme.font(max(9, round(unit * 0.30)))
-    small_font = theme.font(max(8, round(unit * 0.22)))
+    normal_font = theme.font(max(10, round(unit * 0.38)))
+    small_font = theme.font(max(9, round(unit * 0.29)))
     for key in layout.keys:
         path = _key_path(key, keyboard, unit)
         lit_combo = lit.get(id(key))
@@ -188,6 +205,7 @@ def paint_key_guide(
         long_label = "\n" in key.label or len(key.label) > 3
         label_font = QFont(small_font if long_label else normal_font)
         label_font.setBold(lit_combo is not None)
-        painter.setFont(label_font)
+        rect = key_rect(key, keyboard, layout)
+        painter.setFont(_fitted_font(key.label, label_font, rect.width() - unit * 0.2))
         painter.setPen(theme.color("#111111" if lit_combo is not None else KEY_TEXT))
-        painter.drawText(key_rect(key, keyboard, layout), Qt.AlignmentFlag.AlignCenter, key.label)
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, key.label)

@@ -55,7 +55,8 @@ class RequestPage(QWidget):
         layout.addWidget(self.check)
         layout.addWidget(self.explain)
         layout.addStretch(1)
-        layout.addWidget(self.countdown, 0, Qt.AlignmentFlag.AlignRight)
+        self.countdown.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        layout.addWidget(self.countdown)
         layout.addLayout(button_row(self.deny_button, self.allow_button))
 
         self.allow_button.clicked.connect(lambda: self._answer(True))

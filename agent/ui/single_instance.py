@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QDir, QLockFile, QObject, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -122,5 +123,9 @@ def already_running_box(parent: QWidget | None = None) -> QMessageBox:
         QCoreApplication.translate("SingleInstance", "Please use the window that is already open.")
     )
     box.setStandardButtons(QMessageBox.StandardButton.Ok)
+    ok = box.button(QMessageBox.StandardButton.Ok)
+    ok.setIcon(QIcon())  # the style's "apply" arrow means nothing to a customer
+    ok.setAccessibleName(ok.text())
+    box.setStyleSheet("QLabel#qt_msgbox_label, QLabel#qt_msgbox_informativelabel { min-width: 480px; }")
     box.setAccessibleName(box.text())
     return box

@@ -18,7 +18,7 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from agent.ui.sysinfo_items import report_items
-from agent.ui.widgets import button, button_row, label, notice, page_layout
+from agent.ui.widgets import SPACING, button, button_row, label, notice, page_layout
 from protocol import EndReason, MonitorInfo, OperatorIdentity, SysInfoReport
 
 __all__ = ["SessionSummary", "SummaryPage"]
@@ -56,36 +56,57 @@ class SummaryPage(QWidget):
         self.body = label("summaryBody")
         self.details = QFormLayout()
         self.details.setHorizontalSpacing(20)
-        self.details.setVerticalSpacing(10)
+        self.details.setVerticalSpacing(8)
         self.details.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
         self.password = notice("passwordReminder")
         self.sysinfo_title = label("sysinfoTitle")
         self.sysinfo_title.setStyleSheet("font-weight: bold;")
-        self.sysinfo_box = QWidget()
+        self.sysinfo_box = QFrame()
         self.sysinfo_box.setObjectName("sysinfoList")
+        self.sysinfo_box.setStyleSheet(
+            "QFrame#sysinfoList { background: white; border: 1px solid #C9CFD6; border-radius: 8px; }"
+            " QFrame#sysinfoList QLabel { font-size: 16px; border: none; }"
+            ' QLabel[role="sysinfoKey"] { color: #4A5866; }'
+        )
         self.sysinfo_list = QFormLayout(self.sysinfo_box)
-        self.sysinfo_list.setContentsMargins(0, 0, 0, 0)
-        self.sysinfo_scroll = QScrollArea()
-        self.sysinfo_scroll.setObjectName("sysinfoScroll")
-        self.sysinfo_scroll.setWidget(self.sysinfo_box)
-        self.sysinfo_scroll.setWidgetResizable(True)
-        self.sysinfo_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.sysinfo_scroll.setMaximumHeight(150)
+        self.sysinfo_list.setContentsMargins(12, 8, 12, 8)
+        self.sysinfo_list.setHorizontalSpacing(18)
+        self.sysinfo_list.setVerticalSpacing(4)
+        self.hint = label("summaryHint", "muted")
         self.again_button = button("summaryAgain")
         self.close_button = button("summaryClose", "primary")
         self.close_button.setDefault(True)
 
+        # Everything but the buttons scrolls: the most important lines come first
+        # (who, how long, the password reminder), the system information last, and
+        # nothing is ever squeezed on a small screen (800x600, R21).
+        content = QWidget()
+        content.setObjectName("summaryContent")
+        content.setProperty("page", True)
+        column = QVBoxLayout(content)
+        column.setContentsMargins(0, 0, 8, 0)
+        column.setSpacing(SPACING)
+        column.addWidget(self.heading)
+        column.addWidget(self.body)
+        column.addWidget(self.hint)
+        self.details_box = QWidget()
+        self.details_box.setObjectName("summaryDetails")
+        self.details_box.setLayout(self.details)
+        self.details.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.details_box)
+        column.addWidget(self.password)
+        column.addWidget(self.sysinfo_title)
+        column.addWidget(self.sysinfo_box)
+        column.addStretch(1)
+        self.content_scroll = QScrollArea()
+        self.content_scroll.setObjectName("summaryScroll")
+        self.content_scroll.setWidget(content)
+        self.content_scroll.setWidgetResizable(True)
+        self.content_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.content_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
         layout = page_layout(self)
-        layout.addWidget(self.heading)
-        layout.addWidget(self.body)
-        layout.addLayout(self.details)
-        layout.addWidget(self.password)
-        section = QVBoxLayout()
-        section.setSpacing(6)
-        section.addWidget(self.sysinfo_title)
-        section.addWidget(self.sysinfo_scroll)
-        layout.addLayout(section)
-        layout.addStretch(1)
+        layout.addWidget(self.content_scroll, 1)
         layout.addLayout(button_row(self.again_button, self.close_button))
         self.close_button.clicked.connect(self.close_requested)
         self.again_button.clicked.connect(self.again_requested)
@@ -160,10 +181,11 @@ class SummaryPage(QWidget):
             key.setStyleSheet("color: #4A5866;")
             text = QLabel(value)
             text.setObjectName("summaryValue")
-            text.setWordWrap(True)
             text.setTextFormat(Qt.TextFormat.PlainText)
             text.setAccessibleName(f"{name} {value}")
             self.details.addRow(key, text)
+        # Never squeezed by the system information list below: these rows matter most.
+        self.details_box.setVisible(bool(rows))
 
     def _set_sysinfo(self, info: SysInfoReport | tuple[tuple[str, str], ...] | None) -> None:
         while self.sysinfo_list.rowCount():
@@ -173,9 +195,10 @@ class SummaryPage(QWidget):
         self._sysinfo_rows = list(items or ())
         visible = bool(items)
         self.sysinfo_title.setVisible(visible)
-        self.sysinfo_scroll.setVisible(visible)
+        self.sysinfo_box.setVisible(visible)
         for name, value in items or ():
             key = QLabel(name)
+            key.setProperty("role", "sysinfoKey")
             key.setTextFormat(Qt.TextFormat.PlainText)
             val = QLabel(value)
             val.setTextFormat(Qt.TextFormat.PlainText)
@@ -197,6 +220,7 @@ class SummaryPage(QWidget):
             self.body.setText("")
             self._set_details([])
             self.password.hide()
+            self.hint.hide()
             self._set_sysinfo(None)
             self.again_button.hide()
             return
@@ -221,10 +245,15 @@ class SummaryPage(QWidget):
             rows.append((self.tr("How it ended"), self._how_it_ended(s)))
             self._set_details(rows)
             self.password.show()
+            self.hint.hide()
             self.again_button.hide()
         else:
             self.heading.setText(self.tr("Your screen was not shared"))
             self.body.setText(self._why_not_shared(s))
+            self.hint.setText(
+                self.tr("You can close this window now. If the operator asks you to, press “Start again”.")
+            )
+            self.hint.show()
             self._set_details([])
             self.password.hide()
             self.again_button.show()

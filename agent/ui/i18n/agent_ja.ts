@@ -149,17 +149,17 @@ Please check that this computer is connected to the internet.</source>
     <context>
         <name>KeyGuideOverlay</name>
         <message>
-            <location filename="../key_guide.py" line="94" />
+            <location filename="../key_guide.py" line="96" />
             <source>Space</source>
             <translation>スペース</translation>
         </message>
         <message>
-            <location filename="../key_guide.py" line="126" />
+            <location filename="../key_guide.py" line="131" />
             <source>× Close</source>
             <translation>× 閉じる</translation>
         </message>
         <message>
-            <location filename="../key_guide.py" line="127" />
+            <location filename="../key_guide.py" line="132" />
             <source>Close the keyboard picture</source>
             <translation>キーボードの表示を閉じる</translation>
         </message>
@@ -245,57 +245,57 @@ Please check that this computer is connected to the internet.</source>
     <context>
         <name>RequestPage</name>
         <message>
-            <location filename="../request.py" line="107" />
+            <location filename="../request.py" line="108" />
             <source>Starting screen sharing…</source>
             <translation>画面の共有を始めています…</translation>
         </message>
         <message>
-            <location filename="../request.py" line="111" />
+            <location filename="../request.py" line="112" />
             <source>If you do not answer, the request is declined in {seconds} s.</source>
             <translation>お返事がない場合、{seconds}秒後に自動的にお断りします。</translation>
         </message>
         <message>
-            <location filename="../request.py" line="115" />
+            <location filename="../request.py" line="116" />
             <source>An operator asks to see your screen</source>
             <translation>オペレーターが画面の表示を求めています</translation>
         </message>
         <message>
-            <location filename="../request.py" line="116" />
+            <location filename="../request.py" line="117" />
             <source>May the operator see your screen?</source>
             <translation>オペレーターに画面を見せてもよろしいですか？</translation>
         </message>
         <message>
-            <location filename="../request.py" line="119" />
+            <location filename="../request.py" line="120" />
             <source>{name} of {organisation} would like to see your screen.</source>
             <translation>{organisation}の{name}が、お客さまの画面の表示をお願いしています。</translation>
         </message>
         <message>
-            <location filename="../request.py" line="124" />
+            <location filename="../request.py" line="125" />
             <source>Please check that this is the person you are speaking to on the phone.</source>
             <translation>お電話でお話ししている担当者であることをご確認ください。</translation>
         </message>
         <message>
-            <location filename="../request.py" line="127" />
+            <location filename="../request.py" line="128" />
             <source>The operator can only see your screen and point at things. The operator cannot operate your computer. You can stop sharing at any time.</source>
             <translation>オペレーターは画面を見て指し示すことだけができ、お客さまのパソコンを操作することはできません。共有はいつでも止められます。</translation>
         </message>
         <message>
-            <location filename="../request.py" line="131" />
+            <location filename="../request.py" line="132" />
             <source>Do not allow</source>
             <translation>許可しない</translation>
         </message>
         <message>
-            <location filename="../request.py" line="132" />
+            <location filename="../request.py" line="133" />
             <source>Do not allow the operator to see your screen</source>
             <translation>オペレーターに画面を見せない</translation>
         </message>
         <message>
-            <location filename="../request.py" line="133" />
+            <location filename="../request.py" line="134" />
             <source>Allow</source>
             <translation>許可する</translation>
         </message>
         <message>
-            <location filename="../request.py" line="134" />
+            <location filename="../request.py" line="135" />
             <source>Allow the operator to see your screen</source>
             <translation>オペレーターに画面を見せる</translation>
         </message>
@@ -381,17 +381,17 @@ Please check that this computer is connected to the internet.</source>
     <context>
         <name>SingleInstance</name>
         <message>
-            <location filename="../single_instance.py" line="110" />
+            <location filename="../single_instance.py" line="118" />
             <source>Screen sharing support</source>
             <translation>画面共有サポート</translation>
         </message>
         <message>
-            <location filename="../single_instance.py" line="112" />
+            <location filename="../single_instance.py" line="120" />
             <source>The screen sharing program is already running.</source>
             <translation>画面共有プログラムはすでに起動しています。</translation>
         </message>
         <message>
-            <location filename="../single_instance.py" line="115" />
+            <location filename="../single_instance.py" line="123" />
             <source>Please use the window that is already open.</source>
             <translation>開いている画面をお使いください。</translation>
         </message>
@@ -399,159 +399,164 @@ Please check that this computer is connected to the internet.</source>
     <context>
         <name>SummaryPage</name>
         <message>
-            <location filename="../summary.py" line="106" />
+            <location filename="../summary.py" line="118" />
             <source>{seconds} s</source>
             <translation>{seconds}秒</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="107" />
+            <location filename="../summary.py" line="119" />
             <source>{minutes} min {seconds} s</source>
             <translation>{minutes}分{seconds}秒</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="112" />
+            <location filename="../summary.py" line="124" />
             <source>All screens ({size})</source>
             <translation>すべての画面（{size}）</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="114" />
+            <location filename="../summary.py" line="126" />
             <source>Screen {number} ({size})</source>
             <translation>画面{number}（{size}）</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="115" />
+            <location filename="../summary.py" line="127" />
             <source>Your screen ({size})</source>
             <translation>お使いの画面（{size}）</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="119" />
+            <location filename="../summary.py" line="131" />
             <source>You stopped sharing.</source>
             <translation>お客さまが共有を終了しました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="121" />
+            <location filename="../summary.py" line="133" />
             <source>The connection to the operator was lost.</source>
             <translation>オペレーターとの接続が切れました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="123" />
+            <location filename="../summary.py" line="135" />
             <source>The operator ended the session.</source>
             <translation>オペレーターが共有を終了しました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="125" />
+            <location filename="../summary.py" line="137" />
             <source>The support centre ended the session.</source>
             <translation>サポートセンターが共有を終了しました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="127" />
+            <location filename="../summary.py" line="139" />
             <source>The support centre closed the connection.</source>
             <translation>サポートセンターとの接続が終了しました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="129" />
+            <location filename="../summary.py" line="141" />
             <source>The session ended after a long time without activity.</source>
             <translation>長い時間操作がなかったため、終了しました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="130" />
+            <location filename="../summary.py" line="142" />
             <source>The connection was lost.</source>
             <translation>接続が切れました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="134" />
+            <location filename="../summary.py" line="146" />
             <source>The request was not answered in time, so it was declined.</source>
             <translation>時間内にお返事がなかったため、お断りしました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="136" />
+            <location filename="../summary.py" line="148" />
             <source>You declined the request.</source>
             <translation>お客さまが依頼をお断りになりました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="138" />
+            <location filename="../summary.py" line="150" />
             <source>You cancelled before sharing started.</source>
             <translation>共有が始まる前にキャンセルされました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="140" />
+            <location filename="../summary.py" line="152" />
             <source>The operator withdrew the request.</source>
             <translation>オペレーターが依頼を取り下げました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="141" />
+            <location filename="../summary.py" line="153" />
             <source>The connection to the support centre was lost.</source>
             <translation>サポートセンターとの接続が切れました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="175" />
+            <location filename="../summary.py" line="200" />
             <source>System information sent to the operator</source>
             <translation>オペレーターに送信したシステム情報</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="177" />
+            <location filename="../summary.py" line="202" />
             <source>If you typed a password while your screen was shared, please change it now, to be safe.</source>
             <translation>画面の共有中にパスワードを入力された場合は、念のため、すぐにパスワードを変更してください。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="179" />
+            <location filename="../summary.py" line="204" />
             <source>Close</source>
             <translation>閉じる</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="180" />
+            <location filename="../summary.py" line="205" />
             <source>Close the program</source>
             <translation>プログラムを終了する</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="181" />
+            <location filename="../summary.py" line="206" />
             <source>Start again</source>
             <translation>もう一度始める</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="182" />
+            <location filename="../summary.py" line="207" />
             <source>Start again with a new number</source>
             <translation>新しい番号でもう一度始める</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="192" />
+            <location filename="../summary.py" line="218" />
             <source>Screen sharing has ended</source>
             <translation>画面の共有を終了しました</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="193" />
+            <location filename="../summary.py" line="219" />
             <source>The operator can no longer see your screen.</source>
             <translation>オペレーターからお客さまの画面は見えなくなりました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="198" />
+            <location filename="../summary.py" line="224" />
             <source>Shared with</source>
             <translation>共有した相手</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="199" />
+            <location filename="../summary.py" line="225" />
             <source>{name} ({organisation})</source>
             <translation>{name}（{organisation}）</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="206" />
+            <location filename="../summary.py" line="232" />
             <source>What was shared</source>
             <translation>共有した画面</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="208" />
+            <location filename="../summary.py" line="234" />
             <source>Time shared</source>
             <translation>共有した時間</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="209" />
+            <location filename="../summary.py" line="235" />
             <source>How it ended</source>
             <translation>終了の理由</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="214" />
+            <location filename="../summary.py" line="241" />
             <source>Your screen was not shared</source>
             <translation>画面は共有されませんでした</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="244" />
+            <source>You can close this window now. If the operator asks you to, press “Start again”.</source>
+            <translation>このウィンドウは閉じていただいてかまいません。オペレーターから案内があった場合は、「もう一度始める」を押してください。</translation>
         </message>
     </context>
     <context>
