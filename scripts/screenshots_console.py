@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 logger = logging.getLogger("screenshots_console")
 
 WIDTH, HEIGHT = 1280, 720
-PASSWORD = "correct horse battery"
+PASSWORD = "correct horse battery"  # noqa: S105 (a throw-away account on a private relay)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,14 +79,17 @@ def main(argv: list[str] | None = None) -> int:
         net = LoopThread("console-net")
         try:
             world.add_operator("hanako", PASSWORD, "佐藤 花子", "窓口証券 お客さまサポート")
-            for lang in args.lang:
+
+            def capture(lang: str) -> None:
                 switch_language(I18N_DIR, I18N_DOMAIN, "ja" if lang == "ja" else "en")
                 QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange)
                 settings = ConsoleSettings(settings_at(Path(tmp) / f"console-{lang}.ini"))
                 relay_url = world.url
 
                 # Login: a wrong password first, so the message shows.
-                dialog = LoginDialog(net, settings, relay_url=relay_url, language="ja" if lang == "ja" else "en")
+                dialog = LoginDialog(
+                    net, settings, relay_url=relay_url, language="ja" if lang == "ja" else "en"
+                )
                 dialog.show()
                 dialog.username.setText("hanako")
                 dialog.password.setText("wrong password")
@@ -130,9 +133,11 @@ def main(argv: list[str] | None = None) -> int:
                 wait(tab.view.has_picture)
                 wait(lambda: "fps" in window.stats_label.text())
                 wait(
-                    lambda: tab.bridge.client is not None
-                    and tab.bridge.client.peer is not None
-                    and tab.bridge.client.peer.channel_open.is_set()
+                    lambda: (
+                        tab.bridge.client is not None
+                        and tab.bridge.client.peer is not None
+                        and tab.bridge.client.peer.channel_open.is_set()
+                    )
                 )
                 pause(2.0)  # a keep-alive frame refines the static picture
                 area = tab.view.picture_area()
@@ -186,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
                 shot(window, "issued", lang)
                 window.close()
                 dialog.close()
+
+            for lang in args.lang:
+                capture(lang)
         finally:
             net.stop()
             world.close()

@@ -5,7 +5,8 @@ Modules, one concept each: ``main_window`` (tabs, menus, shortcuts, status bar),
 ended), ``video_view`` (the picture and the pointer tool), ``pointer`` (geometry
 and rate limiting, no Qt), ``key_guide`` (keyboard-guide tool), ``info_panel``
 (system information), ``login`` (login dialog), ``bridge`` (the network thread),
-``messages`` (friendly texts), ``settings`` (what is remembered).
+``messages`` (friendly texts), ``settings`` (what is remembered), ``testing``
+(real relay and agents on their own thread, for tests and screenshots).
 """
 
 from __future__ import annotations

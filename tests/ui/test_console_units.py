@@ -311,3 +311,40 @@ def test_every_ui_string_has_a_japanese_translation(tmp_path: Path) -> None:
     assert wanted - set(shipped) == set()
     untranslated = [key for key in wanted if not shipped[key]]
     assert untranslated == []
+
+
+def test_frequent_actions_have_their_documented_shortcuts(qtbot: QtBot, tmp_path: Path) -> None:
+    from PySide6.QtGui import QKeySequence
+
+    documented = {
+        "new_tab": "Ctrl+T",
+        "close_tab": "Ctrl+W",
+        "enter_code": "Ctrl+L",
+        "issue_code": "Ctrl+G",
+        "end_session": "Ctrl+E",
+        "fit": "Ctrl+0",
+        "actual": "Ctrl+1",
+        "pointer": "Ctrl+P",
+        "key_guide": "Ctrl+K",
+        "send_keys": "Ctrl+Return",
+        "clear_keys": "Ctrl+Shift+K",
+        "info": "Ctrl+I",
+        "copy_info": "Ctrl+Shift+C",
+        "side_panel": "F9",
+        "next_tab": "Ctrl+Tab",
+        "previous_tab": "Ctrl+Shift+Tab",
+        "quit": "Ctrl+Q",
+    }
+    loop = LoopThread("console-net")
+    try:
+        window = ConsoleWindow(
+            loop, ConsoleSettings(settings_at(tmp_path / "c.ini")), relay_url="http://127.0.0.1:9", token="t"
+        )
+        qtbot.addWidget(window)
+        for name, keys in documented.items():
+            assert window.action(name).shortcut() == QKeySequence(keys), name
+        shortcuts = [window.action(name).shortcut().toString() for name in documented]
+        assert len(set(shortcuts)) == len(shortcuts)  # no two actions fight over a key
+        window.close()
+    finally:
+        loop.stop()
