@@ -59,8 +59,10 @@ class SharingBar(QWidget):
         super().__init__(None)
         self.setObjectName("sharingBar")
         self.setWindowTitle("Madoguchi")
+        # A normal top-level window, not a tool window: while sharing it is the agent's
+        # only window, so it must be in the task bar and reachable with Alt+Tab.
         self.setWindowFlags(
-            Qt.WindowType.Tool
+            Qt.WindowType.Window
             | Qt.WindowType.FramelessWindowHint
             | Qt.WindowType.WindowStaysOnTopHint
             | Qt.WindowType.NoDropShadowWindowHint
@@ -216,6 +218,7 @@ class SharingBar(QWidget):
         self.status.setText(status)
         self.status.setVisible(bool(status))
         self.setAccessibleName(self.title.text())
+        self.setWindowTitle(self.tr("Screen sharing support – sharing"))
         self._fill_monitor_box()
         self._tick()
 

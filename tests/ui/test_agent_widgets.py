@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -222,6 +223,17 @@ def test_request_declines_when_the_countdown_runs_out(qtbot: QtBot, english: Non
         clock.now += 1.0
     assert blocker.args == [False]
     assert not page.allow_button.isEnabled()
+
+
+def test_allow_by_keyboard(qtbot: QtBot, english: None) -> None:
+    page = RequestPage()
+    qtbot.addWidget(page)
+    page.show()
+    page.ask(OPERATOR, 60.0)
+    qtbot.waitUntil(page.allow_button.hasFocus, timeout=2000)
+    with qtbot.waitSignal(page.decided, timeout=2000) as blocker:
+        QTest.keyClick(page.allow_button, Qt.Key.Key_Return)
+    assert blocker.args == [True]
 
 
 def test_code_page_counts_down(qtbot: QtBot, english: None) -> None:

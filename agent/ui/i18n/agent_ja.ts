@@ -303,79 +303,84 @@ Please check that this computer is connected to the internet.</source>
     <context>
         <name>SharingBar</name>
         <message>
-            <location filename="../sharing_bar.py" line="172" />
+            <location filename="../sharing_bar.py" line="174" />
             <source>Time shared: {time}</source>
             <translation>共有している時間：{time}</translation>
         </message>
         <message>
-            <location filename="../sharing_bar.py" line="190" />
+            <location filename="../sharing_bar.py" line="192" />
             <source>Screen {number}</source>
             <translation>画面{number}</translation>
         </message>
         <message>
-            <location filename="../sharing_bar.py" line="191" />
+            <location filename="../sharing_bar.py" line="193" />
             <source>All screens</source>
             <translation>すべての画面</translation>
         </message>
         <message>
-            <location filename="../sharing_bar.py" line="199" />
+            <location filename="../sharing_bar.py" line="201" />
             <source>Sharing paused ({name})</source>
             <translation>共有を一時停止中（{name}）</translation>
         </message>
         <message>
-            <location filename="../sharing_bar.py" line="201" />
+            <location filename="../sharing_bar.py" line="203" />
             <source>Sharing your screen with {name}</source>
             <translation>{name}と画面を共有しています</translation>
         </message>
         <message>
-            <location filename="../sharing_bar.py" line="202" />
+            <location filename="../sharing_bar.py" line="204" />
             <source>Resume</source>
             <translation>再開</translation>
         </message>
         <message>
-            <location filename="../sharing_bar.py" line="202" />
+            <location filename="../sharing_bar.py" line="204" />
             <source>Pause</source>
             <translation>一時停止</translation>
         </message>
         <message>
-            <location filename="../sharing_bar.py" line="204" />
+            <location filename="../sharing_bar.py" line="206" />
             <source>Resume sharing</source>
             <translation>共有を再開する</translation>
         </message>
         <message>
-            <location filename="../sharing_bar.py" line="204" />
+            <location filename="../sharing_bar.py" line="206" />
             <source>Pause sharing</source>
             <translation>共有を一時停止する</translation>
         </message>
         <message>
-            <location filename="../sharing_bar.py" line="206" />
+            <location filename="../sharing_bar.py" line="208" />
             <source>■ Stop sharing</source>
             <translation>■ 共有をやめる</translation>
         </message>
         <message>
-            <location filename="../sharing_bar.py" line="207" />
+            <location filename="../sharing_bar.py" line="209" />
             <source>Stop sharing now</source>
             <translation>今すぐ共有をやめる</translation>
         </message>
         <message>
-            <location filename="../sharing_bar.py" line="208" />
+            <location filename="../sharing_bar.py" line="210" />
             <source>Screen to share</source>
             <translation>共有する画面</translation>
         </message>
         <message>
-            <location filename="../sharing_bar.py" line="211" />
+            <location filename="../sharing_bar.py" line="213" />
             <source>The connection was interrupted. Reconnecting…</source>
             <translation>接続が途切れました。つなぎ直しています…</translation>
         </message>
         <message>
-            <location filename="../sharing_bar.py" line="213" />
+            <location filename="../sharing_bar.py" line="215" />
             <source>The operator's connection was lost. Waiting for them to come back…</source>
             <translation>オペレーターとの接続が切れました。再接続をお待ちしています…</translation>
         </message>
         <message>
-            <location filename="../sharing_bar.py" line="215" />
+            <location filename="../sharing_bar.py" line="217" />
             <source>The operator cannot see anything new until you press Resume.</source>
             <translation>「再開」を押すまで、オペレーターには新しい画面は表示されません。</translation>
+        </message>
+        <message>
+            <location filename="../sharing_bar.py" line="221" />
+            <source>Screen sharing support – sharing</source>
+            <translation>画面共有サポート – 共有中</translation>
         </message>
     </context>
     <context>
@@ -399,162 +404,162 @@ Please check that this computer is connected to the internet.</source>
     <context>
         <name>SummaryPage</name>
         <message>
-            <location filename="../summary.py" line="118" />
+            <location filename="../summary.py" line="129" />
             <source>{seconds} s</source>
             <translation>{seconds}秒</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="119" />
+            <location filename="../summary.py" line="130" />
             <source>{minutes} min {seconds} s</source>
             <translation>{minutes}分{seconds}秒</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="124" />
+            <location filename="../summary.py" line="135" />
             <source>All screens ({size})</source>
             <translation>すべての画面（{size}）</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="126" />
+            <location filename="../summary.py" line="137" />
             <source>Screen {number} ({size})</source>
             <translation>画面{number}（{size}）</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="127" />
+            <location filename="../summary.py" line="138" />
             <source>Your screen ({size})</source>
             <translation>お使いの画面（{size}）</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="131" />
+            <location filename="../summary.py" line="142" />
             <source>You stopped sharing.</source>
             <translation>お客さまが共有を終了しました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="133" />
+            <location filename="../summary.py" line="144" />
             <source>The connection to the operator was lost.</source>
             <translation>オペレーターとの接続が切れました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="135" />
+            <location filename="../summary.py" line="146" />
             <source>The operator ended the session.</source>
             <translation>オペレーターが共有を終了しました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="137" />
+            <location filename="../summary.py" line="148" />
             <source>The support centre ended the session.</source>
             <translation>サポートセンターが共有を終了しました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="139" />
+            <location filename="../summary.py" line="150" />
             <source>The support centre closed the connection.</source>
             <translation>サポートセンターとの接続が終了しました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="141" />
+            <location filename="../summary.py" line="152" />
             <source>The session ended after a long time without activity.</source>
             <translation>長い時間操作がなかったため、終了しました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="142" />
+            <location filename="../summary.py" line="153" />
             <source>The connection was lost.</source>
             <translation>接続が切れました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="146" />
+            <location filename="../summary.py" line="157" />
             <source>The request was not answered in time, so it was declined.</source>
             <translation>時間内にお返事がなかったため、お断りしました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="148" />
+            <location filename="../summary.py" line="159" />
             <source>You declined the request.</source>
             <translation>お客さまが依頼をお断りになりました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="150" />
+            <location filename="../summary.py" line="161" />
             <source>You cancelled before sharing started.</source>
             <translation>共有が始まる前にキャンセルされました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="152" />
+            <location filename="../summary.py" line="163" />
             <source>The operator withdrew the request.</source>
             <translation>オペレーターが依頼を取り下げました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="153" />
+            <location filename="../summary.py" line="164" />
             <source>The connection to the support centre was lost.</source>
             <translation>サポートセンターとの接続が切れました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="200" />
+            <location filename="../summary.py" line="210" />
             <source>System information sent to the operator</source>
             <translation>オペレーターに送信したシステム情報</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="202" />
+            <location filename="../summary.py" line="212" />
             <source>If you typed a password while your screen was shared, please change it now, to be safe.</source>
             <translation>画面の共有中にパスワードを入力された場合は、念のため、すぐにパスワードを変更してください。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="204" />
+            <location filename="../summary.py" line="214" />
             <source>Close</source>
             <translation>閉じる</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="205" />
+            <location filename="../summary.py" line="215" />
             <source>Close the program</source>
             <translation>プログラムを終了する</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="206" />
+            <location filename="../summary.py" line="216" />
             <source>Start again</source>
             <translation>もう一度始める</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="207" />
+            <location filename="../summary.py" line="217" />
             <source>Start again with a new number</source>
             <translation>新しい番号でもう一度始める</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="218" />
+            <location filename="../summary.py" line="228" />
             <source>Screen sharing has ended</source>
             <translation>画面の共有を終了しました</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="219" />
+            <location filename="../summary.py" line="229" />
             <source>The operator can no longer see your screen.</source>
             <translation>オペレーターからお客さまの画面は見えなくなりました。</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="224" />
+            <location filename="../summary.py" line="234" />
             <source>Shared with</source>
             <translation>共有した相手</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="225" />
+            <location filename="../summary.py" line="235" />
             <source>{name} ({organisation})</source>
             <translation>{name}（{organisation}）</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="232" />
+            <location filename="../summary.py" line="242" />
             <source>What was shared</source>
             <translation>共有した画面</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="234" />
+            <location filename="../summary.py" line="244" />
             <source>Time shared</source>
             <translation>共有した時間</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="235" />
+            <location filename="../summary.py" line="245" />
             <source>How it ended</source>
             <translation>終了の理由</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="241" />
+            <location filename="../summary.py" line="251" />
             <source>Your screen was not shared</source>
             <translation>画面は共有されませんでした</translation>
         </message>
         <message>
-            <location filename="../summary.py" line="244" />
+            <location filename="../summary.py" line="254" />
             <source>You can close this window now. If the operator asks you to, press “Start again”.</source>
             <translation>このウィンドウは閉じていただいてかまいません。オペレーターから案内があった場合は、「もう一度始める」を押してください。</translation>
         </message>
