@@ -275,6 +275,7 @@ async def run_pipeline(
     from benchmarks.stats import negotiated_video_codec
     from madoguchi import rtc_tuning
     from madoguchi.harness import expect, operator_view
+    from madoguchi.rtc_tuning import receiver_jitter_buffer
     from madoguchi.stamp import StampError, read_stamp
     from operator_console.client import OperatorClient, SessionEndedEvent
 
@@ -357,6 +358,12 @@ async def run_pipeline(
                 await asyncio.sleep(0.05)
                 keyframe_bytes = next((n for _, n, key in frame_log.frames[before:] if key), None)
 
+            buffer = receiver_jitter_buffer(receiver)
+            figures["jitter_buffer"] = {
+                "class": type(buffer).__name__,
+                "released_on_marker": getattr(buffer, "released_on_marker", None),
+                "released_on_next_frame": getattr(buffer, "released_on_next_frame", None),
+            }
             await operator.end_session()
             await expect(operator, SessionEndedEvent, 10, "the session did not end")
             try:

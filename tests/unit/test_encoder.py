@@ -1,0 +1,236 @@
+"""agent.encoder: H.264 level, settings, the bitrate-cap policy, the yuv canvas and the encoder itself."""
+
+from __future__ import annotations
+
+import fractions
+
+import av
+import numpy as np
+import numpy.typing as npt
+import pytest
+from aiortc.codecs.h264 import H264Decoder, h264_depayload
+from aiortc.jitterbuffer import JitterFrame
+from av.video.reformatter import Interpolation, VideoReformatter
+
+from agent.encoder import (
+    BitrateCap,
+    H264Settings,
+    TunedH264Encoder,
+    YuvCanvas,
+    changed_rows,
+    h264_level,
+)
+from agent.track import to_video_frame
+from madoguchi.quality import psnr_luma
+
+TIME_BASE = fractions.Fraction(1, 90_000)
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "fps", "level"),
+    [
+        (640, 480, 30, 31),  # never below what aiortc's SDP announces
+        (1280, 720, 30, 31),
+        (1280, 720, 60, 32),
+        (1920, 1080, 30, 40),
+        (1920, 1080, 60, 42),
+        (2560, 1440, 30, 50),
+        (3840, 2160, 30, 51),
+        (7680, 4320, 30, 60),
+    ],
+)
+def test_level_fits_the_picture(width: int, height: int, fps: float, level: int) -> None:
+    assert h264_level(width, height, fps) == level
+
+
+def test_level_rejects_nonsense() -> None:
+    with pytest.raises(ValueError):
+        h264_level(0, 1080, 30)
+
+
+def test_codec_options() -> None:
+    settings = H264Settings(threads=2)
+    options = settings.codec_options(2_000_000)
+    assert options["preset"] == "ultrafast"
+    assert options["tune"] == "zerolatency"
+    assert options["maxrate"] == "2000000"
+    assert options["bufsize"] == "4000000"  # two seconds of the cap
+    assert "keyint=infinite" in options["x264-params"]
+    assert "scenecut=0" in options["x264-params"]
+    assert options["threads"] == "2"
+    with pytest.raises(ValueError):
+        H264Settings(crf=60)
+    with pytest.raises(ValueError):
+        H264Settings(min_bitrate=5_000_000, max_bitrate=1_000_000)
+
+
+def test_bitrate_cap_ignores_small_moves_and_idle_screens() -> None:
+    settings = H264Settings(min_bitrate=300_000, max_bitrate=3_000_000)
+    cap = BitrateCap(settings, factor=2.0, hold_s=3.0)
+    assert cap.cap == 3_000_000
+    # aiortc-style 10 % moves: never a rebuild.
+    for t, target in enumerate([2_700_000, 3_000_000, 2_400_000, 2_900_000]):
+        assert not cap.update(target, sent_bps=2_500_000, now=float(t))
+    # A quiet screen drags the receiver's estimate down, but we send nothing: no rebuild.
+    for t in range(10, 30):
+        assert not cap.update(400_000, sent_bps=5_000, now=float(t))
+    assert cap.cap == 3_000_000
+
+
+def test_bitrate_cap_follows_sustained_congestion_then_recovers() -> None:
+    cap = BitrateCap(H264Settings(), factor=2.0, hold_s=3.0)
+    assert not cap.update(1_000_000, sent_bps=2_800_000, now=0.0)
+    assert not cap.update(1_000_000, sent_bps=2_800_000, now=2.9)
+    assert cap.update(1_000_000, sent_bps=2_800_000, now=3.0)
+    assert cap.cap == 1_000_000
+    # Back up only once the estimate is twice the cap for the hold time.
+    assert not cap.update(1_900_000, sent_bps=900_000, now=4.0)
+    assert not cap.update(2_500_000, sent_bps=900_000, now=5.0)
+    assert cap.update(2_500_000, sent_bps=900_000, now=8.0)
+    assert cap.cap == 2_500_000
+    # An interruption of the condition restarts the hold.
+    assert not cap.update(900_000, sent_bps=2_000_000, now=9.0)
+    assert not cap.update(2_500_000, sent_bps=2_000_000, now=10.0)
+    assert not cap.update(900_000, sent_bps=2_000_000, now=11.0)
+    assert not cap.update(900_000, sent_bps=2_000_000, now=13.5)
+
+
+def test_bitrate_cap_clamps() -> None:
+    cap = BitrateCap(H264Settings(min_bitrate=300_000, max_bitrate=3_000_000))
+    assert cap.clamp(10) == 300_000
+    assert cap.clamp(10**9) == 3_000_000
+
+
+def _picture(height: int = 360, width: int = 640, seed: int = 0) -> npt.NDArray[np.uint8]:
+    rng = np.random.default_rng(seed)
+    image = np.zeros((height, width, 4), np.uint8)
+    image[..., :3] = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
+    return image
+
+
+def test_changed_rows() -> None:
+    a = _picture()
+    assert changed_rows(a, a.copy()) is None
+    b = a.copy()
+    b[100, 7, 2] ^= 1
+    assert changed_rows(a, b) == (100, 101)
+    b[37, 0, 0] ^= 1
+    b[290, 639, 1] ^= 1
+    assert changed_rows(a, b) == (37, 291)
+    c = a.copy()
+    c[0, 0, 0] ^= 1
+    c[-1, -1, 0] ^= 1
+    assert changed_rows(a, c) == (0, 360)
+    # Cropped (non-contiguous) views compare the same way.
+    assert changed_rows(a[:, :638], b[:, :638]) == (37, 101)
+    assert changed_rows(a, a[:200]) == (0, 200)
+
+
+def _planes(frame: av.VideoFrame) -> list[npt.NDArray[np.uint8]]:
+    return [
+        np.frombuffer(memoryview(p), np.uint8).reshape(p.height, p.line_size)[:, : p.width].copy()
+        for p in frame.planes
+    ]
+
+
+@pytest.mark.parametrize(("top", "bottom"), [(0, 1), (1, 2), (57, 58), (100, 163), (300, 360), (358, 360)])
+def test_canvas_band_update_equals_a_full_conversion(top: int, bottom: int) -> None:
+    canvas = YuvCanvas()
+    first = _picture(seed=1)
+    canvas.convert(av.VideoFrame.from_numpy_buffer(first, format="bgra"))
+    second = first.copy()
+    second[top:bottom] = _picture(seed=2)[top:bottom]
+    updated = canvas.convert(av.VideoFrame.from_numpy_buffer(second, format="bgra"))
+    assert canvas.partial == 1
+    reference = VideoReformatter().reformat(
+        av.VideoFrame.from_numpy_buffer(second, format="bgra"),
+        format="yuv420p",
+        interpolation=Interpolation.AREA,
+        threads=1,
+    )
+    for got, want in zip(_planes(updated), _planes(reference), strict=True):
+        assert np.array_equal(got, want)
+
+
+def test_canvas_reuses_same_picture_and_converts_big_changes_fully() -> None:
+    canvas = YuvCanvas()
+    image = _picture()
+    first = canvas.convert(to_video_frame(image))
+    again = canvas.convert(to_video_frame(image))  # a keep-alive: same buffer
+    assert again is first
+    assert (canvas.full, canvas.reused) == (1, 1)
+    canvas.convert(to_video_frame(_picture(seed=5)))  # everything changed
+    assert canvas.full == 2
+    assert canvas.convert(to_video_frame(_picture(seed=5).copy())) is not None  # equal content, new buffer
+    assert canvas.reused == 2
+    # Other pixel formats pass through or are converted plainly.
+    yuv = av.VideoFrame(64, 48, "yuv420p")
+    assert canvas.convert(yuv) is yuv
+    assert canvas.convert(av.VideoFrame(64, 48, "rgb24")).format.name == "yuv420p"
+
+
+def _frame(image: npt.NDArray[np.uint8], index: int) -> av.VideoFrame:
+    frame = to_video_frame(image)
+    frame.pts = index * 3000
+    frame.time_base = TIME_BASE
+    return frame
+
+
+def _decode(decoder: H264Decoder, payloads: list[bytes], timestamp: int) -> list[av.VideoFrame]:
+    data = b"".join(h264_depayload(p) for p in payloads)
+    return [f for f in decoder.decode(JitterFrame(data, timestamp)) if isinstance(f, av.VideoFrame)]
+
+
+def _smooth(height: int = 360, width: int = 640) -> npt.NDArray[np.uint8]:
+    """Gradients and flat boxes: a picture a codec can code well (unlike noise)."""
+    yy, xx = np.mgrid[0:height, 0:width]
+    image = np.zeros((height, width, 4), np.uint8)
+    image[..., 0] = (xx * 255 // width).astype(np.uint8)
+    image[..., 1] = (yy * 255 // height).astype(np.uint8)
+    image[..., 2] = 128
+    image[40:120, 300:420, :3] = (20, 200, 90)
+    return image
+
+
+def test_encoder_round_trip_keyframes_only_on_request() -> None:
+    sizes: list[tuple[int, bool]] = []
+    encoder = TunedH264Encoder(H264Settings(threads=1), on_encoded=lambda n, key: sizes.append((n, key)))
+    decoder = H264Decoder()
+    base = _smooth()
+    for index in range(8):
+        image = base.copy()
+        image[100:116, index * 16 : index * 16 + 16] = 255  # a small change per frame
+        payloads, timestamp = encoder.encode(_frame(image, index), force_keyframe=index == 5)
+        assert payloads
+        assert all(len(p) <= 1300 for p in payloads)
+        assert timestamp == index * 3000
+        decoded = _decode(decoder, payloads, timestamp)
+        assert len(decoded) == 1, "zero latency: every frame decodes at once"
+        rgb = np.asarray(decoded[0].to_ndarray(format="rgb24"), np.uint8)
+        assert psnr_luma(rgb, image[..., 2::-1]) > 30
+    keys = [index for index, (_, key) in enumerate(sizes) if key]
+    assert keys == [0, 5]
+    stats = encoder.stats
+    assert stats.frames == 8
+    assert stats.keyframes == 2
+    assert stats.rebuilds == 0
+    assert encoder.canvas.partial == 7
+
+
+def test_encoder_ignores_small_bitrate_moves_and_rebuilds_on_new_size() -> None:
+    encoder = TunedH264Encoder(H264Settings(threads=1))
+    image = _picture(seed=4)
+    encoder.encode(_frame(image, 0))
+    for index, target in enumerate([2_700_000, 3_300_000, 2_000_000], start=1):
+        encoder.target_bitrate = target
+        encoder.encode(_frame(image, index))
+    assert encoder.stats.rebuilds == 0
+    assert encoder.stats.keyframes == 1
+    encoder.encode(_frame(_picture(height=240, width=320), 10))
+    assert encoder.stats.rebuilds == 1
+    assert encoder.stats.keyframes == 2
+
+
+def test_encoder_needs_timestamps() -> None:
+    with pytest.raises(ValueError):
+        TunedH264Encoder().encode(av.VideoFrame(64, 48, "yuv420p"))
