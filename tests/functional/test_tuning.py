@@ -1,0 +1,142 @@
+"""The aiortc extensions on real peers over loopback: tuned, stock, and the stuck-last-frame case."""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+from collections.abc import AsyncIterator
+
+import numpy as np
+import pytest
+from aiortc import MediaStreamTrack
+from aiortc.jitterbuffer import JitterBuffer
+from av import VideoFrame
+
+from agent.encoder import TunedH264Encoder
+from agent.peer import AgentPeer
+from benchmarks.stats import negotiated_video_codec
+from madoguchi import rtc_tuning
+from madoguchi.rtc import set_ice_address_mode
+from operator_console.frames import FrameSink
+from operator_console.peer import OperatorPeer
+from operator_console.receiver import MarkerJitterBuffer
+
+TIME_BASE = fractions.Fraction(1, 90_000)
+
+
+class Frames(MediaStreamTrack):
+    """Send-on-change in miniature: ``count`` frames (or endless ones at 30 fps), then silence."""
+
+    kind = "video"
+
+    def __init__(self, count: int | None) -> None:
+        super().__init__()
+        self.count = count
+        self.sent = 0
+        self._silence = asyncio.Event()
+
+    async def recv(self) -> VideoFrame:
+        if self.count is not None and self.sent >= self.count:
+            await self._silence.wait()  # a static screen: nothing more, ever
+        await asyncio.sleep(1 / 30)
+        image = np.zeros((240, 320, 3), np.uint8)
+        image[:, : 40 + 10 * (self.sent % 20)] = (255, 128, 0)
+        frame = VideoFrame.from_ndarray(image, format="rgb24")
+        frame.pts = self.sent * 3000
+        frame.time_base = TIME_BASE
+        self.sent += 1
+        return frame
+
+
+class Pair:
+    def __init__(self, track: MediaStreamTrack, *, agent_tuning: bool, operator_tuning: bool) -> None:
+        self.agent = AgentPeer(ice_servers=(), track=track, on_guidance=lambda m: None, tuning=agent_tuning)
+        self.operator = OperatorPeer(
+            ice_servers=(), sink=FrameSink(), on_agent_message=lambda m: None, tuning=operator_tuning
+        )
+
+    async def connect(self) -> None:
+        answer = await self.operator.accept_offer(await self.agent.create_offer())
+        await self.agent.apply_answer(answer)
+        await asyncio.wait_for(self.agent.connected.wait(), 20)
+
+    def video_codec(self) -> str | None:
+        return negotiated_video_codec(str(self.operator.pc.localDescription.sdp))
+
+    def jitter_buffer(self) -> JitterBuffer | None:
+        receiver = next(t.receiver for t in self.operator.pc.getTransceivers() if t.kind == "video")
+        return rtc_tuning.receiver_jitter_buffer(receiver)
+
+    async def close(self) -> None:
+        await self.agent.close()
+        await self.operator.close()
+
+
+@pytest.fixture
+async def loopback() -> AsyncIterator[None]:
+    set_ice_address_mode("loopback")
+    yield
+    set_ice_address_mode("auto")
+
+
+async def wait_until(predicate: object, timeout: float = 10.0) -> None:
+    assert callable(predicate)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+async def test_tuned_pair_uses_h264_our_encoder_and_marker_buffer(loopback: None) -> None:
+    pair = Pair(Frames(None), agent_tuning=True, operator_tuning=True)
+    try:
+        await pair.connect()
+        assert pair.agent.tuned
+        assert pair.operator.tuned
+        assert pair.video_codec() == "H264"
+        assert isinstance(pair.jitter_buffer(), MarkerJitterBuffer)
+        await wait_until(lambda: pair.operator.sink.frames_received >= 10)
+        encoder = pair.agent.encoder
+        assert isinstance(encoder, TunedH264Encoder)
+        buffer = pair.jitter_buffer()
+        assert isinstance(buffer, MarkerJitterBuffer)
+        assert buffer.released_on_marker >= 10
+        keyframes = encoder.stats.keyframes
+        assert keyframes == 1
+        assert await pair.operator.request_keyframe() == 1
+        await wait_until(lambda: encoder.stats.keyframes == keyframes + 1)
+        image = pair.operator.sink.latest()
+        assert image is not None
+        assert image.shape == (240, 320, 3)
+    finally:
+        await pair.close()
+
+
+async def test_stock_pair_is_aiortc_as_shipped(loopback: None) -> None:
+    pair = Pair(Frames(None), agent_tuning=False, operator_tuning=False)
+    try:
+        await pair.connect()
+        assert pair.video_codec() == "VP8"
+        assert type(pair.jitter_buffer()) is JitterBuffer
+        await wait_until(lambda: pair.operator.sink.frames_received >= 5)
+        assert not isinstance(pair.agent.encoder, TunedH264Encoder)
+    finally:
+        await pair.close()
+
+
+@pytest.mark.parametrize("operator_tuning", [True, False], ids=["marker", "stock"])
+async def test_last_frame_before_a_quiet_screen(loopback: None, operator_tuning: bool) -> None:
+    """Three frames, then nothing: the marker buffer shows the third; aiortc's holds it back."""
+    pair = Pair(Frames(3), agent_tuning=True, operator_tuning=operator_tuning)
+    try:
+        await pair.connect()
+        await wait_until(lambda: pair.operator.sink.frames_received >= 2)
+        await asyncio.sleep(1.0)
+        if operator_tuning:
+            assert pair.operator.sink.frames_received == 3
+        else:
+            assert pair.operator.sink.frames_received == 2  # stuck until a next frame that never comes
+    finally:
+        await pair.close()

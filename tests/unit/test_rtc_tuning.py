@@ -1,0 +1,87 @@
+"""madoguchi.rtc_tuning: version pinning, the process default, and installing on real aiortc objects."""
+
+from __future__ import annotations
+
+import pytest
+from aiortc import RTCPeerConnection, VideoStreamTrack
+from aiortc.jitterbuffer import JitterBuffer
+
+from agent.encoder import TunedH264Encoder
+from agent.peer import AgentPeer
+from madoguchi import rtc_tuning
+from operator_console.receiver import MarkerJitterBuffer
+
+
+def test_installed_aiortc_is_verified() -> None:
+    assert rtc_tuning.aiortc_version() in rtc_tuning.VERIFIED_AIORTC_VERSIONS
+    assert rtc_tuning.verified()
+
+
+def test_unknown_aiortc_version_is_refused(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(rtc_tuning, "aiortc_version", lambda: "1.17.0")
+    monkeypatch.setattr(rtc_tuning, "_warned", False)
+    assert not rtc_tuning.verified()
+    assert rtc_tuning.resolve(True) is False
+    assert rtc_tuning.resolve(None) is False
+    assert "not one of" in caplog.text
+    # A peer built on such a version runs stock aiortc.
+    peer = AgentPeer(ice_servers=(), track=VideoStreamTrack(), on_guidance=lambda m: None)
+    assert peer.tuned is False
+
+
+def test_process_default_and_explicit_choice() -> None:
+    assert rtc_tuning.tuning_enabled()
+    try:
+        rtc_tuning.set_tuning_enabled(False)
+        assert rtc_tuning.resolve(None) is False
+        assert rtc_tuning.resolve(True) is True
+    finally:
+        rtc_tuning.set_tuning_enabled(True)
+    assert rtc_tuning.resolve(None) is True
+    assert rtc_tuning.resolve(False) is False
+
+
+async def test_codec_preference_and_encoder_slot_on_a_real_sender() -> None:
+    pc = RTCPeerConnection()
+    try:
+        transceiver = pc.addTransceiver(VideoStreamTrack(), direction="sendonly")
+        assert rtc_tuning.prefer_codec(transceiver, "video/H264")
+        offer = await pc.createOffer()
+        video = offer.sdp.split("m=video", 1)[1]
+        assert "H264/90000" in video
+        assert "VP8" not in video
+        assert "profile-level-id=42e01f" in video
+        created: list[str] = []
+
+        def factory(codec: object) -> TunedH264Encoder:
+            created.append(str(getattr(codec, "mimeType", "")))
+            return TunedH264Encoder()
+
+        assert rtc_tuning.install_encoder(transceiver.sender, factory)
+        assert rtc_tuning.sender_encoder(transceiver.sender) is None  # filled at send()
+        assert not rtc_tuning.prefer_codec(transceiver, "video/AV1")
+    finally:
+        await pc.close()
+
+
+async def test_jitter_buffer_swap_on_a_real_receiver() -> None:
+    pc = RTCPeerConnection()
+    try:
+        transceiver = pc.addTransceiver("video", direction="recvonly")
+        stock = rtc_tuning.receiver_jitter_buffer(transceiver.receiver)
+        assert type(stock) is JitterBuffer
+        ours = MarkerJitterBuffer()
+        assert rtc_tuning.install_jitter_buffer(transceiver.receiver, ours)
+        assert rtc_tuning.receiver_jitter_buffer(transceiver.receiver) is ours
+    finally:
+        await pc.close()
+
+
+def test_installers_refuse_objects_without_the_private_slots() -> None:
+    class NotASender:
+        pass
+
+    assert not rtc_tuning.install_encoder(NotASender(), lambda codec: None)  # type: ignore[arg-type]
+    assert not rtc_tuning.install_jitter_buffer(NotASender(), MarkerJitterBuffer())  # type: ignore[arg-type]
