@@ -54,6 +54,9 @@ VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK_RATE)
 DEFAULT_CPU_SHARE = 0.7
 """Share of one core the agent may use before the frame rate goes down (see CpuBudget)."""
 
+_MIN_FPS = 5.0
+"""The CPU budget never lowers the frame rate below this (a slideshow, not a freeze)."""
+
 FrameCallback = Callable[[CapturedFrame, int], None]
 """``on_frame(captured, pts)``: called on the loop thread for every frame ``recv()`` returns."""
 
@@ -114,7 +117,11 @@ class ScreenTrack(MediaStreamTrack):
         self._on_frame = on_frame
         self._close_source = close_source
         self._detector = ChangeDetector()
-        self.budget = CpuBudget(max_fps, core_share=cpu_share) if cpu_share is not None else None
+        self.budget = (
+            CpuBudget(max_fps, core_share=cpu_share, min_fps=min(_MIN_FPS, max_fps))
+            if cpu_share is not None
+            else None
+        )
         self._grabber = Grabber(
             source,
             fps=max_fps,
