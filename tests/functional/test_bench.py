@@ -1,0 +1,53 @@
+"""``madoguchi bench`` end to end on a tiny scenario: it runs, both pipelines report, the JSON holds.
+
+Not a performance test: no figure is compared with a target here (machines are noisy;
+targets live in the benchmark's own output).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from madoguchi.cli import main
+
+pytestmark = [pytest.mark.display, pytest.mark.slow]
+
+
+def test_bench_runs_both_pipelines_and_writes_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "bench.json"
+    status = main(
+        ["bench", "--scenario", "720p-typing", "--warmup", "0.5", "--seconds", "1.5", "--json", str(out)]
+    )
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "| 720p-typing | baseline |" in printed
+    assert "| 720p-typing | madoguchi |" in printed
+    report = json.loads(out.read_text())
+    assert report["benchmark"] == "streaming"
+    assert report["machine"]["logical_cores"] >= 1
+    assert report["machine"]["aiortc"]
+    scenario = report["scenarios"]["720p-typing"]
+    assert (scenario["width"], scenario["height"]) == (1280, 720)
+    baseline, tuned = scenario["baseline"], scenario["madoguchi"]
+    assert baseline["codec"] == "VP8"
+    assert baseline["tuned"] == {"agent": False, "operator": False}
+    assert tuned["codec"] == "H264"
+    assert tuned["tuned"] == {"agent": True, "operator": True}
+    assert tuned["encoder"] == "TunedH264Encoder"
+    assert tuned["grabs_on_damage"] is True
+    assert baseline["grabs_on_damage"] is False
+    for entry in (baseline, tuned):
+        assert entry["latency_ms"]["samples"] > 0
+        assert entry["latency_ms"]["median"] > 0
+        assert entry["fps"] > 0
+        assert entry["agent_cpu_percent"] > 0
+        assert entry["operator_cpu_percent"] > 0
+        assert entry["bitrate_kbps"] > 0
+        assert entry["psnr_db"]["samples"] > 0
+    assert set(scenario["ratios"]) >= {"latency_median", "agent_cpu", "bitrate"}
+    assert report["targets"] == []  # no target names 720p-typing
