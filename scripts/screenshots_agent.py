@@ -282,7 +282,7 @@ def _shoot_language(
         box.close()
     finally:
         bridge.shutdown()
-        controller._finish()
+        controller.finish()
         world.close()
 
     busy_world = OperatorWorld(max_sessions=0, busy_retry_after_s=180.0)
@@ -297,7 +297,7 @@ def _shoot_language(
         _save_widget(busy.window, out / f"agent-busy-{lang}.png")
     finally:
         busy_bridge.shutdown()
-        busy._finish()
+        busy.finish()
         busy_world.close()
 
 

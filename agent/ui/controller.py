@@ -220,9 +220,9 @@ class AgentController(QObject):
         if self.bridge.active and self.phase in ("code", "asking"):
             self._set_phase("closing")
             self.bridge.stop()
-            QTimer.singleShot(CLOSE_GRACE_MS, self._finish)
+            QTimer.singleShot(CLOSE_GRACE_MS, self.finish)
             return
-        self._finish()
+        self.finish()
 
     def set_language(self, language: str) -> None:
         if language not in ("ja", "en") or language == self.language:
@@ -318,7 +318,7 @@ class AgentController(QObject):
         self._hide_sharing_ui()
         refusal, self._refusal = self._refusal, None
         if self.phase in ("closing", "finished"):
-            self._finish()
+            self.finish()
             return
         code = refusal.code if refusal is not None else None
         if code is ErrorCode.BUSY or code is ErrorCode.RATE_LIMITED:
@@ -398,7 +398,8 @@ class AgentController(QObject):
         self.bar.place_on(rects[0])
         self.bar.raise_()
 
-    def _finish(self) -> None:
+    def finish(self) -> None:
+        """Close every window and emit ``finished`` (the session must already be over)."""
         if self.phase == "finished":
             return
         self._set_phase("finished")

@@ -110,7 +110,7 @@ def make_agent(qtbot: QtBot, xvfb: str) -> Iterator[AgentFactory]:
     yield make
     for agent in agents:
         agent.bridge.shutdown()
-        agent.controller._finish()
+        agent.controller.finish()
     apply_language("en")
 
 
