@@ -32,7 +32,7 @@ from agent.ui.testing import Operator, OperatorWorld
 from agent.ui.theme import apply_theme
 from madoguchi.i18n import Language
 from operator_console.client import ClaimAccepted, CustomerMessage, RefusedEvent, ViewingStarted
-from protocol import EndReason, Monitors, SharingState, SysInfoReport
+from protocol import EndReason, KeyGuide, Monitors, SharingState, SysInfoReport
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -278,6 +278,19 @@ def test_allow_shares_and_pause_sends_nothing_new(
     assert bar.title.text() == f"Sharing your screen with {NAME}"
     assert agent.controller.border.visible
     assert not agent.window.isVisible()
+
+    # The operator's guidance reaches the overlays over the data channel.
+    wait(qtbot, operator.channel_open)
+    operator.pointer(0.25, 0.5)
+    wait(qtbot, lambda: agent.controller.pointer.position is not None)
+    assert agent.controller.pointer.isVisible()
+    operator.key_guide([["Ctrl", "C"]], "Copy")
+    guide = agent.controller.key_guide
+    wait(qtbot, lambda: guide.guide == KeyGuide(keys=(("Ctrl", "C"),), caption="Copy"))
+    assert guide.isVisible()
+    click(guide.close_button)  # the customer dismisses it
+    assert guide.guide is None
+    assert not guide.isVisible()
 
     click(bar.pause_button)
     wait(qtbot, lambda: any(e.message == SharingState(paused=True) for e in customer_messages(operator)))
