@@ -257,12 +257,33 @@ class AgentCore:
             self._resume_token = message.resume_token
             self._set_phase(AgentPhase.WAITING)
             return [ShowCode(message.code, message.expires_in_s)]
+        if (
+            isinstance(message, Registered)
+            and self.phase in (AgentPhase.ASKING, AgentPhase.CONNECTING)
+            and message.code == self.code
+        ):
+            # Resumed while an operator's request was open: the relay repeats the code and
+            # then the request; the customer's question (or answer) stands.
+            self._resume_token = message.resume_token
+            return []
         if isinstance(message, Resumed) and self.phase in (AgentPhase.CONNECTING, AgentPhase.SHARING):
             return []
         if isinstance(message, OperatorRequest) and self.phase is AgentPhase.WAITING:
             self.operator = message.operator
             self._set_phase(AgentPhase.ASKING)
             return [AskCustomer(message.operator, message.timeout_s)]
+        if isinstance(message, OperatorRequest) and self.phase is AgentPhase.ASKING:
+            if message.operator != self.operator:
+                return self._protocol_violation("a different operator's request while asking")
+            # Repeated after a resume, with the time that is really left.
+            return [AskCustomer(message.operator, message.timeout_s)]
+        if (
+            isinstance(message, OperatorRequest)
+            and self.phase is AgentPhase.CONNECTING
+            and message.operator == self.operator
+        ):
+            # The customer allowed while we were away; the queued Allow follows the resume.
+            return []
         if isinstance(message, SessionStart) and self.phase is AgentPhase.CONNECTING:
             if not self._allowed or self.operator is None or self.session_id is not None:
                 return self._protocol_violation("session_start without the customer's Allow")

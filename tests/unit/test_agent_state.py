@@ -179,3 +179,36 @@ def test_join_with_operator_code() -> None:
 def test_operator_code_must_have_six_digits() -> None:
     with pytest.raises(ValueError, match="6 digits"):
         AgentCore(client_version="t", operator_code="1234")
+
+
+def test_resume_while_asking_keeps_the_question() -> None:
+    core = AgentCore(client_version="t")
+    asking(core)
+    [send] = core.reconnected()
+    assert isinstance(send, Send)
+    assert isinstance(send.message, Resume)
+    # The relay's answer to resume while a claim is open: the code again, then the request.
+    assert core.receive(Registered(code="4821", expires_in_s=500, resume_token="secret")) == []
+    assert core.receive(OperatorRequest(operator=OP, timeout_s=42)) == [AskCustomer(OP, 42)]
+    assert phase(core) is AgentPhase.ASKING
+    assert core.decide(True) == [Send(Decision(allowed=True))]
+
+
+def test_allow_given_while_disconnected_survives_the_resume() -> None:
+    core = AgentCore(client_version="t")
+    asking(core)
+    core.decide(True)  # queued by the session while the socket is down
+    core.reconnected()
+    assert core.receive(Registered(code="4821", expires_in_s=500, resume_token="secret")) == []
+    assert core.receive(OperatorRequest(operator=OP, timeout_s=42)) == []
+    [start] = core.receive(SessionStart(session_id="s1"))
+    assert isinstance(start, StartPeer)
+
+
+def test_another_operator_while_asking_is_a_violation() -> None:
+    core = AgentCore(client_version="t")
+    asking(core)
+    other = OperatorIdentity(display_name="Mallory", organisation="Evil")
+    effects = core.receive(OperatorRequest(operator=other, timeout_s=60))
+    assert not any(isinstance(e, AskCustomer) for e in effects)
+    assert phase(core) is AgentPhase.ENDED
