@@ -128,6 +128,10 @@ class AgentPeer:
             and rtc_tuning.install_encoder(transceiver.sender, self._make_encoder)
         ):
             self.tuned = False
+        request_frame = getattr(self._track, "request_frame", None)
+        if self.tuned and callable(request_frame):
+            # A static screen sends nothing: answer a keyframe request with a picture now.
+            rtc_tuning.on_keyframe_request(transceiver.sender, request_frame)
         logger.info("agent peer: %s aiortc", "tuned" if self.tuned else "stock")
         channel = self._pc.createDataChannel(GUIDANCE_CHANNEL, ordered=True)
         self._channel = channel

@@ -3,8 +3,12 @@
 Send-on-change: a grabber thread grabs at most ``max_fps`` times a second and the
 track returns a frame from :meth:`ScreenTrack.recv` only when the picture differs
 from the previous grab. While the screen is static ``recv()`` blocks, so aiortc's
-sender encodes and sends nothing; every ``keepalive_s`` it repeats the last picture
-so a receiver that joined late or lost a packet still converges.
+sender encodes and sends nothing; ``keepalive_s`` after the last frame it repeats the
+picture so a receiver that lost a packet still converges (and a stock aiortc receiver,
+which holds each frame until the next one arrives, shows the last change), then again
+at doubling intervals up to ``keepalive_max_s``: a long-static screen costs almost
+nothing. When the receiver asks for a keyframe (PLI), :meth:`ScreenTrack.request_frame`
+repeats the picture at once instead of waiting for the next change.
 
 With ``watch_changes`` (the default) the grabber does not even grab a static screen:
 it sleeps until the source's change notifier (X DAMAGE) reports drawing and grabs
@@ -87,7 +91,8 @@ class ScreenTrack(MediaStreamTrack):
     """A send-on-change video track over a :class:`ScreenSource`.
 
     ``max_fps`` caps grabs (and so frames) per second. ``keepalive_s`` is how long a
-    static screen may go without a frame (``None``: never repeat). ``on_frame`` sees
+    static screen may go without a frame (``None``: never repeat); each further repeat
+    waits twice as long, up to ``keepalive_max_s`` (``None``: always ``keepalive_s``). ``on_frame`` sees
     each returned frame with its pts (benchmarks map painted stamps to capture
     times with it). With ``close_source`` the track closes the source when it stops.
     ``watch_changes`` grabs only when the source reports drawing (if it can);
@@ -102,6 +107,7 @@ class ScreenTrack(MediaStreamTrack):
         *,
         max_fps: float = 30.0,
         keepalive_s: float | None = 1.5,
+        keepalive_max_s: float | None = 12.0,
         on_frame: FrameCallback | None = None,
         close_source: bool = True,
         watch_changes: bool = True,
@@ -112,8 +118,13 @@ class ScreenTrack(MediaStreamTrack):
             raise ValueError("max_fps must be positive")
         if keepalive_s is not None and keepalive_s <= 0:
             raise ValueError("keepalive_s must be positive or None")
+        if keepalive_max_s is not None and keepalive_s is not None and keepalive_max_s < keepalive_s:
+            raise ValueError("keepalive_max_s must be at least keepalive_s")
         self._source = source
         self._keepalive_s = keepalive_s
+        self._keepalive_max_s = keepalive_max_s if keepalive_max_s is not None else keepalive_s
+        self._repeats_in_a_row = 0
+        self._repeat = asyncio.Event()
         self._on_frame = on_frame
         self._close_source = close_source
         self._detector = ChangeDetector()
@@ -232,16 +243,32 @@ class ScreenTrack(MediaStreamTrack):
                 if self.readyState != "live":
                     raise MediaStreamError
                 continue
+            if self._repeat.is_set():
+                self._repeat.clear()
+                if self._last is not None:
+                    self._keepalives += 1
+                    return self._emit(self._last, time.monotonic(), repeat=True)
             timeout = None
             if self._keepalive_s is not None and self._last is not None:
-                timeout = max(0.0, self._last_sent_at + self._keepalive_s - time.monotonic())
+                interval = min(self._keepalive_s * 2**self._repeats_in_a_row, self._keepalive_max_s or 0.0)
+                timeout = max(0.0, self._last_sent_at + interval - time.monotonic())
+            getter = asyncio.ensure_future(self._grabber.queue.get())
+            repeat = asyncio.ensure_future(self._repeat.wait())
             try:
-                item = await asyncio.wait_for(self._grabber.queue.get(), timeout)
-            except TimeoutError:
+                done, _ = await asyncio.wait(
+                    {getter, repeat}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                getter.cancel()
+                repeat.cancel()
+            if getter not in done:
+                if repeat in done:
+                    continue  # request_frame(): handled at the top of the loop
                 if self._paused or self._last is None:
                     continue
                 self._keepalives += 1
-                return self._emit(self._last, time.monotonic())
+                return self._emit(self._last, time.monotonic(), repeat=True)
+            item = getter.result()
             if item is None or self.readyState != "live":
                 raise MediaStreamError
             if isinstance(item, CaptureError):
@@ -251,7 +278,16 @@ class ScreenTrack(MediaStreamTrack):
                 continue
             return self._emit(item, item.captured_at)
 
-    def _emit(self, captured: CapturedFrame, at: float) -> av.VideoFrame:
+    def request_frame(self) -> None:
+        """Send the current picture again now (the receiver asked for a keyframe).
+
+        Without this a static screen would leave a receiver that lost a frame waiting
+        for the next change or keep-alive. Ignored before the first frame and while paused.
+        """
+        self._repeat.set()
+
+    def _emit(self, captured: CapturedFrame, at: float, *, repeat: bool = False) -> av.VideoFrame:
+        self._repeats_in_a_row = self._repeats_in_a_row + 1 if repeat else 0
         if self._t0 is None:
             self._t0 = at
         # pts from the capture clock so RTP timestamps reflect real timing, forced

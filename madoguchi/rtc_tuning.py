@@ -12,7 +12,9 @@ stock peer and a tuned peer can live in one process, as in ``madoguchi bench``):
   :class:`operator_console.receiver.MarkerJitterBuffer` (``install_jitter_buffer``:
   replaces the receiver's private jitter buffer before any packet arrives).
 
-``request_keyframe`` sends a PLI from a receiver (aiortc has no public call for it).
+``request_keyframe`` sends a PLI from a receiver (aiortc has no public call for it);
+``on_keyframe_request`` tells the agent when its sender got one, so a send-on-change
+track can send a picture at once instead of at the next change.
 
 The private names involved exist in aiortc 1.16.0, the version these extensions
 were verified on (``VERIFIED_AIORTC_VERSIONS``). On any other version ``resolve``
@@ -43,6 +45,7 @@ __all__ = [
     "aiortc_version",
     "install_encoder",
     "install_jitter_buffer",
+    "on_keyframe_request",
     "prefer_codec",
     "receiver_jitter_buffer",
     "request_keyframe",
@@ -62,6 +65,7 @@ VERIFIED_AIORTC_VERSIONS = frozenset({"1.16.0"})
 _SENDER_ENCODER = "_RTCRtpSender__encoder"
 _RECEIVER_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
 _RECEIVER_SEND_PLI = "_send_rtcp_pli"
+_SENDER_KEYFRAME = "_send_keyframe"
 
 EncoderFactory = Callable[[RTCRtpCodecParameters], Encoder | None]
 """Given the negotiated codec, the encoder to use, or None for aiortc's own."""
@@ -141,6 +145,21 @@ def install_encoder(sender: RTCRtpSender, factory: EncoderFactory) -> bool:
         await original(parameters)
 
     sender.send = send  # type: ignore[method-assign]
+    return True
+
+
+def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> bool:
+    """Call ``callback`` too whenever the remote asks ``sender`` for a keyframe (PLI/FIR)."""
+    original = getattr(sender, _SENDER_KEYFRAME, None)
+    if not callable(original):
+        logger.warning("RTCRtpSender has no %s: keyframe requests not forwarded", _SENDER_KEYFRAME)
+        return False
+
+    def send_keyframe() -> None:
+        original()  # aiortc: the next encoded frame is a keyframe
+        callback()
+
+    setattr(sender, _SENDER_KEYFRAME, send_keyframe)
     return True
 
 

@@ -114,7 +114,7 @@ async def test_static_screen_sends_nothing_until_it_changes(xvfb: str, watch_cha
 
 
 async def test_keepalive_repeats_a_static_picture(xvfb: str) -> None:
-    track = ScreenTrack(create_source(xvfb), keepalive_s=0.25)
+    track = ScreenTrack(create_source(xvfb), keepalive_s=0.25, keepalive_max_s=0.25)
     try:
         with SceneProcess(xvfb, "static"):
             first = await asyncio.wait_for(track.recv(), 2)
@@ -124,6 +124,30 @@ async def test_keepalive_repeats_a_static_picture(xvfb: str) -> None:
     assert 3 <= count <= 5, count
     assert track.stats.keepalives == count
     assert first.pts == 0
+
+
+async def test_keepalive_backs_off_and_a_keyframe_request_repeats_at_once(xvfb: str) -> None:
+    track = ScreenTrack(create_source(xvfb), keepalive_s=0.2, keepalive_max_s=0.8)
+    try:
+        with SceneProcess(xvfb, "static"):
+            await asyncio.wait_for(track.recv(), 2)
+            started = time.monotonic()
+            repeats = []
+            for _ in range(4):
+                await asyncio.wait_for(track.recv(), 2)
+                repeats.append(round(time.monotonic() - started, 1))
+            # 0.2, then 0.4, 0.8, 0.8 apart: cumulative ~0.2, 0.6, 1.4, 2.2
+            assert repeats == pytest.approx([0.2, 0.6, 1.4, 2.2], abs=0.15), repeats
+            pending = asyncio.ensure_future(track.recv())
+            await asyncio.sleep(0.1)
+            assert not pending.done()
+            asked = time.monotonic()
+            track.request_frame()
+            frame = await asyncio.wait_for(pending, 2)
+            assert time.monotonic() - asked < 0.1
+            assert frame.width == 1920
+    finally:
+        track.stop()
 
 
 async def test_pause_stops_capture_and_frames(xvfb: str, track: ScreenTrack) -> None:

@@ -35,9 +35,16 @@ class Frames(MediaStreamTrack):
         self.sent = 0
         self._silence = asyncio.Event()
 
+    def request_frame(self) -> None:
+        """Like ScreenTrack: a keyframe request makes the quiet track send one more picture."""
+        if self.count is not None:
+            self.count += 1
+            self._silence.set()
+
     async def recv(self) -> VideoFrame:
         if self.count is not None and self.sent >= self.count:
-            await self._silence.wait()  # a static screen: nothing more, ever
+            self._silence.clear()
+            await self._silence.wait()  # a static screen: nothing more until asked
         await asyncio.sleep(1 / 30)
         image = np.zeros((240, 320, 3), np.uint8)
         image[:, : 40 + 10 * (self.sent % 20)] = (255, 128, 0)
@@ -138,5 +145,21 @@ async def test_last_frame_before_a_quiet_screen(loopback: None, operator_tuning:
             assert pair.operator.sink.frames_received == 3
         else:
             assert pair.operator.sink.frames_received == 2  # stuck until a next frame that never comes
+    finally:
+        await pair.close()
+
+
+async def test_keyframe_request_on_a_quiet_screen_is_answered_at_once(loopback: None) -> None:
+    track = Frames(2)
+    pair = Pair(track, agent_tuning=True, operator_tuning=True)
+    try:
+        await pair.connect()
+        await wait_until(lambda: pair.operator.sink.frames_received == 2)
+        encoder = pair.agent.encoder
+        assert isinstance(encoder, TunedH264Encoder)
+        assert encoder.stats.keyframes == 1
+        assert await pair.operator.request_keyframe() == 1
+        await wait_until(lambda: pair.operator.sink.frames_received == 3, timeout=3)
+        assert encoder.stats.keyframes == 2
     finally:
         await pair.close()
