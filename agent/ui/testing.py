@@ -10,13 +10,13 @@ the agent side under test is the real controller, bridge and session.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
 
 from madoguchi.loop_thread import LoopThread
+from madoguchi.tcp_link import BreakableLink
 from operator_console.client import OperatorClient, OperatorEvent, SessionEndedEvent
 from relay.registry import RegistryStats
 from relay.server import RunningRelay, running_relay
@@ -28,61 +28,8 @@ logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 
-class TcpProxy:
-    """Forwards ``127.0.0.1:port`` to ``target_port``; :meth:`cut` drops every live connection."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        except OSError:
-            writer.close()
-            return
-        self._writers |= {writer, up_writer}
-        pipes = [
-            asyncio.ensure_future(self._pipe(reader, up_writer)),
-            asyncio.ensure_future(self._pipe(up_reader, writer)),
-        ]
-        self._tasks.update(pipes)
-        await asyncio.wait(pipes, return_when=asyncio.FIRST_COMPLETED)
-        for w in (writer, up_writer):
-            w.close()
-            self._writers.discard(w)
-
-    @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(ConnectionError):
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-
-    def cut(self) -> None:
-        """Abort every connection (no close handshake), like a dropped network."""
-        for writer in list(self._writers):
-            writer.transport.abort()
-        self._writers.clear()
-
-    async def close(self) -> None:
-        self.cut()
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-        for task in self._tasks:
-            task.cancel()
+TcpProxy = BreakableLink
+"""The link a test cuts between a client and the relay (see madoguchi.tcp_link)."""
 
 
 class Operator:

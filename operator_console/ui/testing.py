@@ -27,6 +27,7 @@ from agent.session import AgentEvent, AgentSession, CodeShown, OperatorAsking, S
 from agent.track import ScreenTrack
 from madoguchi.loop_thread import LoopThread
 from madoguchi.scene import SceneProcess
+from madoguchi.tcp_link import BreakableLink
 from madoguchi.xvfb import VirtualDisplay
 from protocol import GuidanceMessage, KeyGuide, KeyGuideClear, Pointer
 from relay.server import RunningRelay, running_relay
@@ -117,64 +118,8 @@ class Customer:
         return [g for g in list(self.guidance) if isinstance(g, Pointer)]
 
 
-class RelayLink:
-    """A TCP relay between a customer and the relay that the test can break and mend.
-
-    ``down()`` drops every connection and refuses new ones (the customer's network is
-    gone); ``up()`` lets connections through again. Runs on the world's loop.
-    """
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.port = 0
-        self.is_up = True
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if not self.is_up:
-            writer.transport.abort()
-            return
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        self._writers |= {writer, up_writer}
-        pipes = {
-            asyncio.ensure_future(self._pipe(reader, up_writer)),
-            asyncio.ensure_future(self._pipe(up_reader, writer)),
-        }
-        self._tasks |= pipes
-        await asyncio.wait(pipes, return_when=asyncio.FIRST_COMPLETED)
-        for w in (writer, up_writer):
-            w.transport.abort()
-        self._tasks -= pipes
-
-    @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(ConnectionError):
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-
-    async def down(self) -> None:
-        self.is_up = False
-        for writer in list(self._writers):
-            writer.transport.abort()
-        self._writers.clear()
-
-    async def up(self) -> None:
-        self.is_up = True
-
-    async def close(self) -> None:
-        await self.down()
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-        for task in list(self._tasks):
-            task.cancel()
+RelayLink = BreakableLink
+"""The customer's network link to the relay, breakable by tests (madoguchi.tcp_link)."""
 
 
 class PeerWorld:
@@ -196,6 +141,14 @@ class PeerWorld:
     @property
     def url(self) -> str:
         return self.relay.url
+
+    def run_on_loop(self, action: Callable[[], object]) -> None:
+        """Run a plain callable on the world's loop thread and wait for it."""
+
+        async def wrapper() -> None:
+            action()
+
+        self.call(wrapper())
 
     def call(self, coro: Coroutine[Any, Any, _T], timeout: float = 30.0) -> _T:
         """Run ``coro`` on the world's loop and wait for its result."""

@@ -482,10 +482,10 @@ def test_customer_reconnecting_is_shown_and_clears(
     customer = go_live(
         qtbot, world, display, tab, relay_url=f"http://127.0.0.1:{link.port}", reconnect_delays_s=(0.2,)
     )
-    world.call(link.down())
+    world.run_on_loop(link.down)
     qtbot.waitUntil(lambda: "Reconnecting" in (tab.banner_text() or ""), timeout=10_000)
     assert tab.state is TabState.LIVE
-    world.call(link.up())
+    world.run_on_loop(link.up)
     qtbot.waitUntil(lambda: tab.banner_text() is None, timeout=10_000)
     assert tab.state is TabState.LIVE
     assert customer.task is not None
