@@ -20,6 +20,7 @@ import enum
 import logging
 from typing import Literal
 
+from madoguchi.core_effects import ApplyIce, Refused, Send
 from protocol import (
     OPERATOR_CODE_DIGITS,
     PROTOCOL_VERSION,
@@ -33,7 +34,6 @@ from protocol import (
     Ice,
     IceServer,
     Join,
-    Message,
     Offer,
     OperatorIdentity,
     OperatorRequest,
@@ -79,11 +79,6 @@ class AgentPhase(enum.StrEnum):
 
 
 @dataclasses.dataclass(frozen=True)
-class Send:
-    message: Message
-
-
-@dataclasses.dataclass(frozen=True)
 class ShowCode:
     code: str
     expires_in_s: float
@@ -108,25 +103,10 @@ class ApplyAnswer:
 
 
 @dataclasses.dataclass(frozen=True)
-class ApplyIce:
-    ice: Ice
-
-
-@dataclasses.dataclass(frozen=True)
 class PeerConnection:
     """The operator's relay connection dropped (False) or came back (True)."""
 
     connected: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class Refused:
-    """The relay refused a request; the session may go on (non-fatal) or not."""
-
-    code: ErrorCode
-    message: str
-    retry_after_s: float | None
-    fatal: bool
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,6 +11,7 @@ import dataclasses
 import enum
 import logging
 
+from madoguchi.core_effects import ApplyIce, Refused, Send
 from protocol import (
     AGENT_CODE_DIGITS,
     PROTOCOL_VERSION,
@@ -28,7 +29,6 @@ from protocol import (
     Ice,
     IceServer,
     IssueCode,
-    Message,
     Offer,
     OperatorIdentity,
     PeerStatus,
@@ -69,11 +69,6 @@ class OperatorPhase(enum.StrEnum):
 
 
 @dataclasses.dataclass(frozen=True)
-class Send:
-    message: Message
-
-
-@dataclasses.dataclass(frozen=True)
 class LoggedIn:
     username: str
     operator: OperatorIdentity
@@ -103,21 +98,8 @@ class AcceptOffer:
 
 
 @dataclasses.dataclass(frozen=True)
-class ApplyIce:
-    ice: Ice
-
-
-@dataclasses.dataclass(frozen=True)
 class CustomerConnection:
     connected: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class Refused:
-    code: ErrorCode
-    message: str
-    retry_after_s: float | None
-    fatal: bool
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,37 @@
+"""Effects both client state machines return (agent/state.py, operator_console/state.py).
+
+Side-specific effects live with their core; these are the shared vocabulary of a
+signaling client: send a message, apply a remote ICE candidate, report a refusal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from protocol import ErrorCode, Ice, Message
+
+__all__ = ["ApplyIce", "Refused", "Send"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Send:
+    """Send this message to the relay."""
+
+    message: Message
+
+
+@dataclasses.dataclass(frozen=True)
+class ApplyIce:
+    """Add the other peer's trickled ICE candidate."""
+
+    ice: Ice
+
+
+@dataclasses.dataclass(frozen=True)
+class Refused:
+    """The relay refused a request; the session may go on (non-fatal) or not."""
+
+    code: ErrorCode
+    message: str
+    retry_after_s: float | None
+    fatal: bool
