@@ -83,13 +83,21 @@ def summarize(values: Sequence[float]) -> dict[str, Any]:
     }
 
 
-def match_latencies(captured: Mapping[int, float], decoded: Iterable[tuple[int, float]]) -> list[float]:
+def match_latencies(
+    captured: Mapping[int, float],
+    decoded: Iterable[tuple[int, float]],
+    *,
+    since: float = -math.inf,
+    until: float = math.inf,
+) -> list[float]:
     """Milliseconds from capture to decode, per stamp value, for the first decode of each value.
 
     ``captured`` maps a stamp value to when the agent grabbed the frame carrying it
     (its first grab); ``decoded`` lists (value, time) as frames came out of the
-    decoder, in order. A value decoded again (a keep-alive repeats the last frame)
-    counts once; a value the agent never reported is skipped.
+    decoder, in order, over the whole run. A value decoded again (a keep-alive
+    repeats the last frame) counts once, at its first decode, and only if that falls
+    within ``[since, until]`` (the measurement window): a repeat inside the window of
+    a picture first shown before it is not a new sample. Unknown values are skipped.
     """
     seen: set[int] = set()
     samples: list[float] = []
@@ -98,7 +106,7 @@ def match_latencies(captured: Mapping[int, float], decoded: Iterable[tuple[int, 
             continue
         seen.add(value)
         start = captured.get(value)
-        if start is not None:
+        if start is not None and since <= at <= until:
             samples.append((at - start) * 1000.0)
     return samples
 

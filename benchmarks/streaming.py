@@ -388,6 +388,7 @@ async def run_pipeline(
         keyframe_bytes=keyframe_bytes,
         unreadable=unreadable,
         tuned_operator=peer.tuned,
+        decoded=decoded,
         **figures,
     )
 
@@ -407,7 +408,7 @@ async def _measure(
     stats0 = await operator.stats()
     start = time.monotonic()
     agent0, operator0 = cpu(child.pid), cpu(None)
-    frames0, decoded0, logged0 = operator.sink.frames_received, len(decoded), len(frame_log.frames)
+    frames0, logged0 = operator.sink.frames_received, len(frame_log.frames)
     samples: dict[int, Any] = {}
     next_sample = start + settings.psnr_every_s / 2
     while (now := time.monotonic()) < start + settings.window_s:
@@ -425,7 +426,7 @@ async def _measure(
     sizes = [n for _, n, _ in frame_log.frames[logged0:]]
     return {
         "window_s": round(wall, 2),
-        "window_decoded": decoded[decoded0:],
+        "window": (start, end),
         "fps": round((operator.sink.frames_received - frames0) / wall, 1),
         "agent_cpu_percent": _percent(agent0, agent1, wall),
         "operator_cpu_percent": _percent(operator0, operator1, wall),
@@ -456,7 +457,8 @@ def _figures(
     keyframe_bytes: int | None,
     unreadable: int,
     tuned_operator: bool,
-    window_decoded: list[tuple[int, float]],
+    decoded: list[tuple[int, float]],
+    window: tuple[float, float],
     samples: dict[int, Any],
     **measured: Any,
 ) -> dict[str, Any]:
@@ -482,8 +484,16 @@ def _figures(
         "tuned": {"agent": agent["peer_tuned"], "operator": tuned_operator},
         "encoder": agent["encoder"],
         "grabs_on_damage": agent["watching_changes"],
-        "latency_ms": summarize(match_latencies(captured, window_decoded)),
-        "paint_to_decoded_ms": summarize(match_latencies(painted, window_decoded)),
+        "latency_ms": summarize(match_latencies(captured, decoded, since=window[0], until=window[1])),
+        "paint_to_decoded_ms": summarize(match_latencies(painted, decoded, since=window[0], until=window[1])),
+        # How soon the agent grabbed a change after it was drawn (the cost of not polling),
+        # for the changes drawn inside the window.
+        "paint_to_capture_ms": summarize(
+            match_latencies(
+                {v: t for v, t in painted.items() if window[0] <= t <= window[1]},
+                sorted(captured.items(), key=lambda item: item[1]),
+            )
+        ),
         **measured,
         "psnr_db": {
             "mean": round(statistics.fmean(finite), 1) if finite else None,

@@ -183,10 +183,14 @@ class Grabber:
             if now < next_tick:
                 self._quit.wait(next_tick - now)
                 continue
+            idle_check = False
             if notifier is not None and not force and not self._grab_now.is_set():
                 wait = min(_NOTIFIER_SLICE_S, last_grab + self.idle_grab_s - now)
-                if wait > 0 and not notifier.wait(wait):
-                    continue  # nothing drawn yet: look at quit/pause/request again
+                if wait > 0:
+                    if not notifier.wait(wait):
+                        continue  # nothing drawn yet: look at quit/pause/request again
+                else:
+                    idle_check = True  # nothing reported for idle_grab_s: look anyway
                 now = time.monotonic()
             force = False
             self._grab_now.clear()
@@ -209,6 +213,10 @@ class Grabber:
             if not self._active.is_set() or self._quit.is_set():
                 continue  # paused during the grab: this frame must not leave the thread
             if self._accept is not None and not self._accept(frame):
+                if idle_check:
+                    # A fruitless safety check must not delay the grab of a real change
+                    # drawn right after it: it does not count against the rate cap.
+                    next_tick = now
                 continue
             if not self._deliver(frame):
                 break

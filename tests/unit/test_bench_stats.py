@@ -44,6 +44,14 @@ def test_match_latencies_first_decode_of_each_stamp() -> None:
     assert match_latencies(captured, decoded) == pytest.approx([20.0, 17.0, 34.0])
 
 
+def test_match_latencies_window_counts_first_decodes_only() -> None:
+    captured = {1: 10.0, 2: 12.0}
+    # Stamp 1 was first shown before the window; its keep-alive repeat at 11.5 is no new sample.
+    decoded = [(1, 10.02), (1, 11.5), (2, 12.03)]
+    assert match_latencies(captured, decoded, since=11.0, until=13.0) == pytest.approx([30.0])
+    assert match_latencies(captured, decoded, since=12.5) == []
+
+
 def test_parse_stamp_log_keeps_first_paint_and_skips_partial_lines() -> None:
     text = "1 100.5\n2 100.6\n2 100.9\ngarbage\n3 1"
     assert parse_stamp_log(text) == {1: 100.5, 2: 100.6, 3: 1.0}
