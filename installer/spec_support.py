@@ -236,6 +236,10 @@ def prune_datas(datas: Sequence[TocEntry], target: str) -> list[TocEntry]:
     return result
 
 
+def _linux() -> bool:
+    return sys.platform.startswith("linux")
+
+
 def load_segments_aligned(path: str) -> bool:
     """True if every ``PT_LOAD`` segment of the ELF file at ``path`` maps at a legal offset.
 
@@ -266,8 +270,8 @@ def strip_binaries(binaries: Sequence[TocEntry], work: str) -> list[TocEntry]:
     is checked with :func:`load_segments_aligned`; a damaged one is dropped and
     the original kept. Without ``strip`` nothing changes.
     """
-    tool = shutil.which("strip")
-    if not sys.platform.startswith("linux") or tool is None:
+    tool = shutil.which("strip") if _linux() else None
+    if tool is None:
         return list(binaries)
     out_dir = os.path.join(work, "stripped")
     os.makedirs(out_dir, exist_ok=True)

@@ -18,7 +18,7 @@ Defence in depth: the packaged agent only ever deletes three things, and
   ``madoguchi-agent-...``, directly in a temporary directory, holding our marker file,
   and on POSIX owned by us and closed to others;
 
-plus, on Windows, the helper's own script and note (``madoguchi-agent-removal-<pid>.*``
+plus, on Windows, the helper's own script, note and marker (``madoguchi-agent-removal-<pid>.*``
 directly in the temporary directory). No target may be a symlink, a filesystem root,
 the home directory or a temporary directory itself.
 """
@@ -231,10 +231,10 @@ def check_data_dir(
 
 
 def check_helper_file(path: Path, *, temp_roots: Sequence[Path], protected: Iterable[Path]) -> None:
-    """The Windows helper's script or note (it may not exist yet)."""
+    """The Windows helper's script, note or start marker (they may not exist yet)."""
     _refuse_broad(path, protected)
-    if not path.name.startswith(HELPER_PREFIX) or path.suffix.lower() not in (".cmd", ".txt"):
-        raise UnsafeTargetError(path, f"its name is not {HELPER_PREFIX}<pid>.cmd/.txt")
+    if not path.name.startswith(HELPER_PREFIX) or path.suffix.lower() not in (".cmd", ".txt", ".started"):
+        raise UnsafeTargetError(path, f"its name is not {HELPER_PREFIX}<pid>.cmd/.txt/.started")
     _directly_in(path, temp_roots)
     if os.path.lexists(path):
         st = _lstat(path)

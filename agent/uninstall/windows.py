@@ -278,7 +278,8 @@ class WindowsRemover(Remover):
             files = prepare_helper(plan, self.pids[0])
             env = helper_environment(plan, files, self.pids, wait_s=self.wait_s, tries=self.tries)
             process = _launch(files, env, plan.temp_root)
-        except (OSError, UninstallError) as exc:
+        except (OSError, ValueError, UninstallError) as exc:
+            # ValueError: subprocess refuses Windows creation flags on other systems.
             logger.error("self-removal helper could not start: %s", exc)
             return self._fallback(plan, files, f"helper: {exc}")
         deadline = self._clock() + self.handshake_s
