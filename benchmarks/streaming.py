@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime
 import json
 import logging
@@ -38,7 +39,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.stats import PIPELINES, SCENARIOS, Scenario, check_targets, render_table
+from benchmarks.stats import (
+    DEFAULT_SCENE_FPS,
+    PIPELINES,
+    SCENARIOS,
+    Scenario,
+    check_targets,
+    render_table,
+)
 
 __all__ = ["QUICK_SCENARIOS", "BenchSettings", "configure", "run"]
 
@@ -96,10 +104,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seconds", type=float, help="measured seconds per pipeline (default 15, quick 3)")
     parser.add_argument("--warmup", type=float, help="seconds streamed before measuring (default 3, quick 1)")
+    parser.add_argument(
+        "--scene-fps",
+        type=float,
+        default=DEFAULT_SCENE_FPS,
+        help=f"repaints per second of the typing and scroll scenes (default {DEFAULT_SCENE_FPS:g})",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     names = list(args.scenario or (QUICK_SCENARIOS if args.quick else SCENARIOS))
+    if args.scene_fps <= 0:
+        print("madoguchi bench: --scene-fps must be positive", file=sys.stderr)
+        return 2
     try:
         settings = BenchSettings(quick=args.quick, warmup_s=args.warmup, window_s=args.seconds)
     except ValueError as exc:
@@ -112,7 +129,13 @@ def run(args: argparse.Namespace) -> int:
     command = "madoguchi " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else "madoguchi bench"
     started = time.monotonic()
     try:
-        report = asyncio.run(bench([SCENARIOS[n] for n in names], settings, command=command, say=_progress))
+        scenarios = [
+            dataclasses.replace(SCENARIOS[n], scene_fps=args.scene_fps)
+            if SCENARIOS[n].scene != "rare"
+            else SCENARIOS[n]
+            for n in names
+        ]
+        report = asyncio.run(bench(scenarios, settings, command=command, say=_progress))
     except (HarnessError, SceneError, XvfbError, BenchError) as exc:
         print(f"madoguchi bench: FAILED: {exc}", file=sys.stderr)
         return 1
