@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,10 @@ def _stat_seconds(pid: int) -> float | None:
         ticks = int(fields[11]) + int(fields[12])
     except (ValueError, IndexError):
         return None
-    return ticks / os.sysconf("SC_CLK_TCK")
+    per_second = 100  # USER_HZ on every Linux build; sysconf says so where it exists
+    if sys.platform != "win32":
+        per_second = int(os.sysconf("SC_CLK_TCK"))
+    return ticks / per_second
 
 
 def process_cpu_seconds(pid: int | None = None) -> float | None:

@@ -51,3 +51,44 @@ def test_bench_runs_both_pipelines_and_writes_json(
         assert entry["psnr_db"]["samples"] > 0
     assert set(scenario["ratios"]) >= {"latency_median", "agent_cpu", "bitrate"}
     assert report["targets"] == []  # no target names 720p-typing
+
+
+def test_child_cpu_time_and_one_monotonic_clock_across_processes() -> None:
+    """What the benchmark relies on: another process's CPU time is readable, and
+    ``time.monotonic`` values of two processes are comparable (CLOCK_MONOTONIC)."""
+    import subprocess
+    import sys
+    import time
+
+    from benchmarks.machine import machine_info, process_cpu_seconds
+
+    script = (
+        "import sys, time\n"
+        "print(time.monotonic(), flush=True)\n"
+        "t = time.process_time()\n"
+        "while time.process_time() - t < 0.3:\n"
+        "    pass\n"
+        "print('burnt', flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    before = time.monotonic()
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        stamp = float(child.stdout.readline())
+        after = time.monotonic()
+        assert before <= stamp <= after
+        assert child.stdout.readline().strip() == "burnt"
+        used = process_cpu_seconds(child.pid)
+        assert used is not None
+        assert 0.25 <= used < 5.0
+    finally:
+        child.communicate("", timeout=10)
+    own = process_cpu_seconds()
+    assert own is not None
+    assert own > 0
+    info = machine_info()
+    assert info["logical_cores"] >= 1
+    assert info["aiortc"] == "1.16.0"
