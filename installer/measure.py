@@ -41,7 +41,13 @@ class XDriver:
         self.env = {**os.environ, "DISPLAY": display}
 
     def _run(self, *args: str) -> str:
-        done = subprocess.run(["xdotool", *args], env=self.env, capture_output=True, text=True, check=False)
+        try:
+            done = subprocess.run(
+                ["xdotool", *args], env=self.env, capture_output=True, text=True, check=False, timeout=10
+            )
+        except subprocess.TimeoutExpired:
+            # ``--sync`` waits for a window that may have just gone: the caller retries.
+            return ""
         return done.stdout
 
     def windows(self, name: str) -> list[str]:

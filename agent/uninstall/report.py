@@ -69,7 +69,11 @@ def removal_message(outcome: RemovalOutcome) -> tuple[str, str]:
 def show_removal_report(outcome: RemovalOutcome) -> None:
     """Show the report and wait until the customer closes it (needs a QApplication)."""
     headline, body = removal_message(outcome)
-    logger.warning("removal report shown: %s", headline.replace("\n", " / "))
+    logger.warning(
+        "removal report shown: %s; left: %s",
+        headline.replace("\n", " / "),
+        ", ".join(str(p) for p in outcome.remaining) or "nothing",
+    )
     if QApplication.instance() is None:
         return
     box = QMessageBox()
