@@ -1,17 +1,30 @@
 # make demo   - a real session on embedded defaults (relay, agent, operator on one machine)
 # make test   - set up everything, then lint, type-check and run the tests
+# make dist   - dist/madoguchi-agent (one file, removes itself) and dist/madoguchi-console (one folder);
+#               make dist RELAY_URL=https://relay.example.com CA_FILE=relay-ca.pem bakes both in
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-stamp
 PYTEST_ARGS ?=
+BUILD_STAMP := $(VENV)/.build-stamp
+RELAY_URL ?=
+CA_FILE ?=
 
-.PHONY: setup test lint typecheck pytest demo relay bench clean
+.PHONY: setup test lint typecheck pytest demo relay bench clean dist
 
-setup: $(STAMP)
+setup: $(STAMP) $(BUILD_STAMP)
 
 $(STAMP): pyproject.toml scripts/setup.sh scripts/apt-packages.txt
 	bash scripts/setup.sh $(VENV)
 	touch $(STAMP)
+
+# PyInstaller (the `build` extra): `make dist` and the packaged-program tests need it.
+$(BUILD_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install -q -e ".[build]"
+	touch $(BUILD_STAMP)
+
+dist: setup
+	$(PY) -m installer.build $(if $(RELAY_URL),--relay-url "$(RELAY_URL)") $(if $(CA_FILE),--ca-file "$(CA_FILE)")
 
 lint: setup
 	$(VENV)/bin/ruff check .
