@@ -32,7 +32,7 @@ class Layout:
         )
 
     def listing(self) -> set[str]:
-        return {str(p.relative_to(self.root)) for p in self.root.rglob("*")}
+        return {p.relative_to(self.root).as_posix() for p in self.root.rglob("*")}
 
 
 def make_layout(root: Path) -> Layout:
