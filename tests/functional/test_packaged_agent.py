@@ -37,7 +37,7 @@ pytestmark = [
 
 MAIN = "^Screen sharing support$"
 REPORT = " / Screen sharing support$"
-OURS_IN_TMP = re.compile(r"^(_MEI|madoguchi-agent|runtime-)")
+OURS_IN_TMP = re.compile(r"^(_MEI|madoguchi-agent)")
 
 
 @pytest.fixture(scope="session")
