@@ -35,6 +35,9 @@ GrabberItem = CapturedFrame | CaptureError | None
 
 _MAX_CONSECUTIVE_FAILURES = 3
 _IDLE_POLL_S = 0.2
+_BURST = 1.5
+"""Token bucket capacity (see ``_grab_loop``): a grab may come half an interval early,
+enough to follow a screen that repaints at our own rate, never two grabs back to back."""
 _NOTIFIER_SLICE_S = 0.1
 """Longest single wait for a change, so pause/stop/request_grab are noticed quickly."""
 
@@ -167,22 +170,38 @@ class Grabber:
                 notifier.close()
         logger.debug("grabber %s exiting", self._name)
 
+    def _interval(self) -> float:
+        return self.interval if self._budget is None else 1.0 / self._budget.fps
+
     def _grab_loop(self, notifier: ChangeNotifier | None) -> None:
         failures = 0
         next_tick = time.monotonic()
+        # With a notifier the cap is a token bucket, not a grid: on average at most one
+        # grab per interval, but a change is grabbed the moment it is drawn. A grid would
+        # add a constant delay of up to one interval whenever the screen repaints at our
+        # own rate, out of phase with us.
+        tokens, refilled = 1.0, next_tick
         last_grab = -float("inf")
         force = True  # the first grab never waits for a change
         while not self._quit.is_set():
             if not self._active.is_set():
                 self._active.wait(_IDLE_POLL_S)
                 # After a pause, grab right away rather than on the stale schedule.
-                next_tick = time.monotonic()
+                next_tick = refilled = time.monotonic()
+                tokens = 1.0
                 force = True
                 continue
             now = time.monotonic()
-            if now < next_tick:
-                self._quit.wait(next_tick - now)
-                continue
+            if notifier is None:
+                if now < next_tick:
+                    self._quit.wait(next_tick - now)
+                    continue
+            else:
+                tokens = min(_BURST, tokens + (now - refilled) / self._interval())
+                refilled = now
+                if tokens < 1.0:
+                    self._quit.wait((1.0 - tokens) * self._interval())
+                    continue
             idle_check = False
             if notifier is not None and not force and not self._grab_now.is_set():
                 wait = min(_NOTIFIER_SLICE_S, last_grab + self.idle_grab_s - now)
@@ -195,9 +214,12 @@ class Grabber:
             force = False
             self._grab_now.clear()
             interval = self.interval if self._budget is None else 1.0 / self._budget.update()
-            # On schedule: keep the grid. Late by a whole interval (a stall, or an idle
-            # screen woken by a change): restart the grid from now, never catch up in a burst.
-            next_tick = next_tick + interval if now - next_tick < interval else now + interval
+            if notifier is None:
+                # On schedule: keep the grid. Late by a whole interval (a stall): restart
+                # the grid from now, never catch up in a burst.
+                next_tick = next_tick + interval if now - next_tick < interval else now + interval
+            else:
+                tokens -= 1.0
             try:
                 frame = self._source.grab()
             except CaptureError as exc:
@@ -216,7 +238,7 @@ class Grabber:
                 if idle_check:
                     # A fruitless safety check must not delay the grab of a real change
                     # drawn right after it: it does not count against the rate cap.
-                    next_tick = now
+                    tokens += 1.0
                 continue
             if not self._deliver(frame):
                 break
