@@ -10,6 +10,7 @@ console have their own signaling code.
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
@@ -30,7 +31,7 @@ from protocol import (
 from .config import RelayConfig, load_config
 from .server import RunningRelay
 
-__all__ = ["SignalingClient", "login", "ClosedError", "fast_config"]
+__all__ = ["ClosedError", "SignalingClient", "fast_config", "login", "self_signed_certificate"]
 
 _M = TypeVar("_M", bound=Message)
 
@@ -152,3 +153,18 @@ def fast_config(data_dir: Path, **overrides: Any) -> RelayConfig:
     }
     values.update(overrides)
     return load_config(env={}, **values)
+
+
+def self_signed_certificate(directory: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
+    """A throw-away certificate and key for ``host`` (openssl), for TLS tests."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", f"/CN={host}", "-addext", f"subjectAltName=IP:{host}"),
+            *("-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import socket
 import ssl
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from operator_console.ui.messages import login_error_text
 from operator_console.ui.session_tab import TabState
 from operator_console.ui.settings import ConsoleSettings, settings_at
 from operator_console.ui.testing import PeerWorld
+from relay.testing import self_signed_certificate
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -101,37 +101,10 @@ def test_not_a_url(qtbot: QtBot, net: LoopThread, settings: ConsoleSettings) -> 
     assert dialog.failure() == "bad_url"
 
 
-def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
-
-
 def test_tls_certificate_is_verified(
     qtbot: QtBot, net: LoopThread, settings: ConsoleSettings, tmp_path: Path
 ) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed_certificate(tmp_path)
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server.load_cert_chain(cert, key)
     world = PeerWorld(ssl_context=server)
