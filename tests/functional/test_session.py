@@ -8,17 +8,14 @@ display that shows the deterministic ``picture`` scene; the operator side is
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 
 import numpy as np
 import pytest
 
-from agent.capture import create_source
-from agent.session import AgentEvent, AgentSession, CodeShown, OperatorAsking, SessionEnded, SystemInfoSent
+from agent.session import OperatorAsking, SystemInfoSent
 from agent.sysinfo import KEYS
-from agent.track import ScreenTrack
 from madoguchi.quality import psnr_luma
 from madoguchi.scene import SceneProcess, render_picture
 from madoguchi.xvfb import VirtualDisplay
@@ -30,6 +27,7 @@ from operator_console.client import (
     SessionEndedEvent,
     ViewingStarted,
 )
+from operator_console.ui.testing import Customer
 from protocol import EndReason, KeyGuide, KeyGuideClear, Pointer, SysInfoReport
 from relay.server import RunningRelay, running_relay
 
@@ -60,54 +58,6 @@ async def relay(picture_display: str) -> AsyncIterator[RunningRelay]:
         yield running
 
 
-@dataclasses.dataclass
-class Customer:
-    """The agent side, with the customer's decision scripted."""
-
-    relay_url: str
-    allow: bool | None = True
-    """True: Allow, False: Deny, None: never answer."""
-    events: list[AgentEvent] = dataclasses.field(default_factory=list)
-    guidance: list[Pointer | KeyGuide | KeyGuideClear] = dataclasses.field(default_factory=list)
-    tracks: list[ScreenTrack] = dataclasses.field(default_factory=list)
-    code: asyncio.Future[str] | None = None
-    session: AgentSession | None = None
-    task: asyncio.Task[SessionEnded] | None = None
-    _pending: set[asyncio.Future[None]] = dataclasses.field(default_factory=set)
-
-    def start(self) -> None:
-        self.code = asyncio.get_running_loop().create_future()
-        self.session = AgentSession(
-            self.relay_url,
-            track_factory=self._make_track,
-            on_event=self._on_event,
-            on_guidance=self.guidance.append,
-        )
-        self.task = asyncio.ensure_future(self.session.run(consent_accepted=True))
-
-    def _make_track(self) -> ScreenTrack:
-        track = ScreenTrack(create_source(), max_fps=15)
-        self.tracks.append(track)
-        return track
-
-    def _on_event(self, event: AgentEvent) -> None:
-        self.events.append(event)
-        if isinstance(event, CodeShown) and self.code is not None and not self.code.done():
-            self.code.set_result(event.code)
-        if isinstance(event, OperatorAsking) and self.allow is not None:
-            assert self.session is not None
-            self._pending.add(asyncio.ensure_future(self.session.decide(self.allow)))
-
-    async def ended(self, timeout: float = 10) -> SessionEnded:
-        assert self.task is not None
-        return await asyncio.wait_for(asyncio.shield(self.task), timeout)
-
-    async def close(self) -> None:
-        if self.session is not None and self.task is not None and not self.task.done():
-            await self.session.stop()
-            await asyncio.wait_for(self.task, 10)
-
-
 async def expect(client: OperatorClient, kind: type, timeout: float = 15) -> OperatorEvent:
     while True:
         event = await client.next_event(timeout)
@@ -126,20 +76,19 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 15.0) -> No
 
 @pytest.fixture
 async def parties(relay: RunningRelay) -> AsyncIterator[tuple[Customer, OperatorClient]]:
-    customer = Customer(relay.url)
+    customer = Customer(relay.url, display=os.environ["DISPLAY"], reconnect_delays_s=(0.5,))
     operator = OperatorClient(relay.url)
     try:
         yield customer, operator
     finally:
         await operator.close()
-        await customer.close()
+        await customer.stop()
 
 
 async def connect(customer: Customer, operator: OperatorClient) -> None:
-    customer.start()
+    await customer.start()
     await operator.login("hanako", PASSWORD)
-    assert customer.code is not None
-    code = await asyncio.wait_for(customer.code, 10)
+    code = await customer.wait_code()
     await operator.claim(code)
     await expect(operator, ClaimAccepted)
 
