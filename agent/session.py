@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import ssl
 from collections.abc import Callable, Coroutine, Sequence
@@ -20,6 +19,18 @@ from typing import Any, Literal
 import aiohttp
 from aiortc import MediaStreamTrack
 
+from agent.events import (
+    AgentEvent,
+    CodeShown,
+    OperatorAsking,
+    OperatorConnection,
+    Reconnected,
+    Reconnecting,
+    RefusedByRelay,
+    SessionEnded,
+    SharingStarted,
+    SystemInfoSent,
+)
 from agent.peer import AgentPeer, GuidanceHandler
 from agent.state import (
     AgentCore,
@@ -39,7 +50,7 @@ from agent.track import ScreenTrack
 from madoguchi import __version__
 from madoguchi.rtc import is_loopback_url, set_ice_address_mode
 from madoguchi.signaling_client import RelayUnreachable, SignalingSocket
-from protocol import EndReason, ErrorCode, GuidanceMessage, OperatorIdentity, SharingState, SysInfoReport
+from protocol import EndReason, GuidanceMessage, SharingState, SysInfoReport
 
 __all__ = [
     "AgentEvent",
@@ -57,74 +68,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-
-@dataclasses.dataclass(frozen=True)
-class CodeShown:
-    code: str
-    expires_in_s: float
-
-
-@dataclasses.dataclass(frozen=True)
-class OperatorAsking:
-    operator: OperatorIdentity
-    timeout_s: float
-
-
-@dataclasses.dataclass(frozen=True)
-class SharingStarted:
-    operator: OperatorIdentity
-
-
-@dataclasses.dataclass(frozen=True)
-class Reconnecting:
-    """The relay connection dropped; ``attempt`` counts from 1. Sharing may go on."""
-
-    attempt: int
-
-
-@dataclasses.dataclass(frozen=True)
-class Reconnected:
-    """The relay connection is back after :class:`Reconnecting` (the relay then resumes or refuses)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class OperatorConnection:
-    connected: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class RefusedByRelay:
-    code: ErrorCode
-    message: str
-    retry_after_s: float | None
-
-
-@dataclasses.dataclass(frozen=True)
-class SystemInfoSent:
-    """The system information that went to the operator (for the end-of-session summary)."""
-
-    report: SysInfoReport
-
-
-@dataclasses.dataclass(frozen=True)
-class SessionEnded:
-    reason: EndReason
-    by: str
-    operator: OperatorIdentity | None
-    shared_seconds: float
-
-
-AgentEvent = (
-    CodeShown
-    | OperatorAsking
-    | SharingStarted
-    | Reconnecting
-    | Reconnected
-    | OperatorConnection
-    | RefusedByRelay
-    | SystemInfoSent
-    | SessionEnded
-)
 
 TrackFactory = Callable[[], MediaStreamTrack]
 

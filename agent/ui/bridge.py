@@ -18,32 +18,60 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiortc import MediaStreamTrack
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
-from agent.capture import CaptureError, create_source
-from agent.session import AgentSession, SessionEnded
-from agent.track import ScreenTrack
+from agent.events import SessionEnded
 from agent.ui.terms import Terms, TermsUnavailable, fetch_terms
 from madoguchi.loop_thread import LoopThread
 from protocol import EndReason, KeyGuide, KeyGuideClear, MonitorInfo, Monitors, Pointer
 
-__all__ = ["SessionBridge", "TrackFactory", "list_monitors", "screen_track"]
+if TYPE_CHECKING:
+    from aiortc import MediaStreamTrack
+
+    from agent.session import AgentSession
+    from agent.track import ScreenTrack
+
+__all__ = ["SessionBridge", "TrackFactory", "list_monitors", "preload_media_stack", "screen_track"]
 
 logger = logging.getLogger(__name__)
 
-TrackFactory = Callable[[int, int], MediaStreamTrack]
+TrackFactory = Callable[[int, int], "MediaStreamTrack"]
 """``factory(area, monitor_count)`` -> the video track; ``area == monitor_count`` is the whole desktop."""
 
 DEFAULT_FPS = 15.0
 """Enough for guidance (pointing, reading), light on the 1 GHz PCs of R21."""
 
 
+def preload_media_stack() -> None:
+    """Import the session's media stack (aiortc, PyAV, numpy: most of start-up).
+
+    The windows never import it themselves, so the consent screen shows first; the
+    bridge calls this on its loop thread right away, while the customer reads the
+    terms, so Agree does not wait for it either.
+    """
+    import agent.session
+    import agent.track  # noqa: F401
+
+
+_PRELOAD_DELAY_MS = 300
+_preload_started = threading.Event()
+
+
+def _start_preload() -> None:
+    if not _preload_started.is_set():
+        _preload_started.set()
+        threading.Thread(target=preload_media_stack, name="madoguchi-preload", daemon=True).start()
+
+
 def screen_track(area: int, monitor_count: int) -> ScreenTrack:
     """The real screen of this machine, showing capture area ``area``."""
+    from agent.capture import create_source
+    from agent.track import ScreenTrack
+
     source = create_source()
     source.select(None if area >= monitor_count else area)
     return ScreenTrack(source, max_fps=DEFAULT_FPS)
@@ -51,6 +79,8 @@ def screen_track(area: int, monitor_count: int) -> ScreenTrack:
 
 def list_monitors() -> list[MonitorInfo]:
     """This machine's monitors as the capture backend numbers them; [] if it cannot capture."""
+    from agent.capture import CaptureError, create_source
+
     try:
         with create_source() as source:
             return source.monitors()
@@ -102,6 +132,8 @@ class SessionBridge(QObject):
         self._raw_event.connect(self._deliver_event)
         self._raw_guidance.connect(self._deliver_guidance)
         self._raw_failed.connect(self._deliver_failed)
+        # Load the media stack once the first window has painted, off the UI thread.
+        QTimer.singleShot(_PRELOAD_DELAY_MS, _start_preload)
 
     # --- UI thread API -----------------------------------------------------------------
 
@@ -169,6 +201,8 @@ class SessionBridge(QObject):
             self._raw_event.emit(generation, SessionEnded(EndReason.NORMAL, "agent", None, 0.0))
             self._raw_event.emit(generation, _AttemptOver())
             return
+        from agent.session import AgentSession
+
         session = AgentSession(
             self.relay_url,
             track_factory=lambda: self._track_factory(self.selected, len(self.monitors)),
@@ -218,6 +252,9 @@ class SessionBridge(QObject):
         session = self._session
         if session is None:
             return
+        from agent.capture import CaptureError
+        from agent.track import ScreenTrack
+
         track = session.track
         if isinstance(track, ScreenTrack):
             try:

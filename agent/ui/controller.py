@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QObject, QRect, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
-from agent.session import (
+from agent.events import (
     CodeShown,
     OperatorAsking,
     OperatorConnection,
