@@ -22,7 +22,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from agent.encoder import H264Settings, TunedH264Encoder
 from madoguchi import rtc_tuning
-from madoguchi.rtc import apply_remote_candidate, rtc_configuration
+from madoguchi.rtc import apply_remote_candidate, follow_connection_state, rtc_configuration
 from protocol import (
     GUIDANCE_CHANNEL,
     GuidanceMessage,
@@ -99,15 +99,7 @@ class AgentPeer:
         self.guidance_rejected = 0
         self.connected = asyncio.Event()
         self._closed = False
-
-        @self._pc.on("connectionstatechange")
-        def _state_changed() -> None:
-            state = self._pc.connectionState
-            logger.info("peer connection -> %s", state)
-            if state == "connected":
-                self.connected.set()
-            if self._on_state is not None:
-                self._on_state(state)
+        follow_connection_state(self._pc, self.connected, self._on_state)
 
     @property
     def pc(self) -> RTCPeerConnection:

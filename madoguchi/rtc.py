@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import socket
@@ -31,6 +32,7 @@ from protocol import Ice, IceServer
 __all__ = [
     "IceAddressMode",
     "apply_remote_candidate",
+    "follow_connection_state",
     "ice_address_mode",
     "is_loopback_url",
     "rtc_configuration",
@@ -98,3 +100,18 @@ async def apply_remote_candidate(pc: RTCPeerConnection, message: Ice) -> None:
     candidate.sdpMid = message.sdp_mid
     candidate.sdpMLineIndex = message.sdp_mline_index
     await pc.addIceCandidate(candidate)
+
+
+def follow_connection_state(
+    pc: RTCPeerConnection, connected: asyncio.Event, on_state: Callable[[str], None] | None
+) -> None:
+    """Log every connection-state change, set ``connected`` once up, and tell ``on_state``."""
+
+    @pc.on("connectionstatechange")
+    def _state_changed() -> None:
+        state = pc.connectionState
+        logger.info("peer connection -> %s", state)
+        if state == "connected":
+            connected.set()
+        if on_state is not None:
+            on_state(state)

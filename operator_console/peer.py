@@ -18,7 +18,7 @@ from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessi
 from aiortc.mediastreams import MediaStreamError
 
 from madoguchi import rtc_tuning
-from madoguchi.rtc import apply_remote_candidate, rtc_configuration
+from madoguchi.rtc import apply_remote_candidate, follow_connection_state, rtc_configuration
 from operator_console.frames import FrameSink
 from operator_console.receiver import MarkerJitterBuffer
 from protocol import (
@@ -97,15 +97,7 @@ class OperatorPeer:
         self.rtt_ms: float | None = None
         self._bitrate_kbps = 0.0
         self._closed = False
-
-        @self._pc.on("connectionstatechange")
-        def _state_changed() -> None:
-            state = self._pc.connectionState
-            logger.info("peer connection -> %s", state)
-            if state == "connected":
-                self.connected.set()
-            if self._on_state is not None:
-                self._on_state(state)
+        follow_connection_state(self._pc, self.connected, self._on_state)
 
         @self._pc.on("track")
         def _track(track: MediaStreamTrack) -> None:
