@@ -10,16 +10,21 @@ whenever the bitrate target moves by more than 10 %, which with send-on-change
 only how frames become H.264:
 
 * ``ultrafast`` + ``zerolatency``: no lookahead, no B-frames, sliced threads, so a
-  frame leaves the encoder as soon as it is encoded (about 5 ms for 1080p on two cores);
+  frame leaves the encoder as soon as it is encoded (about 3 ms for 1080p on two cores);
 * the level computed from the picture size and frame rate (4.0 for 1080p30, not 3.1);
-* constant quality (CRF) capped by a VBV maximum rate: text stays sharp, a static
-  screen costs nothing, and a burst is bounded;
+* a quantizer chosen per frame (:mod:`agent.rate_control`): one quality for text
+  (``qp``), raised only when a bitrate cap would overflow. x264 is driven through
+  its own API (:mod:`agent.x264`), which takes a quantizer with every picture; CRF
+  through PyAV would cost ~4 ms more CPU per 1080p frame for x264's lookahead
+  analysis. Without a usable libx264 build the encoder falls back to PyAV's codec
+  with CRF under a VBV cap (``rate_control="crf"``);
 * keyframes only when the receiver asks (PLI/FIR, which aiortc's sender turns into
   ``force_keyframe``) or when the picture size changes; a scene change is coded as a
   P-frame whose macroblocks x264 codes intra by its own mode decision, which costs the
   same bits as an IDR without resetting the reference;
-* the encoder is rebuilt (a keyframe) only when the bitrate cap must really move, see
-  :class:`BitrateCap`; small moves of the receiver's estimate change nothing;
+* the bitrate cap follows the receiver's estimate only when it really moved (see
+  :class:`BitrateCap`); with the per-frame quantizer a move costs nothing, with the
+  CRF fallback it rebuilds the encoder (a keyframe);
 * BGRA -> yuv420p with a persistent swscale context and the ``AREA`` filter (correct
   2x2 chroma averaging, and cheaper than the default bilinear one), redoing only the
   rows that changed since the previous frame (:class:`YuvCanvas`): a caret blink or a
@@ -49,6 +54,9 @@ from aiortc.codecs.h264 import H264Encoder
 from aiortc.mediastreams import VIDEO_TIME_BASE, convert_timebase
 from av.frame import Frame
 from av.video.reformatter import Interpolation, VideoReformatter
+
+from agent import x264
+from agent.rate_control import QpControl, QpSettings
 
 __all__ = [
     "BitrateCap",
@@ -102,27 +110,43 @@ def h264_level(width: int, height: int, fps: float) -> int:
 class H264Settings:
     """How :class:`TunedH264Encoder` drives libx264.
 
-    ``crf`` is the constant quality (lower is better; 23 keeps 1080p text above
-    40 dB luma PSNR), ``max_bitrate`` the VBV cap the encoder starts with and never
-    exceeds, ``min_bitrate`` the lowest cap the receiver's estimate can push it to,
-    ``vbv_seconds`` the VBV buffer in seconds of the cap (a keyframe of a text
-    screen is several hundred kilobytes). ``threads`` 0 means one per core, at most 4.
+    ``rate_control`` is ``"qp"`` (a quantizer per frame through :mod:`agent.x264`:
+    ``qp`` when the cap allows, up to ``max_qp``) or ``"crf"`` (PyAV's codec, constant
+    quality ``crf``; also the fallback when libx264 cannot be bound). Lower is better;
+    qp 24 and crf 23 keep 1080p text above 40 dB luma PSNR. ``max_bitrate`` is the cap
+    the encoder starts with and never exceeds, ``min_bitrate`` the lowest cap the
+    receiver's estimate can push it to, ``vbv_seconds`` the buffer in seconds of the
+    cap (a keyframe of a text screen is several hundred kilobytes). ``threads`` 0
+    means one per core, at most 4. Keyframe requests are served at most once per
+    ``keyframe_interval_s``: a request inside it is kept and served by the first frame
+    after it (a receiver that lost part of a keyframe asks again and again while the
+    next one is still on its way; each answer is hundreds of kilobytes).
     """
 
     preset: str = "ultrafast"
     tune: str = "zerolatency"
+    rate_control: str = "qp"
+    qp: int = 18
+    max_qp: int = 44
     crf: int = 23
     max_bitrate: int = 3_000_000
     min_bitrate: int = 300_000
     vbv_seconds: float = 2.0
     max_fps: float = 30.0
     threads: int = 0
+    keyframe_interval_s: float = 0.5
 
     def __post_init__(self) -> None:
         if not 0 <= self.crf <= 51:
             raise ValueError("crf must be 0..51")
+        if self.rate_control not in ("qp", "crf"):
+            raise ValueError("rate_control must be 'qp' or 'crf'")
+        if not 0 <= self.qp <= self.max_qp <= 51:
+            raise ValueError("need 0 <= qp <= max_qp <= 51")
         if not 0 < self.min_bitrate <= self.max_bitrate:
             raise ValueError("need 0 < min_bitrate <= max_bitrate")
+        if self.keyframe_interval_s < 0:
+            raise ValueError("keyframe_interval_s must be >= 0")
         if self.vbv_seconds <= 0 or self.max_fps <= 0 or self.threads < 0:
             raise ValueError("vbv_seconds and max_fps must be positive, threads >= 0")
 
@@ -142,6 +166,20 @@ class H264Settings:
             "x264-params": "keyint=infinite:scenecut=0:repeat-headers=1",
             "threads": str(self.thread_count()),
         }
+
+    def x264_options(self, level: int) -> dict[str, str]:
+        """The x264 options (``x264_param_parse`` names) for :class:`agent.x264.X264Encoder`."""
+        return {
+            "keyint": "infinite",
+            "scenecut": "0",
+            "repeat-headers": "1",
+            "threads": str(self.thread_count()),
+            "level": f"{level // 10}.{level % 10}",
+            "fps": f"{self.max_fps:g}",
+        }
+
+    def qp_settings(self) -> QpSettings:
+        return QpSettings(base_qp=self.qp, max_qp=self.max_qp, buffer_s=self.vbv_seconds, fps=self.max_fps)
 
 
 class BitrateCap:
@@ -315,7 +353,13 @@ class YuvCanvas:
 
 @dataclasses.dataclass(frozen=True)
 class EncoderStats:
-    """Counters since the encoder was created; ``encode_cpu_s`` is the calling thread's CPU time."""
+    """Counters since the encoder was created; ``encode_cpu_s`` is the calling thread's CPU time.
+
+    ``backend`` is ``"x264-qp"`` or ``"pyav-crf"``; ``last_qp`` the quantizer of the last
+    frame and ``qp_sum`` the sum over all frames (per-frame quantizer only; divide by
+    ``frames`` for the mean), ``cap_bps`` the bitrate cap in force,
+    ``keyframes_deferred`` the keyframe requests that came too soon after a keyframe
+    (served by the first frame after the interval)."""
 
     frames: int
     keyframes: int
@@ -323,6 +367,11 @@ class EncoderStats:
     last_keyframe_bytes: int
     rebuilds: int
     encode_cpu_s: float
+    backend: str = ""
+    last_qp: int | None = None
+    qp_sum: int = 0
+    cap_bps: int = 0
+    keyframes_deferred: int = 0
 
 
 class TunedH264Encoder(H264Encoder):
@@ -346,6 +395,20 @@ class TunedH264Encoder(H264Encoder):
         self._clock = clock
         self._canvas = YuvCanvas()
         self._codec: av.video.codeccontext.VideoCodecContext | None = None
+        self._x264: x264.X264Encoder | None = None
+        self._qp = QpControl(self.settings.qp_settings(), self.settings.max_bitrate)
+        self._last_qp: int | None = None
+        self._qp_sum = 0
+        self._last_keyframe_at: float | None = None
+        self._keyframe_pending = False
+        self._keyframes_deferred = 0
+        self.backend = "pyav-crf"
+        if self.settings.rate_control == "qp":
+            try:
+                x264.load()
+                self.backend = "x264-qp"
+            except x264.X264Unavailable as exc:
+                logger.warning("per-frame quantizer unavailable, using PyAV's CRF: %s", exc)
         self._lock = threading.Lock()
         self._sent: list[tuple[float, int]] = []
         self._frames = 0
@@ -380,6 +443,11 @@ class TunedH264Encoder(H264Encoder):
                 last_keyframe_bytes=self._last_keyframe_bytes,
                 rebuilds=self._rebuilds,
                 encode_cpu_s=self._cpu_s,
+                backend=self.backend,
+                last_qp=self._last_qp,
+                qp_sum=self._qp_sum,
+                cap_bps=self._policy.cap,
+                keyframes_deferred=self._keyframes_deferred,
             )
 
     def _open(self, width: int, height: int) -> av.video.codeccontext.VideoCodecContext:
@@ -419,17 +487,12 @@ class TunedH264Encoder(H264Encoder):
         started = time.thread_time()
         now = self._clock()
         yuv = self._to_yuv(frame)
-        codec = self._codec
-        rebuild = self._policy.update(self._target, self._sent_bps(now), now)
-        if codec is None or rebuild or (yuv.width, yuv.height) != (codec.width, codec.height):
-            if codec is not None:
-                self._rebuilds += 1
-            codec = self._codec = self._open(yuv.width, yuv.height)
-        # PictureType.NONE lets x264 decide (P); I forces an IDR (PLI/FIR from the receiver).
-        yuv.pict_type = av.video.frame.PictureType.I if force_keyframe else av.video.frame.PictureType.NONE
-        packets = codec.encode(yuv)
-        data = b"".join(bytes(packet) for packet in packets)
-        keyframe = any(packet.is_keyframe for packet in packets)
+        force_keyframe = self._keyframe_due(force_keyframe, now)
+        moved = self._policy.update(self._target, self._sent_bps(now), now)
+        if self.backend == "x264-qp":
+            data, keyframe = self._encode_x264(yuv, now, force_keyframe)
+        else:
+            data, keyframe = self._encode_pyav(yuv, moved, force_keyframe)
         payloads = self._packetize(self._split_bitstream(data)) if data else []
         timestamp = convert_timebase(frame.pts, frame.time_base, VIDEO_TIME_BASE)
         with self._lock:
@@ -438,8 +501,72 @@ class TunedH264Encoder(H264Encoder):
             if keyframe:
                 self._keyframes += 1
                 self._last_keyframe_bytes = len(data)
+                self._last_keyframe_at = now
             self._sent.append((now, len(data)))
             self._cpu_s += time.thread_time() - started
         if self._on_encoded is not None:
             self._on_encoded(len(data), keyframe)
         return payloads, timestamp
+
+    def keyframe_delay(self) -> float:
+        """Seconds until a keyframe requested now can be sent (0: at once)."""
+        last = self._last_keyframe_at
+        if last is None:
+            return 0.0
+        return max(0.0, self.settings.keyframe_interval_s - (self._clock() - last))
+
+    def _keyframe_due(self, requested: bool, now: float) -> bool:
+        """Whether this frame is a keyframe: a request now or one kept from inside the interval."""
+        wanted = requested or self._keyframe_pending
+        last = self._last_keyframe_at
+        if wanted and last is not None and now - last < self.settings.keyframe_interval_s:
+            if requested and not self._keyframe_pending:
+                logger.debug("keyframe request %.0f ms after the last one: deferred", (now - last) * 1000)
+            if requested:
+                self._keyframes_deferred += 1
+            self._keyframe_pending = True
+            return False
+        self._keyframe_pending = False
+        return wanted
+
+    def _encode_x264(self, yuv: av.VideoFrame, now: float, force_keyframe: bool) -> tuple[bytes, bool]:
+        encoder = self._x264
+        if encoder is None or (yuv.width, yuv.height) != (encoder.width, encoder.height):
+            if encoder is not None:
+                encoder.close()
+                self._rebuilds += 1
+            level = h264_level(yuv.width, yuv.height, self.settings.max_fps)
+            options = self.settings.x264_options(level)
+            encoder = self._x264 = x264.X264Encoder(
+                yuv.width, yuv.height, preset=self.settings.preset, tune=self.settings.tune, options=options
+            )
+            logger.info("libx264 %dx%d opened (per-frame quantizer): %s", yuv.width, yuv.height, options)
+            force_keyframe = True  # a new encoder starts with an IDR anyway
+        self._qp.cap = self._policy.cap
+        qp = self._qp.choose(now, keyframe=force_keyframe)
+        planes = yuv.planes
+        encoded = encoder.encode(
+            (planes[0].buffer_ptr, planes[1].buffer_ptr, planes[2].buffer_ptr),
+            (planes[0].line_size, planes[1].line_size, planes[2].line_size),
+            pts=int(yuv.pts or 0),
+            qp=qp,
+            keyframe=force_keyframe,
+        )
+        self._qp.record(now, 8 * len(encoded.data), qp, keyframe=encoded.keyframe)
+        self._qp_sum += qp
+        if qp != self._last_qp:
+            logger.debug("quantizer %s -> %d (cap %d bit/s)", self._last_qp, qp, self._policy.cap)
+            self._last_qp = qp
+        return encoded.data, encoded.keyframe
+
+    def _encode_pyav(self, yuv: av.VideoFrame, moved: bool, force_keyframe: bool) -> tuple[bytes, bool]:
+        codec = self._codec
+        if codec is None or moved or (yuv.width, yuv.height) != (codec.width, codec.height):
+            if codec is not None:
+                self._rebuilds += 1
+            codec = self._codec = self._open(yuv.width, yuv.height)
+        # PictureType.NONE lets x264 decide (P); I forces an IDR (PLI/FIR from the receiver).
+        yuv.pict_type = av.video.frame.PictureType.I if force_keyframe else av.video.frame.PictureType.NONE
+        packets = codec.encode(yuv)
+        data = b"".join(bytes(packet) for packet in packets)
+        return data, any(packet.is_keyframe for packet in packets)

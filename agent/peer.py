@@ -122,8 +122,16 @@ class AgentPeer:
             self.tuned = False
         request_frame = getattr(self._track, "request_frame", None)
         if self.tuned and callable(request_frame):
-            # A static screen sends nothing: answer a keyframe request with a picture now.
-            rtc_tuning.on_keyframe_request(transceiver.sender, request_frame)
+            # A static screen sends nothing: answer a keyframe request with a picture now,
+            # and again when the encoder's keyframe interval allows, if it is not yet.
+            def keyframe_requested() -> None:
+                request_frame()
+                encoder = self.encoder
+                delay = encoder.keyframe_delay() if isinstance(encoder, TunedH264Encoder) else 0.0
+                if delay > 0:
+                    asyncio.get_running_loop().call_later(delay + 0.01, request_frame)
+
+            rtc_tuning.on_keyframe_request(transceiver.sender, keyframe_requested)
         logger.info("agent peer: %s aiortc", "tuned" if self.tuned else "stock")
         channel = self._pc.createDataChannel(GUIDANCE_CHANNEL, ordered=True)
         self._channel = channel

@@ -1,6 +1,6 @@
 """Where Madoguchi extends aiortc for low-latency screen video, pinned to verified versions.
 
-Three small, per-connection extensions (nothing process-wide is patched, so a
+Four small, per-connection extensions (nothing process-wide is patched, so a
 stock peer and a tuned peer can live in one process, as in ``madoguchi bench``):
 
 * the agent offers H.264 only (``RTCRtpTransceiver.setCodecPreferences``, public API);
@@ -11,6 +11,13 @@ stock peer and a tuned peer can live in one process, as in ``madoguchi bench``):
 * the operator's receiver reassembles video with
   :class:`operator_console.receiver.MarkerJitterBuffer` (``install_jitter_buffer``:
   replaces the receiver's private jitter buffer before any packet arrives).
+
+* the operator's ICE sockets get a larger receive buffer (``enlarge_receive_buffers``:
+  through the ICE transport's private aioice connection). A keyframe of a text screen
+  is hundreds of kilobytes sent in one burst; the operating system's default UDP
+  buffer (about 200 KB on Linux, far less on Windows, and each datagram takes about
+  twice its size in it) overflows while the Python receiver is busy, the receiver
+  asks for a keyframe again, and the next burst overflows too.
 
 ``request_keyframe`` sends a PLI from a receiver (aiortc has no public call for it);
 ``on_keyframe_request`` tells the agent when its sender got one, so a send-on-change
@@ -31,6 +38,7 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import os
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -43,6 +51,7 @@ __all__ = [
     "VERIFIED_AIORTC_VERSIONS",
     "EncoderFactory",
     "aiortc_version",
+    "enlarge_receive_buffers",
     "install_encoder",
     "install_jitter_buffer",
     "on_keyframe_request",
@@ -194,3 +203,36 @@ async def request_keyframe(receiver: RTCRtpReceiver) -> int:
     for source in sources:
         await send_pli(source.source)
     return len(sources)
+
+
+RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
+"""What ``enlarge_receive_buffers`` asks for; the OS may grant less (Linux: ``net.core.rmem_max``)."""
+
+
+def enlarge_receive_buffers(pc: Any, size: int = RECEIVE_BUFFER_BYTES) -> int:
+    """Ask for ``size``-byte receive buffers on every ICE socket of ``pc``; returns how many were set.
+
+    Call after ``setLocalDescription`` (the sockets exist once candidates are gathered).
+    Uses aiortc's private ``RTCIceTransport._connection`` and aioice's
+    ``Connection._protocols``; anything missing is logged and skipped.
+    """
+    count = 0
+    for transceiver in pc.getTransceivers():
+        ice = getattr(getattr(transceiver.receiver, "transport", None), "transport", None)
+        connection = getattr(ice, "_connection", None)
+        protocols = getattr(connection, "_protocols", None)
+        if not isinstance(protocols, list):
+            logger.warning("no aioice protocols on the ICE transport: receive buffers left as they are")
+            continue
+        for protocol in protocols:
+            transport = getattr(protocol, "transport", None)
+            sock = transport.get_extra_info("socket") if transport is not None else None
+            if sock is None:
+                continue
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+            except OSError as exc:
+                logger.warning("SO_RCVBUF %d refused: %s", size, exc)
+                continue
+            count += 1
+    return count

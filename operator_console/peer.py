@@ -132,6 +132,9 @@ class OperatorPeer:
         logger.info("operator peer: %s aiortc", "tuned" if self.tuned else "stock")
         answer = await self._pc.createAnswer()
         await self._pc.setLocalDescription(answer)
+        if self.tuned:
+            granted = rtc_tuning.enlarge_receive_buffers(self._pc)
+            logger.debug("receive buffers enlarged on %d ICE socket(s)", granted)
         return str(self._pc.localDescription.sdp)
 
     async def add_ice(self, ice: Ice) -> None:

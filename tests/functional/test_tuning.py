@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import pathlib
+import socket
 from collections.abc import AsyncIterator
 
 import numpy as np
 import pytest
-from aiortc import MediaStreamTrack
+from aiortc import MediaStreamTrack, RTCPeerConnection
 from aiortc.jitterbuffer import JitterBuffer
 from av import VideoFrame
 
@@ -96,6 +98,20 @@ async def wait_until(predicate: object, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
+_RMEM_MAX = int(pathlib.Path("/proc/sys/net/core/rmem_max").read_text(encoding="ascii"))
+
+
+def _ice_receive_buffers(pc: RTCPeerConnection) -> list[int]:
+    """SO_RCVBUF of every socket under the peer's ICE transports (through aioice's private list)."""
+    sizes = []
+    for transceiver in pc.getTransceivers():
+        connection = transceiver.receiver.transport.transport._connection
+        for protocol in connection._protocols:
+            sock = protocol.transport.get_extra_info("socket")
+            sizes.append(int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)))
+    return sizes
+
+
 async def test_tuned_pair_uses_h264_our_encoder_and_marker_buffer(loopback: None) -> None:
     pair = Pair(Frames(None), agent_tuning=True, operator_tuning=True)
     try:
@@ -104,6 +120,10 @@ async def test_tuned_pair_uses_h264_our_encoder_and_marker_buffer(loopback: None
         assert pair.operator.tuned
         assert pair.video_codec() == "H264"
         assert isinstance(pair.jitter_buffer(), MarkerJitterBuffer)
+        # The operator's ICE sockets got the receive buffer asked for, as far as the OS allows
+        # (Linux grants min(asked, net.core.rmem_max) and reports twice that).
+        granted = 2 * min(rtc_tuning.RECEIVE_BUFFER_BYTES, _RMEM_MAX)
+        assert set(_ice_receive_buffers(pair.operator.pc)) == {granted}
         await wait_until(lambda: pair.operator.sink.frames_received >= 10)
         encoder = pair.agent.encoder
         assert isinstance(encoder, TunedH264Encoder)
@@ -159,7 +179,8 @@ async def test_keyframe_request_on_a_quiet_screen_is_answered_at_once(loopback: 
         assert isinstance(encoder, TunedH264Encoder)
         assert encoder.stats.keyframes == 1
         assert await pair.operator.request_keyframe() == 1
-        await wait_until(lambda: pair.operator.sink.frames_received == 3, timeout=3)
-        assert encoder.stats.keyframes == 2
+        # At once, or as soon as the encoder's keyframe interval (0.5 s) after the first allows.
+        await wait_until(lambda: encoder.stats.keyframes == 2, timeout=1.0)
+        await wait_until(lambda: pair.operator.sink.frames_received >= 3, timeout=1.0)
     finally:
         await pair.close()

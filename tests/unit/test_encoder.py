@@ -192,9 +192,12 @@ def _smooth(height: int = 360, width: int = 640) -> npt.NDArray[np.uint8]:
     return image
 
 
-def test_encoder_round_trip_keyframes_only_on_request() -> None:
+@pytest.mark.parametrize("rate_control", ["qp", "crf"])
+def test_encoder_round_trip_keyframes_only_on_request(rate_control: str) -> None:
     sizes: list[tuple[int, bool]] = []
-    encoder = TunedH264Encoder(H264Settings(threads=1), on_encoded=lambda n, key: sizes.append((n, key)))
+    settings = H264Settings(threads=1, rate_control=rate_control, keyframe_interval_s=0)
+    encoder = TunedH264Encoder(settings, on_encoded=lambda n, key: sizes.append((n, key)))
+    assert encoder.backend == ("x264-qp" if rate_control == "qp" else "pyav-crf")
     decoder = H264Decoder()
     base = _smooth()
     for index in range(8):
@@ -217,8 +220,25 @@ def test_encoder_round_trip_keyframes_only_on_request() -> None:
     assert encoder.canvas.partial == 7
 
 
-def test_encoder_ignores_small_bitrate_moves_and_rebuilds_on_new_size() -> None:
-    encoder = TunedH264Encoder(H264Settings(threads=1))
+def test_keyframe_requests_are_served_at_most_once_per_interval() -> None:
+    clock = [0.0]
+    encoder = TunedH264Encoder(H264Settings(threads=1, keyframe_interval_s=0.5), clock=lambda: clock[0])
+    image = _smooth()
+    keys: list[int] = []
+    # The first frame is a keyframe; requests at 0.1-0.3 s are kept and served at 0.5 s.
+    for index in range(20):
+        clock[0] = index / 10
+        payloads, _ = encoder.encode(_frame(image, index), force_keyframe=index in (1, 2, 3, 12))
+        assert payloads
+        if encoder.stats.keyframes > len(keys):
+            keys.append(index)
+    assert keys == [0, 5, 12]
+    assert encoder.stats.keyframes_deferred == 3
+
+
+@pytest.mark.parametrize("rate_control", ["qp", "crf"])
+def test_encoder_ignores_small_bitrate_moves_and_rebuilds_on_new_size(rate_control: str) -> None:
+    encoder = TunedH264Encoder(H264Settings(threads=1, rate_control=rate_control))
     image = _picture(seed=4)
     encoder.encode(_frame(image, 0))
     for index, target in enumerate([2_700_000, 3_300_000, 2_000_000], start=1):

@@ -1,0 +1,127 @@
+"""Which quantizer the next frame gets: quality first, a bitrate cap when it matters.
+
+The agent encodes with a constant quantizer chosen per frame (see :mod:`agent.x264`
+for why not x264's CRF). Text wants one quality everywhere - ``base_qp`` keeps 1080p
+text above 40 dB luma PSNR - and a screen that changes little costs little at any
+quality, so most of the time every frame gets ``base_qp``. The cap matters when the
+picture is expensive (a video played full screen, a burst of keyframes): then the
+quantizer rises just enough to keep a leaky bucket - ``cap`` bit/s drained,
+``buffer_s`` seconds deep, like x264's VBV - from filling up.
+
+The controller is incremental, so it never extrapolates far from what it measured:
+each frame has a budget: the drain per frame plus a share (``1 / spread_frames``) of
+the room left below ``fill`` of the bucket - negative when the bucket is fuller, with
+a floor of a quarter of the drain. When the last frame at quantizer ``q``
+overran its budget by a factor ``r``, the next gets about ``q + 3 log2 r`` (H.264's
+quantizer step doubles every 6, and a frame's size roughly halves with it: half the
+correction at once, at most +6), and while the bucket is less than a quarter full or
+the frame fit, the quantizer walks back towards ``base_qp`` by one or two per frame.
+A keyframe - rare, several times a P-frame - is coded ``keyframe_offset`` above
+the current quantizer (the following frames sharpen it where they touch it), counts
+in the bucket and does not move the quantizer itself. The bucket never holds more
+than its depth: bits beyond it are late, not owed. Pure: time and sizes are passed in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+__all__ = ["QpControl", "QpSettings"]
+
+
+@dataclasses.dataclass(frozen=True)
+class QpSettings:
+    """``base_qp`` the quality when the cap allows it, ``max_qp`` the worst accepted."""
+
+    base_qp: int = 24
+    max_qp: int = 44
+    keyframe_offset: int = 4
+    buffer_s: float = 2.0
+    fps: float = 30.0
+    spread_frames: float = 15.0
+    fill: float = 0.9
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.base_qp <= self.max_qp <= 51:
+            raise ValueError("need 0 <= base_qp <= max_qp <= 51")
+        if self.keyframe_offset < 0:
+            raise ValueError("keyframe_offset must be >= 0")
+        if self.buffer_s <= 0 or self.fps <= 0 or self.spread_frames < 1:
+            raise ValueError("buffer_s and fps must be positive, spread_frames >= 1")
+        if not 0 < self.fill <= 1:
+            raise ValueError("fill must be in (0, 1]")
+
+
+class QpControl:
+    """Chooses per-frame quantizers under a bit/s cap; call :meth:`choose`, encode, then :meth:`record`."""
+
+    def __init__(self, settings: QpSettings, cap_bps: float) -> None:
+        self.settings = settings
+        self._cap = 0.0
+        self.cap = cap_bps
+        self._level = 0.0
+        self._at: float | None = None
+        self._qp = settings.base_qp
+
+    @property
+    def cap(self) -> float:
+        return self._cap
+
+    @cap.setter
+    def cap(self, bps: float) -> None:
+        if bps <= 0:
+            raise ValueError("cap must be positive")
+        self._cap = float(bps)
+
+    @property
+    def capacity(self) -> float:
+        """The bucket's depth in bits."""
+        return self._cap * self.settings.buffer_s
+
+    @property
+    def level(self) -> float:
+        """Bits in the bucket as of the last call."""
+        return self._level
+
+    @property
+    def qp(self) -> int:
+        """The quantizer the next P-frame gets if nothing changes."""
+        return self._qp
+
+    def _drain(self, now: float) -> None:
+        if self._at is not None and now > self._at:
+            self._level = max(0.0, self._level - self._cap * (now - self._at))
+        self._at = now if self._at is None else max(self._at, now)
+
+    def budget(self) -> float:
+        """Bits the next P-frame may take: the drain per frame plus a share of the room below ``fill``."""
+        s = self.settings
+        per_frame = self._cap / s.fps
+        return max(per_frame / 4.0, per_frame + (self.capacity * s.fill - self._level) / s.spread_frames)
+
+    def choose(self, now: float, *, keyframe: bool) -> int:
+        """The quantizer for the frame about to be encoded at ``now``."""
+        self._drain(now)
+        if keyframe:
+            return min(self.settings.max_qp, self._qp + self.settings.keyframe_offset)
+        return self._qp
+
+    def record(self, now: float, bits: int, qp: int, *, keyframe: bool) -> None:
+        """A frame of ``bits`` was encoded at ``qp`` and leaves at ``now``."""
+        if bits < 0:
+            raise ValueError("bits must be >= 0")
+        s = self.settings
+        self._drain(now)
+        # A burst beyond the bucket's depth (a storm of keyframe requests when a session
+        # starts) is late, not owed: counting it in full would starve the next seconds.
+        self._level = min(self.capacity, self._level + bits)
+        if keyframe:
+            return
+        ratio = bits / self.budget()
+        if ratio > 1.0 and self._level > self.capacity / 4.0:
+            step = min(6, math.ceil(3.0 * math.log2(ratio)))
+            self._qp = min(s.max_qp, max(self._qp, qp) + step)
+        elif self._qp > s.base_qp:
+            step = 2 if ratio < 0.5 or self._level < self.capacity / 4.0 else 1
+            self._qp = max(s.base_qp, self._qp - step)
