@@ -98,7 +98,8 @@ async def wait_until(predicate: object, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
-_RMEM_MAX = int(pathlib.Path("/proc/sys/net/core/rmem_max").read_text(encoding="ascii"))
+_RMEM = pathlib.Path("/proc/sys/net/core/rmem_max")
+_RMEM_MAX = int(_RMEM.read_text(encoding="ascii")) if _RMEM.exists() else None
 
 
 def _ice_receive_buffers(pc: RTCPeerConnection) -> list[int]:
@@ -122,8 +123,10 @@ async def test_tuned_pair_uses_h264_our_encoder_and_marker_buffer(loopback: None
         assert isinstance(pair.jitter_buffer(), MarkerJitterBuffer)
         # The operator's ICE sockets got the receive buffer asked for, as far as the OS allows
         # (Linux grants min(asked, net.core.rmem_max) and reports twice that).
-        granted = 2 * min(rtc_tuning.RECEIVE_BUFFER_BYTES, _RMEM_MAX)
-        assert set(_ice_receive_buffers(pair.operator.pc)) == {granted}
+        sizes = _ice_receive_buffers(pair.operator.pc)
+        assert sizes
+        if _RMEM_MAX is not None:
+            assert set(sizes) == {2 * min(rtc_tuning.RECEIVE_BUFFER_BYTES, _RMEM_MAX)}
         await wait_until(lambda: pair.operator.sink.frames_received >= 10)
         encoder = pair.agent.encoder
         assert isinstance(encoder, TunedH264Encoder)
