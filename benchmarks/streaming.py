@@ -85,8 +85,9 @@ BASELINE_DESCRIPTION = (
     "a grab every 30 fps tick, no CPU budget)"
 )
 MADOGUCHI_DESCRIPTION = (
-    "H.264 TunedH264Encoder (x264 ultrafast/zerolatency, CRF + VBV cap, level by size, "
-    "keyframes on PLI only), MarkerJitterBuffer on the operator, grabs on X DAMAGE, CPU budget"
+    "H.264 TunedH264Encoder (x264 ultrafast/zerolatency through its own API, a quantizer per frame "
+    "under a leaky-bucket cap, level by size, keyframes on PLI only and at most one per 0.5 s), "
+    "MarkerJitterBuffer and larger receive buffers on the operator, grabs on X DAMAGE, CPU budget"
 )
 
 
