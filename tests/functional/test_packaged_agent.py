@@ -169,6 +169,10 @@ def test_packaged_agent_shares_the_screen_then_removes_itself(
 
     log = customer.log_text()
     assert frames >= 3
+    # The bundle's encoder is x264 with a per-frame quantizer (agent.x264 found the libx264
+    # PyInstaller unpacked), not the CRF fallback.
+    assert "libx264 build" in log, log
+    assert "per-frame quantizer unavailable" not in log, log
     assert "self-removal: removed" in log, log
     # Nothing of it is left: not the program, not the unpack directory, not a cache, lock or log.
     assert not customer.program.exists()
