@@ -34,7 +34,7 @@ __all__ = ["QpControl", "QpSettings"]
 class QpSettings:
     """``base_qp`` the quality when the cap allows it, ``max_qp`` the worst accepted."""
 
-    base_qp: int = 24
+    base_qp: int = 18
     max_qp: int = 44
     keyframe_offset: int = 4
     buffer_s: float = 2.0
