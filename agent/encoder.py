@@ -26,9 +26,10 @@ only how frames become H.264:
   :class:`BitrateCap`); with the per-frame quantizer a move costs nothing, with the
   CRF fallback it rebuilds the encoder (a keyframe);
 * BGRA -> yuv420p with a persistent swscale context and the ``AREA`` filter (correct
-  2x2 chroma averaging, and cheaper than the default bilinear one), redoing only the
-  rows that changed since the previous frame (:class:`YuvCanvas`): a caret blink or a
-  few typed glyphs cost a sliver of the 4 ms a full 1080p conversion takes, and a
+  2x2 chroma averaging), chroma converted at full resolution by swscale's SIMD code
+  (:mod:`agent.swscale`; PyAV's reformatter as the fallback), redoing only the rows
+  that changed since the previous frame (:class:`YuvCanvas`): a caret blink or a few
+  typed glyphs cost a sliver of the ~4 ms a full 1080p conversion takes, and a
   keep-alive (the same picture again) costs nothing.
 
 Verified against aiortc 1.16.0 (it relies on ``H264Encoder._split_bitstream`` and
@@ -55,7 +56,7 @@ from aiortc.mediastreams import VIDEO_TIME_BASE, convert_timebase
 from av.frame import Frame
 from av.video.reformatter import Interpolation, VideoReformatter
 
-from agent import x264
+from agent import swscale, x264
 from agent.rate_control import QpControl, QpSettings
 
 __all__ = [
@@ -301,16 +302,31 @@ class YuvCanvas:
 
     def __init__(self) -> None:
         self._reformatter = VideoReformatter()
+        self._sws: swscale.BgraToYuv420 | None = None
+        try:
+            self._sws = swscale.BgraToYuv420()
+        except swscale.SwscaleUnavailable as exc:
+            logger.warning("BGRA conversion through PyAV's reformatter: %s", exc)
         self._source: npt.NDArray[np.uint8] | None = None
         self._yuv: av.VideoFrame | None = None
         self.full = 0
         self.partial = 0
         self.reused = 0
 
+    @property
+    def direct(self) -> bool:
+        """True when BGRA is converted by :mod:`agent.swscale` (else PyAV's reformatter)."""
+        return self._sws is not None
+
     def _convert(self, frame: av.VideoFrame) -> av.VideoFrame:
         return self._reformatter.reformat(
             frame, format="yuv420p", interpolation=Interpolation.AREA, threads=1
         )
+
+    def _convert_bgra(self, image: npt.NDArray[np.uint8], out: av.VideoFrame | None = None) -> av.VideoFrame:
+        if self._sws is not None:
+            return self._sws.convert(image, out)
+        return self._convert(av.VideoFrame.from_numpy_buffer(image, format="bgra"))
 
     def convert(self, frame: av.VideoFrame) -> av.VideoFrame:
         """The yuv420p picture of ``frame`` (pts and time_base are the caller's to set)."""
@@ -324,7 +340,7 @@ class YuvCanvas:
         previous, yuv = self._source, self._yuv
         self._source = image
         if yuv is None or previous is None or previous.shape != image.shape:
-            return self._full(frame)
+            return self._full(image)
         if _same_buffer(previous, image):
             self.reused += 1  # the same buffer again (a keep-alive)
             return yuv
@@ -335,9 +351,9 @@ class YuvCanvas:
         height = image.shape[0]
         first, end = rows[0] & ~1, min(height, (rows[1] + 1) & ~1)
         if (end - first) > _FULL_BELOW * height:
-            return self._full(frame)
+            return self._full(image, into=yuv)
         start, stop = max(0, first - _BAND_MARGIN), min(height, end + _BAND_MARGIN)
-        band = self._convert(av.VideoFrame.from_numpy_buffer(image[start:stop], format="bgra"))
+        band = self._convert_bgra(image[start:stop])
         _plane(yuv, 0)[first:end] = _plane(band, 0)[first - start : end - start]
         for index in (1, 2):
             _plane(yuv, index)[first // 2 : end // 2] = _plane(band, index)[
@@ -346,8 +362,10 @@ class YuvCanvas:
         self.partial += 1
         return yuv
 
-    def _full(self, frame: av.VideoFrame) -> av.VideoFrame:
-        self._yuv = self._convert(frame)
+    def _full(self, image: npt.NDArray[np.uint8], into: av.VideoFrame | None = None) -> av.VideoFrame:
+        # With the direct converter the frame of the previous picture is rewritten in place
+        # (libx264 copied it during encode); PyAV's reformatter returns a new one.
+        self._yuv = self._convert_bgra(image, into)
         self.full += 1
         return self._yuv
 

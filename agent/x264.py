@@ -17,8 +17,7 @@ another build is refused, never misread). Every other setting goes through
 ``x264_param_parse`` by name. The layout is checked once against the library after
 ``x264_param_parse`` writes known values.
 
-The library is the one PyAV already loaded (``/proc/self/maps`` on Linux) or found
-next to PyAV (``av.libs``, ``.dylibs``, a PyInstaller bundle); :func:`load` raises
+The library is the one PyAV already loaded, found by :mod:`agent.pyav_libs`; :func:`load` raises
 :class:`X264Unavailable` if there is none, and the caller falls back to PyAV's codec.
 Calls release the GIL (ctypes), so x264's slice threads and Python run side by side.
 """
@@ -28,11 +27,10 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import functools
-import glob
 import logging
-import os
-import sys
 import threading
+
+from agent import pyav_libs
 
 __all__ = [
     "SUPPORTED_BUILDS",
@@ -96,36 +94,6 @@ class _Nal(ctypes.Structure):
         ("p_payload", ctypes.c_void_p),
         ("i_padding", ctypes.c_int),
     )
-
-
-def _candidates() -> list[str]:
-    """Paths that may hold libx264, the copy already mapped into this process first."""
-    found: list[str] = []
-    if sys.platform.startswith("linux"):
-        try:
-            with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
-                for line in maps:
-                    path = line.rstrip("\n").split(maxsplit=5)[-1]
-                    if os.path.basename(path).startswith("libx264") and path not in found:
-                        found.append(path)
-        except OSError:
-            pass
-    try:
-        import av
-
-        package = os.path.dirname(av.__file__)
-        folders = [os.path.join(package, os.pardir, "av.libs"), os.path.join(package, ".dylibs"), package]
-    except ImportError:
-        folders = []
-    bundle = getattr(sys, "_MEIPASS", None)
-    if isinstance(bundle, str):
-        folders += [os.path.join(bundle, "av.libs"), os.path.join(bundle, "av", ".dylibs"), bundle]
-    for folder in folders:
-        for pattern in ("libx264*.so*", "libx264*.dylib", "libx264*.dll", "x264*.dll"):
-            for path in sorted(glob.glob(os.path.join(folder, pattern))):
-                if path not in found:
-                    found.append(os.path.normpath(path))
-    return found
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,7 +166,7 @@ def _check_layout(library: X264Library) -> None:
 @functools.cache
 def _load_cached() -> X264Library:
     errors: list[str] = []
-    for path in _candidates():
+    for path in pyav_libs.candidates("x264"):
         try:
             library = _bind(path)
         except X264Unavailable as exc:

@@ -10,8 +10,8 @@ import numpy.typing as npt
 import pytest
 from aiortc.codecs.h264 import H264Decoder, h264_depayload
 from aiortc.jitterbuffer import JitterFrame
-from av.video.reformatter import Interpolation, VideoReformatter
 
+from agent import swscale
 from agent.encoder import (
     BitrateCap,
     H264Settings,
@@ -142,12 +142,8 @@ def test_canvas_band_update_equals_a_full_conversion(top: int, bottom: int) -> N
     second[top:bottom] = _picture(seed=2)[top:bottom]
     updated = canvas.convert(av.VideoFrame.from_numpy_buffer(second, format="bgra"))
     assert canvas.partial == 1
-    reference = VideoReformatter().reformat(
-        av.VideoFrame.from_numpy_buffer(second, format="bgra"),
-        format="yuv420p",
-        interpolation=Interpolation.AREA,
-        threads=1,
-    )
+    assert canvas.direct
+    reference = swscale.BgraToYuv420().convert(second)
     for got, want in zip(_planes(updated), _planes(reference), strict=True):
         assert np.array_equal(got, want)
 
