@@ -17,8 +17,10 @@ quantizer step doubles every 6, and a frame's size roughly halves with it: half 
 correction at once, at most +6), and while the bucket is less than a quarter full or
 the frame fit, the quantizer walks back towards ``base_qp`` by one or two per frame.
 A keyframe - rare, several times a P-frame - is coded ``keyframe_offset`` above
-the current quantizer (the following frames sharpen it where they touch it), counts
-in the bucket and does not move the quantizer itself. The bucket never holds more
+the current quantizer (the following frames sharpen it where they touch it), and
+higher still if the last keyframe, scaled to that quantizer, would not fit in the
+bucket's free room (a low cap: a slow uplink must not get a burst it needs seconds
+for); it counts in the bucket and does not move the P-frame quantizer. The bucket never holds more
 than its depth: bits beyond it are late, not owed. Pure: time and sizes are passed in.
 """
 
@@ -63,6 +65,7 @@ class QpControl:
         self._level = 0.0
         self._at: float | None = None
         self._qp = settings.base_qp
+        self._keyframe: tuple[int, int] | None = None  # (bits, qp) of the last keyframe
 
     @property
     def cap(self) -> float:
@@ -103,9 +106,16 @@ class QpControl:
     def choose(self, now: float, *, keyframe: bool) -> int:
         """The quantizer for the frame about to be encoded at ``now``."""
         self._drain(now)
-        if keyframe:
-            return min(self.settings.max_qp, self._qp + self.settings.keyframe_offset)
-        return self._qp
+        if not keyframe:
+            return self._qp
+        s = self.settings
+        qp = min(s.max_qp, self._qp + s.keyframe_offset)
+        if self._keyframe is not None:
+            bits, at = self._keyframe
+            room = max(self.capacity - self._level, self.capacity / 4.0)
+            if bits * 2.0 ** ((at - qp) / 6.0) > room:
+                qp = min(s.max_qp, max(qp, at + math.ceil(6.0 * math.log2(bits / room))))
+        return qp
 
     def record(self, now: float, bits: int, qp: int, *, keyframe: bool) -> None:
         """A frame of ``bits`` was encoded at ``qp`` and leaves at ``now``."""
@@ -117,6 +127,8 @@ class QpControl:
         # starts) is late, not owed: counting it in full would starve the next seconds.
         self._level = min(self.capacity, self._level + bits)
         if keyframe:
+            if bits > 0:
+                self._keyframe = (bits, qp)
             return
         ratio = bits / self.budget()
         if ratio > 1.0 and self._level > self.capacity / 4.0:

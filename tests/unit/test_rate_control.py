@@ -116,3 +116,19 @@ def test_inputs_are_checked() -> None:
         control.cap = 0
     with pytest.raises(ValueError):
         control.record(0.0, -1, 24, keyframe=False)
+
+
+def test_keyframes_shrink_to_fit_a_low_cap() -> None:
+    control = QpControl(QpSettings(base_qp=18, keyframe_offset=4), cap_bps=1_000_000)
+    # A text screen whose keyframe is 5 Mbit at QP 22: 2.5 s of a 1 Mbit/s uplink.
+    first = control.choose(0.0, keyframe=True)
+    assert first == 22  # nothing known yet
+    control.record(0.0, _bits(5_000_000, first, 22), first, keyframe=True)
+    later = control.choose(10.0, keyframe=True)  # the bucket has drained by then
+    size = _bits(5_000_000, later, 22)
+    assert size <= control.capacity
+    assert later > 22
+    # With a cap that allows it, the keyframe keeps its usual quantizer.
+    roomy = QpControl(QpSettings(base_qp=18, keyframe_offset=4), cap_bps=3_000_000)
+    roomy.record(0.0, 5_000_000, 22, keyframe=True)
+    assert roomy.choose(10.0, keyframe=True) == 22
