@@ -372,6 +372,8 @@ def test_unanswered_request_is_declined(
     agent = make_agent(world.url)
     operator = ask(qtbot, world, agent)
     wait(qtbot, lambda: agent.controller.phase == "summary", timeout_s=6)
+    # The operator hears of it through the relay, a moment after the customer's screen changed.
+    wait(qtbot, lambda: operator.ended is not None)
     assert operator.ended is not None
     assert operator.ended.reason in (EndReason.DENIED, EndReason.ALLOW_TIMEOUT)
     assert agent.window.summary.body.text() == "The request was not answered in time, so it was declined."
