@@ -115,14 +115,14 @@ class H264Settings:
     ``qp`` when the cap allows, up to ``max_qp``) or ``"crf"`` (PyAV's codec, constant
     quality ``crf``; also the fallback when libx264 cannot be bound). Lower is better;
     qp 18 and crf 23 keep 1080p text above 40 dB luma PSNR (41.9 and 42.5 dB in the
-    benchmark's 1080p scroll). ``max_bitrate`` is the cap
-    the encoder starts with and never exceeds, ``min_bitrate`` the lowest cap the
-    receiver's estimate can push it to, ``vbv_seconds`` the buffer in seconds of the
-    cap (a keyframe of a text screen is several hundred kilobytes). ``threads`` 0
-    means one per core, at most 4. Keyframe requests are served at most once per
-    ``keyframe_interval_s``: a request inside it is kept and served by the first frame
-    after it (a receiver that lost part of a keyframe asks again and again while the
-    next one is still on its way; each answer is hundreds of kilobytes).
+    benchmark's 1080p scroll). ``max_bitrate`` is the cap the encoder starts with and
+    never exceeds, ``min_bitrate`` the lowest cap the receiver's estimate can push it
+    to, ``vbv_seconds`` the buffer in seconds of the cap (a keyframe of a text screen
+    is several hundred kilobytes). ``threads`` 0 means one per core, at most 4.
+    Keyframe requests are served at most once per ``keyframe_interval_s``: a request
+    inside it is kept and served by the first frame after it (a receiver that lost
+    part of a keyframe asks again and again while the next one is still on its way;
+    each answer is hundreds of kilobytes).
     """
 
     preset: str = "ultrafast"
@@ -185,12 +185,13 @@ class H264Settings:
 
 
 class BitrateCap:
-    """When the VBV cap follows the receiver's bitrate estimate (REMB), i.e. when to rebuild.
+    """When the bitrate cap follows the receiver's bitrate estimate (REMB).
 
     aiortc feeds the receiver's estimate into ``target_bitrate`` every second or so.
     With send-on-change the estimate is meaningless while the screen is quiet (it
     follows the incoming rate down towards nothing), so a cap that followed it would
-    throttle the next change and rebuild the encoder - a keyframe - at every move.
+    throttle the next change (and, with the CRF fallback, rebuild the encoder - a
+    keyframe - at every move).
     The cap therefore moves only when the estimate has been at least ``factor`` away
     for ``hold_s`` seconds, and goes *down* only while we actually send more than the
     estimate (real congestion, not an idle screen). Pure: time and the sent rate are
