@@ -188,7 +188,6 @@ class Encoded:
 
     data: bytes
     keyframe: bool
-    qp: int
 
 
 class X264Encoder:
@@ -283,11 +282,11 @@ class X264Encoder:
             if size < 0:
                 raise RuntimeError(f"x264_encoder_encode failed ({size})")
             if size == 0 or self._count.value == 0:
-                return Encoded(b"", False, qp)
+                return Encoded(b"", False)
             # x264.h: "the payloads of all output NALs are guaranteed to be sequential in memory".
             data = ctypes.string_at(self._nals[0].p_payload, size)
             keyframe_out = bool(_int_at(self._output, _PIC_KEYFRAME))
-            return Encoded(data, keyframe_out, qp)
+            return Encoded(data, keyframe_out)
 
     def close(self) -> None:
         with self._lock:

@@ -217,9 +217,13 @@ def enlarge_receive_buffers(pc: Any, size: int = RECEIVE_BUFFER_BYTES) -> int:
     ``Connection._protocols``; anything missing is logged and skipped.
     """
     count = 0
+    seen: set[int] = set()  # bundled transceivers share one ICE connection
     for transceiver in pc.getTransceivers():
         ice = getattr(getattr(transceiver.receiver, "transport", None), "transport", None)
         connection = getattr(ice, "_connection", None)
+        if id(connection) in seen:
+            continue
+        seen.add(id(connection))
         protocols = getattr(connection, "_protocols", None)
         if not isinstance(protocols, list):
             logger.warning("no aioice protocols on the ICE transport: receive buffers left as they are")
