@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 
+import av
 from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.codecs.base import Encoder
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
@@ -38,7 +39,7 @@ from protocol import (
     encode,
 )
 
-__all__ = ["AgentPeer", "GuidanceHandler"]
+__all__ = ["AgentPeer", "GuidanceHandler", "can_encode"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,15 @@ GuidanceHandler = Callable[[Pointer | KeyGuide | KeyGuideClear], None]
 _ACCEPTED_FROM_OPERATOR = (Pointer, KeyGuide, KeyGuideClear)
 _MAX_GUIDANCE_PER_SECOND = 120.0
 """Pointer moves are throttled by the console to ~30/s; anything far above is a flood."""
+
+
+def can_encode(codec: str) -> bool:
+    """Whether this process's FFmpeg has the encoder ``codec`` (``"libvpx"`` is VP8)."""
+    try:
+        av.Codec(codec, "w")
+    except av.codec.codec.UnknownCodecError:
+        return False
+    return True
 
 
 class _TokenBucket:
@@ -120,6 +130,10 @@ class AgentPeer:
             and rtc_tuning.install_encoder(transceiver.sender, self._make_encoder)
         ):
             self.tuned = False
+        if not self.tuned and not can_encode("libvpx"):
+            # The packaged agent's FFmpeg encodes H.264 only (installer/ffmpeg_build.py):
+            # stock aiortc would offer VP8 first and then fail to encode it.
+            rtc_tuning.prefer_codec(transceiver, "video/H264")
         request_frame = getattr(self._track, "request_frame", None)
         if self.tuned and callable(request_frame):
             # A static screen sends nothing: answer a keyframe request with a picture now,

@@ -28,7 +28,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
-from installer import icon
+from installer import ffmpeg_build, icon, icu_library
+from installer.native_trim import PLAN_NAME, Plan
 from installer.settings import (
     CA_BUNDLE_NAME,
     MODULE_NAME,
@@ -39,11 +40,24 @@ from installer.settings import (
 )
 from installer.spec_support import version_info_text
 
-__all__ = ["ROOT", "TARGETS", "BuildError", "Target", "artifact_path", "build", "build_cached", "source_hash"]
+__all__ = [
+    "NATIVE_CACHE",
+    "ROOT",
+    "TARGETS",
+    "BuildError",
+    "Target",
+    "artifact_path",
+    "build",
+    "build_cached",
+    "prepare_native",
+    "source_hash",
+]
 
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
+NATIVE_CACHE = ROOT / "build" / "native"
+"""Downloads and the agent's FFmpeg build, shared by every build in this tree."""
 Target = Literal["agent", "console"]
 TARGETS: tuple[Target, ...] = ("agent", "console")
 
@@ -96,7 +110,50 @@ def _compile_translation(ts_file: Path, out_dir: Path) -> Path:
     return qm_file
 
 
-def prepare(target: Target, gen: Path, *, relay_url: str | None, ca_file: Path | None) -> BuildSettings:
+def prepare_native(gen: Path, cache: Path = NATIVE_CACHE) -> Plan:
+    """Make the agent's smaller native libraries (see :mod:`installer.native_trim`); write the plan."""
+    plan = Plan()
+    out = gen / "native"
+    if not sys.platform.startswith("linux"):
+        plan.kept["all"] = f"native libraries are only replaced on Linux (this is {sys.platform})"
+    else:
+        import av
+
+        wheel_dir = Path(av.__file__).resolve().parent.parent / "av.libs"
+        try:
+            replaced = ffmpeg_build.build_agent_ffmpeg(wheel_dir, cache, out / "ffmpeg")
+        except (ffmpeg_build.FFmpegBuildError, OSError) as exc:
+            plan.kept["ffmpeg"] = f"PyAV's FFmpeg kept: {exc}"
+        else:
+            plan.replacements.update({name: str(path) for name, path in replaced.items()})
+        _trim_icu(plan, out / "icu")
+    for reason in plan.kept.values():
+        logger.warning("%s", reason)
+    (gen / PLAN_NAME).write_text(plan.to_json(), encoding="utf-8")
+    return plan
+
+
+def _trim_icu(plan: Plan, out: Path) -> None:
+    """Qt's ICU data for ja/en/root only (installer/icu_data.py says what is kept and why)."""
+    import PySide6
+
+    found = sorted((Path(PySide6.__file__).resolve().parent / "Qt" / "lib").glob("libicudata.so.*"))
+    if len(found) != 1:
+        plan.kept["icu"] = f"Qt's ICU data kept: expected one libicudata.so.NN, found {len(found)}"
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        result = icu_library.trim_icu_data_library(found[0], out / found[0].name, out / "work")
+    except icu_library.IcuLibraryError as exc:
+        plan.kept["icu"] = f"Qt's ICU data kept: {exc}"
+        return
+    logger.info("%s", result.summary())
+    plan.replacements[found[0].name] = str(result.dest)
+
+
+def prepare(
+    target: Target, gen: Path, *, relay_url: str | None, ca_file: Path | None, trim_native: bool = True
+) -> BuildSettings:
     """Write everything the spec reads from ``MADOGUCHI_BUILD_GEN`` into ``gen``."""
     if gen.exists():
         shutil.rmtree(gen)
@@ -125,6 +182,8 @@ def prepare(target: Target, gen: Path, *, relay_url: str | None, ca_file: Path |
             filename=f"madoguchi-{name}.exe",
         )
         (gen / f"version_{name}.txt").write_text(text, encoding="utf-8")
+    if target == "agent" and trim_native:
+        prepare_native(gen)
     return settings
 
 
@@ -135,11 +194,12 @@ def build(
     work: Path,
     relay_url: str | None = None,
     ca_file: Path | None = None,
+    trim_native: bool = True,
 ) -> Path:
     """Build ``target`` into ``dist`` (PyInstaller's files in ``work``); return the program's path."""
     started = time.monotonic()
     gen = work / target / "gen"
-    settings = prepare(target, gen, relay_url=relay_url, ca_file=ca_file)
+    settings = prepare(target, gen, relay_url=relay_url, ca_file=ca_file, trim_native=trim_native)
     log_file = work / target / "pyinstaller.log"
     spec = ROOT / "installer" / f"{target}.spec"
     command = [
@@ -247,13 +307,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ca-file", type=Path, metavar="PEM", help="private CA certificate of the relay")
     parser.add_argument("--dist", type=Path, default=ROOT / "dist")
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "pyinstaller")
+    parser.add_argument(
+        "--keep-native",
+        action="store_true",
+        help="ship the agent with the native libraries exactly as the wheels have them (bigger)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     targets: tuple[Target, ...] = TARGETS if args.target == "all" else (args.target,)
     try:
         for target in targets:
             program = build(
-                target, dist=args.dist, work=args.work, relay_url=args.relay_url, ca_file=args.ca_file
+                target,
+                dist=args.dist,
+                work=args.work,
+                relay_url=args.relay_url,
+                ca_file=args.ca_file,
+                trim_native=not args.keep_native,
             )
             print(f"{target}: {program} ({_size(program) / 1e6:.1f} MB)")
     except (BuildError, ValueError) as exc:

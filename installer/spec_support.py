@@ -34,6 +34,7 @@ __all__ = [
     "AGENT_EXCLUDES",
     "COMMON_EXCLUDES",
     "CONSOLE_EXCLUDES",
+    "elf_needed",
     "STRIP",
     "TocEntry",
     "keep_qt_plugin",
@@ -161,14 +162,21 @@ def prune_binaries(
     """Drop unwanted Qt plugins, then every library nothing kept needs.
 
     ``imports_of(source_path)`` lists the names a binary links against (default:
-    PyInstaller's ``get_imports``). Extension modules, kept plugins and the
-    Python library are the roots; symlink entries follow their target.
+    :func:`elf_needed` on Linux, PyInstaller's ``get_imports`` elsewhere). Extension
+    modules, kept plugins and the Python library are the roots; symlink entries follow
+    their target.
     """
     if imports_of is None:
-        from PyInstaller.depend.bindepend import get_imports
+        if _linux():
+            # Direct dependencies only: PyInstaller's get_imports runs ldd, which lists the
+            # closure *as installed*, so a library replaced in the bundle (installer/native_trim.py)
+            # would still drag in everything the original needed.
+            imports_of = elf_needed
+        else:
+            from PyInstaller.depend.bindepend import get_imports
 
-        def imports_of(path: str) -> Iterable[str]:
-            return [name for name, _ in get_imports(path)]
+            def imports_of(path: str) -> Iterable[str]:
+                return [name for name, _ in get_imports(path)]
 
     kept_first: list[TocEntry] = []
     dropped_plugins = 0
@@ -260,6 +268,56 @@ def load_segments_aligned(path: str) -> bool:
         if p_type == 1 and p_align > 1 and (p_vaddr - p_offset) % p_align:
             return False
     return True
+
+
+def elf_needed(path: str) -> list[str]:
+    """The ``DT_NEEDED`` names of a 64-bit little-endian ELF file (its direct dependencies).
+
+    Read from the dynamic segment, with the string table located through the load
+    segments; an empty list for anything else (a non-ELF file, a static binary).
+    """
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 64 or data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return []
+    (phoff,) = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    loads: list[tuple[int, int, int]] = []
+    dynamic: tuple[int, int] | None = None
+    for i in range(phnum):
+        p_type, _, p_offset, p_vaddr, _, p_filesz, _, _ = struct.unpack_from(
+            "<IIQQQQQQ", data, phoff + i * phentsize
+        )
+        if p_type == 1:
+            loads.append((p_vaddr, p_offset, p_filesz))
+        elif p_type == 2:
+            dynamic = (p_offset, p_filesz)
+    if dynamic is None:
+        return []
+
+    def file_offset(vaddr: int) -> int:
+        for start, offset, size in loads:
+            if start <= vaddr < start + size:
+                return offset + vaddr - start
+        raise ValueError(f"{path}: address {vaddr:#x} is in no load segment")
+
+    needed: list[int] = []
+    strtab = None
+    for at in range(dynamic[0], dynamic[0] + dynamic[1] - 15, 16):
+        tag, value = struct.unpack_from("<qQ", data, at)
+        if tag == 0:
+            break
+        if tag == 1:
+            needed.append(value)
+        elif tag == 5:
+            strtab = file_offset(value)
+    if strtab is None:
+        return []
+    names = []
+    for name_offset in needed:
+        start = strtab + name_offset
+        names.append(data[start : data.index(b"\0", start)].decode("utf-8", "replace"))
+    return names
 
 
 def strip_binaries(binaries: Sequence[TocEntry], work: str) -> list[TocEntry]:

@@ -255,3 +255,20 @@ def test_running_from_source_deletes_nothing(xvfb: str, tmp_path: Path) -> None:
     assert Path(sys.executable).exists()
     assert (ROOT / "agent" / "uninstall" / "base.py").exists()
     assert listing(tmp) == set(), log
+
+
+def test_the_bundle_carries_the_agents_own_native_libraries(agent_program: Path) -> None:
+    # installer/native_trim.py: FFmpeg without codecs the agent never runs, Qt's ICU data for
+    # ja/en only; what only the originals needed (libx265, SVT-AV1, dav1d, gnutls) is gone.
+    from PyInstaller.archive.readers import CArchiveReader
+
+    sizes = {
+        os.path.basename(name): length
+        for name, (_, _, length, _, kind) in CArchiveReader(str(agent_program)).toc.items()
+        if kind == "b"
+    }
+    absent = ("libx265", "libSvtAv1Enc", "libdav1d", "libgnutls", "libvpx", "libopus")
+    assert not [name for name in sizes if name.startswith(absent)]
+    codec = next(size for name, size in sizes.items() if name.startswith("libavcodec-"))
+    assert codec < 2_000_000  # the wheel's: 18.8 MB
+    assert sizes["libicudata.so.73"] < 4_000_000  # the wheel's: 32 MB

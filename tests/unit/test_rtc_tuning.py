@@ -85,3 +85,23 @@ def test_installers_refuse_objects_without_the_private_slots() -> None:
 
     assert not rtc_tuning.install_encoder(NotASender(), lambda codec: None)  # type: ignore[arg-type]
     assert not rtc_tuning.install_jitter_buffer(NotASender(), MarkerJitterBuffer())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("vp8_available", [True, False])
+async def test_a_stock_peer_offers_only_what_this_ffmpeg_can_encode(
+    monkeypatch: pytest.MonkeyPatch, vp8_available: bool
+) -> None:
+    # The packaged agent's FFmpeg encodes H.264 only (installer/ffmpeg_build.py): there a stock
+    # peer must not offer VP8, aiortc's first choice, which it could not encode.
+    import agent.peer
+
+    assert agent.peer.can_encode("libx264")
+    assert not agent.peer.can_encode("no-such-codec")
+    monkeypatch.setattr(agent.peer, "can_encode", lambda codec: vp8_available)
+    peer = AgentPeer(ice_servers=(), track=VideoStreamTrack(), on_guidance=lambda m: None, tuning=False)
+    try:
+        video = (await peer.create_offer()).split("m=video", 1)[1]
+    finally:
+        await peer.close()
+    assert "H264/90000" in video
+    assert ("VP8/90000" in video) is vp8_available
