@@ -232,9 +232,20 @@ def _compile(cache: Path, x264_library: Path) -> Path:
     """Configure, build and install FFmpeg once per :func:`_build_key`; return its lib dir."""
     cache = cache.resolve()  # configure and make run inside the source tree
     out = cache / f"ffmpeg-{FFMPEG_VERSION}-{_build_key(x264_library.name)}"
-    done = out / "built"
-    if done.is_file():
-        return out / "prefix" / "lib"
+    cache.mkdir(parents=True, exist_ok=True)
+    with (cache / "ffmpeg.lock").open("a+") as lock:
+        # One build at a time: `make dist` and the tests may share the cache.
+        if sys.platform != "win32":  # never reached there (check_applicable), but typed for it
+            import fcntl
+
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        if (out / "built").is_file():
+            return out / "prefix" / "lib"
+        return _compile_locked(out, x264_library)
+
+
+def _compile_locked(out: Path, x264_library: Path) -> Path:
+    cache = out.parent
     _check_tools()
     started = time.monotonic()
     if out.exists():
@@ -271,7 +282,7 @@ def _compile(cache: Path, x264_library: Path) -> Path:
     _run(["make", f"-j{max(2, (os.cpu_count() or 2) + 1)}"], cwd=tree, log=log, env=env)
     _run(["make", "install"], cwd=tree, log=log, env=env)
     shutil.rmtree(out / "src")
-    done.write_text(f"{time.monotonic() - started:.0f} s\n", encoding="utf-8")
+    (out / "built").write_text(f"{time.monotonic() - started:.0f} s\n", encoding="utf-8")
     logger.info("built FFmpeg %s for the agent in %.0f s", FFMPEG_VERSION, time.monotonic() - started)
     return prefix / "lib"
 
