@@ -10,6 +10,10 @@
   entry points (sub-command ``agent`` / ``console`` of ``madoguchi``).
 - :mod:`installer.settings`: the generated, baked-in build settings.
 - :mod:`installer.icon`: draws the icon with Pillow at build time.
+- :mod:`installer.native_trim`: the plan of smaller native libraries for the agent, made by
+  :mod:`installer.ffmpeg_build` (an FFmpeg with only libx264), :mod:`installer.icu_data` /
+  :mod:`installer.icu_library` (Qt's ICU data for ja/en) and :mod:`installer.stub_library`
+  (numpy's unused BLAS as a stub that reports and aborts if ever called).
 
 docs/packaging.md describes the whole, with sizes and start-up times.
 """

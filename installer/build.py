@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
-from installer import ffmpeg_build, icon, icu_library
+from installer import ffmpeg_build, icon, icu_library, stub_library
 from installer.native_trim import PLAN_NAME, Plan
 from installer.settings import (
     CA_BUNDLE_NAME,
@@ -127,6 +127,7 @@ def prepare_native(gen: Path, cache: Path = NATIVE_CACHE) -> Plan:
         else:
             plan.replacements.update({name: str(path) for name, path in replaced.items()})
         _trim_icu(plan, out / "icu")
+        _stub_blas(plan, out / "blas")
     for reason in plan.kept.values():
         logger.warning("%s", reason)
     (gen / PLAN_NAME).write_text(plan.to_json(), encoding="utf-8")
@@ -149,6 +150,36 @@ def _trim_icu(plan: Plan, out: Path) -> None:
         return
     logger.info("%s", result.summary())
     plan.replacements[found[0].name] = str(result.dest)
+
+
+def _stub_blas(plan: Plan, out: Path) -> None:
+    """numpy's OpenBLAS as a stub: the agent's numpy work is integer only (installer/stub_library.py).
+
+    Every BLAS entry point reports and aborts, except the one float32 dot product numpy's
+    import-time self-check runs; tests/unit/test_agent_blas_free.py keeps the agent's code
+    free of calls that would reach BLAS.
+    """
+    import numpy
+
+    found = sorted(
+        (Path(numpy.__file__).resolve().parent.parent / "numpy.libs").glob("libscipy_openblas*.so*")
+    )
+    if len(found) != 1:
+        plan.kept["blas"] = f"numpy's BLAS kept: expected one libscipy_openblas, found {len(found)}"
+        return
+    try:
+        result = stub_library.write_stub_library(
+            found[0],
+            out / found[0].name,
+            out / "work",
+            stub_library.OPENBLAS_BENIGN,
+            program="madoguchi-agent",
+        )
+    except stub_library.StubError as exc:
+        plan.kept["blas"] = f"numpy's BLAS kept: {exc}"
+        return
+    logger.info("%s", result.summary())
+    plan.replacements[found[0].name] = str(result.stub)
 
 
 def prepare(

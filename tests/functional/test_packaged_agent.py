@@ -272,3 +272,42 @@ def test_the_bundle_carries_the_agents_own_native_libraries(agent_program: Path)
     codec = next(size for name, size in sizes.items() if name.startswith("libavcodec-"))
     assert codec < 2_000_000  # the wheel's: 18.8 MB
     assert sizes["libicudata.so.73"] < 4_000_000  # the wheel's: 32 MB
+
+
+_BLAS_CALLS = {"dot", "matmul", "inner", "vdot", "tensordot", "einsum", "cov", "corrcoef", "polyfit", "lstsq"}
+
+
+def _blas_uses(source: str) -> list[str]:
+    """Where numpy code would reach BLAS: ``@``, dot-like calls, anything of ``linalg``."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.BinOp | ast.AugAssign) and isinstance(node.op, ast.MatMult):
+            found.append(f"line {node.lineno}: @")
+        elif isinstance(node, ast.Attribute) and (node.attr in _BLAS_CALLS or node.attr == "linalg"):
+            found.append(f"line {node.lineno}: .{node.attr}")
+    return sorted(found)
+
+
+def test_no_module_in_the_bundle_would_reach_the_blas_stub(agent_program: Path) -> None:
+    # The bundle's BLAS is a stub that aborts (installer/build.py: _stub_blas): none of our
+    # modules in it may call into BLAS. numpy's own import-time check is covered by the stub.
+    from PyInstaller.archive.readers import CArchiveReader
+
+    pyz = CArchiveReader(str(agent_program)).open_embedded_archive("PYZ.pyz")
+    ours = sorted(n for n in pyz.toc if n.split(".")[0] in ("agent", "madoguchi", "protocol", "installer"))
+    assert "agent.capture.change" in ours
+    uses = {}
+    for module in ours:
+        path = ROOT.joinpath(*module.split("."))
+        source = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+        found = _blas_uses(source.read_text(encoding="utf-8"))
+        if found:
+            uses[module] = found
+    assert uses == {}
+    assert _blas_uses("x = a @ b\ny = np.linalg.inv(x)\nz = a.dot(b)\n") == [
+        "line 1: @",
+        "line 2: .linalg",
+        "line 3: .dot",
+    ]
