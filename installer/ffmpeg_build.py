@@ -82,6 +82,7 @@ X264_HEADERS = Download(
 # Everything off, then what the agent runs: the libx264 encoder (PyAV's path when
 # agent.x264 cannot bind) and libswscale (on by default; its x86 assembly needs nasm).
 # --disable-autodetect keeps the build machine's libraries (xcb, ALSA, VA-API) out.
+# The result is GPL-2.0-or-later (docs/packaging.md: licences and sources).
 CONFIGURE_OPTIONS: tuple[str, ...] = (
     "--disable-static",
     "--enable-shared",
@@ -90,8 +91,7 @@ CONFIGURE_OPTIONS: tuple[str, ...] = (
     "--disable-debug",
     "--disable-autodetect",
     "--disable-everything",
-    "--enable-gpl",
-    "--enable-version3",
+    "--enable-gpl",  # libx264 is GPL-2.0-or-later; nothing here needs (L)GPL v3
     "--enable-libx264",
     "--enable-encoder=libx264",
 )
@@ -284,6 +284,9 @@ def _compile_locked(out: Path, x264_library: Path) -> Path:
     shutil.rmtree(out / "src")
     (out / "built").write_text(f"{time.monotonic() - started:.0f} s\n", encoding="utf-8")
     logger.info("built FFmpeg %s for the agent in %.0f s", FFMPEG_VERSION, time.monotonic() - started)
+    for stale in cache.glob("ffmpeg-*"):
+        if stale.is_dir() and stale != out:  # builds for other options or sources
+            shutil.rmtree(stale, ignore_errors=True)
     return prefix / "lib"
 
 
