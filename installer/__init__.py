@@ -13,7 +13,8 @@
 - :mod:`installer.native_trim`: the plan of smaller native libraries for the agent, made by
   :mod:`installer.ffmpeg_build` (an FFmpeg with only libx264), :mod:`installer.icu_data` /
   :mod:`installer.icu_library` (Qt's ICU data for ja/en) and :mod:`installer.stub_library`
-  (numpy's unused BLAS as a stub that reports and aborts if ever called).
+  (numpy's unused BLAS as a stub that reports and aborts if ever called, from the library's
+  interface as :mod:`installer.elf_interface` reads it).
 
 docs/packaging.md describes the whole, with sizes and start-up times.
 """

@@ -24,15 +24,17 @@ float32 dot product (see :data:`OPENBLAS_BENIGN`); uint8 and integer work,
 integer ``np.dot`` included, never reaches BLAS, and numpy asks OpenBLAS
 nothing about its configuration or threads.
 
-The pure part turns ``readelf`` text into a :class:`LibraryInterface`
-(:func:`parse_library`) and that into C source and a linker version script
-(:func:`stub_sources`); the I/O part (:func:`read_library`,
-:func:`write_stub_library`) runs ``readelf`` and ``gcc`` (about 1 s for
-OpenBLAS's 11,000 exports) and checks that the result exports what the real
-library does (:func:`export_differences`).
+The library's interface, read with ``readelf``, is a
+:class:`~installer.elf_interface.LibraryInterface` (:mod:`installer.elf_interface`).
+The pure part here turns it into C source and a linker version script
+(:func:`stub_sources`); the I/O part (:func:`write_stub_library`) reads the real
+library, runs ``gcc`` (about 1 s for OpenBLAS's 11,000 exports) and checks that the
+result exports what the real library does
+(:func:`~installer.elf_interface.export_differences`).
 
-Only :class:`StubError` is raised; it carries the command, its exit status and
-its output when a tool failed.
+Only :class:`StubError` (defined in :mod:`installer.elf_interface`, which raises it
+too) is raised; it carries the command, its exit status and its output when a tool
+failed.
 
 This module uses only the standard library: PyInstaller specs may import it.
 """
@@ -40,33 +42,31 @@ This module uses only the standard library: PyInstaller specs may import it.
 from __future__ import annotations
 
 import logging
-import os
 import re
-import shutil
-import subprocess
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+from installer.elf_interface import (
+    FUNCTION_KINDS,
+    OBJECT_KINDS,
+    DynamicSymbol,
+    LibraryInterface,
+    StubError,
+    VersionDefinition,
+    export_differences,
+    linker_made,
+    read_library,
+    run_tool,
+)
 
 __all__ = [
     "OPENBLAS_BENIGN",
     "Benign",
-    "DynamicSymbol",
-    "LibraryInterface",
     "StubError",
     "StubResult",
     "StubSources",
-    "VersionDefinition",
-    "export_differences",
-    "parse_dyn_syms",
-    "parse_header",
-    "parse_library",
-    "parse_needed",
-    "parse_section_alignments",
-    "parse_soname",
-    "parse_versions",
-    "read_library",
     "stub_sources",
     "write_stub_library",
 ]
@@ -76,10 +76,6 @@ logger = logging.getLogger(__name__)
 PROGRAM = "madoguchi-agent"
 """Who speaks in the trap's message, unless :func:`write_stub_library` is told otherwise."""
 
-_LINKER_DEFINED = frozenset({"_edata", "_end", "__bss_start"})
-"""Layout markers older linkers export from every library (newer ones do not): no one
-links against them, so the stub neither defines them nor is checked for them."""
-
 _INTERNAL_PREFIX = "madoguchi_stub_"
 """Every symbol the generated source defines for itself starts with this: none is exported."""
 
@@ -87,270 +83,9 @@ _REPORTER_NEEDS = frozenset({"writev", "abort"})
 """The C library functions the trap calls: a library that exports them cannot be stubbed
 this way, as the stub's own definitions would take the trap's place."""
 
-_FUNCTION_KINDS = frozenset({"FUNC", "IFUNC"})
-_OBJECT_KINDS = frozenset({"OBJECT", "COMMON"})
-_EXPORTED_BINDINGS = frozenset({"GLOBAL", "WEAK", "UNIQUE"})
-_EXPORTED_VISIBILITIES = frozenset({"DEFAULT", "PROTECTED"})
 _MAX_ALIGNMENT = 4096
 """Cap on an inferred alignment (for a symbol at offset 0 of a section, say): objects are
 in ``.bss``, so over-alignment costs address space, never file size."""
-
-
-class StubError(RuntimeError):
-    """The stub could not be made: a tool is missing or failed, or the library cannot be stubbed.
-
-    ``command``, ``returncode`` and ``output`` describe the failed tool run when there was one.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        command: Sequence[str] = (),
-        returncode: int | None = None,
-        output: str = "",
-    ) -> None:
-        details = message
-        if command:
-            details += f"\n  command: {' '.join(command)} (exit status {returncode})"
-        if output:
-            tail = "\n".join(output.strip().splitlines()[-20:])
-            details += f"\n  output (last lines):\n{tail}"
-        super().__init__(details)
-        self.message = message
-        self.command = tuple(command)
-        self.returncode = returncode
-        self.output = output
-
-
-# --- the library's interface, from readelf ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DynamicSymbol:
-    """One entry of ``.dynsym`` as ``readelf -W --dyn-syms`` and ``readelf -W -V`` show it.
-
-    ``kind`` is readelf's type (``FUNC``, ``OBJECT``, ``TLS``, ``IFUNC``, ``NOTYPE``...),
-    ``section`` its ``Ndx`` column (``UND``, ``ABS``, ``COM`` or a section number).
-    ``version`` is ``None`` for an unversioned symbol; ``default_version`` is False only
-    for a non-default (``name@VERSION``, "hidden") version.
-    """
-
-    name: str
-    kind: str
-    size: int
-    binding: str
-    visibility: str
-    section: str
-    value: int
-    version: str | None = None
-    default_version: bool = True
-
-    @property
-    def defined(self) -> bool:
-        return self.section != "UND"
-
-    @property
-    def exported(self) -> bool:
-        """Defined here and visible to other objects."""
-        return (
-            self.defined
-            and bool(self.name)
-            and self.binding in _EXPORTED_BINDINGS
-            and self.visibility in _EXPORTED_VISIBILITIES
-        )
-
-    @property
-    def versioned_name(self) -> str:
-        """``name``, ``name@@VERSION`` or ``name@VERSION``, as the tools spell it."""
-        if self.version is None:
-            return self.name
-        return f"{self.name}{'@@' if self.default_version else '@'}{self.version}"
-
-
-@dataclass(frozen=True)
-class VersionDefinition:
-    """A version node the library defines (``.gnu.version_d``), with the nodes it inherits."""
-
-    name: str
-    parents: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class LibraryInterface:
-    """What other objects can see of a shared library: SONAME, exports, version nodes."""
-
-    soname: str | None
-    symbols: tuple[DynamicSymbol, ...]
-    versions: tuple[VersionDefinition, ...]
-    section_alignments: Mapping[int, int] = field(default_factory=dict)
-    elf_class: str = ""
-    """``ELF64`` or ``ELF32``."""
-    machine: str = ""
-    """As ``readelf -h`` names it: ``Advanced Micro Devices X86-64``, ``AArch64``..."""
-    needed: tuple[str, ...] = ()
-    """The libraries it links against."""
-
-    @property
-    def exports(self) -> tuple[DynamicSymbol, ...]:
-        return tuple(s for s in self.symbols if s.exported)
-
-
-_DYNSYM = re.compile(
-    r"^\s*(?P<num>\d+):\s+(?P<value>[0-9a-fA-F]+)\s+(?P<size>0x[0-9a-fA-F]+|\d+)\s+"
-    r"(?P<kind>\S+)\s+(?P<binding>\S+)\s+(?P<visibility>\S+)"
-    # Some targets print extra st_other bits after the visibility: "[VARIANT_PCS]", "[<localentry>: 8]".
-    r"(?:\s+\[[^\]]*\])*"
-    r"\s+(?P<section>\S+)(?:\s(?P<name>.*))?$"
-)
-_VERSYM_LINE = re.compile(r"^\s*(?P<first>[0-9a-fA-F]+):(?P<entries>(?:\s+[0-9a-fA-F]+h?\s*\([^)]*\))+)\s*$")
-_VERSYM_ENTRY = re.compile(r"(?P<index>[0-9a-fA-F]+)(?P<hidden>h?)\s*\((?P<name>[^)]*)\)")
-_VERDEF = re.compile(
-    r"Flags:\s*(?P<flags>.+?)\s+Index:\s*(?P<index>\d+)\s+Cnt:\s*\d+\s+Name:\s*(?P<name>\S+)"
-)
-_VERDEF_PARENT = re.compile(r"^\s*0x[0-9a-fA-F]+:\s+Parent\s+\d+:\s*(?P<name>\S+)")
-_NEEDED = re.compile(r"\(NEEDED\)\s+Shared library:\s*\[(?P<name>[^\]]*)\]")
-_SONAME = re.compile(r"\(SONAME\)\s+Library soname:\s*\[(?P<name>[^\]]*)\]")
-_SECTION = re.compile(r"^\s*\[\s*(?P<index>\d+)\]\s")
-_HEADER_FIELD = re.compile(r"^\s*(?P<key>Class|Machine):\s*(?P<value>.*?)\s*$", re.MULTILINE)
-
-
-def parse_header(header: str) -> tuple[str, str]:
-    """The class (``ELF64``) and machine in ``readelf -W -h`` output (empty when absent)."""
-    found = {m["key"]: m["value"] for m in _HEADER_FIELD.finditer(header)}
-    return found.get("Class", ""), found.get("Machine", "")
-
-
-def parse_soname(dynamic: str) -> str | None:
-    """The SONAME in ``readelf -W -d`` output, or None when the library has none."""
-    match = _SONAME.search(dynamic)
-    return match["name"] if match else None
-
-
-def parse_needed(dynamic: str) -> tuple[str, ...]:
-    """The libraries ``readelf -W -d`` says this one links against (``DT_NEEDED``), in order."""
-    return tuple(m["name"] for m in _NEEDED.finditer(dynamic))
-
-
-def parse_section_alignments(sections: str) -> dict[int, int]:
-    """Section number -> alignment, from ``readelf -W -S`` (the ``Al`` column is the last)."""
-    result: dict[int, int] = {}
-    for line in sections.splitlines():
-        match = _SECTION.match(line)
-        if match is None:
-            continue
-        last = line.split()[-1]
-        if last.isdigit():
-            result[int(match["index"])] = int(last)
-    return result
-
-
-def parse_versions(versions: str) -> tuple[dict[int, tuple[str, bool]], tuple[VersionDefinition, ...]]:
-    """From ``readelf -W -V``: symbol number -> (version, hidden), and the defined version nodes.
-
-    Symbol numbers whose entry is ``*local*`` or ``*global*`` (no version) are left out.
-    The base definition (the library's own name, flag ``BASE``) is not a version node.
-    """
-    per_symbol: dict[int, tuple[str, bool]] = {}
-    definitions: list[tuple[str, list[str]]] = []
-    part = ""
-    for line in versions.splitlines():
-        if line.startswith("Version symbols section"):
-            part = "versym"
-            continue
-        if line.startswith("Version definition section"):
-            part = "verdef"
-            continue
-        if line.startswith("Version needs section"):
-            part = "verneed"
-            continue
-        if part == "versym":
-            match = _VERSYM_LINE.match(line)
-            if match is None:
-                continue
-            # Each row starts with the (hexadecimal) number of its first symbol.
-            first = int(match["first"], 16)
-            for offset, entry in enumerate(_VERSYM_ENTRY.finditer(match["entries"])):
-                if int(entry["index"], 16) > 1:
-                    per_symbol[first + offset] = (entry["name"].strip(), entry["hidden"] == "h")
-        elif part == "verdef":
-            parent = _VERDEF_PARENT.match(line)
-            if parent is not None and definitions:
-                definitions[-1][1].append(parent["name"])
-                continue
-            match = _VERDEF.search(line)
-            if match is not None and "BASE" not in match["flags"]:
-                definitions.append((match["name"], []))
-    return per_symbol, tuple(VersionDefinition(name, tuple(parents)) for name, parents in definitions)
-
-
-def _parse_size(text: str) -> int:
-    # readelf switches to hexadecimal for sizes of 100000 and more.
-    return int(text, 16) if text.startswith("0x") else int(text)
-
-
-def _strip_version(name: str, version: str | None) -> str:
-    """``name`` without the ``@VERSION``/``@@VERSION``/`` (N)`` decoration newer readelf adds."""
-    name = re.sub(r" \(\d+\)$", "", name)
-    if version is not None:
-        for suffix in (f"@@{version}", f"@{version}"):
-            if name.endswith(suffix):
-                return name[: -len(suffix)]
-    return name
-
-
-def parse_dyn_syms(
-    dyn_syms: str, versions: Mapping[int, tuple[str, bool]] | None = None
-) -> tuple[DynamicSymbol, ...]:
-    """Every ``.dynsym`` entry in ``readelf -W --dyn-syms`` output, with its version if known.
-
-    ``versions`` is the first result of :func:`parse_versions`. Lines that are not
-    symbol entries (headers, blank lines) are skipped; a symbol table line that
-    does not parse is an error rather than a silently missing export.
-    """
-    versions = versions or {}
-    symbols: list[DynamicSymbol] = []
-    in_table = False
-    for line in dyn_syms.splitlines():
-        if line.startswith("Symbol table"):
-            in_table = ".dynsym" in line
-            continue
-        if not in_table or not line.strip() or line.lstrip().startswith("Num:"):
-            continue
-        match = _DYNSYM.match(line)
-        if match is None:
-            raise StubError(f"unexpected line in readelf's symbol table: {line!r}")
-        number = int(match["num"])
-        version, hidden = versions.get(number, (None, False))
-        symbols.append(
-            DynamicSymbol(
-                name=_strip_version((match["name"] or "").strip(), version),
-                kind=match["kind"],
-                size=_parse_size(match["size"]),
-                binding=match["binding"],
-                visibility=match["visibility"],
-                section=match["section"],
-                value=int(match["value"], 16),
-                version=version,
-                default_version=not hidden,
-            )
-        )
-    return tuple(symbols)
-
-
-def parse_library(header: str, dynamic: str, sections: str, dyn_syms: str, versions: str) -> LibraryInterface:
-    """Everything :func:`stub_sources` needs, from ``readelf -W`` with -h, -d, -S, --dyn-syms and -V."""
-    per_symbol, definitions = parse_versions(versions)
-    elf_class, machine = parse_header(header)
-    return LibraryInterface(
-        elf_class=elf_class,
-        machine=machine,
-        soname=parse_soname(dynamic),
-        needed=parse_needed(dynamic),
-        symbols=parse_dyn_syms(dyn_syms, per_symbol),
-        versions=definitions,
-        section_alignments=parse_section_alignments(sections),
-    )
 
 
 # --- generating the stub --------------------------------------------------------------------
@@ -479,11 +214,6 @@ def _attributes(symbol: DynamicSymbol, *extra: str) -> str:
     return f"__attribute__(({', '.join(parts)}))"
 
 
-def _linker_made(symbol: DynamicSymbol) -> bool:
-    """Old linkers export one absolute symbol per version node, named like it."""
-    return symbol.section == "ABS" and symbol.version is not None and symbol.name == symbol.version
-
-
 _X86_64 = ("ELF64", "Advanced Micro Devices X86-64")
 """``readelf -h``'s class and machine of the one target whose traps are written in assembly."""
 
@@ -567,7 +297,7 @@ def _check(interface: LibraryInterface, benign: Mapping[str, Benign], library: s
     odd = sorted(repr(n) for n in names if not n.isprintable() or '"' in n or "\\" in n)
     if odd:
         raise StubError(f"{library} exports names the stub cannot reproduce: {', '.join(odd)}")
-    functions = {s.name for s in exports if s.kind in _FUNCTION_KINDS}
+    functions = {s.name for s in exports if s.kind in FUNCTION_KINDS}
     unknown = sorted(set(benign) - functions)
     if unknown:
         raise StubError(
@@ -634,7 +364,7 @@ def stub_sources(
     used_benign: list[str] = []
     counts = {"functions": 0, "objects": 0, "thread_locals": 0}
     for number, symbol in enumerate(interface.exports):
-        if symbol.name in _LINKER_DEFINED or _linker_made(symbol):
+        if linker_made(symbol):
             provided.append(symbol.versioned_name)
             continue
         # A definition gets a private C identifier and takes the symbol's name as its
@@ -652,7 +382,7 @@ def stub_sources(
         elif symbol.version is not None:
             default_names.setdefault(symbol.version, []).append(symbol.name)
         c_label = _c_string(label)
-        if symbol.kind in _FUNCTION_KINDS and symbol.name in stand_ins:
+        if symbol.kind in FUNCTION_KINDS and symbol.name in stand_ins:
             stand_in = stand_ins[symbol.name]
             signature = f"{_attributes(symbol)} {stand_in.returns} {ident}({stand_in.parameters})"
             definitions.append(f"\n/* {symbol.name}: {stand_in.reason.replace('*/', '* /')} */")
@@ -661,7 +391,7 @@ def stub_sources(
             definitions.append(f"{signature} {{\n{body}}}" if body else f"{signature} {{}}")
             used_benign.append(symbol.name)
             counts["functions"] += 1
-        elif symbol.kind in _OBJECT_KINDS or symbol.kind == "TLS":
+        elif symbol.kind in OBJECT_KINDS or symbol.kind == "TLS":
             aligned = f"aligned({_alignment(symbol, interface.section_alignments)})"
             storage = "__thread " if symbol.kind == "TLS" else ""
             declaration = f"{storage}unsigned char {ident}[{symbol.size}]"
@@ -697,24 +427,7 @@ def stub_sources(
     )
 
 
-def export_differences(expected: Iterable[DynamicSymbol], actual: Iterable[DynamicSymbol]) -> list[str]:
-    """How the exports ``actual`` fall short of ``expected``: each missing symbol (by name and
-    version, ``name@@V`` spelling) and each data object of another size (a program's copy
-    relocation copies exactly the size it was linked against)."""
-    have = {(s.name, s.version, s.default_version): s for s in actual if s.exported}
-    problems = []
-    for symbol in expected:
-        if not symbol.exported or _linker_made(symbol) or symbol.name in _LINKER_DEFINED:
-            continue
-        found = have.get((symbol.name, symbol.version, symbol.default_version))
-        if found is None:
-            problems.append(f"{symbol.versioned_name} is missing")
-        elif symbol.kind in _OBJECT_KINDS and found.size != symbol.size:
-            problems.append(f"{symbol.versioned_name} has {found.size} bytes instead of {symbol.size}")
-    return sorted(problems)
-
-
-# --- running readelf and gcc -----------------------------------------------------------------
+# --- running gcc -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -745,36 +458,6 @@ class StubResult:
             f"{self.thread_locals} thread-local, {self.versions} version nodes; no longer needed: "
             f"{', '.join(self.no_longer_needed) or 'nothing'}; made in {self.seconds:.1f} s"
         )
-
-
-_INSTALL_HINT = {"readelf": "binutils", "gcc": "gcc"}
-
-
-def _run(tool: str, *args: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        raise StubError(f"{tool} not found: install it (Debian/Ubuntu package {_INSTALL_HINT[tool]!r})")
-    command = [path, *args]
-    # readelf's headings are translated; the parser knows the English ones.
-    env = {**os.environ, "LC_ALL": "C"}
-    done = subprocess.run(command, capture_output=True, text=True, errors="replace", env=env, check=False)
-    if done.returncode != 0:
-        raise StubError(f"{tool} failed", command=command, returncode=done.returncode, output=done.stderr)
-    return done.stdout
-
-
-def read_library(path: Path) -> LibraryInterface:
-    """The interface of the shared library at ``path`` (runs ``readelf`` five times)."""
-    if not path.is_file():
-        raise StubError(f"no such library: {path}")
-    target = str(path)
-    return parse_library(
-        header=_run("readelf", "-W", "-h", target),
-        dynamic=_run("readelf", "-W", "-d", target),
-        sections=_run("readelf", "-W", "-S", target),
-        dyn_syms=_run("readelf", "-W", "--dyn-syms", target),
-        versions=_run("readelf", "-W", "-V", target),
-    )
 
 
 def write_stub_library(
@@ -815,7 +498,7 @@ def write_stub_library(
         script = work / f"{real.name}.stub.map"
         script.write_text(sources.version_script, encoding="utf-8")
         command.append(f"-Wl,--version-script={script}")
-    _run("gcc", *command, "-o", str(dest), str(c_file))
+    run_tool("gcc", *command, "-o", str(dest), str(c_file))
 
     made = read_library(dest)
     if made.soname != interface.soname:

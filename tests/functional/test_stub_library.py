@@ -25,7 +25,7 @@ from installer.stub_library import OPENBLAS_BENIGN, Benign, StubResult, write_st
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="ELF shared libraries and LD_PRELOAD: Linux")
 
-# The library exercised beside OpenBLAS. tests/unit/test_stub_library.py holds readelf's
+# The library exercised beside OpenBLAS. tests/unit/test_elf_interface.py holds readelf's
 # output for it (REAL_*), recorded from this source and version script.
 REAL_SOURCE = r"""
 #include <stdint.h>
