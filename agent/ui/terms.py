@@ -12,8 +12,6 @@ import dataclasses
 import logging
 import ssl
 
-import aiohttp
-
 __all__ = ["Terms", "TermsUnavailable", "fetch_terms"]
 
 logger = logging.getLogger(__name__)
@@ -41,6 +39,10 @@ class TermsUnavailable(Exception):
 async def fetch_terms(
     relay_url: str, lang: str, *, ssl_context: ssl.SSLContext | None = None, timeout_s: float = 10.0
 ) -> Terms:
+    # Imported here, on the bridge's loop thread: aiohttp is about 140 ms of imports the
+    # first window should not wait for (tests/unit/test_agent_startup_imports.py).
+    import aiohttp
+
     url = f"{relay_url.rstrip('/')}/api/terms"
     try:
         async with (
