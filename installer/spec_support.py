@@ -231,17 +231,32 @@ def prune_binaries(
     return result
 
 
-def prune_datas(datas: Sequence[TocEntry], target: str) -> list[TocEntry]:
-    """Drop Qt's own translations (both programs ship their own) and type stubs."""
+def prune_datas(
+    datas: Sequence[TocEntry], target: str, *, binaries: Sequence[TocEntry] | None = None
+) -> list[TocEntry]:
+    """Drop Qt's own translations (both programs ship their own) and type stubs.
+
+    With ``binaries`` (the pruned list), also the symbolic links PyInstaller keeps among
+    the data (``libQt6Gui.so.6 -> PySide6/Qt/lib/libQt6Gui.so.6``) whose target is no
+    longer bundled: they would be unpacked as dangling links on every start.
+    """
+    bundled = {_dest(entry[0]) for entry in [*(binaries or ()), *datas]}
     result = []
     for entry in datas:
-        dest = entry[0].replace("\\", "/")
+        dest = _dest(entry[0])
         if "/Qt/translations/" in dest:
             continue
         if dest.endswith((".pyi", "py.typed")):
             continue
+        link_target = _dest(os.path.join(os.path.dirname(entry[0]), entry[1]))
+        if binaries is not None and entry[2] == "SYMLINK" and link_target not in bundled:
+            continue
         result.append(entry)
     return result
+
+
+def _dest(name: str) -> str:
+    return os.path.normpath(name).replace("\\", "/")
 
 
 def _linux() -> bool:

@@ -185,6 +185,21 @@ def test_qt_translations_and_stubs_are_not_bundled() -> None:
     assert [d[0] for d in spec_support.prune_datas(datas, "agent")] == ["agent/ui/i18n/agent_ja.qm"]
 
 
+def test_links_to_libraries_no_longer_bundled_are_dropped() -> None:
+    binaries = [("PySide6/Qt/lib/libQt6Gui.so.6", "/src/libQt6Gui.so.6", "BINARY")]
+    datas = [
+        ("libQt6Gui.so.6", "PySide6/Qt/lib/libQt6Gui.so.6", "SYMLINK"),
+        ("libQt6Svg.so.6", "PySide6/Qt/lib/libQt6Svg.so.6", "SYMLINK"),  # pruned library
+        ("PySide6/Qt/lib/libalias.so", "libQt6Gui.so.6", "SYMLINK"),  # relative to its folder
+        ("PySide6/Qt/lib/libup.so", "../../../libdata.so", "SYMLINK"),
+        ("libdata.so", "/src/libdata.so", "DATA"),
+    ]
+    kept = [d[0] for d in spec_support.prune_datas(datas, "agent", binaries=binaries)]
+    assert kept == ["libQt6Gui.so.6", "PySide6/Qt/lib/libalias.so", "PySide6/Qt/lib/libup.so", "libdata.so"]
+    # Without the binaries nothing is judged.
+    assert len(spec_support.prune_datas(datas, "agent")) == len(datas)
+
+
 def test_agent_excludes_cover_what_it_never_imports() -> None:
     for name in ("tkinter", "unittest", "numpy.random", "relay", "operator_console", "pytest", "PIL"):
         assert name in spec_support.AGENT_EXCLUDES
