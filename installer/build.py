@@ -122,7 +122,7 @@ def prepare_native(gen: Path, cache: Path = NATIVE_CACHE) -> Plan:
         wheel_dir = Path(av.__file__).resolve().parent.parent / "av.libs"
         try:
             replaced = ffmpeg_build.build_agent_ffmpeg(wheel_dir, cache, out / "ffmpeg")
-        except (ffmpeg_build.FFmpegBuildError, OSError) as exc:
+        except (ffmpeg_build.FFmpegBuildError, OSError, subprocess.SubprocessError) as exc:
             plan.kept["ffmpeg"] = f"PyAV's FFmpeg kept: {exc}"
         else:
             plan.replacements.update({name: str(path) for name, path in replaced.items()})
