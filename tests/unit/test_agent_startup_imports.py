@@ -12,12 +12,8 @@ import subprocess
 import sys
 
 
-def test_agent_ui_imports_without_the_media_stack() -> None:
-    code = (
-        "import sys, agent.ui.app, agent.ui.controller, agent.ui.bridge\n"
-        "heavy = ('aiortc', 'av', 'aiohttp', 'agent.session', 'agent.track')\n"
-        "print(sorted(m for m in heavy if m in sys.modules))"
-    )
+def _run_fresh(code: str) -> str:
+    """``code``'s output in a new interpreter (nothing imported yet), Qt offscreen."""
     done = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -26,7 +22,16 @@ def test_agent_ui_imports_without_the_media_stack() -> None:
         env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
         timeout=60,
     )
-    assert done.stdout.strip() == "[]"
+    return done.stdout.strip()
+
+
+def test_agent_ui_imports_without_the_media_stack() -> None:
+    code = (
+        "import sys, agent.ui.app, agent.ui.controller, agent.ui.bridge\n"
+        "heavy = ('aiortc', 'av', 'aiohttp', 'agent.session', 'agent.track')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    assert _run_fresh(code) == "[]"
 
 
 def test_preload_loads_it() -> None:
@@ -36,12 +41,4 @@ def test_preload_loads_it() -> None:
         "preload_media_stack()\n"
         "print(all(m in sys.modules for m in ('aiortc', 'av', 'agent.session', 'agent.track')))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
-        timeout=60,
-    )
-    assert done.stdout.strip() == "True"
+    assert _run_fresh(code) == "True"
