@@ -33,7 +33,7 @@ only how frames become H.264:
   keep-alive (the same picture again) costs nothing.
 
 Verified against aiortc 1.16.0 (it relies on ``H264Encoder._split_bitstream`` and
-``H264Encoder._packetize``); :mod:`madoguchi.rtc_tuning` refuses to install it on
+``H264Encoder._packetize``); :mod:`client_core.rtc_tuning` refuses to install it on
 another aiortc version.
 """
 

@@ -22,8 +22,8 @@ from aiortc.codecs.base import Encoder
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from agent.encoder import H264Settings, TunedH264Encoder
-from madoguchi import rtc_tuning
-from madoguchi.rtc import apply_remote_candidate, follow_connection_state, rtc_configuration
+from client_core import rtc_tuning
+from client_core.rtc import apply_remote_candidate, follow_connection_state, rtc_configuration
 from protocol import (
     GUIDANCE_CHANNEL,
     GuidanceMessage,
@@ -79,7 +79,7 @@ class _TokenBucket:
 class AgentPeer:
     """RTCPeerConnection wrapper for the customer side of one session.
 
-    ``tuning`` (default: the process default of :mod:`madoguchi.rtc_tuning`, on)
+    ``tuning`` (default: the process default of :mod:`client_core.rtc_tuning`, on)
     offers H.264 only and encodes with :class:`agent.encoder.TunedH264Encoder`;
     ``False`` leaves aiortc exactly as shipped (VP8 first, its own encoders).
     """

@@ -47,9 +47,9 @@ from agent.state import (
     StartPeer,
 )
 from agent.track import ScreenTrack
-from madoguchi import __version__
-from madoguchi.rtc import is_loopback_url, set_ice_address_mode
-from madoguchi.signaling_client import RelayUnreachable, SignalingSocket
+from client_core import __version__
+from client_core.rtc import is_loopback_url, set_ice_address_mode
+from client_core.signaling_client import RelayUnreachable, SignalingSocket
 from protocol import EndReason, GuidanceMessage, SharingState, SysInfoReport
 
 __all__ = [

@@ -20,7 +20,7 @@ import enum
 import logging
 from typing import Literal
 
-from madoguchi.core_effects import ApplyIce, Refused, Send
+from client_core.effects import ApplyIce, Refused, Send
 from protocol import (
     OPERATOR_CODE_DIGITS,
     PROTOCOL_VERSION,

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from madoguchi.stamp import StampError, read_stamp
+from testbed.stamp import StampError, read_stamp
 
 __all__ = ["CaptureRecorder", "main"]
 
@@ -100,7 +100,7 @@ async def _run(args: argparse.Namespace) -> int:
     from agent.capture import create_source
     from agent.encoder import TunedH264Encoder
     from agent.track import DEFAULT_CPU_SHARE, ScreenTrack
-    from madoguchi.harness import ScriptedCustomer
+    from testbed.customer import Customer
 
     tuned = args.pipeline == "madoguchi"
     x, y = (int(v) for v in args.stamp.split(","))
@@ -119,9 +119,9 @@ async def _run(args: argparse.Namespace) -> int:
         tracks.append(track)
         return track
 
-    customer = ScriptedCustomer(args.relay, make_track)
+    customer = Customer(args.relay, track_factory=make_track)
     customer.start()
-    code = await customer.code(30)
+    code = await customer.wait_code(30)
     print(f"code {code}", flush=True)
     threading.Thread(target=_read_commands, args=(recorder,), name="bench-commands", daemon=True).start()
 
@@ -150,7 +150,7 @@ async def _run(args: argparse.Namespace) -> int:
     finally:
         watcher_done.set()
         await watcher
-        await customer.close()
+        await customer.stop()
 
     encoder = seen.get("encoder")
     result = {
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="agent %(levelname)s %(name)s: %(message)s"
     )
-    from madoguchi import rtc_tuning
+    from client_core import rtc_tuning
 
     # The baseline is stock aiortc on this side: no codec preference, aiortc's own encoders.
     rtc_tuning.set_tuning_enabled(args.pipeline == "madoguchi")

@@ -37,7 +37,7 @@ DEFAULT_SCENE_FPS = 30.0
 
 @dataclasses.dataclass(frozen=True)
 class Scenario:
-    """A screen size and a workload; ``scene`` is the madoguchi.scene mode that paints it."""
+    """A screen size and a workload; ``scene`` is the testbed.scene mode that paints it."""
 
     name: str
     width: int

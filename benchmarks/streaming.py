@@ -123,9 +123,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"madoguchi bench: {exc}", file=sys.stderr)
         return 2
-    from madoguchi.harness import HarnessError
-    from madoguchi.scene import SceneError
-    from madoguchi.xvfb import XvfbError
+    from testbed.customer import TestbedError
+    from testbed.scene import SceneError
+    from testbed.xvfb import XvfbError
 
     command = "madoguchi " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else "madoguchi bench"
     started = time.monotonic()
@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
             for n in names
         ]
         report = asyncio.run(bench(scenarios, settings, command=command, say=_progress))
-    except (HarnessError, SceneError, XvfbError, BenchError) as exc:
+    except (TestbedError, SceneError, XvfbError, BenchError) as exc:
         print(f"madoguchi bench: FAILED: {exc}", file=sys.stderr)
         return 1
     report["elapsed_s"] = round(time.monotonic() - started, 1)
@@ -166,9 +166,9 @@ async def bench(
     """Run ``scenarios`` with both pipelines; the full report (see docs/performance.md)."""
     from benchmarks.machine import machine_info
     from benchmarks.stats import ratios
-    from madoguchi.scene import SceneProcess, stamp_position
-    from madoguchi.xvfb import VirtualDisplay
     from relay.server import running_relay
+    from testbed.scene import SceneProcess, stamp_position
+    from testbed.xvfb import VirtualDisplay
 
     report: dict[str, Any] = {
         "benchmark": "streaming",
@@ -247,7 +247,7 @@ class _FrameLog:
 
     def install(self, receiver: Any) -> bool:
         from benchmarks.stats import is_keyframe
-        from madoguchi.rtc_tuning import receiver_jitter_buffer
+        from client_core.rtc_tuning import receiver_jitter_buffer
 
         buffer = receiver_jitter_buffer(receiver)
         if buffer is None:
@@ -297,11 +297,11 @@ async def run_pipeline(
     """One session of ``pipeline`` on ``display``; its figures (see the module docstring)."""
     from benchmarks.machine import process_cpu_seconds
     from benchmarks.stats import negotiated_video_codec
-    from madoguchi import rtc_tuning
-    from madoguchi.harness import expect, operator_view
-    from madoguchi.rtc_tuning import receiver_jitter_buffer
-    from madoguchi.stamp import StampError, read_stamp
+    from client_core import rtc_tuning
+    from client_core.rtc_tuning import receiver_jitter_buffer
     from operator_console.client import OperatorClient, SessionEndedEvent
+    from testbed.operator import expect, operator_view
+    from testbed.stamp import StampError, read_stamp
 
     os.makedirs(work)
     # The operator side of this process: stock aiortc for the baseline.
@@ -489,7 +489,7 @@ def _figures(
     import numpy as np
 
     from benchmarks.stats import match_latencies, parse_stamp_log, summarize
-    from madoguchi.quality import psnr_luma
+    from testbed.quality import psnr_luma
 
     captured = {int(k): float(v) for k, v in agent["captured"].items()}
     painted = parse_stamp_log(painted_log.read_text()) if painted_log.exists() else {}

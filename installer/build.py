@@ -84,7 +84,7 @@ def artifact_path(target: Target, dist: Path) -> Path:
 
 
 def _version() -> str:
-    from madoguchi import __version__
+    from client_core import __version__
 
     return __version__
 

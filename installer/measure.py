@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from madoguchi.xvfb import VirtualDisplay
+from testbed.xvfb import VirtualDisplay
 
 __all__ = ["XDriver", "measure_start"]
 

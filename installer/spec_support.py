@@ -92,8 +92,9 @@ COMMON_EXCLUDES = [
     "numpy.polynomial",
     "numpy.ma",
     "PIL",
-    # The relay side and the benchmarks never run inside the clients.
+    # The relay side, the test bed and the benchmarks never run inside the clients.
     "relay",
+    "testbed",
     "benchmarks",
     "tests",
     "sqlite3",
@@ -108,7 +109,7 @@ if not sys.platform.startswith("darwin"):
     # plistlib (macOS system information) is the only user of the XML parser.
     AGENT_EXCLUDES += ["xml", "pyexpat", "plistlib"]
 
-CONSOLE_EXCLUDES = [*COMMON_EXCLUDES, "agent.ui", "agent.uninstall", "agent.sysinfo"]
+CONSOLE_EXCLUDES = [*COMMON_EXCLUDES, "agent"]
 
 _PLUGIN = re.compile(r"(?:^|[\\/])plugins[\\/](?P<kind>[^\\/]+)[\\/](?P<name>[^\\/]+)$")
 

@@ -1,3 +1,5 @@
-"""Madoguchi (窓口): command-line entry point and tooling shared by the programs."""
+"""Madoguchi (窓口): the composition root: the command line, ``__main__`` and the demo command."""
 
-__version__ = "0.1.0"
+from client_core import __version__
+
+__all__ = ["__version__"]

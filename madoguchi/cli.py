@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Protocol, cast
 
-from madoguchi import __version__
+from client_core import __version__
 
 __all__ = ["main", "SUBCOMMANDS"]
 

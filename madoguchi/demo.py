@@ -46,7 +46,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from madoguchi.harness import HarnessError
+    from testbed.customer import TestbedError
 
     try:
         width, height = (int(v) for v in str(args.size).lower().split("x"))
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     with _display(args.display, width, height, args.scene) as (stamp_xy, scene_note):
         try:
             result = asyncio.run(_session(args, stamp_xy))
-        except HarnessError as exc:
+        except TestbedError as exc:
             print(f"madoguchi demo: FAILED: {exc}", file=sys.stderr)
             return 1
     result["scene"] = scene_note
@@ -76,8 +76,8 @@ def _display(
         os.environ["DISPLAY"] = display
         yield None, f"existing display {display}"
         return
-    from madoguchi.scene import SceneProcess, stamp_position
-    from madoguchi.xvfb import VirtualDisplay
+    from testbed.scene import SceneProcess, stamp_position
+    from testbed.xvfb import VirtualDisplay
 
     with VirtualDisplay(screens=[(width, height)]) as xvfb:
         os.environ["DISPLAY"] = xvfb.name
@@ -88,11 +88,12 @@ def _display(
 async def _session(args: argparse.Namespace, stamp_xy: tuple[int, int] | None) -> dict[str, Any]:
     from agent.capture import create_source
     from agent.track import ScreenTrack
-    from madoguchi.harness import ScriptedCustomer, expect, operator_view
-    from madoguchi.latency import LatencyProbe
     from operator_console.client import OperatorClient, SessionEndedEvent
     from protocol import Pointer
     from relay.server import running_relay
+    from testbed.customer import Customer
+    from testbed.latency import LatencyProbe
+    from testbed.operator import expect, operator_view
 
     probe = LatencyProbe(x=stamp_xy[0], y=stamp_xy[1]) if stamp_xy else None
     track_holder: list[ScreenTrack] = []
@@ -112,14 +113,14 @@ async def _session(args: argparse.Namespace, stamp_xy: tuple[int, int] | None) -
             "demo", password, display_name="山田 太郎 (Demo)", organisation="Madoguchi Support"
         )
         print(f"relay: listening on {relay.url}")
-        customer = ScriptedCustomer(relay.url, make_track, say=print)
+        customer = Customer(relay.url, track_factory=make_track, say=print)
         customer.start()
         operator = OperatorClient(relay.url)
         if probe is not None:
             operator.sink.on_frame = probe.on_decoded
         try:
-            await operator_view(operator, "demo", password, customer.code, say=print)
-            code = await customer.code()
+            await operator_view(operator, "demo", password, customer.wait_code, say=print)
+            code = await customer.wait_code()
             figures = await _watch(operator, args.seconds)
             await operator.end_session()
             await expect(operator, SessionEndedEvent, 10, "the session did not end")
@@ -128,7 +129,7 @@ async def _session(args: argparse.Namespace, stamp_xy: tuple[int, int] | None) -
             if args.snapshot is not None and operator.sink.latest() is not None:
                 _save_png(operator.sink.latest(), args.snapshot)
             await operator.close()
-            await customer.close()
+            await customer.stop()
 
     sent_pointer = figures.pop("pointer_events_sent")
     pointer_received = [m for m in customer.guidance if isinstance(m, Pointer)]

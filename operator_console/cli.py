@@ -50,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
     from PySide6.QtWidgets import QApplication, QDialog
 
-    from madoguchi.i18n import pick_language, switch_language
-    from madoguchi.loop_thread import LoopThread
+    from client_core.i18n import pick_language, switch_language
+    from client_core.loop_thread import LoopThread
     from operator_console.ui.login import LoginDialog
     from operator_console.ui.main_window import I18N_DIR, I18N_DOMAIN, ConsoleWindow
     from operator_console.ui.settings import ConsoleSettings, default_settings, settings_at

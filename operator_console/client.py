@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 
 import aiohttp
 
-from madoguchi.rtc import is_loopback_url, set_ice_address_mode
-from madoguchi.signaling_client import RelayUnreachable, SignalingSocket
+from client_core.rtc import is_loopback_url, set_ice_address_mode
+from client_core.signaling_client import RelayUnreachable, SignalingSocket
 from operator_console.frames import FrameSink
 from operator_console.peer import ConnectionStats, OperatorPeer
 from operator_console.state import (

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from madoguchi import rtc_tuning
-from madoguchi.rtc import apply_remote_candidate, follow_connection_state, rtc_configuration
+from client_core import rtc_tuning
+from client_core.rtc import apply_remote_candidate, follow_connection_state, rtc_configuration
 from operator_console.frames import FrameSink
 from operator_console.receiver import MarkerJitterBuffer
 from protocol import (
@@ -67,7 +67,7 @@ class ConnectionStats:
 class OperatorPeer:
     """RTCPeerConnection wrapper for the operator side of one session.
 
-    ``tuning`` (default: the process default of :mod:`madoguchi.rtc_tuning`, on)
+    ``tuning`` (default: the process default of :mod:`client_core.rtc_tuning`, on)
     reassembles video with :class:`operator_console.receiver.MarkerJitterBuffer`, so
     a frame is decoded as soon as its last packet is in; ``False`` keeps aiortc's.
     """

@@ -15,7 +15,7 @@ lost), the PLI decisions on overflow and misorder - is aiortc's own code: the
 subclass only adds a check after ``JitterBuffer.add``.
 
 Verified against aiortc 1.16.0 (it reads ``JitterBuffer._origin``, ``_packets`` and
-``_capacity``); :mod:`madoguchi.rtc_tuning` refuses to install it on another version.
+``_capacity``); :mod:`client_core.rtc_tuning` refuses to install it on another version.
 """
 
 from __future__ import annotations

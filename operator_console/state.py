@@ -11,7 +11,7 @@ import dataclasses
 import enum
 import logging
 
-from madoguchi.core_effects import ApplyIce, Refused, Send
+from client_core.effects import ApplyIce, Refused, Send
 from protocol import (
     AGENT_CODE_DIGITS,
     PROTOCOL_VERSION,

@@ -4,7 +4,7 @@
 
 Runs on a private Xvfb (1280x800) with a compositing manager, so the overlays
 look as on a real desktop. The flow is the real one: a relay and an operator on
-loopback (:mod:`agent.ui.testing`), the real controller and session, the
+loopback (:mod:`testbed.world`), the real controller and session, the
 operator claiming the number, pointing and showing a key guide over the data
 channel. Behind the windows is a plain "customer desktop" drawn here (a browser
 with a form), standing in for whatever the customer has open.
@@ -76,7 +76,7 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args.out.mkdir(parents=True, exist_ok=True)
 
-    from madoguchi.xvfb import VirtualDisplay
+    from testbed.xvfb import VirtualDisplay
 
     with VirtualDisplay(screens=[SCREEN]) as display:
         os.environ["DISPLAY"] = display.name
@@ -189,14 +189,14 @@ def _shoot_language(
     from agent.ui.language import apply_language
     from agent.ui.notice import NoticeKind
     from agent.ui.single_instance import already_running_box
-    from agent.ui.testing import OperatorWorld
     from operator_console.client import CustomerMessage, ViewingStarted
     from protocol import SysInfoReport
+    from testbed.world import World
 
     desktop.texts = TEXTS[lang]
     desktop.update()
     apply_language("ja" if lang == "ja" else "en")
-    world = OperatorWorld()
+    world = World()
     world.add_operator(
         "hanako",
         PASSWORD,
@@ -285,7 +285,7 @@ def _shoot_language(
         controller.finish()
         world.close()
 
-    busy_world = OperatorWorld(max_sessions=0, busy_retry_after_s=180.0)
+    busy_world = World(max_sessions=0, busy_retry_after_s=180.0)
     busy_bridge = SessionBridge(busy_world.url, locale=lang)
     busy = AgentController(busy_bridge, "ja" if lang == "ja" else "en")
     try:

@@ -41,13 +41,14 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QCoreApplication, QEvent, QPointF, Qt
     from PySide6.QtWidgets import QApplication, QWidget
 
-    from madoguchi.i18n import switch_language
-    from madoguchi.loop_thread import LoopThread
+    from client_core.i18n import switch_language
+    from client_core.loop_thread import LoopThread
     from operator_console.ui.login import LoginDialog
     from operator_console.ui.main_window import I18N_DIR, I18N_DOMAIN, ConsoleWindow
     from operator_console.ui.session_tab import SessionTab, TabState
     from operator_console.ui.settings import ConsoleSettings, settings_at
-    from operator_console.ui.testing import PeerWorld, mouse, picture_display
+    from testbed.qt_input import mouse
+    from testbed.world import World, picture_display
 
     app = QApplication.instance() or QApplication(["screenshots"])
     assert isinstance(app, QApplication)
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
 
     with picture_display(WIDTH, HEIGHT) as display, tempfile.TemporaryDirectory() as tmp:
-        world = PeerWorld(allow_timeout_s=60.0)
+        world = World(allow_timeout_s=60.0)
         net = LoopThread("console-net")
         try:
             world.add_operator("hanako", PASSWORD, "佐藤 花子", "窓口証券 お客さまサポート")

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from madoguchi.xvfb import VirtualDisplay
+from testbed.xvfb import VirtualDisplay
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from agent.ui.controller import AgentController
 from agent.ui.language import apply_language
 from agent.ui.single_instance import SingleInstance, already_running_box
 from agent.ui.theme import apply_theme
-from madoguchi.i18n import pick_language
+from client_core.i18n import pick_language
 
 __all__ = ["ALREADY_RUNNING", "run_agent"]
 

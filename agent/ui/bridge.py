@@ -1,7 +1,7 @@
 """Between the Qt windows and the network: one :class:`AgentSession` at a time on a loop thread.
 
 The UI thread never waits on the network. It calls the methods here, which hand
-the work to :class:`madoguchi.loop_thread.LoopThread`; what happens comes back
+the work to :class:`client_core.loop_thread.LoopThread`; what happens comes back
 as Qt signals, emitted on the loop thread and queued by Qt to the UI thread.
 
 Every attempt (Agree, "new number", "try again") is a fresh ``AgentSession``
@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from agent.events import SessionEnded
 from agent.ui.terms import Terms, TermsUnavailable, fetch_terms
-from madoguchi.loop_thread import LoopThread
+from client_core.loop_thread import LoopThread
 from protocol import EndReason, KeyGuide, KeyGuideClear, MonitorInfo, Monitors, Pointer
 
 if TYPE_CHECKING:

@@ -48,7 +48,7 @@ from agent.ui.sharing_bar import SharingBar
 from agent.ui.summary import SessionSummary
 from agent.ui.terms import Terms, TermsUnavailable
 from agent.ui.window import AgentWindow
-from madoguchi.i18n import Language
+from client_core.i18n import Language
 from protocol import (
     EndReason,
     ErrorCode,

@@ -1,6 +1,6 @@
 """The agent's languages: where its translations live and the button that switches them.
 
-Japanese and English (:mod:`madoguchi.i18n`); the source strings are English and
+Japanese and English (:mod:`client_core.i18n`); the source strings are English and
 ``i18n/agent_ja.ts`` holds the Japanese. The switch button always shows the
 *other* language in that language's own words ("English" / "日本語"), so a
 customer who cannot read the current language can still find it.
@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QPushButton, QWidget
 
-from madoguchi.i18n import Language, switch_language
+from client_core.i18n import Language, switch_language
 
 __all__ = ["DOMAIN", "I18N_DIR", "LanguageButton", "apply_language"]
 

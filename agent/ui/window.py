@@ -18,7 +18,7 @@ from agent.ui.notice import NoticePage
 from agent.ui.request import RequestPage
 from agent.ui.summary import SummaryPage
 from agent.ui.widgets import label
-from madoguchi.i18n import Language
+from client_core.i18n import Language
 
 __all__ = ["AgentWindow"]
 

@@ -1,6 +1,6 @@
 """One tab's connection: an :class:`OperatorClient` on the network thread, Qt signals out.
 
-The client lives on the shared :class:`madoguchi.loop_thread.LoopThread`; every
+The client lives on the shared :class:`client_core.loop_thread.LoopThread`; every
 call from the UI is handed to that loop (``submit`` for coroutines, ``call_soon``
 for the data-channel sends, which aiortc wants on its own loop), and everything
 the client reports comes back as a queued Qt signal, so no network work ever runs
@@ -18,7 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from madoguchi.loop_thread import LoopThread
+from client_core.loop_thread import LoopThread
 from operator_console.client import LoginFailed, OperatorClient, OperatorEvent
 from operator_console.frames import RGBImage
 from operator_console.peer import ConnectionStats

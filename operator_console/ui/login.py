@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from madoguchi.i18n import Language
-from madoguchi.loop_thread import LoopThread
+from client_core.i18n import Language
+from client_core.loop_thread import LoopThread
 from operator_console.ui.bridge import SessionBridge
 from operator_console.ui.messages import login_error_text
 from operator_console.ui.settings import ConsoleSettings

@@ -35,8 +35,8 @@ from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QWidget
 
-from madoguchi.i18n import Language, switch_language
-from madoguchi.loop_thread import LoopThread
+from client_core.i18n import Language, switch_language
+from client_core.loop_thread import LoopThread
 from operator_console.peer import ConnectionStats
 from operator_console.ui.bridge import SessionBridge
 from operator_console.ui.pointer import ViewMode

@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from client_core.loop_thread import LoopThread
 from installer.build import ROOT, Target, build_cached
-from madoguchi.loop_thread import LoopThread
 from operator_console.client import OperatorClient, OperatorEvent
 from relay.server import RunningRelay, running_relay
 

@@ -20,7 +20,7 @@ import pytest
 
 from installer import ffmpeg_build
 from installer.build import NATIVE_CACHE, ROOT
-from madoguchi.quality import psnr_luma
+from testbed.quality import psnr_luma
 
 pytestmark = [
     pytest.mark.skipif(sys.platform != "linux", reason="the agent's FFmpeg is built on Linux only"),

@@ -1,6 +1,6 @@
 """The agent survives a dropped relay connection: it resumes with the same code.
 
-A real TCP link (madoguchi.tcp_link) sits between the agent and the relay so the
+A real TCP link (testbed.tcp_link) sits between the agent and the relay so the
 test can cut the connection the way a flaky network would.
 """
 
@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from agent.session import AgentEvent, AgentSession, CodeShown, OperatorAsking, Reconnecting
-from madoguchi.tcp_link import BreakableLink
 from operator_console.client import ClaimAccepted, OperatorClient
 from relay.server import RunningRelay, running_relay
+from testbed.tcp_link import BreakableLink
 
 PASSWORD = "correct horse battery"
 

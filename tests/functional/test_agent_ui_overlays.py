@@ -25,7 +25,7 @@ import numpy.typing as npt
 import pytest
 
 from agent.capture import create_source
-from madoguchi.xvfb import VirtualDisplay
+from testbed.xvfb import VirtualDisplay
 
 pytestmark = [pytest.mark.display]
 

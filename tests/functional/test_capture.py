@@ -17,8 +17,8 @@ import pytest
 
 from agent.capture import CapturedFrame, CaptureError, Grabber, ScreenSource, create_source
 from agent.capture.measure import measure
-from madoguchi.scene import SceneProcess
 from protocol import MonitorInfo
+from testbed.scene import SceneProcess
 from tests.conftest import DUAL_MONITORS
 
 pytestmark = pytest.mark.display
@@ -34,7 +34,7 @@ def _reference_picture(tmp_path: Path, width: int, height: int) -> npt.NDArray[n
     # Rendered in a child process so this test process never creates a Qt application.
     out = tmp_path / "reference.npy"
     code = (
-        "import sys, numpy; from madoguchi.scene import render_picture; "
+        "import sys, numpy; from testbed.scene import render_picture; "
         f"numpy.save(sys.argv[1], render_picture({width}, {height}))"
     )
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}

@@ -1,4 +1,4 @@
-"""madoguchi.scene on a real Xvfb: readiness, stamps, a static mode that is static, SIGTERM."""
+"""testbed.scene on a real Xvfb: readiness, stamps, a static mode that is static, SIGTERM."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from agent.capture import ScreenSource, create_source, images_equal
-from madoguchi import stamp
-from madoguchi.scene import STAMP_X, STAMP_Y, SceneError, SceneProcess
+from testbed import stamp
+from testbed.scene import STAMP_X, STAMP_Y, SceneError, SceneProcess
 
 pytestmark = pytest.mark.display
 
@@ -75,7 +75,7 @@ def test_geometry_limits_the_window(xvfb: str) -> None:
 
 def test_sigterm_on_the_program(xvfb: str) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "madoguchi.scene", "--mode", "typing"],
+        [sys.executable, "-m", "testbed.scene", "--mode", "typing"],
         env=dict(os.environ, DISPLAY=xvfb, QT_QPA_PLATFORM="xcb"),
         stdout=subprocess.PIPE,
     )

@@ -12,8 +12,8 @@ import pytest
 from agent.capture import CapturedFrame, create_change_notifier, create_source
 from agent.capture.damage import X11DamageNotifier
 from agent.track import ScreenTrack
-from madoguchi import stamp
-from madoguchi.scene import SceneProcess
+from testbed import stamp
+from testbed.scene import SceneProcess
 
 pytestmark = pytest.mark.display
 

@@ -13,7 +13,7 @@ from aiortc import VideoStreamTrack
 from av import VideoFrame
 
 from agent.peer import AgentPeer
-from madoguchi.rtc import set_ice_address_mode
+from client_core.rtc import set_ice_address_mode
 from operator_console.frames import FrameSink
 from operator_console.peer import OperatorPeer
 from protocol import KeyGuide, KeyGuideClear, MonitorInfo, Monitors, Pointer, SharingState

@@ -16,9 +16,6 @@ import pytest
 
 from agent.session import OperatorAsking, SystemInfoSent
 from agent.sysinfo import KEYS
-from madoguchi.quality import psnr_luma
-from madoguchi.scene import SceneProcess, render_picture
-from madoguchi.xvfb import VirtualDisplay
 from operator_console.client import (
     ClaimAccepted,
     CustomerMessage,
@@ -27,9 +24,12 @@ from operator_console.client import (
     SessionEndedEvent,
     ViewingStarted,
 )
-from operator_console.ui.testing import Customer
 from protocol import EndReason, KeyGuide, KeyGuideClear, Pointer, SysInfoReport
 from relay.server import RunningRelay, running_relay
+from testbed.customer import Customer
+from testbed.quality import psnr_luma
+from testbed.scene import SceneProcess, render_picture
+from testbed.xvfb import VirtualDisplay
 
 WIDTH, HEIGHT = 960, 540
 PASSWORD = "correct horse battery"
@@ -86,7 +86,7 @@ async def parties(relay: RunningRelay) -> AsyncIterator[tuple[Customer, Operator
 
 
 async def connect(customer: Customer, operator: OperatorClient) -> None:
-    await customer.start()
+    customer.start()
     await operator.login("hanako", PASSWORD)
     code = await customer.wait_code()
     await operator.claim(code)

@@ -15,8 +15,8 @@ from aiortc.mediastreams import MediaStreamError
 
 from agent.capture import CapturedFrame, create_source
 from agent.track import VIDEO_TIME_BASE, ScreenTrack
-from madoguchi import stamp
-from madoguchi.scene import STAMP_X, STAMP_Y, SceneProcess
+from testbed import stamp
+from testbed.scene import STAMP_X, STAMP_Y, SceneProcess
 
 pytestmark = pytest.mark.display
 

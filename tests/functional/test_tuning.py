@@ -17,8 +17,8 @@ from av import VideoFrame
 from agent.encoder import TunedH264Encoder
 from agent.peer import AgentPeer
 from benchmarks.stats import negotiated_video_codec
-from madoguchi import rtc_tuning
-from madoguchi.rtc import set_ice_address_mode
+from client_core import rtc_tuning
+from client_core.rtc import set_ice_address_mode
 from operator_console.frames import FrameSink
 from operator_console.peer import OperatorPeer
 from operator_console.receiver import MarkerJitterBuffer

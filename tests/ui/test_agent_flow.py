@@ -3,7 +3,7 @@
 The agent under test is the real :class:`AgentController` + :class:`SessionBridge`
 + :class:`agent.session.AgentSession`, capturing the test Xvfb with mss; the
 operator is :class:`operator_console.client.OperatorClient` on its own loop
-thread (:mod:`agent.ui.testing`). Buttons are clicked as a customer would.
+thread (:mod:`testbed.world`). Buttons are clicked as a customer would.
 
 "Nothing captured before Allow" is observed at the source: the track factory is
 the only way to a screen grab, and the tests record every call to it.
@@ -28,11 +28,12 @@ from agent.ui.bridge import SessionBridge, screen_track
 from agent.ui.controller import AgentController
 from agent.ui.language import apply_language
 from agent.ui.notice import NoticeKind
-from agent.ui.testing import Operator, OperatorWorld
 from agent.ui.theme import apply_theme
-from madoguchi.i18n import Language
+from client_core.i18n import Language
 from operator_console.client import ClaimAccepted, CustomerMessage, RefusedEvent, ViewingStarted
 from protocol import EndReason, KeyGuide, Monitors, SharingState, SysInfoReport
+from testbed.operator import Operator
+from testbed.world import World
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -55,16 +56,16 @@ class Agent:
         return self.controller.window
 
 
-WorldFactory = Callable[..., OperatorWorld]
+WorldFactory = Callable[..., World]
 AgentFactory = Callable[..., Agent]
 
 
 @pytest.fixture
 def make_world() -> Iterator[WorldFactory]:
-    worlds: list[OperatorWorld] = []
+    worlds: list[World] = []
 
-    def make(**relay_overrides: Any) -> OperatorWorld:
-        world = OperatorWorld(**relay_overrides)
+    def make(**relay_overrides: Any) -> World:
+        world = World(**relay_overrides)
         world.add_operator("hanako", PASSWORD, NAME, ORGANISATION)
         worlds.append(world)
         return world
@@ -75,7 +76,7 @@ def make_world() -> Iterator[WorldFactory]:
 
 
 @pytest.fixture
-def world(make_world: WorldFactory) -> OperatorWorld:
+def world(make_world: WorldFactory) -> World:
     return make_world()
 
 
@@ -134,7 +135,7 @@ def agree(qtbot: QtBot, agent: Agent) -> str:
     return code
 
 
-def ask(qtbot: QtBot, world: OperatorWorld, agent: Agent) -> Operator:
+def ask(qtbot: QtBot, world: World, agent: Agent) -> Operator:
     """Up to the operator's request on screen."""
     operator = world.operator("hanako", PASSWORD)
     code = agree(qtbot, agent)
@@ -144,7 +145,7 @@ def ask(qtbot: QtBot, world: OperatorWorld, agent: Agent) -> Operator:
     return operator
 
 
-def share(qtbot: QtBot, world: OperatorWorld, agent: Agent) -> Operator:
+def share(qtbot: QtBot, world: World, agent: Agent) -> Operator:
     operator = ask(qtbot, world, agent)
     click(agent.window.request.allow_button)
     wait(qtbot, lambda: operator.saw(ViewingStarted) and agent.controller.phase == "sharing")
@@ -155,9 +156,7 @@ def share(qtbot: QtBot, world: OperatorWorld, agent: Agent) -> Operator:
 # --- consent and number ---------------------------------------------------------------
 
 
-def test_nothing_is_registered_before_agree(
-    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
-) -> None:
+def test_nothing_is_registered_before_agree(qtbot: QtBot, world: World, make_agent: AgentFactory) -> None:
     agent = make_agent(world.url)
     wait(qtbot, lambda: agent.window.consent.state == "ready")
     assert "Screen sharing terms of use" in agent.window.consent.terms.toPlainText()
@@ -176,9 +175,7 @@ def test_nothing_is_registered_before_agree(
     assert agent.tracks == []
 
 
-def test_terms_follow_the_language_switch(
-    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
-) -> None:
+def test_terms_follow_the_language_switch(qtbot: QtBot, world: World, make_agent: AgentFactory) -> None:
     agent = make_agent(world.url, language="ja")
     consent = agent.window.consent
     wait(qtbot, lambda: consent.state == "ready")
@@ -204,7 +201,7 @@ def assert_accessible(window: QWidget) -> None:
     assert unnamed == []
 
 
-def test_unloadable_terms_block_agree(qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory) -> None:
+def test_unloadable_terms_block_agree(qtbot: QtBot, world: World, make_agent: AgentFactory) -> None:
     world.stop_relay()
     agent = make_agent(world.url)
     consent = agent.window.consent
@@ -218,9 +215,7 @@ def test_unloadable_terms_block_agree(qtbot: QtBot, world: OperatorWorld, make_a
     assert consent.agree_button.isEnabled()
 
 
-def test_new_number_replaces_the_old_one(
-    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
-) -> None:
+def test_new_number_replaces_the_old_one(qtbot: QtBot, world: World, make_agent: AgentFactory) -> None:
     agent = make_agent(world.url)
     first = agree(qtbot, agent)
     click(agent.window.code.new_code_button)
@@ -257,7 +252,7 @@ def test_busy_relay_says_when_to_try_again(
 
 
 def test_allow_shares_and_pause_sends_nothing_new(
-    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
+    qtbot: QtBot, world: World, make_agent: AgentFactory
 ) -> None:
     agent = make_agent(world.url)
     operator = ask(qtbot, world, agent)
@@ -311,7 +306,7 @@ def customer_messages(operator: Operator) -> list[CustomerMessage]:
     return [e for e in operator.events if isinstance(e, CustomerMessage)]
 
 
-def test_stop_ends_both_sides_at_once(qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory) -> None:
+def test_stop_ends_both_sides_at_once(qtbot: QtBot, world: World, make_agent: AgentFactory) -> None:
     agent = make_agent(world.url)
     operator = share(qtbot, world, agent)
     [track] = agent.tracks
@@ -347,7 +342,7 @@ def test_stop_ends_both_sides_at_once(qtbot: QtBot, world: OperatorWorld, make_a
     assert agent.window.isVisible()
 
 
-def test_deny_shares_nothing(qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory) -> None:
+def test_deny_shares_nothing(qtbot: QtBot, world: World, make_agent: AgentFactory) -> None:
     agent = make_agent(world.url)
     operator = ask(qtbot, world, agent)
     click(agent.window.request.deny_button)
@@ -385,7 +380,7 @@ def test_unanswered_request_is_declined(
 
 
 def test_closing_the_window_while_asked_tells_the_operator(
-    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
+    qtbot: QtBot, world: World, make_agent: AgentFactory
 ) -> None:
     agent = make_agent(world.url)
     operator = ask(qtbot, world, agent)
@@ -399,7 +394,7 @@ def test_closing_the_window_while_asked_tells_the_operator(
 
 
 def test_closing_the_window_while_sharing_shows_the_summary(
-    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
+    qtbot: QtBot, world: World, make_agent: AgentFactory
 ) -> None:
     agent = make_agent(world.url)
     operator = share(qtbot, world, agent)
@@ -412,9 +407,7 @@ def test_closing_the_window_while_sharing_shows_the_summary(
     wait(qtbot, lambda: agent.finished == [True])
 
 
-def test_relay_down_then_unreachable_then_retry(
-    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
-) -> None:
+def test_relay_down_then_unreachable_then_retry(qtbot: QtBot, world: World, make_agent: AgentFactory) -> None:
     agent = make_agent(world.url)
     wait(qtbot, lambda: agent.window.consent.state == "ready")
     port = int(world.url.rsplit(":", 1)[1])
@@ -430,7 +423,7 @@ def test_relay_down_then_unreachable_then_retry(
 
 
 def test_relay_restart_gives_a_new_number_and_says_so(
-    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
+    qtbot: QtBot, world: World, make_agent: AgentFactory
 ) -> None:
     agent = make_agent(world.url)
     agree(qtbot, agent)
@@ -447,9 +440,9 @@ def test_relay_restart_gives_a_new_number_and_says_so(
 
 
 def test_relay_crash_gives_a_new_number_and_says_so(
-    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
+    qtbot: QtBot, world: World, make_agent: AgentFactory
 ) -> None:
-    proxy = world.proxy()
+    proxy = world.link()
     agent = make_agent(proxy.url)
     first = agree(qtbot, agent)
     code_page = agent.window.code
@@ -464,9 +457,9 @@ def test_relay_crash_gives_a_new_number_and_says_so(
 
 
 def test_network_drop_while_sharing_recovers_without_a_new_number(
-    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
+    qtbot: QtBot, world: World, make_agent: AgentFactory
 ) -> None:
-    proxy = world.proxy()
+    proxy = world.link()
     agent = make_agent(proxy.url)
     operator = share(qtbot, world, agent)
     bar = agent.controller.bar
@@ -480,10 +473,8 @@ def test_network_drop_while_sharing_recovers_without_a_new_number(
     wait(qtbot, lambda: operator.frames > before, timeout_s=5)
 
 
-def test_operator_vanishing_ends_the_session(
-    qtbot: QtBot, world: OperatorWorld, make_agent: AgentFactory
-) -> None:
-    proxy = world.proxy()
+def test_operator_vanishing_ends_the_session(qtbot: QtBot, world: World, make_agent: AgentFactory) -> None:
+    proxy = world.link()
     agent = make_agent(world.url)
     operator = world.operator("hanako", PASSWORD, via=proxy)
     code = agree(qtbot, agent)
@@ -503,7 +494,7 @@ def test_operator_vanishing_ends_the_session(
 
 def test_monitor_choice_with_two_monitors(
     qtbot: QtBot,
-    world: OperatorWorld,
+    world: World,
     make_agent: AgentFactory,
     xvfb_dual: str,
     monkeypatch: pytest.MonkeyPatch,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from madoguchi.xvfb import VirtualDisplay
-from operator_console.ui.testing import PeerWorld
+from testbed.world import World
+from testbed.xvfb import VirtualDisplay
 
 pytestmark = [pytest.mark.display]
 
@@ -21,8 +21,8 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def world() -> Iterator[PeerWorld]:
-    world = PeerWorld()
+def world() -> Iterator[World]:
+    world = World()
     world.add_operator("hanako", PASSWORD, "佐藤 花子", "Madoguchi Securities")
     yield world
     world.close()
@@ -37,7 +37,7 @@ def _wait(predicate: object, timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
-def test_log_in_by_keyboard_then_sigterm_closes_cleanly(world: PeerWorld, tmp_path: Path) -> None:
+def test_log_in_by_keyboard_then_sigterm_closes_cleanly(world: World, tmp_path: Path) -> None:
     settings = tmp_path / "console.ini"
     with VirtualDisplay(screens=[(1366, 768)]) as display:
         env = dict(os.environ, DISPLAY=display.name, QT_QPA_PLATFORM="xcb", MADOGUCHI_LANG="en")

@@ -14,14 +14,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from madoguchi.loop_thread import LoopThread
+from client_core.loop_thread import LoopThread
 from operator_console.ui.login import LoginDialog
 from operator_console.ui.main_window import ConsoleWindow
 from operator_console.ui.messages import login_error_text
 from operator_console.ui.session_tab import TabState
 from operator_console.ui.settings import ConsoleSettings, settings_at
-from operator_console.ui.testing import PeerWorld
 from relay.testing import self_signed_certificate
+from testbed.world import World
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -29,8 +29,8 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
-def world() -> Iterator[PeerWorld]:
-    world = PeerWorld()
+def world() -> Iterator[World]:
+    world = World()
     world.add_operator("hanako", PASSWORD, "佐藤 花子", "Madoguchi Securities")
     world.add_operator("taro", PASSWORD, "鈴木 太郎", "Madoguchi Securities")
     world.relay.accounts.set_disabled("taro", True)
@@ -66,7 +66,7 @@ def make_dialog(qtbot: QtBot, net: LoopThread, settings: ConsoleSettings, **kw: 
 
 
 def test_wrong_password_is_said_plainly_and_the_password_is_cleared(
-    qtbot: QtBot, world: PeerWorld, net: LoopThread, settings: ConsoleSettings
+    qtbot: QtBot, world: World, net: LoopThread, settings: ConsoleSettings
 ) -> None:
     dialog = make_dialog(qtbot, net, settings)
     attempt(qtbot, dialog, world.url, "hanako", "not the password")
@@ -77,7 +77,7 @@ def test_wrong_password_is_said_plainly_and_the_password_is_cleared(
     assert dialog.login_button.isEnabled()
 
 
-def test_disabled_account(qtbot: QtBot, world: PeerWorld, net: LoopThread, settings: ConsoleSettings) -> None:
+def test_disabled_account(qtbot: QtBot, world: World, net: LoopThread, settings: ConsoleSettings) -> None:
     dialog = make_dialog(qtbot, net, settings)
     attempt(qtbot, dialog, world.url, "taro", PASSWORD)
     assert dialog.failure() == "locked"
@@ -107,7 +107,7 @@ def test_tls_certificate_is_verified(
     cert, key = self_signed_certificate(tmp_path)
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server.load_cert_chain(cert, key)
-    world = PeerWorld(ssl_context=server)
+    world = World(ssl_context=server)
     try:
         world.add_operator("hanako", PASSWORD, "佐藤 花子", "Madoguchi Securities")
         assert world.url.startswith("https://")
@@ -126,7 +126,7 @@ def test_tls_certificate_is_verified(
 
 
 def test_success_remembers_url_and_user_never_the_password(
-    qtbot: QtBot, world: PeerWorld, net: LoopThread, tmp_path: Path
+    qtbot: QtBot, world: World, net: LoopThread, tmp_path: Path
 ) -> None:
     path = tmp_path / "console.ini"
     settings = ConsoleSettings(settings_at(path))

@@ -24,17 +24,19 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from madoguchi.loop_thread import LoopThread
-from madoguchi.quality import psnr_luma
-from madoguchi.scene import render_picture
+from client_core.loop_thread import LoopThread
 from operator_console.ui.login import LoginDialog
 from operator_console.ui.main_window import ConsoleWindow
 from operator_console.ui.messages import end_text
 from operator_console.ui.pointer import ViewMode
 from operator_console.ui.session_tab import SessionTab, TabState
 from operator_console.ui.settings import ConsoleSettings, settings_at
-from operator_console.ui.testing import Customer, PeerWorld, mouse, picture_display
 from protocol import EndReason, KeyGuide, KeyGuideClear, MonitorInfo, Monitors, Pointer, SysInfoReport
+from testbed.customer import Customer
+from testbed.qt_input import mouse
+from testbed.quality import psnr_luma
+from testbed.scene import render_picture
+from testbed.world import World, picture_display
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -52,8 +54,8 @@ def display() -> Iterator[str]:
 
 
 @pytest.fixture
-def world(display: str) -> Iterator[PeerWorld]:
-    world = PeerWorld(allow_timeout_s=5.0)
+def world(display: str) -> Iterator[World]:
+    world = World(allow_timeout_s=5.0)
     world.add_operator("hanako", PASSWORD, "佐藤 花子", "Madoguchi Securities")
     yield world
     world.close()
@@ -67,7 +69,7 @@ def net() -> Iterator[LoopThread]:
 
 
 @pytest.fixture
-def console(qtbot: QtBot, world: PeerWorld, net: LoopThread, tmp_path: Path) -> Iterator[ConsoleWindow]:
+def console(qtbot: QtBot, world: World, net: LoopThread, tmp_path: Path) -> Iterator[ConsoleWindow]:
     settings = ConsoleSettings(settings_at(tmp_path / "console.ini"))
     dialog = LoginDialog(net, settings, relay_url=world.url)
     qtbot.addWidget(dialog)
@@ -102,7 +104,7 @@ def type_code(qtbot: QtBot, tab: SessionTab, code: str) -> None:
     QTest.keyClick(tab.code_page.code, Qt.Key.Key_Return)
 
 
-def go_live(qtbot: QtBot, world: PeerWorld, display: str, tab: SessionTab, **fields: Any) -> Customer:
+def go_live(qtbot: QtBot, world: World, display: str, tab: SessionTab, **fields: Any) -> Customer:
     customer = world.customer(display, **fields)
     type_code(qtbot, tab, world.call(customer.wait_code()))
     qtbot.waitUntil(lambda: tab.state is TabState.LIVE, timeout=15_000)
@@ -138,7 +140,7 @@ def wait_pointers(qtbot: QtBot, customer: Customer, count: int) -> list[Pointer]
 
 
 def test_wrong_code_then_waiting_then_live_picture_matches_source(
-    qtbot: QtBot, world: PeerWorld, display: str, console: ConsoleWindow
+    qtbot: QtBot, world: World, display: str, console: ConsoleWindow
 ) -> None:
     tab = current(console)
     assert tab.state is TabState.CODE
@@ -197,7 +199,7 @@ def test_wrong_code_then_waiting_then_live_picture_matches_source(
 
 
 def test_pointer_in_fit_mode_with_letterbox_and_in_100_percent_with_scrolling(
-    qtbot: QtBot, world: PeerWorld, display: str, console: ConsoleWindow
+    qtbot: QtBot, world: World, display: str, console: ConsoleWindow
 ) -> None:
     tab = current(console)
     customer = go_live(qtbot, world, display, tab)
@@ -272,7 +274,7 @@ def test_pointer_in_fit_mode_with_letterbox_and_in_100_percent_with_scrolling(
 
 
 def test_key_guide_info_panel_and_monitor_switch(
-    qtbot: QtBot, world: PeerWorld, display: str, console: ConsoleWindow
+    qtbot: QtBot, world: World, display: str, console: ConsoleWindow
 ) -> None:
     report = SysInfoReport(
         scope="detailed",
@@ -366,7 +368,7 @@ def test_key_guide_info_panel_and_monitor_switch(
 
 @pytest.mark.parametrize("who", ["agent", "operator"])
 def test_ending_from_either_side_updates_the_ui(
-    who: str, qtbot: QtBot, world: PeerWorld, display: str, console: ConsoleWindow
+    who: str, qtbot: QtBot, world: World, display: str, console: ConsoleWindow
 ) -> None:
     tab = current(console)
     customer = go_live(qtbot, world, display, tab)
@@ -390,7 +392,7 @@ def test_ending_from_either_side_updates_the_ui(
     go_live(qtbot, world, display, tab)
 
 
-def test_denied_is_explained(qtbot: QtBot, world: PeerWorld, display: str, console: ConsoleWindow) -> None:
+def test_denied_is_explained(qtbot: QtBot, world: World, display: str, console: ConsoleWindow) -> None:
     tab = current(console)
     customer = world.customer(display, allow=False)
     type_code(qtbot, tab, world.call(customer.wait_code()))
@@ -400,7 +402,7 @@ def test_denied_is_explained(qtbot: QtBot, world: PeerWorld, display: str, conso
 
 
 def test_tabs_isolate_sessions_and_closing_a_tab_ends_only_its_session(
-    qtbot: QtBot, world: PeerWorld, display: str, console: ConsoleWindow
+    qtbot: QtBot, world: World, display: str, console: ConsoleWindow
 ) -> None:
     first = current(console)
     alice = go_live(qtbot, world, display, first)
@@ -447,7 +449,7 @@ def test_tabs_isolate_sessions_and_closing_a_tab_ends_only_its_session(
 
 
 def test_issue_a_6_digit_code_for_the_customer(
-    qtbot: QtBot, world: PeerWorld, display: str, console: ConsoleWindow
+    qtbot: QtBot, world: World, display: str, console: ConsoleWindow
 ) -> None:
     tab = current(console)
     # Issue one and cancel it: back to the code page, nothing pending at the relay.
@@ -475,7 +477,7 @@ def test_issue_a_6_digit_code_for_the_customer(
 
 
 def test_customer_reconnecting_is_shown_and_clears(
-    qtbot: QtBot, world: PeerWorld, display: str, console: ConsoleWindow
+    qtbot: QtBot, world: World, display: str, console: ConsoleWindow
 ) -> None:
     link = world.link()
     tab = current(console)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from madoguchi.i18n import switch_language
-from madoguchi.loop_thread import LoopThread
+from client_core.i18n import switch_language
+from client_core.loop_thread import LoopThread
 from operator_console.peer import ConnectionStats
 from operator_console.ui.info_panel import format_value
 from operator_console.ui.key_guide import PALETTE, ShortcutError, parse_shortcut

@@ -21,7 +21,7 @@ from agent.encoder import (
     h264_level,
 )
 from agent.track import to_video_frame
-from madoguchi.quality import psnr_luma
+from testbed.quality import psnr_luma
 
 TIME_BASE = fractions.Fraction(1, 90_000)
 

@@ -201,9 +201,21 @@ def test_links_to_libraries_no_longer_bundled_are_dropped() -> None:
 
 
 def test_agent_excludes_cover_what_it_never_imports() -> None:
-    for name in ("tkinter", "unittest", "numpy.random", "relay", "operator_console", "pytest", "PIL"):
+    for name in (
+        "tkinter",
+        "unittest",
+        "numpy.random",
+        "relay",
+        "operator_console",
+        "testbed",
+        "pytest",
+        "PIL",
+    ):
         assert name in spec_support.AGENT_EXCLUDES
-    assert "agent" not in spec_support.CONSOLE_EXCLUDES
+    # The programs stand side by side (the import contracts): the console ships no agent code.
+    for name in ("agent", "relay", "testbed", "benchmarks"):
+        assert name in spec_support.CONSOLE_EXCLUDES
+    assert "client_core" not in spec_support.AGENT_EXCLUDES + spec_support.CONSOLE_EXCLUDES
 
 
 # --- the stripping check -----------------------------------------------------------------

@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from madoguchi.loop_thread import LoopThread
+from client_core.loop_thread import LoopThread
 
 
 def test_submit_runs_on_the_loop_thread_and_returns() -> None:

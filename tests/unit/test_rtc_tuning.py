@@ -1,4 +1,4 @@
-"""madoguchi.rtc_tuning: version pinning, the process default, and installing on real aiortc objects."""
+"""client_core.rtc_tuning: version pinning, the process default, and installing on real aiortc objects."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from aiortc.jitterbuffer import JitterBuffer
 
 from agent.encoder import TunedH264Encoder
 from agent.peer import AgentPeer
-from madoguchi import rtc_tuning
+from client_core import rtc_tuning
 from operator_console.receiver import MarkerJitterBuffer
 
 

@@ -1,4 +1,4 @@
-"""madoguchi.stamp: paint/read round trips, misread rejection, real codec round trips."""
+"""testbed.stamp: paint/read round trips, misread rejection, real codec round trips."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from av.video.codeccontext import VideoCodecContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from madoguchi import stamp
+from testbed import stamp
 
 Image = npt.NDArray[np.uint8]
 

@@ -10,7 +10,7 @@ import numpy.typing as npt
 import pytest
 
 from agent import pyav_libs, x264
-from madoguchi.quality import psnr_luma
+from testbed.quality import psnr_luma
 
 
 def _picture(height: int = 240, width: int = 320, seed: int = 1) -> npt.NDArray[np.uint8]:

@@ -1,6 +1,6 @@
 """Capture-to-decoded latency from stamps painted into the shared picture.
 
-The scene paints a counter into a fixed corner (madoguchi.stamp). On the agent
+The scene paints a counter into a fixed corner (testbed.stamp). On the agent
 side ``on_captured`` reads the counter from each frame the track actually sends
 and remembers when that frame was grabbed; on the operator side ``on_decoded``
 reads the counter from each decoded picture and records ``decoded - captured``.
@@ -16,7 +16,7 @@ import threading
 import numpy as np
 import numpy.typing as npt
 
-from madoguchi.stamp import StampError, read_stamp
+from testbed.stamp import StampError, read_stamp
 
 __all__ = ["LatencyProbe"]
 

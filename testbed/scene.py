@@ -1,6 +1,6 @@
 """Scenes to share: something to look at in the demo, a known picture and workloads for tests.
 
-Run as a program on an X display (``python -m madoguchi.scene --mode MODE``); it
+Run as a program on an X display (``python -m testbed.scene --mode MODE``); it
 opens one frameless window over the given geometry (default: the whole desktop),
 prints ``ready`` on stdout once the first frame is on screen and exits cleanly on
 SIGTERM or SIGINT. :class:`SceneProcess` starts and stops it from Python.
@@ -18,7 +18,7 @@ Modes:
   (e.g. 0.5: every two seconds): a quiet screen with a rare change, to measure how
   quickly a change appears after a long calm.
 
-``moving``, ``typing``, ``scroll`` and ``rare`` paint a :mod:`madoguchi.stamp` frame
+``moving``, ``typing``, ``scroll`` and ``rare`` paint a :mod:`testbed.stamp` frame
 counter at (``STAMP_X``, ``STAMP_Y``) of the window, incremented on every repaint;
 with ``--stamp-file`` each paint appends ``"counter monotonic_time"`` to that file
 (``time.monotonic`` is system-wide on Linux, so other processes can compare).
@@ -48,7 +48,7 @@ from typing import IO, TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from madoguchi import stamp
+from testbed import stamp
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QRect
@@ -483,7 +483,7 @@ def _parse_geometry(text: str) -> tuple[int, int, int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m madoguchi.scene", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m testbed.scene", description=__doc__.split("\n")[0])
     parser.add_argument("--mode", choices=MODES, default="moving")
     parser.add_argument("--fps", type=float, default=60.0, help="repaints per second (stamped modes)")
     parser.add_argument("--geometry", type=_parse_geometry, help="WxH+X+Y; default: the whole desktop")
@@ -531,7 +531,7 @@ class SceneProcess:
         return self._proc.pid if self._proc is not None else None
 
     def start(self) -> SceneProcess:
-        cmd = [sys.executable, "-m", "madoguchi.scene", "--mode", self.mode, "--fps", str(self.fps)]
+        cmd = [sys.executable, "-m", "testbed.scene", "--mode", self.mode, "--fps", str(self.fps)]
         if self.geometry is not None:
             x, y, w, h = self.geometry
             cmd += ["--geometry", f"{w}x{h}{x:+d}{y:+d}"]
