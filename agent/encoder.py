@@ -57,6 +57,7 @@ from av.frame import Frame
 from av.video.reformatter import Interpolation, VideoReformatter
 
 from agent import swscale, x264
+from agent.capture.change import Change, changed_rows
 from agent.rate_control import QpControl, QpSettings
 
 __all__ = [
@@ -65,7 +66,6 @@ __all__ = [
     "H264Settings",
     "TunedH264Encoder",
     "YuvCanvas",
-    "changed_rows",
     "h264_level",
 ]
 
@@ -228,53 +228,11 @@ class BitrateCap:
         return True
 
 
-_ROW_CHUNK = 16
 _BAND_MARGIN = 4
 """Rows of context converted on each side of a changed band: swscale's vertical chroma
 filter reads beyond the 2-row pair it averages (tests prove the result is exact)."""
 _FULL_BELOW = 0.5
 """Convert the whole picture when more than this fraction of its rows changed."""
-
-
-def _words(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.generic]:
-    """A (H, N) integer view of an (H, W, 4) image for row comparisons, no copy.
-
-    64-bit words (half the comparisons) when rows are contiguous, else one uint32 per pixel.
-    """
-    height, width = image.shape[:2]
-    if image.flags.c_contiguous and width % 2 == 0:
-        return image.reshape(height, width * 4).view(np.uint64)
-    return image.view(np.uint32)[..., 0]
-
-
-def changed_rows(previous: npt.NDArray[np.uint8], current: npt.NDArray[np.uint8]) -> tuple[int, int] | None:
-    """Rows ``[first, last + 1)`` where two (H, W, 4) images differ, or None if equal.
-
-    Scans 16-row chunks from the top and from the bottom, so the cost is that of the
-    unchanged rows: nothing for a scrolled screen, one full compare for a small edit.
-    """
-    if previous.shape != current.shape:
-        return 0, current.shape[0]
-    a, b = _words(previous), _words(current)
-    height = a.shape[0]
-    top = next(
-        (
-            y
-            for y in range(0, height, _ROW_CHUNK)
-            if not np.array_equal(a[y : y + _ROW_CHUNK], b[y : y + _ROW_CHUNK])
-        ),
-        None,
-    )
-    if top is None:
-        return None
-    first = next(y for y in range(top, min(top + _ROW_CHUNK, height)) if not np.array_equal(a[y], b[y]))
-    end = height
-    while end > first and np.array_equal(
-        a[max(first, end - _ROW_CHUNK) : end], b[max(first, end - _ROW_CHUNK) : end]
-    ):
-        end = max(first, end - _ROW_CHUNK)
-    last = next(y for y in range(end - 1, first - 1, -1) if not np.array_equal(a[y], b[y]))
-    return first, last + 1
 
 
 def _plane(frame: av.VideoFrame, index: int) -> npt.NDArray[np.uint8]:
@@ -296,7 +254,10 @@ class YuvCanvas:
 
     Keeps the previous source picture (a reference: captured pictures are never
     written after the grab) and its yuv420p frame; the next picture's changed rows
-    are converted with a few rows of context and copied into that frame. The frame is
+    are converted with a few rows of context and copied into that frame. The band
+    comes with the frame (``frame.opaque``, a :class:`agent.capture.Change` found on
+    the grabber thread) when it was measured against this very previous picture;
+    otherwise it is measured here. The frame is
     handed to the encoder and rewritten afterwards: libx264 copies its input during
     ``encode``. Counters: ``full``, ``partial``, ``reused`` conversions.
     """
@@ -345,7 +306,11 @@ class YuvCanvas:
         if _same_buffer(previous, image):
             self.reused += 1  # the same buffer again (a keep-alive)
             return yuv
-        rows = changed_rows(previous, image)
+        change = frame.opaque
+        if isinstance(change, Change) and change.since is not None and _same_buffer(change.since, previous):
+            rows: tuple[int, int] | None = change.rows  # found on the grabber thread
+        else:
+            rows = changed_rows(previous, image)  # frames from elsewhere, or one dropped between
         if rows is None:
             self.reused += 1
             return yuv

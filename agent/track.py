@@ -223,12 +223,14 @@ class ScreenTrack(MediaStreamTrack):
 
     # --- frames -----------------------------------------------------------------
 
-    def _accept(self, frame: CapturedFrame) -> bool:
-        # Runs on the grabber thread, so the comparison never blocks the event loop.
-        if self._detector.changed(frame.image):
-            return True
-        self._skipped += 1
-        return False
+    def _accept(self, frame: CapturedFrame) -> CapturedFrame | None:
+        # Runs on the grabber thread, so the comparison never blocks the event loop; the
+        # change found travels with the frame to the encoder, which converts only that band.
+        change = self._detector.change(frame.image)
+        if change is None:
+            self._skipped += 1
+            return None
+        return dataclasses.replace(frame, change=change)
 
     async def recv(self) -> av.VideoFrame:
         if self.readyState != "live":
@@ -298,6 +300,8 @@ class ScreenTrack(MediaStreamTrack):
         self._last_sent_at = time.monotonic()
         self._sent += 1
         frame = to_video_frame(captured.image)
+        # A repeat carries no change: the encoder sees the same buffer again.
+        frame.opaque = None if repeat else captured.change
         frame.pts = pts
         frame.time_base = VIDEO_TIME_BASE
         if self._on_frame is not None:

@@ -5,7 +5,7 @@ Backends are imported lazily by the factory; only the mss backend exists today.
 
 from .base import CapturedFrame, CaptureError, ScreenSource, desktop_info
 from .budget import CpuBudget
-from .change import ChangeDetector, images_equal
+from .change import Change, ChangeDetector, changed_rows, images_equal
 from .damage import ChangeNotifier, create_change_notifier
 from .factory import create_source
 from .grabber import Grabber, GrabberItem
@@ -13,12 +13,14 @@ from .grabber import Grabber, GrabberItem
 __all__ = [
     "CaptureError",
     "CapturedFrame",
+    "Change",
     "ChangeDetector",
     "ChangeNotifier",
     "CpuBudget",
     "Grabber",
     "GrabberItem",
     "ScreenSource",
+    "changed_rows",
     "create_change_notifier",
     "create_source",
     "desktop_info",

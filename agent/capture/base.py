@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from protocol import MonitorInfo
 
+from .change import Change
 from .damage import ChangeNotifier
 
 __all__ = ["CaptureError", "CapturedFrame", "ScreenSource", "desktop_info"]
@@ -53,15 +54,16 @@ class CapturedFrame:
 
     ``captured_at`` is :func:`time.monotonic` taken just before the grab was requested
     (the pixels are no older than that; latency measured from it includes the grab).
-    ``cursor`` is the pointer position relative to the captured area's top-left
-    corner in physical pixels, or ``None`` when it is outside the area or the OS does
-    not tell us. The cursor is not drawn into ``image``.
+    The mouse cursor is not drawn into ``image``, and a grab does not read it: the
+    cursor moves without drawing anything, so it is asked for on its own
+    (:meth:`ScreenSource.cursor`). ``change`` says how this grab differs from the one
+    before it; the grabber thread sets it (``None`` until then).
     """
 
     image: npt.NDArray[np.uint8]
     captured_at: float
-    cursor: tuple[int, int] | None
     monitor: MonitorInfo
+    change: Change | None = None
 
     @property
     def width(self) -> int:
@@ -118,6 +120,11 @@ class ScreenSource(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release OS resources; idempotent. The source cannot be used afterwards."""
+
+    @abc.abstractmethod
+    def cursor(self) -> tuple[int, int] | None:
+        """The mouse cursor's position relative to the selected area's top-left corner in
+        physical pixels, or ``None`` when it is outside the area or the OS does not tell."""
 
     def change_notifier(self) -> ChangeNotifier | None:
         """A new notifier telling when this source's screen may have changed, or None

@@ -1,10 +1,11 @@
 """Blocking grabs on a named thread, delivered to an asyncio queue.
 
-The thread grabs at most at the frame-rate cap, asks an optional ``accept`` filter
-whether the frame is worth delivering (the track's change test runs here, off the
-event loop), and hands accepted frames to the loop with latest-frame semantics: the
-queue holds at most ``maxsize`` frames and a new frame replaces the oldest, so a slow
-consumer always gets the freshest picture and memory stays bounded.
+The thread grabs at most at the frame-rate cap, passes each frame through an optional
+``accept`` filter that drops it or returns it annotated (the track's change test runs
+here, off the event loop, and the change travels with the frame), and hands accepted
+frames to the loop with latest-frame semantics: the queue holds at most ``maxsize``
+frames and a new frame replaces the oldest, so a slow consumer always gets the
+freshest picture and memory stays bounded.
 
 With a change notifier (X DAMAGE, :mod:`agent.capture.damage`) the thread sleeps
 until something is drawn and then grabs at once (still never faster than the cap),
@@ -60,7 +61,7 @@ class Grabber:
         source: ScreenSource,
         *,
         fps: float = 30.0,
-        accept: Callable[[CapturedFrame], bool] | None = None,
+        accept: Callable[[CapturedFrame], CapturedFrame | None] | None = None,
         maxsize: int = 1,
         name: str = "madoguchi-grab",
         notifier: Callable[[], ChangeNotifier | None] | None = None,
@@ -234,11 +235,12 @@ class Grabber:
             self.grabs += 1
             if not self._active.is_set() or self._quit.is_set():
                 continue  # paused during the grab: this frame must not leave the thread
-            if self._accept is not None and not self._accept(frame):
+            accepted = frame if self._accept is None else self._accept(frame)
+            if accepted is None:
                 if idle_check:
                     # A fruitless safety check must not delay the grab of a real change
                     # drawn right after it: it does not count against the rate cap.
                     tokens += 1.0
                 continue
-            if not self._deliver(frame):
+            if not self._deliver(accepted):
                 break

@@ -48,6 +48,7 @@ class MssSource(ScreenSource):
         primary = next(m for m in monitors if m.primary)
         self._selected = primary
         self._cursor: CursorReader = create_cursor_reader(display)
+        self._pixels_per_point = 1.0
         logger.info("mss source: monitors %s, sharing %d", [_describe(m) for m in monitors], primary.index)
 
     def _new_mss(self) -> Any:
@@ -128,15 +129,21 @@ class MssSource(ScreenSource):
         width, height = shot.size
         image = np.frombuffer(shot.raw, dtype=np.uint8).reshape(height, width, 4)
         image.flags.writeable = False
-        cursor = self._cursor.position()
-        relative: tuple[int, int] | None = None
-        if cursor is not None:
-            # Scale for sources whose pixel size differs from the requested area (HiDPI macOS).
-            cx = (cursor[0] - area.x) * width // area.width
-            cy = (cursor[1] - area.y) * height // area.height
-            if 0 <= cx < width and 0 <= cy < height:
-                relative = (cx, cy)
-        return CapturedFrame(image=image, captured_at=captured_at, cursor=relative, monitor=area)
+        self._pixels_per_point = width / area.width
+        return CapturedFrame(image=image, captured_at=captured_at, monitor=area)
+
+    def cursor(self) -> tuple[int, int] | None:
+        self._check_open()
+        area = self._selected
+        position = self._cursor.position()
+        if position is None:
+            return None
+        # Scale for sources whose pixels differ from the requested area's (HiDPI macOS):
+        # the last grab tells; before any grab, one pixel per point.
+        scale = self._pixels_per_point
+        width, height = round(area.width * scale), round(area.height * scale)
+        cx, cy = int((position[0] - area.x) * scale), int((position[1] - area.y) * scale)
+        return (cx, cy) if 0 <= cx < width and 0 <= cy < height else None
 
     def change_notifier(self) -> ChangeNotifier | None:
         # X DAMAGE on Linux; DXGI dirty rectangles would be the Windows equivalent (not yet).

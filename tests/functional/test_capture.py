@@ -78,9 +78,9 @@ def test_picture_scene_is_captured_exactly(xvfb: str, source: ScreenSource, tmp_
 
 def test_cursor_position(xvfb: str, source: ScreenSource) -> None:
     _xdotool(xvfb, "mousemove", "123", "456")
-    assert source.grab().cursor == (123, 456)
+    assert source.cursor() == (123, 456)
     _xdotool(xvfb, "mousemove", "1919", "0")
-    assert source.grab().cursor == (1919, 0)
+    assert source.cursor() == (1919, 0)
 
 
 def test_unsupported_platform_and_closed_source(xvfb: str) -> None:
@@ -127,11 +127,11 @@ def test_dual_monitor_cursor_is_relative_to_the_shared_monitor(xvfb_dual: str) -
     with create_source(xvfb_dual) as src:
         src.select(1)
         _xdotool(xvfb_dual, "mousemove", str(1280 + 50), "60")
-        assert src.grab().cursor == (50, 60)
+        assert src.cursor() == (50, 60)
         _xdotool(xvfb_dual, "mousemove", "10", "10")
-        assert src.grab().cursor is None  # on the other monitor
+        assert src.cursor() is None  # on the other monitor
         src.select(0)
-        assert src.grab().cursor == (10, 10)
+        assert src.cursor() == (10, 10)
 
 
 async def test_grabber_thread_paces_and_keeps_only_the_latest(source: ScreenSource) -> None:

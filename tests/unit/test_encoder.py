@@ -12,12 +12,12 @@ from aiortc.codecs.h264 import H264Decoder, h264_depayload
 from aiortc.jitterbuffer import JitterFrame
 
 from agent import swscale
+from agent.capture import Change, changed_rows
 from agent.encoder import (
     BitrateCap,
     H264Settings,
     TunedH264Encoder,
     YuvCanvas,
-    changed_rows,
     h264_level,
 )
 from agent.track import to_video_frame
@@ -146,6 +146,34 @@ def test_canvas_band_update_equals_a_full_conversion(top: int, bottom: int) -> N
     reference = swscale.BgraToYuv420().convert(second)
     for got, want in zip(_planes(updated), _planes(reference), strict=True):
         assert np.array_equal(got, want)
+
+
+def test_canvas_takes_the_band_found_on_the_grabber_thread() -> None:
+    canvas = YuvCanvas()
+    first = _picture(seed=1)
+    canvas.convert(to_video_frame(first))
+    second = first.copy()
+    second[100:110] = _picture(seed=2)[100:110]
+    second[300:302] = _picture(seed=3)[300:302]
+    # The change says rows 100-110 only: the canvas converts that band and no more (it
+    # does not compare the pictures again), so rows 300-302 keep the first picture.
+    frame = to_video_frame(second)
+    frame.opaque = Change(first, (100, 110))
+    updated = canvas.convert(frame)
+    assert canvas.partial == 1
+    want_first = swscale.BgraToYuv420().convert(first)
+    want_second = swscale.BgraToYuv420().convert(second)
+    luma, luma_first, luma_second = (_planes(f)[0] for f in (updated, want_first, want_second))
+    assert np.array_equal(luma[100:110], luma_second[100:110])
+    assert np.array_equal(luma[300:302], luma_first[300:302])
+    # A change measured against another picture (one dropped in between) is not trusted.
+    third = second.copy()
+    third[300:302] = _picture(seed=4)[300:302]
+    frame = to_video_frame(third)
+    frame.opaque = Change(first, (0, 1))
+    updated = canvas.convert(frame)
+    want_third = swscale.BgraToYuv420().convert(third)
+    assert np.array_equal(_planes(updated)[0][300:302], _planes(want_third)[0][300:302])
 
 
 def test_canvas_reuses_same_picture_and_converts_big_changes_fully() -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.capture import ChangeDetector, images_equal
+from agent.capture import ChangeDetector, changed_rows, images_equal
 
 Image = npt.NDArray[np.uint8]
 
@@ -60,10 +60,18 @@ def test_detector_sequence_and_reset() -> None:
     detector = ChangeDetector()
     a = _screen(seed=1)
     b = _screen(seed=2)
-    assert detector.changed(a)  # the first image always counts as new
-    assert not detector.changed(a.copy())
-    assert detector.changed(b)
-    assert not detector.changed(b)
+    first = detector.change(a)  # the first image always counts as new, wholly
+    assert first is not None
+    assert first.since is None
+    assert first.rows == (0, a.shape[0])
+    assert detector.change(a.copy()) is None
+    second = detector.change(b)
+    assert second is not None
+    assert second.since is not None
+    assert changed_rows(a, b) == second.rows
+    assert detector.change(b) is None
     detector.reset()
-    assert detector.changed(b)  # forced once after a reset (resume, monitor switch)
-    assert not detector.changed(b)
+    forced = detector.change(b)  # forced once after a reset (resume, monitor switch)
+    assert forced is not None
+    assert forced.since is None
+    assert detector.change(b) is None
