@@ -23,7 +23,13 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from agent.encoder import H264Settings, TunedH264Encoder
 from client_core import rtc_tuning
-from client_core.rtc import apply_remote_candidate, follow_connection_state, rtc_configuration
+from client_core.rtc import (
+    IceAddressMode,
+    apply_remote_candidate,
+    follow_connection_state,
+    ice_host_addresses,
+    rtc_configuration,
+)
 from protocol import (
     GUIDANCE_CHANNEL,
     GuidanceMessage,
@@ -94,8 +100,10 @@ class AgentPeer:
         on_channel_open: Callable[[], None] | None = None,
         tuning: bool | None = None,
         encoder_settings: H264Settings | None = None,
+        host_addresses: IceAddressMode = "auto",
     ) -> None:
         self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
+        self._host_addresses: IceAddressMode = host_addresses
         self.tuned = rtc_tuning.resolve(tuning)
         self._encoder_settings = encoder_settings
         self._sender: RTCRtpSender | None = None
@@ -161,7 +169,8 @@ class AgentPeer:
                 self._on_channel_open()
 
         offer = await self._pc.createOffer()
-        await self._pc.setLocalDescription(offer)
+        with ice_host_addresses(self._host_addresses):  # gathering happens in here
+            await self._pc.setLocalDescription(offer)
         return str(self._pc.localDescription.sdp)
 
     def _make_encoder(self, codec: RTCRtpCodecParameters) -> Encoder | None:

@@ -5,21 +5,27 @@
   public STUN server, and we never contact third parties unasked.
 * Loopback ICE. aioice leaves 127.0.0.1 out of its host candidates, so two peers
   on one machine with no other interface (CI sandboxes, a single-machine demo)
-  could never connect. ``set_ice_address_mode("loopback")`` makes host-candidate
-  gathering offer 127.0.0.1 only; peers use it when the relay itself is on a
-  loopback address, i.e. when every party is on this machine. The switch wraps
-  ``aioice.ice.get_host_addresses`` (the one function aioice uses to list local
-  addresses; verified on aioice 0.9-0.13) and is process-wide.
+  could never connect. A peer whose relay is on a loopback address (every party
+  is on this machine) gathers inside ``ice_host_addresses("loopback")``, which
+  makes host-candidate gathering offer 127.0.0.1 only. The choice is a context
+  variable, so it holds for that peer's gathering alone (and the tasks it starts):
+  other peers in the process, a stock one in ``madoguchi bench`` say, gather as
+  aioice ships. It works through a wrapper around ``aioice.ice.get_host_addresses``
+  (the one function aioice uses to list local addresses; verified on aioice
+  0.9-0.13), installed once when this module is imported, which does exactly what
+  aioice does outside such a block.
 * ``apply_remote_candidate`` adds a trickled candidate from an ``ice`` message.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import ipaddress
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -33,37 +39,44 @@ __all__ = [
     "IceAddressMode",
     "apply_remote_candidate",
     "follow_connection_state",
-    "ice_address_mode",
+    "ice_host_addresses",
     "is_loopback_url",
     "rtc_configuration",
-    "set_ice_address_mode",
 ]
 
 logger = logging.getLogger(__name__)
 
 IceAddressMode = Literal["auto", "loopback"]
 
-_original_get_host_addresses: Callable[[bool, bool], list[str]] = aioice.ice.get_host_addresses
-_mode: IceAddressMode = "auto"
+_mode: contextvars.ContextVar[IceAddressMode] = contextvars.ContextVar("ice_host_addresses", default="auto")
+
+
+def _aioice_host_addresses() -> Callable[[bool, bool], list[str]]:
+    current: Callable[[bool, bool], list[str]] = aioice.ice.get_host_addresses
+    return getattr(current, "__wrapped__", current)
+
+
+_original_get_host_addresses = _aioice_host_addresses()
 
 
 def _get_host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
-    if _mode == "loopback":
+    if _mode.get() == "loopback":
         return ["127.0.0.1"] if use_ipv4 else ["::1"]
     return _original_get_host_addresses(use_ipv4, use_ipv6)
 
 
-def set_ice_address_mode(mode: IceAddressMode) -> None:
-    """Choose which local addresses ICE offers as host candidates (process-wide)."""
-    global _mode
-    if mode != _mode:
-        logger.info("ICE host addresses %s -> %s", _mode, mode)
-    _mode = mode
-    aioice.ice.get_host_addresses = _get_host_addresses
+_get_host_addresses.__wrapped__ = _original_get_host_addresses  # type: ignore[attr-defined]
+aioice.ice.get_host_addresses = _get_host_addresses
 
 
-def ice_address_mode() -> IceAddressMode:
-    return _mode
+@contextlib.contextmanager
+def ice_host_addresses(mode: IceAddressMode) -> Iterator[None]:
+    """Within this block (and tasks started in it), ICE gathers host candidates of ``mode``."""
+    token = _mode.set(mode)
+    try:
+        yield
+    finally:
+        _mode.reset(token)
 
 
 def is_loopback_url(url: str) -> bool:

@@ -1,6 +1,6 @@
 """Where Madoguchi extends aiortc for low-latency screen video, pinned to verified versions.
 
-Four small, per-connection extensions (nothing process-wide is patched, so a
+Per-connection extensions (nothing process-wide is patched, so a
 stock peer and a tuned peer can live in one process, as in ``madoguchi bench``):
 
 * the agent offers H.264 only (``RTCRtpTransceiver.setCodecPreferences``, public API);

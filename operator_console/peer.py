@@ -18,7 +18,13 @@ from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessi
 from aiortc.mediastreams import MediaStreamError
 
 from client_core import rtc_tuning
-from client_core.rtc import apply_remote_candidate, follow_connection_state, rtc_configuration
+from client_core.rtc import (
+    IceAddressMode,
+    apply_remote_candidate,
+    follow_connection_state,
+    ice_host_addresses,
+    rtc_configuration,
+)
 from operator_console.frames import FrameSink
 from operator_console.receiver import MarkerJitterBuffer
 from protocol import (
@@ -80,8 +86,10 @@ class OperatorPeer:
         on_agent_message: Callable[[SharingState | Monitors | SysInfoReport], None],
         on_connection_state: Callable[[str], None] | None = None,
         tuning: bool | None = None,
+        host_addresses: IceAddressMode = "auto",
     ) -> None:
         self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
+        self._host_addresses: IceAddressMode = host_addresses
         self.tuned = rtc_tuning.resolve(tuning)
         self.sink = sink
         self._on_agent_message = on_agent_message
@@ -131,7 +139,8 @@ class OperatorPeer:
                     self.tuned = False
         logger.info("operator peer: %s aiortc", "tuned" if self.tuned else "stock")
         answer = await self._pc.createAnswer()
-        await self._pc.setLocalDescription(answer)
+        with ice_host_addresses(self._host_addresses):  # gathering happens in here
+            await self._pc.setLocalDescription(answer)
         if self.tuned:
             granted = rtc_tuning.enlarge_receive_buffers(self._pc)
             logger.debug("receive buffers enlarged on %d ICE socket(s)", granted)

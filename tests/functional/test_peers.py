@@ -13,7 +13,7 @@ from aiortc import VideoStreamTrack
 from av import VideoFrame
 
 from agent.peer import AgentPeer
-from client_core.rtc import set_ice_address_mode
+from client_core.rtc import IceAddressMode, ice_host_addresses
 from operator_console.frames import FrameSink
 from operator_console.peer import OperatorPeer
 from protocol import KeyGuide, KeyGuideClear, MonitorInfo, Monitors, Pointer, SharingState
@@ -36,9 +36,14 @@ class Pair:
     def __init__(self) -> None:
         self.received: list[Pointer | KeyGuide | KeyGuideClear] = []
         self.from_agent: list[SharingState | Monitors | object] = []
-        self.agent = AgentPeer(ice_servers=(), track=SolidTrack(), on_guidance=self.received.append)
+        self.agent = AgentPeer(
+            ice_servers=(), track=SolidTrack(), on_guidance=self.received.append, host_addresses="loopback"
+        )
         self.operator = OperatorPeer(
-            ice_servers=(), sink=FrameSink(), on_agent_message=self.from_agent.append
+            ice_servers=(),
+            sink=FrameSink(),
+            on_agent_message=self.from_agent.append,
+            host_addresses="loopback",
         )
 
     async def connect(self) -> None:
@@ -51,7 +56,6 @@ class Pair:
 
 @pytest.fixture
 async def pair() -> AsyncIterator[Pair]:
-    set_ice_address_mode("loopback")
     p = Pair()
     try:
         await p.connect()
@@ -59,7 +63,6 @@ async def pair() -> AsyncIterator[Pair]:
     finally:
         await p.agent.close()
         await p.operator.close()
-        set_ice_address_mode("auto")
 
 
 async def wait_until(predicate: object, timeout: float = 10.0) -> None:
@@ -74,12 +77,30 @@ async def wait_until(predicate: object, timeout: float = 10.0) -> None:
 def test_loopback_mode_offers_only_127_0_0_1() -> None:
     import aioice.ice
 
-    set_ice_address_mode("loopback")
-    try:
+    with ice_host_addresses("loopback"):
         assert aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=False) == ["127.0.0.1"]
-    finally:
-        set_ice_address_mode("auto")
     assert "127.0.0.1" not in aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=False)
+
+
+async def test_loopback_gathering_leaves_other_peers_as_shipped() -> None:
+    """One peer gathering on loopback does not change what another gathers meanwhile."""
+    import aioice.ice
+
+    seen: dict[str, list[str]] = {}
+    started = asyncio.Event()
+
+    async def gather(name: str, mode: IceAddressMode) -> None:
+        with ice_host_addresses(mode):
+            if mode == "loopback":
+                started.set()
+            else:
+                await started.wait()
+            await asyncio.sleep(0)
+            seen[name] = aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=False)
+
+    await asyncio.gather(gather("loopback", "loopback"), gather("stock", "auto"))
+    assert seen["loopback"] == ["127.0.0.1"]
+    assert "127.0.0.1" not in seen["stock"]
 
 
 async def test_offer_uses_only_loopback_candidates(pair: Pair) -> None:

@@ -6,7 +6,6 @@ import asyncio
 import fractions
 import pathlib
 import socket
-from collections.abc import AsyncIterator
 
 import numpy as np
 import pytest
@@ -18,7 +17,6 @@ from agent.encoder import TunedH264Encoder
 from agent.peer import AgentPeer
 from benchmarks.stats import negotiated_video_codec
 from client_core import rtc_tuning
-from client_core.rtc import set_ice_address_mode
 from operator_console.frames import FrameSink
 from operator_console.peer import OperatorPeer
 from operator_console.receiver import MarkerJitterBuffer
@@ -59,9 +57,19 @@ class Frames(MediaStreamTrack):
 
 class Pair:
     def __init__(self, track: MediaStreamTrack, *, agent_tuning: bool, operator_tuning: bool) -> None:
-        self.agent = AgentPeer(ice_servers=(), track=track, on_guidance=lambda m: None, tuning=agent_tuning)
+        self.agent = AgentPeer(
+            ice_servers=(),
+            track=track,
+            on_guidance=lambda m: None,
+            tuning=agent_tuning,
+            host_addresses="loopback",
+        )
         self.operator = OperatorPeer(
-            ice_servers=(), sink=FrameSink(), on_agent_message=lambda m: None, tuning=operator_tuning
+            ice_servers=(),
+            sink=FrameSink(),
+            on_agent_message=lambda m: None,
+            tuning=operator_tuning,
+            host_addresses="loopback",
         )
 
     async def connect(self) -> None:
@@ -79,13 +87,6 @@ class Pair:
     async def close(self) -> None:
         await self.agent.close()
         await self.operator.close()
-
-
-@pytest.fixture
-async def loopback() -> AsyncIterator[None]:
-    set_ice_address_mode("loopback")
-    yield
-    set_ice_address_mode("auto")
 
 
 async def wait_until(predicate: object, timeout: float = 10.0) -> None:
@@ -113,7 +114,7 @@ def _ice_receive_buffers(pc: RTCPeerConnection) -> list[int]:
     return sizes
 
 
-async def test_tuned_pair_uses_h264_our_encoder_and_marker_buffer(loopback: None) -> None:
+async def test_tuned_pair_uses_h264_our_encoder_and_marker_buffer() -> None:
     pair = Pair(Frames(None), agent_tuning=True, operator_tuning=True)
     try:
         await pair.connect()
@@ -144,7 +145,7 @@ async def test_tuned_pair_uses_h264_our_encoder_and_marker_buffer(loopback: None
         await pair.close()
 
 
-async def test_stock_pair_is_aiortc_as_shipped(loopback: None) -> None:
+async def test_stock_pair_is_aiortc_as_shipped() -> None:
     pair = Pair(Frames(None), agent_tuning=False, operator_tuning=False)
     try:
         await pair.connect()
@@ -157,7 +158,7 @@ async def test_stock_pair_is_aiortc_as_shipped(loopback: None) -> None:
 
 
 @pytest.mark.parametrize("operator_tuning", [True, False], ids=["marker", "stock"])
-async def test_last_frame_before_a_quiet_screen(loopback: None, operator_tuning: bool) -> None:
+async def test_last_frame_before_a_quiet_screen(operator_tuning: bool) -> None:
     """Three frames, then nothing: the marker buffer shows the third; aiortc's holds it back."""
     pair = Pair(Frames(3), agent_tuning=True, operator_tuning=operator_tuning)
     try:
@@ -172,7 +173,7 @@ async def test_last_frame_before_a_quiet_screen(loopback: None, operator_tuning:
         await pair.close()
 
 
-async def test_keyframe_request_on_a_quiet_screen_is_answered_at_once(loopback: None) -> None:
+async def test_keyframe_request_on_a_quiet_screen_is_answered_at_once() -> None:
     track = Frames(2)
     pair = Pair(track, agent_tuning=True, operator_tuning=True)
     try:
