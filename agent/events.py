@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 
-from protocol import EndReason, ErrorCode, OperatorIdentity, SysInfoReport
+from client_core.effects import CodeAssigned, Refused
+from protocol import EndReason, OperatorIdentity, SysInfoReport
 
 __all__ = [
     "AgentEvent",
-    "CodeShown",
+    "CodeAssigned",
     "OperatorAsking",
     "OperatorConnection",
     "Reconnected",
     "Reconnecting",
-    "RefusedByRelay",
+    "Refused",
     "SessionEnded",
     "SharingStarted",
     "SystemInfoSent",
@@ -26,13 +27,9 @@ __all__ = [
 
 
 @dataclasses.dataclass(frozen=True)
-class CodeShown:
-    code: str
-    expires_in_s: float
-
-
-@dataclasses.dataclass(frozen=True)
 class OperatorAsking:
+    """An operator claimed the code; the customer decides within ``timeout_s``."""
+
     operator: OperatorIdentity
     timeout_s: float
 
@@ -56,14 +53,9 @@ class Reconnected:
 
 @dataclasses.dataclass(frozen=True)
 class OperatorConnection:
+    """The operator's relay connection dropped (False) or came back (True)."""
+
     connected: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class RefusedByRelay:
-    code: ErrorCode
-    message: str
-    retry_after_s: float | None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,13 +74,13 @@ class SessionEnded:
 
 
 AgentEvent = (
-    CodeShown
+    CodeAssigned
     | OperatorAsking
     | SharingStarted
     | Reconnecting
     | Reconnected
     | OperatorConnection
-    | RefusedByRelay
+    | Refused
     | SystemInfoSent
     | SessionEnded
 )

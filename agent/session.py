@@ -14,19 +14,19 @@ import contextlib
 import logging
 import ssl
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import aiohttp
 from aiortc import MediaStreamTrack
 
 from agent.events import (
     AgentEvent,
-    CodeShown,
+    CodeAssigned,
     OperatorAsking,
     OperatorConnection,
     Reconnected,
     Reconnecting,
-    RefusedByRelay,
+    Refused,
     SessionEnded,
     SharingStarted,
     SystemInfoSent,
@@ -38,29 +38,25 @@ from agent.state import (
     AgentPhase,
     ApplyAnswer,
     ApplyIce,
-    AskCustomer,
     Finish,
-    PeerConnection,
-    Refused,
     Send,
-    ShowCode,
     StartPeer,
 )
 from agent.track import ScreenTrack
 from client_core import __version__
-from client_core.rtc import is_loopback_url, set_ice_address_mode
+from client_core.rtc import IceAddressMode, is_loopback_url
 from client_core.signaling_client import RelayUnreachable, SignalingSocket
-from protocol import EndReason, GuidanceMessage, SharingState, SysInfoReport
+from protocol import EndReason, GuidanceMessage, Scope, SharingState, SysInfoReport
 
 __all__ = [
     "AgentEvent",
     "AgentSession",
-    "CodeShown",
+    "CodeAssigned",
     "OperatorAsking",
     "OperatorConnection",
     "Reconnected",
     "Reconnecting",
-    "RefusedByRelay",
+    "Refused",
     "SessionEnded",
     "SharingStarted",
     "SystemInfoSent",
@@ -83,7 +79,7 @@ class AgentSession:
         on_event: Callable[[AgentEvent], None],
         on_guidance: GuidanceHandler,
         initial_guidance: Callable[[], Sequence[GuidanceMessage]] = tuple,
-        mode: str = "detailed",
+        sysinfo_scope: Scope = "detailed",
         locale: str = "ja",
         operator_code: str | None = None,
         send_system_info: bool = True,
@@ -93,7 +89,10 @@ class AgentSession:
     ) -> None:
         self.relay_url = relay_url
         self.core = AgentCore(
-            mode=mode, client_version=__version__, locale=locale, operator_code=operator_code
+            sysinfo_scope=sysinfo_scope,
+            client_version=__version__,
+            locale=locale,
+            operator_code=operator_code,
         )
         self._track_factory = track_factory
         self._on_event = on_event
@@ -111,15 +110,13 @@ class AgentSession:
         self._ended = asyncio.Event()
         self._result: SessionEnded | None = None
         self._sharing_since: float | None = None
-        # Detailed mode reports the R19 items, normal mode only the four R20 items.
-        self._sysinfo_scope: Literal["detailed", "normal"] | None = None
-        if send_system_info:
-            self._sysinfo_scope = "detailed" if mode == "detailed" else "normal"
+        # The detailed scope reports the R19 items, the normal scope only the four R20 items.
+        self._sysinfo_scope: Scope | None = sysinfo_scope if send_system_info else None
         self._sysinfo: asyncio.Task[SysInfoReport] | None = None
         self.system_info: SysInfoReport | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        if is_loopback_url(relay_url):
-            set_ice_address_mode("loopback")
+        # Every party is on this machine when the relay is: offer 127.0.0.1, which aioice omits.
+        self._host_addresses: IceAddressMode = "loopback" if is_loopback_url(relay_url) else "auto"
 
     # --- public API (call from the event loop) -------------------------------------
 
@@ -209,10 +206,8 @@ class AgentSession:
                 socket = self._socket
                 if socket is None or not await socket.send(effect.message):
                     self._outbox.append(effect)
-            elif isinstance(effect, ShowCode):
-                self._emit(CodeShown(effect.code, effect.expires_in_s))
-            elif isinstance(effect, AskCustomer):
-                self._emit(OperatorAsking(effect.operator, effect.timeout_s))
+            elif isinstance(effect, CodeAssigned | OperatorAsking | OperatorConnection | Refused):
+                self._emit(effect)
             elif isinstance(effect, StartPeer):
                 await self._start_peer(effect)
             elif isinstance(effect, ApplyAnswer):
@@ -221,10 +216,6 @@ class AgentSession:
             elif isinstance(effect, ApplyIce):
                 if self.peer is not None:
                     await self.peer.add_ice(effect.ice)
-            elif isinstance(effect, PeerConnection):
-                self._emit(OperatorConnection(effect.connected))
-            elif isinstance(effect, Refused):
-                self._emit(RefusedByRelay(effect.code, effect.message, effect.retry_after_s))
             elif isinstance(effect, Finish):
                 await self._finish(effect)
 
@@ -241,6 +232,7 @@ class AgentSession:
             on_guidance=self._on_guidance,
             on_connection_state=self._peer_state_changed,
             on_channel_open=self._channel_opened,
+            host_addresses=self._host_addresses,
         )
         self.peer = peer
         sdp = await peer.create_offer()
@@ -326,7 +318,7 @@ class AgentSession:
             self._http = None
 
 
-async def _collect_report(scope: Literal["detailed", "normal"]) -> SysInfoReport:
+async def _collect_report(scope: Scope) -> SysInfoReport:
     from agent.sysinfo import collect_async, to_report
 
     return to_report(await collect_async(scope))

@@ -18,14 +18,15 @@ from __future__ import annotations
 import dataclasses
 import enum
 import logging
-from typing import Literal
 
-from client_core.effects import ApplyIce, Refused, Send
+from agent.events import OperatorAsking, OperatorConnection
+from client_core.effects import ApplyIce, CodeAssigned, Refused, Send
 from protocol import (
     OPERATOR_CODE_DIGITS,
     PROTOCOL_VERSION,
     Answer,
     Bye,
+    ClientKind,
     Decision,
     Ended,
     EndReason,
@@ -42,6 +43,7 @@ from protocol import (
     Registered,
     Resume,
     Resumed,
+    Scope,
     SessionStart,
     SignalingMessage,
     is_code,
@@ -53,12 +55,12 @@ __all__ = [
     "AgentPhase",
     "ApplyAnswer",
     "ApplyIce",
-    "AskCustomer",
+    "CodeAssigned",
     "Finish",
-    "PeerConnection",
+    "OperatorAsking",
+    "OperatorConnection",
     "Refused",
     "Send",
-    "ShowCode",
     "StartPeer",
 ]
 
@@ -79,18 +81,6 @@ class AgentPhase(enum.StrEnum):
 
 
 @dataclasses.dataclass(frozen=True)
-class ShowCode:
-    code: str
-    expires_in_s: float
-
-
-@dataclasses.dataclass(frozen=True)
-class AskCustomer:
-    operator: OperatorIdentity
-    timeout_s: float
-
-
-@dataclasses.dataclass(frozen=True)
 class StartPeer:
     session_id: str
     ice_servers: tuple[IceServer, ...]
@@ -103,13 +93,6 @@ class ApplyAnswer:
 
 
 @dataclasses.dataclass(frozen=True)
-class PeerConnection:
-    """The operator's relay connection dropped (False) or came back (True)."""
-
-    connected: bool
-
-
-@dataclasses.dataclass(frozen=True)
 class Finish:
     reason: EndReason
     by: str
@@ -117,7 +100,15 @@ class Finish:
 
 
 AgentEffect = (
-    Send | ShowCode | AskCustomer | StartPeer | ApplyAnswer | ApplyIce | PeerConnection | Refused | Finish
+    Send
+    | CodeAssigned
+    | OperatorAsking
+    | StartPeer
+    | ApplyAnswer
+    | ApplyIce
+    | OperatorConnection
+    | Refused
+    | Finish
 )
 
 
@@ -127,19 +118,19 @@ class AgentCore:
     def __init__(
         self,
         *,
-        mode: str = "detailed",
+        client: ClientKind = "agent",
+        sysinfo_scope: Scope = "detailed",
         client_version: str,
         locale: str = "ja",
         operator_code: str | None = None,
     ) -> None:
         """``operator_code``: join with a 6-digit code the operator read out (R2) instead
         of registering for a 4-digit code of our own."""
-        if mode not in ("detailed", "normal"):
-            raise ValueError(f"unknown mode {mode!r}")
         if operator_code is not None and not is_code(operator_code, OPERATOR_CODE_DIGITS):
             raise ValueError(f"an operator code has {OPERATOR_CODE_DIGITS} digits")
         self.operator_code = operator_code
-        self.mode = mode
+        self.client: ClientKind = client
+        self.sysinfo_scope: Scope = sysinfo_scope
         self.client_version = client_version
         self.locale = locale
         self.phase = AgentPhase.IDLE
@@ -159,12 +150,12 @@ class AgentCore:
         if self.phase is not AgentPhase.IDLE:
             raise RuntimeError(f"start() in phase {self.phase}")
         self._set_phase(AgentPhase.REGISTERING)
-        mode: Literal["detailed", "normal"] = "detailed" if self.mode == "detailed" else "normal"
         if self.operator_code is not None:
             join = Join(
                 protocol_version=PROTOCOL_VERSION,
                 code=self.operator_code,
-                mode=mode,
+                client=self.client,
+                sysinfo_scope=self.sysinfo_scope,
                 client_version=self.client_version,
                 consent_accepted=True,
                 locale=self.locale,
@@ -172,7 +163,8 @@ class AgentCore:
             return [Send(join)]
         register = Register(
             protocol_version=PROTOCOL_VERSION,
-            mode=mode,
+            client=self.client,
+            sysinfo_scope=self.sysinfo_scope,
             client_version=self.client_version,
             consent_accepted=True,
             locale=self.locale,
@@ -236,7 +228,7 @@ class AgentCore:
             self.code = message.code
             self._resume_token = message.resume_token
             self._set_phase(AgentPhase.WAITING)
-            return [ShowCode(message.code, message.expires_in_s)]
+            return [CodeAssigned(message.code, message.expires_in_s)]
         if (
             isinstance(message, Registered)
             and self.phase in (AgentPhase.ASKING, AgentPhase.CONNECTING)
@@ -251,12 +243,12 @@ class AgentCore:
         if isinstance(message, OperatorRequest) and self.phase is AgentPhase.WAITING:
             self.operator = message.operator
             self._set_phase(AgentPhase.ASKING)
-            return [AskCustomer(message.operator, message.timeout_s)]
+            return [OperatorAsking(message.operator, message.timeout_s)]
         if isinstance(message, OperatorRequest) and self.phase is AgentPhase.ASKING:
             if message.operator != self.operator:
                 return self._protocol_violation("a different operator's request while asking")
             # Repeated after a resume, with the time that is really left.
-            return [AskCustomer(message.operator, message.timeout_s)]
+            return [OperatorAsking(message.operator, message.timeout_s)]
         if (
             isinstance(message, OperatorRequest)
             and self.phase is AgentPhase.CONNECTING
@@ -274,7 +266,7 @@ class AgentCore:
         if isinstance(message, Ice) and self.session_id is not None:
             return [ApplyIce(message)]
         if isinstance(message, PeerStatus) and self.session_id is not None:
-            return [PeerConnection(message.connected)]
+            return [OperatorConnection(message.connected)]
         return self._protocol_violation(f"unexpected {message.type} in phase {self.phase}")
 
     # --- helpers ---------------------------------------------------------------------

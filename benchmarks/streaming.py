@@ -299,7 +299,7 @@ async def run_pipeline(
     from benchmarks.stats import negotiated_video_codec
     from client_core import rtc_tuning
     from client_core.rtc_tuning import receiver_jitter_buffer
-    from operator_console.client import OperatorClient, SessionEndedEvent
+    from operator_console.client import OperatorClient, SessionEnded
     from testbed.operator import expect, operator_view
     from testbed.stamp import StampError, read_stamp
 
@@ -389,7 +389,7 @@ async def run_pipeline(
                 "released_on_next_frame": getattr(buffer, "released_on_next_frame", None),
             }
             await operator.end_session()
-            await expect(operator, SessionEndedEvent, 10, "the session did not end")
+            await expect(operator, SessionEnded, 10, "the session did not end")
             try:
                 await asyncio.wait_for(child.wait(), 20)
             except TimeoutError:

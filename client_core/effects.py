@@ -1,7 +1,10 @@
 """Effects both client state machines return (agent/state.py, operator_console/state.py).
 
 Side-specific effects live with their core; these are the shared vocabulary of a
-signaling client: send a message, apply a remote ICE candidate, report a refusal.
+signaling client: send a message, apply a remote ICE candidate, report a refusal,
+report the code the relay assigned. ``Refused`` and ``CodeAssigned`` are also what
+each client reports to its UI: one type per fact from the relay's message (``error``;
+``registered`` or ``code_issued``) to the window that shows it.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import dataclasses
 
 from protocol import ErrorCode, Ice, Message
 
-__all__ = ["ApplyIce", "Refused", "Send"]
+__all__ = ["ApplyIce", "CodeAssigned", "Refused", "Send"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,6 +28,15 @@ class ApplyIce:
     """Add the other peer's trickled ICE candidate."""
 
     ice: Ice
+
+
+@dataclasses.dataclass(frozen=True)
+class CodeAssigned:
+    """The relay assigned a code to be read out on the phone: the 4 digits the agent shows
+    (``registered``), or the 6 digits an operator gives the customer to type (``code_issued``)."""
+
+    code: str
+    expires_in_s: float
 
 
 @dataclasses.dataclass(frozen=True)

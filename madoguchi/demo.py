@@ -88,7 +88,7 @@ def _display(
 async def _session(args: argparse.Namespace, stamp_xy: tuple[int, int] | None) -> dict[str, Any]:
     from agent.capture import create_source
     from agent.track import ScreenTrack
-    from operator_console.client import OperatorClient, SessionEndedEvent
+    from operator_console.client import OperatorClient, SessionEnded
     from protocol import Pointer
     from relay.server import running_relay
     from testbed.customer import Customer
@@ -123,7 +123,7 @@ async def _session(args: argparse.Namespace, stamp_xy: tuple[int, int] | None) -
             code = await customer.wait_code()
             figures = await _watch(operator, args.seconds)
             await operator.end_session()
-            await expect(operator, SessionEndedEvent, 10, "the session did not end")
+            await expect(operator, SessionEnded, 10, "the session did not end")
             ended = await customer.ended(10)
         finally:
             if args.snapshot is not None and operator.sink.latest() is not None:

@@ -10,54 +10,55 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import ssl
 from collections.abc import Callable, Sequence
 
 import aiohttp
 
-from client_core.rtc import is_loopback_url, set_ice_address_mode
+from client_core.rtc import IceAddressMode, is_loopback_url
 from client_core.signaling_client import RelayUnreachable, SignalingSocket
+from operator_console.events import (
+    ClaimAccepted,
+    CodeAssigned,
+    CustomerConnection,
+    CustomerMessage,
+    OperatorEvent,
+    Refused,
+    SessionEnded,
+    ViewingStarted,
+)
 from operator_console.frames import FrameSink
 from operator_console.peer import ConnectionStats, OperatorPeer
 from operator_console.state import (
     AcceptOffer,
     ApplyIce,
-    ClaimWaiting,
-    CodeForCustomer,
-    CustomerConnection,
     LoggedIn,
     OperatorCore,
     OperatorEffect,
     OperatorPhase,
     PrepareSession,
-    Refused,
     Send,
-    SessionOver,
 )
 from protocol import (
-    EndReason,
     ErrorCode,
     KeyGuide,
     KeyGuideClear,
-    Monitors,
     OperatorIdentity,
     Pointer,
-    SharingState,
-    SysInfoReport,
 )
 
 __all__ = [
+    # The events are defined in operator_console.events and re-exported for the client's users.
     "ClaimAccepted",
-    "CodeIssuedEvent",
+    "CodeAssigned",
+    "CustomerConnection",
     "CustomerMessage",
-    "CustomerReconnecting",
     "LoginFailed",
     "OperatorClient",
     "OperatorEvent",
-    "RefusedEvent",
-    "SessionEndedEvent",
+    "Refused",
+    "SessionEnded",
     "ViewingStarted",
 ]
 
@@ -75,60 +76,6 @@ class LoginFailed(Exception):
         super().__init__(message)
         self.kind = kind
         self.message = message
-
-
-@dataclasses.dataclass(frozen=True)
-class ClaimAccepted:
-    """The code is right; waiting for the customer to allow."""
-
-    timeout_s: float
-
-
-@dataclasses.dataclass(frozen=True)
-class CodeIssuedEvent:
-    code: str
-    expires_in_s: float
-
-
-@dataclasses.dataclass(frozen=True)
-class ViewingStarted:
-    session_id: str
-
-
-@dataclasses.dataclass(frozen=True)
-class CustomerMessage:
-    """Sharing paused/resumed, monitor list or system information from the agent."""
-
-    message: SharingState | Monitors | SysInfoReport
-
-
-@dataclasses.dataclass(frozen=True)
-class CustomerReconnecting:
-    connected: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class RefusedEvent:
-    code: ErrorCode
-    message: str
-    retry_after_s: float | None
-
-
-@dataclasses.dataclass(frozen=True)
-class SessionEndedEvent:
-    reason: EndReason
-    by: str
-
-
-OperatorEvent = (
-    ClaimAccepted
-    | CodeIssuedEvent
-    | ViewingStarted
-    | CustomerMessage
-    | CustomerReconnecting
-    | RefusedEvent
-    | SessionEndedEvent
-)
 
 
 class OperatorClient:
@@ -149,7 +96,7 @@ class OperatorClient:
         self._core: OperatorCore | None = None
         self._reader: asyncio.Task[None] | None = None
         self._authenticated = asyncio.Event()
-        self._auth_error: RefusedEvent | None = None
+        self._auth_error: Refused | None = None
         self.identity: OperatorIdentity | None = None
         self.username: str | None = None
         self._token: str | None = None
@@ -157,8 +104,8 @@ class OperatorClient:
         self.sink = FrameSink()
         self.events: asyncio.Queue[OperatorEvent] = asyncio.Queue()
         self.session_id: str | None = None
-        if is_loopback_url(relay_url):
-            set_ice_address_mode("loopback")
+        # Every party is on this machine when the relay is: offer 127.0.0.1, which aioice omits.
+        self._host_addresses: IceAddressMode = "loopback" if is_loopback_url(relay_url) else "auto"
 
     # --- connection ----------------------------------------------------------------
 
@@ -313,10 +260,8 @@ class OperatorClient:
                 self.identity = effect.operator
                 self.username = effect.username
                 self._authenticated.set()
-            elif isinstance(effect, ClaimWaiting):
-                self._emit(ClaimAccepted(effect.timeout_s))
-            elif isinstance(effect, CodeForCustomer):
-                self._emit(CodeIssuedEvent(effect.code, effect.expires_in_s))
+            elif isinstance(effect, ClaimAccepted | CodeAssigned | CustomerConnection):
+                self._emit(effect)
             elif isinstance(effect, PrepareSession):
                 await self._prepare(effect)
             elif isinstance(effect, AcceptOffer):
@@ -324,18 +269,15 @@ class OperatorClient:
             elif isinstance(effect, ApplyIce):
                 if self.peer is not None:
                     await self.peer.add_ice(effect.ice)
-            elif isinstance(effect, CustomerConnection):
-                self._emit(CustomerReconnecting(effect.connected))
             elif isinstance(effect, Refused):
-                refused = RefusedEvent(effect.code, effect.message, effect.retry_after_s)
                 if not self._authenticated.is_set():
-                    self._auth_error = refused
+                    self._auth_error = effect
                     self._authenticated.set()
-                self._emit(refused)
-            elif isinstance(effect, SessionOver):
+                self._emit(effect)
+            elif isinstance(effect, SessionEnded):
                 await self._close_peer()
                 self.session_id = None
-                self._emit(SessionEndedEvent(effect.reason, effect.by))
+                self._emit(effect)
 
     async def _prepare(self, effect: PrepareSession) -> None:
         await self._close_peer()
@@ -346,6 +288,7 @@ class OperatorClient:
             sink=self.sink,
             on_agent_message=lambda m: self._emit(CustomerMessage(m)),
             on_connection_state=self._peer_state_changed,
+            host_addresses=self._host_addresses,
         )
 
     async def _accept_offer(self, sdp: str) -> None:

@@ -11,7 +11,8 @@ import dataclasses
 import enum
 import logging
 
-from client_core.effects import ApplyIce, Refused, Send
+from client_core.effects import ApplyIce, CodeAssigned, Refused, Send
+from operator_console.events import ClaimAccepted, CustomerConnection, SessionEnded
 from protocol import (
     AGENT_CODE_DIGITS,
     PROTOCOL_VERSION,
@@ -41,8 +42,8 @@ __all__ = [
     "AcceptOffer",
     "ApplyIce",
     "LoggedIn",
-    "ClaimWaiting",
-    "CodeForCustomer",
+    "ClaimAccepted",
+    "CodeAssigned",
     "CustomerConnection",
     "OperatorCore",
     "OperatorEffect",
@@ -50,7 +51,7 @@ __all__ = [
     "PrepareSession",
     "Refused",
     "Send",
-    "SessionOver",
+    "SessionEnded",
 ]
 
 logger = logging.getLogger(__name__)
@@ -75,18 +76,6 @@ class LoggedIn:
 
 
 @dataclasses.dataclass(frozen=True)
-class ClaimWaiting:
-    timeout_s: float
-    mode: str
-
-
-@dataclasses.dataclass(frozen=True)
-class CodeForCustomer:
-    code: str
-    expires_in_s: float
-
-
-@dataclasses.dataclass(frozen=True)
 class PrepareSession:
     session_id: str
     ice_servers: tuple[IceServer, ...]
@@ -97,28 +86,17 @@ class AcceptOffer:
     sdp: str
 
 
-@dataclasses.dataclass(frozen=True)
-class CustomerConnection:
-    connected: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class SessionOver:
-    reason: EndReason
-    by: str
-
-
 OperatorEffect = (
     Send
     | LoggedIn
-    | ClaimWaiting
-    | CodeForCustomer
+    | ClaimAccepted
+    | CodeAssigned
     | PrepareSession
     | AcceptOffer
     | ApplyIce
     | CustomerConnection
     | Refused
-    | SessionOver
+    | SessionEnded
 )
 
 
@@ -182,10 +160,10 @@ class OperatorCore:
             return [LoggedIn(message.username, message.operator)]
         if isinstance(message, ClaimPending) and self.phase is OperatorPhase.CLAIMING:
             self._set(OperatorPhase.PENDING)
-            return [ClaimWaiting(message.timeout_s, message.mode)]
+            return [ClaimAccepted(message.timeout_s, message.client)]
         if isinstance(message, CodeIssued) and self.phase is OperatorPhase.CLAIMING:
             # Stay in CLAIMING: the customer's join turns into claim_pending.
-            return [CodeForCustomer(message.code, message.expires_in_s)]
+            return [CodeAssigned(message.code, message.expires_in_s)]
         if isinstance(message, SessionStart) and self.phase is OperatorPhase.PENDING:
             self.session_id = message.session_id
             self._set(OperatorPhase.NEGOTIATING)
@@ -199,7 +177,7 @@ class OperatorCore:
         if isinstance(message, Ended):
             self.session_id = None
             self._set(OperatorPhase.READY)
-            return [SessionOver(message.reason, message.by)]
+            return [SessionEnded(message.reason, message.by)]
         logger.warning("unexpected %s in phase %s ignored", message.type, self.phase)
         return []
 
@@ -211,7 +189,7 @@ class OperatorCore:
         )
         self._set(OperatorPhase.CLOSED)
         self.session_id = None
-        return [SessionOver(EndReason.PEER_GONE, "relay")] if was_in_session else []
+        return [SessionEnded(EndReason.PEER_GONE, "relay")] if was_in_session else []
 
     def _set(self, phase: OperatorPhase) -> None:
         if phase is not self.phase:

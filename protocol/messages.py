@@ -71,6 +71,11 @@ __all__ = [
     "GuidanceMessage",
     "SIGNALING_TYPES",
     "GUIDANCE_TYPES",
+    "ClientKind",
+    "PointerAction",
+    "Role",
+    "Scope",
+    "Side",
 ]
 
 PROTOCOL_VERSION = 1
@@ -85,9 +90,16 @@ GUIDANCE_CHANNEL = "guidance"
 JsonObject = dict[str, Any]
 """A JSON object whose values are checked to be plain JSON (see codec)."""
 
+Role = Literal["agent", "operator"]
+"""Which end of a relay connection: the customer's side (``/ws/agent``) or an operator (``/ws/operator``)."""
 Side = Literal["agent", "operator", "relay"]
-Mode = Literal["detailed", "normal"]
+"""Who ended a session or sent a message: one of the two roles, or the relay itself."""
+ClientKind = Literal["agent", "browser", "cobrowse"]
+"""What the customer shares from: the installed agent (detailed mode, R6), the browser's
+screen share (normal mode, R7), or co-browsing of the company's own pages (R8)."""
 Scope = Literal["detailed", "normal"]
+"""Which system information the customer's side reports: the R19 items, or the four of R20."""
+PointerAction = Literal["move", "click", "hide"]
 
 _SDP_MAX = 48 * 1024
 _TOKEN_MAX = 256
@@ -192,7 +204,9 @@ class Register(Message):
 
     type: ClassVar[str] = "register"
     protocol_version: int = number(0, 1_000_000)
-    mode: Mode = "detailed"
+    # Field "mode" (protocol 1 drafts) is retired: it meant both of these.
+    client: ClientKind = "agent"
+    sysinfo_scope: Scope = "detailed"
     client_version: str = text(64)
     consent_accepted: bool
     locale: str = text(16, default="ja")
@@ -214,7 +228,8 @@ class Join(Message):
     type: ClassVar[str] = "join"
     protocol_version: int = number(0, 1_000_000)
     code: str = text(OPERATOR_CODE_DIGITS)
-    mode: Mode = "normal"
+    client: ClientKind = "agent"
+    sysinfo_scope: Scope = "detailed"
     client_version: str = text(64)
     consent_accepted: bool
     locale: str = text(16, default="ja")
@@ -313,7 +328,8 @@ class ClaimPending(Message):
 
     type: ClassVar[str] = "claim_pending"
     timeout_s: float = number(0, 3600)
-    mode: Mode = "detailed"
+    client: ClientKind = "agent"
+    sysinfo_scope: Scope = "detailed"
     client_version: str = text(64, default="")
 
 
@@ -399,7 +415,7 @@ class Pointer(Message):
     """Operator's pointer, normalised to the monitor: (0, 0) top-left, (1, 1) bottom-right."""
 
     type: ClassVar[str] = "pointer"
-    action: Literal["move", "click", "hide"] = "move"
+    action: PointerAction = "move"
     x: float = number(0.0, 1.0, default=0.0)
     y: float = number(0.0, 1.0, default=0.0)
     monitor: int = number(0, 64, default=0)

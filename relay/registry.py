@@ -58,7 +58,9 @@ from protocol import (
     Registered,
     Resume,
     Resumed,
+    Role,
     SessionStart,
+    Side,
     SignalingMessage,
     draw_code,
 )
@@ -71,8 +73,6 @@ __all__ = ["Authenticator", "Registry", "RegistryStats", "Role"]
 
 logger = logging.getLogger(__name__)
 
-Role = Literal["agent", "operator"]
-Side = Literal["agent", "operator", "relay"]
 
 _REUSE_TRIES = 8
 _AWAY_RETRY_S = 5.0
@@ -301,7 +301,8 @@ class Registry:
             agent_conn=conn.id,
             agent_ip=conn.ip,
             resume_hash=digest(token),
-            mode=msg.mode,
+            client=msg.client,
+            sysinfo_scope=msg.sysinfo_scope,
             client_version=msg.client_version,
         )
         self._store.put_pairing(p)
@@ -316,7 +317,12 @@ class Registry:
                 "code_issued",
                 ip=conn.ip,
                 code=code,
-                detail={"by": "agent", "mode": msg.mode, "client_version": msg.client_version},
+                detail={
+                    "by": "agent",
+                    "client": msg.client,
+                    "sysinfo_scope": msg.sysinfo_scope,
+                    "client_version": msg.client_version,
+                },
             )
         )
 
@@ -370,7 +376,8 @@ class Registry:
             agent_conn=conn.id,
             agent_ip=conn.ip,
             resume_hash=digest(token),
-            mode=msg.mode,
+            client=msg.client,
+            sysinfo_scope=msg.sysinfo_scope,
             client_version=msg.client_version,
             decision_deadline=now + self._config.allow_timeout_s,
         )
@@ -622,7 +629,12 @@ class Registry:
             out.append(
                 Send(
                     p.operator_conn,
-                    ClaimPending(timeout_s=timeout, mode=p.mode, client_version=p.client_version),
+                    ClaimPending(
+                        timeout_s=timeout,
+                        client=p.client,
+                        sysinfo_scope=p.sysinfo_scope,
+                        client_version=p.client_version,
+                    ),
                 )
             )
         if p.agent_conn in self._conns:

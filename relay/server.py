@@ -27,9 +27,11 @@ import tempfile
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from aiohttp import web
+
+from protocol import Role
 
 from .accounts import Accounts, OperatorAccount
 from .app import RELAY, RelayState, create_app
@@ -54,7 +56,7 @@ class RunningRelay:
     def port(self) -> int:
         return int(self.url.rsplit(":", 1)[1])
 
-    def ws_url(self, role: Literal["agent", "operator"]) -> str:
+    def ws_url(self, role: Role) -> str:
         return self.url.replace("http", "ws", 1) + f"/ws/{role}"
 
     @property

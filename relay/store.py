@@ -18,7 +18,7 @@ import hashlib
 from collections import deque
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from protocol import SignalingMessage
+from protocol import ClientKind, Role, Scope, SignalingMessage
 
 __all__ = [
     "Phase",
@@ -49,7 +49,7 @@ class Pairing:
     id: str
     """Also the session id once the customer allows."""
     code: str
-    issued_by: Literal["agent", "operator"]
+    issued_by: Role
     phase: Phase
     created_at: float
     code_expires_at: float
@@ -58,7 +58,8 @@ class Pairing:
     agent_away_since: float | None = None
     """Set while the agent's websocket is gone and the resume grace runs."""
     resume_hash: str | None = None
-    mode: Literal["detailed", "normal"] = "detailed"
+    client: ClientKind = "agent"
+    sysinfo_scope: Scope = "detailed"
     client_version: str = ""
     operator_conn: str | None = None
     operator: str | None = None

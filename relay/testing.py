@@ -13,7 +13,7 @@ import asyncio
 import subprocess
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 
@@ -23,6 +23,7 @@ from protocol import (
     Authenticated,
     Message,
     Register,
+    Role,
     SignalingMessage,
     decode_signaling,
     encode,
@@ -67,7 +68,7 @@ class SignalingClient:
         cls,
         session: aiohttp.ClientSession,
         relay: RunningRelay,
-        role: Literal["agent", "operator"],
+        role: Role,
         *,
         timeout: float = 5.0,
     ) -> SignalingClient:

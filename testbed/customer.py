@@ -93,10 +93,10 @@ class Customer:
         return track
 
     def _on_event(self, event: AgentEvent) -> None:
-        from agent.session import CodeShown, OperatorAsking, SessionEnded
+        from agent.session import CodeAssigned, OperatorAsking, SessionEnded
 
         self.events.append(event)
-        if isinstance(event, CodeShown):
+        if isinstance(event, CodeAssigned):
             self.say(f"customer: my code is {event.code} (valid {event.expires_in_s:.0f} s)")
             if self._code is not None and not self._code.done():
                 self._code.set_result(event.code)

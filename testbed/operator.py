@@ -17,7 +17,7 @@ from testbed.customer import TestbedError
 if TYPE_CHECKING:
     from collections.abc import Coroutine
 
-    from operator_console.client import OperatorClient, OperatorEvent, SessionEndedEvent
+    from operator_console.client import OperatorClient, OperatorEvent, SessionEnded
 
 __all__ = ["Operator", "expect", "operator_view"]
 
@@ -31,7 +31,7 @@ def _quiet(_: str) -> None:
 
 async def expect(operator: OperatorClient, kind: type[EventT], timeout: float, what: str) -> EventT:
     """The next operator event of type ``kind``; TestbedError(what) on timeout, refusal or end."""
-    from operator_console.client import RefusedEvent, SessionEndedEvent
+    from operator_console.client import Refused, SessionEnded
 
     deadline = time.monotonic() + timeout
     while True:
@@ -44,7 +44,7 @@ async def expect(operator: OperatorClient, kind: type[EventT], timeout: float, w
             raise TestbedError(what) from None
         if isinstance(event, kind):
             return event
-        if isinstance(event, RefusedEvent | SessionEndedEvent) and kind is not SessionEndedEvent:
+        if isinstance(event, Refused | SessionEnded) and kind is not SessionEnded:
             raise TestbedError(f"{what}: {event}")
 
 
@@ -94,10 +94,10 @@ class Operator:
         return sum(isinstance(e, kind) for e in self.events)
 
     @property
-    def ended(self) -> SessionEndedEvent | None:
-        from operator_console.client import SessionEndedEvent
+    def ended(self) -> SessionEnded | None:
+        from operator_console.client import SessionEnded
 
-        return next((e for e in self.events if isinstance(e, SessionEndedEvent)), None)
+        return next((e for e in self.events if isinstance(e, SessionEnded)), None)
 
     @property
     def frames(self) -> int:

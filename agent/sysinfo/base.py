@@ -24,7 +24,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Final, Generic, Literal, TypeAlias, TypeVar
+from typing import Final, Generic, TypeAlias, TypeVar
+
+from protocol import Scope
 
 __all__ = [
     "KEYS",
@@ -41,7 +43,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Scope: TypeAlias = Literal["normal", "detailed"]
 
 JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None"
 """A plain JSON value, as the protocol's ``SysInfoReport.data`` accepts."""

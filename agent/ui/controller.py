@@ -27,12 +27,12 @@ from PySide6.QtCore import QObject, QRect, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
 from agent.events import (
-    CodeShown,
+    CodeAssigned,
     OperatorAsking,
     OperatorConnection,
     Reconnected,
     Reconnecting,
-    RefusedByRelay,
+    Refused,
     SessionEnded,
     SharingStarted,
     SystemInfoSent,
@@ -88,7 +88,7 @@ class AgentController(QObject):
         self.exit_hooks: list[Callable[[], None]] = []
         """Run once when the agent quits (the self-removal issue plugs in here)."""
         self.phase: Phase = "consent"
-        self._refusal: RefusedByRelay | None = None
+        self._refusal: Refused | None = None
         self._code: str | None = None
         self._number_lost = False
         self._operator: OperatorIdentity | None = None
@@ -239,7 +239,7 @@ class AgentController(QObject):
     # --- events from the session ------------------------------------------------------------------
 
     def on_event(self, event: object) -> None:
-        if isinstance(event, CodeShown):
+        if isinstance(event, CodeAssigned):
             self._on_code(event)
         elif isinstance(event, Reconnecting):
             if self.phase == "sharing":
@@ -249,7 +249,7 @@ class AgentController(QObject):
         elif isinstance(event, Reconnected):
             if self.phase == "sharing":
                 self.bar.set_connection("ok")
-        elif isinstance(event, RefusedByRelay):
+        elif isinstance(event, Refused):
             logger.info("relay refused: %s", event.code)
             self._refusal = event
         elif isinstance(event, OperatorAsking):
@@ -287,7 +287,7 @@ class AgentController(QObject):
         self._hide_sharing_ui()
         self._show_notice(NoticeKind.FAILED)
 
-    def _on_code(self, event: CodeShown) -> None:
+    def _on_code(self, event: CodeAssigned) -> None:
         if self.phase not in ("code", "asking"):
             return
         changed = self._number_lost or (self._code is not None and event.code != self._code)

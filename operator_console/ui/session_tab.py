@@ -32,12 +32,12 @@ from PySide6.QtWidgets import (
 
 from operator_console.client import (
     ClaimAccepted,
-    CodeIssuedEvent,
+    CodeAssigned,
+    CustomerConnection,
     CustomerMessage,
-    CustomerReconnecting,
     OperatorEvent,
-    RefusedEvent,
-    SessionEndedEvent,
+    Refused,
+    SessionEnded,
     ViewingStarted,
 )
 from operator_console.peer import ConnectionStats
@@ -315,7 +315,7 @@ class SessionTab(QWidget):
         if isinstance(event, ClaimAccepted):
             self.waiting_page.start(event.timeout_s)
             self._set_state(TabState.WAITING)
-        elif isinstance(event, CodeIssuedEvent):
+        elif isinstance(event, CodeAssigned):
             self.code = event.code
             self.code_page.show_issued(event.code, event.expires_in_s)
             self.code_page.set_message(
@@ -327,12 +327,12 @@ class SessionTab(QWidget):
             self._set_state(TabState.LIVE)
         elif isinstance(event, CustomerMessage):
             self._on_customer_message(event.message)
-        elif isinstance(event, CustomerReconnecting):
+        elif isinstance(event, CustomerConnection):
             self.reconnecting = not event.connected
             self._update_banner()
-        elif isinstance(event, RefusedEvent):
+        elif isinstance(event, Refused):
             self._on_refused(event)
-        elif isinstance(event, SessionEndedEvent):
+        elif isinstance(event, SessionEnded):
             if self.state is TabState.CLAIMING and self.code_page.issued_code is not None:
                 # The operator cancelled a code nobody had typed in yet: back to the code page.
                 self._set_state(TabState.CODE)
@@ -341,7 +341,7 @@ class SessionTab(QWidget):
             reason, by = event.reason, event.by
             self._end(lambda: end_text(reason, by))
 
-    def _on_refused(self, event: RefusedEvent) -> None:
+    def _on_refused(self, event: Refused) -> None:
         code, retry = event.code, event.retry_after_s
         issued_expired = code is ErrorCode.EXPIRED_CODE and self.code_page.issued_code is not None
 

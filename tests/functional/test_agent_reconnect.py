@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from agent.session import AgentEvent, AgentSession, CodeShown, OperatorAsking, Reconnecting
+from agent.session import AgentEvent, AgentSession, CodeAssigned, OperatorAsking, Reconnecting
 from operator_console.client import ClaimAccepted, OperatorClient
 from relay.server import RunningRelay, running_relay
 from testbed.tcp_link import BreakableLink
@@ -35,7 +35,7 @@ async def test_code_survives_a_dropped_connection(relay: RunningRelay) -> None:
 
     def on_event(event: AgentEvent) -> None:
         events.append(event)
-        if isinstance(event, CodeShown):
+        if isinstance(event, CodeAssigned):
             codes.put_nowait(event.code)
         if isinstance(event, OperatorAsking):
             asked.set()

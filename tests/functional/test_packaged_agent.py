@@ -26,7 +26,7 @@ import pytest
 
 from installer.build import ROOT
 from installer.measure import XDriver
-from operator_console.client import ClaimAccepted, SessionEndedEvent, ViewingStarted
+from operator_console.client import ClaimAccepted, SessionEnded, ViewingStarted
 from tests.functional.packaged_support import BAKED_RELAY, build, listing, tls_relay
 
 pytestmark = [
@@ -153,7 +153,7 @@ def test_packaged_agent_shares_the_screen_then_removes_itself(
             left, top, width, height = sharing_bar(x)
             # Stop is the right-most button of the sharing bar.
             x.click(left + width - 24, top + height // 2)
-            wait_until(lambda: relay.saw(SessionEndedEvent), 15, "the session to end after Stop")
+            wait_until(lambda: relay.saw(SessionEnded), 15, "the session to end after Stop")
 
             # The summary: Close is the focused default button.
             wait_until(

@@ -51,7 +51,8 @@ async def test_register_claim_allow_exchange_sdp_and_end(relay: RunningRelay) ->
             agent,
             type="register",
             protocol_version=1,
-            mode="detailed",
+            client="agent",
+            sysinfo_scope="detailed",
             client_version="docs-client/1",
             consent_accepted=True,
             locale="en",
@@ -87,7 +88,7 @@ async def test_register_claim_allow_exchange_sdp_and_end(relay: RunningRelay) ->
         await send(operator, type="claim", code=code)
         pending = await recv(operator)
         assert pending["type"] == "claim_pending"
-        assert pending["mode"] == "detailed"
+        assert (pending["client"], pending["sysinfo_scope"]) == ("agent", "detailed")
         assert pending["client_version"] == "docs-client/1"
         # 5. the customer sees who asks
         request = await recv(agent)

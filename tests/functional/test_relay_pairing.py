@@ -30,7 +30,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 async def test_whole_session(relay: RunningRelay, http: aiohttp.ClientSession) -> None:
     agent = await SignalingClient.agent(http, relay)
-    registered = await agent.register(mode="detailed")
+    registered = await agent.register(client="agent", sysinfo_scope="detailed")
     assert isinstance(registered, p.Registered)
     assert p.is_code(registered.code, 4)
     assert registered.expires_in_s == relay.config.code_ttl_s
@@ -39,7 +39,7 @@ async def test_whole_session(relay: RunningRelay, http: aiohttp.ClientSession) -
     operator = await SignalingClient.operator(http, relay, token)
     await operator.send(p.Claim(code=registered.code))
     pending = await operator.expect(p.ClaimPending)
-    assert pending.mode == "detailed"
+    assert (pending.client, pending.sysinfo_scope) == ("agent", "detailed")
     request = await agent.expect(p.OperatorRequest)
     assert request.operator.display_name == "佐藤 花子"
     assert request.operator.organisation == "Madoguchi Securities"

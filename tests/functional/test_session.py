@@ -21,7 +21,7 @@ from operator_console.client import (
     CustomerMessage,
     OperatorClient,
     OperatorEvent,
-    SessionEndedEvent,
+    SessionEnded,
     ViewingStarted,
 )
 from protocol import EndReason, KeyGuide, KeyGuideClear, Pointer, SysInfoReport
@@ -164,8 +164,8 @@ async def test_deny_means_no_capture_and_no_frames(
     customer, operator = parties
     customer.allow = False
     await connect(customer, operator)
-    ended = await expect(operator, SessionEndedEvent)
-    assert isinstance(ended, SessionEndedEvent)
+    ended = await expect(operator, SessionEnded)
+    assert isinstance(ended, SessionEnded)
     assert ended.reason is EndReason.DENIED
     assert (await customer.ended()).reason is EndReason.DENIED
     await asyncio.sleep(0.5)
@@ -181,8 +181,8 @@ async def test_allow_timeout_means_no_frames(
     customer, operator = parties
     customer.allow = None  # the customer walks away from the Allow dialog
     await connect(customer, operator)
-    ended = await expect(operator, SessionEndedEvent, timeout=15)
-    assert isinstance(ended, SessionEndedEvent)
+    ended = await expect(operator, SessionEnded, timeout=15)
+    assert isinstance(ended, SessionEnded)
     assert ended.reason is EndReason.ALLOW_TIMEOUT
     assert customer.tracks == []
     assert operator.sink.frames_received == 0
@@ -205,8 +205,8 @@ async def test_bye_from_either_side_closes_everything(
         await customer.session.stop()
     else:
         await operator.end_session()
-    ended = await expect(operator, SessionEndedEvent)
-    assert isinstance(ended, SessionEndedEvent)
+    ended = await expect(operator, SessionEnded)
+    assert isinstance(ended, SessionEnded)
     assert ended.by == who
     assert (await customer.ended()).by == who
     await wait_until(lambda: agent_peer.pc.connectionState == "closed")

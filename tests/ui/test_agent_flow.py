@@ -30,7 +30,7 @@ from agent.ui.language import apply_language
 from agent.ui.notice import NoticeKind
 from agent.ui.theme import apply_theme
 from client_core.i18n import Language
-from operator_console.client import ClaimAccepted, CustomerMessage, RefusedEvent, ViewingStarted
+from operator_console.client import ClaimAccepted, CustomerMessage, Refused, ViewingStarted
 from protocol import EndReason, KeyGuide, Monitors, SharingState, SysInfoReport
 from testbed.operator import Operator
 from testbed.world import World
@@ -223,7 +223,7 @@ def test_new_number_replaces_the_old_one(qtbot: QtBot, world: World, make_agent:
     wait(qtbot, lambda: world.stats().codes_pending == 1)
     operator = world.operator("hanako", PASSWORD)
     operator.claim(first)
-    wait(qtbot, lambda: operator.saw(RefusedEvent))
+    wait(qtbot, lambda: operator.saw(Refused))
     assert agent.controller.phase == "code"
 
 

@@ -9,11 +9,11 @@ from agent.state import (
     AgentPhase,
     ApplyAnswer,
     ApplyIce,
-    AskCustomer,
+    CodeAssigned,
     Finish,
+    OperatorAsking,
     Refused,
     Send,
-    ShowCode,
     StartPeer,
 )
 from protocol import (
@@ -67,9 +67,9 @@ def test_happy_path() -> None:
     assert isinstance(send.message, Register)
     assert send.message.consent_accepted
     assert core.receive(Registered(code="4821", expires_in_s=600, resume_token="r")) == [
-        ShowCode("4821", 600)
+        CodeAssigned("4821", 600)
     ]
-    assert core.receive(OperatorRequest(operator=OP, timeout_s=60)) == [AskCustomer(OP, 60)]
+    assert core.receive(OperatorRequest(operator=OP, timeout_s=60)) == [OperatorAsking(OP, 60)]
     assert core.decide(True) == [Send(Decision(allowed=True))]
     [start] = core.receive(SessionStart(session_id="s1"))
     assert start == StartPeer("s1", (), OP)
@@ -135,7 +135,7 @@ def test_reconnect_resumes_with_token() -> None:
     assert send.message == Resume(protocol_version=1, resume_token="secret")
     # The relay answers with the same code.
     assert core.receive(Registered(code="4821", expires_in_s=500, resume_token="secret")) == [
-        ShowCode("4821", 500)
+        CodeAssigned("4821", 500)
     ]
 
 
@@ -163,17 +163,21 @@ def test_unknown_resume_token_ends() -> None:
 
 
 def test_join_with_operator_code() -> None:
-    core = AgentCore(client_version="t", mode="normal", operator_code="123456")
+    core = AgentCore(client_version="t", sysinfo_scope="normal", operator_code="123456")
     [send] = core.start(consent_accepted=True)
     assert isinstance(send, Send)
     assert send.message == Join(
-        protocol_version=1, code="123456", mode="normal", client_version="t", consent_accepted=True
+        protocol_version=1,
+        code="123456",
+        sysinfo_scope="normal",
+        client_version="t",
+        consent_accepted=True,
     )
     # The relay confirms with the code and a resume token, then the operator asks as usual.
     assert core.receive(Registered(code="123456", expires_in_s=60, resume_token="r")) == [
-        ShowCode("123456", 60)
+        CodeAssigned("123456", 60)
     ]
-    assert core.receive(OperatorRequest(operator=OP, timeout_s=60)) == [AskCustomer(OP, 60)]
+    assert core.receive(OperatorRequest(operator=OP, timeout_s=60)) == [OperatorAsking(OP, 60)]
 
 
 def test_operator_code_must_have_six_digits() -> None:
@@ -189,7 +193,7 @@ def test_resume_while_asking_keeps_the_question() -> None:
     assert isinstance(send.message, Resume)
     # The relay's answer to resume while a claim is open: the code again, then the request.
     assert core.receive(Registered(code="4821", expires_in_s=500, resume_token="secret")) == []
-    assert core.receive(OperatorRequest(operator=OP, timeout_s=42)) == [AskCustomer(OP, 42)]
+    assert core.receive(OperatorRequest(operator=OP, timeout_s=42)) == [OperatorAsking(OP, 42)]
     assert phase(core) is AgentPhase.ASKING
     assert core.decide(True) == [Send(Decision(allowed=True))]
 
@@ -210,5 +214,5 @@ def test_another_operator_while_asking_is_a_violation() -> None:
     asking(core)
     other = OperatorIdentity(display_name="Mallory", organisation="Evil")
     effects = core.receive(OperatorRequest(operator=other, timeout_s=60))
-    assert not any(isinstance(e, AskCustomer) for e in effects)
+    assert not any(isinstance(e, OperatorAsking) for e in effects)
     assert phase(core) is AgentPhase.ENDED

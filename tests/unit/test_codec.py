@@ -12,7 +12,7 @@ from protocol.messages import GUIDANCE_TYPES, SIGNALING_TYPES
 OP = p.OperatorIdentity(display_name="佐藤 花子", organisation="Madoguchi Securities")
 
 SAMPLES: list[p.Message] = [
-    p.Register(protocol_version=1, mode="detailed", client_version="0.1.0", consent_accepted=True),
+    p.Register(protocol_version=1, client="agent", client_version="0.1.0", consent_accepted=True),
     p.Resume(protocol_version=1, resume_token="r" * 43),
     p.Join(protocol_version=1, code="123456", client_version="browser", consent_accepted=True),
     p.Decision(allowed=True),
@@ -63,7 +63,8 @@ def test_golden_register() -> None:
     assert json.loads(p.encode(SAMPLES[0])) == {
         "type": "register",
         "protocol_version": 1,
-        "mode": "detailed",
+        "client": "agent",
+        "sysinfo_scope": "detailed",
         "client_version": "0.1.0",
         "consent_accepted": True,
         "locale": "ja",

@@ -52,10 +52,10 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copytree(
             ROOT / package,
             root / package,
-            ignore=lambda folder, names: [
-                n for n in names if not n.endswith(".py") and not (Path(folder) / n).is_dir()
-            ]
-            + ["__pycache__"],
+            ignore=lambda folder, names: (
+                [n for n in names if not n.endswith(".py") and not (Path(folder) / n).is_dir()]
+                + ["__pycache__"]
+            ),
         )
     shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
     return root

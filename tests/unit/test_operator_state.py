@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from operator_console.state import (
     AcceptOffer,
-    ClaimWaiting,
+    ClaimAccepted,
     LoggedIn,
     OperatorCore,
     OperatorPhase,
     PrepareSession,
     Refused,
     Send,
-    SessionOver,
+    SessionEnded,
 )
 from protocol import (
     Answer,
@@ -47,7 +47,7 @@ def ready() -> OperatorCore:
 def test_full_session_and_next_claim() -> None:
     core = ready()
     assert core.claim(" 48-21 ") == [Send(Claim(code="4821"))]
-    assert core.receive(ClaimPending(timeout_s=60)) == [ClaimWaiting(60, "detailed")]
+    assert core.receive(ClaimPending(timeout_s=60)) == [ClaimAccepted(60, "agent")]
     assert core.receive(SessionStart(session_id="s")) == [PrepareSession("s", ())]
     assert core.receive(Offer(sdp="o")) == [AcceptOffer("o")]
     assert core.answer_created("a") == [Send(Answer(sdp="a"))]
@@ -55,7 +55,7 @@ def test_full_session_and_next_claim() -> None:
     assert phase(core) is OperatorPhase.VIEWING
     assert core.end() == [Send(Bye())]
     assert core.receive(Ended(reason=EndReason.NORMAL, by="operator")) == [
-        SessionOver(EndReason.NORMAL, "operator")
+        SessionEnded(EndReason.NORMAL, "operator")
     ]
     assert phase(core) is OperatorPhase.READY
     assert core.claim("1111") == [Send(Claim(code="1111"))]
@@ -87,4 +87,4 @@ def test_connection_lost_mid_session() -> None:
     core.claim("1234")
     core.receive(ClaimPending(timeout_s=60))
     core.receive(SessionStart(session_id="s"))
-    assert core.closed() == [SessionOver(EndReason.PEER_GONE, "relay")]
+    assert core.closed() == [SessionEnded(EndReason.PEER_GONE, "relay")]

@@ -199,11 +199,16 @@ def test_bad_token_is_refused_and_audited(h: Harness) -> None:
 
 
 def test_claim_shows_the_operator_identity_and_allow_starts_the_session(h: Harness) -> None:
-    code = h.agent(mode="normal", client_version="2.0").code
+    code = h.agent(client="browser", sysinfo_scope="normal", client_version="2.0").code
     h.operator()
     h.send("o1", p.Claim(code=code))
     pending = h.one("o1", p.ClaimPending)
-    assert (pending.mode, pending.client_version, pending.timeout_s) == ("normal", "2.0", 60.0)
+    assert (pending.client, pending.sysinfo_scope, pending.client_version, pending.timeout_s) == (
+        "browser",
+        "normal",
+        "2.0",
+        60.0,
+    )
     request = h.one("a1", p.OperatorRequest)
     assert request.operator == p.OperatorIdentity(display_name="佐藤 花子", organisation="ACME")
     assert request.timeout_s == 60.0
@@ -633,7 +638,7 @@ def test_issue_code_and_join(h: Harness) -> None:
     assert replies[0].code == issued.code
     assert isinstance(replies[1], p.OperatorRequest)
     assert replies[1].operator.display_name == "佐藤 花子"
-    assert h.one("o1", p.ClaimPending).mode == "normal"
+    assert h.one("o1", p.ClaimPending).client == "agent"
     h.send("a1", p.Decision(allowed=True))
     assert h.one("a1", p.SessionStart) == h.one("o1", p.SessionStart)
     assert "join_succeeded" in h.events()

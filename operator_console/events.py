@@ -1,0 +1,74 @@
+"""What an operator client reports to its UI: the events of :class:`operator_console.client.OperatorClient`.
+
+The sans-IO core (operator_console/state.py) returns these as effects and the client
+passes them on unchanged, so each relay notification has one type from the core to
+the window: ``claim_pending`` is :class:`ClaimAccepted`, ``code_issued`` is
+:class:`client_core.effects.CodeAssigned`, ``peer_status`` is :class:`CustomerConnection`,
+``error`` is :class:`client_core.effects.Refused` and ``ended`` is :class:`SessionEnded`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from client_core.effects import CodeAssigned, Refused
+from protocol import ClientKind, EndReason, Monitors, SharingState, SysInfoReport
+
+__all__ = [
+    "ClaimAccepted",
+    "CodeAssigned",
+    "CustomerConnection",
+    "CustomerMessage",
+    "OperatorEvent",
+    "Refused",
+    "SessionEnded",
+    "ViewingStarted",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class ClaimAccepted:
+    """The code is right; the customer is being asked to allow within ``timeout_s``."""
+
+    timeout_s: float
+    client: ClientKind
+    """What the customer shares from: the installed agent, or the browser."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ViewingStarted:
+    """The customer's screen is connected."""
+
+    session_id: str
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomerMessage:
+    """Sharing paused/resumed, monitor list or system information from the agent."""
+
+    message: SharingState | Monitors | SysInfoReport
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomerConnection:
+    """The customer's relay connection dropped (False) or came back (True); sharing may go on."""
+
+    connected: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionEnded:
+    reason: EndReason
+    by: str
+    """"agent", "operator" or "relay"."""
+
+
+OperatorEvent = (
+    ClaimAccepted
+    | CodeAssigned
+    | ViewingStarted
+    | CustomerMessage
+    | CustomerConnection
+    | Refused
+    | SessionEnded
+)
