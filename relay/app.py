@@ -24,7 +24,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from protocol import ErrorCode, ProtocolError, decode_signaling, encode
+from protocol import ErrorCode, ProtocolError, decode_login_request, decode_signaling, encode
 
 from .accounts import Accounts
 from .audit import AuditLog
@@ -250,15 +250,19 @@ async def _login(request: web.Request) -> web.Response:
     state = request.app[RELAY]
     ip = _client_ip(request)
     try:
-        body = await request.json()
+        body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         return _json_error(413, "too_large", "the request body is too large")
-    except (ValueError, UnicodeDecodeError):
-        return _json_error(400, "bad_request", 'the body must be JSON: {"username": ..., "password": ...}')
-    username = body.get("username") if isinstance(body, dict) else None
-    password = body.get("password") if isinstance(body, dict) else None
-    if not isinstance(username, str) or not isinstance(password, str) or not username or len(username) > 64:
-        return _json_error(400, "bad_request", "username and password must be non-empty strings")
+    try:
+        # The websocket messages' decoder: the same checks, lone surrogates included.
+        login = decode_login_request(body)
+    except ProtocolError as error:
+        if error.code is ErrorCode.MESSAGE_TOO_LARGE:
+            return _json_error(413, "too_large", "the request body is too large")
+        return _json_error(
+            400, "bad_request", f'the body must be JSON {{"username": ..., "password": ...}}: {error.detail}'
+        )
+    username, password = login.username, login.password
     now = time.time()
     try:
         result, audit = await state.auth.login(username, password, ip, now)

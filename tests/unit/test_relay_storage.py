@@ -135,3 +135,13 @@ async def test_login_limits_and_tokens(tmp_path: Path) -> None:
         await auth.login("hanako", "password1", "10.0.0.2", 960.0)
     assert (refused.value.status, refused.value.error) == (403, "locked")
     await asyncio.sleep(0)
+
+
+def test_audit_rows_survive_any_text(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.sqlite3")
+    log.write(Audit("claim_failed", operator="op\ud800", code="1\udfff", detail={"why": "x\udc80y"}), 1000.0)
+    (row,) = log.rows()
+    assert row.operator == "op\\ud800"
+    assert row.code == "1\\udfff"
+    assert row.detail == {"why": "x\udc80y"}  # JSON escapes: the same text back
+    log.close()
