@@ -22,7 +22,7 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WebSocketError, WSCloseCode, WSMsgType, web
 
 from protocol import ErrorCode, ProtocolError, decode_login_request, decode_signaling, encode
 
@@ -89,6 +89,22 @@ class _Outbox:
                 await self.ws.send_str(item)
         except (ConnectionError, RuntimeError) as exc:  # peer vanished mid-write
             logger.debug("connection %s: write failed (%s)", self.conn_id, type(exc).__name__)
+
+
+class _RelayWebSocket(web.WebSocketResponse):
+    """aiohttp's websocket, except that a message over the size limit does not close it at once.
+
+    aiohttp refuses a frame as soon as its header (or the fragments so far) says the
+    message is over ``max_msg_size``, without buffering the payload, and then closes
+    with 1009 and an empty reason. The relay wants the client to read why first
+    (``error`` ``message_too_large``), so that one close is left to the registry,
+    whose own close always carries a reason: that is how the two are told apart.
+    """
+
+    async def close(self, *, code: int = WSCloseCode.OK, message: bytes = b"", drain: bool = True) -> bool:
+        if code == WSCloseCode.MESSAGE_TOO_BIG and not message and not self.closed:
+            return False
+        return await super().close(code=code, message=message, drain=drain)
 
 
 def _close_reason(reason: str) -> bytes:
@@ -310,11 +326,10 @@ async def _ws_operator(request: web.Request) -> web.WebSocketResponse:
 async def _serve_ws(request: web.Request, role: Role) -> web.WebSocketResponse:
     state = request.app[RELAY]
     limits = state.config.limits
-    # aiohttp's own limit is set well above ours so that an oversized message is
-    # answered with a message_too_large error instead of a bare close frame.
-    ws = web.WebSocketResponse(
+    # aiohttp refuses messages of max_msg_size bytes or more; ours may be exactly the limit.
+    ws = _RelayWebSocket(
         heartbeat=limits.heartbeat_s or None,
-        max_msg_size=limits.max_message_bytes * 4,
+        max_msg_size=limits.max_message_bytes + 1,
         timeout=5.0,
     )
     await ws.prepare(request)
@@ -331,7 +346,18 @@ async def _serve_ws(request: web.Request, role: Role) -> web.WebSocketResponse:
             elif frame.type is WSMsgType.BINARY:
                 error = ProtocolError("binary frames are not accepted; send JSON text")
                 effects = registry.rejected(conn_id, error, now)
-            else:  # ERROR: aiohttp closes the socket itself
+            elif isinstance(frame.data, WebSocketError):
+                # Broken framing. aiohttp has closed the socket itself (1002, 1007), except
+                # for an oversized message, which is ours to answer; either way it is bad
+                # input, audited as such, not a dropped connection that may resume.
+                if frame.data.code == WSCloseCode.MESSAGE_TOO_BIG:
+                    text = f"message exceeds {limits.max_message_bytes} bytes"
+                    error = ProtocolError(text, ErrorCode.MESSAGE_TOO_LARGE)
+                else:
+                    error = ProtocolError(f"invalid websocket framing (close code {frame.data.code})")
+                state.apply(registry.rejected(conn_id, error, now), now)
+                break
+            else:  # ERROR without bad input (a missed pong): a dropped connection
                 break
             state.apply(effects, now)
             if box.closing:
