@@ -633,12 +633,11 @@ class Registry:
         if target is not None and target in self._conns:
             out.append(Send(target, msg))
             out.append(Count("messages_forwarded", msg.type))
-        elif (
-            to == "agent"
-            and p.agent_away_since is not None
-            and not self._store.queue_for_agent(p.id, msg, self._limits.max_queued_for_agent)
-        ):
-            logger.warning("pairing %s: queue for the away agent is full; dropping %s", p.id, msg.type)
+        elif to == "agent" and p.agent_away_since is not None:
+            if self._store.queue_for_agent(p.id, msg, self._limits.max_queued_for_agent):
+                out.append(Count("messages_forwarded", msg.type))  # delivered on resume
+            else:
+                logger.warning("pairing %s: queue for the away agent is full; dropping %s", p.id, msg.type)
 
     def _end(self, p: Pairing, reason: EndReason, by: Side, now: float, out: list[Effect]) -> None:
         """End a pairing in any phase; tell whoever is connected, then forget it."""
@@ -665,6 +664,8 @@ class Registry:
             out.append(Count("sessions_ended", reason.value))
         elif p.phase == "pending":
             out.append(self._audit_pairing("claim_ended", p, detail))
+            # Denied and allow_timeout only ever end claims: counted, or they never show.
+            out.append(Count("sessions_ended", reason.value))
         else:
             out.append(
                 Audit("code_withdrawn", operator=p.operator, ip=p.agent_ip, code=p.code, detail=detail)
