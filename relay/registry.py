@@ -394,10 +394,17 @@ class Registry:
                 "nothing to resume: the code or session has ended; register again",
                 fatal=True,
             )
+        replaced = False
         if p.agent_conn is not None and p.agent_conn != conn.id:
-            # The old socket may not have noticed it is dead yet; the new one wins.
+            # The old socket may not have noticed it is dead yet, or someone else has the
+            # resume token. The new one wins either way, but never silently: whoever
+            # still reads the old socket, and the operator, learn about it.
             old = self._conns.pop(p.agent_conn, None)
             if old is not None:
+                replaced = True
+                logger.warning("pairing %s: agent %s replaced by %s (resume)", p.id, old.id, conn.id)
+                text = "another connection resumed this code or session with its resume token"
+                out.append(Send(old.id, Error(code=ErrorCode.RESUMED_ELSEWHERE, message=text, fatal=True)))
                 out.append(Close(old.id, CloseCode.POLICY_VIOLATION, "replaced by a resumed connection"))
         was_away = p.agent_away_since is not None
         p = dataclasses.replace(p, agent_conn=conn.id, agent_ip=conn.ip, agent_away_since=None)
@@ -405,7 +412,11 @@ class Registry:
         conn.hello = True
         conn.pairing_id = p.id
         logger.info("pairing %s: agent away -> back (%s, %s)", p.id, conn.id, p.phase)
-        out.append(Audit("agent_resumed", ip=conn.ip, session_id=p.id, detail={"phase": p.phase}))
+        out.append(
+            Audit(
+                "agent_resumed", ip=conn.ip, session_id=p.id, detail={"phase": p.phase, "replaced": replaced}
+            )
+        )
         if p.phase == "active":
             out.append(Send(conn.id, Resumed(session_id=p.id)))
             out.extend(Send(conn.id, m) for m in self._store.drain_agent_queue(p.id))
@@ -420,7 +431,9 @@ class Registry:
                 )
                 timeout = max(0.0, p.decision_deadline - now)
                 out.append(Send(conn.id, OperatorRequest(operator=identity, timeout_s=timeout)))
-        if was_away and p.phase in ("pending", "active") and p.operator_conn in self._conns:
+        if (was_away or replaced) and p.phase in ("pending", "active") and p.operator_conn in self._conns:
+            if replaced:  # the connection the operator knew is gone: the same two steps as a drop
+                out.append(Send(p.operator_conn, PeerStatus(connected=False)))
             out.append(Send(p.operator_conn, PeerStatus(connected=True)))
 
     def _decide(self, p: Pairing, allowed: bool, now: float, out: list[Effect]) -> None:
