@@ -104,3 +104,10 @@ class Auth:
         return dataclasses.replace(
             record, display_name=account.display_name, organisation=account.organisation
         )
+
+    def active(self, username: str) -> bool:
+        account = self.accounts.get(username)
+        if account is None or account.disabled:
+            self._store.drop_tokens_of(username)
+            return False
+        return True

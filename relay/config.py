@@ -125,6 +125,9 @@ class Limits:
     """A new websocket must send its first message within this time."""
     operator_idle_timeout_s: float = 3600.0
     """An authenticated operator websocket with no session and no message is closed after this."""
+    account_check_interval_s: float = 5.0
+    """How often open operator websockets are checked against the accounts: a disabled
+    operator's sockets are closed and their sessions ended within this time."""
     retired_code_memory_s: float = 3600.0
     """How long expired/used codes are remembered to answer expired_code / code_already_used."""
     max_queued_for_agent: int = 64

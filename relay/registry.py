@@ -83,6 +83,10 @@ class Authenticator(Protocol):
 
     def verify(self, token: str, now: float) -> TokenRecord | None: ...
 
+    def active(self, username: str) -> bool:
+        """The account exists and is not disabled (tokens aside)."""
+        ...
+
 
 @dataclasses.dataclass(frozen=True)
 class RegistryStats:
@@ -104,6 +108,8 @@ class _Conn:
     hello: bool = False
     """True after a valid register/join/resume (agent) or auth (operator)."""
     account: TokenRecord | None = None
+    token: str | None = dataclasses.field(default=None, repr=False)
+    """The operator's login token, checked again before every claim."""
     pairing_id: str | None = None
 
 
@@ -137,6 +143,7 @@ class Registry:
         self._auth = authenticator
         self._conns: dict[str, _Conn] = {}
         self._alarm_active = False
+        self._next_account_check = 0.0
 
     # --- entry points ----------------------------------------------------------
 
@@ -221,6 +228,9 @@ class Registry:
                     now,
                     out,
                 )
+        if now >= self._next_account_check:
+            self._next_account_check = now + self._limits.account_check_interval_s
+            self._check_accounts(now, out)
         self._check_alarm(now, out)
         self._store.prune(now)
         return out
@@ -463,6 +473,8 @@ class Registry:
             self._authenticate(conn, msg, now, out)
             return
         if conn.pairing_id is None:
+            if isinstance(msg, Claim | IssueCode):
+                self._revalidate(conn, now, out)
             if isinstance(msg, Claim):
                 self._claim(conn, msg, now, out)
             elif isinstance(msg, IssueCode):
@@ -487,9 +499,45 @@ class Registry:
             raise _Refused(ErrorCode.NOT_AUTHORISED, "invalid or expired token; log in again", fatal=True)
         conn.hello = True
         conn.account = account
+        conn.token = msg.token
         logger.info("operator %s: connection %s authenticated", account.username, conn.id)
         identity = OperatorIdentity(display_name=account.display_name, organisation=account.organisation)
         out.append(Send(conn.id, Authenticated(username=account.username, operator=identity)))
+
+    def _revalidate(self, conn: _Conn, now: float, out: list[Effect]) -> None:
+        """A socket is only as good as its login: the token may have expired since
+        ``auth``, or the account been disabled (by the admin CLI, in another process)."""
+        account = self._auth.verify(conn.token, now) if conn.token is not None else None
+        if account is None:
+            user = conn.account.username if conn.account else None
+            out.append(Audit("operator_auth_failed", operator=user, ip=conn.ip, detail={"why": "recheck"}))
+            raise _Refused(
+                ErrorCode.NOT_AUTHORISED,
+                "your login expired or the account was disabled; log in again",
+                fatal=True,
+            )
+        conn.account = account  # the display name shown to customers may have changed too
+
+    def _check_accounts(self, now: float, out: list[Effect]) -> None:
+        """Close every socket of a disabled operator and end its sessions (docs/security.md).
+
+        Only the account is checked here, not the token: a token that expires during a
+        session does not cut the customer off; it only stops the next claim."""
+        users = {c.account.username for c in self._conns.values() if c.account is not None}
+        disabled = {user for user in users if not self._auth.active(user)}
+        for conn in list(self._conns.values()):
+            if conn.account is None or conn.account.username not in disabled:
+                continue
+            p = self._store.get_pairing(conn.pairing_id) if conn.pairing_id else None
+            logger.warning("operator %s: active -> disabled; closing %s", conn.account.username, conn.id)
+            if p is not None:
+                self._end(p, EndReason.ADMIN, "relay", now, out)
+            self._refuse(
+                conn,
+                _Refused(ErrorCode.NOT_AUTHORISED, "this operator account was disabled", fatal=True),
+                now,
+                out,
+            )
 
     def _claim(self, conn: _Conn, msg: Claim, now: float, out: list[Effect]) -> None:
         assert conn.account is not None
