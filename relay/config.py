@@ -117,8 +117,17 @@ class Limits:
     failed_claims_alarm: int = 50
     """Failed claims relay-wide within ``failed_claims_window_s`` that raise the alarm."""
     login_failures_per_ip: int = 20
-    login_failures_per_user: int = 5
+    """Failed logins from one address (any usernames) per ``login_window_s``."""
+    login_failures_per_user_ip: int = 5
+    """Failed logins for one username from one address per ``login_window_s``."""
     login_window_s: float = 900.0
+    login_failures_per_user: int = 30
+    """Failed logins for one username from all addresses per ``login_user_window_s``; an
+    address where that operator logged in recently is exempt, so strangers reaching this
+    limit cannot lock staff out at their usual desks."""
+    login_user_window_s: float = 3600.0
+    login_known_address_s: float = 30 * 86400.0
+    """How long an address stays known for an operator after a successful login (in memory)."""
     max_message_bytes: int = 64 * 1024
     heartbeat_s: float = 20.0
     hello_timeout_s: float = 15.0
