@@ -266,9 +266,12 @@ async def _login(request: web.Request) -> web.Response:
     state = request.app[RELAY]
     ip = _client_ip(request)
     try:
-        body = await request.read()
+        async with asyncio.timeout(state.config.limits.http_body_timeout_s):
+            body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         return _json_error(413, "too_large", "the request body is too large")
+    except TimeoutError:  # a trickled body must not hold a connection (and a handler) for ever
+        return _json_error(408, "timeout", "the request body did not arrive in time")
     try:
         # The websocket messages' decoder: the same checks, lone surrogates included.
         login = decode_login_request(body)

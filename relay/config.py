@@ -129,6 +129,17 @@ class Limits:
     login_known_address_s: float = 30 * 86400.0
     """How long an address stays known for an operator after a successful login (in memory)."""
     max_message_bytes: int = 64 * 1024
+    max_connections: int = 4096
+    """Open TCP connections at once (0: as many as the descriptor limit allows); lowered
+    at start to fit ``ulimit -n``, with a warning."""
+    max_connections_per_ip: int = 256
+    """Open TCP connections from one address (0: no cap; not applied with
+    ``trust_forwarded_for``, where every connection comes from the proxy)."""
+    http_idle_timeout_s: float = 20.0
+    """A connection must finish its TLS handshake and a request's headers within this many
+    seconds of opening (or of its previous response), else it is closed."""
+    http_body_timeout_s: float = 10.0
+    """The body of ``POST /api/login`` must arrive within this time (else 408)."""
     heartbeat_s: float = 20.0
     hello_timeout_s: float = 15.0
     """A new websocket must send its first message within this time."""

@@ -49,7 +49,7 @@ async def attempt(http: aiohttp.ClientSession, relay: RunningRelay, username: st
 
 @pytest.fixture
 async def relay(tmp_path: Path) -> AsyncIterator[RunningRelay]:
-    async with running_relay(fast_config(tmp_path)) as running:
+    async with running_relay(fast_config(tmp_path, max_connections_per_ip=2000)) as running:
         running.add_operator("hanako", PASSWORD, "佐藤 花子", "ACME")
         yield running
 
