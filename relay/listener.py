@@ -18,7 +18,9 @@ When the process runs out of descriptors anyway (a low ``ulimit -n``, other file
 asyncio logs every failed ``accept()`` with a traceback, up to 128 per listening
 socket and second, for as long as it lasts. :class:`AcceptErrorLog` turns that into
 one line and then a count a minute; connections wait in the kernel's backlog and
-asyncio retries a second later, so the relay recovers by itself.
+asyncio retries a second later, so the relay recovers by itself. Likewise aiohttp
+logs a traceback for every malformed request; :func:`quiet_client_errors` keeps those
+at DEBUG (the client gets its 400 anyway).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 __all__ = [
     "AcceptErrorLog",
@@ -42,6 +45,7 @@ __all__ = [
     "RelaySite",
     "Refusal",
     "connection_budget",
+    "quiet_client_errors",
     "raise_fd_limit",
 ]
 
@@ -297,6 +301,33 @@ class AcceptErrorLog:
             )
             self._last_line = now
             self._unreported = 0
+
+
+class _ClientErrorFilter(logging.Filter):
+    """Drops aiohttp's ERROR traceback for a request the *client* got wrong (400, 413...).
+
+    aiohttp logs one for every malformed request line or header, which lets anyone fill
+    the relay's log at will; the client gets its 4xx answer either way. Tracebacks of
+    the relay's own failures (500) are kept.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.msg == "Error handling request from %s":
+            exc = record.exc_info[1]
+            if isinstance(exc, HttpProcessingError) and 400 <= (exc.code or 0) < 500:
+                logger.debug("bad request from %s: %s", record.args, exc.message)
+                return False
+        return True
+
+
+_CLIENT_ERRORS = _ClientErrorFilter()
+
+
+def quiet_client_errors() -> None:
+    """Install :class:`_ClientErrorFilter` on aiohttp's server logger (once per process)."""
+    server_logger = logging.getLogger("aiohttp.server")
+    if _CLIENT_ERRORS not in server_logger.filters:
+        server_logger.addFilter(_CLIENT_ERRORS)
 
 
 def _descriptor_limits() -> tuple[int, int] | None:

@@ -35,7 +35,14 @@ from .accounts import Accounts, OperatorAccount
 from .app import RELAY, RelayState, create_app
 from .audit import AuditLog, AuditRow
 from .config import RelayConfig, load_config
-from .listener import AcceptErrorLog, ConnectionCounter, RelaySite, connection_budget, raise_fd_limit
+from .listener import (
+    AcceptErrorLog,
+    ConnectionCounter,
+    RelaySite,
+    connection_budget,
+    quiet_client_errors,
+    raise_fd_limit,
+)
 
 __all__ = ["RunningRelay", "running_relay", "relay_in_thread", "serve_forever"]
 
@@ -117,6 +124,7 @@ async def running_relay(
         metrics = app[RELAY].metrics
         accept_errors = AcceptErrorLog(on_error=metrics.accept_errors.inc)
         accept_errors.install(loop)
+        quiet_client_errors()
         try:
             counter = ConnectionCounter(
                 connection_budget(limits.max_connections),
