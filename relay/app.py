@@ -345,7 +345,12 @@ async def _serve_ws(request: web.Request, role: Role) -> web.WebSocketResponse:
         async for frame in ws:
             now = time.time()
             if frame.type is WSMsgType.TEXT:
-                effects = _handle_text(registry, conn_id, frame.data, limits.max_message_bytes, now)
+                try:
+                    effects = _handle_text(registry, conn_id, frame.data, limits.max_message_bytes, now)
+                except Exception:  # a bug: tell this client (internal_error, 1011), keep the rest
+                    logger.exception("connection %s: relay bug while handling a message", conn_id)
+                    error = ProtocolError("internal error in the relay", ErrorCode.INTERNAL_ERROR)
+                    effects = registry.rejected(conn_id, error, now)
             elif frame.type is WSMsgType.BINARY:
                 error = ProtocolError("binary frames are not accepted; send JSON text")
                 effects = registry.rejected(conn_id, error, now)

@@ -181,11 +181,10 @@ class Registry:
         conn = self._conns.get(conn_id)
         if conn is None:
             return []
-        close_code = (
-            CloseCode.MESSAGE_TOO_BIG
-            if error.code is ErrorCode.MESSAGE_TOO_LARGE
-            else CloseCode.POLICY_VIOLATION
-        )
+        close_code = {
+            ErrorCode.MESSAGE_TOO_LARGE: CloseCode.MESSAGE_TOO_BIG,
+            ErrorCode.INTERNAL_ERROR: CloseCode.INTERNAL_ERROR,  # the glue caught a bug of ours
+        }.get(error.code, CloseCode.POLICY_VIOLATION)
         out: list[Effect] = []
         self._refuse(conn, _Refused(error.code, error.detail, fatal=True, close_code=close_code), now, out)
         return out

@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 import protocol as p
+from relay.effects import Effect
 from relay.server import RunningRelay, running_relay
 from relay.testing import SignalingClient, fast_config
 
@@ -105,3 +106,29 @@ async def test_broken_framing_is_closed_by_the_websocket_layer_and_audited(
     assert outcome.texts == []
     assert [r.detail["error"] for r in relay.audit_rows("protocol_error")] == ["bad_message"]
     await check_exchange(agent, op, "after broken framing")
+
+
+async def test_a_relay_bug_answers_internal_error_and_closes_1011(
+    relay: RunningRelay,
+    http: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    agent, op, _ = await in_session(http, relay)
+    registry = relay.state.registry
+    real = registry.received
+
+    def broken(conn_id: str, message: p.SignalingMessage, now: float) -> list[Effect]:
+        if isinstance(message, p.Register) and message.client_version == "trigger":
+            raise RuntimeError("a bug")
+        return real(conn_id, message, now)
+
+    monkeypatch.setattr(registry, "received", broken)
+    victim = await SignalingClient.agent(http, relay)
+    await victim.send(p.Register(protocol_version=1, client_version="trigger", consent_accepted=True))
+    error = await victim.expect(p.Error)
+    assert error.code is p.ErrorCode.INTERNAL_ERROR
+    assert error.fatal
+    assert (await victim.closed())[0] == 1011
+    assert any("relay bug" in r.getMessage() for r in caplog.records)
+    await check_exchange(agent, op, "after a bug on another socket")
