@@ -1,6 +1,6 @@
 """Madoguchi's wire protocol: messages, codec, error codes and code rules (stdlib only)."""
 
-from .codec import decode_guidance, decode_signaling, encode, to_jsonable
+from .codec import decode_guidance, decode_login_request, decode_signaling, encode, to_jsonable
 from .codes import (
     AGENT_CODE_DIGITS,
     OPERATOR_CODE_DIGITS,
@@ -17,6 +17,7 @@ from .messages import __all__ as _messages_all
 
 __all__ = [  # noqa: PLE0604
     "decode_guidance",
+    "decode_login_request",
     "decode_signaling",
     "encode",
     "to_jsonable",

@@ -6,6 +6,11 @@ unknown fields are ignored (forward compatibility), and the constraints declared
 on the fields are enforced by the classes themselves. Whatever the input,
 decoding either returns a message or raises :class:`ProtocolError`; nothing else
 escapes (tests/unit/test_codec_fuzz.py proves that with hypothesis).
+
+Every string a decoded message holds is valid Unicode: JSON's ``\\u`` escapes can
+spell a lone surrogate (``"\\ud800"``), which ``json.loads`` accepts but no UTF-8
+encoder does, so it would fail far from here (re-encoding for the peer, an SQLite
+audit row, a password hash). Such text is refused here, once, as ``bad_message``.
 """
 
 from __future__ import annotations
@@ -24,11 +29,12 @@ from .messages import (
     MAX_MESSAGE_BYTES,
     SIGNALING_TYPES,
     GuidanceMessage,
+    LoginRequest,
     Message,
     SignalingMessage,
 )
 
-__all__ = ["encode", "decode_signaling", "decode_guidance", "to_jsonable"]
+__all__ = ["encode", "decode_signaling", "decode_guidance", "decode_login_request", "to_jsonable"]
 
 _MAX_DEPTH = 8
 _T = TypeVar("_T")
@@ -73,7 +79,23 @@ def decode_guidance(data: str | bytes) -> GuidanceMessage:
     return typing.cast(GuidanceMessage, _decode(data, GUIDANCE_TYPES))
 
 
+def decode_login_request(data: str | bytes) -> LoginRequest:
+    """Parse the body of ``POST /api/login`` with the same rules as a message."""
+    return _build(LoginRequest, _load_object(data), "login", 0)
+
+
 def _decode(data: str | bytes, registry: dict[str, type[Message]]) -> Message:
+    raw = _load_object(data)
+    tag = raw.get("type")
+    if not isinstance(tag, str):
+        raise ProtocolError("missing or non-string 'type'")
+    cls = registry.get(tag)
+    if cls is None:
+        raise ProtocolError("unknown message type")
+    return _build(cls, raw, cls.type, 0)
+
+
+def _load_object(data: str | bytes) -> dict[str, Any]:
     size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
     if size > MAX_MESSAGE_BYTES:
         raise ProtocolError(f"message exceeds {MAX_MESSAGE_BYTES} bytes", ErrorCode.MESSAGE_TOO_LARGE)
@@ -83,13 +105,16 @@ def _decode(data: str | bytes, registry: dict[str, type[Message]]) -> Message:
         raise ProtocolError(f"not valid JSON ({type(exc).__name__})") from None
     if not isinstance(raw, dict):
         raise ProtocolError("a message must be a JSON object")
-    tag = raw.get("type")
-    if not isinstance(tag, str):
-        raise ProtocolError("missing or non-string 'type'")
-    cls = registry.get(tag)
-    if cls is None:
-        raise ProtocolError("unknown message type")
-    return _build(cls, raw, cls.type, 0)
+    return raw
+
+
+def _text(value: str, where: str) -> str:
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ProtocolError(f"{where}: not valid Unicode text (a lone surrogate)") from None
+    return value
 
 
 def _reject_constant(name: str) -> Any:
@@ -153,7 +178,9 @@ def _convert(value: Any, tp: Any, where: str, depth: int) -> Any:
         if not isinstance(value, dict):
             raise ProtocolError(f"{where}: must be an object")
         _, value_type = get_args(tp)
-        return {k: _convert(v, value_type, f"{where}.*", depth + 1) for k, v in value.items()}
+        return {
+            _text(k, f"{where}.*"): _convert(v, value_type, f"{where}.*", depth + 1) for k, v in value.items()
+        }
     if isinstance(tp, type):
         if issubclass(tp, enum.Enum):
             try:
@@ -178,7 +205,7 @@ def _convert(value: Any, tp: Any, where: str, depth: int) -> Any:
             raise ProtocolError(f"{where}: must be a finite number")
         if tp is str:
             if isinstance(value, str):
-                return value
+                return _text(value, where)
             raise ProtocolError(f"{where}: must be a string")
     raise ProtocolError(f"{where}: unsupported field type")  # a bug in messages.py
 
@@ -188,9 +215,11 @@ def _check_json(value: Any, where: str, depth: int) -> Any:
     if depth > _MAX_DEPTH:
         raise ProtocolError(f"{where}: nested too deeply")
     if isinstance(value, dict):
-        return {k: _check_json(v, where, depth + 1) for k, v in value.items()}
+        return {_text(k, where): _check_json(v, where, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
         return [_check_json(v, where, depth + 1) for v in value]
+    if isinstance(value, str):
+        return _text(value, where)
     if isinstance(value, float) and not math.isfinite(value):
         raise ProtocolError(f"{where}: must be a finite number")
     return value

@@ -39,6 +39,8 @@ class ErrorCode(enum.StrEnum):
     NOT_AUTHORISED = "not_authorised"
     PEER_GONE = "peer_gone"
     UNKNOWN_RESUME_TOKEN = "unknown_resume_token"  # noqa: S105 (an error name, not a secret)
+    RESUMED_ELSEWHERE = "resumed_elsewhere"
+    """Another connection resumed this agent's code or session with its resume token."""
     IDLE_TIMEOUT = "idle_timeout"
     SHUTTING_DOWN = "shutting_down"
     INTERNAL_ERROR = "internal_error"

@@ -38,6 +38,7 @@ __all__ = [
     "IceServer",
     "OperatorIdentity",
     "MonitorInfo",
+    "LoginRequest",
     "Register",
     "Resume",
     "Join",
@@ -104,6 +105,7 @@ PointerAction = Literal["move", "click", "hide"]
 _SDP_MAX = 48 * 1024
 _TOKEN_MAX = 256
 _NAME_MAX = 128
+_PASSWORD_MAX = 1024
 
 
 def text(max_len: int, *, min_len: int = 0, default: str | None = None) -> Any:
@@ -276,6 +278,17 @@ class OperatorRequest(Message):
     type: ClassVar[str] = "operator_request"
     operator: OperatorIdentity
     timeout_s: float = number(0, 3600)
+
+
+# --- HTTP: the operator's login ------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LoginRequest(_Checked):
+    """The JSON body of ``POST /api/login``: not a websocket message, so no ``type``."""
+
+    username: str = text(64, min_len=1)
+    password: str = dataclasses.field(repr=False, metadata={"max_len": _PASSWORD_MAX, "min_len": 1})
 
 
 # --- signaling: operator console -> relay ---------------------------------------

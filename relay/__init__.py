@@ -10,6 +10,7 @@ Modules (one concept each):
 * :mod:`relay.audit` — the append-only SQLite audit trail;
 * :mod:`relay.metrics` — Prometheus metrics in a per-app registry;
 * :mod:`relay.app` — ``create_app(config)``, the aiohttp glue;
+* :mod:`relay.listener` — the listening socket: connection caps, TLS deadline, fd exhaustion;
 * :mod:`relay.server` — ``running_relay()`` / ``relay_in_thread()`` for in-process use;
 * :mod:`relay.cli`, :mod:`relay.admin_cli` — ``madoguchi relay`` and ``madoguchi admin``;
 * :mod:`relay.testing` — a bare signaling client for tests.

@@ -22,9 +22,9 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WebSocketError, WSCloseCode, WSMsgType, web
 
-from protocol import ErrorCode, ProtocolError, decode_signaling, encode
+from protocol import ErrorCode, ProtocolError, decode_login_request, decode_signaling, encode
 
 from .accounts import Accounts
 from .audit import AuditLog
@@ -89,6 +89,22 @@ class _Outbox:
                 await self.ws.send_str(item)
         except (ConnectionError, RuntimeError) as exc:  # peer vanished mid-write
             logger.debug("connection %s: write failed (%s)", self.conn_id, type(exc).__name__)
+
+
+class _RelayWebSocket(web.WebSocketResponse):
+    """aiohttp's websocket, except that a message over the size limit does not close it at once.
+
+    aiohttp refuses a frame as soon as its header (or the fragments so far) says the
+    message is over ``max_msg_size``, without buffering the payload, and then closes
+    with 1009 and an empty reason. The relay wants the client to read why first
+    (``error`` ``message_too_large``), so that one close is left to the registry,
+    whose own close always carries a reason: that is how the two are told apart.
+    """
+
+    async def close(self, *, code: int = WSCloseCode.OK, message: bytes = b"", drain: bool = True) -> bool:
+        if code == WSCloseCode.MESSAGE_TOO_BIG and not message and not self.closed:
+            return False
+        return await super().close(code=code, message=message, drain=drain)
 
 
 def _close_reason(reason: str) -> bytes:
@@ -250,15 +266,22 @@ async def _login(request: web.Request) -> web.Response:
     state = request.app[RELAY]
     ip = _client_ip(request)
     try:
-        body = await request.json()
+        async with asyncio.timeout(state.config.limits.http_body_timeout_s):
+            body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         return _json_error(413, "too_large", "the request body is too large")
-    except (ValueError, UnicodeDecodeError):
-        return _json_error(400, "bad_request", 'the body must be JSON: {"username": ..., "password": ...}')
-    username = body.get("username") if isinstance(body, dict) else None
-    password = body.get("password") if isinstance(body, dict) else None
-    if not isinstance(username, str) or not isinstance(password, str) or not username or len(username) > 64:
-        return _json_error(400, "bad_request", "username and password must be non-empty strings")
+    except TimeoutError:  # a trickled body must not hold a connection (and a handler) for ever
+        return _json_error(408, "timeout", "the request body did not arrive in time")
+    try:
+        # The websocket messages' decoder: the same checks, lone surrogates included.
+        login = decode_login_request(body)
+    except ProtocolError as error:
+        if error.code is ErrorCode.MESSAGE_TOO_LARGE:
+            return _json_error(413, "too_large", "the request body is too large")
+        return _json_error(
+            400, "bad_request", f'the body must be JSON {{"username": ..., "password": ...}}: {error.detail}'
+        )
+    username, password = login.username, login.password
     now = time.time()
     try:
         result, audit = await state.auth.login(username, password, ip, now)
@@ -306,11 +329,10 @@ async def _ws_operator(request: web.Request) -> web.WebSocketResponse:
 async def _serve_ws(request: web.Request, role: Role) -> web.WebSocketResponse:
     state = request.app[RELAY]
     limits = state.config.limits
-    # aiohttp's own limit is set well above ours so that an oversized message is
-    # answered with a message_too_large error instead of a bare close frame.
-    ws = web.WebSocketResponse(
+    # aiohttp refuses messages of max_msg_size bytes or more; ours may be exactly the limit.
+    ws = _RelayWebSocket(
         heartbeat=limits.heartbeat_s or None,
-        max_msg_size=limits.max_message_bytes * 4,
+        max_msg_size=limits.max_message_bytes + 1,
         timeout=5.0,
     )
     await ws.prepare(request)
@@ -323,11 +345,27 @@ async def _serve_ws(request: web.Request, role: Role) -> web.WebSocketResponse:
         async for frame in ws:
             now = time.time()
             if frame.type is WSMsgType.TEXT:
-                effects = _handle_text(registry, conn_id, frame.data, limits.max_message_bytes, now)
+                try:
+                    effects = _handle_text(registry, conn_id, frame.data, limits.max_message_bytes, now)
+                except Exception:  # a bug: tell this client (internal_error, 1011), keep the rest
+                    logger.exception("connection %s: relay bug while handling a message", conn_id)
+                    error = ProtocolError("internal error in the relay", ErrorCode.INTERNAL_ERROR)
+                    effects = registry.rejected(conn_id, error, now)
             elif frame.type is WSMsgType.BINARY:
                 error = ProtocolError("binary frames are not accepted; send JSON text")
                 effects = registry.rejected(conn_id, error, now)
-            else:  # ERROR: aiohttp closes the socket itself
+            elif isinstance(frame.data, WebSocketError):
+                # Broken framing. aiohttp has closed the socket itself (1002, 1007), except
+                # for an oversized message, which is ours to answer; either way it is bad
+                # input, audited as such, not a dropped connection that may resume.
+                if frame.data.code == WSCloseCode.MESSAGE_TOO_BIG:
+                    text = f"message exceeds {limits.max_message_bytes} bytes"
+                    error = ProtocolError(text, ErrorCode.MESSAGE_TOO_LARGE)
+                else:
+                    error = ProtocolError(f"invalid websocket framing (close code {frame.data.code})")
+                state.apply(registry.rejected(conn_id, error, now), now)
+                break
+            else:  # ERROR without bad input (a missed pong): a dropped connection
                 break
             state.apply(effects, now)
             if box.closing:

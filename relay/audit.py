@@ -84,11 +84,14 @@ class AuditLog:
     def write(self, record: Audit, now: float) -> None:
         when = dt.datetime.fromtimestamp(now, dt.UTC).isoformat(timespec="milliseconds")
         detail = json.dumps(dict(record.detail), ensure_ascii=False, default=str, sort_keys=True)
+        if _storable(detail) != detail:  # \u escapes keep the JSON exact and storable
+            detail = json.dumps(dict(record.detail), default=str, sort_keys=True)
+        texts = (record.event, record.operator, record.ip, record.session_id, record.code, detail)
         with self._lock:
             self._db.execute(
                 "INSERT INTO audit (ts, time, event, operator, ip, session_id, code, detail) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (now, when, record.event, record.operator, record.ip, record.session_id, record.code, detail),
+                (now, when, *(_storable(t) for t in texts)),
             )
 
     def rows(self, *, since: float | None = None, event: str | None = None) -> list[AuditRow]:
@@ -107,3 +110,15 @@ class AuditLog:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _storable(text: str | None) -> str | None:
+    """Text SQLite can store: a row must never be lost because of what a client typed.
+
+    The protocol decoder already refuses lone surrogates; this is the last line for
+    any text that reaches the audit by another path. They are kept visible as
+    ``\\udXXX`` escapes rather than dropped.
+    """
+    if text is None or text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -6,9 +6,19 @@ registry's :class:`relay.registry.Authenticator`). Tokens are 256-bit random
 values kept only as SHA-256 digests in the store, expire after
 ``token_ttl_s``, and stop working as soon as the account is disabled.
 
-Failed logins are counted per client IP and per username in a sliding window;
-once either limit is reached further attempts are refused *before* the password
-is checked, so a guesser gets at most that many tries per window.
+Failed logins are limited three ways (docs/security.md has the resulting bounds):
+
+* per username *and* address (5 per 15 min): the guesser at one address;
+* per address (20 per 15 min): one address spraying many usernames;
+* per username from all addresses (30 per hour), except from addresses where that
+  operator logged in successfully in the last 30 days: a crowd of addresses is
+  bounded too, yet cannot lock staff out at their usual desks; one stranger alone
+  never reaches it (5 per 15 min is 20 per hour).
+
+Each attempt *reserves* its place in every counter before the password is
+checked, with no ``await`` in between, and gives it back only if the password was
+right. So parallel attempts see each other: a burst of 1,000 wrong logins checks at
+most the limit, and over a limit the password is not even looked at.
 """
 
 from __future__ import annotations
@@ -61,22 +71,38 @@ class Auth:
         many failures.
         """
         lim = self._limits
-        window = lim.login_window_s
-        for key, limit in (
-            (f"login-ip:{ip}", lim.login_failures_per_ip),
-            (f"login-user:{username}", lim.login_failures_per_user),
-        ):
-            if self._store.count_events(key, now, window) >= limit:
+        known_key = f"login-known:{username}:{ip}"
+        counters = [
+            (f"login-user-ip:{username}:{ip}", lim.login_failures_per_user_ip, lim.login_window_s, True),
+            (f"login-ip:{ip}", lim.login_failures_per_ip, lim.login_window_s, True),
+            (
+                f"login-user:{username}",
+                lim.login_failures_per_user,
+                lim.login_user_window_s,
+                # An expiring flag in the store, like a lock: lost on restart, like the counters.
+                self._store.lock_until(known_key, now) is None,
+            ),
+        ]
+        for key, limit, window, enforced in counters:
+            if enforced and self._store.count_events(key, now, window) >= limit:
                 oldest = self._store.oldest_event(key, now, window)
                 retry = window if oldest is None else max(1.0, oldest + window - now)
                 raise LoginRefused(429, "rate_limited", "too many failed logins; try again later", retry)
-        account = await asyncio.to_thread(self.accounts.check_password, username, password)
+        # Counted as failed until the password proves right: no await between the check
+        # above and this, so attempts running in parallel cannot all pass the check.
+        for key, _, window, _ in counters:
+            self._store.add_event(key, now, window)
+        try:
+            account = await asyncio.to_thread(self.accounts.check_password, username, password)
+        except BaseException:  # cancelled or broken: no verdict, give the places back
+            self._release(counters, now)
+            raise
         if account is None:
-            self._store.add_event(f"login-ip:{ip}", now, window)
-            self._store.add_event(f"login-user:{username}", now, window)
             raise LoginRefused(401, "invalid_credentials", "wrong username or password")
+        self._release(counters, now)
         if account.disabled:
             raise LoginRefused(403, "locked", "this operator account is disabled; ask an administrator")
+        self._store.set_lock(known_key, now + lim.login_known_address_s)
         token = secrets.token_urlsafe(32)
         ttl = self._config.token_ttl_s
         self._store.put_token(
@@ -92,6 +118,10 @@ class Auth:
         audit = Audit("login_succeeded", operator=account.username, ip=ip)
         return LoginResult(token=token, expires_in_s=ttl, username=account.username), audit
 
+    def _release(self, counters: list[tuple[str, int, float, bool]], now: float) -> None:
+        for key, _, _, _ in counters:
+            self._store.discard_event(key, now)
+
     def verify(self, token: str, now: float) -> TokenRecord | None:
         record = self._store.get_token(digest(token), now)
         if record is None:
@@ -104,3 +134,10 @@ class Auth:
         return dataclasses.replace(
             record, display_name=account.display_name, organisation=account.organisation
         )
+
+    def active(self, username: str) -> bool:
+        account = self.accounts.get(username)
+        if account is None or account.disabled:
+            self._store.drop_tokens_of(username)
+            return False
+        return True

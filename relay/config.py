@@ -117,14 +117,37 @@ class Limits:
     failed_claims_alarm: int = 50
     """Failed claims relay-wide within ``failed_claims_window_s`` that raise the alarm."""
     login_failures_per_ip: int = 20
-    login_failures_per_user: int = 5
+    """Failed logins from one address (any usernames) per ``login_window_s``."""
+    login_failures_per_user_ip: int = 5
+    """Failed logins for one username from one address per ``login_window_s``."""
     login_window_s: float = 900.0
+    login_failures_per_user: int = 30
+    """Failed logins for one username from all addresses per ``login_user_window_s``; an
+    address where that operator logged in recently is exempt, so strangers reaching this
+    limit cannot lock staff out at their usual desks."""
+    login_user_window_s: float = 3600.0
+    login_known_address_s: float = 30 * 86400.0
+    """How long an address stays known for an operator after a successful login (in memory)."""
     max_message_bytes: int = 64 * 1024
+    max_connections: int = 4096
+    """Open TCP connections at once (0: as many as the descriptor limit allows); lowered
+    at start to fit ``ulimit -n``, with a warning."""
+    max_connections_per_ip: int = 256
+    """Open TCP connections from one address (0: no cap; not applied with
+    ``trust_forwarded_for``, where every connection comes from the proxy)."""
+    http_idle_timeout_s: float = 20.0
+    """A connection must finish its TLS handshake and a request's headers within this many
+    seconds of opening (or of its previous response), else it is closed."""
+    http_body_timeout_s: float = 10.0
+    """The body of ``POST /api/login`` must arrive within this time (else 408)."""
     heartbeat_s: float = 20.0
     hello_timeout_s: float = 15.0
     """A new websocket must send its first message within this time."""
     operator_idle_timeout_s: float = 3600.0
     """An authenticated operator websocket with no session and no message is closed after this."""
+    account_check_interval_s: float = 5.0
+    """How often open operator websockets are checked against the accounts: a disabled
+    operator's sockets are closed and their sessions ended within this time."""
     retired_code_memory_s: float = 3600.0
     """How long expired/used codes are remembered to answer expired_code / code_already_used."""
     max_queued_for_agent: int = 64

@@ -68,6 +68,17 @@ class RelayMetrics:
             ),
         }
         self.logins = Counter("madoguchi_logins", "Operator login attempts", ["result"], registry=r)
+        self.connections_refused = Counter(
+            "madoguchi_connections_refused",
+            "TCP connections aborted at accept (per-address or total cap)",
+            ["reason"],
+            registry=r,
+        )
+        self.accept_errors = Counter(
+            "madoguchi_accept_errors", "accept() failures (out of file descriptors)", registry=r
+        )
+        for reason in ("per_address", "total"):
+            self.connections_refused.labels(reason)
         # Pre-create the usual label values so the series exist (at 0) from the start.
         for code in (ErrorCode.UNKNOWN_CODE, ErrorCode.EXPIRED_CODE, ErrorCode.CODE_ALREADY_USED):
             self._counters["claims_failed"].labels(code.value)

@@ -83,6 +83,10 @@ class Authenticator(Protocol):
 
     def verify(self, token: str, now: float) -> TokenRecord | None: ...
 
+    def active(self, username: str) -> bool:
+        """The account exists and is not disabled (tokens aside)."""
+        ...
+
 
 @dataclasses.dataclass(frozen=True)
 class RegistryStats:
@@ -104,6 +108,8 @@ class _Conn:
     hello: bool = False
     """True after a valid register/join/resume (agent) or auth (operator)."""
     account: TokenRecord | None = None
+    token: str | None = dataclasses.field(default=None, repr=False)
+    """The operator's login token, checked again before every claim."""
     pairing_id: str | None = None
 
 
@@ -137,6 +143,7 @@ class Registry:
         self._auth = authenticator
         self._conns: dict[str, _Conn] = {}
         self._alarm_active = False
+        self._next_account_check = 0.0
 
     # --- entry points ----------------------------------------------------------
 
@@ -174,11 +181,10 @@ class Registry:
         conn = self._conns.get(conn_id)
         if conn is None:
             return []
-        close_code = (
-            CloseCode.MESSAGE_TOO_BIG
-            if error.code is ErrorCode.MESSAGE_TOO_LARGE
-            else CloseCode.POLICY_VIOLATION
-        )
+        close_code = {
+            ErrorCode.MESSAGE_TOO_LARGE: CloseCode.MESSAGE_TOO_BIG,
+            ErrorCode.INTERNAL_ERROR: CloseCode.INTERNAL_ERROR,  # the glue caught a bug of ours
+        }.get(error.code, CloseCode.POLICY_VIOLATION)
         out: list[Effect] = []
         self._refuse(conn, _Refused(error.code, error.detail, fatal=True, close_code=close_code), now, out)
         return out
@@ -221,6 +227,9 @@ class Registry:
                     now,
                     out,
                 )
+        if now >= self._next_account_check:
+            self._next_account_check = now + self._limits.account_check_interval_s
+            self._check_accounts(now, out)
         self._check_alarm(now, out)
         self._store.prune(now)
         return out
@@ -401,10 +410,17 @@ class Registry:
                 "nothing to resume: the code or session has ended; register again",
                 fatal=True,
             )
+        replaced = False
         if p.agent_conn is not None and p.agent_conn != conn.id:
-            # The old socket may not have noticed it is dead yet; the new one wins.
+            # The old socket may not have noticed it is dead yet, or someone else has the
+            # resume token. The new one wins either way, but never silently: whoever
+            # still reads the old socket, and the operator, learn about it.
             old = self._conns.pop(p.agent_conn, None)
             if old is not None:
+                replaced = True
+                logger.warning("pairing %s: agent %s replaced by %s (resume)", p.id, old.id, conn.id)
+                text = "another connection resumed this code or session with its resume token"
+                out.append(Send(old.id, Error(code=ErrorCode.RESUMED_ELSEWHERE, message=text, fatal=True)))
                 out.append(Close(old.id, CloseCode.POLICY_VIOLATION, "replaced by a resumed connection"))
         was_away = p.agent_away_since is not None
         p = dataclasses.replace(p, agent_conn=conn.id, agent_ip=conn.ip, agent_away_since=None)
@@ -412,7 +428,11 @@ class Registry:
         conn.hello = True
         conn.pairing_id = p.id
         logger.info("pairing %s: agent away -> back (%s, %s)", p.id, conn.id, p.phase)
-        out.append(Audit("agent_resumed", ip=conn.ip, session_id=p.id, detail={"phase": p.phase}))
+        out.append(
+            Audit(
+                "agent_resumed", ip=conn.ip, session_id=p.id, detail={"phase": p.phase, "replaced": replaced}
+            )
+        )
         if p.phase == "active":
             out.append(Send(conn.id, Resumed(session_id=p.id)))
             out.extend(Send(conn.id, m) for m in self._store.drain_agent_queue(p.id))
@@ -427,7 +447,9 @@ class Registry:
                 )
                 timeout = max(0.0, p.decision_deadline - now)
                 out.append(Send(conn.id, OperatorRequest(operator=identity, timeout_s=timeout)))
-        if was_away and p.phase in ("pending", "active") and p.operator_conn in self._conns:
+        if (was_away or replaced) and p.phase in ("pending", "active") and p.operator_conn in self._conns:
+            if replaced:  # the connection the operator knew is gone: the same two steps as a drop
+                out.append(Send(p.operator_conn, PeerStatus(connected=False)))
             out.append(Send(p.operator_conn, PeerStatus(connected=True)))
 
     def _decide(self, p: Pairing, allowed: bool, now: float, out: list[Effect]) -> None:
@@ -457,6 +479,8 @@ class Registry:
             self._authenticate(conn, msg, now, out)
             return
         if conn.pairing_id is None:
+            if isinstance(msg, Claim | IssueCode):
+                self._revalidate(conn, now, out)
             if isinstance(msg, Claim):
                 self._claim(conn, msg, now, out)
             elif isinstance(msg, IssueCode):
@@ -481,9 +505,45 @@ class Registry:
             raise _Refused(ErrorCode.NOT_AUTHORISED, "invalid or expired token; log in again", fatal=True)
         conn.hello = True
         conn.account = account
+        conn.token = msg.token
         logger.info("operator %s: connection %s authenticated", account.username, conn.id)
         identity = OperatorIdentity(display_name=account.display_name, organisation=account.organisation)
         out.append(Send(conn.id, Authenticated(username=account.username, operator=identity)))
+
+    def _revalidate(self, conn: _Conn, now: float, out: list[Effect]) -> None:
+        """A socket is only as good as its login: the token may have expired since
+        ``auth``, or the account been disabled (by the admin CLI, in another process)."""
+        account = self._auth.verify(conn.token, now) if conn.token is not None else None
+        if account is None:
+            user = conn.account.username if conn.account else None
+            out.append(Audit("operator_auth_failed", operator=user, ip=conn.ip, detail={"why": "recheck"}))
+            raise _Refused(
+                ErrorCode.NOT_AUTHORISED,
+                "your login expired or the account was disabled; log in again",
+                fatal=True,
+            )
+        conn.account = account  # the display name shown to customers may have changed too
+
+    def _check_accounts(self, now: float, out: list[Effect]) -> None:
+        """Close every socket of a disabled operator and end its sessions (docs/security.md).
+
+        Only the account is checked here, not the token: a token that expires during a
+        session does not cut the customer off; it only stops the next claim."""
+        users = {c.account.username for c in self._conns.values() if c.account is not None}
+        disabled = {user for user in users if not self._auth.active(user)}
+        for conn in list(self._conns.values()):
+            if conn.account is None or conn.account.username not in disabled:
+                continue
+            p = self._store.get_pairing(conn.pairing_id) if conn.pairing_id else None
+            logger.warning("operator %s: active -> disabled; closing %s", conn.account.username, conn.id)
+            if p is not None:
+                self._end(p, EndReason.ADMIN, "relay", now, out)
+            self._refuse(
+                conn,
+                _Refused(ErrorCode.NOT_AUTHORISED, "this operator account was disabled", fatal=True),
+                now,
+                out,
+            )
 
     def _claim(self, conn: _Conn, msg: Claim, now: float, out: list[Effect]) -> None:
         assert conn.account is not None
@@ -645,12 +705,11 @@ class Registry:
         if target is not None and target in self._conns:
             out.append(Send(target, msg))
             out.append(Count("messages_forwarded", msg.type))
-        elif (
-            to == "agent"
-            and p.agent_away_since is not None
-            and not self._store.queue_for_agent(p.id, msg, self._limits.max_queued_for_agent)
-        ):
-            logger.warning("pairing %s: queue for the away agent is full; dropping %s", p.id, msg.type)
+        elif to == "agent" and p.agent_away_since is not None:
+            if self._store.queue_for_agent(p.id, msg, self._limits.max_queued_for_agent):
+                out.append(Count("messages_forwarded", msg.type))  # delivered on resume
+            else:
+                logger.warning("pairing %s: queue for the away agent is full; dropping %s", p.id, msg.type)
 
     def _end(self, p: Pairing, reason: EndReason, by: Side, now: float, out: list[Effect]) -> None:
         """End a pairing in any phase; tell whoever is connected, then forget it."""
@@ -677,6 +736,8 @@ class Registry:
             out.append(Count("sessions_ended", reason.value))
         elif p.phase == "pending":
             out.append(self._audit_pairing("claim_ended", p, detail))
+            # Denied and allow_timeout only ever end claims: counted, or they never show.
+            out.append(Count("sessions_ended", reason.value))
         else:
             out.append(
                 Audit("code_withdrawn", operator=p.operator, ip=p.agent_ip, code=p.code, detail=detail)

@@ -37,10 +37,22 @@ from .accounts import Accounts, OperatorAccount
 from .app import RELAY, RelayState, create_app
 from .audit import AuditLog, AuditRow
 from .config import RelayConfig, load_config
+from .listener import (
+    AcceptErrorLog,
+    ConnectionCounter,
+    RelaySite,
+    connection_budget,
+    quiet_client_errors,
+    raise_fd_limit,
+)
 
 __all__ = ["RunningRelay", "running_relay", "relay_in_thread", "serve_forever"]
 
 logger = logging.getLogger(__name__)
+
+_LINGERING_S = 1.0
+"""How long aiohttp keeps reading an unread request body after answering (its default
+is 10 s, a gift to a client that trickles a body the relay has already refused)."""
 
 
 @dataclasses.dataclass
@@ -98,10 +110,37 @@ async def running_relay(
         if overrides:
             config = _with_overrides(config, overrides)
         app = create_app(config)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5.0)
+        limits = config.limits
+        runner = web.AppRunner(
+            app,
+            handle_signals=False,
+            access_log=None,
+            shutdown_timeout=5.0,
+            # aiohttp arms this at accept, not only between requests: it is also the
+            # deadline for a request's headers (slowloris), never for a websocket.
+            keepalive_timeout=limits.http_idle_timeout_s,
+            lingering_time=_LINGERING_S,
+        )
         await runner.setup()
+        loop = asyncio.get_running_loop()
+        metrics = app[RELAY].metrics
+        accept_errors = AcceptErrorLog(on_error=metrics.accept_errors.inc)
+        accept_errors.install(loop)
+        quiet_client_errors()
         try:
-            site = web.TCPSite(runner, config.host, config.port, ssl_context=ssl_context)
+            counter = ConnectionCounter(
+                connection_budget(limits.max_connections),
+                0 if config.trust_forwarded_for else limits.max_connections_per_ip,
+            )
+            site = RelaySite(
+                runner,
+                config.host,
+                config.port,
+                counter=counter,
+                handshake_timeout_s=limits.http_idle_timeout_s,
+                on_refused=lambda reason: metrics.connections_refused.labels(reason).inc(),
+                ssl_context=ssl_context,
+            )
             await site.start()
             port = _bound_port(runner)
             scheme = "https" if ssl_context else "http"
@@ -111,6 +150,7 @@ async def running_relay(
             yield relay
         finally:
             await runner.cleanup()
+            accept_errors.uninstall(loop)
             logger.info("relay: listening -> stopped")
 
 
@@ -166,6 +206,8 @@ def relay_in_thread(
 
 def serve_forever(config: RelayConfig, *, ssl_context: ssl.SSLContext | None = None) -> None:
     """Run until SIGINT/SIGTERM (the ``madoguchi relay`` command); prints the URL on stdout."""
+
+    raise_fd_limit()  # the relay program may; in-process users keep their process's limit
 
     async def main() -> None:
         stop = asyncio.Event()

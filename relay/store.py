@@ -13,6 +13,7 @@ as SHA-256 digests (they are 256-bit random values, so a plain hash is enough).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 from collections import deque
@@ -106,6 +107,10 @@ class Store(Protocol):
 
     # sliding-window counters and locks (rate limits, lockouts)
     def add_event(self, key: str, now: float, window_s: float) -> int: ...
+    def discard_event(self, key: str, at: float) -> None:
+        """Take back one event added at ``at`` (a reservation that turned out not to count)."""
+        ...
+
     def count_events(self, key: str, now: float, window_s: float) -> int: ...
     def oldest_event(self, key: str, now: float, window_s: float) -> float | None: ...
     def set_lock(self, key: str, until: float) -> None: ...
@@ -208,6 +213,12 @@ class MemoryStore:
         events = self._window(key, now, window_s)
         events.append(now)
         return len(events)
+
+    def discard_event(self, key: str, at: float) -> None:
+        events = self._events.get(key)
+        if events is not None:
+            with contextlib.suppress(ValueError):  # already pruned
+                events.remove(at)
 
     def count_events(self, key: str, now: float, window_s: float) -> int:
         if key not in self._events:

@@ -102,7 +102,7 @@ async def test_register_claim_allow_exchange_sdp_and_end(relay: RunningRelay) ->
         assert start_a["type"] == start_o["type"] == "session_start"
         assert start_a["session_id"] == start_o["session_id"]
         assert start_a["ice_servers"] == []
-        # 7. SDP and ICE, forwarded verbatim
+        # 7. SDP and ICE, forwarded (re-encoded: values unchanged)
         await send(agent, type="offer", sdp="v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n")
         assert await recv(operator) == {"type": "offer", "sdp": "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n"}
         await send(operator, type="answer", sdp="v=0\r\no=- 2 1 IN IP4 127.0.0.1\r\n")
@@ -115,8 +115,14 @@ async def test_register_claim_allow_exchange_sdp_and_end(relay: RunningRelay) ->
             "sdp_mid": "0",
             "sdp_mline_index": 0,
         }
-        await send(agent, type="ice", candidate="")
-        assert (await recv(operator))["candidate"] == ""
+        # unknown fields dropped, defaults filled in
+        await send(agent, type="ice", candidate="", future_field=1)
+        assert await recv(operator) == {
+            "type": "ice",
+            "candidate": "",
+            "sdp_mid": None,
+            "sdp_mline_index": None,
+        }
         # 9. bye
         await send(agent, type="bye")
         assert await recv(agent) == {"type": "ended", "reason": "normal", "by": "agent"}
@@ -176,3 +182,43 @@ async def test_reverse_pairing_and_resume(relay: RunningRelay) -> None:
         assert await recv(operator) == {"type": "peer_status", "connected": True}
         await send(operator, type="bye")
         assert await recv(agent) == {"type": "ended", "reason": "normal", "by": "operator"}
+
+
+async def test_withdrawing_codes(relay: RunningRelay) -> None:
+    ws_base = relay.url.replace("http", "ws", 1)
+    async with aiohttp.ClientSession() as http:
+        agent = await http.ws_connect(f"{ws_base}/ws/agent")
+        await send(agent, type="register", protocol_version=1, client_version="c", consent_accepted=True)
+        code = (await recv(agent))["code"]
+        # bye while waiting: ended, then the close
+        await send(agent, type="bye")
+        assert await recv(agent) == {"type": "ended", "reason": "normal", "by": "agent"}
+        assert (await agent.receive(timeout=5)).data == 1000
+        async with http.post(
+            f"{relay.url}/api/login", json={"username": "hanako", "password": "correct horse battery"}
+        ) as r:
+            token = (await r.json())["token"]
+        operator = await http.ws_connect(f"{ws_base}/ws/operator")
+        await send(operator, type="auth", protocol_version=1, token=token)
+        await recv(operator)
+        # a withdrawn code is an expired one
+        await send(operator, type="claim", code=code)
+        assert (await recv(operator))["code"] == "expired_code"
+        # the operator withdraws its 6-digit code the same way, and stays connected
+        await send(operator, type="issue_code")
+        issued = (await recv(operator))["code"]
+        await send(operator, type="bye")
+        assert await recv(operator) == {"type": "ended", "reason": "normal", "by": "operator"}
+        joiner = await http.ws_connect(f"{ws_base}/ws/agent")
+        await send(
+            joiner, type="join", protocol_version=1, code=issued, client_version="c", consent_accepted=True
+        )
+        error = await recv(joiner)
+        assert (error["code"], error["fatal"]) == ("expired_code", False)
+        # version_mismatch comes after the field checks
+        await send(joiner, type="register", protocol_version=2)
+        assert (await recv(joiner))["code"] == "bad_message"
+        late = await http.ws_connect(f"{ws_base}/ws/agent")
+        await send(late, type="register", protocol_version=2, client_version="c", consent_accepted=True)
+        assert (await recv(late))["code"] == "version_mismatch"
+        assert (await late.receive(timeout=5)).data == 1008

@@ -162,3 +162,48 @@ def test_normalise_key() -> None:
     assert p.normalise_key("Escape") == "Esc"
     assert p.normalise_key("f5") == "F5"
     assert p.normalise_key("launch-missiles") is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"type": "claim", "code": "\\ud800"}',
+        '{"type": "claim", "code": "12\\udfff"}',
+        '{"type": "offer", "sdp": "v=0\\ude00\\ud83d"}',
+        '{"type": "sysinfo", "scope": "normal", "data": {"os": "\\udc80"}, "unavailable": {}}',
+        '{"type": "sysinfo", "scope": "normal", "data": {"\\ud800": 1}, "unavailable": {}}',
+        '{"type": "sysinfo", "scope": "normal", "data": {"a": [[{"b": "\\udbff"}]]}, "unavailable": {}}',
+        '{"type": "sysinfo", "scope": "normal", "data": {}, "unavailable": {"\\ud800": "x"}}',
+        '{"type": "key_guide", "keys": [["A"]], "caption": "\\ud800"}',
+    ],
+)
+def test_lone_surrogates_are_bad_messages(raw: str) -> None:
+    decode = p.decode_guidance if '"sysinfo"' in raw or '"key_guide"' in raw else p.decode_signaling
+    with pytest.raises(p.ProtocolError) as info:
+        decode(raw)
+    assert info.value.code is p.ErrorCode.BAD_MESSAGE
+    assert "Unicode" in info.value.detail
+
+
+def test_surrogate_pairs_and_unknown_fields_are_fine() -> None:
+    assert p.decode_signaling('{"type": "claim", "code": "\\ud83d\\ude00"}') == p.Claim(code="\U0001f600")
+    # an unknown field is dropped unread, whatever it holds
+    assert p.decode_signaling('{"type": "claim", "code": "1234", "x": "\\ud800"}') == p.Claim(code="1234")
+
+
+def test_login_request() -> None:
+    login = p.decode_login_request(b'{"username": "hanako", "password": "correct horse"}')
+    assert login == p.LoginRequest(username="hanako", password="correct horse")
+    assert "correct horse" not in repr(login)
+    for raw in (
+        '{"username": "hanako"}',
+        '{"username": "", "password": "x"}',
+        '{"username": "' + "u" * 65 + '", "password": "x"}',
+        '{"username": "hanako", "password": 3}',
+        '{"username": "\\ud800", "password": "correct horse"}',
+        '{"username": "hanako", "password": "' + "p" * 1025 + '"}',
+        "[]",
+        "not json",
+    ):
+        with pytest.raises(p.ProtocolError):
+            p.decode_login_request(raw)

@@ -76,3 +76,29 @@ def test_deep_nesting() -> None:
         '{"type":"sysinfo","scope":"normal","unavailable":{},"data":' + "[" * 5000 + "]" * 5000 + "}"
     )
     _decode_both("[" * 100_000)
+
+
+lone_surrogates = st.integers(0xD800, 0xDFFF).map(chr)
+any_text = st.text(alphabet=st.characters() | lone_surrogates, max_size=20)
+json_with_surrogates = st.recursive(
+    st.none() | st.booleans() | st.integers() | any_text,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(any_text | field_names, children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(field_names, json_with_surrogates, max_size=6), type_names)
+def test_whatever_decodes_can_be_encoded_again(obj: dict[str, Any], type_name: str) -> None:
+    """Lone surrogates (as JSON escapes) never make it into a message: the relay re-encodes
+    every message it forwards, and SQLite and hashlib need valid UTF-8 too."""
+    obj["type"] = type_name
+    for decode in (p.decode_signaling, p.decode_guidance):
+        try:
+            message = decode(json.dumps(obj))
+        except p.ProtocolError:
+            continue
+        with contextlib.suppress(p.ProtocolError):  # too large is fine; UnicodeEncodeError is not
+            p.encode(message)

@@ -102,3 +102,30 @@ def test_bad_files(tmp_path: Path) -> None:
     unknown.write_text("[limits]\nmax_sesions = 3\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"limits\.max_sesions: unknown setting"):
         load_config(unknown, env={})
+
+
+def test_connection_and_login_settings_from_toml_and_env(tmp_path: Path) -> None:
+    path = tmp_path / "relay.toml"
+    path.write_text(
+        "[limits]\nhttp_idle_timeout_s = 5\nmax_connections_per_ip = 64\nlogin_failures_per_user = 50\n",
+        encoding="utf-8",
+    )
+    env = {
+        "MADOGUCHI_RELAY_HTTP_BODY_TIMEOUT_S": "3",
+        "MADOGUCHI_RELAY_MAX_CONNECTIONS": "1000",
+        "MADOGUCHI_RELAY_LOGIN_FAILURES_PER_USER_IP": "4",
+        "MADOGUCHI_RELAY_ACCOUNT_CHECK_INTERVAL_S": "2.5",
+    }
+    limits = load_config(path, env=env).limits
+    assert limits.http_idle_timeout_s == 5.0
+    assert limits.http_body_timeout_s == 3.0
+    assert limits.max_connections == 1000
+    assert limits.max_connections_per_ip == 64
+    assert limits.login_failures_per_user == 50
+    assert limits.login_failures_per_user_ip == 4
+    assert limits.account_check_interval_s == 2.5
+    defaults = load_config(env={}).limits
+    assert (defaults.http_idle_timeout_s, defaults.http_body_timeout_s) == (20.0, 10.0)
+    assert (defaults.max_connections, defaults.max_connections_per_ip) == (4096, 256)
+    assert (defaults.login_failures_per_user_ip, defaults.login_failures_per_ip) == (5, 20)
+    assert (defaults.login_failures_per_user, defaults.login_user_window_s) == (30, 3600.0)

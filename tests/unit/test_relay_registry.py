@@ -24,10 +24,16 @@ V = p.PROTOCOL_VERSION
 class FakeAuth:
     def __init__(self) -> None:
         self.tokens: dict[str, TokenRecord] = {}
+        self.disabled: set[str] = set()
 
     def verify(self, token: str, now: float) -> TokenRecord | None:
         record = self.tokens.get(token)
-        return record if record is not None and record.expires_at > now else None
+        if record is None or record.username in self.disabled:
+            return None
+        return record if record.expires_at > now else None
+
+    def active(self, username: str) -> bool:
+        return username not in self.disabled
 
 
 class Harness:

@@ -107,7 +107,9 @@ def test_memory_store_indexes_and_windows() -> None:
 
 
 async def test_login_limits_and_tokens(tmp_path: Path) -> None:
-    config = load_config(env={}, data_dir=tmp_path, login_failures_per_user=2, token_ttl_s=100)
+    config = load_config(
+        env={}, data_dir=tmp_path, login_failures_per_user=2, login_user_window_s=900, token_ttl_s=100
+    )
     store = MemoryStore()
     accounts = Accounts(config.accounts_db)
     accounts.add("hanako", "password1", "佐藤 花子", "ACME")
@@ -135,3 +137,36 @@ async def test_login_limits_and_tokens(tmp_path: Path) -> None:
         await auth.login("hanako", "password1", "10.0.0.2", 960.0)
     assert (refused.value.status, refused.value.error) == (403, "locked")
     await asyncio.sleep(0)
+
+
+def test_audit_rows_survive_any_text(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.sqlite3")
+    log.write(Audit("claim_failed", operator="op\ud800", code="1\udfff", detail={"why": "x\udc80y"}), 1000.0)
+    (row,) = log.rows()
+    assert row.operator == "op\\ud800"
+    assert row.code == "1\\udfff"
+    assert row.detail == {"why": "x\udc80y"}  # JSON escapes: the same text back
+    log.close()
+
+
+def test_a_reserved_event_can_be_taken_back() -> None:
+    store = MemoryStore()
+    store.add_event("k", 1.0, 10)
+    store.add_event("k", 2.0, 10)
+    store.discard_event("k", 2.0)
+    assert store.count_events("k", 3.0, 10) == 1
+    store.discard_event("k", 2.0)  # twice, or after pruning: nothing happens
+    store.discard_event("missing", 2.0)
+    assert store.count_events("k", 3.0, 10) == 1
+
+
+async def test_parallel_logins_reserve_their_place_before_the_password_is_checked(tmp_path: Path) -> None:
+    config = load_config(env={}, data_dir=tmp_path, login_failures_per_user_ip=3)
+    accounts = Accounts(config.accounts_db)
+    accounts.add("hanako", "password1", "佐藤 花子", "ACME")
+    auth = Auth(config, MemoryStore(), accounts)
+    results = await asyncio.gather(
+        *(auth.login("hanako", f"wrong {i}", "10.0.0.1", 5.0) for i in range(20)), return_exceptions=True
+    )
+    statuses = sorted(r.status for r in results if isinstance(r, LoginRefused))
+    assert statuses == [401] * 3 + [429] * 17
