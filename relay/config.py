@@ -126,7 +126,8 @@ class Limits:
     operator_idle_timeout_s: float = 3600.0
     """An authenticated operator websocket with no session and no message is closed after this."""
     retired_code_memory_s: float = 3600.0
-    """How long expired/used codes are remembered to answer expired_code / code_already_used."""
+    """How long expired/used codes are remembered to answer expired_code / code_already_used,
+    and not handed out again while unused codes remain (relay.code_pool)."""
     max_queued_for_agent: int = 64
     """Signaling messages kept for an agent that is away (resume grace)."""
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections import deque
+from collections import Counter, deque
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from protocol import SignalingMessage
@@ -94,6 +94,9 @@ class Store(Protocol):
     def pairing_by_resume(self, resume_hash: str) -> Pairing | None: ...
     def pairings(self) -> list[Pairing]: ...
     def live_codes(self) -> set[str]: ...
+    def count_phase(self, phase: Phase) -> int:
+        """How many pairings are in ``phase``, without listing them (checked on every registration)."""
+        ...
 
     # messages for an agent that is away (resume grace)
     def queue_for_agent(self, pairing_id: str, message: SignalingMessage, limit: int) -> bool: ...
@@ -127,6 +130,8 @@ class MemoryStore:
         self._pairings: dict[str, Pairing] = {}
         self._by_code: dict[str, str] = {}
         self._by_resume: dict[str, str] = {}
+        # Kept with every put/remove so that limits are checked in O(1), not by a scan.
+        self._phases: Counter[Phase] = Counter()
         self._queues: dict[str, list[SignalingMessage]] = {}
         self._retired: dict[str, tuple[RetiredReason, float]] = {}
         self._events: dict[str, deque[float]] = {}
@@ -142,6 +147,8 @@ class MemoryStore:
                 self._by_code.pop(old.code, None)
             if old.resume_hash and old.resume_hash != pairing.resume_hash:
                 self._by_resume.pop(old.resume_hash, None)
+            self._uncount(old)
+        self._count(pairing)
         self._pairings[pairing.id] = pairing
         self._by_code[pairing.code] = pairing.id
         if pairing.resume_hash:
@@ -155,6 +162,7 @@ class MemoryStore:
         self._queues.pop(pairing_id, None)
         if old is None:
             return
+        self._uncount(old)
         if self._by_code.get(old.code) == pairing_id:
             del self._by_code[old.code]
         if old.resume_hash and self._by_resume.get(old.resume_hash) == pairing_id:
@@ -173,6 +181,15 @@ class MemoryStore:
 
     def live_codes(self) -> set[str]:
         return set(self._by_code)
+
+    def count_phase(self, phase: Phase) -> int:
+        return self._phases[phase]
+
+    def _count(self, p: Pairing) -> None:
+        self._phases[p.phase] += 1
+
+    def _uncount(self, p: Pairing) -> None:
+        self._phases[p.phase] -= 1
 
     # agent queue ---------------------------------------------------------------
     def queue_for_agent(self, pairing_id: str, message: SignalingMessage, limit: int) -> bool:
