@@ -334,6 +334,13 @@ class Registry:
             retry = self._retry_after(f"reg-ip:{conn.ip}", now, lim.registrations_window_s)
             refused = _rate_limited("too many registrations from this address; try again later", retry)
             return refused, "registrations_per_ip"
+        # The rate alone would let one address hold registrations_per_ip codes per window
+        # for a whole code lifetime (it used to be 300 of 200): the relay's every code.
+        if self._store.count_waiting_from(conn.ip) >= lim.max_live_codes_per_ip:
+            refused = _rate_limited(
+                "too many codes are waiting from this address; try again later", lim.busy_retry_after_s
+            )
+            return refused, "max_live_codes_per_ip"
         if self._codes_pending() >= lim.max_live_codes:
             return _busy(lim.busy_retry_after_s), "max_live_codes"
         if self._claims_and_sessions() >= lim.max_sessions:

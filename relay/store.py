@@ -98,6 +98,10 @@ class Store(Protocol):
         """How many pairings are in ``phase``, without listing them (checked on every registration)."""
         ...
 
+    def count_waiting_from(self, ip: str) -> int:
+        """Agent codes waiting for a claim whose agent is at ``ip`` (the per-address cap)."""
+        ...
+
     # messages for an agent that is away (resume grace)
     def queue_for_agent(self, pairing_id: str, message: SignalingMessage, limit: int) -> bool: ...
     def drain_agent_queue(self, pairing_id: str) -> list[SignalingMessage]: ...
@@ -132,6 +136,7 @@ class MemoryStore:
         self._by_resume: dict[str, str] = {}
         # Kept with every put/remove so that limits are checked in O(1), not by a scan.
         self._phases: Counter[Phase] = Counter()
+        self._waiting_ips: Counter[str] = Counter()
         self._queues: dict[str, list[SignalingMessage]] = {}
         self._retired: dict[str, tuple[RetiredReason, float]] = {}
         self._events: dict[str, deque[float]] = {}
@@ -185,11 +190,20 @@ class MemoryStore:
     def count_phase(self, phase: Phase) -> int:
         return self._phases[phase]
 
+    def count_waiting_from(self, ip: str) -> int:
+        return self._waiting_ips[ip]
+
     def _count(self, p: Pairing) -> None:
         self._phases[p.phase] += 1
+        if p.phase == "waiting" and p.agent_ip is not None:
+            self._waiting_ips[p.agent_ip] += 1
 
     def _uncount(self, p: Pairing) -> None:
         self._phases[p.phase] -= 1
+        if p.phase == "waiting" and p.agent_ip is not None:
+            self._waiting_ips[p.agent_ip] -= 1
+            if not self._waiting_ips[p.agent_ip]:
+                del self._waiting_ips[p.agent_ip]
 
     # agent queue ---------------------------------------------------------------
     def queue_for_agent(self, pairing_id: str, message: SignalingMessage, limit: int) -> bool:

@@ -478,7 +478,7 @@ def test_registrations_per_ip() -> None:
 
 
 def test_live_codes_are_unique_and_typo_safe() -> None:
-    h = Harness(max_live_codes=250, registrations_per_ip=1000)
+    h = Harness(max_live_codes=250, registrations_per_ip=1000, max_live_codes_per_ip=250)
     codes = [h.agent(f"a{i}").code for i in range(200)]
     assert len(set(codes)) == 200
     for i, a in enumerate(codes):
