@@ -93,7 +93,7 @@ class RegistryStats:
     sessions_active: int
 
 
-@dataclasses.dataclass(eq=False)
+@dataclasses.dataclass(eq=False, slots=True)  # one per socket: slots save ~300 bytes each
 class _Conn:
     id: str
     role: Role
