@@ -1,4 +1,4 @@
-"""Which pairing code to hand out next: typo-safe, unused, least recently used; O(1) per step.
+"""Which pairing code to hand out next: unused, typo-safe, least recently used; O(1) per step.
 
 A :class:`CodePool` knows every code of one length (10,000 four-digit codes, a
 million six-digit ones) and keeps each code that is not live in one of four tiers,
@@ -6,24 +6,27 @@ updated incrementally as codes are taken and released:
 
 1. **safe, fresh**: no live code is one digit substitution or one adjacent swap away
    (:func:`protocol.typo_neighbours`), and it was not released within ``memory_s``;
-2. **safe, recent**: typo-safe, but released within ``memory_s``;
-3. **near, fresh**: one typo away from a live code, not released recently;
+2. **near, fresh**: one typo away from a live code, not released recently;
+3. **safe, recent**: typo-safe, but released within ``memory_s``;
 4. **near, recent**.
 
 :meth:`CodePool.draw` picks uniformly at random (``secrets``) from the first
 non-empty tier; in the recent tiers, from the codes released longest ago, to the
 minute (``memory_s / 60``). Only when every code is live does it raise
-:class:`protocol.CodeSpaceExhausted` (the relay answers ``busy``). So: a new code is
-never a typo away from a live one while a safe code exists; it is never one used
-within ``memory_s`` while a fresh one exists; and when every code was used recently,
-the least recently used come back first, still unpredictably within their minute.
+:class:`protocol.CodeSpaceExhausted` (the relay answers ``busy``). So: a code used
+within ``memory_s`` never comes back while an unused one remains; a new code is
+never a typo away from a live one while an unused typo-safe code exists; and once
+every code was used recently, the least recently used come back first (typo-safe
+ones first), still unpredictably within their minute.
 
-Typo safety is put before freshness on purpose: a misheard or mistyped code happens
-on ordinary calls, a customer or operator reading out a code from an earlier call is
-rarer, and with least-recently-used reuse such a code is about an hour old by then.
+Freshness comes before typo safety because docs/security.md promises both "while
+possible" and they only conflict on a crowded relay: past ~700 live codes no code is
+typo-safe anyway, and from ~6,000 customers an hour with 100 live codes the safe
+codes left are all recent. Then an unused code a typo away from one live code is
+preferred to handing a code used minutes ago to a new customer.
 
 The cost of one step does not depend on how many codes are live or remembered:
-``take`` and ``release`` touch the code's 35-60 typo neighbours, a draw is one
+``take`` and ``release`` touch the code's 36-59 typo neighbours, a draw is one
 random pick (plus at most 61 minute buckets to look at when fresh codes are gone).
 The four-digit space keeps its safe, fresh tier as an explicit list; larger spaces
 (where live codes are a tiny fraction) draw that tier by rejection sampling.
@@ -55,8 +58,8 @@ class Tier(enum.IntEnum):
 
     LIVE = 0
     SAFE_FRESH = 1
-    SAFE_RECENT = 2
-    NEAR_FRESH = 3
+    NEAR_FRESH = 2
+    SAFE_RECENT = 3
     NEAR_RECENT = 4
 
 
@@ -162,10 +165,10 @@ class CodePool:
         """A code from the best non-empty tier; it stays free until :meth:`take`."""
         self._expire(now)
         code = self._draw_safe_fresh()
-        if code is None:
-            code = self._draw_recent(near=False)
         if code is None and self._near_fresh:
             code = self._near_fresh.choice()
+        if code is None:
+            code = self._draw_recent(near=False)
         if code is None:
             code = self._draw_recent(near=True)
         if code is None:
@@ -219,7 +222,7 @@ class CodePool:
         c = self._int(code)
         if c in self._live:
             return Tier.LIVE
-        return Tier((3 if c in self._near else 1) + (1 if c in self._recent else 0))
+        return Tier((2 if c in self._near else 1) + (2 if c in self._recent else 0))
 
     def tier_sizes(self, now: float) -> dict[Tier, int]:
         self._expire(now)
@@ -228,8 +231,8 @@ class CodePool:
         return {
             Tier.LIVE: len(self._live),
             Tier.SAFE_FRESH: self.size - len(self._live) - len(self._near_fresh) - len(self._recent),
-            Tier.SAFE_RECENT: recent_safe,
             Tier.NEAR_FRESH: len(self._near_fresh),
+            Tier.SAFE_RECENT: recent_safe,
             Tier.NEAR_RECENT: recent_near,
         }
 

@@ -55,6 +55,19 @@ def test_codes_are_not_reused_within_the_memory_while_unused_ones_remain() -> No
         assert _cycle(h, i, 0.0) in first_minute
 
 
+def test_a_crowded_relay_hands_out_unused_codes_before_typo_safe_recent_ones() -> None:
+    """Past ~700 live codes nothing is typo-safe and unused: an unused code still wins."""
+    h = Harness(max_live_codes=2 * SPACE, registrations_per_ip=10**6)
+    for i in range(3_000):  # an hour of customers: 3,000 codes remembered
+        _cycle(h, i, 1.0)
+    reused = 0
+    for i in range(10_000, 11_000):
+        code = h.agent(f"l{i}", ip=_ip(i)).code
+        reused += h.store.retired_code(code, h.now) is not None
+    assert h.registry.stats().codes_pending == 1_000
+    assert reused == 0
+
+
 def test_exhausted_space_answers_busy() -> None:
     h = Harness(max_live_codes=2 * SPACE, registrations_per_ip=10**6)
     live = {h.agent(f"a{i}", ip=_ip(i)).code for i in range(SPACE)}

@@ -43,7 +43,7 @@ class Model:
         if code in self.live:
             return Tier.LIVE
         near = any(n in self.live for n in p.typo_neighbours(code))
-        return Tier((3 if near else 1) + (1 if self.recent(code, now) else 0))
+        return Tier((2 if near else 1) + (2 if self.recent(code, now) else 0))
 
     def check_draw(self, code: str, now: float) -> None:
         tiers = {c: self.tier(c, now) for c in self.codes()}
@@ -56,8 +56,9 @@ class Model:
 
 
 step = st.tuples(
-    st.sampled_from(["draw", "release"]),
-    st.integers(min_value=1, max_value=40),  # how many codes in a row: runs reach crowded spaces
+    # "cycle": drawn and released at once (a customer who hangs up), to use up fresh codes
+    st.sampled_from(["draw", "release", "cycle"]),
+    st.integers(min_value=1, max_value=60),  # how many codes in a row: runs reach crowded spaces
     st.integers(min_value=0, max_value=10_000),
     st.sampled_from([0.0, 0.0, 1.0, 7.0, 30.0, 61.0, 200.0]),
 )
@@ -70,15 +71,19 @@ def _run(digits: int, memory_s: float, explicit: bool, steps: list[tuple[str, in
     for action, count, pick, dt in steps:
         now += dt
         for _ in range(count):
-            if action == "draw" and len(model.live) == 10**digits:
+            if action != "release" and len(model.live) == 10**digits:
                 with pytest.raises(p.CodeSpaceExhausted):
                     pool.draw(now)
-            elif action == "draw":
+            elif action != "release":
                 code = pool.draw(now)
                 model.check_draw(code, now)
                 pool.take(code)
                 model.live.add(code)
                 model.released.pop(code, None)
+                if action == "cycle":
+                    pool.release(code, now)
+                    model.live.remove(code)
+                    model.released[code] = now
             elif model.live:
                 code = sorted(model.live)[pick % len(model.live)]
                 pool.release(code, now)
@@ -95,7 +100,7 @@ def _run(digits: int, memory_s: float, explicit: bool, steps: list[tuple[str, in
         assert sizes == expected
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.booleans(), st.sampled_from([0.0, 120.0, 3600.0]), st.lists(step, max_size=30))
 def test_two_digit_pool_matches_the_model(
     explicit: bool, memory_s: float, steps: list[tuple[str, int, int, float]]
@@ -103,8 +108,8 @@ def test_two_digit_pool_matches_the_model(
     _run(2, memory_s, explicit, steps)
 
 
-@settings(max_examples=8, deadline=None)
-@given(st.booleans(), st.lists(step, max_size=12))
+@settings(max_examples=5, deadline=None)
+@given(st.booleans(), st.lists(step, max_size=8))
 def test_three_digit_pool_matches_the_model(explicit: bool, steps: list[tuple[str, int, int, float]]) -> None:
     _run(3, 600.0, explicit, steps)
 
