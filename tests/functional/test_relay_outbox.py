@@ -1,7 +1,9 @@
-"""Each socket's outbox on a real relay: a client that stops reading is closed, nobody else waits.
+"""What each socket carries on a real relay: its outbox, and no compression.
 
 The outbox writes through a task that exists only while something is queued (an idle
-socket holds no task and no queue); these tests keep what that must not change.
+socket holds no task and no queue); these tests keep what that must not change: a
+client that stops reading is closed, nobody else waits, bursts arrive whole and in
+order. Compression is never negotiated (docs/performance.md, "Relay": ~113 KiB per socket).
 """
 
 from __future__ import annotations
@@ -82,3 +84,10 @@ async def test_idle_sockets_get_every_message_in_order(relay: RunningRelay) -> N
         assert (await agent.expect(p.Ended)).reason is p.EndReason.NORMAL
         assert (await agent.closed())[0] == 1000
         assert (await op.expect(p.Ended)).reason is p.EndReason.NORMAL
+
+
+async def test_permessage_deflate_is_declined(relay: RunningRelay) -> None:
+    async with aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(relay.ws_url("agent"), compress=15)  # as every browser offers
+        assert ws.compress == 0
+        await ws.close()
