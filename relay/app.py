@@ -375,6 +375,7 @@ async def _serve_ws(request: web.Request, role: Role) -> web.WebSocketResponse:
             else:  # ERROR: aiohttp closes the socket itself
                 break
             state.apply(effects, now)
+            del effects, frame  # an idle socket keeps neither until its next message
             if box.closing:
                 break
     finally:
