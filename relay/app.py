@@ -16,7 +16,6 @@ import asyncio
 import collections
 import contextlib
 import dataclasses
-import gc
 import hashlib
 import itertools
 import logging
@@ -33,6 +32,7 @@ from .audit import AuditLog
 from .auth import Auth, LoginRefused
 from .config import RelayConfig
 from .effects import Alarm, Audit, Close, CloseCode, Count, Effect, Send
+from .memory import CrowdWatch, release_memory
 from .metrics import CONTENT_TYPE, RelayMetrics
 from .registry import Registry, Role
 from .store import MemoryStore, Store
@@ -43,8 +43,6 @@ logger = logging.getLogger(__name__)
 
 _OUTBOX_LIMIT = 256
 _WRITER_DRAIN_S = 1.0
-_CROWD_GONE = 1000
-"""Sockets that must have gone (and at least half of the peak) before a full collection."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -227,7 +225,7 @@ async def _ticker(app: web.Application) -> AsyncIterator[None]:
     state = app[RELAY]
 
     async def loop() -> None:
-        crowd = 0
+        crowd = CrowdWatch()
         while True:
             await asyncio.sleep(state.config.tick_interval_s)
             try:
@@ -235,15 +233,8 @@ async def _ticker(app: web.Application) -> AsyncIterator[None]:
                 state.apply(state.registry.tick(now), now)
             except Exception:  # a bug in one tick must not stop expiry for good
                 logger.exception("timer tick failed")
-            # A socket's aiohttp objects (protocol, transport, request, response) refer to
-            # each other: when it closes they wait for a full garbage collection, which a
-            # quiet relay may not run for hours. After a crowd left, run one (tens of ms).
-            sockets = len(state.outboxes)
-            crowd = max(crowd, sockets)
-            if crowd - sockets >= _CROWD_GONE and sockets <= crowd // 2:
-                logger.info("sockets: %d -> %d; collecting their garbage", crowd, sockets)
-                gc.collect()
-                crowd = sockets
+            if crowd.left(len(state.outboxes)):  # their memory is not freed by itself
+                release_memory()
 
     task = asyncio.create_task(loop(), name="relay-ticker")
     try:
