@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import logging
-import resource
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -27,13 +26,17 @@ __all__ = ["main", "raise_fd_limit"]
 logger = logging.getLogger(__name__)
 
 
-def raise_fd_limit() -> int:
-    """Raise this process's open-file limit to the hard limit; returns the new soft limit."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != resource.RLIM_INFINITY and soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        soft = hard
-    return soft
+def raise_fd_limit() -> int | None:
+    """Raise this process's open-file limit to the hard limit; the new soft limit (None: no such limit)."""
+    limit: int | None = None
+    if sys.platform != "win32":  # Windows has no such limit
+        import resource
+
+        limit, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard != resource.RLIM_INFINITY and limit < hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            limit = hard
+    return limit
 
 
 async def _serve(overrides: dict[str, Any], password: str) -> None:

@@ -49,13 +49,14 @@ class CrowdWatch:
 @functools.cache
 def _malloc_trim() -> Callable[[int], int] | None:
     """glibc's ``malloc_trim``; None elsewhere (macOS, Windows, musl)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
-    return trim
+    if sys.platform == "linux":
+        try:
+            trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            pass
+        else:
+            return trim
+    return None
 
 
 def release_memory() -> None:
