@@ -453,14 +453,18 @@ async def real_relay(settings: LoadSettings, say: Callable[[str], None]) -> dict
         pid = relay.pid
         say("relay_load: warm-up and an hour of churn ...")
         token = await _prepare(relay, settings)
-        say(f"relay_load: a crowd of {settings.sockets} idle sockets comes and goes, twice ...")
-        memory = await _crowds(relay, token, settings)
-
-        say(f"relay_load: {settings.live} customers waiting with their codes ...")
+        # Memory per waiting customer first, before any crowd left memory to reuse behind.
         rss_before_live = await relay.settled_rss(0)
         agents = [client for client, _ in await _in_batches(settings.live, relay.register)]
         rss_live = await relay.settled_rss(settings.live)
+        await asyncio.gather(*(relay.hang_up(a) for a in agents))
+        say(f"relay_load: a crowd of {settings.sockets} idle sockets comes and goes, twice ...")
+        memory = await _crowds(relay, token, settings)
         memory["kib_per_waiting_customer"] = round((rss_live - rss_before_live) / settings.live, 2)
+
+        say(f"relay_load: {settings.live} customers waiting with their codes ...")
+        agents = [client for client, _ in await _in_batches(settings.live, relay.register)]
+        await relay.settled_rss(settings.live)
         cpu = process_cpu_seconds(pid)
         at_live = await _timed_registrations(relay, settings.samples)
         at_live["relay_cpu_s"] = _delta(process_cpu_seconds(pid), cpu)

@@ -32,15 +32,21 @@ logger = logging.getLogger(__name__)
 
 
 class CrowdWatch:
-    """Says when at least ``crowd`` sockets and half of the peak have gone since the last time."""
+    """Says when at least ``crowd`` sockets and half of the peak have gone since the last time.
+
+    Only once the count has stopped falling (two ticks alike): sockets that are still
+    closing would free their memory after the trim, and it would stay.
+    """
 
     def __init__(self, crowd: int = 1000) -> None:
         self.crowd = crowd
         self.peak = 0
+        self._last = 0
 
     def left(self, sockets: int) -> bool:
+        settled, self._last = sockets == self._last, sockets
         self.peak = max(self.peak, sockets)
-        if self.peak - sockets >= self.crowd and sockets <= self.peak // 2:
+        if settled and self.peak - sockets >= self.crowd and sockets <= self.peak // 2:
             self.peak = sockets
             return True
         return False

@@ -8,14 +8,18 @@ import weakref
 from relay.memory import CrowdWatch, release_memory
 
 
-def test_a_crowd_leaving_is_noticed_once() -> None:
+def _ticks(watch: CrowdWatch, *counts: int) -> list[bool]:
+    return [watch.left(n) for n in counts]
+
+
+def test_a_crowd_leaving_is_noticed_once_it_has_left() -> None:
     watch = CrowdWatch(crowd=1000)
-    assert not any(watch.left(n) for n in range(0, 5001, 500))
-    assert not watch.left(4200)  # some left, not half
-    assert watch.left(2400)
-    assert not watch.left(2300)  # the same crowd, already handled
-    assert not watch.left(1300)  # 1,100 more left, but not half of 2,400
-    assert watch.left(1200)
+    assert not any(_ticks(watch, *range(0, 5001, 500), 5000))
+    assert _ticks(watch, 4200, 4200) == [False, False]  # some left, not half
+    assert _ticks(watch, 3000, 2400, 2400) == [False, False, True]  # once it stopped falling
+    assert _ticks(watch, 2300, 2300) == [False, False]  # the same crowd, already handled
+    assert _ticks(watch, 1300, 1300) == [False, False]  # 1,100 more left, but not half of 2,400
+    assert _ticks(watch, 1200, 1200) == [False, True]
 
 
 def test_steady_churn_never_triggers() -> None:
