@@ -453,14 +453,9 @@ async def real_relay(settings: LoadSettings, say: Callable[[str], None]) -> dict
         pid = relay.pid
         say("relay_load: warm-up and an hour of churn ...")
         token = await _prepare(relay, settings)
-        # Memory per waiting customer first, before any crowd left memory to reuse behind.
-        rss_before_live = await relay.settled_rss(0)
-        agents = [client for client, _ in await _in_batches(settings.live, relay.register)]
-        rss_live = await relay.settled_rss(settings.live)
-        await asyncio.gather(*(relay.hang_up(a) for a in agents))
+        # The crowds first: with pymalloc, memory any earlier phase freed would be reused.
         say(f"relay_load: a crowd of {settings.sockets} idle sockets comes and goes, twice ...")
         memory = await _crowds(relay, token, settings)
-        memory["kib_per_waiting_customer"] = round((rss_live - rss_before_live) / settings.live, 2)
 
         say(f"relay_load: {settings.live} customers waiting with their codes ...")
         agents = [client for client, _ in await _in_batches(settings.live, relay.register)]
@@ -492,7 +487,13 @@ async def real_relay(settings: LoadSettings, say: Callable[[str], None]) -> dict
     say("relay_load: the crowds again, relay with PYTHONMALLOC=malloc ...")
     async with _relay_process(settings.settle_s, {"PYTHONMALLOC": "malloc"}) as relay:
         token = await _prepare(relay, settings)
+        # Memory per waiting customer here, on a relay that has not seen a crowd yet.
+        rss_before_live = await relay.settled_rss(0)
+        agents = [client for client, _ in await _in_batches(settings.live, relay.register)]
+        rss_live = await relay.settled_rss(settings.live)
+        await asyncio.gather(*(relay.hang_up(a) for a in agents))
         with_malloc = await _crowds(relay, token, settings)
+        with_malloc["kib_per_waiting_customer"] = round((rss_live - rss_before_live) / settings.live, 2)
     return {
         "register_at_live_codes": at_live,
         "register_with_sockets": with_sockets,
@@ -567,8 +568,9 @@ def render(report: dict[str, Any]) -> str:
         "",
         f"churn: {churn['per_second']} registrations/s ({churn['clients']} clients, "
         f"relay CPU {churn['relay_cpu_percent']} % of a core)",
-        f"memory: {mem['kib_per_idle_socket']} KiB per idle socket "
-        f"({mem['idle_sockets']}), {mem['kib_per_waiting_customer']} KiB per waiting customer",
+        f"memory: {mem['kib_per_idle_socket']} KiB per idle socket ({mem['idle_sockets']}); "
+        f"{relay['memory_pythonmalloc_malloc']['kib_per_waiting_customer']} KiB per waiting customer "
+        "(PYTHONMALLOC=malloc)",
     ]
     for label, m in (("pymalloc", mem), ("PYTHONMALLOC=malloc", relay["memory_pythonmalloc_malloc"])):
         lines.append(
