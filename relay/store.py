@@ -42,7 +42,7 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)  # one per pairing: ~1 KiB less each
 class Pairing:
     """One code's life: from issue through claim and allow to the end of the session."""
 
@@ -69,7 +69,7 @@ class Pairing:
     started_at: float | None = None
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)  # one per operator socket
 class TokenRecord:
     """An operator login. Only the token's digest is stored, as the key."""
 
