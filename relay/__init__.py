@@ -4,6 +4,7 @@ Modules (one concept each):
 
 * :mod:`relay.config` — ``RelayConfig`` from TOML + ``MADOGUCHI_RELAY_*`` environment;
 * :mod:`relay.registry` — the sans-IO pairing state machine (messages + ``now`` -> effects);
+* :mod:`relay.code_pool` — which code to hand out next (unused, typo-safe, least recently used);
 * :mod:`relay.effects` — what the registry asks the I/O layer to do;
 * :mod:`relay.store` — shared state behind the ``Store`` protocol (``MemoryStore``);
 * :mod:`relay.accounts`, :mod:`relay.auth` — operator accounts (scrypt), login, tokens;
@@ -11,6 +12,7 @@ Modules (one concept each):
 * :mod:`relay.metrics` — Prometheus metrics in a per-app registry;
 * :mod:`relay.app` — ``create_app(config)``, the aiohttp glue;
 * :mod:`relay.listener` — the listening socket: connection caps, TLS deadline, fd exhaustion;
+* :mod:`relay.memory` — giving memory back once a crowd of sockets has left;
 * :mod:`relay.server` — ``running_relay()`` / ``relay_in_thread()`` for in-process use;
 * :mod:`relay.cli`, :mod:`relay.admin_cli` — ``madoguchi relay`` and ``madoguchi admin``;
 * :mod:`relay.testing` — a bare signaling client for tests.

@@ -100,8 +100,13 @@ class IceServerConfig:
 class Limits:
     """Every limit the relay enforces; the defaults suit one small call centre."""
 
-    max_live_codes: int = 200
-    """Unclaimed codes at once (4-digit space is 10,000; typo safety needs room)."""
+    max_live_codes: int = 100
+    """Unclaimed codes at once. No more than ``max_sessions``: a customer waiting beyond the
+    free session slots cannot be served anyway; and every live code is a target for guesses
+    (docs/security.md: 5 guesses per operator, 10 per address, hit at most 4.9 % / 9.6 %)."""
+    max_live_codes_per_ip: int = 5
+    """Unclaimed agent codes waiting from one address at once, so that one address can never
+    take the relay's codes (it would need ``max_live_codes / 5`` = 20 addresses)."""
     max_sessions: int = 100
     """Pending claims plus running sessions at once (capacity, R4)."""
     max_sessions_per_operator: int = 3
@@ -109,10 +114,13 @@ class Limits:
     failed_claims_per_operator: int = 5
     failed_claims_window_s: float = 900.0
     lockout_s: float = 900.0
-    failed_claims_per_ip: int = 20
+    failed_claims_per_ip: int = 10
+    """Several accounts behind one address share these: 10 guesses hit 9.6 % of a full relay."""
     failed_joins_per_ip: int = 5
     """Reverse pairing (R2): customers type 6-digit codes without logging in."""
-    registrations_per_ip: int = 30
+    registrations_per_ip: int = 10
+    """Registrations (churn) per address per window; what an address *holds* is capped by
+    ``max_live_codes_per_ip``. 10 a minute is at most 600 codes an hour used up per address."""
     registrations_window_s: float = 60.0
     failed_claims_alarm: int = 50
     """Failed claims relay-wide within ``failed_claims_window_s`` that raise the alarm."""
@@ -149,7 +157,8 @@ class Limits:
     """How often open operator websockets are checked against the accounts: a disabled
     operator's sockets are closed and their sessions ended within this time."""
     retired_code_memory_s: float = 3600.0
-    """How long expired/used codes are remembered to answer expired_code / code_already_used."""
+    """How long expired/used codes are remembered to answer expired_code / code_already_used,
+    and not handed out again while unused codes remain (relay.code_pool)."""
     max_queued_for_agent: int = 64
     """Signaling messages kept for an agent that is away (resume grace)."""
 

@@ -62,9 +62,9 @@ from protocol import (
     SessionStart,
     Side,
     SignalingMessage,
-    draw_code,
 )
 
+from .code_pool import CodeAllocator
 from .config import RelayConfig
 from .effects import Alarm, Audit, Close, CloseCode, Count, Effect, Send
 from .store import Pairing, Store, TokenRecord, digest
@@ -74,7 +74,6 @@ __all__ = ["Authenticator", "Registry", "RegistryStats", "Role"]
 logger = logging.getLogger(__name__)
 
 
-_REUSE_TRIES = 8
 _AWAY_RETRY_S = 5.0
 
 
@@ -98,7 +97,7 @@ class RegistryStats:
     sessions_active: int
 
 
-@dataclasses.dataclass(eq=False)
+@dataclasses.dataclass(eq=False, slots=True)  # one per socket: slots save ~300 bytes each
 class _Conn:
     id: str
     role: Role
@@ -144,6 +143,12 @@ class Registry:
         self._conns: dict[str, _Conn] = {}
         self._alarm_active = False
         self._next_account_check = 0.0
+        # Which code to hand out next: an index over the store's live and retired codes,
+        # rebuilt here from the live ones (the retired ones only shape the preference).
+        self.codes = CodeAllocator(self._limits.retired_code_memory_s)
+        self.codes.pool(AGENT_CODE_DIGITS)  # built now (~2 ms), not in the first customer's wait
+        for code in store.live_codes():
+            self.codes.take(code)
 
     # --- entry points ----------------------------------------------------------
 
@@ -288,14 +293,15 @@ class Registry:
 
     def _register(self, conn: _Conn, msg: Register, now: float, out: list[Effect]) -> None:
         self._check_hello(msg.protocol_version, msg.consent_accepted, conn, out)
-        refused = self._registration_refusal(conn, now)
-        if refused is not None:
+        refusal = self._registration_refusal(conn, now)
+        if refusal is not None:
+            refused, limit = refusal
             out.append(Count("registrations_refused", refused.code.value))
-            out.append(Audit("registration_refused", ip=conn.ip, detail={"reason": refused.code.value}))
+            detail = {"reason": refused.code.value, "limit": limit}
+            out.append(Audit("registration_refused", ip=conn.ip, detail=detail))
             raise refused
-        live = self._store.live_codes()
         try:
-            code = self._draw(AGENT_CODE_DIGITS, live, now)
+            code = self.codes.allocate(AGENT_CODE_DIGITS, now)
         except CodeSpaceExhausted:
             out.append(Count("registrations_refused", ErrorCode.BUSY.value))
             raise _busy(self._limits.busy_retry_after_s) from None
@@ -335,21 +341,25 @@ class Registry:
             )
         )
 
-    def _registration_refusal(self, conn: _Conn, now: float) -> _Refused | None:
+    def _registration_refusal(self, conn: _Conn, now: float) -> tuple[_Refused, str] | None:
+        """Why this registration is refused, and which limit said so; in O(1), like the draw."""
         lim = self._limits
         count = self._store.add_event(f"reg-ip:{conn.ip}", now, lim.registrations_window_s)
         if count > lim.registrations_per_ip:
             retry = self._retry_after(f"reg-ip:{conn.ip}", now, lim.registrations_window_s)
-            return _Refused(
-                ErrorCode.RATE_LIMITED,
-                "too many registrations from this address; try again later",
-                fatal=True,
-                retry_after_s=retry,
-                close_code=CloseCode.TRY_AGAIN_LATER,
+            refused = _rate_limited("too many registrations from this address; try again later", retry)
+            return refused, "registrations_per_ip"
+        # The rate alone would let one address hold registrations_per_ip codes per window
+        # for a whole code lifetime (it used to be 300 of 200): the relay's every code.
+        if self._store.count_waiting_from(conn.ip) >= lim.max_live_codes_per_ip:
+            refused = _rate_limited(
+                "too many codes are waiting from this address; try again later", lim.busy_retry_after_s
             )
-        stats = self.stats()
-        if stats.codes_pending >= lim.max_live_codes or self._sessions_in_use() >= lim.max_sessions:
-            return _busy(lim.busy_retry_after_s)
+            return refused, "max_live_codes_per_ip"
+        if self._codes_pending() >= lim.max_live_codes:
+            return _busy(lim.busy_retry_after_s), "max_live_codes"
+        if self._claims_and_sessions() >= lim.max_sessions:
+            return _busy(lim.busy_retry_after_s), "max_sessions"
         return None
 
     def _join(self, conn: _Conn, msg: Join, now: float, out: list[Effect]) -> None:
@@ -642,10 +652,10 @@ class Registry:
                 ErrorCode.OPERATOR_SESSION_LIMIT,
                 f"you already have {lim.max_sessions_per_operator} sessions; end one first",
             )
-        if self.stats().codes_pending >= lim.max_live_codes or self._sessions_in_use() >= lim.max_sessions:
+        if self._codes_pending() >= lim.max_live_codes or self._claims_and_sessions() >= lim.max_sessions:
             raise _busy(lim.busy_retry_after_s, fatal=False)
         try:
-            code = self._draw(OPERATOR_CODE_DIGITS, self._store.live_codes(), now)
+            code = self.codes.allocate(OPERATOR_CODE_DIGITS, now)
         except CodeSpaceExhausted:
             raise _busy(lim.busy_retry_after_s, fatal=False) from None
         account = conn.account
@@ -762,6 +772,7 @@ class Registry:
     def _retire(self, p: Pairing, reason: Literal["expired", "used"], now: float) -> None:
         self._store.remove_pairing(p.id)
         self._store.retire_code(p.code, reason, now + self._limits.retired_code_memory_s)
+        self.codes.release(p.code, now)
 
     def _cleanup(self, conn: _Conn, now: float, out: list[Effect], *, graceful: bool) -> None:
         """A socket is gone: keep its pairing for the resume grace, or end it."""
@@ -834,15 +845,11 @@ class Registry:
             return ErrorCode.EXPIRED_CODE, "this code has expired; ask for a new one"
         return ErrorCode.UNKNOWN_CODE, "no such code; check the digits"
 
-    def _draw(self, digits: int, live: set[str], now: float) -> str:
-        code = draw_code(digits, live)
-        for _ in range(_REUSE_TRIES):
-            # Prefer codes not used recently, so an old code read out again
-            # cannot land on a new customer.
-            if self._store.retired_code(code, now) is None:
-                break
-            code = draw_code(digits, live)
-        return code
+    def _codes_pending(self) -> int:
+        return self._store.count_phase("waiting") + self._store.count_phase("issued")
+
+    def _claims_and_sessions(self) -> int:
+        return self._store.count_phase("pending") + self._store.count_phase("active")
 
     def _sessions_in_use(self) -> int:
         return sum(p.phase in ("pending", "active") for p in self._store.pairings())
@@ -902,6 +909,16 @@ def _version_mismatch() -> _Refused:
         ErrorCode.VERSION_MISMATCH,
         f"this relay speaks protocol version {PROTOCOL_VERSION}; update the program",
         fatal=True,
+    )
+
+
+def _rate_limited(message: str, retry_after_s: float) -> _Refused:
+    return _Refused(
+        ErrorCode.RATE_LIMITED,
+        message,
+        fatal=True,
+        retry_after_s=retry_after_s,
+        close_code=CloseCode.TRY_AGAIN_LATER,
     )
 
 

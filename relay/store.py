@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-from collections import deque
+from collections import Counter, deque
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from protocol import ClientKind, Role, Scope, SignalingMessage
@@ -43,7 +43,7 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)  # one per pairing: ~1 KiB less each
 class Pairing:
     """One code's life: from issue through claim and allow to the end of the session."""
 
@@ -71,7 +71,7 @@ class Pairing:
     started_at: float | None = None
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)  # one per operator socket
 class TokenRecord:
     """An operator login. Only the token's digest is stored, as the key."""
 
@@ -96,6 +96,13 @@ class Store(Protocol):
     def pairing_by_resume(self, resume_hash: str) -> Pairing | None: ...
     def pairings(self) -> list[Pairing]: ...
     def live_codes(self) -> set[str]: ...
+    def count_phase(self, phase: Phase) -> int:
+        """How many pairings are in ``phase``, without listing them (checked on every registration)."""
+        ...
+
+    def count_waiting_from(self, ip: str) -> int:
+        """Agent codes waiting for a claim whose agent is at ``ip`` (the per-address cap)."""
+        ...
 
     # messages for an agent that is away (resume grace)
     def queue_for_agent(self, pairing_id: str, message: SignalingMessage, limit: int) -> bool: ...
@@ -133,6 +140,9 @@ class MemoryStore:
         self._pairings: dict[str, Pairing] = {}
         self._by_code: dict[str, str] = {}
         self._by_resume: dict[str, str] = {}
+        # Kept with every put/remove so that limits are checked in O(1), not by a scan.
+        self._phases: Counter[Phase] = Counter()
+        self._waiting_ips: Counter[str] = Counter()
         self._queues: dict[str, list[SignalingMessage]] = {}
         self._retired: dict[str, tuple[RetiredReason, float]] = {}
         self._events: dict[str, deque[float]] = {}
@@ -148,6 +158,8 @@ class MemoryStore:
                 self._by_code.pop(old.code, None)
             if old.resume_hash and old.resume_hash != pairing.resume_hash:
                 self._by_resume.pop(old.resume_hash, None)
+            self._uncount(old)
+        self._count(pairing)
         self._pairings[pairing.id] = pairing
         self._by_code[pairing.code] = pairing.id
         if pairing.resume_hash:
@@ -161,6 +173,7 @@ class MemoryStore:
         self._queues.pop(pairing_id, None)
         if old is None:
             return
+        self._uncount(old)
         if self._by_code.get(old.code) == pairing_id:
             del self._by_code[old.code]
         if old.resume_hash and self._by_resume.get(old.resume_hash) == pairing_id:
@@ -179,6 +192,24 @@ class MemoryStore:
 
     def live_codes(self) -> set[str]:
         return set(self._by_code)
+
+    def count_phase(self, phase: Phase) -> int:
+        return self._phases[phase]
+
+    def count_waiting_from(self, ip: str) -> int:
+        return self._waiting_ips[ip]
+
+    def _count(self, p: Pairing) -> None:
+        self._phases[p.phase] += 1
+        if p.phase == "waiting" and p.agent_ip is not None:
+            self._waiting_ips[p.agent_ip] += 1
+
+    def _uncount(self, p: Pairing) -> None:
+        self._phases[p.phase] -= 1
+        if p.phase == "waiting" and p.agent_ip is not None:
+            self._waiting_ips[p.agent_ip] -= 1
+            if not self._waiting_ips[p.agent_ip]:
+                del self._waiting_ips[p.agent_ip]
 
     # agent queue ---------------------------------------------------------------
     def queue_for_agent(self, pairing_id: str, message: SignalingMessage, limit: int) -> bool:

@@ -18,7 +18,9 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 async def relay(tmp_path: Path) -> AsyncIterator[RunningRelay]:
-    config = fast_config(tmp_path, code_ttl_s=0.6, registrations_per_ip=200, max_live_codes=250)
+    config = fast_config(
+        tmp_path, code_ttl_s=0.6, registrations_per_ip=200, max_live_codes=250, max_live_codes_per_ip=250
+    )
     async with running_relay(config) as running:
         running.add_operator("hanako", PASSWORD, "佐藤 花子", "ACME")
         yield running
@@ -115,7 +117,8 @@ async def test_claim_without_login_is_refused(relay: RunningRelay, http: aiohttp
 
 
 async def test_live_codes_are_unique_and_typo_safe(tmp_path: Path, http: aiohttp.ClientSession) -> None:
-    config = fast_config(tmp_path, registrations_per_ip=200, max_live_codes=250)  # codes stay live
+    # Codes stay live; all 60 agents come from 127.0.0.1.
+    config = fast_config(tmp_path, registrations_per_ip=200, max_live_codes=250, max_live_codes_per_ip=250)
     async with running_relay(config) as relay:
         await _register_many(relay, http)
 

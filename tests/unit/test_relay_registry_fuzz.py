@@ -142,6 +142,8 @@ def test_random_interleavings(steps: list[tuple[str, str, int, float]]) -> None:
 
 
 def _check_pairings(h: Harness) -> None:
+    # The code allocator's index never drifts from the store it mirrors.
+    assert h.registry.codes.live() == h.store.live_codes()
     conns = set(h.registry.connections())
     for pairing in h.store.pairings():
         if pairing.phase in ("pending", "active"):
