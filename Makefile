@@ -10,7 +10,7 @@ BUILD_STAMP := $(VENV)/.build-stamp
 RELAY_URL ?=
 CA_FILE ?=
 
-.PHONY: setup test lint typecheck pytest demo relay bench clean dist
+.PHONY: setup test lint typecheck pytest demo relay bench bench-relay clean dist
 
 setup: $(STAMP) $(BUILD_STAMP)
 
@@ -48,6 +48,9 @@ relay: setup
 
 bench: setup
 	$(PY) -m madoguchi bench
+
+bench-relay: setup
+	$(PY) -m madoguchi bench-relay
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache .import_linter_cache

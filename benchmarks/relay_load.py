@@ -1,6 +1,6 @@
 """Registration cost and memory per socket of the relay, with the previous code draw side by side.
 
-``python -m benchmarks.relay_load [--quick] [--json PATH]`` (``main(argv)``)
+``madoguchi bench-relay [--quick] [--json PATH]``, or ``python -m benchmarks.relay_load`` (``main(argv)``)
 
 Two parts, one invocation:
 
@@ -29,7 +29,7 @@ Two parts, one invocation:
 Timings include this process's own work (the client sockets) on the same cores; the
 machine's load averages are recorded at the start and the end. Targets (issue 14):
 p99 <= 50 ms at 1,000 live codes and <= 100 ms with 5,000 sockets, <= 16 KiB per idle
-socket, RSS back near its baseline once the sockets are gone.
+socket, RSS back near its baseline once the sockets are gone. Figures: docs/performance.md.
 """
 
 from __future__ import annotations
@@ -91,13 +91,23 @@ RELAY_OVERRIDES: dict[str, Any] = {
     "max_sessions": 10**6,
     "hello_timeout_s": 3600.0,
     "operator_idle_timeout_s": 86400.0,
+    # Every socket comes from 127.0.0.1: no cap per address, the total under the fd limit.
+    "max_connections_per_ip": 0,
+    "max_connections": 0,
 }
 
 TARGETS = (
     ("register p99 ms at live codes", ("relay", "register_at_live_codes", "p99_ms"), 50.0),
     ("register p99 ms with all sockets", ("relay", "register_with_sockets", "p99_ms"), 100.0),
-    ("KiB per idle socket", ("relay", "memory", "kib_per_idle_socket"), 16.0),
-    ("RSS kept after the sockets went, % of growth", ("relay", "memory", "kept_percent"), 25.0),
+    # The issue's 16 KB is 16,000 bytes: 15.625 KiB.
+    ("KiB per idle socket", ("relay", "memory", "kib_per_idle_socket"), 15.625),
+    # pymalloc keeps the arenas a crowd used (docs/operations.md): a second crowd must reuse
+    # them instead of growing the process again; giving memory back needs PYTHONMALLOC=malloc.
+    (
+        "RSS a second crowd adds, % of the first's growth",
+        ("relay", "memory", "second_crowd_extra_percent"),
+        10.0,
+    ),
     (
         "RSS kept after the sockets went, % of growth, PYTHONMALLOC=malloc",
         ("relay", "memory_pythonmalloc_malloc", "kept_percent"),
@@ -444,6 +454,9 @@ async def _crowds(relay: _Relay, token: str, settings: LoadSettings) -> dict[str
         "kept_kib": after - base,
         "kept_percent": round(100 * (after - base) / growth, 1) if growth > 0 else None,
         "second_crowd_extra_kib": second_peak - peak,
+        "second_crowd_extra_percent": round(100 * max(0, second_peak - peak) / growth, 1)
+        if growth > 0
+        else None,
     }
 
 
@@ -589,10 +602,8 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.relay_load", description=__doc__.split("\n")[0]
-    )
+def configure(parser: argparse.ArgumentParser) -> None:
+    """The options of ``madoguchi bench-relay`` and ``python -m benchmarks.relay_load``."""
     parser.add_argument("--quick", action="store_true", help="small counts, a few seconds (a smoke test)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write every figure as JSON")
     parser.add_argument("--live", type=int, help="codes held while measuring (default 1000)")
@@ -601,7 +612,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, help="timed registrations per phase (default 300)")
     parser.add_argument("--seconds", type=float, help="churn duration (default 10)")
     parser.add_argument("--churn-clients", type=int, help="customers churning at once (default 20)")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace, command: str = "madoguchi bench-relay") -> int:
     settings = LoadSettings.quick() if args.quick else LoadSettings()
     chosen = {
         "live": args.live,
@@ -618,9 +631,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    command = "python -m benchmarks.relay_load " + shlex.join(
-        list(argv if argv is not None else sys.argv[1:])
-    )
 
     def say(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
@@ -630,6 +640,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json is not None:
         args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.relay_load", description=__doc__.split("\n")[0]
+    )
+    configure(parser)
+    args = parser.parse_args(argv)
+    command = "python -m benchmarks.relay_load " + shlex.join(
+        list(argv if argv is not None else sys.argv[1:])
+    )
+    return run(args, command)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import itertools
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import WebSocketError, WSCloseCode, WSMsgType, web
 
@@ -32,6 +32,7 @@ from .audit import AuditLog
 from .auth import Auth, LoginRefused
 from .config import RelayConfig
 from .effects import Alarm, Audit, Close, CloseCode, Count, Effect, Send
+from .heartbeat import verdict
 from .memory import CrowdWatch, release_memory
 from .metrics import CONTENT_TYPE, RelayMetrics
 from .registry import Registry, Role
@@ -51,23 +52,55 @@ class _CloseCommand:
     reason: str
 
 
+@dataclasses.dataclass(frozen=True)
+class _Control:
+    """A ping or a pong, written in turn with the messages."""
+
+    opcode: Literal[WSMsgType.PING, WSMsgType.PONG]
+    data: bytes = b""
+
+
 class _Outbox:
-    """One websocket's outgoing frames, written in order by one task.
+    """One websocket's outgoing frames, written in order by one task, and its heartbeat.
 
     The task and its queue exist only while there is something to write: most sockets
     are idle (an operator console between sessions, a customer reading the code out),
     and an idle socket then holds neither (about 5 KiB less each, docs/performance.md).
+    Likewise no timer per socket for the heartbeat: two numbers, which the relay's
+    ticker reads (:mod:`relay.heartbeat`).
     """
 
-    __slots__ = ("closing", "conn_id", "queue", "stopped", "task", "ws")
+    __slots__ = ("closing", "conn_id", "heard", "pinged", "queue", "stopped", "task", "transport", "ws")
 
-    def __init__(self, conn_id: str, ws: web.WebSocketResponse) -> None:
+    def __init__(
+        self, conn_id: str, ws: web.WebSocketResponse, transport: asyncio.Transport | None, now: float
+    ) -> None:
         self.conn_id = conn_id
         self.ws = ws
-        self.queue: collections.deque[str | _CloseCommand] | None = None
+        self.transport = transport
+        self.queue: collections.deque[str | _CloseCommand | _Control] | None = None
         self.closing = False
         self.stopped = False
         self.task: asyncio.Task[None] | None = None
+        self.heard = now
+        """When the last frame arrived (any frame: a message, a pong, a ping)."""
+        self.pinged: float | None = None
+        """When the relay pinged since, if it did."""
+
+    def heard_from(self, now: float) -> None:
+        self.heard = now
+        self.pinged = None
+
+    def control(self, frame: _Control) -> None:
+        """A ping or a pong; not counted against the outbox limit."""
+        if not self.closing and not self.stopped:
+            self._put(frame)
+
+    def abort(self) -> None:
+        """Cut the connection off without a close frame (the peer sees 1006)."""
+        self.stopped = True
+        if self.transport is not None:
+            self.transport.abort()
 
     def send(self, text: str) -> None:
         if self.closing or self.stopped:
@@ -94,7 +127,7 @@ class _Outbox:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(asyncio.shield(self.task), timeout)
 
-    def _put(self, item: str | _CloseCommand) -> None:
+    def _put(self, item: str | _CloseCommand | _Control) -> None:
         if self.queue is None:
             self.queue = collections.deque()
         self.queue.append(item)
@@ -112,6 +145,12 @@ class _Outbox:
                     queue.clear()
                     await self.ws.close(code=item.code, message=_close_reason(item.reason))
                     return
+                if isinstance(item, _Control):
+                    if item.opcode is WSMsgType.PING:
+                        await self.ws.ping(item.data)
+                    else:
+                        await self.ws.pong(item.data)
+                    continue
                 await self.ws.send_str(item)
         except (ConnectionError, RuntimeError) as exc:  # peer vanished mid-write
             self.stopped = True
@@ -247,6 +286,7 @@ async def _ticker(app: web.Application) -> AsyncIterator[None]:
             try:
                 now = time.time()
                 state.apply(state.registry.tick(now), now)
+                _heartbeat(state, now)
             except Exception:  # a bug in one tick must not stop expiry for good
                 logger.exception("timer tick failed")
             if crowd.left(len(state.outboxes)):  # their memory is not freed by itself
@@ -259,6 +299,20 @@ async def _ticker(app: web.Application) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def _heartbeat(state: RelayState, now: float) -> None:
+    """Ping the sockets silent for ``heartbeat_s``; cut off those that stayed silent."""
+    interval = state.config.limits.heartbeat_s
+    for box in list(state.outboxes.values()):
+        what = verdict(box.heard, box.pinged, now, interval)
+        if what == "ping":
+            box.pinged = now
+            box.control(_Control(WSMsgType.PING))
+        elif what == "dead":
+            silent = now - box.heard
+            logger.info("connection %s: no answer to a ping, silent for %.0f s: cut off", box.conn_id, silent)
+            box.abort()
 
 
 async def _on_shutdown(app: web.Application) -> None:
@@ -366,20 +420,26 @@ async def _serve_ws(request: web.Request, role: Role) -> web.WebSocketResponse:
     limits = state.config.limits
     # aiohttp refuses messages of max_msg_size bytes or more; ours may be exactly the limit.
     ws = _RelayWebSocket(
-        heartbeat=limits.heartbeat_s or None,
+        autoping=False,  # pings and pongs reach the loop below: the heartbeat is ours (_heartbeat)
         max_msg_size=limits.max_message_bytes + 1,
         timeout=5.0,
         compress=False,  # permessage-deflate: ~113 KiB of zlib state per socket, for tiny messages
     )
     await ws.prepare(request)
     conn_id = state.new_conn_id(role)
-    box = _Outbox(conn_id, ws)
+    box = _Outbox(conn_id, ws, request.transport, time.time())
     state.outboxes[conn_id] = box
     registry = state.registry
     state.apply(registry.opened(conn_id, role, _client_ip(request), time.time()))
     try:
         async for frame in ws:
             now = time.time()
+            box.heard_from(now)
+            if frame.type is WSMsgType.PING:
+                box.control(_Control(WSMsgType.PONG, frame.data))
+                continue
+            if frame.type is WSMsgType.PONG:
+                continue
             if frame.type is WSMsgType.TEXT:
                 try:
                     effects = _handle_text(registry, conn_id, frame.data, limits.max_message_bytes, now)

@@ -14,7 +14,7 @@ when a crowd has left; :func:`release_memory` then collects and trims. Under ste
 churn the count never halves, so this does not run in the middle of the traffic.
 With ``PYTHONMALLOC=malloc`` nearly everything goes back to the system; with pymalloc
 (the default) the pinned arenas stay and are reused by the next crowd (measured in
-``benchmarks/relay_load.py``, docs/performance.md "Relay").
+``benchmarks/relay_load.py``, docs/performance.md "Relay under load").
 """
 
 from __future__ import annotations

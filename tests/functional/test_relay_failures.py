@@ -187,6 +187,40 @@ async def test_shutdown_closes_every_socket_with_a_reason(
     assert (await waiting.expect(p.Ended)).reason is p.EndReason.SHUTDOWN
 
 
+async def test_a_socket_that_answers_pings_stays_and_its_pings_are_answered(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    config = fast_config(tmp_path, heartbeat_s=0.3)
+    async with running_relay(config) as relay:
+        ws = await http.ws_connect(relay.ws_url("agent"), autoping=False)
+        await ws.send_str(
+            '{"type":"register","protocol_version":1,"client_version":"t","consent_accepted":true}'
+        )
+        pings = 0
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 1.2  # four heartbeats
+        while loop.time() < deadline:
+            try:
+                frame = await ws.receive(timeout=deadline - loop.time())
+            except TimeoutError:
+                break
+            if frame.type is aiohttp.WSMsgType.PING:
+                pings += 1
+                await ws.pong(frame.data)
+            elif frame.type is not aiohttp.WSMsgType.TEXT:  # the code, registered
+                raise AssertionError(f"unexpected {frame.type}: {frame.data!r}")
+        assert pings >= 2
+        assert not ws.closed
+        # the relay answers a client's ping in turn with its messages
+        await ws.ping(b"are you there")
+        while (frame := await ws.receive(timeout=2)).type is aiohttp.WSMsgType.PING:
+            await ws.pong(frame.data)
+        assert frame.type is aiohttp.WSMsgType.PONG
+        assert frame.data == b"are you there"
+        assert relay.state.registry.stats().connections == 1
+        await ws.close()
+
+
 async def test_silent_and_dead_sockets_are_closed(tmp_path: Path, http: aiohttp.ClientSession) -> None:
     config = fast_config(tmp_path, hello_timeout_s=0.3, heartbeat_s=0.4)
     async with running_relay(config) as relay:
