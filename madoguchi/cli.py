@@ -24,7 +24,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "admin": ("relay.admin_cli", "manage operator accounts, read the audit trail"),
     "demo": ("madoguchi.demo", "run a real session on this machine and print its figures"),
     "bench": ("benchmarks.streaming", "streaming benchmark: Madoguchi vs stock aiortc side by side"),
-    "bench-relay": ("benchmarks.relay_load", "relay benchmark: registration cost, memory per socket, code reuse"),
+    "bench-relay": ("benchmarks.relay_load", "relay benchmark: registration cost, memory, code reuse"),
     "sysinfo": ("agent.sysinfo.cli", "show the system information the agent would send (R19/R20)"),
     "agent": ("agent.cli", "the customer's screen-sharing program (consent, number, sharing, pointer)"),
     "console": ("operator_console.cli", "the operator console: log in, view and guide customers"),
