@@ -1,11 +1,12 @@
-"""Shared fixtures: a private Xvfb display, free ports."""
+"""Shared fixtures: a private Xvfb display, free ports, an HTTP client session."""
 
 from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
+import aiohttp
 import pytest
 
 from testbed.xvfb import VirtualDisplay
@@ -43,3 +44,10 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """An aiohttp client session, closed after the test."""
+    async with aiohttp.ClientSession() as session:
+        yield session

@@ -26,12 +26,6 @@ async def relay(tmp_path: Path) -> AsyncIterator[RunningRelay]:
         yield running
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 async def operator(http: aiohttp.ClientSession, relay: RunningRelay) -> SignalingClient:
     return await SignalingClient.operator(http, relay, await login(http, relay, "hanako", PASSWORD))
 

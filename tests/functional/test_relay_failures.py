@@ -24,12 +24,6 @@ async def relay(tmp_path: Path) -> AsyncIterator[RunningRelay]:
         yield running
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 async def claimed(
     http: aiohttp.ClientSession, relay: RunningRelay, agent_session: aiohttp.ClientSession | None = None
 ) -> tuple[SignalingClient, SignalingClient, p.Registered]:

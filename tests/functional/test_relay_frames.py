@@ -30,12 +30,6 @@ async def relay(tmp_path: Path) -> AsyncIterator[RunningRelay]:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
 async def raw(relay: RunningRelay) -> AsyncIterator[RawSockets]:
     sockets = RawSockets("127.0.0.1", relay.port)
     yield sockets

@@ -79,12 +79,6 @@ async def relay(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> AsyncIterat
     assert errors == [], errors
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 async def settle(relay: RunningRelay, connections: int) -> None:
     """Wait until the relay holds only the legitimate sockets: nothing left behind."""
     for _ in range(100):

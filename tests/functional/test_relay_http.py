@@ -24,12 +24,6 @@ async def relay(tmp_path: Path) -> AsyncIterator[RunningRelay]:
         yield running
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 async def test_healthz(relay: RunningRelay, http: aiohttp.ClientSession) -> None:
     async with http.get(f"{relay.url}/healthz") as r:
         assert r.status == 200

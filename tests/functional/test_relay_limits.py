@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -14,12 +13,6 @@ from relay.server import running_relay
 from relay.testing import SignalingClient, fast_config, login
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def test_brute_force_gets_at_most_the_configured_guesses(

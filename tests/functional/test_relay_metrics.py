@@ -22,12 +22,6 @@ async def relay(tmp_path: Path) -> AsyncIterator[RunningRelay]:
         yield running
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 async def metrics(http: aiohttp.ClientSession, relay: RunningRelay) -> dict[str, float]:
     async with http.get(f"{relay.url}/metrics") as r:
         text = await r.text()

@@ -24,12 +24,6 @@ async def relay(tmp_path: Path) -> AsyncIterator[RunningRelay]:
         yield running
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 async def refused(op: SignalingClient) -> None:
     error = await op.expect(p.Error)
     assert error.code is p.ErrorCode.NOT_AUTHORISED

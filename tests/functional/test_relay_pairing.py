@@ -22,12 +22,6 @@ async def relay(tmp_path: Path) -> AsyncIterator[RunningRelay]:
         yield running
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 async def test_whole_session(relay: RunningRelay, http: aiohttp.ClientSession) -> None:
     agent = await SignalingClient.agent(http, relay)
     registered = await agent.register(client="agent", sysinfo_scope="detailed")

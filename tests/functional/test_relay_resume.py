@@ -22,12 +22,6 @@ async def relay(tmp_path: Path) -> AsyncIterator[RunningRelay]:
         yield running
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 async def resume(http: aiohttp.ClientSession, relay: RunningRelay, token: str) -> SignalingClient:
     client = await SignalingClient.agent(http, relay)
     await client.send(p.Resume(protocol_version=p.PROTOCOL_VERSION, resume_token=token))

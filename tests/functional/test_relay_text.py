@@ -27,12 +27,6 @@ async def relay(tmp_path: Path) -> AsyncIterator[RunningRelay]:
         yield running
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 REGISTER = (
     '{"type":"register","protocol_version":1,"client_version":"CV","consent_accepted":true,"locale":"LOC"}'
 )
