@@ -36,19 +36,22 @@ class ShapePicture:
     hot_x: int
     hot_y: int
     scale: float
-    rgba: bytes
+    rgba: bytes = dataclasses.field(repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
 class CursorState:
     """What to draw: ``visible`` at normalised (``x``, ``y``) of the shared picture, with
-    ``shape`` (``None``: no picture known, draw an arrow). ``version`` grows on each change."""
+    ``shape`` (``None``: no picture known, draw an arrow). ``area_width`` is the shared
+    area's width in the customer's screen pixels when known (the shape is in screen
+    pixels; the video may be smaller). ``version`` grows on each change."""
 
     visible: bool = False
     x: float = 0.0
     y: float = 0.0
     shape: ShapePicture | None = None
     version: int = 0
+    area_width: int | None = None
 
 
 class RemoteCursor:
@@ -61,6 +64,7 @@ class RemoteCursor:
         self._last: Cursor | None = None
         self._paused = False
         self._active: int | None = None
+        self._area_width: int | None = None
         self.moves_received = 0
         self.shapes_received = 0
 
@@ -87,6 +91,7 @@ class RemoteCursor:
             self._last = None
         elif isinstance(message, Monitors):
             self._active = message.active
+            self._area_width = _area_width(message)
         self._publish()
 
     def reset(self) -> None:
@@ -95,6 +100,7 @@ class RemoteCursor:
         self._last = None
         self._paused = False
         self._active = None
+        self._area_width = None
         self._set(CursorState(version=self.state.version + 1))
 
     def _publish(self) -> None:
@@ -110,7 +116,7 @@ class RemoteCursor:
                 self._set(CursorState(version=self.state.version + 1))
             return
         shape = self._shape if self._shape is not None and self._shape.id == last.shape else None
-        self._set(CursorState(True, last.x, last.y, shape, self.state.version + 1))
+        self._set(CursorState(True, last.x, last.y, shape, self.state.version + 1, self._area_width))
 
     def _set(self, state: CursorState) -> None:
         self.state = state
@@ -119,3 +125,10 @@ class RemoteCursor:
                 self.on_change(state)
             except Exception:
                 logger.exception("cursor change handler failed")
+
+
+def _area_width(monitors: Monitors) -> int | None:
+    """The shared area's width in screen pixels: one monitor, or all of them (index n)."""
+    if monitors.active == len(monitors.monitors) and monitors.monitors:
+        return max(m.x + m.width for m in monitors.monitors) - min(m.x for m in monitors.monitors)
+    return next((m.width for m in monitors.monitors if m.index == monitors.active), None)
