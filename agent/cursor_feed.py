@@ -1,12 +1,12 @@
 """What the operator learns about the customer's mouse cursor, and when: no I/O here.
 
 The agent does not paint the cursor into the video. It sends the cursor's position
-(``cursor``, ~70 bytes) and, once per shape change, its picture (``cursor_shape``) on
+(``cursor``, ~80 bytes) and, once per shape change, its picture (``cursor_shape``) on
 the guidance channel, and the console draws it over the picture. Why, in numbers:
 
 * cost: a moving cursor over a static screen would otherwise make every frame a
   changed frame (grab, compare, convert and encode 1080p up to 30 times a second for a
-  32-pixel sprite); as messages it is at most 30 x ~70 bytes a second, nothing while it
+  32-pixel sprite); as messages it is at most 30 x ~80 bytes a second, nothing while it
   rests, and the sprite itself once per shape;
 * latency: a message is one data-channel hop (the console's round-trip figure / 2),
   not capture + encode + jitter buffer + decode, and the cursor stays sharp at any
@@ -124,7 +124,9 @@ class CursorFeed:
         if sample.position is None:
             message = Cursor(visible=False, monitor=sample.monitor, shape=self._shape_id)
         else:
-            x, y = (min(max(v, 0.0), 1.0) for v in sample.position)
+            # Six decimals still name the exact pixel of a screen 100,000 pixels wide,
+            # and keep the message near 80 bytes.
+            x, y = (round(min(max(v, 0.0), 1.0), 6) for v in sample.position)
             message = Cursor(x=x, y=y, monitor=sample.monitor, shape=self._shape_id)
         if message == self._last_sent:
             self._pending = None
