@@ -438,6 +438,9 @@ if sys.platform == "win32":
             return (width, rows, buffer.raw) if copied == rows else None
 
         def position(self) -> tuple[int, int] | None:
+            info = self._info()
+            if info is not None and not info.flags & _CURSOR_SHOWING:
+                return None  # hidden (e.g. a touch screen in use): the console hides it too
             point = ctypes.wintypes.POINT()
             # Fails e.g. on the secure desktop (UAC prompt, lock screen): report unknown.
             if not self._get_cursor_pos(ctypes.byref(point)):
