@@ -284,7 +284,7 @@ class AgentSession:
             if self.paused or feed.paused or peer is None or not peer.channel_open:
                 continue
             try:
-                # A few hundred microseconds each (one X round trip, or two user32 calls).
+                # ~16 µs of CPU on X (one round trip), a few user32 calls on Windows.
                 serial = source.cursor_shape_serial()
                 if feed.wants_image(serial):
                     image = source.cursor_image()
@@ -294,6 +294,10 @@ class AgentSession:
                 sample = CursorSample(source.cursor_normalised(), source.selected.index, serial)
             except CaptureError:
                 return  # the source is closed: sharing is over
+            except Exception:
+                # The cursor is a courtesy: never let it take the session down.
+                logger.exception("reading the cursor failed; it is no longer shown to the operator")
+                return
             now = loop.time()
             message = feed.update(sample, now) or feed.flush(now)
             if message is not None:

@@ -39,7 +39,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
-from operator_console.cursor import CursorState
+from operator_console.cursor import CursorState, ShapePicture
 from operator_console.frames import RGBImage
 from operator_console.ui.pointer import PointerThrottle, Rect, ViewMode, normalise, picture_rect
 
@@ -79,7 +79,7 @@ class VideoView(QAbstractScrollArea):
         self._ripple_timer.timeout.connect(self._animate)
         self._dimmed = False
         self._remote = CursorState()
-        self._remote_picture: tuple[int, QImage] | None = None
+        self._remote_picture: tuple[ShapePicture, QImage] | None = None
         self.frames_painted = 0
         self.viewport().setMouseTracking(True)
         self.viewport().setAutoFillBackground(False)
@@ -193,11 +193,12 @@ class VideoView(QAbstractScrollArea):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             return
         cached = self._remote_picture
-        if cached is None or cached[0] != shape.id:
+        # Keyed by the shape object itself: ids restart with every session.
+        if cached is None or cached[0] is not shape:
             image = QImage(
                 shape.rgba, shape.width, shape.height, 4 * shape.width, QImage.Format.Format_RGBA8888
             )
-            cached = self._remote_picture = (shape.id, image.copy())  # own the pixels
+            cached = self._remote_picture = (shape, image.copy())  # own the pixels
         smooth = abs(rect.width() - shape.width) > 0.5
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
         painter.drawImage(rect, cached[1])

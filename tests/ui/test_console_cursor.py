@@ -129,3 +129,18 @@ def test_an_arrow_until_the_shape_is_known(view: VideoView) -> None:
     assert ys.min() >= 349
     assert xs.max() <= 200 + 12 * 2
     assert ys.max() <= 350 + 20 * 2
+
+
+def test_a_new_shape_with_a_reused_id_is_drawn_anew(view: VideoView) -> None:
+    # Shape ids restart with every session: the view must not draw the previous one's picture.
+    view.set_remote_cursor(
+        CursorState(visible=True, x=0.25, y=0.5, shape=red_square(), version=1, area_width=400)
+    )
+    assert red_box(shown(view)) is not None
+    green = ShapePicture(
+        id=5, width=4, height=4, hot_x=1, hot_y=1, scale=1.0, rgba=bytes([0, 255, 0, 255]) * 16
+    )
+    view.set_remote_cursor(CursorState(visible=True, x=0.25, y=0.5, shape=green, version=1, area_width=400))
+    assert red_box(shown(view)) is None
+    pixels = shown(view)
+    assert pixels[350, 200].tolist() == [0, 255, 0]
