@@ -193,7 +193,7 @@ class AgentPeer:
             logger.warning("bad remote ICE candidate ignored: %s", type(exc).__name__)
 
     def send(self, message: GuidanceMessage) -> bool:
-        """Send an agent -> operator guidance message (sharing state, monitors, sysinfo)."""
+        """Send an agent -> operator guidance message (sharing state, monitors, sysinfo, cursor)."""
         channel = self._channel
         if channel is None or channel.readyState != "open":
             return False

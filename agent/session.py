@@ -19,6 +19,8 @@ from typing import Any
 import aiohttp
 from aiortc import MediaStreamTrack
 
+from agent.capture import CaptureError
+from agent.cursor_feed import CursorFeed, CursorSample
 from agent.events import (
     AgentEvent,
     CodeAssigned,
@@ -66,6 +68,9 @@ logger = logging.getLogger(__name__)
 
 
 TrackFactory = Callable[[], MediaStreamTrack]
+
+_CURSOR_POLL_S = 1 / 30
+"""How often the cursor is read while sharing; the feed sends at most this often."""
 
 
 class AgentSession:
@@ -115,6 +120,8 @@ class AgentSession:
         self._sysinfo: asyncio.Task[SysInfoReport] | None = None
         self.system_info: SysInfoReport | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self.cursor_feed = CursorFeed(max_rate_hz=1 / _CURSOR_POLL_S)
+        self._cursor_task: asyncio.Task[None] | None = None
         # Every party is on this machine when the relay is: offer 127.0.0.1, which aioice omits.
         self._host_addresses: IceAddressMode = "loopback" if is_loopback_url(relay_url) else "auto"
 
@@ -188,6 +195,11 @@ class AgentSession:
                 self.track.pause()
             else:
                 self.track.resume()
+        # Nothing about the cursor leaves while paused; after resuming it is sent afresh.
+        if paused:
+            self.cursor_feed.pause()
+        else:
+            self.cursor_feed.resume()
         if self.peer is not None:
             self.peer.send(SharingState(paused=paused))
 
@@ -258,6 +270,38 @@ class AgentSession:
             self.peer.send(SharingState(paused=True))
         if self._sysinfo is not None:
             self._spawn(self._send_system_info(self._sysinfo))
+        if isinstance(self.track, ScreenTrack) and self._cursor_task is None:
+            # The channel opens only after the customer's Allow: no cursor leaves before.
+            self._cursor_task = asyncio.ensure_future(self._follow_cursor(self.track))
+
+    async def _follow_cursor(self, track: ScreenTrack) -> None:
+        """Read the cursor ~30 times a second and send what the feed decides (see cursor_feed)."""
+        feed, source = self.cursor_feed, track.source
+        loop = asyncio.get_running_loop()
+        while not self._ended.is_set():
+            await asyncio.sleep(_CURSOR_POLL_S)
+            peer = self.peer
+            if self.paused or feed.paused or peer is None or not peer.channel_open:
+                continue
+            try:
+                # ~16 µs of CPU on X (one round trip), a few user32 calls on Windows.
+                serial = source.cursor_shape_serial()
+                if feed.wants_image(serial):
+                    image = source.cursor_image()
+                    shape = None if image is None else feed.shape(image)
+                    if shape is not None:
+                        peer.send(shape)
+                sample = CursorSample(source.cursor_normalised(), source.selected.index, serial)
+            except CaptureError:
+                return  # the source is closed: sharing is over
+            except Exception:
+                # The cursor is a courtesy: never let it take the session down.
+                logger.exception("reading the cursor failed; it is no longer shown to the operator")
+                return
+            now = loop.time()
+            message = feed.update(sample, now) or feed.flush(now)
+            if message is not None:
+                peer.send(message)
 
     async def _send_system_info(self, collecting: asyncio.Task[SysInfoReport]) -> None:
         try:
@@ -278,6 +322,8 @@ class AgentSession:
         logger.info("session ended: %s by %s after %.1f s shared", effect.reason, effect.by, shared)
         if self._sysinfo is not None and not self._sysinfo.done():
             self._sysinfo.cancel()
+        if self._cursor_task is not None:
+            self._cursor_task.cancel()
         # Media first: Stop must stop frames at once, before any network goodbye completes.
         if self.peer is not None:
             await self.peer.close()

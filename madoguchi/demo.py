@@ -6,8 +6,10 @@ demo operator), an X display (a private Xvfb unless ``--display`` is given or
 that display with mss, and the operator client core, talking WebRTC over loopback.
 The customer's side agrees to the terms and clicks Allow programmatically, exactly
 where a person would; the operator logs in, types the 4-digit code, watches for
-``--seconds`` and moves the pointer. Then the operator ends the session and a
-summary is printed (``--json`` writes the figures, ``--snapshot`` the last frame).
+``--seconds`` and moves the pointer, while the customer moves the real X mouse
+cursor of the private display (which the operator must see). Then the operator
+ends the session and a summary is printed (``--json`` writes the figures,
+``--snapshot`` the last frame).
 """
 
 from __future__ import annotations
@@ -54,8 +56,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"madoguchi demo: --size must look like 1280x720, not {args.size!r}", file=sys.stderr)
         return 2
     with _display(args.display, width, height, args.scene) as (stamp_xy, scene_note):
+        # The customer's mouse is moved only on the demo's own display, never on a real desktop.
+        screen = (width, height) if args.display is None else None
         try:
-            result = asyncio.run(_session(args, stamp_xy))
+            result = asyncio.run(_session(args, stamp_xy, screen))
         except TestbedError as exc:
             print(f"madoguchi demo: FAILED: {exc}", file=sys.stderr)
             return 1
@@ -64,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     ok = result["frames_received"] > 0 and result["pointer_events_received"] > 0
+    cursor = result["cursor"]
+    ok = ok and (cursor is None or cursor["moves_received"] > 0)
     return 0 if ok else 1
 
 
@@ -85,7 +91,9 @@ def _display(
             yield stamp_position(width, height), f"Xvfb {xvfb.name} {width}x{height}, scene '{scene_mode}'"
 
 
-async def _session(args: argparse.Namespace, stamp_xy: tuple[int, int] | None) -> dict[str, Any]:
+async def _session(
+    args: argparse.Namespace, stamp_xy: tuple[int, int] | None, screen: tuple[int, int] | None
+) -> dict[str, Any]:
     from agent.capture import create_source
     from agent.track import ScreenTrack
     from operator_console.client import OperatorClient, SessionEnded
@@ -118,10 +126,11 @@ async def _session(args: argparse.Namespace, stamp_xy: tuple[int, int] | None) -
         operator = OperatorClient(relay.url)
         if probe is not None:
             operator.sink.on_frame = probe.on_decoded
+        mouse = _CustomerMouse(screen, operator) if screen is not None else None
         try:
             await operator_view(operator, "demo", password, customer.wait_code, say=print)
             code = await customer.wait_code()
-            figures = await _watch(operator, args.seconds)
+            figures = await _watch(operator, args.seconds, mouse)
             await operator.end_session()
             await expect(operator, SessionEnded, 10, "the session did not end")
             ended = await customer.ended(10)
@@ -130,6 +139,8 @@ async def _session(args: argparse.Namespace, stamp_xy: tuple[int, int] | None) -
                 _save_png(operator.sink.latest(), args.snapshot)
             await operator.close()
             await customer.stop()
+            if mouse is not None:
+                mouse.close()
 
     sent_pointer = figures.pop("pointer_events_sent")
     pointer_received = [m for m in customer.guidance if isinstance(m, Pointer)]
@@ -146,6 +157,7 @@ async def _session(args: argparse.Namespace, stamp_xy: tuple[int, int] | None) -
         "pointer_events_sent": sent_pointer,
         "pointer_events_received": len(pointer_received),
         "pointer_last_matches": bool(pointer_received) and pointer_received[-1] == figures["last_pointer"],
+        "cursor": None if mouse is None else mouse.figures(),
         "frames_sent": track_stats.sent if track_stats else None,
         "frames_skipped_unchanged": track_stats.skipped_unchanged if track_stats else None,
         "ended_by": ended.by,
@@ -154,8 +166,52 @@ async def _session(args: argparse.Namespace, stamp_xy: tuple[int, int] | None) -
     }
 
 
-async def _watch(operator: Any, seconds: float) -> dict[str, Any]:
-    """Stream for ``seconds`` while the pointer circles the screen at 10 Hz."""
+class _CustomerMouse:
+    """The customer's hand on the mouse: moves the display's real X pointer, and
+    records where the operator's console says the customer's cursor is."""
+
+    def __init__(self, screen: tuple[int, int], operator: Any) -> None:
+        from testbed.x_pointer import XPointer
+
+        self.width, self.height = screen
+        self._pointer = XPointer()
+        self.moved: list[tuple[int, int]] = []
+        self.seen: list[tuple[int, int]] = []
+        self._operator = operator
+        operator.cursor.on_change = self._seen
+
+    def _seen(self, state: Any) -> None:
+        if state.visible:
+            self.seen.append((round(state.x * self.width), round(state.y * self.height)))
+
+    def move(self, elapsed: float) -> None:
+        """One step of a circle around the screen's centre, a different one from the pointer's."""
+        angle = -elapsed * 2 * math.pi / 5.0
+        x = round(self.width * (0.5 + 0.35 * math.cos(angle)))
+        y = round(self.height * (0.5 + 0.35 * math.sin(angle)))
+        if not self.moved or self.moved[-1] != (x, y):
+            self._pointer.move(x, y)
+            self.moved.append((x, y))
+
+    def figures(self) -> dict[str, Any]:
+        seen = set(self.seen)
+        cursor = self._operator.cursor
+        return {
+            "moves_sent": len(self.moved),
+            "moves_received": sum(1 for position in self.moved if position in seen),
+            "last_matches": bool(self.moved) and bool(self.seen) and self.seen[-1] == self.moved[-1],
+            "messages_received": cursor.moves_received,
+            "shapes_received": cursor.shapes_received,
+        }
+
+    def close(self) -> None:
+        self._operator.cursor.on_change = None
+        self._pointer.close()
+
+
+async def _watch(operator: Any, seconds: float, mouse: _CustomerMouse | None = None) -> dict[str, Any]:
+    """Stream for ``seconds`` while the pointer circles the screen at 10 Hz (and the
+    customer's mouse another circle, on the demo's own display)."""
     from protocol import Pointer
 
     start = time.monotonic()
@@ -169,6 +225,8 @@ async def _watch(operator: Any, seconds: float) -> dict[str, Any]:
         last = Pointer(x=round(0.5 + 0.3 * math.cos(angle), 4), y=round(0.5 + 0.3 * math.sin(angle), 4))
         if operator.send_pointer(last.x, last.y):
             sent += 1
+        if mouse is not None:
+            mouse.move(elapsed)
         stats = await operator.stats()
         if first_bytes is None:
             first_bytes = (time.monotonic(), stats.bytes_received)
@@ -217,8 +275,16 @@ def _print_summary(result: dict[str, Any]) -> None:
         f"  round trip        {result['rtt_ms']} ms (guidance channel)",
         f"  pointer           {result['pointer_events_received']} of {result['pointer_events_sent']} "
         f"moves reached the customer{' (last one matches)' if result['pointer_last_matches'] else ''}",
+        f"  cursor            {_cursor_line(result['cursor'])}",
         f"  frames sent       {result['frames_sent']} "
         f"({result['frames_skipped_unchanged']} unchanged grabs skipped)",
         f"  ended             {result['end_reason']} by {result['ended_by']}",
     ]
     print("\n".join(lines))
+
+
+def _cursor_line(cursor: dict[str, Any] | None) -> str:
+    if cursor is None:
+        return "not moved (an existing display is the user's own)"
+    matches = " (last one matches)" if cursor["last_matches"] else ""
+    return f"{cursor['moves_received']} of {cursor['moves_sent']} moves reached the operator{matches}"

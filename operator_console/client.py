@@ -18,6 +18,7 @@ import aiohttp
 
 from client_core.rtc import IceAddressMode, is_loopback_url
 from client_core.signaling_client import RelayUnreachable, SignalingSocket
+from operator_console.cursor import RemoteCursor
 from operator_console.events import (
     ClaimAccepted,
     CodeAssigned,
@@ -44,8 +45,11 @@ from protocol import (
     ErrorCode,
     KeyGuide,
     KeyGuideClear,
+    Monitors,
     OperatorIdentity,
     Pointer,
+    SharingState,
+    SysInfoReport,
 )
 
 __all__ = [
@@ -102,6 +106,8 @@ class OperatorClient:
         self._token: str | None = None
         self.peer: OperatorPeer | None = None
         self.sink = FrameSink()
+        self.cursor = RemoteCursor()
+        """The customer's mouse cursor (latest state; the view polls it like the frame sink)."""
         self.events: asyncio.Queue[OperatorEvent] = asyncio.Queue()
         self.session_id: str | None = None
         # Every party is on this machine when the relay is: offer 127.0.0.1, which aioice omits.
@@ -276,6 +282,7 @@ class OperatorClient:
                 self._emit(effect)
             elif isinstance(effect, SessionEnded):
                 await self._close_peer()
+                self.cursor.reset()
                 self.session_id = None
                 self._emit(effect)
 
@@ -283,13 +290,20 @@ class OperatorClient:
         await self._close_peer()
         self.session_id = effect.session_id
         self.sink = FrameSink(on_frame=self.sink.on_frame)
+        self.cursor.reset()
         self.peer = OperatorPeer(
             ice_servers=effect.ice_servers,
             sink=self.sink,
-            on_agent_message=lambda m: self._emit(CustomerMessage(m)),
+            on_agent_message=self._agent_message,
             on_connection_state=self._peer_state_changed,
             host_addresses=self._host_addresses,
+            on_cursor=self.cursor.apply,
         )
+
+    def _agent_message(self, message: SharingState | Monitors | SysInfoReport) -> None:
+        if isinstance(message, SharingState | Monitors):
+            self.cursor.apply(message)  # paused hides the cursor; another area too
+        self._emit(CustomerMessage(message))
 
     async def _accept_offer(self, sdp: str) -> None:
         if self.peer is None or self._core is None:

@@ -2,7 +2,8 @@
 
 The operator is always the answerer and receives video only. Guidance it may
 send is limited to what the agent draws (pointer, key guide, clear); from the
-agent it accepts sharing state, monitor list and system information.
+agent it accepts sharing state, monitor list, system information and the
+customer's cursor (position and shape, handed to ``on_cursor``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from operator_console.frames import FrameSink
 from operator_console.receiver import MarkerJitterBuffer
 from protocol import (
     GUIDANCE_CHANNEL,
+    Cursor,
+    CursorShape,
     GuidanceMessage,
     Ice,
     IceServer,
@@ -87,8 +90,10 @@ class OperatorPeer:
         on_connection_state: Callable[[str], None] | None = None,
         tuning: bool | None = None,
         host_addresses: IceAddressMode = "auto",
+        on_cursor: Callable[[Cursor | CursorShape], None] | None = None,
     ) -> None:
         self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
+        self._on_cursor = on_cursor
         self._host_addresses: IceAddressMode = host_addresses
         self.tuned = rtc_tuning.resolve(tuning)
         self.sink = sink
@@ -184,6 +189,10 @@ class OperatorPeer:
             sent = self._pings.pop(message.seq, None)
             if sent is not None:
                 self.rtt_ms = (time.monotonic() - sent) * 1000.0
+            return
+        if isinstance(message, Cursor | CursorShape):
+            if self._on_cursor is not None:
+                self._on_cursor(message)
             return
         if not isinstance(message, _FROM_AGENT):
             self.rejected_messages += 1

@@ -6,8 +6,8 @@ Two families travel on two transports:
   ``/ws/operator``): pairing, consent, SDP/ICE forwarding, errors, endings;
 * **guidance** — JSON text on the WebRTC data channel labelled ``guidance``,
   end to end between operator and agent: the pointer and the keyboard guide
-  (operator -> agent), sharing state, monitor list and system information
-  (agent -> operator).
+  (operator -> agent), sharing state, monitor list, system information and the
+  customer's mouse cursor (agent -> operator).
 
 There is deliberately no message that asks the agent to click, type or run
 anything (R9): such a message cannot even be decoded.
@@ -21,8 +21,11 @@ reuse a removed field's name or a ``type`` value for another meaning.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import math
+import zlib
 from typing import Any, ClassVar, Literal
 
 from .codes import AGENT_CODE_DIGITS, OPERATOR_CODE_DIGITS, is_code
@@ -68,6 +71,10 @@ __all__ = [
     "SharingState",
     "Monitors",
     "SysInfoReport",
+    "Cursor",
+    "CursorShape",
+    "MAX_CURSOR_SIZE",
+    "cursor_pixels",
     "SignalingMessage",
     "GuidanceMessage",
     "SIGNALING_TYPES",
@@ -505,6 +512,90 @@ class SysInfoReport(Message):
     unavailable: dict[str, str]
 
 
+MAX_CURSOR_SIZE = 64
+"""Largest cursor image side on the wire, in image pixels (bigger cursors are sent scaled down)."""
+_CURSOR_DATA_MAX = 32 * 1024
+_CURSOR_SHAPE_ID_MAX = 2**31 - 1
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Cursor(Message):
+    """Agent -> operator: where the customer's mouse cursor is, at most ~30 times a second.
+
+    ``x``, ``y`` are normalised to the shared area like :class:`Pointer`: (0, 0) is its
+    top-left pixel's corner, (1, 1) its bottom-right corner, and the cursor's hotspot
+    is at pixel ``(x * width, y * height)`` of the picture. ``visible`` false: the
+    cursor left the shared area (or the OS hides it); ``x``/``y`` then mean nothing.
+    ``shape`` names the last :class:`CursorShape` sent (0: none known yet, draw an arrow).
+    """
+
+    type: ClassVar[str] = "cursor"
+    x: float = number(0.0, 1.0, default=0.0)
+    y: float = number(0.0, 1.0, default=0.0)
+    monitor: int = number(0, 64, default=0)
+    visible: bool = True
+    shape: int = number(0, _CURSOR_SHAPE_ID_MAX, default=0)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CursorShape(Message):
+    """Agent -> operator: the cursor's picture, sent once each time the shape changes.
+
+    ``rgba`` is base64 of the zlib-compressed image, rows top to bottom, 4 bytes per
+    pixel (R, G, B, A, alpha not premultiplied): exactly ``width * height * 4`` bytes
+    once inflated. The hotspot (``hot_x``, ``hot_y``) lies inside the image. ``scale``
+    is how many screen pixels one image pixel covers (1 unless a cursor larger than
+    :data:`MAX_CURSOR_SIZE` was scaled down to fit). Construction checks all of it, so a
+    shape in memory always inflates to the right size (:func:`cursor_pixels`).
+    """
+
+    type: ClassVar[str] = "cursor_shape"
+    id: int = number(1, _CURSOR_SHAPE_ID_MAX)
+    width: int = number(1, MAX_CURSOR_SIZE)
+    height: int = number(1, MAX_CURSOR_SIZE)
+    hot_x: int = number(0, MAX_CURSOR_SIZE - 1, default=0)
+    hot_y: int = number(0, MAX_CURSOR_SIZE - 1, default=0)
+    scale: float = number(1.0, 8.0, default=1.0)
+    rgba: str = text(_CURSOR_DATA_MAX, min_len=4)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.hot_x >= self.width or self.hot_y >= self.height:
+            raise ProtocolError("CursorShape: the hotspot must lie inside the image")
+        cursor_pixels(self)
+
+    @classmethod
+    def from_pixels(
+        cls,
+        *,
+        id: int,
+        width: int,
+        height: int,
+        pixels: bytes,
+        hot_x: int = 0,
+        hot_y: int = 0,
+        scale: float = 1.0,
+    ) -> CursorShape:
+        """Pack ``width * height`` RGBA pixels; ProtocolError if they do not fit the limits."""
+        packed = base64.b64encode(zlib.compress(pixels, 6)).decode("ascii")
+        return cls(id=id, width=width, height=height, hot_x=hot_x, hot_y=hot_y, scale=scale, rgba=packed)
+
+
+def cursor_pixels(shape: CursorShape) -> bytes:
+    """The shape's RGBA bytes (``width * height * 4``); ProtocolError if ``rgba`` is not that."""
+    expected = shape.width * shape.height * 4
+    try:
+        packed = base64.b64decode(shape.rgba.encode("ascii"), validate=True)
+        # Bounded inflation: a small message can never expand into a large allocation.
+        inflater = zlib.decompressobj()
+        pixels = inflater.decompress(packed, expected + 1)
+    except (ValueError, binascii.Error, zlib.error, UnicodeEncodeError):
+        raise ProtocolError("CursorShape.rgba: not base64 of zlib data") from None
+    if len(pixels) != expected or not inflater.eof:
+        raise ProtocolError(f"CursorShape.rgba: must inflate to exactly {expected} bytes")
+    return pixels
+
+
 SignalingMessage = (
     Register
     | Resume
@@ -528,7 +619,18 @@ SignalingMessage = (
     | Ended
     | Error
 )
-GuidanceMessage = Pointer | KeyGuide | KeyGuideClear | Ping | Pong | SharingState | Monitors | SysInfoReport
+GuidanceMessage = (
+    Pointer
+    | KeyGuide
+    | KeyGuideClear
+    | Ping
+    | Pong
+    | SharingState
+    | Monitors
+    | SysInfoReport
+    | Cursor
+    | CursorShape
+)
 
 SIGNALING_TYPES: dict[str, type[Message]] = {
     cls.type: cls
@@ -558,5 +660,16 @@ SIGNALING_TYPES: dict[str, type[Message]] = {
 }
 GUIDANCE_TYPES: dict[str, type[Message]] = {
     cls.type: cls
-    for cls in (Pointer, KeyGuide, KeyGuideClear, Ping, Pong, SharingState, Monitors, SysInfoReport)
+    for cls in (
+        Pointer,
+        KeyGuide,
+        KeyGuideClear,
+        Ping,
+        Pong,
+        SharingState,
+        Monitors,
+        SysInfoReport,
+        Cursor,
+        CursorShape,
+    )
 }

@@ -6,6 +6,7 @@ Backends are imported lazily by the factory; only the mss backend exists today.
 from .base import CapturedFrame, CaptureError, ScreenSource, desktop_info
 from .budget import CpuBudget
 from .change import Change, ChangeDetector, changed_rows, images_equal
+from .cursor_image import CursorImage
 from .damage import ChangeNotifier, create_change_notifier
 from .factory import create_source
 from .grabber import Grabber, GrabberItem
@@ -17,6 +18,7 @@ __all__ = [
     "ChangeDetector",
     "ChangeNotifier",
     "CpuBudget",
+    "CursorImage",
     "Grabber",
     "GrabberItem",
     "ScreenSource",

@@ -22,6 +22,7 @@ import numpy.typing as npt
 from protocol import MonitorInfo
 
 from .change import Change
+from .cursor_image import CursorImage
 from .damage import ChangeNotifier
 
 __all__ = ["CaptureError", "CapturedFrame", "ScreenSource", "desktop_info"]
@@ -125,6 +126,22 @@ class ScreenSource(abc.ABC):
     def cursor(self) -> tuple[int, int] | None:
         """The mouse cursor's position relative to the selected area's top-left corner in
         physical pixels, or ``None`` when it is outside the area or the OS does not tell."""
+
+    def cursor_normalised(self) -> tuple[float, float] | None:
+        """:meth:`cursor` as fractions of the selected area's picture (0..1, like a
+        ``pointer`` message), or ``None``."""
+        position = self.cursor()
+        area = self.selected
+        return None if position is None else (position[0] / area.width, position[1] / area.height)
+
+    def cursor_shape_serial(self) -> int | None:
+        """Identifies the cursor's current shape (a new value: it changed), or ``None``
+        when this source cannot tell. Cheap enough to call with every position."""
+        return None
+
+    def cursor_image(self) -> CursorImage | None:
+        """The cursor's current picture, or ``None`` when this source cannot read it."""
+        return None
 
     def change_notifier(self) -> ChangeNotifier | None:
         """A new notifier telling when this source's screen may have changed, or None

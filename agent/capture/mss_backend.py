@@ -23,6 +23,7 @@ from protocol import MonitorInfo
 
 from .base import CapturedFrame, CaptureError, ScreenSource, desktop_info
 from .cursor import CursorReader, create_cursor_reader
+from .cursor_image import CursorImage
 from .damage import ChangeNotifier, create_change_notifier
 
 __all__ = ["MssSource"]
@@ -144,6 +145,21 @@ class MssSource(ScreenSource):
         width, height = round(area.width * scale), round(area.height * scale)
         cx, cy = int((position[0] - area.x) * scale), int((position[1] - area.y) * scale)
         return (cx, cy) if 0 <= cx < width and 0 <= cy < height else None
+
+    def cursor_normalised(self) -> tuple[float, float] | None:
+        position = self.cursor()
+        if position is None:
+            return None
+        area, scale = self._selected, self._pixels_per_point
+        return position[0] / round(area.width * scale), position[1] / round(area.height * scale)
+
+    def cursor_shape_serial(self) -> int | None:
+        self._check_open()
+        return self._cursor.shape_serial()
+
+    def cursor_image(self) -> CursorImage | None:
+        self._check_open()
+        return self._cursor.image()
 
     def change_notifier(self) -> ChangeNotifier | None:
         # X DAMAGE on Linux; DXGI dirty rectangles would be the Windows equivalent (not yet).

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Signal
 
 from client_core.loop_thread import LoopThread
 from operator_console.client import LoginFailed, OperatorClient, OperatorEvent
+from operator_console.cursor import CursorState
 from operator_console.frames import RGBImage
 from operator_console.peer import ConnectionStats
 from operator_console.state import OperatorPhase
@@ -165,6 +166,11 @@ class SessionBridge(QObject):
         """The newest frame since the last call (the sink converted it on the network thread)."""
         client = self._client
         return None if client is None else client.sink.take()
+
+    def cursor_state(self) -> CursorState:
+        """The customer's cursor as last reported (one immutable object, replaced atomically)."""
+        client = self._client
+        return CursorState() if client is None else client.cursor.state
 
     def close(self) -> concurrent.futures.Future[None]:
         """End the session (if any) and close the relay connection."""

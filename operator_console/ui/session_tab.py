@@ -393,6 +393,7 @@ class SessionTab(QWidget):
     # --- video and pointer ------------------------------------------------------------------
 
     def _poll_frame(self) -> None:
+        self.view.set_remote_cursor(self.bridge.cursor_state())
         frame = self.bridge.take_frame()
         if frame is None:
             return

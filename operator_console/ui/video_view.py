@@ -10,6 +10,12 @@ monitor (see :mod:`operator_console.ui.pointer`); letterbox bars and the area
 around a small picture send nothing. Over the view the operator's own cursor is
 a ring (pointing) or a thin cross (not pointing), never an arrow, so it cannot be
 taken for the customer's mouse cursor inside the picture.
+
+The customer's mouse cursor is drawn over the picture from
+:class:`operator_console.cursor.CursorState` (positions and shapes sent on the data
+channel, not painted into the video): its real shape at the picture's scale, its
+hotspot on the spot, a plain arrow until the shape is known, nothing while the
+picture is dimmed (paused, reconnecting) or when it is outside the shown area.
 """
 
 from __future__ import annotations
@@ -28,10 +34,12 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPen,
     QPixmap,
+    QPolygonF,
     QResizeEvent,
 )
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
+from operator_console.cursor import CursorState, ShapePicture
 from operator_console.frames import RGBImage
 from operator_console.ui.pointer import PointerThrottle, Rect, ViewMode, normalise, picture_rect
 
@@ -43,6 +51,8 @@ POINTER_COLOUR = QColor(255, 120, 0)
 """The ring shown for the operator's pointer (the customer sees a circle too)."""
 _BACKGROUND = QColor(32, 33, 36)
 _RIPPLE_S = 0.6
+_ARROW = ((0, 0), (0, 17), (4, 13), (7, 20), (10, 19), (7, 12), (12, 12))
+"""The fallback cursor, in screen pixels from its tip (the hotspot): a plain arrow."""
 
 
 class VideoView(QAbstractScrollArea):
@@ -68,6 +78,8 @@ class VideoView(QAbstractScrollArea):
         self._ripple_timer.setInterval(30)
         self._ripple_timer.timeout.connect(self._animate)
         self._dimmed = False
+        self._remote = CursorState()
+        self._remote_picture: tuple[ShapePicture, QImage] | None = None
         self.frames_painted = 0
         self.viewport().setMouseTracking(True)
         self.viewport().setAutoFillBackground(False)
@@ -93,6 +105,7 @@ class VideoView(QAbstractScrollArea):
     def clear(self) -> None:
         self._array = None
         self._image = None
+        self._remote = CursorState()
         self._ripples.clear()
         self._throttle.reset()
         self._update_scrollbars()
@@ -115,6 +128,80 @@ class VideoView(QAbstractScrollArea):
         """Grey the picture out (sharing paused, customer reconnecting)."""
         self._dimmed = dimmed
         self.viewport().update()
+
+    # --- the customer's cursor ---------------------------------------------------------
+
+    @property
+    def remote_cursor(self) -> CursorState:
+        return self._remote
+
+    def set_remote_cursor(self, state: CursorState) -> None:
+        """Draw the customer's cursor as ``state`` says (cheap when nothing changed)."""
+        if state == self._remote:
+            return
+        self._remote = state
+        self.viewport().update()
+
+    def remote_cursor_rect(self) -> QRectF | None:
+        """Where the customer's cursor picture is drawn (viewport coordinates), or None."""
+        placed = self._remote_placement()
+        if placed is None:
+            return None
+        hotspot, scale = placed
+        shape = self._remote.shape
+        if shape is None:
+            return QRectF(hotspot.x(), hotspot.y(), 12 * scale, 20 * scale)
+        size = scale * shape.scale
+        return QRectF(
+            hotspot.x() - shape.hot_x * size,
+            hotspot.y() - shape.hot_y * size,
+            shape.width * size,
+            shape.height * size,
+        )
+
+    def _remote_placement(self) -> tuple[QPointF, float] | None:
+        """The hotspot's viewport position and view pixels per customer screen pixel."""
+        state, source = self._remote, self.source_rect()
+        if not state.visible or self._dimmed or self._image is None or source is None or source.isEmpty():
+            return None
+        # Normalised to the whole shared picture; the view may show only a crop of it.
+        px, py = state.x * self._image.width(), state.y * self._image.height()
+        if not (
+            source.x() <= px < source.x() + source.width() and source.y() <= py < source.y() + source.height()
+        ):
+            return None
+        area = self.picture_area()
+        # Snapping to device pixels may scale x and y a hair differently: place by each.
+        sx, sy = area.width / source.width(), area.height / source.height()
+        picture_per_screen = self._image.width() / state.area_width if state.area_width else 1.0
+        hotspot = QPointF(area.x + (px - source.x()) * sx, area.y + (py - source.y()) * sy)
+        return hotspot, sx * picture_per_screen
+
+    def _paint_remote_cursor(self, painter: QPainter) -> None:
+        rect = self.remote_cursor_rect()
+        placed = self._remote_placement()
+        if rect is None or placed is None:
+            return
+        shape = self._remote.shape
+        if shape is None:
+            hotspot, scale = placed
+            arrow = QPolygonF([QPointF(hotspot.x() + x * scale, hotspot.y() + y * scale) for x, y in _ARROW])
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setPen(QPen(QColor(0, 0, 0), 1))
+            painter.setBrush(QColor(255, 255, 255))
+            painter.drawPolygon(arrow)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            return
+        cached = self._remote_picture
+        # Keyed by the shape object itself: ids restart with every session.
+        if cached is None or cached[0] is not shape:
+            image = QImage(
+                shape.rgba, shape.width, shape.height, 4 * shape.width, QImage.Format.Format_RGBA8888
+            )
+            cached = self._remote_picture = (shape, image.copy())  # own the pixels
+        smooth = abs(rect.width() - shape.width) > 0.5
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
+        painter.drawImage(rect, cached[1])
 
     # --- modes ------------------------------------------------------------------------
 
@@ -226,6 +313,9 @@ class VideoView(QAbstractScrollArea):
             self.frames_painted += 1
             if self._dimmed:
                 painter.fillRect(target, QColor(0, 0, 0, 140))
+            painter.setClipRect(target)
+            self._paint_remote_cursor(painter)
+            painter.setClipping(False)
             self._paint_pointer(painter)
         finally:
             painter.end()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
+import zlib
 from collections.abc import AsyncIterator
 
 import numpy as np
@@ -16,7 +18,16 @@ from agent.peer import AgentPeer
 from client_core.rtc import IceAddressMode, ice_host_addresses
 from operator_console.frames import FrameSink
 from operator_console.peer import OperatorPeer
-from protocol import KeyGuide, KeyGuideClear, MonitorInfo, Monitors, Pointer, SharingState
+from protocol import (
+    Cursor,
+    CursorShape,
+    KeyGuide,
+    KeyGuideClear,
+    MonitorInfo,
+    Monitors,
+    Pointer,
+    SharingState,
+)
 
 
 class SolidTrack(VideoStreamTrack):
@@ -36,6 +47,7 @@ class Pair:
     def __init__(self) -> None:
         self.received: list[Pointer | KeyGuide | KeyGuideClear] = []
         self.from_agent: list[SharingState | Monitors | object] = []
+        self.cursors: list[Cursor | CursorShape] = []
         self.agent = AgentPeer(
             ice_servers=(), track=SolidTrack(), on_guidance=self.received.append, host_addresses="loopback"
         )
@@ -44,6 +56,7 @@ class Pair:
             sink=FrameSink(),
             on_agent_message=self.from_agent.append,
             host_addresses="loopback",
+            on_cursor=self.cursors.append,
         )
 
     async def connect(self) -> None:
@@ -165,6 +178,7 @@ async def test_hostile_guidance_is_rejected_and_nothing_happens(
         json.dumps({"type": "pointer", "x": 5, "y": -1}),
         json.dumps({"type": "key_guide", "keys": [["Ctrl", "Alt", "Delete", "Launch"]]}),
         json.dumps({"type": "sharing_state", "paused": True}),  # an agent->operator message
+        json.dumps({"type": "cursor", "x": 0.5, "y": 0.5}),  # another one
         "not json at all {",
         b"\x00\x01binary",
         json.dumps({"type": "key_guide", "keys": [["A"]], "caption": "x" * 70_000}),
@@ -179,6 +193,27 @@ async def test_hostile_guidance_is_rejected_and_nothing_happens(
     # Every rejection is counted; the log shows the first ten (then every 100th).
     assert sum("rejected" in r.getMessage() for r in caplog.records) == 10
     assert pair.agent.pc.connectionState == "connected"
+
+
+async def test_bad_cursor_messages_from_the_agent_are_rejected(pair: Pair) -> None:
+    """A hostile agent cannot make the console inflate, allocate or draw anything odd."""
+    channel = pair.agent._channel
+    assert channel is not None
+    bomb = base64.b64encode(zlib.compress(bytes(5_000_000), 9)).decode()
+    hostile = [
+        json.dumps({"type": "cursor_shape", "id": 1, "width": 64, "height": 64, "rgba": bomb}),
+        json.dumps({"type": "cursor_shape", "id": 1, "width": 9999, "height": 1, "rgba": "AAAA"}),
+        json.dumps({"type": "cursor", "x": 2.0, "y": 0.5}),
+    ]
+    for payload in hostile:
+        channel.send(payload)
+    good = CursorShape.from_pixels(id=1, width=1, height=1, pixels=bytes(4))
+    pair.agent.send(good)
+    pair.agent.send(Cursor(x=0.5, y=0.5, shape=1))
+    await wait_until(lambda: len(pair.cursors) == 2)
+    assert pair.cursors == [good, Cursor(x=0.5, y=0.5, shape=1)]
+    assert pair.operator.rejected_messages == len(hostile)
+    assert pair.operator.pc.connectionState == "connected"
 
 
 async def test_flood_is_rate_limited(pair: Pair) -> None:

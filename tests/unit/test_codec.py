@@ -43,6 +43,8 @@ SAMPLES: list[p.Message] = [
     p.SysInfoReport(
         scope="normal", data={"os": "Windows", "os_version": None}, unavailable={"os_version": "x"}
     ),
+    p.Cursor(x=0.5, y=0.25, monitor=1, shape=3),
+    p.CursorShape.from_pixels(id=3, width=2, height=1, pixels=bytes([1, 2, 3, 4, 5, 6, 7, 8]), hot_x=1),
 ]
 
 
