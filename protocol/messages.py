@@ -244,10 +244,16 @@ class Join(Message):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Decision(Message):
-    """The customer's answer to an ``operator_request``: Allow or Deny."""
+    """The customer's answer to an ``operator_request``: Allow or Deny.
+
+    ``timed_out`` (with ``allowed`` false): nobody answered before the agent's countdown
+    ran out. The relay then ends the claim as ``allow_timeout``, not ``denied``, so the
+    operator is never told that the customer declined.
+    """
 
     type: ClassVar[str] = "decision"
     allowed: bool
+    timed_out: bool = False
 
 
 # --- signaling: relay -> customer agent ------------------------------------------

@@ -159,8 +159,8 @@ class SessionBridge(QObject):
         logger.info("attempt %d: starting", self._generation)
         self._loop.submit(self._run(self._generation))
 
-    def decide(self, allowed: bool) -> None:
-        self._submit_to_session(lambda s: s.decide(allowed))
+    def decide(self, allowed: bool, *, timed_out: bool = False) -> None:
+        self._submit_to_session(lambda s: s.decide(allowed, timed_out=timed_out))
 
     def stop(self) -> None:
         """End the attempt now (Stop, Cancel, window closed): media first, then the goodbye."""

@@ -185,7 +185,7 @@ class AgentController(QObject):
         if self.phase != "asking":
             return
         self._timed_out = not allowed and self.window.request.remaining_s() <= 0
-        self.bridge.decide(allowed)
+        self.bridge.decide(allowed, timed_out=self._timed_out)
 
     def pause(self, paused: bool) -> None:
         if self.phase != "sharing":

@@ -370,8 +370,12 @@ def test_unanswered_request_is_declined(
     # The operator hears of it through the relay, a moment after the customer's screen changed.
     wait(qtbot, lambda: operator.ended is not None)
     assert operator.ended is not None
-    assert operator.ended.reason in (EndReason.DENIED, EndReason.ALLOW_TIMEOUT)
+    # Not "denied": nobody declined, and the operator must not tell the customer they did.
+    assert operator.ended.reason is EndReason.ALLOW_TIMEOUT
     assert agent.window.summary.body.text() == "The request was not answered in time, so it was declined."
+    events = [row.event for row in world.relay.audit_rows()]
+    assert "allow_timeout" in events
+    assert "denied" not in events
     assert agent.tracks == []
     assert operator.frames == 0
 
