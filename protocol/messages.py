@@ -63,8 +63,12 @@ __all__ = [
     "Ended",
     "Error",
     "Pointer",
+    "POINTER_IDLE_S",
+    "POINTER_FADE_S",
     "KeyGuide",
     "KeyGuideClear",
+    "KeyGuideClosed",
+    "AgentGuidance",
     "SharingState",
     "Monitors",
     "SysInfoReport",
@@ -429,6 +433,13 @@ class Error(Message):
 # --- guidance (data channel) ------------------------------------------------------
 
 
+POINTER_IDLE_S = 3.0
+"""The agent shows the operator's pointer this long after its last ``pointer`` message ..."""
+POINTER_FADE_S = 0.8
+"""... then fades it out over this long. The console mirrors both, so its picture of where
+the customer's pointer rests disappears when the customer's does."""
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Pointer(Message):
     """Operator's pointer, normalised to the monitor: (0, 0) top-left, (1, 1) bottom-right."""
@@ -462,6 +473,16 @@ class KeyGuide(Message):
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class KeyGuideClear(Message):
     type: ClassVar[str] = "key_guide_clear"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class KeyGuideClosed(Message):
+    """Agent -> operator: the customer closed the keyboard guide with its × button.
+
+    The console then stops claiming that keys are shown on the customer's screen.
+    """
+
+    type: ClassVar[str] = "key_guide_closed"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -534,7 +555,19 @@ SignalingMessage = (
     | Ended
     | Error
 )
-GuidanceMessage = Pointer | KeyGuide | KeyGuideClear | Ping | Pong | SharingState | Monitors | SysInfoReport
+GuidanceMessage = (
+    Pointer
+    | KeyGuide
+    | KeyGuideClear
+    | KeyGuideClosed
+    | Ping
+    | Pong
+    | SharingState
+    | Monitors
+    | SysInfoReport
+)
+AgentGuidance = SharingState | Monitors | SysInfoReport | KeyGuideClosed
+"""What the agent reports to the operator on the data channel (besides ``pong``)."""
 
 SIGNALING_TYPES: dict[str, type[Message]] = {
     cls.type: cls
@@ -564,5 +597,15 @@ SIGNALING_TYPES: dict[str, type[Message]] = {
 }
 GUIDANCE_TYPES: dict[str, type[Message]] = {
     cls.type: cls
-    for cls in (Pointer, KeyGuide, KeyGuideClear, Ping, Pong, SharingState, Monitors, SysInfoReport)
+    for cls in (
+        Pointer,
+        KeyGuide,
+        KeyGuideClear,
+        KeyGuideClosed,
+        Ping,
+        Pong,
+        SharingState,
+        Monitors,
+        SysInfoReport,
+    )
 }

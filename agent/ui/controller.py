@@ -85,6 +85,7 @@ class AgentController(QObject):
         self.border = ShareBorder()
         self.pointer = PointerOverlay()
         self.key_guide = KeyGuideOverlay(language)
+        self.key_guide.dismissed.connect(self.bridge.key_guide_closed)
         self.exit_hooks: list[Callable[[], None]] = []
         """Run once when the agent quits (the self-removal issue plugs in here)."""
         self.phase: Phase = "consent"

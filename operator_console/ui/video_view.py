@@ -34,6 +34,7 @@ from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 from operator_console.frames import RGBImage
 from operator_console.ui.pointer import PointerThrottle, Rect, ViewMode, normalise, picture_rect
+from protocol import POINTER_IDLE_S
 
 __all__ = ["POINTER_COLOUR", "VideoView"]
 
@@ -67,6 +68,10 @@ class VideoView(QAbstractScrollArea):
         self._ripple_timer = QTimer(self)
         self._ripple_timer.setInterval(30)
         self._ripple_timer.timeout.connect(self._animate)
+        # When the customer's resting pointer starts to fade, animate ours away with it.
+        self._rest_timer = QTimer(self)
+        self._rest_timer.setSingleShot(True)
+        self._rest_timer.timeout.connect(self._ripple_timer.start)
         self._dimmed = False
         self.frames_painted = 0
         self.viewport().setMouseTracking(True)
@@ -241,11 +246,14 @@ class VideoView(QAbstractScrollArea):
             painter.setPen(QPen(colour, 3))
             radius = 10 + 30 * progress
             painter.drawEllipse(self.position_of(x, y), radius, radius)
-        last = self._throttle.last_sent
-        if self._pointing and last is not None and not self.underMouse():
-            # Where the customer's pointer rests while the operator's mouse is elsewhere.
-            painter.setPen(QPen(POINTER_COLOUR, 3))
-            painter.drawEllipse(self.position_of(*last), 12, 12)
+        resting = self._throttle.resting(now)
+        if self._pointing and resting is not None and not self.underMouse():
+            # Where the customer's pointer rests while the operator's mouse is elsewhere,
+            # only as long as the customer still sees it.
+            colour = QColor(POINTER_COLOUR)
+            colour.setAlphaF(resting[2])
+            painter.setPen(QPen(colour, 3))
+            painter.drawEllipse(self.position_of(resting[0], resting[1]), 12, 12)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if not self._pointing:
@@ -257,6 +265,7 @@ class VideoView(QAbstractScrollArea):
         sent = self._throttle.move(position[0], position[1], now)
         if sent is not None:
             self.pointer.emit("move", sent[0], sent[1])
+            self._rest_timer.start(round(POINTER_IDLE_S * 1000))
         due = self._throttle.due_in(now)
         if due is not None and not self._flush_timer.isActive():
             self._flush_timer.start(max(1, round(due * 1000)))
@@ -270,6 +279,7 @@ class VideoView(QAbstractScrollArea):
         self._flush_timer.stop()
         self._throttle.sent_directly(position[0], position[1], time.monotonic())
         self.pointer.emit("click", position[0], position[1])
+        self._rest_timer.start(round(POINTER_IDLE_S * 1000))
         self._ripples.append((position[0], position[1], time.monotonic()))
         self._ripple_timer.start()
 
@@ -277,6 +287,7 @@ class VideoView(QAbstractScrollArea):
         sent = self._throttle.flush(time.monotonic())
         if sent is not None:
             self.pointer.emit("move", sent[0], sent[1])
+            self._rest_timer.start(round(POINTER_IDLE_S * 1000))
         due = self._throttle.due_in(time.monotonic())
         if due is not None:
             self._flush_timer.start(max(1, round(due * 1000)))
@@ -284,7 +295,7 @@ class VideoView(QAbstractScrollArea):
     def _animate(self) -> None:
         now = time.monotonic()
         self._ripples = [r for r in self._ripples if now - r[2] < _RIPPLE_S]
-        if not self._ripples:
+        if not self._ripples and self._throttle.resting(now) is None:
             self._ripple_timer.stop()
         self.viewport().update()
 

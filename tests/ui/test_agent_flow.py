@@ -31,7 +31,7 @@ from agent.ui.notice import NoticeKind
 from agent.ui.theme import apply_theme
 from client_core.i18n import Language
 from operator_console.client import ClaimAccepted, CustomerMessage, Refused, ViewingStarted
-from protocol import EndReason, KeyGuide, Monitors, SharingState, SysInfoReport
+from protocol import EndReason, KeyGuide, KeyGuideClosed, Monitors, SharingState, SysInfoReport
 from testbed.operator import Operator
 from testbed.world import World
 
@@ -286,6 +286,8 @@ def test_allow_shares_and_pause_sends_nothing_new(
     click(guide.close_button)  # the customer dismisses it
     assert guide.guide is None
     assert not guide.isVisible()
+    # ... and the operator is told, so the console stops claiming the keys are shown.
+    wait(qtbot, lambda: any(isinstance(e.message, KeyGuideClosed) for e in customer_messages(operator)))
 
     click(bar.pause_button)
     wait(qtbot, lambda: any(e.message == SharingState(paused=True) for e in customer_messages(operator)))

@@ -198,7 +198,7 @@ def test_stats_line() -> None:
 def test_sysinfo_values_are_readable(qapp: object) -> None:
     assert format_value("physical_memory_bytes", 8 * 1024**3) == ("8.0 GB", [])
     assert format_value("disk_free_bytes", 512 * 1024**2) == ("512 MB", [])
-    assert format_value("cpu_clock_mhz", 2596) == ("2596 MHz", [])
+    assert format_value("cpu_clock_mhz", 2596) == ("2.60 GHz", [])
     assert format_value("router_present", True) == ("Yes", [])
     summary, lines = format_value(
         "applications", {"total": 2, "items": [{"name": "Edge", "version": "120"}, {"name": "Word"}]}
@@ -227,7 +227,7 @@ def test_language_switches_at_run_time(qtbot: QtBot, tmp_path: Path) -> None:
             assert window.windowTitle() == "窓口 オペレーターコンソール"
             assert tab.code_page.connect_button.text() == "接続"
             assert tab.end_button.text() == "セッションを終了"
-            assert tab.side.tabText(0) == "キーボード案内"
+            assert tab.side.tabText(0) == "キーボード表示"
             assert tab.key_guide.send_button.text() == "送信"
             assert tab.info_panel.copy_button.text() == "テキストとしてコピー"
             assert window.action("fit").text() == "ウィンドウに合わせる"
