@@ -48,7 +48,7 @@ _REFUSALS: dict[ErrorCode, Callable[[], str]] = {
         "Messages", "Too many attempts in a short time."
     ),
     ErrorCode.LOCKED_OUT: lambda: QCoreApplication.translate(
-        "Messages", "Code entry is locked after too many wrong codes."
+        "Messages", "Number entry is locked after too many wrong numbers."
     ),
     ErrorCode.BUSY: lambda: QCoreApplication.translate(
         "Messages", "The service is busy right now (all sessions in use)."

@@ -379,7 +379,7 @@
       <translation>短時間に試行が集中しています。</translation>
     </message>
     <message>
-      <source>Code entry is locked after too many wrong codes.</source>
+      <source>Number entry is locked after too many wrong numbers.</source>
       <translation>誤った番号の入力が続いたため、番号入力を一時的に停止しています。</translation>
     </message>
     <message>
@@ -622,7 +622,7 @@
     </message>
     <message>
       <source>Model</source>
-      <translation>モデル</translation>
+      <translation>機種</translation>
     </message>
     <message>
       <source>Free disk space</source>
@@ -630,7 +630,7 @@
     </message>
     <message>
       <source>Internet Explorer version</source>
-      <translation>Internet Explorer のバージョン</translation>
+      <translation>Internet Explorerのバージョン</translation>
     </message>
     <message>
       <source>Router</source>
