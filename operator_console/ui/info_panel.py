@@ -124,6 +124,7 @@ class SysInfoPanel(QWidget):
         self.placeholder = QLabel()
         self.placeholder.setWordWrap(True)
         self.scope_label = QLabel()
+        self.scope_label.setWordWrap(True)  # long in Japanese: wrap rather than cut off
         self.copy_button = QPushButton()
         self.copy_button.setObjectName("copySysInfo")
         self.copy_button.clicked.connect(self.copy)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -102,9 +103,12 @@ def parse_shortcut(text: str) -> list[tuple[str, ...]]:
     return combos
 
 
-def combo_label(combo: tuple[str, ...]) -> str:
-    """How a combination reads in the console: key names as printed on the keys."""
-    return " + ".join(key_label(k) for k in combo)
+def combo_label(combo: tuple[str, ...], *, compact: bool = False) -> str:
+    """How a combination reads in the console: key names as printed on the keys.
+
+    ``compact`` (the palette buttons) leaves out the spaces around "+".
+    """
+    return ("+" if compact else " + ").join(key_label(k) for k in combo)
 
 
 def key_label(key: str) -> str:
@@ -175,7 +179,6 @@ class KeyGuidePanel(QWidget):
         self.clear_button.setObjectName("clearKeyGuide")
         self.clear_button.clicked.connect(self.clear)
         buttons = QHBoxLayout()
-        buttons.addWidget(self._remove_button)
         buttons.addStretch(1)
         buttons.addWidget(self.clear_button)
         buttons.addWidget(self.send_button)
@@ -183,19 +186,38 @@ class KeyGuidePanel(QWidget):
         self.sent_note = QLabel()
         self.sent_note.setObjectName("keyGuideSent")
         self.sent_note.setWordWrap(True)
+        self.sent_note.setStyleSheet("font-weight: bold;")
+
+        chosen_row = QHBoxLayout()
+        chosen_row.addWidget(self._chosen_label, 1)
+        chosen_row.addWidget(self._remove_button)
+
+        # What scrolls on a small laptop screen: the palette and the fields. Send, Hide and
+        # what the customer's screen shows stay pinned below, always reachable and visible.
+        content = QWidget()
+        content_layout = QVBoxLayout(content)
+        content_layout.setContentsMargins(0, 0, 0, 0)
+        content_layout.addWidget(self._palette_box)
+        content_layout.addWidget(self._typed_label)
+        content_layout.addLayout(typed_row)
+        content_layout.addLayout(chosen_row)
+        content_layout.addWidget(self.chosen)
+        content_layout.addWidget(self._caption_label)
+        content_layout.addWidget(self.caption)
+        content_layout.addWidget(self.error)
+        content_layout.addStretch(1)
+        self.fields_scroll = QScrollArea()
+        self.fields_scroll.setObjectName("keyGuideScroll")
+        self.fields_scroll.setWidgetResizable(True)
+        self.fields_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.fields_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.fields_scroll.setWidget(content)
+        self._content = content
 
         layout = QVBoxLayout(self)
-        layout.addWidget(self._palette_box)
-        layout.addWidget(self._typed_label)
-        layout.addLayout(typed_row)
-        layout.addWidget(self._chosen_label)
-        layout.addWidget(self.chosen)
-        layout.addWidget(self._caption_label)
-        layout.addWidget(self.caption)
-        layout.addWidget(self.error)
+        layout.addWidget(self.fields_scroll, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.sent_note)
-        layout.addStretch(1)
         self._sent: list[tuple[str, ...]] | None = None
         self._closed_by_customer = False
         self.retranslate()
@@ -290,7 +312,7 @@ class KeyGuidePanel(QWidget):
 
     def retranslate(self) -> None:
         for combo, button in self.palette_buttons.items():
-            button.setText(combo_label(combo))
+            button.setText(combo_label(combo, compact=True))
         for i in range(self.chosen.count()):
             item = self.chosen.item(i)
             item.setText(combo_label(tuple(item.data(_COMBO_ROLE))))
@@ -313,6 +335,15 @@ class KeyGuidePanel(QWidget):
         self.clear_button.setText(self.tr("Hide from customer"))
         self.clear_button.setToolTip(self.tr("Remove the keyboard from the customer's screen"))
         self._show_sent()
+        self._fit_width()
+
+    def _fit_width(self) -> None:
+        """Never narrower than the palette and fields: they scroll up and down, never sideways."""
+        layout = self._content.layout()
+        if layout is not None:
+            layout.activate()
+        scrollbar = self.fields_scroll.verticalScrollBar().sizeHint().width()
+        self.fields_scroll.setMinimumWidth(self._content.minimumSizeHint().width() + scrollbar)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

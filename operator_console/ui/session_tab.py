@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -171,6 +170,8 @@ class SessionTab(QWidget):
         self.monitor_label = QLabel()
         self.monitor_combo = QComboBox()
         self.monitor_combo.setObjectName("monitorCombo")
+        # The items arrive after the first show: size to them every time, never "すべて(".
+        self.monitor_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.monitor_combo.activated.connect(self._monitor_chosen)
         self.fit_button = QToolButton()
         self.fit_button.setObjectName("fitButton")
@@ -210,12 +211,9 @@ class SessionTab(QWidget):
         self.info_panel = SysInfoPanel()
         self.side = QTabWidget()
         self.side.setObjectName("sidePanel")
-        # Scrollable, so a small laptop screen never forces a window taller than itself.
-        guide_scroll = QScrollArea()
-        guide_scroll.setWidgetResizable(True)
-        guide_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        guide_scroll.setWidget(self.key_guide)
-        self.side.addTab(guide_scroll, "")
+        # The panel scrolls its own upper part, so a small laptop screen never forces a
+        # window taller than itself and its Send button stays in view.
+        self.side.addTab(self.key_guide, "")
         self.side.addTab(self.info_panel, "")
         self.side.setMinimumWidth(390)
 
