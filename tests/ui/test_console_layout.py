@@ -150,6 +150,7 @@ def layout_problems(size: tuple[int, int], language: Language, settings_file: Pa
 
     app = QApplication.instance()
     assert isinstance(app, QApplication)
+    font, style = app.font(), app.styleSheet()
     apply_console_theme(app)
     switch_language(I18N_DIR, I18N_DOMAIN, language)
     loop = LoopThread("console-net")
@@ -201,6 +202,8 @@ def layout_problems(size: tuple[int, int], language: Language, settings_file: Pa
         window.close()
     finally:
         switch_language(I18N_DIR, I18N_DOMAIN, "en")
+        app.setFont(font)  # the other tests in this process keep their look
+        app.setStyleSheet(style)
         loop.stop()
     return problems
 
