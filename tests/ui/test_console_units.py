@@ -104,14 +104,15 @@ def test_the_resting_pointer_fades_with_the_customers() -> None:
 
 
 def test_the_view_stops_drawing_the_resting_ring(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
     import numpy as np
 
-    from operator_console.ui import video_view
     from operator_console.ui.video_view import VideoView
     from testbed.qt_input import mouse
 
     clock = [100.0]
-    monkeypatch.setattr(video_view.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])  # the view's and the throttle's clock
     view = VideoView()
     qtbot.addWidget(view)
     view.resize(400, 300)
@@ -269,13 +270,13 @@ def test_the_pointer_toggle_reads_at_a_glance(qtbot: QtBot) -> None:
         on = fill()
         tab.set_pointing(False)
         assert button.text() == "Pointer: off"
-        assert not tab.view.pointing
+        assert tab.view.pointing is False
         off = fill()
         assert abs(on.blue() - on.red()) > 100  # filled blue
         assert abs(off.blue() - off.red()) < 40  # plain
         button.click()
-        assert tab.view.pointing
         assert button.text() == "Pointer: on"
+        assert tab.view.pointing is True
     finally:
         loop.stop()
 
