@@ -625,6 +625,9 @@ class SessionTab(QWidget):
             return self.tr("{code} · live").format(code=self.code)
         if self.state is TabState.WAITING and self.code:
             return self.tr("{code} · waiting").format(code=self.code)
+        if self.state is TabState.ENDED and self.code:
+            # Several tabs may be wrapping up: the number tells them apart.
+            return self.tr("{code} · ended").format(code=self.code)
         if self.state is TabState.ENDED:
             return self.tr("Ended")
         return self.tr("New session")

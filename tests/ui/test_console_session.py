@@ -425,6 +425,7 @@ def test_ending_from_either_side_updates_the_ui(
     # The wrap-up: number, start, duration, how it ended, and notes that go only to the clipboard.
     page = tab.ended_page
     assert page.code_value.text() == code
+    assert tab.title() == f"{code} · ended"  # several tabs may be wrapping up at once
     minutes, seconds = page.duration_value.text().split(":")
     assert int(minutes) == 0
     assert 0 <= int(seconds) < 60

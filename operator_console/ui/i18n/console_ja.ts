@@ -609,6 +609,10 @@
       <source>End this session? The customer's screen will no longer be shown to you.</source>
       <translation>セッションを終了しますか？　お客さまの画面は表示されなくなります。</translation>
     </message>
+    <message>
+      <source>{code} · ended</source>
+      <translation>{code}・終了</translation>
+    </message>
   </context>
   <context>
     <name>SysInfo</name>
