@@ -258,10 +258,14 @@ class SessionTab(QWidget):
 
     def end_session(self) -> None:
         """End now, without asking (Cancel while waiting, the confirmed End)."""
-        if self.confirm_end is not None:
-            self.confirm_end.close()
+        self._close_confirm_end()
         if self.state in (TabState.CLAIMING, TabState.WAITING, TabState.LIVE):
             self.bridge.end_session()
+
+    def _close_confirm_end(self) -> None:
+        box, self.confirm_end = self.confirm_end, None
+        if box is not None:
+            box.close()
 
     def request_end(self) -> None:
         """The End button or Ctrl+E: a live session ends only after the operator confirms.
@@ -273,7 +277,7 @@ class SessionTab(QWidget):
         if self.state is not TabState.LIVE:
             self.end_session()
             return
-        if self.confirm_end is not None:
+        if self.confirm_end is not None and self.confirm_end.isVisible():
             self.confirm_end.raise_()
             return
         box = QMessageBox(self)
@@ -288,9 +292,11 @@ class SessionTab(QWidget):
         box.setDefaultButton(keep)  # Enter keeps the session: ending takes a deliberate click
         box.setEscapeButton(keep)
         box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def answered() -> None:
-            self.confirm_end = None
+            if self.confirm_end is box:
+                self.confirm_end = None
             if box.clickedButton() is end:
                 self.end_session()
 
@@ -450,8 +456,7 @@ class SessionTab(QWidget):
             self.stats_changed.emit(stats)
 
     def _end(self, text: Text) -> None:
-        if self.confirm_end is not None:
-            self.confirm_end.close()
+        self._close_confirm_end()  # the session is over: the question no longer applies
         self.waiting_page.stop()
         self._frame_timer.stop()
         self._stats_timer.stop()

@@ -400,7 +400,12 @@ def test_ending_from_either_side_updates_the_ui(
     world.call(customer.pause(False))
     qtbot.waitUntil(lambda: tab.banner_text() is None, timeout=5_000)
     if who == "agent":
+        # The operator hesitates over End while the customer stops: the question goes away.
+        QTest.mouseClick(tab.end_button, Qt.MouseButton.LeftButton)
+        assert tab.confirm_end is not None
         world.call(customer.stop())
+        qtbot.waitUntil(lambda: tab.state is TabState.ENDED, timeout=10_000)
+        assert tab.confirm_end is None
     else:
         QTest.mouseClick(tab.end_button, Qt.MouseButton.LeftButton)
         # The big red button asks first; the default answer keeps the session.
