@@ -443,3 +443,38 @@ def test_frequent_actions_have_their_documented_shortcuts(qtbot: QtBot, tmp_path
         window.close()
     finally:
         loop.stop()
+
+
+def test_both_programs_show_the_same_figures_in_japanese(qapp: object) -> None:
+    """The UI walk's pairs (25.3 vs 23.5 GB, 2.60 GHz vs 2596 MHz, 無効 vs なし) now agree."""
+    from PySide6.QtCore import QCoreApplication, QTranslator
+
+    from agent.ui.language import DOMAIN as AGENT_DOMAIN
+    from agent.ui.language import I18N_DIR as AGENT_I18N
+    from agent.ui.sysinfo_items import item_label, item_value
+    from client_core.i18n import ensure_compiled
+    from operator_console.ui.info_panel import item_label as console_label
+
+    translators = []
+    for folder, domain in ((AGENT_I18N, AGENT_DOMAIN), (I18N_DIR, I18N_DOMAIN)):
+        qm = ensure_compiled(folder / f"{domain}_ja.ts")
+        assert qm is not None
+        translator = QTranslator()
+        assert translator.load(str(qm))
+        QCoreApplication.installTranslator(translator)
+        translators.append(translator)
+    try:
+        readings = {
+            "physical_memory_bytes": 27_165_204_480,
+            "disk_free_bytes": 82_600_000_000,
+            "cpu_clock_mhz": 2596,
+            "firewall": {"enabled": False, "provider": ""},
+        }
+        for key, value in readings.items():
+            assert format_value(key, value)[0] == item_value(key, value), key
+            assert console_label(key) == item_label(key), key
+        assert format_value("firewall", readings["firewall"])[0] == "無効"
+        assert format_value("disk_free_bytes", readings["disk_free_bytes"])[0] == "76.9 GB"
+    finally:
+        for translator in translators:
+            QCoreApplication.removeTranslator(translator)
