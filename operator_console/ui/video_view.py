@@ -40,8 +40,9 @@ __all__ = ["POINTER_COLOUR", "VideoView"]
 
 logger = logging.getLogger(__name__)
 
-POINTER_COLOUR = QColor(255, 120, 0)
-"""The ring shown for the operator's pointer (the customer sees a circle too)."""
+POINTER_COLOUR = QColor(0xE0, 0x11, 0x5F)
+"""The ring shown for the operator's pointer: the raspberry of the customer's circle
+(agent/ui/theme.py ``POINTER``), so "the same" pointer has one colour on both sides."""
 _BACKGROUND = QColor(32, 33, 36)
 _RIPPLE_S = 0.6
 

@@ -478,3 +478,12 @@ def test_both_programs_show_the_same_figures_in_japanese(qapp: object) -> None:
     finally:
         for translator in translators:
             QCoreApplication.removeTranslator(translator)
+
+
+def test_the_pointer_has_one_colour_on_both_sides() -> None:
+    from PySide6.QtGui import QColor
+
+    from agent.ui.theme import POINTER
+    from operator_console.ui.video_view import POINTER_COLOUR
+
+    assert QColor(POINTER) == POINTER_COLOUR
