@@ -534,6 +534,8 @@ def test_issue_a_6_digit_code_for_the_customer(
     assert len(shown) == 6
     assert shown.isdigit()
     assert "Valid for" in tab.code_page.issued_note.text()
+    # Where the customer types it, said on the page itself.
+    assert "start page of the support site" in tab.code_page.issued_note.text()
     customer = world.customer(display, operator_code=shown)
     qtbot.waitUntil(lambda: tab.state is TabState.LIVE, timeout=15_000)
     qtbot.waitUntil(tab.view.has_picture, timeout=10_000)
