@@ -179,9 +179,9 @@ class AgentSession:
         finally:
             await self._shutdown()
 
-    async def decide(self, allowed: bool) -> None:
-        """The customer's Allow / Deny (a countdown running out is a Deny)."""
-        await self._execute(self.core.decide(allowed))
+    async def decide(self, allowed: bool, *, timed_out: bool = False) -> None:
+        """The customer's Allow / Deny, or the countdown running out (``timed_out``)."""
+        await self._execute(self.core.decide(allowed, timed_out=timed_out))
 
     async def stop(self) -> None:
         """Stop sharing and end the session now (Stop button, window closed)."""

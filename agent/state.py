@@ -171,8 +171,8 @@ class AgentCore:
         )
         return [Send(register)]
 
-    def decide(self, allowed: bool) -> list[AgentEffect]:
-        """The customer clicked Allow or Deny (or the countdown ran out: Deny)."""
+    def decide(self, allowed: bool, *, timed_out: bool = False) -> list[AgentEffect]:
+        """The customer clicked Allow or Deny, or the countdown ran out (``timed_out``)."""
         if self.phase is not AgentPhase.ASKING:
             logger.info("decision ignored in phase %s", self.phase)
             return []
@@ -181,6 +181,8 @@ class AgentCore:
             self._set_phase(AgentPhase.CONNECTING)
             return [Send(Decision(allowed=True))]
         self._set_phase(AgentPhase.ENDED)
+        if timed_out:
+            return [Send(Decision(allowed=False, timed_out=True)), Finish(EndReason.ALLOW_TIMEOUT, "agent")]
         return [Send(Decision(allowed=False)), Finish(EndReason.DENIED, "agent")]
 
     def stop(self) -> list[AgentEffect]:

@@ -55,9 +55,11 @@ def run(args: argparse.Namespace) -> int:
     from operator_console.ui.login import LoginDialog
     from operator_console.ui.main_window import I18N_DIR, I18N_DOMAIN, ConsoleWindow
     from operator_console.ui.settings import ConsoleSettings, default_settings, settings_at
+    from operator_console.ui.theme import apply_console_theme
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
+    apply_console_theme(app)
     app.setApplicationName("Madoguchi console")
     app.setOrganizationName("Madoguchi")
     settings = ConsoleSettings(settings_at(args.settings) if args.settings else default_settings())

@@ -42,6 +42,7 @@ from operator_console.state import (
     Send,
 )
 from protocol import (
+    AgentGuidance,
     ErrorCode,
     KeyGuide,
     KeyGuideClear,
@@ -49,7 +50,6 @@ from protocol import (
     OperatorIdentity,
     Pointer,
     SharingState,
-    SysInfoReport,
 )
 
 __all__ = [
@@ -300,7 +300,7 @@ class OperatorClient:
             on_cursor=self.cursor.apply,
         )
 
-    def _agent_message(self, message: SharingState | Monitors | SysInfoReport) -> None:
+    def _agent_message(self, message: AgentGuidance) -> None:
         if isinstance(message, SharingState | Monitors):
             self.cursor.apply(message)  # paused hides the cursor; another area too
         self._emit(CustomerMessage(message))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from client_core.effects import CodeAssigned, Refused
-from protocol import ClientKind, EndReason, Monitors, SharingState, SysInfoReport
+from protocol import AgentGuidance, ClientKind, EndReason
 
 __all__ = [
     "ClaimAccepted",
@@ -44,9 +44,9 @@ class ViewingStarted:
 
 @dataclasses.dataclass(frozen=True)
 class CustomerMessage:
-    """Sharing paused/resumed, monitor list or system information from the agent."""
+    """Sharing paused/resumed, monitor list, system information, guide closed: from the agent."""
 
-    message: SharingState | Monitors | SysInfoReport
+    message: AgentGuidance
 
 
 @dataclasses.dataclass(frozen=True)

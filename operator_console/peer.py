@@ -30,6 +30,7 @@ from operator_console.frames import FrameSink
 from operator_console.receiver import MarkerJitterBuffer
 from protocol import (
     GUIDANCE_CHANNEL,
+    AgentGuidance,
     Cursor,
     CursorShape,
     GuidanceMessage,
@@ -37,6 +38,7 @@ from protocol import (
     IceServer,
     KeyGuide,
     KeyGuideClear,
+    KeyGuideClosed,
     Monitors,
     Ping,
     Pointer,
@@ -52,7 +54,7 @@ __all__ = ["ConnectionStats", "OperatorPeer"]
 
 logger = logging.getLogger(__name__)
 
-_FROM_AGENT = (SharingState, Monitors, SysInfoReport)
+_FROM_AGENT = (SharingState, Monitors, SysInfoReport, KeyGuideClosed)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,7 +88,7 @@ class OperatorPeer:
         *,
         ice_servers: tuple[IceServer, ...],
         sink: FrameSink,
-        on_agent_message: Callable[[SharingState | Monitors | SysInfoReport], None],
+        on_agent_message: Callable[[AgentGuidance], None],
         on_connection_state: Callable[[str], None] | None = None,
         tuning: bool | None = None,
         host_addresses: IceAddressMode = "auto",

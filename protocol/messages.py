@@ -66,8 +66,12 @@ __all__ = [
     "Ended",
     "Error",
     "Pointer",
+    "POINTER_IDLE_S",
+    "POINTER_FADE_S",
     "KeyGuide",
     "KeyGuideClear",
+    "KeyGuideClosed",
+    "AgentGuidance",
     "SharingState",
     "Monitors",
     "SysInfoReport",
@@ -251,10 +255,16 @@ class Join(Message):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Decision(Message):
-    """The customer's answer to an ``operator_request``: Allow or Deny."""
+    """The customer's answer to an ``operator_request``: Allow or Deny.
+
+    ``timed_out`` (with ``allowed`` false): nobody answered before the agent's countdown
+    ran out. The relay then ends the claim as ``allow_timeout``, not ``denied``, so the
+    operator is never told that the customer declined.
+    """
 
     type: ClassVar[str] = "decision"
     allowed: bool
+    timed_out: bool = False
 
 
 # --- signaling: relay -> customer agent ------------------------------------------
@@ -430,6 +440,13 @@ class Error(Message):
 # --- guidance (data channel) ------------------------------------------------------
 
 
+POINTER_IDLE_S = 3.0
+"""The agent shows the operator's pointer this long after its last ``pointer`` message ..."""
+POINTER_FADE_S = 0.8
+"""... then fades it out over this long. The console mirrors both, so its picture of where
+the customer's pointer rests disappears when the customer's does."""
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Pointer(Message):
     """Operator's pointer, normalised to the monitor: (0, 0) top-left, (1, 1) bottom-right."""
@@ -463,6 +480,16 @@ class KeyGuide(Message):
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class KeyGuideClear(Message):
     type: ClassVar[str] = "key_guide_clear"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class KeyGuideClosed(Message):
+    """Agent -> operator: the customer closed the keyboard guide with its × button.
+
+    The console then stops claiming that keys are shown on the customer's screen.
+    """
+
+    type: ClassVar[str] = "key_guide_closed"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -623,6 +650,7 @@ GuidanceMessage = (
     Pointer
     | KeyGuide
     | KeyGuideClear
+    | KeyGuideClosed
     | Ping
     | Pong
     | SharingState
@@ -631,6 +659,9 @@ GuidanceMessage = (
     | Cursor
     | CursorShape
 )
+AgentGuidance = SharingState | Monitors | SysInfoReport | KeyGuideClosed
+"""What the agent reports to the operator on the data channel (besides ``pong`` and the
+cursor's ``cursor``/``cursor_shape``, which go to the view)."""
 
 SIGNALING_TYPES: dict[str, type[Message]] = {
     cls.type: cls
@@ -664,6 +695,7 @@ GUIDANCE_TYPES: dict[str, type[Message]] = {
         Pointer,
         KeyGuide,
         KeyGuideClear,
+        KeyGuideClosed,
         Ping,
         Pong,
         SharingState,

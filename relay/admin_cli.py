@@ -20,29 +20,43 @@ __all__ = ["configure", "run"]
 logger = logging.getLogger(__name__)
 
 
+def _add_location_options(parser: argparse.ArgumentParser, *, default: object) -> None:
+    parser.add_argument("--config", type=Path, default=default, help="relay.toml (for its data_dir)")
+    parser.add_argument(
+        "--data-dir", type=Path, default=default, help="the relay's data directory (overrides --config)"
+    )
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help="relay.toml (for its data_dir)")
-    parser.add_argument("--data-dir", type=Path, help="the relay's data directory (overrides --config)")
+    _add_location_options(parser, default=None)
+    # The same options are accepted after the action too (`admin add-operator --data-dir X`):
+    # people type them in either order. SUPPRESS keeps a value given before the action
+    # when the action's copy of the option is absent.
+    common = argparse.ArgumentParser(add_help=False)
+    _add_location_options(common, default=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
 
-    add = sub.add_parser("add-operator", help="create an operator account")
+    def action(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, parents=[common])
+
+    add = action("add-operator", help="create an operator account")
     add.add_argument("username")
     add.add_argument("--display-name", required=True, help="shown to the customer before they allow")
     add.add_argument("--org", required=True, help="organisation, shown to the customer")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
 
-    passwd = sub.add_parser("set-password", help="change an operator's password")
+    passwd = action("set-password", help="change an operator's password")
     passwd.add_argument("username")
     passwd.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
 
-    sub.add_parser("list-operators", help="list operator accounts")
+    action("list-operators", help="list operator accounts")
 
-    disable = sub.add_parser("disable-operator", help="disable an account (its logins stop working)")
+    disable = action("disable-operator", help="disable an account (its logins stop working)")
     disable.add_argument("username")
-    enable = sub.add_parser("enable-operator", help="enable a disabled account")
+    enable = action("enable-operator", help="enable a disabled account")
     enable.add_argument("username")
 
-    audit = sub.add_parser("audit", help="print the audit trail as JSON lines")
+    audit = action("audit", help="print the audit trail as JSON lines")
     audit.add_argument("--since", help="ISO date/time, e.g. 2025-01-31 or 2025-01-31T09:00+09:00")
     audit.add_argument("--event", help="only this event, e.g. claim_failed")
 

@@ -285,7 +285,7 @@ class Registry:
         if isinstance(msg, Bye):
             self._end(p, msg.reason, "agent", now, out)
         elif p.phase == "pending" and isinstance(msg, Decision):
-            self._decide(p, msg.allowed, now, out)
+            self._decide(p, msg.allowed, now, out, timed_out=msg.timed_out)
         elif p.phase == "active" and isinstance(msg, Offer | Ice):
             self._forward(p, msg, to="operator", out=out)
         else:
@@ -462,7 +462,13 @@ class Registry:
                 out.append(Send(p.operator_conn, PeerStatus(connected=False)))
             out.append(Send(p.operator_conn, PeerStatus(connected=True)))
 
-    def _decide(self, p: Pairing, allowed: bool, now: float, out: list[Effect]) -> None:
+    def _decide(
+        self, p: Pairing, allowed: bool, now: float, out: list[Effect], *, timed_out: bool = False
+    ) -> None:
+        if not allowed and timed_out:  # the agent's countdown ran out: nobody declined
+            out.append(self._audit_pairing("allow_timeout", p))
+            self._end(p, EndReason.ALLOW_TIMEOUT, "agent", now, out)
+            return
         if not allowed:
             out.append(self._audit_pairing("denied", p))
             self._end(p, EndReason.DENIED, "agent", now, out)

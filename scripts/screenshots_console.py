@@ -47,11 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     from operator_console.ui.main_window import I18N_DIR, I18N_DOMAIN, ConsoleWindow
     from operator_console.ui.session_tab import SessionTab, TabState
     from operator_console.ui.settings import ConsoleSettings, settings_at
+    from operator_console.ui.theme import apply_console_theme
     from testbed.qt_input import mouse
     from testbed.world import World, picture_display
 
     app = QApplication.instance() or QApplication(["screenshots"])
     assert isinstance(app, QApplication)
+    apply_console_theme(app)  # as `madoguchi console` looks
     args.out.mkdir(parents=True, exist_ok=True)
 
     def wait(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
@@ -182,6 +184,11 @@ def main(argv: list[str] | None = None) -> int:
                 # The customer ends the session.
                 world.call(customer.stop())
                 wait(lambda: tab.state is TabState.ENDED)
+                tab.ended_page.notes.setPlainText(
+                    "Ctrl+C と Win+R をご案内。明日折り返し。"
+                    if lang == "ja"
+                    else "Showed Ctrl+C and Win+R. Call back tomorrow."
+                )
                 shot(window, "ended", lang)
 
                 # Next customer: a 6-digit code for them to type in (R2).

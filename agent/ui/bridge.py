@@ -27,7 +27,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from agent.events import SessionEnded
 from agent.ui.terms import Terms, TermsUnavailable, fetch_terms
 from client_core.loop_thread import LoopThread
-from protocol import EndReason, KeyGuide, KeyGuideClear, MonitorInfo, Monitors, Pointer
+from protocol import EndReason, KeyGuide, KeyGuideClear, KeyGuideClosed, MonitorInfo, Monitors, Pointer
 
 if TYPE_CHECKING:
     from aiortc import MediaStreamTrack
@@ -159,8 +159,8 @@ class SessionBridge(QObject):
         logger.info("attempt %d: starting", self._generation)
         self._loop.submit(self._run(self._generation))
 
-    def decide(self, allowed: bool) -> None:
-        self._submit_to_session(lambda s: s.decide(allowed))
+    def decide(self, allowed: bool, *, timed_out: bool = False) -> None:
+        self._submit_to_session(lambda s: s.decide(allowed, timed_out=timed_out))
 
     def stop(self) -> None:
         """End the attempt now (Stop, Cancel, window closed): media first, then the goodbye."""
@@ -171,6 +171,15 @@ class SessionBridge(QObject):
         def apply() -> None:
             if self._session is not None:
                 self._session.pause(paused)
+
+        self._loop.call_soon(apply)
+
+    def key_guide_closed(self) -> None:
+        """The customer closed the keyboard guide: tell the operator, whose console shows it."""
+
+        def apply() -> None:
+            if self._session is not None:
+                self._session.send_guidance(KeyGuideClosed())
 
         self._loop.call_soon(apply)
 

@@ -85,6 +85,7 @@ class AgentController(QObject):
         self.border = ShareBorder()
         self.pointer = PointerOverlay()
         self.key_guide = KeyGuideOverlay(language)
+        self.key_guide.dismissed.connect(self.bridge.key_guide_closed)
         self.exit_hooks: list[Callable[[], None]] = []
         """Run once when the agent quits (the self-removal issue plugs in here)."""
         self.phase: Phase = "consent"
@@ -185,7 +186,7 @@ class AgentController(QObject):
         if self.phase != "asking":
             return
         self._timed_out = not allowed and self.window.request.remaining_s() <= 0
-        self.bridge.decide(allowed)
+        self.bridge.decide(allowed, timed_out=self._timed_out)
 
     def pause(self, paused: bool) -> None:
         if self.phase != "sharing":

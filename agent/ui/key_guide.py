@@ -129,7 +129,7 @@ class KeyGuideOverlay(QWidget):
 
     def retranslate(self) -> None:
         self.close_button.setText(self.tr("× Close"))
-        self.close_button.setAccessibleName(self.tr("Close the keyboard picture"))
+        self.close_button.setAccessibleName(self.tr("Close the keyboard guide"))
         self._place()
         self.update()
 

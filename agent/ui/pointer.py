@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QWidget
 from agent.ui import theme
 from agent.ui.overlay import compositing_available, make_overlay
 from agent.ui.screens import LogicalPoint, ScreenArea, map_pointer, qt_screen_areas
-from protocol import MonitorInfo, Pointer
+from protocol import POINTER_FADE_S, POINTER_IDLE_S, MonitorInfo, Pointer
 
 __all__ = ["PointerOverlay"]
 
@@ -34,9 +34,9 @@ RADIUS = 22
 """Circle radius in logical pixels: clearly bigger than a mouse cursor, smaller than a button."""
 RIPPLE_RADIUS = 56
 RIPPLE_S = 0.7
-IDLE_S = 3.0
-"""Seconds without a move before the circle starts fading."""
-FADE_S = 0.8
+IDLE_S = POINTER_IDLE_S
+"""Seconds without a move before the circle starts fading (the console mirrors it)."""
+FADE_S = POINTER_FADE_S
 _SIZE = 2 * (RIPPLE_RADIUS + 6)
 _FRAME_MS = 30
 

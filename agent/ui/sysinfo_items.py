@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
+from client_core.units import format_bytes, format_clock_mhz
 from protocol import SysInfoReport
 
 __all__ = ["item_label", "item_value", "report_items"]
@@ -60,13 +61,9 @@ def item_value(key: str, value: Any) -> str:
             else QCoreApplication.translate("SystemInformation", "no")
         )
     if key.endswith("_bytes") and isinstance(value, int | float):
-        return QCoreApplication.translate("SystemInformation", "{amount} GB").format(
-            amount=f"{value / 1e9:.1f}"
-        )
+        return format_bytes(value)  # the units both programs use (docs/glossary.md)
     if key == "cpu_clock_mhz" and isinstance(value, int | float):
-        return QCoreApplication.translate("SystemInformation", "{amount} GHz").format(
-            amount=f"{value / 1000:.2f}"
-        )
+        return format_clock_mhz(value)
     if key == "applications" and isinstance(value, dict):
         return QCoreApplication.translate("SystemInformation", "{count} programs").format(
             count=value.get("total", len(value.get("items", ())))

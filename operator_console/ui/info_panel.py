@@ -1,9 +1,9 @@
 """The customer information panel: the agent's :class:`protocol.SysInfoReport` (R19/R20).
 
 Shows every item in the collector's order with a translated label, readable
-values (sizes in GB, clock in MHz, lists one per line) and, for an item the agent
-could not read, its reason. "Copy" puts the same as plain text on the clipboard,
-for a ticket or a note.
+values (sizes and clock as :mod:`client_core.units` writes them, lists one per
+line) and, for an item the agent could not read, its reason. "Copy" puts the same
+as plain text on the clipboard, for a ticket or a note.
 """
 
 from __future__ import annotations
@@ -25,48 +25,43 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client_core.units import format_bytes, format_clock_mhz
 from protocol import SysInfoReport
 
 __all__ = ["SysInfoPanel", "format_value", "item_label"]
 
 logger = logging.getLogger(__name__)
 
+# The same names as the customer's summary (agent/ui/sysinfo_items.py): the glossary test checks it.
 _LABELS: dict[str, Callable[[], str]] = {
-    "os": lambda: QCoreApplication.translate("SysInfo", "OS"),
-    "os_version": lambda: QCoreApplication.translate("SysInfo", "OS version"),
+    "os": lambda: QCoreApplication.translate("SysInfo", "Operating system"),
+    "os_version": lambda: QCoreApplication.translate("SysInfo", "Version"),
     "os_service_pack": lambda: QCoreApplication.translate("SysInfo", "Service pack"),
-    "device_type": lambda: QCoreApplication.translate("SysInfo", "Device type"),
+    "device_type": lambda: QCoreApplication.translate("SysInfo", "Type of computer"),
     "system_manufacturer": lambda: QCoreApplication.translate("SysInfo", "Manufacturer"),
     "system_model": lambda: QCoreApplication.translate("SysInfo", "Model"),
-    "cpu_vendor": lambda: QCoreApplication.translate("SysInfo", "CPU vendor"),
-    "cpu_clock_mhz": lambda: QCoreApplication.translate("SysInfo", "CPU clock"),
-    "physical_memory_bytes": lambda: QCoreApplication.translate("SysInfo", "Physical memory"),
-    "disk_volume_serial": lambda: QCoreApplication.translate("SysInfo", "Disk volume serial number"),
+    "cpu_vendor": lambda: QCoreApplication.translate("SysInfo", "Processor"),
+    "cpu_clock_mhz": lambda: QCoreApplication.translate("SysInfo", "Processor speed"),
+    "physical_memory_bytes": lambda: QCoreApplication.translate("SysInfo", "Memory"),
+    "disk_volume_serial": lambda: QCoreApplication.translate("SysInfo", "Disk serial number"),
     "disk_free_bytes": lambda: QCoreApplication.translate("SysInfo", "Free disk space"),
     "ie_version": lambda: QCoreApplication.translate("SysInfo", "Internet Explorer version"),
-    "default_browser": lambda: QCoreApplication.translate("SysInfo", "Default browser"),
-    "default_browser_version": lambda: QCoreApplication.translate("SysInfo", "Browser version"),
-    "default_mail_client": lambda: QCoreApplication.translate("SysInfo", "Default mail client"),
-    "default_mail_client_version": lambda: QCoreApplication.translate("SysInfo", "Mail client version"),
+    "default_browser": lambda: QCoreApplication.translate("SysInfo", "Web browser"),
+    "default_browser_version": lambda: QCoreApplication.translate("SysInfo", "Web browser version"),
+    "default_mail_client": lambda: QCoreApplication.translate("SysInfo", "E-mail program"),
+    "default_mail_client_version": lambda: QCoreApplication.translate("SysInfo", "E-mail program version"),
     "router_present": lambda: QCoreApplication.translate("SysInfo", "Router"),
     "firewall": lambda: QCoreApplication.translate("SysInfo", "Firewall"),
     "antivirus": lambda: QCoreApplication.translate("SysInfo", "Antivirus"),
-    "mac_addresses": lambda: QCoreApplication.translate("SysInfo", "MAC addresses"),
+    "mac_addresses": lambda: QCoreApplication.translate("SysInfo", "Network adapter addresses (MAC)"),
     "ip_addresses": lambda: QCoreApplication.translate("SysInfo", "IP addresses"),
-    "applications": lambda: QCoreApplication.translate("SysInfo", "Installed applications"),
+    "applications": lambda: QCoreApplication.translate("SysInfo", "Installed programs"),
 }
 
 
 def item_label(key: str) -> str:
     make = _LABELS.get(key)
     return make() if make is not None else key.replace("_", " ")
-
-
-def _size(value: float) -> str:
-    gib = value / 1024**3
-    if gib >= 1:
-        return f"{gib:.1f} GB"
-    return f"{value / 1024**2:.0f} MB"
 
 
 def _scalar(value: Any) -> str:
@@ -89,9 +84,17 @@ def format_value(key: str, value: Any) -> tuple[str, list[str]]:
     if value is None:
         return "", []
     if key.endswith("_bytes") and isinstance(value, int | float):
-        return _size(value), []
+        return format_bytes(value), []  # the units both programs use (docs/glossary.md)
     if key.endswith("_mhz") and isinstance(value, int | float):
-        return f"{value:g} MHz", []
+        return format_clock_mhz(value), []
+    if key == "firewall" and isinstance(value, dict):
+        state = (
+            QCoreApplication.translate("SysInfo", "On")
+            if value.get("enabled")
+            else QCoreApplication.translate("SysInfo", "Off")
+        )
+        provider = value.get("provider")
+        return (f"{state} ({provider})" if provider else state), []
     if isinstance(value, dict) and isinstance(value.get("items"), list):
         lines = [_scalar(v) for v in value["items"]]
         total = value.get("total", len(lines))
@@ -121,6 +124,7 @@ class SysInfoPanel(QWidget):
         self.placeholder = QLabel()
         self.placeholder.setWordWrap(True)
         self.scope_label = QLabel()
+        self.scope_label.setWordWrap(True)  # long in Japanese: wrap rather than cut off
         self.copy_button = QPushButton()
         self.copy_button.setObjectName("copySysInfo")
         self.copy_button.clicked.connect(self.copy)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -60,6 +62,7 @@ PALETTE: tuple[tuple[str, ...], ...] = (
 """Combinations call-centre guidance needs most, in palette order."""
 
 _MODIFIER_ORDER = ("Ctrl", "Shift", "Alt", "Win", "Cmd", "Fn")
+_COMBO_ROLE = Qt.ItemDataRole.UserRole
 
 
 class ShortcutError(ValueError):
@@ -100,8 +103,22 @@ def parse_shortcut(text: str) -> list[tuple[str, ...]]:
     return combos
 
 
-def combo_label(combo: tuple[str, ...]) -> str:
-    return "+".join(combo)
+def combo_label(combo: tuple[str, ...], *, compact: bool = False) -> str:
+    """How a combination reads in the console: key names as printed on the keys.
+
+    ``compact`` (the palette buttons) leaves out the spaces around "+".
+    """
+    return ("+" if compact else " + ").join(key_label(k) for k in combo)
+
+
+def key_label(key: str) -> str:
+    """A key's name for the operator; the few that are not printed as their wire name are translated."""
+    names = {
+        "HankakuZenkaku": QCoreApplication.translate("KeyGuidePanel", "Hankaku/Zenkaku"),
+        "PrintScreen": QCoreApplication.translate("KeyGuidePanel", "PrtSc"),
+        "Space": QCoreApplication.translate("KeyGuidePanel", "Space"),
+    }
+    return names.get(key, key)
 
 
 class KeyGuidePanel(QWidget):
@@ -119,7 +136,7 @@ class KeyGuidePanel(QWidget):
         grid.setSpacing(4)
         self.palette_buttons: dict[tuple[str, ...], QPushButton] = {}
         for i, combo in enumerate(PALETTE):
-            button = QPushButton(combo_label(combo))
+            button = QPushButton()
             button.setObjectName("paletteKey")
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             button.clicked.connect(lambda _=False, c=combo: self.add_combo(c))
@@ -162,7 +179,6 @@ class KeyGuidePanel(QWidget):
         self.clear_button.setObjectName("clearKeyGuide")
         self.clear_button.clicked.connect(self.clear)
         buttons = QHBoxLayout()
-        buttons.addWidget(self._remove_button)
         buttons.addStretch(1)
         buttons.addWidget(self.clear_button)
         buttons.addWidget(self.send_button)
@@ -170,24 +186,44 @@ class KeyGuidePanel(QWidget):
         self.sent_note = QLabel()
         self.sent_note.setObjectName("keyGuideSent")
         self.sent_note.setWordWrap(True)
+        self.sent_note.setStyleSheet("font-weight: bold;")
+
+        chosen_row = QHBoxLayout()
+        chosen_row.addWidget(self._chosen_label, 1)
+        chosen_row.addWidget(self._remove_button)
+
+        # What scrolls on a small laptop screen: the palette and the fields. Send, Hide and
+        # what the customer's screen shows stay pinned below, always reachable and visible.
+        content = QWidget()
+        content_layout = QVBoxLayout(content)
+        content_layout.setContentsMargins(0, 0, 0, 0)
+        content_layout.addWidget(self._palette_box)
+        content_layout.addWidget(self._typed_label)
+        content_layout.addLayout(typed_row)
+        content_layout.addLayout(chosen_row)
+        content_layout.addWidget(self.chosen)
+        content_layout.addWidget(self._caption_label)
+        content_layout.addWidget(self.caption)
+        content_layout.addWidget(self.error)
+        content_layout.addStretch(1)
+        self.fields_scroll = QScrollArea()
+        self.fields_scroll.setObjectName("keyGuideScroll")
+        self.fields_scroll.setWidgetResizable(True)
+        self.fields_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.fields_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.fields_scroll.setWidget(content)
+        self._content = content
 
         layout = QVBoxLayout(self)
-        layout.addWidget(self._palette_box)
-        layout.addWidget(self._typed_label)
-        layout.addLayout(typed_row)
-        layout.addWidget(self._chosen_label)
-        layout.addWidget(self.chosen)
-        layout.addWidget(self._caption_label)
-        layout.addWidget(self.caption)
-        layout.addWidget(self.error)
+        layout.addWidget(self.fields_scroll, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.sent_note)
-        layout.addStretch(1)
         self._sent: list[tuple[str, ...]] | None = None
+        self._closed_by_customer = False
         self.retranslate()
 
     def combos(self) -> list[tuple[str, ...]]:
-        return [tuple(self.chosen.item(i).text().split("+")) for i in range(self.chosen.count())]
+        return [tuple(self.chosen.item(i).data(_COMBO_ROLE)) for i in range(self.chosen.count())]
 
     def add_combo(self, combo: tuple[str, ...]) -> bool:
         if combo in self.combos():
@@ -195,7 +231,9 @@ class KeyGuidePanel(QWidget):
         if self.chosen.count() >= MAX_COMBOS:
             self.error.setText(self.tr("At most {n} combinations at once.").format(n=MAX_COMBOS))
             return False
-        self.chosen.addItem(combo_label(combo))
+        item = QListWidgetItem(combo_label(combo))
+        item.setData(_COMBO_ROLE, list(combo))
+        self.chosen.addItem(item)
         self.error.clear()
         return True
 
@@ -227,6 +265,7 @@ class KeyGuidePanel(QWidget):
             return
         self.error.clear()
         self._sent = combos
+        self._closed_by_customer = False
         self.send_requested.emit(combos, self.caption.text().strip())
         self._show_sent()
 
@@ -236,23 +275,56 @@ class KeyGuidePanel(QWidget):
         self.typed.clear()
         self.error.clear()
         self._sent = None
+        self._closed_by_customer = False
         self.clear_requested.emit()
         self._show_sent()
 
+    def reset(self) -> None:
+        """A new session starts: nothing of the previous customer's guide carries over."""
+        self.chosen.clear()
+        self.caption.clear()
+        self.typed.clear()
+        self.error.clear()
+        self._sent = None
+        self._closed_by_customer = False
+        self._show_sent()
+
+    def customer_closed(self) -> None:
+        """The customer closed the guide on their screen: it is no longer shown there."""
+        if self._sent is not None:
+            self._sent = None
+            self._closed_by_customer = True
+            self._show_sent()
+
+    @property
+    def shown_to_customer(self) -> list[tuple[str, ...]] | None:
+        """The combinations the customer's screen shows now, as far as the console knows."""
+        return self._sent
+
     def _show_sent(self) -> None:
-        if self._sent is None:
+        if self._sent is None and self._closed_by_customer:
+            self.sent_note.setText(self.tr("The customer closed the keyboard guide."))
+        elif self._sent is None:
             self.sent_note.setText(self.tr("Nothing is shown to the customer."))
         else:
             shown = ", ".join(combo_label(c) for c in self._sent)
             self.sent_note.setText(self.tr("Shown to the customer: {keys}").format(keys=shown))
 
     def retranslate(self) -> None:
+        for combo, button in self.palette_buttons.items():
+            button.setText(combo_label(combo, compact=True))
+        for i in range(self.chosen.count()):
+            item = self.chosen.item(i)
+            item.setText(combo_label(tuple(item.data(_COMBO_ROLE))))
         self._palette_box.setTitle(self.tr("Common keys"))
         self._typed_label.setText(self.tr("Or type a shortcut:"))
         self.typed.setPlaceholderText(self.tr("e.g. ctrl+shift+esc"))
         self._add_button.setText(self.tr("Add"))
         self._chosen_label.setText(self.tr("Keys to show:"))
-        self._remove_button.setText(self.tr("Remove"))
+        # Two different acts, two different words: take a key off this list (nothing is sent),
+        # or take the keyboard off the customer's screen.
+        self._remove_button.setText(self.tr("Remove from list"))
+        self._remove_button.setToolTip(self.tr("Take the selected keys off this list (nothing is sent)"))
         self._caption_label.setText(self.tr("Caption:"))
         self.caption.setPlaceholderText(self.tr("e.g. Press these keys together"))
         send_keys = QKeySequence("Ctrl+Return").toString(QKeySequence.SequenceFormat.NativeText)
@@ -260,9 +332,18 @@ class KeyGuidePanel(QWidget):
         self.send_button.setToolTip(
             self.tr("Show these keys on the customer's screen ({shortcut})").format(shortcut=send_keys)
         )
-        self.clear_button.setText(self.tr("Clear"))
+        self.clear_button.setText(self.tr("Hide from customer"))
         self.clear_button.setToolTip(self.tr("Remove the keyboard from the customer's screen"))
         self._show_sent()
+        self._fit_width()
+
+    def _fit_width(self) -> None:
+        """Never narrower than the palette and fields: they scroll up and down, never sideways."""
+        layout = self._content.layout()
+        if layout is not None:
+            layout.activate()
+        scrollbar = self.fields_scroll.verticalScrollBar().sizeHint().width()
+        self.fields_scroll.setMinimumWidth(self._content.minimumSizeHint().width() + scrollbar)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

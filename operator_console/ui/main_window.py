@@ -147,7 +147,7 @@ class ConsoleWindow(QMainWindow):
         a("close_tab", "Ctrl+W", lambda: self.close_tab(self.tabs.currentIndex()))
         a("enter_code", "Ctrl+L", lambda: self._on_tab(SessionTab.focus_code))
         a("issue_code", "Ctrl+G", lambda: self._on_tab(SessionTab.issue_code))
-        a("end_session", "Ctrl+E", lambda: self._on_tab(SessionTab.end_session))
+        a("end_session", "Ctrl+E", lambda: self._on_tab(SessionTab.request_end))
         a("quit", "Ctrl+Q", self.close)
         a("fit", "Ctrl+0", lambda: self.set_view_mode(ViewMode.FIT))
         a("actual", "Ctrl+1", lambda: self.set_view_mode(ViewMode.ACTUAL))
@@ -319,8 +319,8 @@ class ConsoleWindow(QMainWindow):
         texts = {
             "new_tab": self.tr("New session tab"),
             "close_tab": self.tr("Close tab (ends its session)"),
-            "enter_code": self.tr("Enter customer's code"),
-            "issue_code": self.tr("Issue a 6-digit code"),
+            "enter_code": self.tr("Enter customer's number"),
+            "issue_code": self.tr("Issue a 6-digit number"),
             "end_session": self.tr("End session"),
             "quit": self.tr("Quit"),
             "fit": self.tr("Fit to window"),
@@ -332,7 +332,7 @@ class ConsoleWindow(QMainWindow):
             "pointer": self.tr("Pointer"),
             "key_guide": self.tr("Keyboard guide…"),
             "send_keys": self.tr("Send keyboard guide"),
-            "clear_keys": self.tr("Clear keyboard guide"),
+            "clear_keys": self.tr("Hide keyboard guide from customer"),
             "copy_info": self.tr("Copy customer information"),
         }
         for name, text in texts.items():

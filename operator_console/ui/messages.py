@@ -36,19 +36,19 @@ def retry_text(retry_after_s: float | None) -> str:
 
 _REFUSALS: dict[ErrorCode, Callable[[], str]] = {
     ErrorCode.UNKNOWN_CODE: lambda: QCoreApplication.translate(
-        "Messages", "That code is not valid. Ask the customer to read the number on their screen again."
+        "Messages", "That number is not valid. Ask the customer to read the number on their screen again."
     ),
     ErrorCode.EXPIRED_CODE: lambda: QCoreApplication.translate(
-        "Messages", "That code has expired. Ask the customer to start sharing again for a new number."
+        "Messages", "That number has expired. Ask the customer to start sharing again for a new number."
     ),
     ErrorCode.CODE_ALREADY_USED: lambda: QCoreApplication.translate(
-        "Messages", "That code was already used. Ask the customer to start sharing again for a new number."
+        "Messages", "That number was already used. Ask the customer to start sharing again for a new number."
     ),
     ErrorCode.RATE_LIMITED: lambda: QCoreApplication.translate(
         "Messages", "Too many attempts in a short time."
     ),
     ErrorCode.LOCKED_OUT: lambda: QCoreApplication.translate(
-        "Messages", "Code entry is locked after too many wrong codes."
+        "Messages", "Number entry is locked after too many wrong numbers."
     ),
     ErrorCode.BUSY: lambda: QCoreApplication.translate(
         "Messages", "The service is busy right now (all sessions in use)."

@@ -7,17 +7,21 @@ callables so that they re-render in the other language after a switch.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QRegularExpression, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QRegularExpressionValidator
+from PySide6.QtGui import QFont, QGuiApplication, QRegularExpressionValidator
 from PySide6.QtWidgets import (
+    QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -25,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from protocol import AGENT_CODE_DIGITS
 
-__all__ = ["CodePage", "EndedPage", "WaitingPage"]
+__all__ = ["CodePage", "EndedPage", "WaitingPage", "WrapUp", "format_duration"]
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +139,7 @@ class CodePage(QWidget):
         self.issued.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.issued_note = QLabel()
         self.issued_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.issued_note.setWordWrap(True)
         self.cancel_issue_button = QPushButton()
         self.cancel_issue_button.setObjectName("cancelIssuedCode")
         self.cancel_issue_button.clicked.connect(self.cancel_issue_requested)
@@ -217,10 +222,13 @@ class CodePage(QWidget):
         self.issued.setText(f"{code[:3]} {code[3:]}")
         left = self._issued_countdown.remaining() or 0
         if left > 0:
-            note = self.tr("Read this code to the customer. Valid for {m}:{s:02d}.")
+            note = self.tr(
+                "Read this number to the customer; they type it on the start page of the support site. "
+                "Valid for {m}:{s:02d}."
+            )
             self.issued_note.setText(note.format(m=left // 60, s=left % 60))
         else:
-            self.issued_note.setText(self.tr("This code has expired. Issue a new one."))
+            self.issued_note.setText(self.tr("This number has expired. Issue a new one."))
 
     @property
     def issued_code(self) -> str | None:
@@ -233,16 +241,19 @@ class CodePage(QWidget):
         self.code.setFocus()
 
     def retranslate(self) -> None:
-        self._title.setText(self.tr("Customer's code"))
+        self._title.setText(self.tr("Customer's number"))
         hint = self.tr("Ask the customer for the {n}-digit number on their screen, type it and press Enter.")
         self._hint.setText(hint.format(n=AGENT_CODE_DIGITS))
         self.code.setPlaceholderText("0000")
         self.connect_button.setText(self.tr("Connect"))
         self._issue_hint.setText(
-            self.tr("No number on the customer's screen? Give them a code to type in instead.")
+            self.tr(
+                "No number on the customer's screen? Issue a number: the customer types it "
+                "on the start page of the support site."
+            )
         )
-        self.issue_button.setText(self.tr("Issue a 6-digit code"))
-        self.cancel_issue_button.setText(self.tr("Cancel this code"))
+        self.issue_button.setText(self.tr("Issue a 6-digit number"))
+        self.cancel_issue_button.setText(self.tr("Cancel this number"))
         self._render_message()
         self._render_issued()
 
@@ -318,8 +329,34 @@ class WaitingPage(QWidget):
         super().changeEvent(event)
 
 
+@dataclasses.dataclass(frozen=True)
+class WrapUp:
+    """What the operator needs after the call to fill in the CRM, kept only on screen."""
+
+    reason: Text
+    code: str | None = None
+    started: dt.datetime | None = None
+    """Wall-clock time the picture first arrived; None when the session never went live."""
+    duration_s: float | None = None
+    customer_info: str = ""
+    """The customer information as text (:meth:`SysInfoPanel.as_text`), empty if none arrived."""
+
+
+def format_duration(seconds: float) -> str:
+    """``754`` -> ``"12:34"``; an hour or more -> ``"1:02:03"``."""
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 class EndedPage(QWidget):
-    """Why the session ended, and the way to the next customer."""
+    """The wrap-up: why the session ended, its facts, the customer information and notes.
+
+    The notes field is for the operator's own summary to paste into the CRM. It lives in
+    this widget only: never sent anywhere, never written to disk, cleared for the next
+    customer.
+    """
 
     next_requested = Signal()
 
@@ -328,41 +365,147 @@ class EndedPage(QWidget):
         self.setObjectName("endedPage")
         self._title = QLabel()
         self._title.setFont(_big_font(18))
-        self._title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.reason = QLabel()
         self.reason.setObjectName("endedReason")
-        self.reason.setFont(_big_font(26, bold=True))
-        self.reason.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.reason.setFont(_big_font(24, bold=True))
         self.reason.setWordWrap(True)
+
+        self._code_label, self.code_value = QLabel(), QLabel()
+        self._started_label, self.started_value = QLabel(), QLabel()
+        self._duration_label, self.duration_value = QLabel(), QLabel()
+        facts = QFormLayout()
+        for label, value in (
+            (self._code_label, self.code_value),
+            (self._started_label, self.started_value),
+            (self._duration_label, self.duration_value),
+        ):
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setFont(_big_font(16, bold=True))
+            facts.addRow(label, value)
+
+        self._info_label = QLabel()
+        self.customer_info = QPlainTextEdit()
+        self.customer_info.setObjectName("wrapUpInfo")
+        self.customer_info.setReadOnly(True)
+        self._notes_label = QLabel()
+        self.notes = QPlainTextEdit()
+        self.notes.setObjectName("wrapUpNotes")
+        self.privacy = QLabel()
+        self.privacy.setObjectName("wrapUpPrivacy")
+        self.privacy.setWordWrap(True)
+        self.privacy.setStyleSheet("color: #5f6368;")
+        self.copy_button = QPushButton()
+        self.copy_button.setObjectName("copyWrapUp")
+        self.copy_button.clicked.connect(self.copy)
+        self.copied = QLabel()
+        self.copied.setObjectName("wrapUpCopied")
         self.next_button = QPushButton()
         self.next_button.setObjectName("nextButton")
         self.next_button.setFont(_big_font(16))
         self.next_button.setMinimumHeight(40)
         self.next_button.setDefault(True)
         self.next_button.clicked.connect(self.next_requested)
-        self._reason: Text | None = None
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.next_button)
-        row.addStretch(1)
+        self._wrap_up: WrapUp | None = None
+
+        columns = QHBoxLayout()
+        info_column = QVBoxLayout()
+        info_column.addWidget(self._info_label)
+        info_column.addWidget(self.customer_info, 1)
+        notes_column = QVBoxLayout()
+        notes_column.addWidget(self._notes_label)
+        notes_column.addWidget(self.notes, 1)
+        notes_column.addWidget(self.privacy)
+        columns.addLayout(info_column, 1)
+        columns.addLayout(notes_column, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.copied)
+        buttons.addStretch(1)
+        buttons.addWidget(self.next_button)
         layout = QVBoxLayout(self)
-        layout.addStretch(2)
+        layout.setContentsMargins(24, 16, 24, 16)
         layout.addWidget(self._title)
         layout.addWidget(self.reason)
-        layout.addSpacing(24)
-        layout.addLayout(row)
-        layout.addStretch(3)
+        layout.addLayout(facts)
+        layout.addSpacing(8)
+        layout.addLayout(columns, 1)
+        layout.addLayout(buttons)
         self.retranslate()
 
     def set_reason(self, text: Text) -> None:
-        self._reason = text
-        self.reason.setText(text())
+        self.set_wrap_up(WrapUp(reason=text))
+
+    def set_wrap_up(self, wrap_up: WrapUp) -> None:
+        self._wrap_up = wrap_up
+        self.notes.clear()
+        self.copied.clear()
+        self.customer_info.setPlainText(wrap_up.customer_info)
+        self._render()
+
+    def clear(self) -> None:
+        """The next customer: nothing of this one stays, notes included."""
+        self._wrap_up = None
+        self.notes.clear()
+        self.customer_info.clear()
+        self.copied.clear()
+        self._render()
+
+    def as_text(self) -> str:
+        """The wrap-up as plain text for the CRM: facts, notes, then the customer information."""
+        lines = [
+            f"{self._code_label.text()} {self.code_value.text()}",
+            f"{self._started_label.text()} {self.started_value.text()}",
+            f"{self._duration_label.text()} {self.duration_value.text()}",
+            f"{self._reason_label_text()} {self.reason.text()}",
+        ]
+        notes = self.notes.toPlainText().strip()
+        if notes:
+            lines += ["", self._notes_label.text(), notes]
+        info = self.customer_info.toPlainText().strip()
+        if info:
+            lines += ["", self._info_label.text(), info]
+        return "\n".join(lines)
+
+    def copy(self) -> None:
+        clipboard = QGuiApplication.clipboard()
+        if clipboard is not None:
+            clipboard.setText(self.as_text())
+            self.copied.setText(self.tr("Copied."))
+
+    def _reason_label_text(self) -> str:
+        return self.tr("How it ended:")
+
+    def _render(self) -> None:
+        w = self._wrap_up
+        none = self.tr("—")
+        self.reason.setText("" if w is None else w.reason())
+        self.code_value.setText(w.code if w is not None and w.code else none)
+        started = w.started if w is not None else None
+        self.started_value.setText(started.strftime("%Y-%m-%d %H:%M") if started is not None else none)
+        duration = w.duration_s if w is not None else None
+        self.duration_value.setText(format_duration(duration) if duration is not None else none)
+        has_info = w is not None and bool(w.customer_info)
+        self.customer_info.setPlaceholderText(self.tr("No customer information was received."))
+        self.customer_info.setEnabled(has_info)
 
     def retranslate(self) -> None:
         self._title.setText(self.tr("Session ended"))
+        self._code_label.setText(self.tr("Number:"))
+        self._started_label.setText(self.tr("Started:"))
+        self._duration_label.setText(self.tr("Duration:"))
+        self._info_label.setText(self.tr("Customer information:"))
+        self._notes_label.setText(self.tr("Your notes for the CRM:"))
+        self.notes.setPlaceholderText(self.tr("What the customer needed, what you did, what is next…"))
+        self.privacy.setText(
+            self.tr(
+                "Notes stay on this screen only: they are never sent anywhere and never stored. "
+                "Copy them into the CRM before you go to the next customer."
+            )
+        )
+        self.copy_button.setText(self.tr("Copy for the CRM"))
+        self.copy_button.setToolTip(self.tr("Copy the facts, your notes and the customer information"))
         self.next_button.setText(self.tr("Next customer"))
-        if self._reason is not None:
-            self.reason.setText(self._reason())
+        self._render()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

@@ -15,6 +15,8 @@ import dataclasses
 import enum
 import logging
 
+from protocol import POINTER_FADE_S, POINTER_IDLE_S
+
 __all__ = ["Rect", "ViewMode", "PointerThrottle", "normalise", "picture_rect"]
 
 logger = logging.getLogger(__name__)
@@ -121,6 +123,26 @@ class PointerThrottle:
     @property
     def last_sent(self) -> tuple[float, float] | None:
         return self._last_sent
+
+    def resting(self, now: float) -> tuple[float, float, float] | None:
+        """Where the customer's pointer rests and how opaque it is there, or None once faded.
+
+        Mirrors the agent (:data:`protocol.POINTER_IDLE_S`, :data:`protocol.POINTER_FADE_S`):
+        the console must not show a ring the customer no longer sees.
+        """
+        if self._last_sent is None or self._last_time is None:
+            return None
+        idle = now - self._last_time
+        if idle >= POINTER_IDLE_S + POINTER_FADE_S:
+            return None
+        opacity = 1.0 if idle <= POINTER_IDLE_S else 1.0 - (idle - POINTER_IDLE_S) / POINTER_FADE_S
+        return self._last_sent[0], self._last_sent[1], opacity
+
+    def fades_in(self, now: float) -> float | None:
+        """Seconds until the resting pointer is gone, or None when none is shown."""
+        if self._last_sent is None or self._last_time is None:
+            return None
+        return max(0.0, self._last_time + POINTER_IDLE_S + POINTER_FADE_S - now)
 
     def _same(self, x: float, y: float) -> bool:
         last = self._last_sent

@@ -10,8 +10,10 @@ only its own session.
 from __future__ import annotations
 
 import concurrent.futures
+import datetime as dt
 import enum
 import logging
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QRect, Qt, QTimer, Signal
@@ -20,8 +22,8 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -45,10 +47,18 @@ from operator_console.ui.bridge import SessionBridge
 from operator_console.ui.info_panel import SysInfoPanel
 from operator_console.ui.key_guide import KeyGuidePanel
 from operator_console.ui.messages import end_text, login_error_text, refusal_text
-from operator_console.ui.pages import CodePage, EndedPage, WaitingPage
+from operator_console.ui.pages import CodePage, EndedPage, WaitingPage, WrapUp
 from operator_console.ui.pointer import ViewMode
 from operator_console.ui.video_view import VideoView
-from protocol import ErrorCode, MonitorInfo, Monitors, SharingState, SysInfoReport
+from protocol import (
+    AgentGuidance,
+    ErrorCode,
+    KeyGuideClosed,
+    MonitorInfo,
+    Monitors,
+    SharingState,
+    SysInfoReport,
+)
 
 __all__ = ["SessionTab", "TabState"]
 
@@ -59,6 +69,12 @@ Text = Callable[[], str]
 _FRAME_POLL_MS = 10
 """How often the UI looks for a newer frame; painting happens only when there is one."""
 _STATS_MS = 1000
+
+# The pointer toggle must read at a glance: filled when on, plain outline when off.
+_TOGGLE_STYLE = (
+    "QToolButton { padding: 4px 10px; border: 1px solid #80868b; border-radius: 4px; }"
+    " QToolButton:checked { background: #1a73e8; color: white; border-color: #1a73e8; font-weight: bold; }"
+)
 
 
 class TabState(enum.StrEnum):
@@ -92,6 +108,10 @@ class SessionTab(QWidget):
         self._crop_index: int | None = None
         self._banner: Text | None = None
         self._closed = False
+        self._live_since: float | None = None
+        self._started_at: dt.datetime | None = None
+        self.confirm_end: QMessageBox | None = None
+        """The "end the session?" question while it is open (the End button, Ctrl+E)."""
 
         self.code_page = CodePage()
         self.waiting_page = WaitingPage()
@@ -150,25 +170,30 @@ class SessionTab(QWidget):
         self.monitor_label = QLabel()
         self.monitor_combo = QComboBox()
         self.monitor_combo.setObjectName("monitorCombo")
+        # The items arrive after the first show: size to them every time, never "すべて(".
+        self.monitor_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.monitor_combo.activated.connect(self._monitor_chosen)
         self.fit_button = QToolButton()
         self.fit_button.setObjectName("fitButton")
         self.fit_button.setCheckable(True)
         self.fit_button.setChecked(True)
+        self.fit_button.setStyleSheet(_TOGGLE_STYLE)
         self.fit_button.clicked.connect(lambda: self.set_view_mode(ViewMode.FIT))
         self.actual_button = QToolButton()
         self.actual_button.setObjectName("actualButton")
         self.actual_button.setCheckable(True)
+        self.actual_button.setStyleSheet(_TOGGLE_STYLE)
         self.actual_button.clicked.connect(lambda: self.set_view_mode(ViewMode.ACTUAL))
         self.pointer_button = QToolButton()
         self.pointer_button.setObjectName("pointerButton")
         self.pointer_button.setCheckable(True)
         self.pointer_button.setChecked(True)
+        self.pointer_button.setStyleSheet(_TOGGLE_STYLE)
         self.pointer_button.toggled.connect(self.set_pointing)
         self.end_button = QPushButton()
         self.end_button.setObjectName("endButton")
         self.end_button.setStyleSheet("QPushButton { color: white; background: #c5221f; padding: 4px 14px; }")
-        self.end_button.clicked.connect(self.end_session)
+        self.end_button.clicked.connect(self.request_end)
 
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 4, 6, 4)
@@ -186,12 +211,9 @@ class SessionTab(QWidget):
         self.info_panel = SysInfoPanel()
         self.side = QTabWidget()
         self.side.setObjectName("sidePanel")
-        # Scrollable, so a small laptop screen never forces a window taller than itself.
-        guide_scroll = QScrollArea()
-        guide_scroll.setWidgetResizable(True)
-        guide_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        guide_scroll.setWidget(self.key_guide)
-        self.side.addTab(guide_scroll, "")
+        # The panel scrolls its own upper part, so a small laptop screen never forces a
+        # window taller than itself and its Send button stays in view.
+        self.side.addTab(self.key_guide, "")
         self.side.addTab(self.info_panel, "")
         self.side.setMinimumWidth(390)
 
@@ -222,7 +244,7 @@ class SessionTab(QWidget):
             return
         self.code = code
         self.code_page.set_busy(True)
-        self.code_page.set_message(lambda: self.tr("Checking the code…"), error=False)
+        self.code_page.set_message(lambda: self.tr("Checking the number…"), error=False)
         self._set_state(TabState.CLAIMING)
         self.bridge.claim(code)
 
@@ -235,12 +257,57 @@ class SessionTab(QWidget):
         self.bridge.issue_code()
 
     def end_session(self) -> None:
+        """End now, without asking (Cancel while waiting, the confirmed End)."""
+        self._close_confirm_end()
         if self.state in (TabState.CLAIMING, TabState.WAITING, TabState.LIVE):
             self.bridge.end_session()
+
+    def _close_confirm_end(self) -> None:
+        box, self.confirm_end = self.confirm_end, None
+        if box is not None:
+            box.close()
+
+    def request_end(self) -> None:
+        """The End button or Ctrl+E: a live session ends only after the operator confirms.
+
+        A misclick on the big red button would otherwise cut the customer off mid-call.
+        The question is window-modal but not blocking (``open``), so the network keeps
+        running and a session the customer ends meanwhile closes the question.
+        """
+        if self.state is not TabState.LIVE:
+            self.end_session()
+            return
+        if self.confirm_end is not None and self.confirm_end.isVisible():
+            self.confirm_end.raise_()
+            return
+        box = QMessageBox(self)
+        box.setObjectName("confirmEnd")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(self.tr("End session"))
+        box.setText(self.tr("End this session? The customer's screen will no longer be shown to you."))
+        end = box.addButton(self.tr("End session"), QMessageBox.ButtonRole.DestructiveRole)
+        end.setObjectName("confirmEndYes")
+        keep = box.addButton(self.tr("Keep sharing"), QMessageBox.ButtonRole.RejectRole)
+        keep.setObjectName("confirmEndNo")
+        box.setDefaultButton(keep)  # Enter keeps the session: ending takes a deliberate click
+        box.setEscapeButton(keep)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered() -> None:
+            if self.confirm_end is box:
+                self.confirm_end = None
+            if box.clickedButton() is end:
+                self.end_session()
+
+        box.finished.connect(answered)
+        self.confirm_end = box
+        box.open()
 
     def next_customer(self) -> None:
         if self.state is TabState.ENDED:
             self.code = None
+            self.ended_page.clear()
             self.code_page.reset()
             self.code_page.set_message(None)
             self._set_state(TabState.CODE)
@@ -261,6 +328,12 @@ class SessionTab(QWidget):
         self.view.set_pointing(on)
         if self.pointer_button.isChecked() != on:
             self.pointer_button.setChecked(on)
+        self._render_pointer_button()
+
+    def _render_pointer_button(self) -> None:
+        """The state is in the words too, not only in the colour."""
+        on = self.pointer_button.isChecked()
+        self.pointer_button.setText(self.tr("Pointer: on") if on else self.tr("Pointer: off"))
 
     def show_key_guide(self) -> None:
         self.side.show()
@@ -319,7 +392,7 @@ class SessionTab(QWidget):
             self.code = event.code
             self.code_page.show_issued(event.code, event.expires_in_s)
             self.code_page.set_message(
-                lambda: self.tr("Waiting for the customer to type the code…"), error=False
+                lambda: self.tr("Waiting for the customer to type the number…"), error=False
             )
             self._title_changed()
         elif isinstance(event, ViewingStarted):
@@ -336,7 +409,7 @@ class SessionTab(QWidget):
             if self.state is TabState.CLAIMING and self.code_page.issued_code is not None:
                 # The operator cancelled a code nobody had typed in yet: back to the code page.
                 self._set_state(TabState.CODE)
-                self.code_page.set_message(lambda: self.tr("The code was cancelled."), error=False)
+                self.code_page.set_message(lambda: self.tr("The number was cancelled."), error=False)
                 return
             reason, by = event.reason, event.by
             self._end(lambda: end_text(reason, by))
@@ -348,7 +421,7 @@ class SessionTab(QWidget):
         def text() -> str:
             # A callable, not a string: it re-renders after a language switch.
             if issued_expired:
-                return self.tr("The code you issued expired before the customer typed it. Issue a new one.")
+                return self.tr("The number you issued expired before the customer typed it. Issue a new one.")
             return refusal_text(code, retry)
 
         if self.state in (TabState.CLAIMING, TabState.CODE, TabState.CONNECTING):
@@ -364,8 +437,10 @@ class SessionTab(QWidget):
         if code is ErrorCode.NOT_AUTHORISED:
             self.login_lost.emit()
 
-    def _on_customer_message(self, message: SharingState | Monitors | SysInfoReport) -> None:
-        if isinstance(message, SharingState):
+    def _on_customer_message(self, message: AgentGuidance) -> None:
+        if isinstance(message, KeyGuideClosed):
+            self.key_guide.customer_closed()
+        elif isinstance(message, SharingState):
             self.paused = message.paused
             self._update_banner()
         elif isinstance(message, Monitors):
@@ -381,10 +456,20 @@ class SessionTab(QWidget):
             self.stats_changed.emit(stats)
 
     def _end(self, text: Text) -> None:
+        self._close_confirm_end()  # the session is over: the question no longer applies
         self.waiting_page.stop()
         self._frame_timer.stop()
         self._stats_timer.stop()
-        self.ended_page.set_reason(text)
+        live_since = self._live_since
+        self.ended_page.set_wrap_up(
+            WrapUp(
+                reason=text,
+                code=self.code,
+                started=self._started_at,
+                duration_s=None if live_since is None else time.monotonic() - live_since,
+                customer_info=self.info_panel.as_text() if self.info_panel.report is not None else "",
+            )
+        )
         self.stats = None
         self.stats_changed.emit(None)
         self._set_state(TabState.ENDED)
@@ -420,7 +505,7 @@ class SessionTab(QWidget):
             return
         desktop = monitors.active == len(monitors.monitors)
         if desktop:
-            combo.addItem(self.tr("All monitors"), len(monitors.monitors))
+            combo.addItem(self.tr("All screens"), len(monitors.monitors))
         for info in monitors.monitors:
             combo.addItem(self._monitor_name(info), info.index)
         model = combo.model()
@@ -430,13 +515,13 @@ class SessionTab(QWidget):
                 if combo.itemData(row) != monitors.active:
                     item = model.item(row)
                     item.setEnabled(False)
-                    item.setToolTip(self.tr("The customer chooses which monitor to share."))
+                    item.setToolTip(self.tr("The customer chooses which screen to share."))
         selected = self._crop_index if self._crop_index is not None else monitors.active
         combo.setCurrentIndex(max(0, combo.findData(selected)))
         self._apply_crop()
 
     def _monitor_name(self, info: MonitorInfo) -> str:
-        name = self.tr("Monitor {n} ({w}×{h})").format(n=info.index + 1, w=info.width, h=info.height)
+        name = self.tr("Screen {n} ({w}×{h})").format(n=info.index + 1, w=info.width, h=info.height)
         return name + (self.tr(", primary") if info.primary else "")
 
     def _monitor_chosen(self, row: int) -> None:
@@ -497,6 +582,10 @@ class SessionTab(QWidget):
         }[state]
         self.pages.setCurrentWidget(page)
         if state is TabState.LIVE:
+            # A new customer: nothing of the previous session's guide may claim to be shown.
+            self.key_guide.reset()
+            self._live_since = time.monotonic()
+            self._started_at = dt.datetime.now().astimezone()
             self.paused = self.reconnecting = False
             self._banner = None
             self._update_banner()
@@ -504,6 +593,9 @@ class SessionTab(QWidget):
             self._stats_timer.start()
             self.view.setFocus()
         elif state is TabState.ENDED or state is TabState.CODE:
+            self.key_guide.reset()
+            if state is TabState.CODE:
+                self._live_since = self._started_at = None
             self.view.clear()
             self.monitors = None
             self._crop_index = None
@@ -539,6 +631,9 @@ class SessionTab(QWidget):
             return self.tr("{code} · live").format(code=self.code)
         if self.state is TabState.WAITING and self.code:
             return self.tr("{code} · waiting").format(code=self.code)
+        if self.state is TabState.ENDED and self.code:
+            # Several tabs may be wrapping up: the number tells them apart.
+            return self.tr("{code} · ended").format(code=self.code)
         if self.state is TabState.ENDED:
             return self.tr("Ended")
         return self.tr("New session")
@@ -547,12 +642,12 @@ class SessionTab(QWidget):
         self.title_changed.emit(self.title())
 
     def retranslate(self) -> None:
-        self.monitor_label.setText(self.tr("Monitor:"))
+        self.monitor_label.setText(self.tr("Screen:"))
         self.fit_button.setText(self.tr("Fit"))
         self.fit_button.setToolTip(self.tr("Fit the picture to the window (Ctrl+0)"))
         self.actual_button.setText(self.tr("100%"))
         self.actual_button.setToolTip(self.tr("Show the picture at its real size (Ctrl+1)"))
-        self.pointer_button.setText(self.tr("Pointer"))
+        self._render_pointer_button()
         self.pointer_button.setToolTip(
             self.tr("Point on the customer's screen with your mouse; off hides the pointer (Ctrl+P)")
         )

@@ -42,13 +42,15 @@ from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 from operator_console.cursor import CursorState, ShapePicture
 from operator_console.frames import RGBImage
 from operator_console.ui.pointer import PointerThrottle, Rect, ViewMode, normalise, picture_rect
+from protocol import POINTER_IDLE_S
 
 __all__ = ["POINTER_COLOUR", "VideoView"]
 
 logger = logging.getLogger(__name__)
 
-POINTER_COLOUR = QColor(255, 120, 0)
-"""The ring shown for the operator's pointer (the customer sees a circle too)."""
+POINTER_COLOUR = QColor(0xE0, 0x11, 0x5F)
+"""The ring shown for the operator's pointer: the raspberry of the customer's circle
+(agent/ui/theme.py ``POINTER``), so "the same" pointer has one colour on both sides."""
 _BACKGROUND = QColor(32, 33, 36)
 _RIPPLE_S = 0.6
 _ARROW = ((0, 0), (0, 17), (4, 13), (7, 20), (10, 19), (7, 12), (12, 12))
@@ -77,6 +79,10 @@ class VideoView(QAbstractScrollArea):
         self._ripple_timer = QTimer(self)
         self._ripple_timer.setInterval(30)
         self._ripple_timer.timeout.connect(self._animate)
+        # When the customer's resting pointer starts to fade, animate ours away with it.
+        self._rest_timer = QTimer(self)
+        self._rest_timer.setSingleShot(True)
+        self._rest_timer.timeout.connect(self._ripple_timer.start)
         self._dimmed = False
         self._remote = CursorState()
         self._remote_picture: tuple[ShapePicture, QImage] | None = None
@@ -331,11 +337,14 @@ class VideoView(QAbstractScrollArea):
             painter.setPen(QPen(colour, 3))
             radius = 10 + 30 * progress
             painter.drawEllipse(self.position_of(x, y), radius, radius)
-        last = self._throttle.last_sent
-        if self._pointing and last is not None and not self.underMouse():
-            # Where the customer's pointer rests while the operator's mouse is elsewhere.
-            painter.setPen(QPen(POINTER_COLOUR, 3))
-            painter.drawEllipse(self.position_of(*last), 12, 12)
+        resting = self._throttle.resting(now)
+        if self._pointing and resting is not None and not self.underMouse():
+            # Where the customer's pointer rests while the operator's mouse is elsewhere,
+            # only as long as the customer still sees it.
+            colour = QColor(POINTER_COLOUR)
+            colour.setAlphaF(resting[2])
+            painter.setPen(QPen(colour, 3))
+            painter.drawEllipse(self.position_of(resting[0], resting[1]), 12, 12)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if not self._pointing:
@@ -347,6 +356,7 @@ class VideoView(QAbstractScrollArea):
         sent = self._throttle.move(position[0], position[1], now)
         if sent is not None:
             self.pointer.emit("move", sent[0], sent[1])
+            self._rest_timer.start(round(POINTER_IDLE_S * 1000))
         due = self._throttle.due_in(now)
         if due is not None and not self._flush_timer.isActive():
             self._flush_timer.start(max(1, round(due * 1000)))
@@ -360,6 +370,7 @@ class VideoView(QAbstractScrollArea):
         self._flush_timer.stop()
         self._throttle.sent_directly(position[0], position[1], time.monotonic())
         self.pointer.emit("click", position[0], position[1])
+        self._rest_timer.start(round(POINTER_IDLE_S * 1000))
         self._ripples.append((position[0], position[1], time.monotonic()))
         self._ripple_timer.start()
 
@@ -367,6 +378,7 @@ class VideoView(QAbstractScrollArea):
         sent = self._throttle.flush(time.monotonic())
         if sent is not None:
             self.pointer.emit("move", sent[0], sent[1])
+            self._rest_timer.start(round(POINTER_IDLE_S * 1000))
         due = self._throttle.due_in(time.monotonic())
         if due is not None:
             self._flush_timer.start(max(1, round(due * 1000)))
@@ -374,7 +386,7 @@ class VideoView(QAbstractScrollArea):
     def _animate(self) -> None:
         now = time.monotonic()
         self._ripples = [r for r in self._ripples if now - r[2] < _RIPPLE_S]
-        if not self._ripples:
+        if not self._ripples and self._throttle.resting(now) is None:
             self._ripple_timer.stop()
         self.viewport().update()
 

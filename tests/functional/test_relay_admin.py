@@ -133,3 +133,24 @@ def test_relay_command_rejects_bad_config(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "max_sesions" in result.stderr
+
+
+def test_location_option_after_the_action(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``admin add-operator --data-dir X`` works like ``admin --data-dir X add-operator``."""
+    old = sys.stdin
+    sys.stdin = io.StringIO(PASSWORD + "\n")
+    try:
+        code = main(
+            ["admin", "add-operator", "hanako", "--data-dir", str(tmp_path),
+             "--display-name", "佐藤 花子", "--org", "ACME", "--password-stdin"]
+        )  # fmt: skip
+    finally:
+        sys.stdin = old
+    assert code == 0, capsys.readouterr().err
+    assert Accounts(tmp_path / "accounts.sqlite3").check_password("hanako", PASSWORD) is not None
+    capsys.readouterr()
+    # Before the action still works, and a value given there is not reset by the action.
+    assert main(["admin", "--data-dir", str(tmp_path), "list-operators"]) == 0
+    assert capsys.readouterr().out.startswith("hanako\t")
+    assert main(["admin", "list-operators", "--data-dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.startswith("hanako\t")

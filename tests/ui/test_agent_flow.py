@@ -31,7 +31,7 @@ from agent.ui.notice import NoticeKind
 from agent.ui.theme import apply_theme
 from client_core.i18n import Language
 from operator_console.client import ClaimAccepted, CustomerMessage, Refused, ViewingStarted
-from protocol import EndReason, KeyGuide, Monitors, SharingState, SysInfoReport
+from protocol import EndReason, KeyGuide, KeyGuideClosed, Monitors, SharingState, SysInfoReport
 from testbed.operator import Operator
 from testbed.world import World
 
@@ -286,6 +286,8 @@ def test_allow_shares_and_pause_sends_nothing_new(
     click(guide.close_button)  # the customer dismisses it
     assert guide.guide is None
     assert not guide.isVisible()
+    # ... and the operator is told, so the console stops claiming the keys are shown.
+    wait(qtbot, lambda: any(isinstance(e.message, KeyGuideClosed) for e in customer_messages(operator)))
 
     click(bar.pause_button)
     wait(qtbot, lambda: any(e.message == SharingState(paused=True) for e in customer_messages(operator)))
@@ -370,8 +372,12 @@ def test_unanswered_request_is_declined(
     # The operator hears of it through the relay, a moment after the customer's screen changed.
     wait(qtbot, lambda: operator.ended is not None)
     assert operator.ended is not None
-    assert operator.ended.reason in (EndReason.DENIED, EndReason.ALLOW_TIMEOUT)
+    # Not "denied": nobody declined, and the operator must not tell the customer they did.
+    assert operator.ended.reason is EndReason.ALLOW_TIMEOUT
     assert agent.window.summary.body.text() == "The request was not answered in time, so it was declined."
+    events = [row.event for row in world.relay.audit_rows()]
+    assert "allow_timeout" in events
+    assert "denied" not in events
     assert agent.tracks == []
     assert operator.frames == 0
 

@@ -21,7 +21,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from client_core.loop_thread import LoopThread
@@ -31,7 +31,16 @@ from operator_console.ui.messages import end_text
 from operator_console.ui.pointer import ViewMode
 from operator_console.ui.session_tab import SessionTab, TabState
 from operator_console.ui.settings import ConsoleSettings, settings_at
-from protocol import EndReason, KeyGuide, KeyGuideClear, MonitorInfo, Monitors, Pointer, SysInfoReport
+from protocol import (
+    EndReason,
+    KeyGuide,
+    KeyGuideClear,
+    KeyGuideClosed,
+    MonitorInfo,
+    Monitors,
+    Pointer,
+    SysInfoReport,
+)
 from testbed.customer import Customer
 from testbed.qt_input import mouse
 from testbed.quality import psnr_luma
@@ -319,6 +328,14 @@ def test_key_guide_info_panel_and_monitor_switch(
     [guide] = [g for g in customer.guidance if isinstance(g, KeyGuide)]
     assert guide.keys == (("Ctrl", "C"), ("Ctrl", "Shift", "Esc"))
     assert guide.caption == "コピーしてからタスクマネージャーを開きます"
+    assert tab.key_guide.sent_note.text() == "Shown to the customer: Ctrl + C, Ctrl + Shift + Esc"
+    # The customer closes the guide with its × button: the console stops claiming it is shown.
+    assert customer.session is not None
+    session = customer.session
+    world.call_soon(lambda: session.send_guidance(KeyGuideClosed()))
+    qtbot.waitUntil(lambda: tab.key_guide.shown_to_customer is None, timeout=5_000)
+    assert tab.key_guide.sent_note.text() == "The customer closed the keyboard guide."
+    assert tab.key_guide.combos() == [("Ctrl", "C"), ("Ctrl", "Shift", "Esc")]  # ready to send again
     console.action("clear_keys").trigger()
     qtbot.waitUntil(lambda: isinstance(customer.guidance[-1], KeyGuideClear), timeout=5_000)
     assert tab.key_guide.combos() == []
@@ -327,9 +344,9 @@ def test_key_guide_info_panel_and_monitor_switch(
     console.action("info").trigger()
     assert tab.side.currentWidget() is tab.info_panel
     text = tab.info_panel.as_text()
-    assert "OS: Windows 11 Pro" in text
-    assert "Physical memory: 8.0 GB" in text
-    assert "CPU clock: 2400 MHz" in text
+    assert "Operating system: Windows 11 Pro" in text
+    assert "Memory: 8.0 GB" in text
+    assert "Processor speed: 2.40 GHz" in text
     assert "Antivirus: unavailable (not reported by Windows Security Center)" in text
     assert "192.168.1.20/24" in text
     console.action("copy_info").trigger()
@@ -372,24 +389,71 @@ def test_ending_from_either_side_updates_the_ui(
 ) -> None:
     tab = current(console)
     customer = go_live(qtbot, world, display, tab)
+    code = tab.code
+    # Guidance for this customer, which must not carry over to the next one.
+    tab.key_guide.palette_buttons[("Alt", "Tab")].click()
+    tab.key_guide.caption.setText("前のお客さま向けの説明")
+    tab.key_guide.send()
+    assert tab.key_guide.shown_to_customer == [("Alt", "Tab")]
     world.call(customer.pause(True))
     qtbot.waitUntil(lambda: "Paused by the customer" in (tab.banner_text() or ""), timeout=5_000)
     world.call(customer.pause(False))
     qtbot.waitUntil(lambda: tab.banner_text() is None, timeout=5_000)
     if who == "agent":
+        # The operator hesitates over End while the customer stops: the question goes away.
+        QTest.mouseClick(tab.end_button, Qt.MouseButton.LeftButton)
+        assert tab.confirm_end is not None
         world.call(customer.stop())
+        qtbot.waitUntil(lambda: tab.state is TabState.ENDED, timeout=10_000)
+        assert tab.confirm_end is None
     else:
         QTest.mouseClick(tab.end_button, Qt.MouseButton.LeftButton)
+        # The big red button asks first; the default answer keeps the session.
+        box = tab.confirm_end
+        assert box is not None
+        assert box.isVisible()
+        QTest.keyClick(box, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: tab.confirm_end is None)
+        assert tab.state is TabState.LIVE
+        console.action("end_session").trigger()  # Ctrl+E asks too
+        box = tab.confirm_end
+        assert box is not None
+        yes = box.findChild(QPushButton, "confirmEndYes")
+        assert yes is not None
+        QTest.mouseClick(yes, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.state is TabState.ENDED, timeout=10_000)
     assert world.call(customer.ended()).by == who
     expected = end_text(EndReason.NORMAL, who)
     assert tab.ended_page.reason.text() == expected
     assert ("customer ended" in expected) if who == "agent" else ("You ended" in expected)
     assert not tab.view.has_picture()
+    # The wrap-up: number, start, duration, how it ended, and notes that go only to the clipboard.
+    page = tab.ended_page
+    assert page.code_value.text() == code
+    assert tab.title() == f"{code} · ended"  # several tabs may be wrapping up at once
+    minutes, seconds = page.duration_value.text().split(":")
+    assert int(minutes) == 0
+    assert 0 <= int(seconds) < 60
+    assert page.started_value.text() != "—"
+    assert "never sent anywhere and never stored" in page.privacy.text()
+    QTest.keyClicks(page.notes, "Explained Alt+Tab; call back tomorrow")
+    QTest.mouseClick(page.copy_button, Qt.MouseButton.LeftButton)
+    clipboard = QGuiApplication.clipboard()
+    assert clipboard is not None
+    copied = clipboard.text()
+    assert f"Number: {code}" in copied
+    assert f"How it ended: {expected}" in copied
+    assert "Explained Alt+Tab; call back tomorrow" in copied
     # Enter on the ended page: straight to the next customer's code.
-    QTest.keyClick(tab.ended_page.next_button, Qt.Key.Key_Return)
+    QTest.keyClick(page.next_button, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: tab.state is TabState.CODE)
+    assert page.notes.toPlainText() == ""  # nothing of the last customer stays
     go_live(qtbot, world, display, tab)
+    # A new customer: no keys, no caption, and no claim that anything is shown.
+    assert tab.key_guide.combos() == []
+    assert tab.key_guide.caption.text() == ""
+    assert tab.key_guide.sent_note.text() == "Nothing is shown to the customer."
+    assert tab.key_guide.shown_to_customer is None
 
 
 def test_denied_is_explained(qtbot: QtBot, world: World, display: str, console: ConsoleWindow) -> None:
@@ -436,7 +500,7 @@ def test_tabs_isolate_sessions_and_closing_a_tab_ends_only_its_session(
     assert bob.session is not None
     assert second.info_panel.report == bob.session.system_info
     os_name = str(bob.session.system_info.data["os"]) if bob.session.system_info else ""
-    assert f"OS: {os_name}" in second.info_panel.as_text()
+    assert f"Operating system: {os_name}" in second.info_panel.as_text()
 
     console.close_tab(console.tabs.indexOf(first))
     assert world.call(alice.ended()).by == "operator"
@@ -470,6 +534,8 @@ def test_issue_a_6_digit_code_for_the_customer(
     assert len(shown) == 6
     assert shown.isdigit()
     assert "Valid for" in tab.code_page.issued_note.text()
+    # Where the customer types it, said on the page itself.
+    assert "start page of the support site" in tab.code_page.issued_note.text()
     customer = world.customer(display, operator_code=shown)
     qtbot.waitUntil(lambda: tab.state is TabState.LIVE, timeout=15_000)
     qtbot.waitUntil(tab.view.has_picture, timeout=10_000)

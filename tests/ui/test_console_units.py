@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QPointF
 from pytestqt.qtbot import QtBot
 
 from client_core.i18n import switch_language
@@ -23,7 +24,7 @@ from operator_console.ui.messages import end_text, login_error_text, refusal_tex
 from operator_console.ui.pointer import PointerThrottle, Rect, ViewMode, normalise, picture_rect
 from operator_console.ui.session_tab import SessionTab
 from operator_console.ui.settings import ConsoleSettings, settings_at
-from protocol import KEY_NAMES, EndReason, ErrorCode, KeyGuide
+from protocol import KEY_NAMES, POINTER_FADE_S, POINTER_IDLE_S, EndReason, ErrorCode, KeyGuide
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -85,6 +86,54 @@ def test_throttle_sends_only_changes() -> None:
     assert throttle.due_in(1.03) is None
     throttle.reset()
     assert throttle.move(0.6, 0.5, now=2.0) == (0.6, 0.5)  # after a hide, the same place is news
+
+
+def test_the_resting_pointer_fades_with_the_customers() -> None:
+    """The console shows where the customer's circle rests only while the customer sees it."""
+    throttle = PointerThrottle()
+    assert throttle.resting(0.0) is None
+    throttle.move(0.4, 0.6, now=10.0)
+    assert throttle.resting(10.0 + POINTER_IDLE_S - 0.01) == (0.4, 0.6, 1.0)
+    fading = throttle.resting(10.0 + POINTER_IDLE_S + POINTER_FADE_S / 2)
+    assert fading is not None
+    assert fading[2] == pytest.approx(0.5)
+    assert throttle.resting(10.0 + POINTER_IDLE_S + POINTER_FADE_S) is None  # gone, as on the agent
+    assert throttle.fades_in(10.0) == pytest.approx(POINTER_IDLE_S + POINTER_FADE_S)
+    throttle.reset()
+    assert throttle.resting(10.5) is None  # hidden: nothing rests anywhere
+
+
+def test_the_view_stops_drawing_the_resting_ring(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    import numpy as np
+
+    from operator_console.ui.video_view import VideoView
+    from testbed.qt_input import mouse
+
+    clock = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])  # the view's and the throttle's clock
+    view = VideoView()
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    view.set_frame(np.zeros((300, 400, 3), np.uint8))
+    mouse(view.viewport(), "move", QPointF(200, 150))
+
+    def ring_pixels() -> int:
+        image = view.viewport().grab().toImage()
+        return sum(
+            1
+            for x in range(170, 231)
+            for y in range(120, 181)
+            if image.pixelColor(x, y).red() > 150 and image.pixelColor(x, y).blue() < 100
+        )
+
+    assert view.underMouse() is False  # offscreen: the operator's own cursor is "elsewhere"
+    assert ring_pixels() > 20  # the customer's circle rests there: shown
+    clock[0] += POINTER_IDLE_S + POINTER_FADE_S + 0.01
+    view.viewport().repaint()
+    assert ring_pixels() == 0  # the customer's circle has faded: so has ours
 
 
 # --- keyboard guide ---------------------------------------------------------------------
@@ -162,6 +211,9 @@ def test_every_error_code_and_end_reason_has_a_friendly_text_in_both_languages(
         assert text != end_text(*key)
     assert end_text(EndReason.NORMAL, "agent") == "お客さまがセッションを終了しました。"
     assert end_text(EndReason.DENIED, "agent") == "お客さまが画面共有を拒否されました。"
+    # An unanswered request is not a refusal, whoever's clock ran out first.
+    for by in ("agent", "relay"):
+        assert "拒否" not in end_text(EndReason.ALLOW_TIMEOUT, by)
     for kind in (
         "wrong_credentials",
         "locked",
@@ -195,10 +247,44 @@ def test_stats_line() -> None:
     assert format_stats(None) == ""
 
 
+def test_the_pointer_toggle_reads_at_a_glance(qtbot: QtBot) -> None:
+    """On and off differ in words and in colour, not only in a sunken border."""
+    from PySide6.QtGui import QColor
+
+    from operator_console.ui.bridge import SessionBridge
+
+    loop = LoopThread("console-net")
+    try:
+        tab = SessionTab(SessionBridge(loop, "http://127.0.0.1:9"))
+        qtbot.addWidget(tab)
+        tab.pages.setCurrentWidget(tab.live_page)
+        tab.resize(1000, 600)
+        tab.show()
+        button = tab.pointer_button
+
+        def fill() -> QColor:
+            image = button.grab().toImage()
+            return image.pixelColor(4, image.height() // 2)
+
+        assert button.text() == "Pointer: on"
+        on = fill()
+        tab.set_pointing(False)
+        assert button.text() == "Pointer: off"
+        assert tab.view.pointing is False
+        off = fill()
+        assert abs(on.blue() - on.red()) > 100  # filled blue
+        assert abs(off.blue() - off.red()) < 40  # plain
+        button.click()
+        assert button.text() == "Pointer: on"
+        assert tab.view.pointing is True
+    finally:
+        loop.stop()
+
+
 def test_sysinfo_values_are_readable(qapp: object) -> None:
     assert format_value("physical_memory_bytes", 8 * 1024**3) == ("8.0 GB", [])
     assert format_value("disk_free_bytes", 512 * 1024**2) == ("512 MB", [])
-    assert format_value("cpu_clock_mhz", 2596) == ("2596 MHz", [])
+    assert format_value("cpu_clock_mhz", 2596) == ("2.60 GHz", [])
     assert format_value("router_present", True) == ("Yes", [])
     summary, lines = format_value(
         "applications", {"total": 2, "items": [{"name": "Edge", "version": "120"}, {"name": "Word"}]}
@@ -227,7 +313,16 @@ def test_language_switches_at_run_time(qtbot: QtBot, tmp_path: Path) -> None:
             assert window.windowTitle() == "窓口 オペレーターコンソール"
             assert tab.code_page.connect_button.text() == "接続"
             assert tab.end_button.text() == "セッションを終了"
-            assert tab.side.tabText(0) == "キーボード案内"
+            assert tab.side.tabText(0) == "キーボード表示"
+            # Key names as printed on a Japanese keyboard; the chosen list survives the switch.
+            assert tab.key_guide.palette_buttons[("HankakuZenkaku",)].text() == "半角/全角"
+            tab.key_guide.add_combo(("HankakuZenkaku",))
+            assert tab.key_guide.combos() == [("HankakuZenkaku",)]
+            assert tab.key_guide.chosen.item(0).text() == "半角/全角"
+            # Two acts, two different words (not 削除 / 消去).
+            assert tab.key_guide.clear_button.text() == "お客さまの画面から消す"
+            assert tab.key_guide._remove_button.text() == "リストから外す"
+            assert tab.pointer_button.text() == "ポインター：オン"
             assert tab.key_guide.send_button.text() == "送信"
             assert tab.info_panel.copy_button.text() == "テキストとしてコピー"
             assert window.action("fit").text() == "ウィンドウに合わせる"
@@ -348,3 +443,47 @@ def test_frequent_actions_have_their_documented_shortcuts(qtbot: QtBot, tmp_path
         window.close()
     finally:
         loop.stop()
+
+
+def test_both_programs_show_the_same_figures_in_japanese(qapp: object) -> None:
+    """The UI walk's pairs (25.3 vs 23.5 GB, 2.60 GHz vs 2596 MHz, 無効 vs なし) now agree."""
+    from PySide6.QtCore import QCoreApplication, QTranslator
+
+    from agent.ui.language import DOMAIN as AGENT_DOMAIN
+    from agent.ui.language import I18N_DIR as AGENT_I18N
+    from agent.ui.sysinfo_items import item_label, item_value
+    from client_core.i18n import ensure_compiled
+    from operator_console.ui.info_panel import item_label as console_label
+
+    translators = []
+    for folder, domain in ((AGENT_I18N, AGENT_DOMAIN), (I18N_DIR, I18N_DOMAIN)):
+        qm = ensure_compiled(folder / f"{domain}_ja.ts")
+        assert qm is not None
+        translator = QTranslator()
+        assert translator.load(str(qm))
+        QCoreApplication.installTranslator(translator)
+        translators.append(translator)
+    try:
+        readings = {
+            "physical_memory_bytes": 27_165_204_480,
+            "disk_free_bytes": 82_600_000_000,
+            "cpu_clock_mhz": 2596,
+            "firewall": {"enabled": False, "provider": ""},
+        }
+        for key, value in readings.items():
+            assert format_value(key, value)[0] == item_value(key, value), key
+            assert console_label(key) == item_label(key), key
+        assert format_value("firewall", readings["firewall"])[0] == "無効"
+        assert format_value("disk_free_bytes", readings["disk_free_bytes"])[0] == "76.9 GB"
+    finally:
+        for translator in translators:
+            QCoreApplication.removeTranslator(translator)
+
+
+def test_the_pointer_has_one_colour_on_both_sides() -> None:
+    from PySide6.QtGui import QColor
+
+    from agent.ui.theme import POINTER
+    from operator_console.ui.video_view import POINTER_COLOUR
+
+    assert QColor(POINTER) == POINTER_COLOUR

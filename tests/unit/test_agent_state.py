@@ -107,6 +107,15 @@ def test_deny() -> None:
     assert core.receive(SessionStart(session_id="s1")) == []
 
 
+def test_countdown_running_out_is_a_timeout_not_a_refusal() -> None:
+    core = AgentCore(client_version="t")
+    asking(core)
+    assert core.decide(False, timed_out=True) == [
+        Send(Decision(allowed=False, timed_out=True)),
+        Finish(EndReason.ALLOW_TIMEOUT, "agent"),
+    ]
+
+
 def test_answer_before_offer_is_a_violation() -> None:
     core = AgentCore(client_version="t")
     asking(core)

@@ -36,6 +36,7 @@ SAMPLES: list[p.Message] = [
     p.Pointer(action="click", x=0.25, y=0.75, monitor=1),
     p.KeyGuide(keys=(("Ctrl", "C"), ("Win", "R")), caption="コピー"),
     p.KeyGuideClear(),
+    p.KeyGuideClosed(),
     p.Ping(seq=7),
     p.Pong(seq=7),
     p.SharingState(paused=True),
@@ -71,6 +72,15 @@ def test_golden_register() -> None:
         "consent_accepted": True,
         "locale": "ja",
     }
+
+
+def test_a_timed_out_decision() -> None:
+    """``timed_out`` is optional: older agents send only ``allowed``."""
+    assert p.decode_signaling('{"type":"decision","allowed":false}') == p.Decision(
+        allowed=False, timed_out=False
+    )
+    timed_out = p.Decision(allowed=False, timed_out=True)
+    assert p.decode_signaling(p.encode(timed_out)) == timed_out
 
 
 def test_unknown_fields_are_ignored() -> None:

@@ -331,6 +331,21 @@ def test_allow_timeout(h: Harness) -> None:
     assert "allow_timeout" in h.events()
 
 
+def test_the_agents_countdown_running_out_is_a_timeout_not_a_refusal(h: Harness) -> None:
+    """The agent's own countdown ends first: audited and reported as allow_timeout, never denied."""
+    code = h.agent().code
+    h.operator()
+    h.send("o1", p.Claim(code=code))
+    h.take("o1")
+    h.take("a1")
+    h.send("a1", p.Decision(allowed=False, timed_out=True))
+    ended = p.Ended(reason=p.EndReason.ALLOW_TIMEOUT, by="agent")
+    assert h.take("a1") == [ended]
+    assert h.take("o1") == [ended]
+    assert "allow_timeout" in h.events()
+    assert "denied" not in h.events()
+
+
 def test_unclaimed_code_expires(h: Harness) -> None:
     code = h.agent().code
     h.advance(599)

@@ -159,9 +159,8 @@ Please check that this computer is connected to the internet.</source>
             <translation>× 閉じる</translation>
         </message>
         <message>
-            <location filename="../key_guide.py" line="132" />
-            <source>Close the keyboard picture</source>
-            <translation>キーボードの表示を閉じる</translation>
+            <source>Close the keyboard guide</source>
+            <translation>キーボード表示を閉じる</translation>
         </message>
     </context>
     <context>
@@ -690,16 +689,6 @@ Please check that this computer is connected to the internet.</source>
             <location filename="../sysinfo_items.py" line="60" />
             <source>no</source>
             <translation>なし</translation>
-        </message>
-        <message>
-            <location filename="../sysinfo_items.py" line="63" />
-            <source>{amount} GB</source>
-            <translation>{amount} GB</translation>
-        </message>
-        <message>
-            <location filename="../sysinfo_items.py" line="67" />
-            <source>{amount} GHz</source>
-            <translation>{amount} GHz</translation>
         </message>
         <message>
             <location filename="../sysinfo_items.py" line="71" />

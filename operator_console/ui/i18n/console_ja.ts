@@ -8,16 +8,16 @@
       <translation>お客さまが読み上げる{n}桁の番号を入力してください。</translation>
     </message>
     <message>
-      <source>Read this code to the customer. Valid for {m}:{s:02d}.</source>
-      <translation>この番号をお客さまにお伝えください。有効期限：残り {m}:{s:02d}</translation>
+      <source>Read this number to the customer; they type it on the start page of the support site. Valid for {m}:{s:02d}.</source>
+      <translation>この番号をお客さまにお伝えください。お客さまはサポートサイトのスタートページで入力します。有効期限：残り {m}:{s:02d}</translation>
     </message>
     <message>
-      <source>This code has expired. Issue a new one.</source>
+      <source>This number has expired. Issue a new one.</source>
       <translation>この番号は有効期限が切れました。新しい番号を発行してください。</translation>
     </message>
     <message>
-      <source>Customer's code</source>
-      <translation>お客さまの接続番号</translation>
+      <source>Customer's number</source>
+      <translation>お客さまの受付番号</translation>
     </message>
     <message>
       <source>Ask the customer for the {n}-digit number on their screen, type it and press Enter.</source>
@@ -28,15 +28,15 @@
       <translation>接続</translation>
     </message>
     <message>
-      <source>No number on the customer's screen? Give them a code to type in instead.</source>
-      <translation>お客さまの画面に番号が表示されない場合は、こちらから番号を発行してお客さまに入力していただきます。</translation>
+      <source>No number on the customer's screen? Issue a number: the customer types it on the start page of the support site.</source>
+      <translation>お客さまの画面に番号が出ていない場合は、番号を発行してください。お客さまはサポートサイトのスタートページでその番号を入力します。</translation>
     </message>
     <message>
-      <source>Issue a 6-digit code</source>
+      <source>Issue a 6-digit number</source>
       <translation>6桁の番号を発行</translation>
     </message>
     <message>
-      <source>Cancel this code</source>
+      <source>Cancel this number</source>
       <translation>この番号を取り消す</translation>
     </message>
   </context>
@@ -87,11 +87,11 @@
       <translation>タブを閉じる（セッションを終了）</translation>
     </message>
     <message>
-      <source>Enter customer's code</source>
-      <translation>お客さまの接続番号を入力</translation>
+      <source>Enter customer's number</source>
+      <translation>お客さまの受付番号を入力</translation>
     </message>
     <message>
-      <source>Issue a 6-digit code</source>
+      <source>Issue a 6-digit number</source>
       <translation>6桁の番号を発行</translation>
     </message>
     <message>
@@ -132,15 +132,15 @@
     </message>
     <message>
       <source>Keyboard guide…</source>
-      <translation>キーボード案内…</translation>
+      <translation>キーボード表示…</translation>
     </message>
     <message>
       <source>Send keyboard guide</source>
-      <translation>キーボード案内を送信</translation>
+      <translation>キーボード表示を送信</translation>
     </message>
     <message>
-      <source>Clear keyboard guide</source>
-      <translation>キーボード案内を消去</translation>
+      <source>Hide keyboard guide from customer</source>
+      <translation>キーボード表示をお客さまの画面から消す</translation>
     </message>
     <message>
       <source>Copy customer information</source>
@@ -156,6 +156,58 @@
     <message>
       <source>Next customer</source>
       <translation>次のお客さまへ</translation>
+    </message>
+    <message>
+      <source>Copied.</source>
+      <translation>コピーしました。</translation>
+    </message>
+    <message>
+      <source>How it ended:</source>
+      <translation>終了の理由：</translation>
+    </message>
+    <message>
+      <source>—</source>
+      <translation>—</translation>
+    </message>
+    <message>
+      <source>No customer information was received.</source>
+      <translation>お客さま情報は受け取っていません。</translation>
+    </message>
+    <message>
+      <source>Number:</source>
+      <translation>受付番号：</translation>
+    </message>
+    <message>
+      <source>Started:</source>
+      <translation>開始時刻：</translation>
+    </message>
+    <message>
+      <source>Duration:</source>
+      <translation>共有した時間：</translation>
+    </message>
+    <message>
+      <source>Customer information:</source>
+      <translation>お客さま情報：</translation>
+    </message>
+    <message>
+      <source>Your notes for the CRM:</source>
+      <translation>CRM 用のメモ：</translation>
+    </message>
+    <message>
+      <source>What the customer needed, what you did, what is next…</source>
+      <translation>お客さまのご用件、対応内容、次の対応…</translation>
+    </message>
+    <message>
+      <source>Notes stay on this screen only: they are never sent anywhere and never stored. Copy them into the CRM before you go to the next customer.</source>
+      <translation>メモはこの画面にだけあり、どこにも送信されず、保存もされません。次のお客さまに進む前に CRM にコピーしてください。</translation>
+    </message>
+    <message>
+      <source>Copy for the CRM</source>
+      <translation>CRM 用にコピー</translation>
+    </message>
+    <message>
+      <source>Copy the facts, your notes and the customer information</source>
+      <translation>受付番号・時間・終了の理由、メモ、お客さま情報をコピーします</translation>
     </message>
   </context>
   <context>
@@ -205,8 +257,8 @@
       <translation>表示するキー：</translation>
     </message>
     <message>
-      <source>Remove</source>
-      <translation>削除</translation>
+      <source>Remove from list</source>
+      <translation>リストから外す</translation>
     </message>
     <message>
       <source>Caption:</source>
@@ -225,12 +277,32 @@
       <translation>これらのキーをお客さまの画面に表示します（{shortcut}）</translation>
     </message>
     <message>
-      <source>Clear</source>
-      <translation>消去</translation>
+      <source>Hide from customer</source>
+      <translation>お客さまの画面から消す</translation>
     </message>
     <message>
       <source>Remove the keyboard from the customer's screen</source>
       <translation>お客さまの画面からキーボード表示を消します</translation>
+    </message>
+    <message>
+      <source>Hankaku/Zenkaku</source>
+      <translation>半角/全角</translation>
+    </message>
+    <message>
+      <source>PrtSc</source>
+      <translation>PrtSc</translation>
+    </message>
+    <message>
+      <source>Space</source>
+      <translation>スペース</translation>
+    </message>
+    <message>
+      <source>Take the selected keys off this list (nothing is sent)</source>
+      <translation>選んだキーをこのリストから外します（お客さまには何も送りません）</translation>
+    </message>
+    <message>
+      <source>The customer closed the keyboard guide.</source>
+      <translation>お客さまがキーボード表示を閉じました。</translation>
     </message>
   </context>
   <context>
@@ -291,15 +363,15 @@
       <translation>{n}秒後に再度お試しください。</translation>
     </message>
     <message>
-      <source>That code is not valid. Ask the customer to read the number on their screen again.</source>
+      <source>That number is not valid. Ask the customer to read the number on their screen again.</source>
       <translation>番号が正しくありません。お客さまに画面の番号をもう一度読み上げていただいてください。</translation>
     </message>
     <message>
-      <source>That code has expired. Ask the customer to start sharing again for a new number.</source>
+      <source>That number has expired. Ask the customer to start sharing again for a new number.</source>
       <translation>番号の有効期限が切れています。お客さまに共有をやり直していただき、新しい番号をお伺いください。</translation>
     </message>
     <message>
-      <source>That code was already used. Ask the customer to start sharing again for a new number.</source>
+      <source>That number was already used. Ask the customer to start sharing again for a new number.</source>
       <translation>この番号はすでに使用されています。お客さまに共有をやり直していただき、新しい番号をお伺いください。</translation>
     </message>
     <message>
@@ -307,7 +379,7 @@
       <translation>短時間に試行が集中しています。</translation>
     </message>
     <message>
-      <source>Code entry is locked after too many wrong codes.</source>
+      <source>Number entry is locked after too many wrong numbers.</source>
       <translation>誤った番号の入力が続いたため、番号入力を一時的に停止しています。</translation>
     </message>
     <message>
@@ -422,7 +494,7 @@
       <translation>中継サーバーに接続しています…</translation>
     </message>
     <message>
-      <source>Checking the code…</source>
+      <source>Checking the number…</source>
       <translation>番号を確認しています…</translation>
     </message>
     <message>
@@ -430,28 +502,28 @@
       <translation>中継サーバーとの接続が切れました。もう一度お試しください。</translation>
     </message>
     <message>
-      <source>Waiting for the customer to type the code…</source>
+      <source>Waiting for the customer to type the number…</source>
       <translation>お客さまの番号入力をお待ちしています…</translation>
     </message>
     <message>
-      <source>The code was cancelled.</source>
+      <source>The number was cancelled.</source>
       <translation>番号を取り消しました。</translation>
     </message>
     <message>
-      <source>The code you issued expired before the customer typed it. Issue a new one.</source>
+      <source>The number you issued expired before the customer typed it. Issue a new one.</source>
       <translation>発行した番号は、お客さまが入力する前に有効期限が切れました。新しい番号を発行してください。</translation>
     </message>
     <message>
-      <source>All monitors</source>
-      <translation>すべてのモニター</translation>
+      <source>All screens</source>
+      <translation>すべての画面</translation>
     </message>
     <message>
-      <source>The customer chooses which monitor to share.</source>
-      <translation>共有するモニターはお客さまが選択します。</translation>
+      <source>The customer chooses which screen to share.</source>
+      <translation>共有する画面はお客さまが選びます。</translation>
     </message>
     <message>
-      <source>Monitor {n} ({w}×{h})</source>
-      <translation>モニター {n}（{w}×{h}）</translation>
+      <source>Screen {n} ({w}×{h})</source>
+      <translation>画面{n}（{w}×{h}）</translation>
     </message>
     <message>
       <source>, primary</source>
@@ -482,8 +554,8 @@
       <translation>新しいセッション</translation>
     </message>
     <message>
-      <source>Monitor:</source>
-      <translation>モニター：</translation>
+      <source>Screen:</source>
+      <translation>画面：</translation>
     </message>
     <message>
       <source>Fit</source>
@@ -502,8 +574,8 @@
       <translation>実際のサイズで表示します（Ctrl+1）</translation>
     </message>
     <message>
-      <source>Pointer</source>
-      <translation>ポインター</translation>
+      <source>Pointer: on</source>
+      <translation>ポインター：オン</translation>
     </message>
     <message>
       <source>Point on the customer's screen with your mouse; off hides the pointer (Ctrl+P)</source>
@@ -519,30 +591,34 @@
     </message>
     <message>
       <source>Keyboard guide</source>
-      <translation>キーボード案内</translation>
+      <translation>キーボード表示</translation>
     </message>
     <message>
       <source>Customer information</source>
       <translation>お客さま情報</translation>
     </message>
+    <message>
+      <source>Pointer: off</source>
+      <translation>ポインター：オフ</translation>
+    </message>
+    <message>
+      <source>Keep sharing</source>
+      <translation>共有を続ける</translation>
+    </message>
+    <message>
+      <source>End this session? The customer's screen will no longer be shown to you.</source>
+      <translation>セッションを終了しますか？　お客さまの画面は表示されなくなります。</translation>
+    </message>
+    <message>
+      <source>{code} · ended</source>
+      <translation>{code}・終了</translation>
+    </message>
   </context>
   <context>
     <name>SysInfo</name>
     <message>
-      <source>OS</source>
-      <translation>OS</translation>
-    </message>
-    <message>
-      <source>OS version</source>
-      <translation>OSのバージョン</translation>
-    </message>
-    <message>
       <source>Service pack</source>
       <translation>サービスパック</translation>
-    </message>
-    <message>
-      <source>Device type</source>
-      <translation>デバイスの種類</translation>
     </message>
     <message>
       <source>Manufacturer</source>
@@ -550,23 +626,7 @@
     </message>
     <message>
       <source>Model</source>
-      <translation>モデル</translation>
-    </message>
-    <message>
-      <source>CPU vendor</source>
-      <translation>CPUメーカー</translation>
-    </message>
-    <message>
-      <source>CPU clock</source>
-      <translation>CPUクロック</translation>
-    </message>
-    <message>
-      <source>Physical memory</source>
-      <translation>物理メモリ</translation>
-    </message>
-    <message>
-      <source>Disk volume serial number</source>
-      <translation>ディスクのボリュームシリアル番号</translation>
+      <translation>機種</translation>
     </message>
     <message>
       <source>Free disk space</source>
@@ -574,23 +634,7 @@
     </message>
     <message>
       <source>Internet Explorer version</source>
-      <translation>Internet Explorer のバージョン</translation>
-    </message>
-    <message>
-      <source>Default browser</source>
-      <translation>既定のブラウザー</translation>
-    </message>
-    <message>
-      <source>Browser version</source>
-      <translation>ブラウザーのバージョン</translation>
-    </message>
-    <message>
-      <source>Default mail client</source>
-      <translation>既定のメールソフト</translation>
-    </message>
-    <message>
-      <source>Mail client version</source>
-      <translation>メールソフトのバージョン</translation>
+      <translation>Internet Explorerのバージョン</translation>
     </message>
     <message>
       <source>Router</source>
@@ -605,16 +649,8 @@
       <translation>ウイルス対策ソフト</translation>
     </message>
     <message>
-      <source>MAC addresses</source>
-      <translation>MACアドレス</translation>
-    </message>
-    <message>
       <source>IP addresses</source>
       <translation>IPアドレス</translation>
-    </message>
-    <message>
-      <source>Installed applications</source>
-      <translation>インストール済みアプリケーション</translation>
     </message>
     <message>
       <source>Yes</source>
@@ -627,6 +663,66 @@
     <message>
       <source>{n} items</source>
       <translation>{n}件</translation>
+    </message>
+    <message>
+      <source>On</source>
+      <translation>有効</translation>
+    </message>
+    <message>
+      <source>Off</source>
+      <translation>無効</translation>
+    </message>
+    <message>
+      <source>Operating system</source>
+      <translation>OS</translation>
+    </message>
+    <message>
+      <source>Version</source>
+      <translation>バージョン</translation>
+    </message>
+    <message>
+      <source>Type of computer</source>
+      <translation>機器の種類</translation>
+    </message>
+    <message>
+      <source>Processor</source>
+      <translation>CPU</translation>
+    </message>
+    <message>
+      <source>Processor speed</source>
+      <translation>CPUの速度</translation>
+    </message>
+    <message>
+      <source>Memory</source>
+      <translation>メモリー</translation>
+    </message>
+    <message>
+      <source>Disk serial number</source>
+      <translation>ディスクのシリアル番号</translation>
+    </message>
+    <message>
+      <source>Web browser</source>
+      <translation>ブラウザー</translation>
+    </message>
+    <message>
+      <source>Web browser version</source>
+      <translation>ブラウザーのバージョン</translation>
+    </message>
+    <message>
+      <source>E-mail program</source>
+      <translation>メールソフト</translation>
+    </message>
+    <message>
+      <source>E-mail program version</source>
+      <translation>メールソフトのバージョン</translation>
+    </message>
+    <message>
+      <source>Network adapter addresses (MAC)</source>
+      <translation>ネットワークアダプターのアドレス（MAC）</translation>
+    </message>
+    <message>
+      <source>Installed programs</source>
+      <translation>インストール済みのプログラム</translation>
     </message>
   </context>
   <context>
@@ -672,7 +768,7 @@
     </message>
     <message>
       <source>The customer sees your name and organisation and clicks Allow to start sharing.</source>
-      <translation>お客さまの画面にあなたの氏名と所属が表示され、お客さまが「許可」を押すと共有が始まります。</translation>
+      <translation>お客さまの画面にあなたの氏名と所属が表示され、お客さまが「許可する」を押すと共有が始まります。</translation>
     </message>
     <message>
       <source>Cancel</source>
