@@ -113,6 +113,8 @@ class AgentSession:
         # The detailed scope reports the R19 items, the normal scope only the four R20 items.
         self._sysinfo_scope: Scope | None = sysinfo_scope if send_system_info else None
         self._sysinfo: asyncio.Task[SysInfoReport] | None = None
+        self._sysinfo_declined = False
+        self._declared_scope: Scope = sysinfo_scope
         self.system_info: SysInfoReport | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         # Every party is on this machine when the relay is: offer 127.0.0.1, which aioice omits.
@@ -172,9 +174,16 @@ class AgentSession:
         finally:
             await self._shutdown()
 
-    async def decide(self, allowed: bool) -> None:
-        """The customer's Allow / Deny (a countdown running out is a Deny)."""
-        await self._execute(self.core.decide(allowed))
+    async def decide(self, allowed: bool, *, system_info: bool = True) -> None:
+        """The customer's Allow / Deny (a countdown running out is a Deny). With
+        ``system_info`` False the screen is shared without the PC information: nothing
+        is collected, and the operator gets a declined report instead."""
+        if allowed and not system_info:
+            self._sysinfo_declined = self._sysinfo_scope is not None
+            self._sysinfo_scope = None
+        await self._execute(
+            self.core.decide(allowed, system_info=system_info and self._sysinfo_scope is not None)
+        )
 
     async def stop(self) -> None:
         """Stop sharing and end the session now (Stop button, window closed)."""
@@ -258,6 +267,8 @@ class AgentSession:
             self.peer.send(SharingState(paused=True))
         if self._sysinfo is not None:
             self._spawn(self._send_system_info(self._sysinfo))
+        elif self._sysinfo_declined:
+            self.peer.send(SysInfoReport(scope=self._declared_scope, data={}, unavailable={}, declined=True))
 
     async def _send_system_info(self, collecting: asyncio.Task[SysInfoReport]) -> None:
         try:

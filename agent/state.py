@@ -171,15 +171,16 @@ class AgentCore:
         )
         return [Send(register)]
 
-    def decide(self, allowed: bool) -> list[AgentEffect]:
-        """The customer clicked Allow or Deny (or the countdown ran out: Deny)."""
+    def decide(self, allowed: bool, *, system_info: bool = True) -> list[AgentEffect]:
+        """The customer clicked Allow or Deny (or the countdown ran out: Deny);
+        ``system_info``: whether the PC information goes along (the relay audits it)."""
         if self.phase is not AgentPhase.ASKING:
             logger.info("decision ignored in phase %s", self.phase)
             return []
         self._allowed = allowed
         if allowed:
             self._set_phase(AgentPhase.CONNECTING)
-            return [Send(Decision(allowed=True))]
+            return [Send(Decision(allowed=True, system_info=system_info))]
         self._set_phase(AgentPhase.ENDED)
         return [Send(Decision(allowed=False)), Finish(EndReason.DENIED, "agent")]
 

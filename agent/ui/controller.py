@@ -39,6 +39,7 @@ from agent.events import (
 )
 from agent.ui.border import ShareBorder
 from agent.ui.bridge import SessionBridge
+from agent.ui.confirm_quit import QuitQuestion
 from agent.ui.key_guide import KeyGuideOverlay
 from agent.ui.language import apply_language
 from agent.ui.notice import NoticeKind
@@ -98,6 +99,12 @@ class AgentController(QObject):
         self._paused = False
         self._system_information: SysInfoReport | tuple[tuple[str, str], ...] | None = None
         self._hooks_ran = False
+        self.removes_itself = False
+        """The program deletes itself when it quits (the packaged agent's exit hook):
+        then every quit the customer asks for is confirmed first (issue 18, item 2)."""
+        self.quit_question: QuitQuestion | None = None
+        """The question while it is on screen."""
+        self._quit_box: QuitQuestion | None = None
 
         w = self.window
         w.language_button.requested.connect(self.set_language)
@@ -108,6 +115,8 @@ class AgentController(QObject):
         w.code.new_code_requested.connect(self.new_attempt)
         w.code.cancelled.connect(self.request_close)
         w.request.decided.connect(self.decide)
+        w.request.preview_requested.connect(bridge.preview_system_info)
+        bridge.system_info_preview.connect(w.request.show_preview)
         w.notice.retry_requested.connect(self.new_attempt)
         w.notice.close_requested.connect(self.request_close)
         w.summary.close_requested.connect(self.request_close)
@@ -185,7 +194,7 @@ class AgentController(QObject):
         if self.phase != "asking":
             return
         self._timed_out = not allowed and self.window.request.remaining_s() <= 0
-        self.bridge.decide(allowed)
+        self.bridge.decide(allowed, system_info=self.window.request.send_system_info)
 
     def pause(self, paused: bool) -> None:
         if self.phase != "sharing":
@@ -212,11 +221,33 @@ class AgentController(QObject):
         self.key_guide.clear()
         self._place_sharing_ui()
 
-    def request_close(self) -> None:
-        """The window's close button, Cancel or Close."""
+    def request_close(self, *, ask: bool = True) -> None:
+        """The window's close button, Cancel or Close; ``ask=False`` for Ctrl+C / SIGTERM."""
         if self.phase == "sharing":
             self.stop_sharing()
             return
+        if ask and self.removes_itself and self.phase not in ("closing", "finished"):
+            self._ask_before_quitting()
+            return
+        self._close_now()
+
+    def _ask_before_quitting(self) -> None:
+        if self._quit_box is None:
+            self._quit_box = QuitQuestion(self.window)
+            self._quit_box.answered.connect(self._quit_answered)
+        self.window.bring_to_front()
+        self.quit_question = self._quit_box
+        if not self._quit_box.isVisible():
+            self._quit_box.open()
+        self._quit_box.raise_()
+
+    def _quit_answered(self, quit_now: bool) -> None:
+        self.quit_question = None
+        logger.info("asked before quitting: %s", "quit" if quit_now else "stayed")
+        if quit_now and self.phase not in ("sharing", "closing", "finished"):
+            self._close_now()
+
+    def _close_now(self) -> None:
         if self.bridge.active and self.phase in ("code", "asking"):
             self._set_phase("closing")
             self.bridge.stop()
@@ -255,6 +286,7 @@ class AgentController(QObject):
         elif isinstance(event, OperatorAsking):
             self._set_phase("asking")
             self._operator = event.operator
+            self.window.request.set_system_info_scope(self.bridge.system_info_scope)
             self.window.request.ask(event.operator, event.timeout_s)
             self.window.show_page(self.window.request)
             self.window.bring_to_front()
