@@ -44,7 +44,7 @@ from agent.ui.key_guide import KeyGuideOverlay
 from agent.ui.language import apply_language
 from agent.ui.notice import NoticeKind
 from agent.ui.pointer import PointerOverlay
-from agent.ui.screens import qt_screen_areas, screens_showing
+from agent.ui.screens import guide_area, qt_screen_areas, screens_showing
 from agent.ui.sharing_bar import SharingBar
 from agent.ui.summary import SessionSummary
 from agent.ui.terms import Terms, TermsUnavailable
@@ -97,6 +97,8 @@ class AgentController(QObject):
         self._areas: list[MonitorInfo] = []
         self._timed_out = False
         self._paused = False
+        self._pointed_screen: int | None = None
+        """The Qt screen the operator's pointer was last on (the keyboard guide goes there)."""
         self._system_information: SysInfoReport | tuple[tuple[str, str], ...] | None = None
         self._hooks_ran = False
         self.removes_itself = False
@@ -218,6 +220,7 @@ class AgentController(QObject):
         if info is not None:
             self._areas.append(info)
         self.pointer.hide_pointer()
+        self._pointed_screen = None
         self.key_guide.clear()
         self._place_sharing_ui()
 
@@ -305,10 +308,12 @@ class AgentController(QObject):
             return
         if isinstance(message, Pointer):
             self.pointer.apply(message, self.bridge.monitors)
+            if self.pointer.position is not None:
+                self._pointed_screen = self.pointer.position.screen
         elif isinstance(message, KeyGuide):
-            rects = self._shared_screen_rects(available=True)
-            if rects:
-                self.key_guide.show_guide(message, rects[0])
+            rect = guide_area(self.bridge.selected, self.bridge.monitors, self._pointed_screen)
+            if rect is not None:
+                self.key_guide.show_guide(message, rect)
                 if self.pointer.isVisible():
                     self.pointer.raise_()  # the pointer stays on top of the picture
         elif isinstance(message, KeyGuideClear):
@@ -427,7 +432,7 @@ class AgentController(QObject):
             return
         self.border.show_around(rects)
         self.border.set_paused(self._paused)
-        self.bar.place_on(rects[0])
+        self.bar.place_on(self._shared_screen_rects(available=True)[0])
         self.bar.raise_()
 
     def finish(self) -> None:
