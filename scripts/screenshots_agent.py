@@ -253,7 +253,8 @@ def _shoot_language(
         pump(0.6)
         bar = controller.bar.geometry()
         _save_screen(
-            out / f"agent-paused-{lang}.png", (bar.x() - 30, bar.y() - 30, bar.width() + 60, bar.height() + 60)
+            out / f"agent-paused-{lang}.png",
+            (bar.x() - 30, bar.y() - 30, bar.width() + 60, bar.height() + 60),
         )
         controller.bar.pause_button.click()
 

@@ -12,6 +12,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
+from client_core.line_breaks import phrase_breaks
+
 __all__ = ["QuitQuestion"]
 
 
@@ -45,9 +47,11 @@ class QuitQuestion(QMessageBox):
         self.setWindowTitle(self.tr("Close the program?"))
         self.setText(self.tr("Close the screen sharing program?"))
         self.setInformativeText(
-            self.tr(
-                "The program removes itself from this computer when it closes. To share your "
-                "screen again later, you would have to download it again."
+            phrase_breaks(
+                self.tr(
+                    "The program removes itself from this computer when it closes. To share your "
+                    "screen again later, you would have to download it again."
+                )
             )
         )
         self.stay_button.setText(self.tr("Go back"))
