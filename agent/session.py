@@ -118,6 +118,8 @@ class AgentSession:
         # The detailed scope reports the R19 items, the normal scope only the four R20 items.
         self._sysinfo_scope: Scope | None = sysinfo_scope if send_system_info else None
         self._sysinfo: asyncio.Task[SysInfoReport] | None = None
+        self._sysinfo_declined = False
+        self._declared_scope: Scope = sysinfo_scope
         self.system_info: SysInfoReport | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.cursor_feed = CursorFeed(max_rate_hz=1 / _CURSOR_POLL_S)
@@ -179,9 +181,20 @@ class AgentSession:
         finally:
             await self._shutdown()
 
-    async def decide(self, allowed: bool, *, timed_out: bool = False) -> None:
-        """The customer's Allow / Deny, or the countdown running out (``timed_out``)."""
-        await self._execute(self.core.decide(allowed, timed_out=timed_out))
+    async def decide(self, allowed: bool, *, timed_out: bool = False, system_info: bool = True) -> None:
+        """The customer's Allow / Deny, or the countdown running out (``timed_out``). With
+        ``system_info`` False the screen is shared without the PC information: nothing
+        is collected, and the operator gets a declined report instead."""
+        if allowed and not system_info:
+            self._sysinfo_declined = self._sysinfo_scope is not None
+            self._sysinfo_scope = None
+        await self._execute(
+            self.core.decide(
+                allowed,
+                timed_out=timed_out,
+                system_info=system_info and self._sysinfo_scope is not None,
+            )
+        )
 
     async def stop(self) -> None:
         """Stop sharing and end the session now (Stop button, window closed)."""
@@ -270,6 +283,8 @@ class AgentSession:
             self.peer.send(SharingState(paused=True))
         if self._sysinfo is not None:
             self._spawn(self._send_system_info(self._sysinfo))
+        elif self._sysinfo_declined:
+            self.peer.send(SysInfoReport(scope=self._declared_scope, data={}, unavailable={}, declined=True))
         if isinstance(self.track, ScreenTrack) and self._cursor_task is None:
             # The channel opens only after the customer's Allow: no cursor leaves before.
             self._cursor_task = asyncio.ensure_future(self._follow_cursor(self.track))

@@ -171,15 +171,18 @@ class AgentCore:
         )
         return [Send(register)]
 
-    def decide(self, allowed: bool, *, timed_out: bool = False) -> list[AgentEffect]:
-        """The customer clicked Allow or Deny, or the countdown ran out (``timed_out``)."""
+    def decide(
+        self, allowed: bool, *, timed_out: bool = False, system_info: bool = True
+    ) -> list[AgentEffect]:
+        """The customer clicked Allow or Deny, or the countdown ran out (``timed_out``);
+        ``system_info``: whether the PC information goes along (the relay audits it)."""
         if self.phase is not AgentPhase.ASKING:
             logger.info("decision ignored in phase %s", self.phase)
             return []
         self._allowed = allowed
         if allowed:
             self._set_phase(AgentPhase.CONNECTING)
-            return [Send(Decision(allowed=True))]
+            return [Send(Decision(allowed=True, system_info=system_info))]
         self._set_phase(AgentPhase.ENDED)
         if timed_out:
             return [Send(Decision(allowed=False, timed_out=True)), Finish(EndReason.ALLOW_TIMEOUT, "agent")]

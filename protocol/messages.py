@@ -265,6 +265,10 @@ class Decision(Message):
     type: ClassVar[str] = "decision"
     allowed: bool
     timed_out: bool = False
+    # The customer's choice on the Allow page: also send the PC information (a
+    # ``sysinfo`` report on the data channel) or share the screen only. The relay
+    # audits it; agents before this field always sent it, hence the default.
+    system_info: bool = True
 
 
 # --- signaling: relay -> customer agent ------------------------------------------
@@ -530,13 +534,21 @@ class SysInfoReport(Message):
     """Agent -> operator, once after Allow: system information (R19/R20).
 
     ``data`` maps item keys to readings; ``unavailable`` maps item keys whose
-    reading is null to a short reason.
+    reading is null to a short reason. ``declined``: the customer chose to share
+    the screen without the PC information; ``data`` and ``unavailable`` are then
+    empty and the operator is told so.
     """
 
     type: ClassVar[str] = "sysinfo"
     scope: Scope
     data: JsonObject
     unavailable: dict[str, str]
+    declined: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.declined and (self.data or self.unavailable):
+            raise ProtocolError("SysInfoReport: a declined report carries no items")
 
 
 MAX_CURSOR_SIZE = 64

@@ -11,7 +11,8 @@ registration_refused, claim_succeeded, claim_failed, join_succeeded, join_failed
 lockout, failed_claims_alarm, allowed, denied, allow_timeout, claim_ended,
 session_started, session_ended, agent_resumed, resume_failed, login_succeeded,
 login_failed, operator_auth_failed, protocol_error, operator_added,
-operator_disabled, operator_enabled.
+operator_disabled, operator_enabled. ``allowed`` carries the customer's choice about
+the PC information in ``detail["system_info"]`` (the scope, or ``"declined"``).
 """
 
 from __future__ import annotations

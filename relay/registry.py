@@ -285,7 +285,7 @@ class Registry:
         if isinstance(msg, Bye):
             self._end(p, msg.reason, "agent", now, out)
         elif p.phase == "pending" and isinstance(msg, Decision):
-            self._decide(p, msg.allowed, now, out, timed_out=msg.timed_out)
+            self._decide(p, msg, now, out)
         elif p.phase == "active" and isinstance(msg, Offer | Ice):
             self._forward(p, msg, to="operator", out=out)
         else:
@@ -462,14 +462,12 @@ class Registry:
                 out.append(Send(p.operator_conn, PeerStatus(connected=False)))
             out.append(Send(p.operator_conn, PeerStatus(connected=True)))
 
-    def _decide(
-        self, p: Pairing, allowed: bool, now: float, out: list[Effect], *, timed_out: bool = False
-    ) -> None:
-        if not allowed and timed_out:  # the agent's countdown ran out: nobody declined
+    def _decide(self, p: Pairing, decision: Decision, now: float, out: list[Effect]) -> None:
+        if not decision.allowed and decision.timed_out:  # the agent's countdown ran out: nobody declined
             out.append(self._audit_pairing("allow_timeout", p))
             self._end(p, EndReason.ALLOW_TIMEOUT, "agent", now, out)
             return
-        if not allowed:
+        if not decision.allowed:
             out.append(self._audit_pairing("denied", p))
             self._end(p, EndReason.DENIED, "agent", now, out)
             return
@@ -480,7 +478,10 @@ class Registry:
         for target in (p.agent_conn, p.operator_conn):
             if target in self._conns:
                 out.append(Send(target, start))
-        out.append(self._audit_pairing("allowed", p))
+        # The customer's choice about the PC information, as the agent reports it (the
+        # report itself goes end to end on the data channel; the relay never sees it).
+        system_info = p.sysinfo_scope if decision.system_info else "declined"
+        out.append(self._audit_pairing("allowed", p, {"system_info": system_info}))
         out.append(self._audit_pairing("session_started", p))
         out.append(Count("sessions_started"))
 

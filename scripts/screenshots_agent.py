@@ -243,15 +243,18 @@ def _shoot_language(
             out / f"agent-keyguide-{lang}.png",
             (guide.x() - 10, guide.y() - 10, guide.width() + 20, guide.height() + 20),
         )
+        # The card sits in the bottom right corner and grows upwards when paused.
         bar = controller.bar.geometry()
         _save_screen(
-            out / f"agent-bar-{lang}.png", (bar.x() - 30, 0, bar.width() + 60, bar.y() + bar.height() + 30)
+            out / f"agent-bar-{lang}.png", (bar.x() - 30, bar.y() - 30, bar.width() + 60, bar.height() + 60)
         )
 
         controller.bar.pause_button.click()
         pump(0.6)
+        bar = controller.bar.geometry()
         _save_screen(
-            out / f"agent-paused-{lang}.png", (bar.x() - 30, 0, bar.width() + 60, bar.y() + bar.height() + 60)
+            out / f"agent-paused-{lang}.png",
+            (bar.x() - 30, bar.y() - 30, bar.width() + 60, bar.height() + 60),
         )
         controller.bar.pause_button.click()
 

@@ -56,6 +56,8 @@ def run_agent(
     bridge = SessionBridge(relay_url, locale=lang)
     controller = AgentController(bridge, lang)
     controller.exit_hooks.extend(exit_hooks)
+    # The packaged launcher's one exit hook removes the program: ask before quitting.
+    controller.removes_itself = bool(exit_hooks)
     guard.activated.connect(controller.window.bring_to_front)
     controller.finished.connect(app.quit)
 
@@ -64,7 +66,7 @@ def run_agent(
     def on_signal(signum: int, frame: object) -> None:
         del frame
         logger.info("signal %d: closing", signum)
-        QTimer.singleShot(0, controller.request_close)
+        QTimer.singleShot(0, lambda: controller.request_close(ask=False))
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     heartbeat = QTimer()

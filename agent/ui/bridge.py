@@ -27,7 +27,17 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from agent.events import SessionEnded
 from agent.ui.terms import Terms, TermsUnavailable, fetch_terms
 from client_core.loop_thread import LoopThread
-from protocol import EndReason, KeyGuide, KeyGuideClear, KeyGuideClosed, MonitorInfo, Monitors, Pointer
+from protocol import (
+    EndReason,
+    KeyGuide,
+    KeyGuideClear,
+    KeyGuideClosed,
+    MonitorInfo,
+    Monitors,
+    Pointer,
+    Scope,
+    SysInfoReport,
+)
 
 if TYPE_CHECKING:
     from aiortc import MediaStreamTrack
@@ -98,6 +108,9 @@ class SessionBridge(QObject):
     """:class:`Terms` or :class:`TermsUnavailable`."""
     failed = Signal(str)
     """The attempt crashed (a bug or an unusable machine); the text is for the log."""
+    system_info_preview = Signal(object)
+    """The PC information as it would be sent (a ``SysInfoReport``), read on this
+    computer only, for the customer to look at before deciding; ``None`` if unreadable."""
 
     _raw_event = Signal(int, object)
     _raw_guidance = Signal(int, object)
@@ -159,8 +172,20 @@ class SessionBridge(QObject):
         logger.info("attempt %d: starting", self._generation)
         self._loop.submit(self._run(self._generation))
 
-    def decide(self, allowed: bool, *, timed_out: bool = False) -> None:
-        self._submit_to_session(lambda s: s.decide(allowed, timed_out=timed_out))
+    def decide(self, allowed: bool, *, timed_out: bool = False, system_info: bool = True) -> None:
+        self._submit_to_session(lambda s: s.decide(allowed, timed_out=timed_out, system_info=system_info))
+
+    @property
+    def system_info_scope(self) -> Scope | None:
+        """What the PC information would contain ("detailed" or "normal"); ``None``: never sent."""
+        if not self._options.get("send_system_info", True):
+            return None
+        scope: Scope = self._options.get("sysinfo_scope", "detailed")
+        return scope
+
+    def preview_system_info(self) -> concurrent.futures.Future[None]:
+        """Read the PC information here, without sending it (``system_info_preview``)."""
+        return self._loop.submit(self._preview_system_info(self.system_info_scope or "detailed"))
 
     def stop(self) -> None:
         """End the attempt now (Stop, Cancel, window closed): media first, then the goodbye."""
@@ -272,6 +297,17 @@ class SessionBridge(QObject):
                 logger.exception("cannot switch to monitor %d", area)
                 return
         session.send_guidance(Monitors(monitors=tuple(self.monitors), active=area))
+
+    async def _preview_system_info(self, scope: Scope) -> None:
+        from agent.sysinfo import collect_async, to_report
+
+        report: SysInfoReport | None
+        try:
+            report = to_report(await collect_async(scope))
+        except Exception:
+            logger.exception("system information could not be read for the preview")
+            report = None
+        self.system_info_preview.emit(report)
 
     async def _fetch_terms(self, lang: str) -> None:
         result: Terms | TermsUnavailable

@@ -15,10 +15,10 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QWidget
 
 from agent.ui import theme
-from agent.ui.widgets import button, button_row, label, notice, page_layout
+from agent.ui.widgets import button, label, notice, page_layout
 
 __all__ = ["CodeDigits", "CodePage", "format_remaining"]
 
@@ -105,7 +105,9 @@ class CodePage(QWidget):
         self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.changed = notice("codeChanged")
         self.cancel_button = button("codeCancel")
-        self.new_code_button = button("codeNew")
+        # A quiet link under the number, not a button as big as Cancel: pressed while the
+        # operator types, it would void the number being read out (issue 18, item 9).
+        self.new_code_button = button("codeNew", "quiet")
 
         layout = page_layout(self)
         layout.addWidget(self.heading)
@@ -115,8 +117,12 @@ class CodePage(QWidget):
         layout.addWidget(self.expiry)
         layout.addWidget(self.status)
         layout.addWidget(self.changed)
+        layout.addWidget(self.new_code_button, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(1)
-        layout.addLayout(button_row(self.cancel_button, self.new_code_button))
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.cancel_button)
+        bottom.addStretch(1)
+        layout.addLayout(bottom)
 
         self.new_code_button.clicked.connect(self.new_code_requested)
         self.cancel_button.clicked.connect(self.cancelled)

@@ -39,11 +39,12 @@ from agent.events import (
 )
 from agent.ui.border import ShareBorder
 from agent.ui.bridge import SessionBridge
+from agent.ui.confirm_quit import QuitQuestion
 from agent.ui.key_guide import KeyGuideOverlay
 from agent.ui.language import apply_language
 from agent.ui.notice import NoticeKind
 from agent.ui.pointer import PointerOverlay
-from agent.ui.screens import qt_screen_areas, screens_showing
+from agent.ui.screens import guide_area, qt_screen_areas, screens_showing
 from agent.ui.sharing_bar import SharingBar
 from agent.ui.summary import SessionSummary
 from agent.ui.terms import Terms, TermsUnavailable
@@ -97,8 +98,16 @@ class AgentController(QObject):
         self._areas: list[MonitorInfo] = []
         self._timed_out = False
         self._paused = False
+        self._pointed_screen: int | None = None
+        """The Qt screen the operator's pointer was last on (the keyboard guide goes there)."""
         self._system_information: SysInfoReport | tuple[tuple[str, str], ...] | None = None
         self._hooks_ran = False
+        self.removes_itself = False
+        """The program deletes itself when it quits (the packaged agent's exit hook):
+        then every quit the customer asks for is confirmed first (issue 18, item 2)."""
+        self.quit_question: QuitQuestion | None = None
+        """The question while it is on screen."""
+        self._quit_box: QuitQuestion | None = None
 
         w = self.window
         w.language_button.requested.connect(self.set_language)
@@ -109,6 +118,8 @@ class AgentController(QObject):
         w.code.new_code_requested.connect(self.new_attempt)
         w.code.cancelled.connect(self.request_close)
         w.request.decided.connect(self.decide)
+        w.request.preview_requested.connect(bridge.preview_system_info)
+        bridge.system_info_preview.connect(w.request.show_preview)
         w.notice.retry_requested.connect(self.new_attempt)
         w.notice.close_requested.connect(self.request_close)
         w.summary.close_requested.connect(self.request_close)
@@ -186,7 +197,9 @@ class AgentController(QObject):
         if self.phase != "asking":
             return
         self._timed_out = not allowed and self.window.request.remaining_s() <= 0
-        self.bridge.decide(allowed, timed_out=self._timed_out)
+        self.bridge.decide(
+            allowed, timed_out=self._timed_out, system_info=self.window.request.send_system_info
+        )
 
     def pause(self, paused: bool) -> None:
         if self.phase != "sharing":
@@ -210,14 +223,37 @@ class AgentController(QObject):
         if info is not None:
             self._areas.append(info)
         self.pointer.hide_pointer()
+        self._pointed_screen = None
         self.key_guide.clear()
         self._place_sharing_ui()
 
-    def request_close(self) -> None:
-        """The window's close button, Cancel or Close."""
+    def request_close(self, *, ask: bool = True) -> None:
+        """The window's close button, Cancel or Close; ``ask=False`` for Ctrl+C / SIGTERM."""
         if self.phase == "sharing":
             self.stop_sharing()
             return
+        if ask and self.removes_itself and self.phase not in ("closing", "finished"):
+            self._ask_before_quitting()
+            return
+        self._close_now()
+
+    def _ask_before_quitting(self) -> None:
+        if self._quit_box is None:
+            self._quit_box = QuitQuestion(self.window)
+            self._quit_box.answered.connect(self._quit_answered)
+        self.window.bring_to_front()
+        self.quit_question = self._quit_box
+        if not self._quit_box.isVisible():
+            self._quit_box.open()
+        self._quit_box.raise_()
+
+    def _quit_answered(self, quit_now: bool) -> None:
+        self.quit_question = None
+        logger.info("asked before quitting: %s", "quit" if quit_now else "stayed")
+        if quit_now and self.phase not in ("sharing", "closing", "finished"):
+            self._close_now()
+
+    def _close_now(self) -> None:
         if self.bridge.active and self.phase in ("code", "asking"):
             self._set_phase("closing")
             self.bridge.stop()
@@ -256,6 +292,7 @@ class AgentController(QObject):
         elif isinstance(event, OperatorAsking):
             self._set_phase("asking")
             self._operator = event.operator
+            self.window.request.set_system_info_scope(self.bridge.system_info_scope)
             self.window.request.ask(event.operator, event.timeout_s)
             self.window.show_page(self.window.request)
             self.window.bring_to_front()
@@ -274,10 +311,12 @@ class AgentController(QObject):
             return
         if isinstance(message, Pointer):
             self.pointer.apply(message, self.bridge.monitors)
+            if self.pointer.position is not None:
+                self._pointed_screen = self.pointer.position.screen
         elif isinstance(message, KeyGuide):
-            rects = self._shared_screen_rects(available=True)
-            if rects:
-                self.key_guide.show_guide(message, rects[0])
+            rect = guide_area(self.bridge.selected, self.bridge.monitors, self._pointed_screen)
+            if rect is not None:
+                self.key_guide.show_guide(message, rect)
                 if self.pointer.isVisible():
                     self.pointer.raise_()  # the pointer stays on top of the picture
         elif isinstance(message, KeyGuideClear):
@@ -396,7 +435,7 @@ class AgentController(QObject):
             return
         self.border.show_around(rects)
         self.border.set_paused(self._paused)
-        self.bar.place_on(rects[0])
+        self.bar.place_on(self._shared_screen_rects(available=True)[0])
         self.bar.raise_()
 
     def finish(self) -> None:

@@ -5,6 +5,12 @@ click the customer meant for the program below. Dismissing it therefore needs a
 window of its own: a small "Close" button laid over the guide's top right corner
 that takes clicks but never the keyboard focus. The guide stays until the
 operator clears it or the customer closes it.
+
+Size (issue 18, item 6): the picture shows only the part of the keyboard the
+combination needs (:meth:`KeyboardLayout.for_combos`), a key is 34-46 px wide
+(labels never under 14 px) and the whole guide takes at most about half of a
+small screen's height and about a third of a large one's. It goes on the monitor
+being shared that the operator is pointing at (the controller chooses).
 """
 
 from __future__ import annotations
@@ -26,9 +32,11 @@ __all__ = ["KeyGuideOverlay"]
 
 logger = logging.getLogger(__name__)
 
-MAX_WIDTH = 900
-MIN_WIDTH = 640
-WIDTH_SHARE = 0.6
+MIN_UNIT = 34
+"""Narrowest key (px): a 14 px label still fits."""
+MAX_UNIT = 46
+WIDTH_SHARE = 0.62
+HEIGHT_SHARE = 0.5
 MARGIN = 28
 
 
@@ -43,6 +51,8 @@ class KeyGuideOverlay(QWidget):
         self.setWindowTitle("Madoguchi keyboard guide")
         self.excluded_from_capture = make_overlay(self)
         self._layout: KeyboardLayout = layout_for(language)
+        self._shown: KeyboardLayout = self._layout
+        """The part of the layout on screen for the current guide."""
         self._guide: KeyGuide | None = None
         self._screen_rect = QRect()
         self.close_button = QPushButton()
@@ -50,7 +60,7 @@ class KeyGuideOverlay(QWidget):
         self.close_button.setStyleSheet(
             f"QPushButton {{ background: {theme.SURFACE}; color: {theme.TEXT};"
             f" border: 2px solid {theme.BORDER}; border-radius: 10px; font-size: 20px;"
-            " font-weight: bold; min-height: 44px; padding: 2px 16px; }"
+            " font-weight: bold; min-height: 40px; padding: 2px 14px; }"
         )
         make_overlay(self.close_button, click_through=False)
         self.close_button.clicked.connect(self._close_clicked)
@@ -63,6 +73,15 @@ class KeyGuideOverlay(QWidget):
     @property
     def layout_name(self) -> str:
         return self._layout.name
+
+    @property
+    def shown_layout(self) -> KeyboardLayout:
+        return self._shown
+
+    @property
+    def unit(self) -> float:
+        """Pixels per key on screen."""
+        return (self.width() - 2 * PADDING) / self._shown.width
 
     def set_language(self, language: str) -> None:
         self._layout = layout_for(language)
@@ -99,16 +118,24 @@ class KeyGuideOverlay(QWidget):
         if self._guide is None:
             return
         area = self._screen_rect
+        self._shown = layout = self._layout.for_combos(self._guide.keys)
+        caption = self._guide.caption
         # Big enough to read from the chair, small enough to leave most of the screen visible.
-        width = min(max(round(area.width() * WIDTH_SHARE), MIN_WIDTH), MAX_WIDTH, area.width() - 2 * MARGIN)
-        geometry = guide_geometry(width, self._layout, self._guide.caption)
+        widest = (area.width() - 2 * MARGIN - 2 * PADDING) / layout.width
+        unit = min(max((area.width() * WIDTH_SHARE - 2 * PADDING) / layout.width, MIN_UNIT), MAX_UNIT, widest)
+        while True:
+            width = round(unit * layout.width) + 2 * PADDING
+            geometry = guide_geometry(width, layout, caption)
+            if geometry.height <= area.height() * HEIGHT_SHARE or unit <= MIN_UNIT:
+                break
+            unit = max(MIN_UNIT, unit - 2)
         x = area.x() + (area.width() - width) // 2
         y = area.y() + area.height() - geometry.height - MARGIN
         self.setGeometry(x, y, width, geometry.height)
         self.close_button.adjustSize()
         button_w = min(self.close_button.sizeHint().width(), CLOSE_SPACE - 10)
         self.close_button.setGeometry(
-            x + width - PADDING - button_w, y + PADDING + (CHIP_HEIGHT - 48) // 2, button_w, 48
+            x + width - PADDING - button_w, y + PADDING + (CHIP_HEIGHT - 44) // 2, button_w, 44
         )
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -116,11 +143,11 @@ class KeyGuideOverlay(QWidget):
         if self._guide is None:
             return
         painter = QPainter(self)
-        geometry = guide_geometry(self.width(), self._layout, self._guide.caption)
+        geometry = guide_geometry(self.width(), self._shown, self._guide.caption)
         paint_key_guide(
             painter,
             geometry,
-            layout=self._layout,
+            layout=self._shown,
             combos=self._guide.keys,
             caption=self._guide.caption,
             names=self._names(),

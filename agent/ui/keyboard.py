@@ -30,6 +30,7 @@ __all__ = [
     "combo_text",
     "guide_geometry",
     "key_display_name",
+    "key_label",
     "key_rect",
     "paint_key_guide",
 ]
@@ -39,8 +40,17 @@ COMBO_COLOURS = ("#FFB300", "#4FC3F7", "#9CCC65", "#F48FB1")
 PANEL = "#22303C"
 KEY_FILL = "#F4F6F8"
 KEY_TEXT = "#24303B"
-PADDING = 22
-CHIP_HEIGHT = 54
+PADDING = 16
+CHIP_HEIGHT = 44
+MIN_LABEL_PX = 14
+"""No key label is drawn smaller than this (7-10 px labels were unreadable: issue 18, item 6)."""
+_COMPACT_LABELS = {
+    "半角/全角": "半/全",
+    "カタカナ\nひらがな": "カナ",
+    "Caps\n英数": "英数",
+    "Caps Lock": "Caps",
+}
+"""Shorter labels for keys too narrow for the printed one at ``MIN_LABEL_PX``."""
 CLOSE_SPACE = 150
 """Room kept free beside the chips, at the panel's top right, for the close button window."""
 _ARROWS = {"Up": "↑", "Down": "↓", "Left": "←", "Right": "→"}
@@ -58,18 +68,18 @@ class GuideGeometry:
 
 
 def _caption_font() -> QFont:
-    return theme.font(26, bold=True)
+    return theme.font(22, bold=True)
 
 
 def _chip_font() -> QFont:
-    return theme.font(26, bold=True)
+    return theme.font(22, bold=True)
 
 
 def guide_geometry(width: int, layout: KeyboardLayout, caption: str) -> GuideGeometry:
     """Chips on top (the close button beside them), the caption below, then the keyboard."""
     inner = width - 2 * PADDING
     chips_top = PADDING
-    top = chips_top + CHIP_HEIGHT + 14
+    top = chips_top + CHIP_HEIGHT + 10
     caption_rect = QRect(PADDING, top, inner, 0)
     if caption:
         metrics = QFontMetrics(_caption_font())
@@ -77,8 +87,7 @@ def guide_geometry(width: int, layout: KeyboardLayout, caption: str) -> GuideGeo
             QRect(0, 0, caption_rect.width(), 10_000), Qt.TextFlag.TextWordWrap, caption
         )
         caption_rect.setHeight(min(bounds.height(), 3 * metrics.lineSpacing()))
-        top += caption_rect.height() + 14
-    top += 4
+        top += caption_rect.height() + 10
     unit = inner / layout.width
     keyboard = QRectF(PADDING, top, inner, unit * layout.height)
     height = round(keyboard.bottom()) + PADDING
@@ -137,16 +146,30 @@ def _key_path(key: Key, keyboard: QRectF, unit: float) -> QPainterPath:
     return path
 
 
+def _fits(label: str, font: QFont, width: float) -> bool:
+    metrics = QFontMetrics(font)
+    return max(metrics.horizontalAdvance(line) for line in label.split("\n")) <= width
+
+
 def _fitted_font(label: str, base: QFont, width: float) -> QFont:
-    """``base``, made smaller until the longest line of ``label`` fits ``width``."""
+    """``base``, made smaller until the longest line of ``label`` fits ``width``, never below
+    :data:`MIN_LABEL_PX`."""
     fitted = QFont(base)
-    lines = label.split("\n")
-    while fitted.pixelSize() > 7:
-        metrics = QFontMetrics(fitted)
-        if max(metrics.horizontalAdvance(line) for line in lines) <= width:
-            break
+    while fitted.pixelSize() > MIN_LABEL_PX and not _fits(label, fitted, width):
         fitted.setPixelSize(fitted.pixelSize() - 1)
     return fitted
+
+
+def key_label(key: Key, unit: float, *, bold: bool = False) -> tuple[str, QFont]:
+    """The text and font a key cap is drawn with at ``unit`` px per key: at least
+    :data:`MIN_LABEL_PX`, with a shorter label where the printed one would not fit."""
+    long_label = "\n" in key.label or len(key.label) > 3
+    base = theme.font(max(MIN_LABEL_PX, round(unit * (0.29 if long_label else 0.38))), bold=bold)
+    room = key.w * unit - unit * 0.16
+    text = key.label
+    if not _fits(text, theme.font(MIN_LABEL_PX, bold=bold), room) and text in _COMPACT_LABELS:
+        text = _COMPACT_LABELS[text]
+    return text, _fitted_font(text, base, room)
 
 
 def paint_key_guide(
@@ -188,8 +211,6 @@ def paint_key_guide(
     keyboard = geometry.keyboard
     unit = keyboard.width() / layout.width
     lit = _highlights(combos, layout)
-    normal_font = theme.font(max(10, round(unit * 0.38)))
-    small_font = theme.font(max(9, round(unit * 0.29)))
     for key in layout.keys:
         path = _key_path(key, keyboard, unit)
         lit_combo = lit.get(id(key))
@@ -202,10 +223,8 @@ def paint_key_guide(
         painter.drawPath(path)
         if not key.label:
             continue
-        long_label = "\n" in key.label or len(key.label) > 3
-        label_font = QFont(small_font if long_label else normal_font)
-        label_font.setBold(lit_combo is not None)
+        text, label_font = key_label(key, unit, bold=lit_combo is not None)
         rect = key_rect(key, keyboard, layout)
-        painter.setFont(_fitted_font(key.label, label_font, rect.width() - unit * 0.2))
+        painter.setFont(label_font)
         painter.setPen(theme.color("#111111" if lit_combo is not None else KEY_TEXT))
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, key.label)
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)

@@ -70,6 +70,33 @@ class KeyboardLayout:
     def names(self) -> frozenset[str]:
         return frozenset(k.name for k in self.keys if k.name is not None)
 
+    def for_combos(self, combos: Iterable[Iterable[str]]) -> KeyboardLayout:
+        """The part of the keyboard a guide needs: the main block always; the function
+        row and the editing/arrow block only when a key to press is there. Guidance is
+        nearly always Ctrl/Alt/Win + a letter, and the smaller picture leaves more of the
+        customer's screen visible with larger key labels (issue 18, item 6)."""
+        wanted = {("Win" if n == "Cmd" else n) for combo in combos for n in combo}
+        lit = [k for k in self.keys if k.name in wanted]
+        function_row = any(k.y < _TOP for k in lit)
+        editing = any(k.x >= _EDITING_X for k in lit)
+        keys = []
+        for k in self.keys:
+            if k.x >= _EDITING_X and not editing:
+                continue
+            if k.y < _TOP and not (
+                function_row or (editing and k.x >= _EDITING_X and k.name == "PrintScreen")
+            ):
+                continue
+            keys.append(k)
+        if not function_row and not any(k.y < _TOP for k in keys):
+            keys = [_shifted(k, -_TOP) for k in keys]
+        return KeyboardLayout(self.name, tuple(keys))
+
+
+def _shifted(key: Key, dy: float) -> Key:
+    extra = None if key.extra is None else (key.extra[0], key.extra[1] + dy, key.extra[2], key.extra[3])
+    return dataclasses.replace(key, y=key.y + dy, extra=extra)
+
 
 def _row(y: float, x: float, caps: Iterable[tuple[str | None, str, float] | str]) -> list[Key]:
     """Keys left to right from ``x``; a plain string is a 1-unit key named and labelled alike."""
@@ -93,8 +120,11 @@ def _function_row() -> list[Key]:
     return keys
 
 
+_EDITING_X = 15.5
+
+
 def _editing_block() -> list[Key]:
-    x = 15.5
+    x = _EDITING_X
     return [
         Key("PrintScreen", "PrtSc", x, _FN_ROW_Y),
         *_row(_TOP, x, [("Insert", "Ins", 1.0), ("Home", "Home", 1.0), ("PageUp", "PgUp", 1.0)]),

@@ -7,6 +7,12 @@ countdown declines by itself when nobody answers (60 s by default, the relay's
 
 Nothing is captured while this page is shown: the agent core creates the screen
 track only after Allow (see tests/ui/test_agent_flow.py).
+
+The PC information (R19/R20) is part of the same decision: the page says which
+items would go to the operator, shows the actual values on request (read on this
+computer only, nothing is sent to look at them), and a check box lets the customer
+share the screen without them. It starts ticked - the operator usually needs them
+to help - but is in plain sight next to Allow, and the operator is told either way.
 """
 
 from __future__ import annotations
@@ -16,10 +22,12 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
 
+from agent.ui.sysinfo_items import item_label
+from agent.ui.sysinfo_preview import SystemInfoPreview
 from agent.ui.widgets import button, button_row, label, notice, page_layout
-from protocol import OperatorIdentity
+from protocol import OperatorIdentity, Scope, SysInfoReport
 
 __all__ = ["RequestPage"]
 
@@ -28,7 +36,10 @@ logger = logging.getLogger(__name__)
 
 class RequestPage(QWidget):
     decided = Signal(bool)
-    """True for Allow, False for Deny or when the countdown ran out."""
+    """True for Allow, False for Deny or when the countdown ran out; read
+    :attr:`send_system_info` for the PC-information choice."""
+    preview_requested = Signal()
+    """The customer wants to see the PC information's values: call :meth:`show_preview`."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,6 +49,7 @@ class RequestPage(QWidget):
         self._deadline = 0.0
         self._answered = True
         self._allowed = False
+        self._scope: Scope | None = "detailed"
         self.heading = label("requestHeading", "heading")
         self.who = label("requestOperator")
         self.who.setStyleSheet("font-size: 28px; font-weight: bold;")
@@ -47,6 +59,12 @@ class RequestPage(QWidget):
         self.deny_button = button("requestDeny")
         self.allow_button = button("requestAllow", "primary")
         self.allow_button.setDefault(True)
+        self.sysinfo_check = QCheckBox()
+        self.sysinfo_check.setObjectName("requestSysInfo")
+        self.sysinfo_check.setChecked(True)
+        self.sysinfo_items = label("requestSysInfoItems", "muted")
+        self.sysinfo_show = button("requestSysInfoShow", "quiet")
+        self.preview = SystemInfoPreview(self)
 
         layout = page_layout(self)
         layout.addWidget(self.heading)
@@ -54,6 +72,12 @@ class RequestPage(QWidget):
         layout.addWidget(self.who)
         layout.addWidget(self.check)
         layout.addWidget(self.explain)
+        layout.addWidget(self.sysinfo_check)
+        details = QHBoxLayout()
+        details.setContentsMargins(38, 0, 0, 0)
+        details.addWidget(self.sysinfo_items, 1)
+        details.addWidget(self.sysinfo_show, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(details)
         layout.addStretch(1)
         self.countdown.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout.addWidget(self.countdown)
@@ -61,6 +85,7 @@ class RequestPage(QWidget):
 
         self.allow_button.clicked.connect(lambda: self._answer(True))
         self.deny_button.clicked.connect(lambda: self._answer(False))
+        self.sysinfo_show.clicked.connect(self._open_preview)
         self._timer = QTimer(self)
         self._timer.setInterval(250)
         self._timer.timeout.connect(self._tick)
@@ -77,9 +102,31 @@ class RequestPage(QWidget):
         self._allowed = False
         self.allow_button.setEnabled(True)
         self.deny_button.setEnabled(True)
+        self.sysinfo_check.setEnabled(True)
+        self.sysinfo_check.setChecked(True)
         self._timer.start()
         self.retranslate()
         self.allow_button.setFocus()
+
+    @property
+    def send_system_info(self) -> bool:
+        """The customer's choice: the PC information goes to the operator with the picture."""
+        return self._scope is not None and self.sysinfo_check.isChecked()
+
+    def set_system_info_scope(self, scope: Scope | None) -> None:
+        """What would be sent; ``None`` when this agent never sends PC information."""
+        self._scope = scope
+        for widget in (self.sysinfo_check, self.sysinfo_items, self.sysinfo_show):
+            widget.setVisible(scope is not None)
+        self.retranslate()
+
+    def show_preview(self, report: SysInfoReport | None) -> None:
+        """The values read on this computer (``None``: they could not be read)."""
+        self.preview.set_report(report)
+
+    def _open_preview(self) -> None:
+        self.preview.open_loading()
+        self.preview_requested.emit()
 
     def remaining_s(self) -> float:
         return max(0.0, self._deadline - self._clock())
@@ -92,8 +139,14 @@ class RequestPage(QWidget):
         self._timer.stop()
         self.allow_button.setEnabled(False)
         self.deny_button.setEnabled(False)
+        self.sysinfo_check.setEnabled(False)
+        self.preview.close()
         self._update_countdown()
-        logger.info("customer %s the request", "allowed" if allowed else "denied")
+        logger.info(
+            "customer %s the request%s",
+            "allowed" if allowed else "denied",
+            "" if not allowed or self.send_system_info else " without the PC information",
+        )
         self.decided.emit(allowed)
 
     def _tick(self) -> None:
@@ -129,6 +182,18 @@ class RequestPage(QWidget):
                 "operate your computer. You can stop sharing at any time."
             )
         )
+        self.sysinfo_check.setText(self.tr("Also send information about this computer"))
+        self.sysinfo_check.setAccessibleName(self.sysinfo_check.text())
+        if self._scope is not None:
+            keys = _keys(self._scope)
+            names = self.tr(", ").join(item_label(k) for k in keys)
+            self.sysinfo_items.setText(
+                self.tr("{count} items: {names}. Untick to share only the screen.").format(
+                    count=len(keys), names=names
+                )
+            )
+        self.sysinfo_show.setText(self.tr("Show the values"))
+        self.sysinfo_show.setAccessibleName(self.tr("Show the information that would be sent"))
         self.deny_button.setText(self.tr("Do not allow"))
         self.deny_button.setAccessibleName(self.tr("Do not allow the operator to see your screen"))
         self.allow_button.setText(self.tr("Allow"))
@@ -139,3 +204,9 @@ class RequestPage(QWidget):
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(event)
+
+
+def _keys(scope: Scope) -> tuple[str, ...]:
+    from agent.sysinfo.base import KEYS, NORMAL_KEYS
+
+    return NORMAL_KEYS if scope == "normal" else KEYS

@@ -23,10 +23,23 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from protocol import MonitorInfo
 
-__all__ = ["LogicalPoint", "ScreenArea", "map_pointer", "match_screens", "qt_screen_areas", "screens_showing"]
+__all__ = [
+    "LogicalPoint",
+    "ScreenArea",
+    "guide_area",
+    "guide_screen",
+    "map_pointer",
+    "match_screens",
+    "qt_screen_areas",
+    "screens_showing",
+]
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QRect
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +144,32 @@ def screens_showing(
     if monitor == len(monitors):
         return sorted(matched.values())
     return [matched[monitor]] if monitor in matched else []
+
+
+def guide_screen(shown: Sequence[int], pointed: int | None, cursor: int | None) -> int | None:
+    """Where the keyboard guide goes among the shared screens ``shown``: the one the
+    operator last pointed at, else the one with the customer's mouse, else the first.
+    (With "all screens" shared the first is rarely the one being discussed.)"""
+    for candidate in (pointed, cursor):
+        if candidate is not None and candidate in shown:
+            return candidate
+    return shown[0] if shown else None
+
+
+def guide_area(selected: int, monitors: Sequence[MonitorInfo], pointed: int | None) -> QRect | None:
+    """The free area (``availableGeometry``) of the screen the keyboard guide goes on:
+    see :func:`guide_screen`; ``pointed`` is the Qt screen of the operator's last pointer."""
+    from PySide6.QtGui import QCursor, QGuiApplication
+
+    qt_screens = QGuiApplication.screens()
+    shown = [i for i in screens_showing(selected, monitors, qt_screen_areas()) if i < len(qt_screens)]
+    at_cursor = QGuiApplication.screenAt(QCursor.pos())
+    cursor = qt_screens.index(at_cursor) if at_cursor in qt_screens else None
+    number = guide_screen(shown, pointed, cursor)
+    if number is None:
+        primary = QGuiApplication.primaryScreen()
+        return None if primary is None else primary.availableGeometry()
+    return qt_screens[number].availableGeometry()
 
 
 def qt_screen_areas() -> list[ScreenArea]:

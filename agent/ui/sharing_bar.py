@@ -1,10 +1,16 @@
-"""The sharing bar: a small always-on-top window that says sharing is on and stops it (R14).
+"""The sharing bar: a small always-on-top card that says sharing is on and stops it (R14).
 
-It sits at the top centre of the shared monitor, in the one colour used only
-for "you are sharing", and holds everything the customer may need while the
-operator watches: who is watching, for how long, Pause, Stop and (with several
-monitors) which monitor is shared. It takes clicks but never grabs the focus
-from the program the customer is working in; it can be dragged aside.
+A compact card (two short lines, about 330 px wide) in the bottom right corner of
+the shared monitor, just above the task bar and inside the sharing frame: never
+over the top of the screen, where the browser's tabs and address bar are - what
+the operator most often needs to read (issue 18, item 6). It holds everything the
+customer may need while the operator watches: who is watching, for how long,
+Pause and Stop one click away, and (with several monitors) which one is shared.
+It can be dragged anywhere by its text; it takes clicks but never grabs the
+focus from the program the customer is working in.
+
+Sharing is the one strong colour (theme.SHARING). Paused is calm, not an alarm:
+a quiet slate card with Resume as the filled button (the likely next action).
 """
 
 from __future__ import annotations
@@ -26,20 +32,35 @@ __all__ = ["SharingBar", "format_elapsed"]
 
 logger = logging.getLogger(__name__)
 
+PAUSED = "#44596B"
+"""The paused card: a calm slate (white text 7:1), nothing like the sharing orange."""
+
 _STYLE = f"""
-QWidget#sharingBar {{ background: {theme.SHARING}; border: 2px solid #7A2A06; border-radius: 12px; }}
+QWidget#sharingBar {{ background: {theme.SHARING}; border: 2px solid #7A2A06; border-radius: 14px; }}
+QWidget#sharingBar[paused="true"] {{ background: {PAUSED}; border: 2px solid #2E3D4A; }}
 QLabel {{ color: white; background: transparent; }}
-QLabel#sharingTitle {{ font-size: 20px; font-weight: bold; }}
-QLabel#sharingElapsed {{ font-size: 20px; font-weight: bold; font-family: "DejaVu Sans Mono", monospace; }}
-QLabel#sharingStatus {{ font-size: 17px; }}
+QLabel#sharingTitle {{ font-size: 18px; font-weight: bold; }}
+QLabel#sharingElapsed {{ font-size: 18px; font-weight: bold; }}
+QLabel#sharingStatus {{ font-size: 16px; }}
 QPushButton {{
-    font-size: 18px; min-height: 42px; padding: 2px 18px; border-radius: 9px;
+    font-size: 17px; min-height: 40px; padding: 2px 14px; border-radius: 9px;
     color: white; background: transparent; border: 2px solid white;
 }}
 QPushButton:focus {{ border: 3px solid #FFE08A; }}
 QPushButton#sharingStop {{ background: white; color: {theme.DANGER}; font-weight: bold; }}
-QComboBox {{ font-size: 17px; min-height: 38px; padding: 2px 8px; background: white; color: {theme.TEXT}; }}
+QWidget#sharingBar[paused="true"] QPushButton#sharingPause {{
+    background: white; color: {PAUSED}; font-weight: bold;
+}}
+QWidget#sharingBar[paused="true"] QPushButton#sharingStop {{
+    background: transparent; color: white; font-weight: normal;
+}}
+QComboBox {{ font-size: 16px; min-height: 36px; padding: 2px 8px; background: white; color: {theme.TEXT}; }}
 """
+
+WIDTH = 340
+"""The card's width: the title, Pause and Stop fit in two lines in Japanese and English."""
+INSET = 12
+"""Gap between the card and the sharing frame."""
 
 
 def format_elapsed(seconds: float) -> str:
@@ -95,22 +116,29 @@ class SharingBar(QWidget):
         for b in (self.pause_button, self.stop_button):
             b.setCursor(Qt.CursorShape.PointingHandCursor)
 
+        self.title.setWordWrap(True)
         top = QHBoxLayout()
-        top.setSpacing(14)
-        dot = QLabel("●")
-        dot.setObjectName("sharingDot")
-        dot.setStyleSheet("color: white; font-size: 22px;")
-        top.addWidget(dot)
+        top.setSpacing(8)
+        self.dot = QLabel("●")
+        self.dot.setObjectName("sharingDot")
+        self.dot.setStyleSheet("color: white; font-size: 18px;")
+        top.addWidget(self.dot, 0, Qt.AlignmentFlag.AlignTop)
         top.addWidget(self.title, 1)
-        top.addWidget(self.elapsed)
-        top.addWidget(self.monitor_box)
-        top.addWidget(self.pause_button)
-        top.addWidget(self.stop_button)
+        top.addWidget(self.elapsed, 0, Qt.AlignmentFlag.AlignTop)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(8)
+        buttons.addWidget(self.pause_button, 1)
+        buttons.addWidget(self.stop_button, 1)
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(16, 8, 12, 8)
-        outer.setSpacing(4)
+        outer.setContentsMargins(14, 8, 14, 10)
+        outer.setSpacing(6)
         outer.addLayout(top)
         outer.addWidget(self.status)
+        outer.addWidget(self.monitor_box)
+        outer.addLayout(buttons)
+        self.setFixedWidth(WIDTH)
+        self._area: QRect | None = None
+        self._moved = False
 
         self.pause_button.clicked.connect(self._pause_clicked)
         self.stop_button.clicked.connect(self.stop_clicked)
@@ -145,6 +173,12 @@ class SharingBar(QWidget):
 
     def set_paused(self, paused: bool) -> None:
         self._paused = paused
+        self.setProperty("paused", paused)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        for child in (self.pause_button, self.stop_button):
+            child.style().unpolish(child)
+            child.style().polish(child)
         self.retranslate()
 
     def set_connection(self, state: str) -> None:
@@ -154,15 +188,31 @@ class SharingBar(QWidget):
 
     def stop(self) -> None:
         self._timer.stop()
+        self._moved = False
         self.hide()
 
     def place_on(self, screen_rect: QRect) -> None:
-        """Top centre of the shared screen, just inside the sharing frame."""
-        self.adjustSize()
-        width = min(max(self.sizeHint().width(), 640), screen_rect.width() - 40)
-        self.resize(width, self.sizeHint().height())
-        x = screen_rect.x() + (screen_rect.width() - width) // 2
-        self.move(x, screen_rect.y() + THICKNESS + 8)
+        """Bottom right of the shared screen's free area (above the task bar), inside the frame.
+
+        A card the customer dragged elsewhere stays where they put it, unless that is
+        off this screen (another monitor was chosen)."""
+        self._area = QRect(screen_rect)
+        if self._moved and screen_rect.intersects(self.frameGeometry()):
+            return
+        self._moved = False
+        self._anchor()
+
+    def _anchor(self) -> None:
+        area = self._area
+        if area is None:
+            return
+        layout = self.layout()
+        wrapped = layout.totalHeightForWidth(WIDTH) if layout is not None else 0
+        height = max(self.minimumSizeHint().height(), wrapped)
+        self.resize(WIDTH, height)
+        x = area.x() + area.width() - WIDTH - THICKNESS - INSET
+        y = area.y() + area.height() - height - THICKNESS - INSET
+        self.move(max(area.x(), x), max(area.y(), y))
 
     def elapsed_seconds(self) -> float:
         return 0.0 if self._started is None else self._clock() - self._started
@@ -201,6 +251,7 @@ class SharingBar(QWidget):
             self.title.setText(self.tr("Sharing paused ({name})").format(name=name))
         else:
             self.title.setText(self.tr("Sharing your screen with {name}").format(name=name))
+        self.dot.setText("‖" if self._paused else "●")
         self.pause_button.setText(self.tr("Resume") if self._paused else self.tr("Pause"))
         self.pause_button.setAccessibleName(
             self.tr("Resume sharing") if self._paused else self.tr("Pause sharing")
@@ -221,6 +272,8 @@ class SharingBar(QWidget):
         self.setWindowTitle(self.tr("Screen sharing support – sharing"))
         self._fill_monitor_box()
         self._tick()
+        if not self._moved and self.isVisible():
+            self._anchor()  # the card grew or shrank (paused, reconnecting): keep its corner
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -236,6 +289,7 @@ class SharingBar(QWidget):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._drag_from is not None and event.buttons() & Qt.MouseButton.LeftButton:
+            self._moved = True
             self.move(event.globalPosition().toPoint() - self._drag_from)
         super().mouseMoveEvent(event)
 

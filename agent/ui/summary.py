@@ -245,8 +245,14 @@ class SummaryPage(QWidget):
             rows.append((self.tr("How it ended"), self._how_it_ended(s)))
             self._set_details(rows)
             self.password.show()
-            self.hint.hide()
-            self.again_button.hide()
+            # Ended by the operator, the network or the relay, not by the customer:
+            # offer to start again (a self-removing agent would otherwise be gone).
+            chosen = s.by == "agent"
+            self.hint.setText(
+                self.tr("You can close this window now. If the operator asks you to, press “Start again”.")
+            )
+            self.hint.setVisible(not chosen)
+            self.again_button.setVisible(not chosen)
         else:
             self.heading.setText(self.tr("Your screen was not shared"))
             self.body.setText(self._why_not_shared(s))

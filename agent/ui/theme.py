@@ -109,6 +109,15 @@ QTextBrowser {{
     padding: 10px; font-size: {BODY_PX - 2}px;
 }}
 QComboBox {{ font-size: {SMALL_PX}px; min-height: 36px; padding: 2px 10px; }}
+QPushButton[role="quiet"] {{
+    background: transparent; border: 2px solid transparent; color: {PRIMARY};
+    text-decoration: underline; font-size: {SMALL_PX}px; min-height: 40px; padding: 2px 10px;
+}}
+QPushButton[role="quiet"]:hover {{ border-color: {BORDER}; }}
+QPushButton[role="quiet"]:focus {{ border: 3px solid #F2A900; }}
+QCheckBox {{ font-size: {BODY_PX}px; spacing: 12px; color: {TEXT}; }}
+QCheckBox::indicator {{ width: 26px; height: 26px; }}
+QCheckBox:focus {{ outline: 3px solid #F2A900; }}
 """
 
 

@@ -10,7 +10,21 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QBoxLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-__all__ = ["button", "button_row", "label", "notice", "page_layout"]
+from client_core.line_breaks import phrase_breaks, plain
+
+__all__ = ["PhraseLabel", "button", "button_row", "label", "notice", "page_layout"]
+
+
+class PhraseLabel(QLabel):
+    """A wrapping label that breaks Japanese lines between phrases, never inside a word
+    (:mod:`client_core.line_breaks`); :meth:`text` gives the text as it was set."""
+
+    def setText(self, text: str) -> None:
+        super().setText(phrase_breaks(text) if self.wordWrap() else text)
+
+    def text(self) -> str:
+        return plain(super().text())
+
 
 MARGIN = 36
 SPACING = 18
@@ -19,7 +33,7 @@ SPACING = 18
 def label(
     object_name: str, role: str | None = None, *, wrap: bool = True, parent: QWidget | None = None
 ) -> QLabel:
-    widget = QLabel(parent)
+    widget = PhraseLabel(parent)
     widget.setObjectName(object_name)
     if role is not None:
         widget.setProperty("role", role)

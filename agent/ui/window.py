@@ -3,11 +3,18 @@
 Closing the window does not simply quit: the controller decides (a running
 session must end cleanly with a goodbye to the operator first, and after
 sharing the customer must still see the summary with the password reminder).
+
+Staying visible (issue 18, item 9): while the number is shown and while an
+operator's request waits for an answer, the window stays on top of other
+windows - one click on the browser must not bury the number the customer is
+reading out, or the question they must answer. It does not take the keyboard
+focus for that (only a new request is brought to the front and activated), and
+on the other pages (terms, notices, summary) it is an ordinary window again.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
@@ -71,6 +78,22 @@ class AgentWindow(QMainWindow):
 
     def show_page(self, page: QWidget) -> None:
         self.pages.setCurrentWidget(page)
+        self.set_on_top(page in (self.code, self.request))
+
+    @property
+    def on_top(self) -> bool:
+        return bool(self.windowFlags() & Qt.WindowType.WindowStaysOnTopHint)
+
+    def set_on_top(self, on_top: bool) -> None:
+        """Keep above other windows (or not) without taking the focus."""
+        if on_top == self.on_top:
+            return
+        visible = self.isVisible()
+        self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, on_top)  # hides a shown window
+        if visible:
+            self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
+            self.show()
+            self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, False)
 
     @property
     def current_page(self) -> QWidget | None:

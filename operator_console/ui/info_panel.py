@@ -3,7 +3,9 @@
 Shows every item in the collector's order with a translated label, readable
 values (sizes and clock as :mod:`client_core.units` writes them, lists one per
 line) and, for an item the agent could not read, its reason. "Copy" puts the same
-as plain text on the clipboard, for a ticket or a note.
+as plain text on the clipboard, for a ticket or a note. When the customer chose to
+share the screen without the PC information, the agent sends a ``declined`` report
+and the panel says so.
 """
 
 from __future__ import annotations
@@ -148,11 +150,20 @@ class SysInfoPanel(QWidget):
     def _fill(self) -> None:
         self.tree.clear()
         report = self._report
+        self.placeholder.setText(self.tr("The customer's system information appears here once it arrives."))
         self.placeholder.setVisible(report is None)
         self.tree.setVisible(report is not None)
         self.copy_button.setEnabled(report is not None)
         if report is None:
             self.scope_label.clear()
+            return
+        if report.declined:
+            # The customer unticked "also send information about this computer" on the Allow page.
+            self.scope_label.clear()
+            self.placeholder.setText(self.tr("The customer chose not to share PC information."))
+            self.placeholder.setVisible(True)
+            self.tree.setVisible(False)
+            self.copy_button.setEnabled(False)
             return
         if report.scope == "detailed":
             self.scope_label.setText(self.tr("Detailed mode (installed agent)"))
@@ -197,7 +208,6 @@ class SysInfoPanel(QWidget):
 
     def retranslate(self) -> None:
         self.tree.setHeaderLabels([self.tr("Item"), self.tr("Value")])
-        self.placeholder.setText(self.tr("The customer's system information appears here once it arrives."))
         self.copy_button.setText(self.tr("Copy as text"))
         self._fill()
 

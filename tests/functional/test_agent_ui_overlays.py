@@ -36,6 +36,8 @@ AMBER_BGR = (0x00, 0xB3, 0xFF)
 """keyboard.COMBO_COLOURS[0] (#FFB300): the first combination's keys and chip."""
 SHARING_BGR = (0x0C, 0x42, 0xC4)
 """theme.SHARING (#C4420C): the frame around the shared monitor."""
+PAUSED_BGR = (0x6B, 0x59, 0x44)
+"""sharing_bar.PAUSED (#44596B): the paused card."""
 
 
 # --- the probe (runs in its own process, on the test display) ----------------------------
@@ -51,9 +53,10 @@ def _probe() -> None:
     from agent.ui.bridge import list_monitors
     from agent.ui.key_guide import KeyGuideOverlay
     from agent.ui.pointer import PointerOverlay
-    from agent.ui.screens import qt_screen_areas, screens_showing
+    from agent.ui.screens import guide_area, qt_screen_areas, screens_showing
+    from agent.ui.sharing_bar import SharingBar
     from agent.ui.theme import apply_theme
-    from protocol import KeyGuide, Pointer
+    from protocol import KeyGuide, OperatorIdentity, Pointer
 
     app = QApplication(sys.argv[:1])
     apply_theme(app)
@@ -83,6 +86,7 @@ def _probe() -> None:
     pointer = PointerOverlay(idle_s=idle_s, fade_s=0.5)
     guide = KeyGuideOverlay("ja")
     border = ShareBorder()
+    bar = SharingBar()
 
     def screen_rect(monitor: int, available: bool) -> Any:
         number = screens_showing(monitor, monitors, qt_screen_areas())[0]
@@ -95,20 +99,42 @@ def _probe() -> None:
             pointer.apply(Pointer(action=action, x=x, y=y, monitor=monitor), monitors)
         if "key_guide" in command:
             spec = command["key_guide"]
+            if "shared" in spec:  # as the controller does: the shared screen pointed at
+                where = pointer.position.screen if pointer.position is not None else None
+                area = guide_area(spec["shared"], monitors, where)
+                assert area is not None
+            else:
+                area = screen_rect(spec.get("monitor", 0), True)
             guide.show_guide(
                 KeyGuide(keys=tuple(tuple(c) for c in spec["keys"]), caption=spec.get("caption", "")),
-                screen_rect(spec.get("monitor", 0), True),
+                area,
             )
+        if "bar" in command:
+            spec = command["bar"]
+            bar.start(
+                OperatorIdentity(display_name="佐藤 花子", organisation="窓口"), monitors, spec["monitor"]
+            )
+            bar.place_on(screen_rect(spec["monitor"], True))
+            bar.set_paused(spec.get("paused", False))
+            bar.show()
+        if command.get("bar_hide"):
+            bar.stop()
         if command.get("clear"):
             guide.clear()
         if "border" in command:
             border.show_around([screen_rect(command["border"], False)])
         geometry = guide.geometry()
+        bar_geometry = bar.frameGeometry()
         focus = app.focusWidget()
         return {
             "monitors": [[m.x, m.y, m.width, m.height] for m in monitors],
             "pointer_visible": pointer.isVisible(),
             "guide": [geometry.x(), geometry.y(), geometry.width(), geometry.height()],
+            "bar": [bar_geometry.x(), bar_geometry.y(), bar_geometry.width(), bar_geometry.height()],
+            "screens": [
+                [g.x(), g.y(), g.width(), g.height()]
+                for g in (s.geometry() for s in QGuiApplication.screens())
+            ],
             "focus": focus.objectName() if focus is not None else None,
             "clicks": target.clicks,
             "ratio": QGuiApplication.primaryScreen().devicePixelRatio(),
@@ -343,3 +369,68 @@ def test_idle_pointer_fades_away(composited_dual: str) -> None:
 
 if __name__ == "__main__":
     _probe()
+
+
+# --- the sharing card and the guide stay out of the way, on the shared monitor (issue 18, item 6) ---
+
+
+def _in_physical(state: dict[str, Any], key: str) -> tuple[float, float, float, float]:
+    """A window's logical geometry in screen pixels. Qt keeps a screen's top left corner
+    at its device position and scales from there, so map relative to the screen."""
+    ratio = state["ratio"]
+    x, y, w, h = state[key]
+    sx, sy, sw, sh = next(g for g in state["screens"] if g[0] <= x < g[0] + g[2] and g[1] <= y < g[1] + g[3])
+    del sw, sh
+    return sx + (x - sx) * ratio, sy + (y - sy) * ratio, w * ratio, h * ratio
+
+
+def test_sharing_card_sits_low_on_the_shared_monitor(probe: Probe, composited_dual: str) -> None:
+    state = probe.send(bar={"monitor": 1})
+    bx, by, bw, bh = _in_physical(state, "bar")
+    mx, my, mw, mh = MONITORS[1]
+    assert mx <= bx, "not on the shared monitor"
+    assert bx + bw <= mx + mw, "not on the shared monitor"
+    # At scale 2 this monitor is 400x300 logical: the card is low, but it cannot be in the bottom half.
+    top_share = 0.5 if state["ratio"] == 1 else 0.25
+    assert by >= my + mh * top_share, "the card covers the top (the browser's tabs and address bar)"
+    assert by + bh <= my + mh
+    assert by + bh >= my + mh - 40 * state["ratio"], "not at the bottom"
+    assert bx + bw >= mx + mw - 40 * state["ratio"], "not in the right-hand corner"
+    assert bw <= 340 * state["ratio"]
+    image = grab(composited_dual)
+    orange = colour_mask(image, SHARING_BGR, tolerance=20)
+    _, xs = np.nonzero(orange[: my + mh, mx : mx + mw])
+    assert len(xs) > 500
+    top = round(my + mh * top_share)
+    assert not orange[my + 40 : top, mx + 20 : mx + mw - 20].any(), "orange near the top"
+
+    # Paused: calm slate, in the same corner.
+    state = probe.send(bar={"monitor": 1, "paused": True})
+    px, py, pw, ph = _in_physical(state, "bar")
+    assert abs((px + pw) - (bx + bw)) <= 2 * state["ratio"]
+    assert abs((py + ph) - (by + bh)) <= 2 * state["ratio"]
+    image = grab(composited_dual)
+    card = image[round(py) : round(py + ph), round(px) : round(px + pw)]
+    assert colour_mask(card, PAUSED_BGR, tolerance=12).sum() > 0.3 * card.shape[0] * card.shape[1]
+    assert colour_mask(card, SHARING_BGR, tolerance=20).sum() < 50
+    probe.send(bar_hide=True)
+
+
+def test_key_guide_goes_where_the_operator_points_and_leaves_most_of_it_visible(
+    probe: Probe, composited_dual: str
+) -> None:
+    # "All screens" shared; the operator points at the second monitor, then asks for Ctrl+C.
+    probe.send(pointer=[0.5, 0.4, 2, "move"])
+    probe.send(pointer=[0.9, 0.5, 2, "move"])
+    state = probe.send(key_guide={"keys": [["Ctrl", "C"]], "caption": "コピーします", "shared": 2})
+    gx, _, gw, gh = _in_physical(state, "guide")
+    mx, _, mw, mh = MONITORS[1]
+    assert mx <= gx, f"guide at {state['guide']} is not on monitor 2"
+    assert gx + gw <= mx + mw, f"guide at {state['guide']} is not on monitor 2"
+    if state["ratio"] == 1:  # at scale 2 this monitor is 400x300 logical: no room for 14 px labels
+        assert gh <= 0.5 * mh + 2, "the guide covers more than half of an 800x600 screen"
+    amber = colour_mask(grab(composited_dual), AMBER_BGR, tolerance=30)
+    _, xs = np.nonzero(amber)
+    assert len(xs) > 500, "no highlighted keys"
+    assert xs.min() >= mx, "keys lit on the other monitor"
+    probe.send(clear=True, pointer=[0.5, 0.5, 0, "hide"])

@@ -530,3 +530,164 @@ def test_monitor_choice_with_two_monitors(
 
 def monitors_message(agent: Agent, active: int) -> Monitors:
     return Monitors(monitors=tuple(agent.bridge.monitors), active=active)
+
+
+# --- the PC information is the customer's choice (issue 18, item 4) ----------------------------
+
+
+def sysinfo_messages(operator: Operator) -> list[SysInfoReport]:
+    return [e.message for e in customer_messages(operator) if isinstance(e.message, SysInfoReport)]
+
+
+def test_pc_information_is_shown_before_and_can_be_withheld(
+    qtbot: QtBot, world: World, make_agent: AgentFactory
+) -> None:
+    agent = make_agent(world.url)
+    operator = ask(qtbot, world, agent)
+    request = agent.window.request
+    # Before Allow the page says what would go along, ticked but in plain sight.
+    assert request.sysinfo_check.isVisibleTo(request)
+    assert request.sysinfo_check.isChecked()
+    assert request.sysinfo_check.text() == "Also send information about this computer"
+    assert request.sysinfo_items.text().startswith("22 items: Operating system, Version,")
+    assert (
+        "Network adapter addresses (MAC), IP addresses, Installed programs." in request.sysinfo_items.text()
+    )
+
+    # The actual values, on request: read here, nothing sent, nothing captured.
+    click(request.sysinfo_show)
+    preview = request.preview
+    wait(qtbot, lambda: preview.state == "ready", timeout_s=20)
+    assert preview.isVisible()
+    names = [name for name, _ in preview.rows()]
+    assert names[:2] == ["Operating system", "Version"]
+    assert "Installed programs" in names
+    assert "Nothing has been sent yet" in preview.status.text()
+    click(preview.close_button)
+    assert not preview.isVisible()
+    assert agent.tracks == []
+    assert operator.frames == 0
+
+    # Untick: the screen is shared, the PC information is not; the operator is told.
+    click(request.sysinfo_check)
+    assert not request.send_system_info
+    click(request.allow_button)
+    wait(qtbot, lambda: agent.controller.phase == "sharing")
+    wait(qtbot, lambda: operator.frames >= 1)
+    wait(qtbot, lambda: sysinfo_messages(operator))
+    qtbot.wait(300)
+    assert sysinfo_messages(operator) == [
+        SysInfoReport(scope="detailed", data={}, unavailable={}, declined=True)
+    ]
+    # The relay's audit trail records the choice with the Allow.
+    [allowed] = world.relay.audit_rows("allowed")
+    assert allowed.detail["system_info"] == "declined"
+
+    click(agent.controller.bar.stop_button)
+    wait(qtbot, lambda: agent.controller.phase == "summary")
+    assert not agent.window.summary.sysinfo_title.isVisibleTo(agent.window.summary)
+
+
+def test_pc_information_sent_when_ticked_is_audited_with_its_scope(
+    qtbot: QtBot, world: World, make_agent: AgentFactory
+) -> None:
+    agent = make_agent(world.url)
+    operator = share(qtbot, world, agent)
+    wait(qtbot, lambda: sysinfo_messages(operator), timeout_s=20)
+    [report] = sysinfo_messages(operator)
+    assert not report.declined
+    assert "os" in report.data
+    [allowed] = world.relay.audit_rows("allowed")
+    assert allowed.detail["system_info"] == "detailed"
+
+
+# --- one wrong click does not cost a re-download (issue 18, item 2) ------------------------------
+
+
+def quit_question(agent: Agent) -> Any:
+    question = agent.controller.quit_question
+    assert question is not None
+    assert question.isVisible()
+    return question
+
+
+@pytest.mark.parametrize("where", ["terms_cancel", "code_close", "code_cancel"])
+def test_a_self_removing_agent_asks_before_quitting(
+    qtbot: QtBot, world: World, make_agent: AgentFactory, where: str
+) -> None:
+    agent = make_agent(world.url)
+    agent.controller.removes_itself = True
+    window = agent.window
+    wait(qtbot, lambda: window.consent.state == "ready")
+    if where != "terms_cancel":
+        agree(qtbot, agent)
+
+    def ask_to_quit() -> None:
+        if where == "terms_cancel":
+            click(window.consent.cancel_button)
+        elif where == "code_close":
+            window.close()  # the title bar's ×
+        else:
+            click(window.code.cancel_button)
+
+    ask_to_quit()
+    question = quit_question(agent)
+    assert question.text() == "Close the screen sharing program?"
+    assert "download it again" in question.informativeText()
+    assert question.defaultButton() is question.stay_button
+    click(question.stay_button)  # "Go back": nothing changed
+    wait(qtbot, lambda: agent.controller.quit_question is None)
+    assert agent.finished == []
+    assert window.isVisible()
+    if where != "terms_cancel":
+        assert agent.controller.phase == "code"
+        assert window.code.state == "waiting"
+
+    ask_to_quit()
+    click(quit_question(agent).quit_button)
+    wait(qtbot, lambda: agent.finished == [True])
+
+
+def test_an_agent_that_stays_installed_quits_without_asking(
+    qtbot: QtBot, world: World, make_agent: AgentFactory
+) -> None:
+    agent = make_agent(world.url)
+    wait(qtbot, lambda: agent.window.consent.state == "ready")
+    click(agent.window.consent.cancel_button)
+    assert agent.controller.quit_question is None
+    wait(qtbot, lambda: agent.finished == [True])
+
+
+def test_a_session_the_operator_lost_offers_to_start_again(
+    qtbot: QtBot, world: World, make_agent: AgentFactory
+) -> None:
+    proxy = world.link()
+    agent = make_agent(world.url)
+    agent.controller.removes_itself = True
+    operator = world.operator("hanako", PASSWORD, via=proxy)
+    code = agree(qtbot, agent)
+    operator.claim(code)
+    wait(qtbot, lambda: agent.controller.phase == "asking")
+    click(agent.window.request.allow_button)
+    wait(qtbot, lambda: agent.controller.phase == "sharing")
+    world.cut(proxy)
+    wait(qtbot, lambda: agent.controller.phase == "summary", timeout_s=5)
+    summary = agent.window.summary
+    assert summary.again_button.isVisibleTo(summary)
+    assert summary.again_button.text() == "Start again"
+    # Close asks first; Start again registers a new number.
+    click(summary.close_button)
+    click(quit_question(agent).stay_button)
+    click(summary.again_button)
+    wait(qtbot, lambda: agent.window.code.state == "waiting")
+    assert agent.finished == []
+
+
+def test_a_session_the_customer_stopped_offers_no_start_again(
+    qtbot: QtBot, world: World, make_agent: AgentFactory
+) -> None:
+    agent = make_agent(world.url)
+    share(qtbot, world, agent)
+    click(agent.controller.bar.stop_button)
+    wait(qtbot, lambda: agent.controller.phase == "summary")
+    assert not agent.window.summary.again_button.isVisibleTo(agent.window.summary)

@@ -242,6 +242,39 @@ Please check that this computer is connected to the internet.</source>
         </message>
     </context>
     <context>
+        <name>QuitQuestion</name>
+        <message>
+            <location filename="../confirm_quit.py" line="0" />
+            <source>Close the program?</source>
+            <translation>プログラムを終了しますか？</translation>
+        </message>
+        <message>
+            <location filename="../confirm_quit.py" line="0" />
+            <source>Close the screen sharing program?</source>
+            <translation>画面共有プログラムを終了しますか？</translation>
+        </message>
+        <message>
+            <location filename="../confirm_quit.py" line="0" />
+            <source>The program removes itself from this computer when it closes. To share your screen again later, you would have to download it again.</source>
+            <translation>終了すると、このプログラムはパソコンから削除されます。あとでもう一度画面を共有するには、もう一度ダウンロードが必要です。</translation>
+        </message>
+        <message>
+            <location filename="../confirm_quit.py" line="0" />
+            <source>Go back</source>
+            <translation>戻る</translation>
+        </message>
+        <message>
+            <location filename="../confirm_quit.py" line="0" />
+            <source>Go back and keep the program open</source>
+            <translation>戻って、プログラムを開いたままにする</translation>
+        </message>
+        <message>
+            <location filename="../confirm_quit.py" line="0" />
+            <source>Close the program</source>
+            <translation>終了する</translation>
+        </message>
+    </context>
+    <context>
         <name>RequestPage</name>
         <message>
             <location filename="../request.py" line="108" />
@@ -297,6 +330,31 @@ Please check that this computer is connected to the internet.</source>
             <location filename="../request.py" line="135" />
             <source>Allow the operator to see your screen</source>
             <translation>オペレーターに画面を見せる</translation>
+        </message>
+        <message>
+            <location filename="../request.py" line="0" />
+            <source>Also send information about this computer</source>
+            <translation>このパソコンの情報もオペレーターに送る</translation>
+        </message>
+        <message>
+            <location filename="../request.py" line="0" />
+            <source>, </source>
+            <translation>、</translation>
+        </message>
+        <message>
+            <location filename="../request.py" line="0" />
+            <source>{count} items: {names}. Untick to share only the screen.</source>
+            <translation>{count}項目：{names}。画面だけを共有するときは、チェックを外してください。</translation>
+        </message>
+        <message>
+            <location filename="../request.py" line="0" />
+            <source>Show the values</source>
+            <translation>送られる内容を見る</translation>
+        </message>
+        <message>
+            <location filename="../request.py" line="0" />
+            <source>Show the information that would be sent</source>
+            <translation>オペレーターに送られる情報を見る</translation>
         </message>
     </context>
     <context>
@@ -561,6 +619,49 @@ Please check that this computer is connected to the internet.</source>
             <location filename="../summary.py" line="254" />
             <source>You can close this window now. If the operator asks you to, press “Start again”.</source>
             <translation>このウィンドウは閉じていただいてかまいません。オペレーターから案内があった場合は、「もう一度始める」を押してください。</translation>
+        </message>
+    </context>
+    <context>
+        <name>SystemInfoPreview</name>
+        <message>
+            <location filename="../sysinfo_preview.py" line="0" />
+            <source>Information about this computer</source>
+            <translation>このパソコンの情報</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_preview.py" line="0" />
+            <source>This is what the operator would receive</source>
+            <translation>オペレーターに送られる内容</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_preview.py" line="0" />
+            <source>Item</source>
+            <translation>項目</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_preview.py" line="0" />
+            <source>Value</source>
+            <translation>内容</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_preview.py" line="0" />
+            <source>Reading the information on this computer…</source>
+            <translation>このパソコンの情報を読み取っています…</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_preview.py" line="0" />
+            <source>The information could not be read. Nothing has been sent.</source>
+            <translation>情報を読み取れませんでした。何も送信していません。</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_preview.py" line="0" />
+            <source>Nothing has been sent yet. It is sent only if you allow, with the box ticked.</source>
+            <translation>まだ何も送信していません。チェックを入れたまま「許可する」を押したときだけ送信されます。</translation>
+        </message>
+        <message>
+            <location filename="../sysinfo_preview.py" line="0" />
+            <source>Close</source>
+            <translation>閉じる</translation>
         </message>
     </context>
     <context>

@@ -728,6 +728,10 @@
   <context>
     <name>SysInfoPanel</name>
     <message>
+      <source>The customer chose not to share PC information.</source>
+      <translation>お客さまはPC情報を共有しませんでした。</translation>
+    </message>
+    <message>
       <source>Detailed mode (installed agent)</source>
       <translation>詳細モード（インストール版）</translation>
     </message>
