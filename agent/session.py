@@ -233,6 +233,7 @@ class AgentSession:
             on_connection_state=self._peer_state_changed,
             on_channel_open=self._channel_opened,
             host_addresses=self._host_addresses,
+            turn_ssl_context=self._ssl,  # a private CA trusted for the relay is trusted for TURN
         )
         self.peer = peer
         sdp = await peer.create_offer()

@@ -289,6 +289,7 @@ class OperatorClient:
             on_agent_message=lambda m: self._emit(CustomerMessage(m)),
             on_connection_state=self._peer_state_changed,
             host_addresses=self._host_addresses,
+            turn_ssl_context=self._ssl,  # a private CA trusted for the relay is trusted for TURN
         )
 
     async def _accept_offer(self, sdp: str) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import ssl
 import time
 from collections.abc import Callable
 
@@ -25,6 +26,7 @@ from client_core.rtc import (
     ice_host_addresses,
     rtc_configuration,
 )
+from client_core.turn import TurnProblem, turn_gathering
 from operator_console.frames import FrameSink
 from operator_console.receiver import MarkerJitterBuffer
 from protocol import (
@@ -87,9 +89,15 @@ class OperatorPeer:
         on_connection_state: Callable[[str], None] | None = None,
         tuning: bool | None = None,
         host_addresses: IceAddressMode = "auto",
+        turn_ssl_context: ssl.SSLContext | None = None,
+        on_turn_problem: Callable[[TurnProblem], None] | None = None,
     ) -> None:
         self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
         self._host_addresses: IceAddressMode = host_addresses
+        self._turn_ssl = turn_ssl_context
+        self._on_turn_problem = on_turn_problem
+        self.turn_problems: list[TurnProblem] = []
+        """TURN servers this peer could not use while gathering (client_core.turn), in order."""
         self.tuned = rtc_tuning.resolve(tuning)
         self.sink = sink
         self._on_agent_message = on_agent_message
@@ -123,6 +131,13 @@ class OperatorPeer:
                 self.channel_open.set()
             channel.on("open", self.channel_open.set)
 
+    def _turn_problem(self, problem: TurnProblem) -> None:
+        if any((p.url, p.kind) == (problem.url, problem.kind) for p in self.turn_problems):
+            return  # aiortc gathers once per transport before bundling them
+        self.turn_problems.append(problem)
+        if self._on_turn_problem is not None:
+            self._on_turn_problem(problem)
+
     @property
     def pc(self) -> RTCPeerConnection:
         return self._pc
@@ -139,7 +154,10 @@ class OperatorPeer:
                     self.tuned = False
         logger.info("operator peer: %s aiortc", "tuned" if self.tuned else "stock")
         answer = await self._pc.createAnswer()
-        with ice_host_addresses(self._host_addresses):  # gathering happens in here
+        with (  # gathering happens in here
+            ice_host_addresses(self._host_addresses),
+            turn_gathering(ssl_context=self._turn_ssl, on_problem=self._turn_problem),
+        ):
             await self._pc.setLocalDescription(answer)
         if self.tuned:
             granted = rtc_tuning.enlarge_receive_buffers(self._pc)
