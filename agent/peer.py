@@ -15,7 +15,7 @@ import asyncio
 import logging
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import av
 from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
@@ -105,12 +105,13 @@ class AgentPeer:
         host_addresses: IceAddressMode = "auto",
         turn_ssl_context: ssl.SSLContext | None = None,
         on_turn_problem: Callable[[TurnProblem], None] | None = None,
+        turn_problems: Sequence[TurnProblem] = (),
     ) -> None:
         self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
         self._host_addresses: IceAddressMode = host_addresses
         self._turn_ssl = turn_ssl_context
         self._on_turn_problem = on_turn_problem
-        self.turn_problems: list[TurnProblem] = []
+        self.turn_problems: list[TurnProblem] = list(turn_problems)
         """TURN servers this peer could not use while gathering (client_core.turn), in order."""
         self.tuned = rtc_tuning.resolve(tuning)
         self._encoder_settings = encoder_settings
@@ -131,6 +132,7 @@ class AgentPeer:
         if any((p.url, p.kind) == (problem.url, problem.kind) for p in self.turn_problems):
             return  # aiortc gathers once per transport before bundling them
         self.turn_problems.append(problem)
+        logger.error("TURN allocation failed: %s", problem)
         if self._on_turn_problem is not None:
             self._on_turn_problem(problem)
 

@@ -46,6 +46,7 @@ from agent.track import ScreenTrack
 from client_core import __version__
 from client_core.rtc import IceAddressMode, is_loopback_url
 from client_core.signaling_client import RelayUnreachable, SignalingSocket
+from client_core.turn import TurnProblem, choose_turn
 from protocol import EndReason, GuidanceMessage, Scope, SharingState, SysInfoReport
 
 __all__ = [
@@ -226,8 +227,14 @@ class AgentSession:
         self.track = self._track_factory()
         if self.paused and isinstance(self.track, ScreenTrack):
             self.track.pause()
+        turn_problems: list[TurnProblem] = []
+        # aiortc uses one TURN URI: take the first of the relay's list that allocates.
+        ice_servers = await choose_turn(
+            effect.ice_servers, ssl_context=self._ssl, on_problem=turn_problems.append
+        )
         peer = AgentPeer(
-            ice_servers=effect.ice_servers,
+            ice_servers=ice_servers,
+            turn_problems=turn_problems,
             track=self.track,
             on_guidance=self._on_guidance,
             on_connection_state=self._peer_state_changed,

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 import socket
 import ssl
@@ -24,7 +25,7 @@ import pytest
 
 import protocol as p
 from agent.peer import AgentPeer
-from client_core.turn import TurnProblem, TurnProblemKind, turn_gathering
+from client_core.turn import TurnProblem, TurnProblemKind, choose_turn, turn_gathering
 from operator_console.frames import FrameSink
 from operator_console.peer import OperatorPeer
 from relay.config import IceServerConfig
@@ -228,3 +229,54 @@ async def test_coturn_refuses_to_relay_to_private_addresses(
     finally:
         await inner.delete()
         transport.close()
+
+
+async def test_choose_turn_keeps_the_first_entry_that_allocates(
+    tmp_path: Path, coturn: RunningTurn, ca: TestCA
+) -> None:
+    (server,) = await _session_ice_servers(tmp_path, coturn, SECRET)
+    stun = p.IceServer(urls=(f"stun:127.0.0.1:{coturn.plan.port}",))
+    problems: list[TurnProblem] = []
+    chosen = await choose_turn(
+        (stun, server), ssl_context=_client_context(ca.ca_file), on_problem=problems.append
+    )
+    assert chosen == (stun, dataclasses.replace(server, urls=(server.urls[0],)))
+    assert problems == []  # the TLS probe, cancelled once UDP won, is no problem
+
+
+async def test_choose_turn_falls_back_to_tls_when_udp_goes_unanswered(
+    tmp_path: Path, coturn: RunningTurn, ca: TestCA
+) -> None:
+    """UDP that a firewall drops never answers: TLS wins after the grace period, and STUN is dropped."""
+    (server,) = await _session_ice_servers(tmp_path, coturn, SECRET)
+    _, tls_url = server.urls
+    blackhole = _Blackhole()
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(lambda: blackhole, local_addr=("127.0.0.1", 0))
+    silent = f"turn:127.0.0.1:{transport.get_extra_info('sockname')[1]}?transport=udp"
+    servers = (
+        p.IceServer(urls=(f"stun:127.0.0.1:{coturn.plan.port}",)),
+        dataclasses.replace(server, urls=(silent, tls_url)),
+    )
+    problems: list[TurnProblem] = []
+    started = loop.time()
+    try:
+        chosen = await choose_turn(
+            servers, ssl_context=_client_context(ca.ca_file), on_problem=problems.append, grace_s=1.0
+        )
+    finally:
+        transport.close()
+    assert 1.0 <= loop.time() - started < 2.0
+    assert chosen == (dataclasses.replace(server, urls=(tls_url,)),)
+    assert [(q.url, q.kind) for q in problems] == [(silent, TurnProblemKind.NO_ANSWER)]
+    assert blackhole.received > 0
+
+
+class _Blackhole(asyncio.DatagramProtocol):
+    """A UDP port that takes packets and never answers, as behind a dropping firewall."""
+
+    def __init__(self) -> None:
+        self.received = 0
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        self.received += 1
