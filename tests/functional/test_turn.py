@@ -26,12 +26,14 @@ import pytest
 import protocol as p
 from agent.peer import AgentPeer
 from client_core.turn import TurnProblem, TurnProblemKind, choose_turn, turn_gathering
-from operator_console.frames import FrameSink
-from operator_console.peer import OperatorPeer
+from operator_console.client import OperatorClient
 from relay.config import IceServerConfig
 from relay.server import RunningRelay, running_relay
 from testbed.certs import TestCA
+from testbed.customer import Customer
+from testbed.operator import operator_view
 from testbed.turn import RunningTurn, TurnPlan, running_turnserver
+from testbed.world import picture_display
 from tests.functional.relay_session import PASSWORD, claimed
 from tests.functional.test_peers import SolidTrack
 
@@ -134,39 +136,45 @@ async def test_relay_credentials_allocate_over_udp_and_tls(
     assert problems == []
 
 
-async def test_wrong_secret_is_a_named_problem_at_both_peers(
-    tmp_path: Path, coturn: RunningTurn, ca: TestCA
+@pytest.fixture(scope="module")
+def display() -> Iterator[str]:
+    with picture_display(320, 240, "moving") as name:
+        yield name
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ("wrong secret", TurnProblemKind.CREDENTIALS_REFUSED),
+        ("untrusted certificate", TurnProblemKind.CERTIFICATE_UNTRUSTED),
+    ],
+)
+async def test_turn_problems_reach_both_sides_of_a_session(
+    tmp_path: Path, coturn: RunningTurn, ca: TestCA, display: str, fault: str, expected: TurnProblemKind
 ) -> None:
-    """The relay's secret differs from coturn's: both peers say so (and still connect directly)."""
-    servers = await _session_ice_servers(tmp_path, coturn, "not-" + SECRET)
-    context = _client_context(ca.ca_file)
-    agent = AgentPeer(
-        ice_servers=servers,
-        track=SolidTrack(),
-        on_guidance=lambda _: None,
-        host_addresses="loopback",
-        turn_ssl_context=context,
-    )
-    operator = OperatorPeer(
-        ice_servers=servers,
-        sink=FrameSink(),
-        on_agent_message=lambda _: None,
-        host_addresses="loopback",
-        turn_ssl_context=context,
-    )
-    try:
-        answer = await operator.accept_offer(await agent.create_offer())
-        await agent.apply_answer(answer)
-        await asyncio.wait_for(agent.connected.wait(), 20)
-        for peer in (agent, operator):
-            assert [(q.url.split(":")[0], q.kind) for q in peer.turn_problems] == [
-                ("turn", TurnProblemKind.CREDENTIALS_REFUSED)
-            ], peer.turn_problems
-            assert "turn_rest_secret" in peer.turn_problems[0].advice
-            assert "401" in peer.turn_problems[0].detail
-    finally:
-        await agent.close()
-        await operator.close()
+    """A whole session (agent core, operator client): each side names the TURN fault, then goes direct."""
+    if fault == "wrong secret":
+        ice = IceServerConfig(urls=coturn.plan.urls(), turn_rest_secret="not-" + SECRET)
+        trust: ssl.SSLContext | None = _client_context(ca.ca_file)
+    else:
+        ice = IceServerConfig(urls=coturn.plan.urls()[1:], turn_rest_secret=SECRET)
+        trust = _client_context(TestCA(tmp_path / "other").ca_file)
+    async with running_relay(data_dir=tmp_path / "relay", ice_servers=(ice,)) as relay:
+        relay.add_operator("hanako", PASSWORD, "佐藤 花子", "Madoguchi Securities")
+        customer = Customer(relay.url, display, ssl_context=trust, reconnect_delays_s=(0.5,))
+        operator = OperatorClient(relay.url, ssl_context=trust)
+        try:
+            customer.start()
+            await operator_view(operator, "hanako", PASSWORD, customer.wait_code)
+            assert customer.session is not None
+            for peer in (customer.session.peer, operator.peer):
+                assert peer is not None
+                kinds = {q.kind for q in peer.turn_problems}
+                assert kinds == {expected}, peer.turn_problems
+                assert all(q.url in ice.urls for q in peer.turn_problems)
+        finally:
+            await operator.close()
+            await customer.stop()
 
 
 @pytest.mark.parametrize("trust", ["system store", "another CA"])
