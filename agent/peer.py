@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import av
 from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
@@ -30,6 +31,7 @@ from client_core.rtc import (
     ice_host_addresses,
     rtc_configuration,
 )
+from client_core.turn import TurnProblem, turn_gathering
 from protocol import (
     GUIDANCE_CHANNEL,
     GuidanceMessage,
@@ -101,9 +103,16 @@ class AgentPeer:
         tuning: bool | None = None,
         encoder_settings: H264Settings | None = None,
         host_addresses: IceAddressMode = "auto",
+        turn_ssl_context: ssl.SSLContext | None = None,
+        on_turn_problem: Callable[[TurnProblem], None] | None = None,
+        turn_problems: Sequence[TurnProblem] = (),
     ) -> None:
         self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
         self._host_addresses: IceAddressMode = host_addresses
+        self._turn_ssl = turn_ssl_context
+        self._on_turn_problem = on_turn_problem
+        self.turn_problems: list[TurnProblem] = list(turn_problems)
+        """TURN servers this peer could not use while gathering (client_core.turn), in order."""
         self.tuned = rtc_tuning.resolve(tuning)
         self._encoder_settings = encoder_settings
         self._sender: RTCRtpSender | None = None
@@ -118,6 +127,14 @@ class AgentPeer:
         self.connected = asyncio.Event()
         self._closed = False
         follow_connection_state(self._pc, self.connected, self._on_state)
+
+    def _turn_problem(self, problem: TurnProblem) -> None:
+        if any((p.url, p.kind) == (problem.url, problem.kind) for p in self.turn_problems):
+            return  # aiortc gathers once per transport before bundling them
+        self.turn_problems.append(problem)
+        logger.error("TURN allocation failed: %s", problem)
+        if self._on_turn_problem is not None:
+            self._on_turn_problem(problem)
 
     @property
     def pc(self) -> RTCPeerConnection:
@@ -169,7 +186,10 @@ class AgentPeer:
                 self._on_channel_open()
 
         offer = await self._pc.createOffer()
-        with ice_host_addresses(self._host_addresses):  # gathering happens in here
+        with (  # gathering happens in here
+            ice_host_addresses(self._host_addresses),
+            turn_gathering(ssl_context=self._turn_ssl, on_problem=self._turn_problem),
+        ):
             await self._pc.setLocalDescription(offer)
         return str(self._pc.localDescription.sdp)
 

@@ -48,6 +48,7 @@ from agent.track import ScreenTrack
 from client_core import __version__
 from client_core.rtc import IceAddressMode, is_loopback_url
 from client_core.signaling_client import RelayUnreachable, SignalingSocket
+from client_core.turn import TurnProblem, choose_turn
 from protocol import EndReason, GuidanceMessage, Scope, SharingState, SysInfoReport
 
 __all__ = [
@@ -251,13 +252,20 @@ class AgentSession:
         self.track = self._track_factory()
         if self.paused and isinstance(self.track, ScreenTrack):
             self.track.pause()
+        turn_problems: list[TurnProblem] = []
+        # aiortc uses one TURN URI: take the first of the relay's list that allocates.
+        ice_servers = await choose_turn(
+            effect.ice_servers, ssl_context=self._ssl, on_problem=turn_problems.append
+        )
         peer = AgentPeer(
-            ice_servers=effect.ice_servers,
+            ice_servers=ice_servers,
+            turn_problems=turn_problems,
             track=self.track,
             on_guidance=self._on_guidance,
             on_connection_state=self._peer_state_changed,
             on_channel_open=self._channel_opened,
             host_addresses=self._host_addresses,
+            turn_ssl_context=self._ssl,  # a private CA trusted for the relay is trusted for TURN
         )
         self.peer = peer
         sdp = await peer.create_offer()

@@ -15,6 +15,8 @@
   0.9-0.13), installed once when this module is imported, which does exactly what
   aioice does outside such a block.
 * ``apply_remote_candidate`` adds a trickled candidate from an ``ice`` message.
+* ``selected_pair`` says which candidate pair ICE chose (host, srflx, prflx or relay,
+  and for a relay whether this side reaches its TURN server over UDP, TCP or TLS).
 """
 
 from __future__ import annotations
@@ -22,14 +24,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import ipaddress
 import logging
 import socket
 from collections.abc import Callable, Iterator
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import aioice.ice
+import aioice.turn
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection
 from aiortc.sdp import candidate_from_sdp
 
@@ -42,6 +46,8 @@ __all__ = [
     "ice_host_addresses",
     "is_loopback_url",
     "rtc_configuration",
+    "selected_pair",
+    "SelectedPair",
 ]
 
 logger = logging.getLogger(__name__)
@@ -128,3 +134,51 @@ def follow_connection_state(
             connected.set()
         if on_state is not None:
             on_state(state)
+
+
+@dataclasses.dataclass(frozen=True)
+class SelectedPair:
+    """The candidate pair ICE nominated, seen from this side."""
+
+    local_type: str
+    """``host``, ``srflx``, ``prflx`` or ``relay``."""
+    remote_type: str
+    protocol: str
+    """The pair's transport (aioice's candidates are always ``udp``)."""
+    relay_protocol: str | None
+    """For a local relay candidate: how this side reaches its TURN server, ``udp``, ``tcp`` or ``tls``."""
+
+    def as_dict(self) -> dict[str, str | None]:
+        return dataclasses.asdict(self)
+
+
+def _ice_connection(pc: RTCPeerConnection) -> Any:
+    transports = []
+    if pc.sctp is not None:
+        transports.append(pc.sctp.transport)
+    transports += [t.receiver.transport for t in pc.getTransceivers()]
+    transports += [t.sender.transport for t in pc.getTransceivers()]
+    for dtls in transports:
+        if dtls is not None:
+            return getattr(dtls.transport, "_connection", None)
+    return None
+
+
+def selected_pair(pc: RTCPeerConnection) -> SelectedPair | None:
+    """The nominated pair of ``pc``'s (bundled) transport, or None before ICE has chosen one."""
+    connection = _ice_connection(pc)
+    nominated = getattr(connection, "_nominated", {}) if connection is not None else {}
+    pair = nominated.get(1)
+    if pair is None:
+        return None
+    local, remote = pair.local_candidate, pair.remote_candidate
+    relay_protocol: str | None = None
+    if local.type == "relay":
+        transport = getattr(pair.protocol, "transport", None)
+        inner = getattr(transport, "_TurnTransport__inner_protocol", None)
+        if isinstance(inner, aioice.turn.TurnClientTcpProtocol):
+            tls = inner.transport is not None and inner.transport.get_extra_info("ssl_object") is not None
+            relay_protocol = "tls" if tls else "tcp"
+        elif inner is not None:
+            relay_protocol = "udp"
+    return SelectedPair(str(local.type), str(remote.type), str(local.transport).lower(), relay_protocol)

@@ -10,6 +10,12 @@ where a person would; the operator logs in, types the 4-digit code, watches for
 cursor of the private display (which the operator must see). Then the operator
 ends the session and a summary is printed (``--json`` writes the figures,
 ``--snapshot`` the last frame).
+
+``--network CASE`` runs the session through the network lab instead (root only:
+namespaces, veth, iptables and a real coturn; testbed/netlab.py): ``lan``,
+``cone-nat``, ``symmetric-nat`` or ``tcp443-only``. Either way the JSON says which
+candidate pair ICE chose (``ice``) and how long after Allow the operator decoded the
+first frame (``first_frame_s``).
 """
 
 from __future__ import annotations
@@ -45,6 +51,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scene", default="moving", help="scene mode on the private display (default moving)"
     )
+    parser.add_argument(
+        "--network",
+        choices=("lan", "cone-nat", "symmetric-nat", "tcp443-only"),
+        help="run through the network lab: NATs, a TCP-443-only firewall, coturn (needs root)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         print(f"madoguchi demo: --size must look like 1280x720, not {args.size!r}", file=sys.stderr)
         return 2
+    if args.network:
+        return _run_network(args, width, height)
     with _display(args.display, width, height, args.scene) as (stamp_xy, scene_note):
         # The customer's mouse is moved only on the demo's own display, never on a real desktop.
         screen = (width, height) if args.display is None else None
@@ -71,6 +84,50 @@ def run(args: argparse.Namespace) -> int:
     cursor = result["cursor"]
     ok = ok and (cursor is None or cursor["moves_received"] > 0)
     return 0 if ok else 1
+
+
+def _run_network(args: argparse.Namespace, width: int, height: int) -> int:
+    from testbed.customer import TestbedError
+    from testbed.lab_session import run_lab_session
+    from testbed.turn import ToolMissing
+
+    with _display(args.display, width, height, args.scene) as (_, scene_note):
+        try:
+            lab = run_lab_session(args.network, os.environ["DISPLAY"], watch_s=args.seconds)
+        except (TestbedError, ToolMissing, PermissionError, RuntimeError) as exc:
+            print(f"madoguchi demo --network {args.network}: FAILED: {exc}", file=sys.stderr)
+            return 1
+    result = {
+        "network": lab.case,
+        "scene": scene_note,
+        "ice": lab.ice(),
+        "operator_ice": lab.operator_pair.as_dict() if lab.operator_pair is not None else None,
+        "first_frame_s": lab.first_frame_s,
+        "frames_received": lab.frames,
+        "seconds": args.seconds,
+    }
+    print(
+        "\n".join(
+            [
+                "",
+                f"Madoguchi demo through the lab: {lab.case}",
+                f"  screen            {scene_note}",
+                f"  candidate pair    {_pair_text(result['ice'])} (customer's side)",
+                f"  first frame       {lab.first_frame_s:.2f} s after Allow",
+                f"  frames received   {lab.frames}",
+            ]
+        )
+    )
+    if args.json is not None:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0 if lab.frames > 0 else 1
+
+
+def _pair_text(ice: dict[str, Any] | None) -> str:
+    if not ice or ice.get("local_type") is None:
+        return "unknown"
+    via = f" via TURN over {ice['relay_protocol']}" if ice.get("relay_protocol") else ""
+    return f"{ice['local_type']} -> {ice['remote_type']} ({ice['protocol']}){via}"
 
 
 @contextlib.contextmanager
@@ -96,6 +153,7 @@ async def _session(
 ) -> dict[str, Any]:
     from agent.capture import create_source
     from agent.track import ScreenTrack
+    from client_core.rtc import selected_pair
     from operator_console.client import OperatorClient, SessionEnded
     from protocol import Pointer
     from relay.server import running_relay
@@ -124,13 +182,22 @@ async def _session(
         customer = Customer(relay.url, track_factory=make_track, say=print)
         customer.start()
         operator = OperatorClient(relay.url)
-        if probe is not None:
-            operator.sink.on_frame = probe.on_decoded
+        first_frame: list[float] = []
+
+        def on_decoded(image: Any, decoded_at: float) -> None:
+            if not first_frame:
+                first_frame.append(time.monotonic())
+            if probe is not None:
+                probe.on_decoded(image, decoded_at)
+
+        operator.sink.on_frame = on_decoded
         mouse = _CustomerMouse(screen, operator) if screen is not None else None
         try:
             await operator_view(operator, "demo", password, customer.wait_code, say=print)
             code = await customer.wait_code()
             figures = await _watch(operator, args.seconds, mouse)
+            peer = customer.session.peer if customer.session is not None else None
+            pair = selected_pair(peer.pc) if peer is not None else None
             await operator.end_session()
             await expect(operator, SessionEnded, 10, "the session did not end")
             ended = await customer.ended(10)
@@ -145,8 +212,15 @@ async def _session(
     sent_pointer = figures.pop("pointer_events_sent")
     pointer_received = [m for m in customer.guidance if isinstance(m, Pointer)]
     track_stats = track_holder[0].stats if track_holder else None
+    no_pair = {"local_type": None, "remote_type": None, "protocol": None, "relay_protocol": None}
     return {
         "code": code,
+        "ice": pair.as_dict() if pair is not None else no_pair,
+        "first_frame_s": (
+            round(first_frame[0] - customer.allowed_at, 3)
+            if first_frame and customer.allowed_at is not None
+            else None
+        ),
         "frames_received": figures["frames_received"],
         "fps": figures["fps"],
         "latency_ms_median": _round(probe.median_ms()) if probe else None,
@@ -269,6 +343,8 @@ def _print_summary(result: dict[str, Any]) -> None:
         "Madoguchi demo: summary",
         f"  screen            {result['scene']}",
         f"  code              {result['code']}",
+        f"  candidate pair    {_pair_text(result['ice'])}",
+        f"  first frame       {result['first_frame_s']} s after Allow",
         f"  frames received   {result['frames_received']} ({result['fps']} fps)",
         f"  capture->decoded  {latency}",
         f"  bitrate           {result['bitrate_kbps']} kbit/s",

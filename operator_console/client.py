@@ -18,6 +18,7 @@ import aiohttp
 
 from client_core.rtc import IceAddressMode, is_loopback_url
 from client_core.signaling_client import RelayUnreachable, SignalingSocket
+from client_core.turn import TurnProblem, choose_turn
 from operator_console.cursor import RemoteCursor
 from operator_console.events import (
     ClaimAccepted,
@@ -291,13 +292,20 @@ class OperatorClient:
         self.session_id = effect.session_id
         self.sink = FrameSink(on_frame=self.sink.on_frame)
         self.cursor.reset()
+        turn_problems: list[TurnProblem] = []
+        # aiortc uses one TURN URI: take the first of the relay's list that allocates.
+        ice_servers = await choose_turn(
+            effect.ice_servers, ssl_context=self._ssl, on_problem=turn_problems.append
+        )
         self.peer = OperatorPeer(
-            ice_servers=effect.ice_servers,
+            ice_servers=ice_servers,
+            turn_problems=turn_problems,
             sink=self.sink,
             on_agent_message=self._agent_message,
             on_connection_state=self._peer_state_changed,
             host_addresses=self._host_addresses,
             on_cursor=self.cursor.apply,
+            turn_ssl_context=self._ssl,  # a private CA trusted for the relay is trusted for TURN
         )
 
     def _agent_message(self, message: AgentGuidance) -> None:

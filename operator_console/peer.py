@@ -12,8 +12,9 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
@@ -26,6 +27,7 @@ from client_core.rtc import (
     ice_host_addresses,
     rtc_configuration,
 )
+from client_core.turn import TurnProblem, turn_gathering
 from operator_console.frames import FrameSink
 from operator_console.receiver import MarkerJitterBuffer
 from protocol import (
@@ -93,10 +95,17 @@ class OperatorPeer:
         tuning: bool | None = None,
         host_addresses: IceAddressMode = "auto",
         on_cursor: Callable[[Cursor | CursorShape], None] | None = None,
+        turn_ssl_context: ssl.SSLContext | None = None,
+        on_turn_problem: Callable[[TurnProblem], None] | None = None,
+        turn_problems: Sequence[TurnProblem] = (),
     ) -> None:
         self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
         self._on_cursor = on_cursor
         self._host_addresses: IceAddressMode = host_addresses
+        self._turn_ssl = turn_ssl_context
+        self._on_turn_problem = on_turn_problem
+        self.turn_problems: list[TurnProblem] = list(turn_problems)
+        """TURN servers this peer could not use while gathering (client_core.turn), in order."""
         self.tuned = rtc_tuning.resolve(tuning)
         self.sink = sink
         self._on_agent_message = on_agent_message
@@ -130,6 +139,14 @@ class OperatorPeer:
                 self.channel_open.set()
             channel.on("open", self.channel_open.set)
 
+    def _turn_problem(self, problem: TurnProblem) -> None:
+        if any((p.url, p.kind) == (problem.url, problem.kind) for p in self.turn_problems):
+            return  # aiortc gathers once per transport before bundling them
+        self.turn_problems.append(problem)
+        logger.error("TURN allocation failed: %s", problem)
+        if self._on_turn_problem is not None:
+            self._on_turn_problem(problem)
+
     @property
     def pc(self) -> RTCPeerConnection:
         return self._pc
@@ -146,7 +163,10 @@ class OperatorPeer:
                     self.tuned = False
         logger.info("operator peer: %s aiortc", "tuned" if self.tuned else "stock")
         answer = await self._pc.createAnswer()
-        with ice_host_addresses(self._host_addresses):  # gathering happens in here
+        with (  # gathering happens in here
+            ice_host_addresses(self._host_addresses),
+            turn_gathering(ssl_context=self._turn_ssl, on_problem=self._turn_problem),
+        ):
             await self._pc.setLocalDescription(answer)
         if self.tuned:
             granted = rtc_tuning.enlarge_receive_buffers(self._pc)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import ssl
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -53,11 +55,15 @@ class Customer:
     reconnect_delays_s: Sequence[float] = (0.5, 1.0, 2.0, 3.0, 5.0)
     initial_guidance: Callable[[], Sequence[GuidanceMessage]] = tuple
     say: Callable[[str], None] = _quiet
+    ssl_context: ssl.SSLContext | None = None
+    """Trust for the relay's https (and, the same CA, for TURN over TLS)."""
     on_guidance: Callable[[Pointer | KeyGuide | KeyGuideClear], None] | None = None
     """Called with each guidance message; by default they are collected in ``guidance``."""
     events: list[AgentEvent] = dataclasses.field(default_factory=list)
     guidance: list[Pointer | KeyGuide | KeyGuideClear] = dataclasses.field(default_factory=list)
     tracks: list[ScreenTrack] = dataclasses.field(default_factory=list)
+    allowed_at: float | None = None
+    """``time.monotonic()`` when the customer clicked Allow."""
     session: AgentSession | None = None
     task: asyncio.Task[SessionEnded] | None = None
     _code: asyncio.Future[str] | None = None
@@ -77,6 +83,7 @@ class Customer:
             operator_code=self.operator_code,
             send_system_info=self.send_system_info,
             reconnect_delays_s=self.reconnect_delays_s,
+            ssl_context=self.ssl_context,
         )
         self.task = asyncio.ensure_future(self.session.run(consent_accepted=True))
         self.say("customer: agreed to the terms")
@@ -105,6 +112,8 @@ class Customer:
             verb = "Allow" if self.allow else "Deny"
             self.say(f"customer: {op.display_name} of {op.organisation} wants to see my screen -> {verb}")
             assert self.session is not None
+            if self.allow:
+                self.allowed_at = time.monotonic()
             self._pending.add(asyncio.ensure_future(self.session.decide(self.allow)))
         elif isinstance(event, SessionEnded):
             self.say(
