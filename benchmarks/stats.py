@@ -6,6 +6,7 @@ No I/O and no timing here, so all of it is unit-tested on made-up numbers.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -323,3 +324,25 @@ def render_table(report: Mapping[str, Any]) -> str:
             met = {True: "yes", False: "**no**", None: "-"}[t["met"]]
             lines.append(f"| {t['scenario']} | {t['target']} | {t['limit']} | {_fmt(t['value'])} | {met} |")
     return "\n".join(lines)
+
+
+FREEZE_GAP_S = 0.200
+"""A gap between two decoded pictures longer than this is a freeze (issue 15)."""
+
+
+def freezes(times: Sequence[float], start: float, end: float, gap: float = FREEZE_GAP_S) -> dict[str, Any]:
+    """Longest freeze and frozen share of ``[start, end]`` from the decoded pictures' times.
+
+    The window's edges count as pictures' bounds: no picture at all is one freeze the
+    window long. Meaningful for scenes that change continuously (scroll, typing).
+    """
+    inside = sorted(t for t in times if start <= t <= end)
+    edges = [start, *inside, end]
+    gaps = [b - a for a, b in itertools.pairwise(edges)]
+    frozen = [g for g in gaps if g > gap]
+    span = end - start
+    return {
+        "longest_ms": round(max(gaps, default=0.0) * 1000),
+        "frozen_share": round(sum(frozen) / span, 3) if span > 0 else None,
+        "count": len(frozen),
+    }

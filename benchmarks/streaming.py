@@ -111,9 +111,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_SCENE_FPS,
         help=f"repaints per second of the typing and scroll scenes (default {DEFAULT_SCENE_FPS:g})",
     )
+    from testbed.linkemu.profiles import PROFILES
+
+    parser.add_argument(
+        "--network",
+        choices=sorted(PROFILES),
+        metavar="PROFILE",
+        help=f"run through an emulated link (root; see docs/performance.md): {', '.join(PROFILES)}",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    from benchmarks.network import INSIDE_ENV, run_through_link
+
+    if args.network and not os.environ.get(INSIDE_ENV):
+        return run_through_link(args.network, _inner_argv(args), args.json)
     names = list(args.scenario or (QUICK_SCENARIOS if args.quick else SCENARIOS))
     if args.scene_fps <= 0:
         print("madoguchi bench: --scene-fps must be positive", file=sys.stderr)
@@ -146,6 +158,20 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None:
         args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     return 0
+
+
+def _inner_argv(args: argparse.Namespace) -> list[str]:
+    """The same ``bench`` command line, for the run inside the link's namespace."""
+    argv = ["bench", "--network", args.network, "--scene-fps", str(args.scene_fps)]
+    if args.quick:
+        argv.append("--quick")
+    for name in args.scenario or ():
+        argv += ["--scenario", name]
+    if args.seconds is not None:
+        argv += ["--seconds", str(args.seconds)]
+    if args.warmup is not None:
+        argv += ["--warmup", str(args.warmup)]
+    return argv
 
 
 def _progress(line: str) -> None:
@@ -296,7 +322,8 @@ async def run_pipeline(
 ) -> dict[str, Any]:
     """One session of ``pipeline`` on ``display``; its figures (see the module docstring)."""
     from benchmarks.machine import process_cpu_seconds
-    from benchmarks.stats import negotiated_video_codec
+    from benchmarks.repair_log import RepairLog
+    from benchmarks.stats import freezes, negotiated_video_codec
     from client_core import rtc_tuning
     from client_core.rtc_tuning import receiver_jitter_buffer
     from operator_console.client import OperatorClient, SessionEnded
@@ -322,6 +349,7 @@ async def run_pipeline(
         decoded.append((value, at))
         latest[:] = [(value, image)]
 
+    repair = RepairLog()
     operator = OperatorClient(relay_url)
     operator.sink.on_frame = on_decoded
     log_path = work / "agent.log"
@@ -353,6 +381,7 @@ async def run_pipeline(
             async def typed() -> str:
                 return code
 
+            view_started = time.monotonic()
             await operator_view(operator, "bench", password, typed)
             peer = operator.peer
             if peer is None:
@@ -361,7 +390,9 @@ async def run_pipeline(
             frame_log = _FrameLog(codec)
             receiver = next(t.receiver for t in peer.pc.getTransceivers() if t.kind == "video")
             frame_log.install(receiver)
+            repair.install(receiver)
             await asyncio.sleep(settings.warmup_s)
+            repair_before = repair.snapshot()
 
             figures = await _measure(
                 operator,
@@ -373,6 +404,11 @@ async def run_pipeline(
                 cpu=process_cpu_seconds,
             )
 
+            repair_after = repair.snapshot()
+            figures["repair"] = {k: repair_after[k] - repair_before[k] for k in repair_after}
+            figures["repair"]["session_unrepairable"] = repair_after["unrepairable"]
+            figures["first_picture_s"] = round(decoded[0][1] - view_started, 2) if decoded else None
+            figures["freeze"] = freezes([at for _, at in decoded], *figures["window"])
             # After the window: how big is a keyframe of this picture? (Asked for with a PLI.)
             before = len(frame_log.frames)
             await peer.request_keyframe()
@@ -395,6 +431,7 @@ async def run_pipeline(
             except TimeoutError:
                 raise BenchError("the agent process did not exit after the session") from None
         finally:
+            repair.close()
             await operator.close()
             if child.returncode is None:
                 child.kill()

@@ -19,6 +19,13 @@ stock peer and a tuned peer can live in one process, as in ``madoguchi bench``):
   twice its size in it) overflows while the Python receiver is busy, the receiver
   asks for a keyframe again, and the next burst overflows too.
 
+* the agent's sender keeps :class:`client_core.rtp_repair.PacketHistory` (``install_packet_history``,
+  called by ``install_encoder``: replaces the sender's private 128-packet history
+  and wraps its ``_retransmit``); the operator's receiver uses
+  :class:`client_core.rtp_repair.NackGenerator` (``install_nack_generator``, called
+  by ``install_jitter_buffer``: replaces the private NACK generator; past repair,
+  it sends a PLI at once).
+
 ``request_keyframe`` sends a PLI from a receiver (aiortc has no public call for it);
 ``on_keyframe_request`` tells the agent when its sender got one, so a send-on-change
 track can send a picture at once instead of at the next change.
@@ -35,10 +42,12 @@ benchmark's baseline and ``MADOGUCHI_STOCK_AIORTC=1`` switch it off.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.metadata
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -47,12 +56,16 @@ from aiortc.codecs.base import Encoder
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
 
+from client_core.rtp_repair import NackGenerator, PacketHistory
+
 __all__ = [
     "VERIFIED_AIORTC_VERSIONS",
     "EncoderFactory",
     "aiortc_version",
     "enlarge_receive_buffers",
     "install_encoder",
+    "install_nack_generator",
+    "install_packet_history",
     "install_jitter_buffer",
     "on_keyframe_request",
     "prefer_codec",
@@ -75,6 +88,10 @@ _SENDER_ENCODER = "_RTCRtpSender__encoder"
 _RECEIVER_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
 _RECEIVER_SEND_PLI = "_send_rtcp_pli"
 _SENDER_KEYFRAME = "_send_keyframe"
+_SENDER_HISTORY = "_RTCRtpSender__rtp_history"
+_SENDER_RTT = "_RTCRtpSender__rtt"
+_SENDER_RETRANSMIT = "_retransmit"
+_RECEIVER_NACK_GENERATOR = "_RTCRtpReceiver__nack_generator"
 
 EncoderFactory = Callable[[RTCRtpCodecParameters], Encoder | None]
 """Given the negotiated codec, the encoder to use, or None for aiortc's own."""
@@ -154,7 +171,56 @@ def install_encoder(sender: RTCRtpSender, factory: EncoderFactory) -> bool:
         await original(parameters)
 
     sender.send = send  # type: ignore[method-assign]
+    install_packet_history(sender)
     return True
+
+
+def install_packet_history(sender: RTCRtpSender) -> PacketHistory | None:
+    """Give ``sender`` a retransmission history of max(1 s, 3 x RTT) (see :mod:`client_core.rtp_repair`)."""
+    original = getattr(sender, _SENDER_RETRANSMIT, None)
+    if not isinstance(vars(sender).get(_SENDER_HISTORY), dict) or not callable(original):
+        logger.warning("RTCRtpSender has no %s: packet history left at aiortc's", _SENDER_HISTORY)
+        return None
+
+    def rtt() -> float | None:
+        value = vars(sender).get(_SENDER_RTT)
+        return float(value) if isinstance(value, int | float) else None
+
+    history = PacketHistory(time.monotonic, rtt)
+
+    async def retransmit(sequence_number: int) -> None:
+        packet = history.lookup(sequence_number)
+        if packet is None:
+            return
+        # aiortc's _retransmit reads history.get() before its first await: hand it this packet.
+        history.pending = packet
+        try:
+            await original(sequence_number)
+        finally:
+            history.pending = None
+
+    setattr(sender, _SENDER_HISTORY, history)
+    setattr(sender, _SENDER_RETRANSMIT, retransmit)
+    return history
+
+
+def install_nack_generator(receiver: RTCRtpReceiver) -> NackGenerator | None:
+    """Give a video ``receiver`` the NACK generator of :mod:`client_core.rtp_repair`: long memory,
+    a retry per RTT, and a keyframe request (PLI) as soon as a gap is past repair."""
+    if vars(receiver).get(_RECEIVER_NACK_GENERATOR) is None:
+        logger.warning("RTCRtpReceiver has no %s: NACK generator left at aiortc's", _RECEIVER_NACK_GENERATOR)
+        return None
+    send_pli = getattr(receiver, _RECEIVER_SEND_PLI)
+    tasks: set[asyncio.Task[None]] = set()
+
+    def past_repair(ssrc: int) -> None:
+        task = asyncio.get_running_loop().create_task(send_pli(ssrc))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    generator = NackGenerator(time.monotonic, past_repair)
+    setattr(receiver, _RECEIVER_NACK_GENERATOR, generator)
+    return generator
 
 
 def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> bool:
@@ -185,6 +251,7 @@ def install_jitter_buffer(receiver: RTCRtpReceiver, buffer: JitterBuffer) -> boo
         logger.warning("RTCRtpReceiver has no %s: jitter buffer not replaced", _RECEIVER_JITTER_BUFFER)
         return False
     setattr(receiver, _RECEIVER_JITTER_BUFFER, buffer)
+    install_nack_generator(receiver)
     return True
 
 

@@ -160,3 +160,15 @@ def test_scenario_catalogue() -> None:
     assert set(SCENARIOS) == {f"{s}-{w}" for s in ("1080p", "720p") for w in ("typing", "scroll", "static")}
     assert SCENARIOS["1080p-static"].scene == "rare"
     assert (SCENARIOS["720p-scroll"].width, SCENARIOS["720p-scroll"].height) == (1280, 720)
+
+
+def test_freezes_counts_gaps_over_200_ms_with_the_window_edges() -> None:
+    from benchmarks.stats import freezes
+
+    times = [10.1, 10.2, 10.3, 11.0, 11.05, 12.5]
+    result = freezes(times, start=10.0, end=13.0)
+    assert result["longest_ms"] == 1450  # 11.05 -> 12.5
+    assert result["count"] == 3  # 10.3 -> 11.0, 11.05 -> 12.5, 12.5 -> 13.0
+    assert result["frozen_share"] == round((0.7 + 1.45 + 0.5) / 3.0, 3)
+    nothing = freezes([], start=0.0, end=2.0)
+    assert (nothing["longest_ms"], nothing["frozen_share"], nothing["count"]) == (2000, 1.0, 1)
