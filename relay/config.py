@@ -180,6 +180,9 @@ class RelayConfig:
     terms_en: str = DEFAULT_TERMS_EN
     trust_forwarded_for: bool = False
     """Take the client IP from X-Forwarded-For (only behind a trusted reverse proxy)."""
+    web_dir: Path | None = None
+    """The customer's pages (start page, normal mode): ``None`` serves the ``web/static``
+    folder next to the ``relay`` package (the source tree); see relay/web.py."""
     limits: Limits = dataclasses.field(default_factory=Limits)
 
     @property
