@@ -115,6 +115,10 @@ export const STRINGS = {
     ja: "申し訳ございません。ただいま回線が混み合っております。{minutes}分ほどたってから、もう一度お試しください。",
     en: "Sorry, all our lines are busy right now. Please try again in about {minutes} minutes.",
   },
+  busy_text_minute: {
+    ja: "申し訳ございません。ただいま回線が混み合っております。1分ほどたってから、もう一度お試しください。",
+    en: "Sorry, all our lines are busy right now. Please try again in about a minute.",
+  },
   bad_code_heading: { ja: "この番号は使えません", en: "This code cannot be used" },
   bad_code_text: {
     ja: "番号が違うか、有効期限が切れています。オペレーターに新しい番号をお尋ねのうえ、入力し直してください。",

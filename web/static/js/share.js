@@ -263,6 +263,7 @@ class NormalSession {
     if (this.sharingSince !== null) return;
     this.sharingSince = Date.now();
     document.title = `● ${t(lang, "title")}`;
+    announce("");
     const tick = () => {
       $("time-shared").textContent = t(lang, "time_shared", {
         time: duration(lang, (Date.now() - (this.sharingSince ?? Date.now())) / 1000),
@@ -355,7 +356,7 @@ class NormalSession {
     if (code === "busy" || code === "rate_limited") {
       this.release();
       const minutes = Math.max(1, Math.ceil((retryAfterS ?? 60) / 60));
-      problem("busy_heading", t(lang, "busy_text", { minutes }));
+      problem("busy_heading", t(lang, minutes === 1 ? "busy_text_minute" : "busy_text", { minutes }));
       return;
     }
     console.warn("refused by the relay:", code);

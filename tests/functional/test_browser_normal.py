@@ -1,0 +1,239 @@
+"""Browser normal mode end to end: a real Chromium on Xvfb, a real relay, the real operator client.
+
+Chromium runs non-headless on the test display and shares the whole X screen (the picker is
+answered by ``--auto-select-desktop-capture-source=Entire``); the operator is
+:class:`operator_console.client.OperatorClient` with its aiortc receiver, and decodes what
+the browser sends. Failure paths use the same pieces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from operator_console.client import (
+    ClaimAccepted,
+    CustomerMessage,
+    OperatorClient,
+    SessionEnded,
+    ViewingStarted,
+)
+from protocol import EndReason, SharingState, SysInfoReport
+from relay.server import RunningRelay, running_relay
+from relay.testing import fast_config
+from testbed.browser import BrowserCustomer
+from testbed.operator import expect
+
+pytestmark = pytest.mark.display
+
+PASSWORD = "correct horse battery"
+BRAND_BLUE = (0x1D, 0x4F, 0x91)
+"""The pages' header colour (web/static/css/site.css --brand): proof the frames show this screen."""
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+
+
+@pytest.fixture
+async def relay(tmp_path: Path) -> AsyncIterator[RunningRelay]:
+    async with running_relay(fast_config(tmp_path, allow_timeout_s=20.0)) as running:
+        running.add_operator("hanako", PASSWORD, "佐藤 花子", "ACME Securities")
+        yield running
+
+
+@pytest.fixture
+async def browser(xvfb: str) -> AsyncIterator[BrowserCustomer]:
+    async with BrowserCustomer.start(xvfb) as customer:
+        yield customer
+
+
+@pytest.fixture
+async def operator(relay: RunningRelay) -> AsyncIterator[OperatorClient]:
+    client = OperatorClient(relay.url)
+    await client.login("hanako", PASSWORD)
+    yield client
+    await client.close()
+
+
+async def _code_shown(browser: BrowserCustomer, relay: RunningRelay, lang: str = "en") -> str:
+    await browser.goto(f"{relay.url}/share?lang={lang}")
+    await browser.click("#agree")  # the consent, then the picker (answered by Chromium's flag)
+    await browser.wait("#view-code", timeout_s=15)
+    return await browser.text("#code")
+
+
+async def _customer_message(operator: OperatorClient, kind: type, timeout: float = 5.0) -> object:
+    while True:
+        event = await expect(operator, CustomerMessage, timeout, f"no {kind.__name__} from the browser")
+        if isinstance(event.message, kind):
+            return event.message
+
+
+def _brand_pixels(image: np.ndarray) -> int:
+    diff = np.abs(image.astype(np.int16) - np.array(BRAND_BLUE, dtype=np.int16)).max(axis=2)
+    return int((diff <= 12).sum())
+
+
+async def test_a_whole_session(
+    relay: RunningRelay, browser: BrowserCustomer, operator: OperatorClient
+) -> None:
+    code = await _code_shown(browser, relay)
+    assert len(code) == 4
+    assert code.isdigit()
+
+    await operator.claim(code)
+    claim = await expect(operator, ClaimAccepted, 5, "the browser's code was not accepted")
+    assert claim.client == "browser"
+    await browser.wait("#allow")
+    assert await browser.text("#request-who") == "佐藤 花子 of ACME Securities would like to see your screen."
+    assert operator.sink.frames_received == 0  # nothing before Allow
+
+    first_frame = asyncio.Event()
+    # Carried over to the session's sink (OperatorClient keeps on_frame); frames arrive on this loop.
+    operator.sink.on_frame = lambda _image, _at: first_frame.set()
+    allowed_at = time.monotonic()
+    await browser.click("#allow")
+    await expect(operator, ViewingStarted, 15, "the browser's screen never connected")
+    await asyncio.wait_for(first_frame.wait(), 10)
+    assert operator.sink.first_frame_at is not None
+    first_frame_s = operator.sink.first_frame_at - allowed_at
+    print(f"browser normal mode: Allow -> first decoded frame {first_frame_s * 1000:.0f} ms")
+    assert first_frame_s < 5.0
+
+    report = await _customer_message(operator, SysInfoReport)
+    assert isinstance(report, SysInfoReport)
+    assert report.scope == "normal"
+    assert set(report.data) == {"os", "os_version", "default_browser", "default_browser_version"}
+    assert report.data["os"] == "Linux"
+    assert report.data["default_browser"] in ("Chromium", "Google Chrome")
+
+    await browser.wait("#view-sharing")
+    assert await browser.text("#sharing-heading") == "Sharing your screen with 佐藤 花子"
+    assert (await browser.eval("document.title")).startswith("●")
+    await asyncio.sleep(1.0)
+    image = operator.sink.latest()
+    assert image is not None
+    assert image.shape == (1080, 1920, 3)  # the whole Xvfb screen
+    assert _brand_pixels(image) > 5_000, "the decoded screen does not show the page"
+    frames_before = operator.sink.frames_received
+    print(f"browser normal mode: {operator.sink.fps():.1f} fps decoded at 1920x1080")
+    assert frames_before >= 5
+
+    await browser.click("#pause")
+    paused = await _customer_message(operator, SharingState)
+    assert paused == SharingState(paused=True)
+    await browser.click("#pause")
+    resumed = await _customer_message(operator, SharingState)
+    assert resumed == SharingState(paused=False)
+
+    stopped_at = time.monotonic()
+    await browser.click("#stop")
+    ended = await expect(operator, SessionEnded, 2, "the operator was not told the customer stopped")
+    assert time.monotonic() - stopped_at < 1.0
+    assert (ended.reason, ended.by) == (EndReason.NORMAL, "agent")
+    await browser.wait("#view-ended")
+    assert await browser.text("#ended-heading") == "Screen sharing has ended"
+    assert "change it now" in await browser.text("#view-ended .reminder")
+    capturing = await browser.eval("document.body.dataset.view")
+    assert capturing == "ended"
+
+
+async def test_deny_shares_nothing(
+    relay: RunningRelay, browser: BrowserCustomer, operator: OperatorClient
+) -> None:
+    code = await _code_shown(browser, relay, lang="ja")
+    await operator.claim(code)
+    await expect(operator, ClaimAccepted, 5, "claim")
+    await browser.wait("#deny")
+    assert "ACME Securities" in await browser.text("#request-who")
+    await browser.click("#deny")
+    ended = await expect(operator, SessionEnded, 3, "deny not told")
+    assert ended.reason is EndReason.DENIED
+    assert operator.sink.frames_received == 0
+    await browser.wait("#view-ended")
+    assert await browser.text("#ended-heading") == "画面は共有されませんでした"
+
+
+async def test_closing_the_tab_tells_the_operator(
+    relay: RunningRelay, browser: BrowserCustomer, operator: OperatorClient
+) -> None:
+    code = await _code_shown(browser, relay)
+    await operator.claim(code)
+    await expect(operator, ClaimAccepted, 5, "claim")
+    await browser.click("#allow")
+    await expect(operator, ViewingStarted, 15, "viewing")
+    closed_at = time.monotonic()
+    await browser.close_page()
+    ended = await expect(operator, SessionEnded, 3, "the closed tab was not noticed")
+    print(
+        f"browser normal mode: tab closed -> operator told in {(time.monotonic() - closed_at) * 1000:.0f} ms"
+    )
+    assert ended.by == "agent"
+
+
+async def test_a_wrong_six_digit_code(relay: RunningRelay, browser: BrowserCustomer) -> None:
+    await browser.goto(f"{relay.url}/?lang=en")
+    await browser.fill("#code-input", "12345")
+    await browser.click("#code-form button[type=submit]")
+    await browser.wait("#code-error")  # not six digits: the page says so and stays
+    await browser.fill("#code-input", "123456")
+    await browser.click("#code-form button[type=submit]")
+    await browser.wait("#agree")
+    assert "code=123456" in await browser.eval("location.search")
+    await browser.click("#agree")
+    await browser.wait("#view-problem", timeout_s=15)
+    assert await browser.text("#problem-heading") == "This code cannot be used"
+
+
+async def test_an_operator_code_joins(
+    relay: RunningRelay, browser: BrowserCustomer, operator: OperatorClient
+) -> None:
+    from operator_console.client import CodeAssigned
+
+    await operator.issue_code()
+    issued = await expect(operator, CodeAssigned, 5, "no 6-digit code")
+    await browser.goto(f"{relay.url}/?lang=en")
+    await browser.fill("#code-input", issued.code)
+    await browser.click("#code-form button[type=submit]")
+    await browser.click("#agree")
+    claim = await expect(operator, ClaimAccepted, 10, "the join never reached the operator")
+    assert claim.client == "browser"
+    await browser.click("#allow")
+    await expect(operator, ViewingStarted, 15, "viewing")
+
+
+async def test_busy_relay(tmp_path: Path, browser: BrowserCustomer) -> None:
+    async with running_relay(fast_config(tmp_path, max_live_codes=0)) as relay:
+        await browser.goto(f"{relay.url}/share?lang=en")
+        await browser.click("#agree")
+        await browser.wait("#view-problem", timeout_s=15)
+        assert await browser.text("#problem-heading") == "All lines are busy"
+        assert "in about a minute" in await browser.text("#problem-text")
+
+
+async def test_relay_down_then_retry(tmp_path: Path, browser: BrowserCustomer) -> None:
+    config = fast_config(tmp_path)
+    async with running_relay(config) as relay:
+        url, port = relay.url, relay.port
+        await browser.goto(f"{url}/share?lang=en")
+    await browser.click("#agree")
+    await browser.wait("#view-problem", timeout_s=15)
+    assert await browser.text("#problem-heading") == "Cannot connect to the support centre"
+    async with running_relay(config, port=port):
+        await browser.click("#retry")
+        await browser.click("#agree")
+        await browser.wait("#view-code", timeout_s=15)
+
+
+async def test_a_phone_is_told_plainly(relay: RunningRelay, browser: BrowserCustomer) -> None:
+    await browser.new_page(user_agent=IPHONE)
+    await browser.goto(f"{relay.url}/share?lang=en")
+    await browser.wait("#view-unsupported")
+    assert "phone or a tablet" in await browser.text("#unsupported-text")
+    assert await browser.eval("document.querySelector('#agree').offsetParent") is None
