@@ -121,6 +121,10 @@ async def test_a_whole_session(
     assert image is not None
     assert image.shape == (1080, 1920, 3)  # the whole Xvfb screen
     assert _brand_pixels(image) > 5_000, "the decoded screen does not show the page"
+    # The pointer: drawn in the page's miniature only (a page cannot draw on the screen).
+    assert operator.send_pointer(0.25, 0.75)
+    await browser.wait("#pointer-figure")
+    assert await browser.eval("document.getElementById('pointer').style.left") == "25%"
     frames_before = operator.sink.frames_received
     print(f"browser normal mode: {operator.sink.fps():.1f} fps decoded at 1920x1080")
     assert frames_before >= 5

@@ -176,6 +176,10 @@ export const STRINGS = {
     ja: "このタブは開いたままにしてください。ほかのウィンドウに切り替えても共有は続きます。",
     en: "Keep this tab open. Sharing goes on while you use other windows.",
   },
+  pointer_caption: {
+    ja: "オペレーターが指し示している場所（通常版では、画面の上には表示できません）",
+    en: "Where the operator is pointing (in the normal mode it cannot be drawn on your screen itself)",
+  },
   ended_heading: { ja: "画面の共有を終了しました", en: "Screen sharing has ended" },
   not_shared_heading: { ja: "画面は共有されませんでした", en: "Your screen was not shared" },
   ended_note: {

@@ -305,10 +305,11 @@ class NormalSession {
     } else if (message.type === "pointer") {
       // A page cannot draw on the rest of the screen: the pointer is shown in this page's
       // miniature of the screen only (docs/browser.md).
+      $("pointer-figure").hidden = message.action === "hide";
       const pointer = $("pointer");
-      pointer.hidden = message.action === "hide";
       pointer.style.left = `${message.x * 100}%`;
       pointer.style.top = `${message.y * 100}%`;
+      pointer.classList.toggle("click", message.action === "click");
     }
   }
 
