@@ -61,12 +61,16 @@ class BrowserCustomer:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def start(cls, display: str) -> AsyncIterator[BrowserCustomer]:
-        """Launch Chromium on X display ``display``; quit it on exit."""
+    async def start(cls, display: str, *, picker: str = "entire") -> AsyncIterator[BrowserCustomer]:
+        """Launch Chromium on X display ``display``; quit it on exit.
+
+        ``picker="entire"`` answers the browser's screen picker with the whole screen;
+        ``"ask"`` leaves the picker up, for a test to answer (or cancel) it with xdotool.
+        """
         missing = browser_available()
         if missing is not None:
             raise TestbedError(f"no browser customer: {missing}")
-        env = {**os.environ, "DISPLAY": display, "LANGUAGE": "en"}
+        env = {**os.environ, "DISPLAY": display, "LANGUAGE": "en", "MADOGUCHI_PICKER": picker}
         proc = await asyncio.create_subprocess_exec(
             "node",
             str(_DRIVER),

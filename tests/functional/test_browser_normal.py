@@ -9,6 +9,8 @@ the browser sends. Failure paths use the same pieces.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -241,3 +243,21 @@ async def test_a_phone_is_told_plainly(relay: RunningRelay, browser: BrowserCust
     await browser.wait("#view-unsupported")
     assert "phone or a tablet" in await browser.text("#unsupported-text")
     assert await browser.eval("document.querySelector('#agree').offsetParent") is None
+
+
+async def test_picker_cancelled_registers_nothing(relay: RunningRelay, xvfb: str) -> None:
+    async with BrowserCustomer.start(xvfb, picker="ask") as browser:
+        await browser.goto(f"{relay.url}/share?lang=en")
+        await browser.click("#agree")
+        await asyncio.sleep(1.0)  # the browser's picker opens with the keyboard focus
+        env = {**os.environ, "DISPLAY": xvfb}
+        subprocess.run(["xdotool", "key", "Escape"], env=env, check=True, timeout=10)  # noqa: ASYNC221
+        await browser.wait("#consent-problem")
+        assert (
+            await browser.text("#consent-problem")
+            == "No screen was chosen, so nothing is shared. Please try again."
+        )
+    stats = relay.state.registry.stats()
+    assert (stats.connections, stats.codes_pending) == (0, 0)
+    # A code registered and given back would have been withdrawn (audited): none was.
+    assert relay.audit_rows("code_withdrawn") == []

@@ -20,7 +20,6 @@ import { chromium } from "playwright-core";
 
 /** Flags for a quiet, deterministic browser that shares the whole X screen without asking. */
 export const CHROMIUM_ARGS = [
-  "--auto-select-desktop-capture-source=Entire",
   "--no-sandbox",
   "--no-first-run",
   "--no-default-browser-check",
@@ -47,7 +46,8 @@ async function main() {
   const browser = await chromium.launch({
     executablePath: process.env.MADOGUCHI_CHROMIUM ?? "/usr/bin/chromium",
     headless: false,
-    args: CHROMIUM_ARGS,
+    // MADOGUCHI_PICKER=ask leaves the browser's picker to the person (or xdotool).
+    args: process.env.MADOGUCHI_PICKER === "ask" ? CHROMIUM_ARGS : ["--auto-select-desktop-capture-source=Entire", ...CHROMIUM_ARGS],
     env: { ...process.env, LANGUAGE: "en" },
   });
   /** @type {import("playwright-core").BrowserContext | null} */
