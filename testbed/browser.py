@@ -53,8 +53,9 @@ def browser_available() -> str | None:
 class BrowserCustomer:
     """One Chromium, one page at a time, driven by JSON commands."""
 
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+    def __init__(self, proc: asyncio.subprocess.Process, display: str) -> None:
         self._proc = proc
+        self.display = display
         self.console: list[tuple[str, str]] = []
         """The page's console messages, (type, text), as they arrived."""
         self.version = ""
@@ -81,7 +82,7 @@ class BrowserCustomer:
             stderr=asyncio.subprocess.PIPE,
             limit=1 << 20,
         )
-        browser = cls(proc)
+        browser = cls(proc, display)
         try:
             hello = await browser._answer(_START_TIMEOUT_S)
             browser.version = str(hello.get("version", ""))
@@ -117,6 +118,22 @@ class BrowserCustomer:
     async def screenshot(self, path: Path, *, width: int | None = None, height: int | None = None) -> Path:
         await self.do("screenshot", path=str(path), width=width, height=height)
         return path
+
+    async def press_stop_in_browser_bar(self) -> None:
+        """Click "Stop sharing" in Chromium's own sharing bar (its window, not the page), as a customer would.
+
+        The bar is a small window titled "... is sharing your screen." whose button sits
+        119 px left of its right edge, halfway down (Chromium 150-156, Debian).
+        """
+        env = {**os.environ, "DISPLAY": self.display}
+        found = await _run("xdotool", "search", "--name", "is sharing your screen", env=env)
+        windows = found.split()
+        if not windows:
+            raise TestbedError("Chromium's sharing bar is not on the screen")
+        geometry = await _run("xdotool", "getwindowgeometry", "--shell", windows[0], env=env)
+        size = dict(line.split("=", 1) for line in geometry.split())
+        x, y = int(size["WIDTH"]) - 119, int(size["HEIGHT"]) // 2
+        await _run("xdotool", "mousemove", "--window", windows[0], str(x), str(y), "click", "1", env=env)
 
     async def do(self, action: str, *, timeout_s: float = 30.0, **fields: Any) -> Any:
         """Send one command; its value, or TestbedError with the driver's reason."""
@@ -161,3 +178,13 @@ class BrowserCustomer:
         except TimeoutError:
             proc.kill()
             await proc.wait()
+
+
+async def _run(*argv: str, env: dict[str, str]) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        *argv, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 10)
+    if proc.returncode != 0:
+        raise TestbedError(f"{argv[0]} {argv[1]} failed: {err.decode(errors='replace').strip()}")
+    return out.decode()

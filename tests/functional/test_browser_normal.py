@@ -261,3 +261,23 @@ async def test_picker_cancelled_registers_nothing(relay: RunningRelay, xvfb: str
     assert (stats.connections, stats.codes_pending) == (0, 0)
     # A code registered and given back would have been withdrawn (audited): none was.
     assert relay.audit_rows("code_withdrawn") == []
+
+
+async def test_the_browsers_own_stop(
+    relay: RunningRelay, browser: BrowserCustomer, operator: OperatorClient
+) -> None:
+    code = await _code_shown(browser, relay)
+    await operator.claim(code)
+    await expect(operator, ClaimAccepted, 5, "claim")
+    await browser.click("#allow")
+    await expect(operator, ViewingStarted, 15, "viewing")
+    await browser.wait("#view-sharing")
+    stopped_at = time.monotonic()
+    await browser.press_stop_in_browser_bar()
+    ended = await expect(operator, SessionEnded, 2, "the browser's own stop was not told")
+    told_s = time.monotonic() - stopped_at
+    print(f"browser normal mode: the browser's own Stop -> operator told in {told_s * 1000:.0f} ms")
+    assert told_s < 1.0
+    assert (ended.reason, ended.by) == (EndReason.NORMAL, "agent")
+    await browser.wait("#view-ended")
+    assert await browser.text("#ended-reason") == "You stopped sharing."
