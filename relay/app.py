@@ -248,7 +248,7 @@ def create_app(config: RelayConfig, *, store: Store | None = None) -> web.Applic
     app.router.add_get("/api/terms", _terms)
     app.router.add_get("/ws/agent", _ws_agent)
     app.router.add_get("/ws/operator", _ws_operator)
-    add_web_routes(app, config.web_dir)
+    add_web_routes(app, config)
     return app
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from relay.config import load_config
 from relay.server import RunningRelay, running_relay
 from relay.testing import fast_config
 from relay.web import SECURITY_HEADERS
@@ -80,3 +82,67 @@ async def test_without_pages_the_relay_still_runs(tmp_path: Path, http: aiohttp.
             assert r.status == 404
         async with http.get(f"{relay.url}/healthz") as r:
             assert r.status == 200
+
+
+async def test_a_neutral_site_by_default(relay: RunningRelay, http: aiohttp.ClientSession) -> None:
+    async with http.get(f"{relay.url}/api/site") as r:
+        assert await r.json() == {
+            "company_name": "",
+            "phone": "",
+            "hours": "",
+            "logo": False,
+            "download": None,
+        }
+    async with http.get(f"{relay.url}/download/agent") as r:
+        assert r.status == 404
+    async with http.get(f"{relay.url}/site/brand.css") as r:
+        assert await r.text() == ":root { --brand: #1d4f91; }\n"
+
+
+async def test_the_configured_site_and_download(tmp_path: Path, http: aiohttp.ClientSession) -> None:
+    agent = tmp_path / "madoguchi-agent.exe"
+    agent.write_bytes(b"MZ" + bytes(range(256)) * 1000)
+    logo = tmp_path / "logo.svg"
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>')
+    toml = tmp_path / "relay.toml"
+    toml.write_text(
+        "[site]\n"
+        'company_name = "Example Securities"\n'
+        'phone = "0120-000-000"\n'
+        'hours = "9:00-17:00"\n'
+        'brand_colour = "#0a5c36"\n'
+        f'logo = "{logo}"\n'
+        f'agent_download = "{agent}"\n'
+    )
+    config = load_config(toml, env={}, port=0, data_dir=tmp_path / "data")
+    async with running_relay(config) as relay:
+        async with http.get(f"{relay.url}/api/site") as r:
+            site = await r.json()
+        assert site == {
+            "company_name": "Example Securities",
+            "phone": "0120-000-000",
+            "hours": "9:00-17:00",
+            "logo": True,
+            "download": {
+                "name": "madoguchi-agent.exe",
+                "size_bytes": agent.stat().st_size,
+                "sha256": hashlib.sha256(agent.read_bytes()).hexdigest(),
+            },
+        }
+        async with http.get(f"{relay.url}/download/agent") as r:
+            assert r.status == 200
+            assert r.headers["Content-Disposition"] == 'attachment; filename="madoguchi-agent.exe"'
+            assert r.headers["Content-Type"] == "application/octet-stream"
+            assert await r.read() == agent.read_bytes()
+        async with http.get(f"{relay.url}/site/brand.css") as r:
+            assert await r.text() == ":root { --brand: #0a5c36; }\n"
+        async with http.get(f"{relay.url}/site/logo") as r:
+            assert r.status == 200
+            assert r.headers["Content-Type"] == "image/svg+xml"
+
+
+async def test_a_colour_that_is_not_a_colour(tmp_path: Path, http: aiohttp.ClientSession) -> None:
+    bad = "red; } body { display: none"
+    async with running_relay(fast_config(tmp_path, site_brand_colour=bad)) as relay:
+        response = await http.get(f"{relay.url}/site/brand.css")
+        assert await response.text() == ":root { --brand: #1d4f91; }\n"

@@ -61,6 +61,20 @@ export const STRINGS = {
     en: "Computer information sent: operating system, model, processor, memory, disk, browser, e-mail program, network, security software, installed programs and more",
   },
   detailed_download: { ja: "ツールをダウンロードする", en: "Download the tool" },
+  download_info: {
+    ja: "{name}（{size}）SHA-256：{sha256}",
+    en: "{name} ({size}) SHA-256: {sha256}",
+  },
+  download_run: {
+    ja: "ダウンロードしたファイルをダブルクリックして実行してください。インストールは不要で、終了すると自動的に削除されます。",
+    en: "Double-click the downloaded file to run it. Nothing is installed, and it removes itself when you close it.",
+  },
+  download_none: {
+    ja: "ツールのダウンロードは、オペレーターがご案内します。",
+    en: "The operator will tell you where to download the tool.",
+  },
+  size_mb: { ja: "{amount} MB", en: "{amount} MB" },
+  phone_line: { ja: "お電話：{phone}{hours}", en: "Phone: {phone}{hours}" },
   code_heading: { ja: "番号をお持ちの方", en: "I have a 6-digit code" },
   code_text: {
     ja: "オペレーターからお伝えした6桁の番号を入力してください。",

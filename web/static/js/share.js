@@ -22,6 +22,7 @@ import {
   isOperatorCode,
 } from "./protocol.js";
 import { DISPLAY_MEDIA_OPTIONS, ScreenSender } from "./rtc.js";
+import { applySite, fetchSite } from "./site.js";
 import { normalSysinfo, sharingSupport } from "./sysinfo.js";
 
 /** @typedef {import("./protocol.js").RelayMessage} RelayMessage */
@@ -470,6 +471,7 @@ function main() {
   params.set("lang", other);
   $("lang-switch").setAttribute("href", `?${params}`);
   /** @type {HTMLAnchorElement} */ ($("start-again")).href = `/share?lang=${lang}`;
+  void fetchSite().then((site) => site !== null && applySite(site, lang));
   const userAgentData = /** @type {any} */ (navigator).userAgentData;
   const support = sharingSupport({
     hasDisplayMedia: typeof navigator.mediaDevices?.getDisplayMedia === "function",

@@ -5,8 +5,9 @@
  * @module start
  */
 
-import { applyTranslations, chooseLang } from "./i18n.js";
+import { applyTranslations, chooseLang, t } from "./i18n.js";
 import { isOperatorCode } from "./protocol.js";
+import { applySite, fetchSite, megabytes } from "./site.js";
 
 const lang = chooseLang(location.search, navigator.languages);
 
@@ -49,6 +50,20 @@ function main() {
     input.value = code;
   });
   void loadTerms();
+  void fetchSite().then((site) => {
+    if (site === null) return;
+    applySite(site, lang);
+    const download = site.download;
+    if (download !== null) {
+      $("download-info").textContent = t(lang, "download_info", {
+        name: download.name,
+        size: megabytes(lang, download.size_bytes),
+        sha256: download.sha256,
+      });
+      for (const id of ["download-info", "download-run", "download"]) $(id).hidden = false;
+      $("download-none").hidden = true;
+    }
+  });
 }
 
 main();
