@@ -281,3 +281,30 @@ async def test_the_browsers_own_stop(
     assert (ended.reason, ended.by) == (EndReason.NORMAL, "agent")
     await browser.wait("#view-ended")
     assert await browser.text("#ended-reason") == "You stopped sharing."
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+async def test_the_pages_are_fast_labelled_and_keyboard_operable(
+    relay: RunningRelay, browser: BrowserCustomer, lang: str
+) -> None:
+    await browser.goto(f"{relay.url}/?lang={lang}")
+    cold = await browser.do("audit")  # a browser process just started: fonts, caches
+    await browser.goto(f"{relay.url}/?lang={lang}")
+    audit = await browser.do("audit")  # web/e2e/audit.js
+    paint = audit["first_paint_ms"]
+    print(
+        f"start page ({lang}): first contentful paint {paint:.0f} ms ({cold['first_paint_ms']:.0f} ms cold)"
+    )
+    assert paint < 300
+    assert audit["problems"] == []
+    assert audit["contrast"] >= 4.5, f"a text has contrast {audit['contrast']:.2f}:1 (WCAG AA needs 4.5)"
+    # The keyboard goes through the page in reading order.
+    order = []
+    for _ in range(5):
+        await browser.do("press", key="Tab")
+        order.append(await browser.eval("document.activeElement.id || document.activeElement.tagName"))
+    assert order == ["lang-switch", "start-normal", "code-input", "BUTTON", "terms"]
+    await browser.goto(f"{relay.url}/share?lang={lang}")
+    consent = await browser.do("audit")
+    assert consent["problems"] == []
+    assert consent["contrast"] >= 4.5

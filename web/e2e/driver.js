@@ -8,7 +8,7 @@
  *
  * Commands: {"do": "goto", "url"} | {"do": "click", "selector"} | {"do": "fill", "selector", "text"}
  * | {"do": "wait", "selector", "state"?, "timeout_ms"?} | {"do": "text", "selector"}
- * | {"do": "eval", "script"} | {"do": "screenshot", "path", "width"?, "height"?, "full"?}
+ * | {"do": "audit"} (web/e2e/audit.js) | {"do": "press", "key"} | {"do": "eval", "script"} | {"do": "screenshot", "path", "width"?, "height"?, "full"?}
  * | {"do": "new_page", "user_agent"?} | {"do": "close_page"} | {"do": "quit"}.
  * Answers: {"ok": true, "value"?} or {"ok": false, "error"}. Console messages of the page
  * arrive as {"console": type, "text"} lines at any time.
@@ -17,6 +17,8 @@
 import { createInterface } from "node:readline";
 
 import { chromium } from "playwright-core";
+
+import { accessibilityProblems, firstContentfulPaint, worstContrast } from "./audit.js";
 
 /** Flags for a quiet, deterministic browser that shares the whole X screen without asking. */
 export const CHROMIUM_ARGS = [
@@ -86,6 +88,15 @@ async function main() {
         return null;
       case "click":
         await current().click(command.selector, { timeout: command.timeout_ms ?? 10_000 });
+        return null;
+      case "audit":
+        return {
+          problems: await current().evaluate(accessibilityProblems),
+          contrast: await current().evaluate(worstContrast),
+          first_paint_ms: await current().evaluate(firstContentfulPaint),
+        };
+      case "press":
+        await current().keyboard.press(command.key);
         return null;
       case "fill":
         await current().fill(command.selector, command.text);
