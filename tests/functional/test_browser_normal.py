@@ -30,6 +30,8 @@ from relay.server import RunningRelay, running_relay
 from relay.testing import fast_config
 from testbed.browser import BrowserCustomer
 from testbed.operator import expect
+from testbed.scene import STAMP_X, STAMP_Y, SceneProcess
+from testbed.stamp import read_stamp
 
 pytestmark = pytest.mark.display
 
@@ -308,3 +310,56 @@ async def test_the_pages_are_fast_labelled_and_keyboard_operable(
     consent = await browser.do("audit")
     assert consent["problems"] == []
     assert consent["contrast"] >= 4.5
+
+
+SCENE = (1280, 0, 640, 1072)
+"""A scrolling text scene beside Chromium's window (at 0,0, 1280x900), on the 16 px grid."""
+
+
+async def test_paint_to_decoded_latency(
+    relay: RunningRelay, browser: BrowserCustomer, operator: OperatorClient, xvfb: str, tmp_path: Path
+) -> None:
+    """Glass to glass: the scene logs when it painted each stamp; the operator reads it back decoded.
+
+    Both times are CLOCK_MONOTONIC on this machine (the scene is another process), so this
+    is what the customer's screen shows until the operator's decoder has it: Chromium's
+    capture, encoding, the network and aiortc's decoding, all included.
+    """
+    painted_log = tmp_path / "painted.txt"
+    decoded: list[tuple[int, float]] = []
+    x, y = SCENE[0] + STAMP_X, SCENE[1] + STAMP_Y
+
+    def on_frame(image: np.ndarray, at: float) -> None:
+        value = read_stamp(image, x=x, y=y)
+        if value is not None:
+            decoded.append((value, at))
+
+    operator.sink.on_frame = on_frame
+    with SceneProcess(xvfb, "scroll", fps=30.0, geometry=SCENE, stamp_file=str(painted_log)):
+        code = await _code_shown(browser, relay)
+        await operator.claim(code)
+        await expect(operator, ClaimAccepted, 5, "claim")
+        await browser.click("#allow")
+        await expect(operator, ViewingStarted, 15, "viewing")
+        await asyncio.sleep(1.0)  # the encoder's first seconds: ramping up
+        decoded.clear()
+        started = time.monotonic()
+        await asyncio.sleep(4.0)
+        span = time.monotonic() - started
+        fps = operator.sink.fps()
+    painted: dict[int, float] = {}
+    for line in painted_log.read_text().splitlines():
+        counter, painted_at = line.split()
+        painted.setdefault(int(counter), float(painted_at))
+    first: dict[int, float] = {}
+    for value, decoded_at in decoded:
+        first.setdefault(value, decoded_at)
+    latencies = sorted((t - painted[v]) * 1000 for v, t in first.items() if v in painted)
+    assert len(latencies) >= 20, f"only {len(latencies)} stamps read back in {span:.1f} s"
+    median = latencies[len(latencies) // 2]
+    p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
+    print(
+        f"browser normal mode, 1920x1080 scroll beside the page: paint -> decoded median {median:.0f} ms, "
+        f"p95 {p95:.0f} ms, {len(first) / span:.1f} distinct frames/s, {fps:.1f} fps decoded"
+    )
+    assert median < 500
