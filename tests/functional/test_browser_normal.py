@@ -20,6 +20,7 @@ import pytest
 
 from operator_console.client import (
     ClaimAccepted,
+    CustomerConnection,
     CustomerMessage,
     OperatorClient,
     SessionEnded,
@@ -32,6 +33,7 @@ from testbed.browser import BrowserCustomer
 from testbed.operator import expect
 from testbed.scene import STAMP_X, STAMP_Y, SceneProcess
 from testbed.stamp import read_stamp
+from testbed.tcp_link import BreakableLink
 
 pytestmark = pytest.mark.display
 
@@ -363,3 +365,40 @@ async def test_paint_to_decoded_latency(
         f"p95 {p95:.0f} ms, {len(first) / span:.1f} distinct frames/s, {fps:.1f} fps decoded"
     )
     assert median < 500
+
+
+async def test_a_dropped_connection_resumes(
+    relay: RunningRelay, browser: BrowserCustomer, operator: OperatorClient
+) -> None:
+    """The page's websocket drops while the code waits and again while sharing; it resumes both times."""
+    link = BreakableLink(relay.port)
+    await link.start()
+    try:
+        await browser.goto(f"{link.url}/share?lang=en")
+        await browser.click("#agree")
+        await browser.wait("#view-code", timeout_s=15)
+        code = await browser.text("#code")
+        link.cut()
+        await browser.wait("#reconnecting")
+        await browser.wait("#reconnecting", state="hidden", timeout_s=10)
+        assert await browser.text("#code") == code  # the same number after the resume
+
+        await operator.claim(code)
+        await expect(operator, ClaimAccepted, 5, "the resumed code was not accepted")
+        await browser.click("#allow")
+        await expect(operator, ViewingStarted, 15, "viewing")
+        await browser.wait("#view-sharing")
+        link.cut()
+        dropped = await expect(operator, CustomerConnection, 5, "the drop was not told")
+        assert not dropped.connected
+        back = await expect(operator, CustomerConnection, 10, "the page did not resume")
+        assert back.connected
+        frames = operator.sink.frames_received
+        await asyncio.sleep(0.5)
+        assert operator.sink.frames_received > frames  # sharing went on, peer to peer
+        assert await browser.eval("document.body.dataset.view") == "sharing"
+        await browser.click("#stop")
+        ended = await expect(operator, SessionEnded, 3, "stop after the resume was not told")
+        assert (ended.reason, ended.by) == (EndReason.NORMAL, "agent")
+    finally:
+        await link.close()

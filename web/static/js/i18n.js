@@ -145,6 +145,14 @@ export const STRINGS = {
     en: "Something went wrong on the way to the support centre. Please try again, or tell the operator.",
   },
   try_again: { ja: "もう一度試す", en: "Try again" },
+  reconnecting: {
+    ja: "接続が途切れました。つなぎ直しています…",
+    en: "The connection was interrupted. Reconnecting…",
+  },
+  reconnecting_number: {
+    ja: "接続が途切れました。つなぎ直しています…\u3000受付番号は変わりません。",
+    en: "The connection was interrupted. Reconnecting… Your number stays the same.",
+  },
   your_number: { ja: "受付番号", en: "Your number" },
   read_number: { ja: "オペレーターにこの番号をお伝えください。", en: "Please read this number to the operator." },
   waiting_operator: {

@@ -27,6 +27,7 @@ export const OPERATOR_CODE_DIGITS = 6;
  *   client_version: string, consent_accepted: boolean, locale: string}} Register
  * @typedef {{type: "join", protocol_version: number, code: string, client: ClientKind, sysinfo_scope: Scope,
  *   client_version: string, consent_accepted: boolean, locale: string}} Join
+ * @typedef {{type: "resume", protocol_version: number, resume_token: string}} Resume
  * @typedef {{type: "decision", allowed: boolean}} Decision
  * @typedef {{type: "offer", sdp: string}} Offer
  * @typedef {{type: "answer", sdp: string}} Answer
@@ -39,7 +40,7 @@ export const OPERATOR_CODE_DIGITS = 6;
  * @typedef {{type: "ended", reason: string, by: "agent" | "operator" | "relay"}} Ended
  * @typedef {{type: "error", code: string, message: string, retry_after_s: number | null, fatal: boolean}} ErrorMessage
  */
-/** @typedef {Register | Join | Decision | Offer | Ice | Bye} CustomerMessage what the customer's side sends */
+/** @typedef {Register | Join | Resume | Decision | Offer | Ice | Bye} CustomerMessage what the customer's side sends */
 /** @typedef {Registered | Resumed | OperatorRequest | SessionStart | Answer | Ice | Ended | ErrorMessage} RelayMessage */
 
 /**
@@ -312,14 +313,14 @@ export function agentSocketUrl(pageUrl) {
 /**
  * @typedef {object} SignalingHandlers
  * @property {(message: RelayMessage) => void} message every decoded message from the relay
- * @property {(code: number, clean: boolean) => void} closed the socket closed (or never opened)
+ * @property {(code: number, clean: boolean) => void} closed the open socket closed (1006: dropped, no close frame)
  * @property {(error: ProtocolError) => void} [invalid] the relay sent something this client cannot decode
  */
 
 /**
  * One customer socket on `/ws/agent`. `open()` resolves when the socket is open and
- * rejects when it cannot be opened (relay down); afterwards everything arrives through
- * the handlers, in order.
+ * rejects when it cannot be opened (relay down: then no handler is called); afterwards
+ * everything arrives through the handlers, in order.
  */
 export class SignalingClient {
   /**
@@ -363,8 +364,8 @@ export class SignalingClient {
         this.handlers.message(message);
       });
       socket.addEventListener("close", (event) => {
-        if (!opened) reject(new Error(`cannot reach the relay (${event.code})`));
-        this.handlers.closed(event.code, event.wasClean);
+        if (opened) this.handlers.closed(event.code, event.wasClean);
+        else reject(new Error(`cannot reach the relay (${event.code})`));
       });
     });
   }

@@ -13,6 +13,7 @@
 
 import { applyTranslations, chooseLang, duration, t } from "./i18n.js";
 import {
+  PROTOCOL_VERSION,
   ProtocolError,
   SignalingClient,
   agentSocketUrl,
@@ -31,6 +32,8 @@ import { normalSysinfo, sharingSupport } from "./sysinfo.js";
 /** @typedef {"consent" | "unsupported" | "connecting" | "code" | "request" | "sharing" | "problem" | "ended"} View */
 
 const CLIENT_VERSION = "web-1";
+/** How long a dropped socket is retried: the relay's default resume grace (docs/protocol.md §8). */
+const RESUME_FOR_MS = 30_000;
 const lang = chooseLang(location.search, navigator.languages);
 const joinCode = new URLSearchParams(location.search).get("code");
 
@@ -93,6 +96,10 @@ class NormalSession {
     this.timer = null;
     /** @type {SysInfoReport} */
     this.sysinfo = normalSysinfo(null, navigator.userAgent);
+    /** @type {string | null} secret: never shown or logged */
+    this.resumeToken = null;
+    /** @type {number | null} when the socket dropped, while trying to resume */
+    this.droppedAt = null;
   }
 
   /** The customer agreed: the picker first, then the relay (a cancelled picker registers nothing). */
@@ -117,28 +124,40 @@ class NormalSession {
 
   async connect() {
     show("connecting");
+    if (!(await this.openSocket())) {
+      problem("unreachable_heading", t(lang, "unreachable_text"));
+      return;
+    }
+    const code = joinCode !== null && isOperatorCode(joinCode) ? joinCode : null;
+    this.signaling?.send(
+      helloMessage({ client: "browser", scope: "normal", clientVersion: CLIENT_VERSION, locale: lang }, code),
+    );
+  }
+
+  /** @returns {Promise<boolean>} whether a socket to the relay is open */
+  async openSocket() {
     const client = new SignalingClient(agentSocketUrl(location.href), {
       message: (m) => this.received(m),
-      closed: () => this.socketClosed(),
+      closed: (code) => {
+        if (this.signaling === client) void this.socketClosed(code);
+      },
       invalid: (error) => this.broken(error),
     });
     this.signaling = client;
     try {
       await client.open();
+      return true;
     } catch {
-      problem("unreachable_heading", t(lang, "unreachable_text"));
-      return;
+      return false;
     }
-    const code = joinCode !== null && isOperatorCode(joinCode) ? joinCode : null;
-    client.send(
-      helloMessage({ client: "browser", scope: "normal", clientVersion: CLIENT_VERSION, locale: lang }, code),
-    );
   }
 
   /** @param {RelayMessage} message */
   received(message) {
     switch (message.type) {
       case "registered":
+        this.resumeToken = message.resume_token;
+        this.resumed();
         if (joinCode === null) this.showCode(message.code, message.expires_in_s);
         return;
       case "operator_request":
@@ -167,6 +186,7 @@ class NormalSession {
         this.refused(message.code, message.retry_after_s);
         return;
       case "resumed":
+        this.resumed();
         return;
     }
   }
@@ -343,6 +363,10 @@ class NormalSession {
    * @param {number | null} retryAfterS
    */
   refused(code, retryAfterS) {
+    if (code === "unknown_resume_token") {
+      this.finish(t(lang, "end_lost"));
+      return;
+    }
     if (code === "unknown_code" || code === "expired_code" || code === "code_already_used") {
       if (joinCode !== null) {
         this.release();
@@ -375,14 +399,43 @@ class NormalSession {
     problem("error_heading", t(lang, "error_text"));
   }
 
-  socketClosed() {
+  /**
+   * The socket closed. A close frame from the relay (1000 after `ended`, 1008...) leaves
+   * nothing to resume; a dropped connection (1006) does: the code or the session is kept
+   * for the relay's resume grace, and sharing itself goes on peer to peer meanwhile.
+   * @param {number} code
+   */
+  async socketClosed(code) {
     if (this.ended || document.body.dataset.view === "problem") return;
+    if (code === 1006 && this.resumeToken !== null) {
+      this.droppedAt ??= Date.now();
+      const notice = t(lang, this.operator === null ? "reconnecting_number" : "reconnecting");
+      $("reconnecting").textContent = notice;
+      $("reconnecting").hidden = false;
+      announce(notice);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (this.ended) return;
+      if (Date.now() - this.droppedAt < RESUME_FOR_MS && (await this.openSocket())) {
+        this.signaling?.send({ type: "resume", protocol_version: PROTOCOL_VERSION, resume_token: this.resumeToken });
+        return;
+      }
+      if (Date.now() - this.droppedAt < RESUME_FOR_MS) {
+        void this.socketClosed(1006);
+        return;
+      }
+    }
     if (this.sharingSince !== null || this.allowed) {
       this.finish(t(lang, "end_lost"));
       return;
     }
     this.release();
     problem("unreachable_heading", t(lang, "unreachable_text"));
+  }
+
+  /** Back on the relay after a drop (or first registered). */
+  resumed() {
+    this.droppedAt = null;
+    $("reconnecting").hidden = true;
   }
 
   /** @param {() => void} tick */
