@@ -43,11 +43,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scene", default="moving", help="scene mode on the private display (default moving)"
     )
+    parser.add_argument(
+        "--mode",
+        choices=("agent", "browser"),
+        default="agent",
+        help="the customer: the installed agent (default) or Chromium in normal mode (docs/browser.md)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from testbed.customer import TestbedError
 
+    if args.mode == "browser":
+        return _run_browser(args)
     try:
         width, height = (int(v) for v in str(args.size).lower().split("x"))
     except ValueError:
@@ -61,6 +69,23 @@ def run(args: argparse.Namespace) -> int:
             return 1
     result["scene"] = scene_note
     _print_summary(result)
+    if args.json is not None:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    ok = result["frames_received"] > 0 and result["pointer_events_received"] > 0
+    return 0 if ok else 1
+
+
+def _run_browser(args: argparse.Namespace) -> int:
+    from testbed.browser_demo import browser_session
+    from testbed.customer import TestbedError
+
+    try:
+        result = asyncio.run(browser_session(args.seconds, scene="scroll"))
+    except TestbedError as exc:
+        print(f"madoguchi demo: FAILED: {exc}", file=sys.stderr)
+        return 1
+    _print_summary(result)
+    print(f"  Allow->1st frame  {result['allow_to_first_frame_ms']} ms")
     if args.json is not None:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     ok = result["frames_received"] > 0 and result["pointer_events_received"] > 0

@@ -9,8 +9,10 @@ the browser sends. Failure paths use the same pieces.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -402,3 +404,24 @@ async def test_a_dropped_connection_resumes(
         assert (ended.reason, ended.by) == (EndReason.NORMAL, "agent")
     finally:
         await link.close()
+
+
+async def test_the_browser_demo(tmp_path: Path) -> None:
+    """``madoguchi demo --mode browser``: the program a person runs, start to end, with its JSON."""
+    out = tmp_path / "demo.json"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *("-m", "madoguchi", "demo", "--mode", "browser", "--seconds", "2", "--json", str(out)),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(proc.communicate(), 90)
+    assert proc.returncode == 0, output.decode(errors="replace")[-2000:]
+    result = json.loads(out.read_text())
+    assert result["mode"] == "browser"
+    assert result["frames_received"] > 0
+    assert result["pointer_events_received"] > 0
+    assert result["pointer_last_matches"]
+    assert (result["end_reason"], result["ended_by"]) == ("normal", "operator")
+    assert result["allow_to_first_frame_ms"] is not None
+    assert result["latency_samples"] > 0

@@ -331,6 +331,7 @@ class NormalSession {
       pointer.style.left = `${message.x * 100}%`;
       pointer.style.top = `${message.y * 100}%`;
       pointer.classList.toggle("click", message.action === "click");
+      pointer.dataset.moves = String(Number(pointer.dataset.moves ?? "0") + 1); // read by the demo
     }
   }
 
