@@ -359,14 +359,15 @@ async def test_paint_to_decoded_latency(
     for value, decoded_at in decoded:
         first.setdefault(value, decoded_at)
     latencies = sorted((t - painted[v]) * 1000 for v, t in first.items() if v in painted)
-    assert len(latencies) >= 20, f"only {len(latencies)} stamps read back in {span:.1f} s"
+    # The scene paints 30 a second; on this machine about 30 a second arrive (docs/browser.md).
+    assert len(latencies) >= 40, f"only {len(latencies)} stamps read back in {span:.1f} s"
     median = latencies[len(latencies) // 2]
     p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
     print(
         f"browser normal mode, 1920x1080 scroll beside the page: paint -> decoded median {median:.0f} ms, "
         f"p95 {p95:.0f} ms, {len(first) / span:.1f} distinct frames/s, {fps:.1f} fps decoded"
     )
-    assert median < 500
+    assert median < 250
 
 
 async def test_a_dropped_connection_resumes(

@@ -28,6 +28,46 @@ export const DISPLAY_MEDIA_OPTIONS = /** @type {DisplayMediaStreamOptions} */ ({
 export const MAX_BITRATE_BPS = 2_500_000;
 export const MAX_FRAMERATE = 30;
 
+/** Chromium's start and floor for its bandwidth estimate, in kbit/s (see withBitrateHints). */
+export const START_BITRATE_KBPS = 1500;
+export const MIN_BITRATE_KBPS = 300;
+
+/**
+ * The console's answer with Chromium's bitrate hints added to each VP8/H.264 format.
+ *
+ * aiortc gives REMB feedback but not transport-cc, so Chromium's estimate starts at its
+ * default 300 kbit/s and climbs some 8 % a second: a 1080p screen is blurred or a few
+ * frames a second for the first half minute. `x-google-start-bitrate` starts it where a
+ * screen needs it; loss and REMB still bring it down on a poor link, to the floor.
+ * @param {string} sdp
+ * @returns {string}
+ */
+export function withBitrateHints(sdp) {
+  const hints = `x-google-start-bitrate=${START_BITRATE_KBPS};x-google-min-bitrate=${MIN_BITRATE_KBPS};x-google-max-bitrate=${MAX_BITRATE_BPS / 1000}`;
+  const lines = sdp.split("\r\n");
+  const payloads = new Set();
+  for (const line of lines) {
+    const m = /^a=rtpmap:(\d+) (VP8|H264)\/90000/i.exec(line);
+    if (m) payloads.add(m[1]);
+  }
+  const withFmtp = new Set();
+  const out = lines.map((line) => {
+    const m = /^a=fmtp:(\d+) (.*)$/.exec(line);
+    if (m && payloads.has(m[1])) {
+      withFmtp.add(m[1]);
+      return line.includes("x-google-") ? line : `${line};${hints}`;
+    }
+    return line;
+  });
+  const result = [];
+  for (const line of out) {
+    result.push(line);
+    const m = /^a=rtpmap:(\d+) /.exec(line);
+    if (m && payloads.has(m[1]) && !withFmtp.has(m[1])) result.push(`a=fmtp:${m[1]} ${hints}`);
+  }
+  return result.join("\r\n");
+}
+
 /**
  * The codecs aiortc receives reliably, in order of preference; other codecs are dropped
  * from the offer. H.264 must be constrained baseline with packetization-mode 1.
@@ -93,7 +133,7 @@ export class ScreenSender {
 
   /** @param {string} sdp */
   async answer(sdp) {
-    await this.pc.setRemoteDescription({ type: "answer", sdp });
+    await this.pc.setRemoteDescription({ type: "answer", sdp: withBitrateHints(sdp) });
   }
 
   /**
