@@ -11,9 +11,15 @@ if ! command -v npm >/dev/null; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends npm >/dev/null
   else
-    echo "setup: npm is missing (install Node.js 18 or later with npm)" >&2
+    echo "setup: npm is missing (install Node.js 20 or later with npm)" >&2
     exit 1
   fi
+fi
+major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if ((major < 20)); then
+  # playwright-core needs Node 20 (Debian 12's own nodejs is 18; the machine image ships 20).
+  echo "setup: Node.js 20 or later is needed for web/ (found $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
 fi
 cd "$here/web"
 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
