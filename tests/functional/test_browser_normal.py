@@ -33,7 +33,8 @@ from relay.server import RunningRelay, running_relay
 from relay.testing import fast_config
 from testbed.browser import BrowserCustomer
 from testbed.operator import expect
-from testbed.scene import STAMP_X, STAMP_Y, SceneProcess
+from testbed.quality import psnr_luma
+from testbed.scene import STAMP_X, STAMP_Y, SceneProcess, render_picture
 from testbed.stamp import read_stamp
 from testbed.tcp_link import BreakableLink
 
@@ -42,6 +43,8 @@ pytestmark = pytest.mark.display
 PASSWORD = "correct horse battery"
 BRAND_BLUE = (0x1D, 0x4F, 0x91)
 """The pages' header colour (web/static/css/site.css --brand): proof the frames show this screen."""
+SCENE = (1280, 0, 640, 1072)
+"""A scene beside Chromium's window (at 0,0, 1280x900), on the 16 px grid."""
 IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
@@ -89,8 +92,13 @@ def _brand_pixels(image: np.ndarray) -> int:
 
 
 async def test_a_whole_session(
-    relay: RunningRelay, browser: BrowserCustomer, operator: OperatorClient
+    relay: RunningRelay, browser: BrowserCustomer, operator: OperatorClient, xvfb: str
 ) -> None:
+    with SceneProcess(xvfb, "picture", geometry=SCENE):  # text to read, beside the page
+        await _whole_session(relay, browser, operator)
+
+
+async def _whole_session(relay: RunningRelay, browser: BrowserCustomer, operator: OperatorClient) -> None:
     code = await _code_shown(browser, relay)
     assert len(code) == 4
     assert code.isdigit()
@@ -129,6 +137,10 @@ async def test_a_whole_session(
     assert image is not None
     assert image.shape == (1080, 1920, 3)  # the whole Xvfb screen
     assert _brand_pixels(image) > 5_000, "the decoded screen does not show the page"
+    x, y, w, h = SCENE
+    psnr = psnr_luma(image[y : y + h, x : x + w], render_picture(w, h))
+    print(f"browser normal mode: the test picture's text at luma PSNR {psnr:.1f} dB")
+    assert psnr >= 35.0, f"text not readable: {psnr:.1f} dB"
     # The pointer: drawn in the page's miniature only (a page cannot draw on the screen).
     assert operator.send_pointer(0.25, 0.75)
     await browser.wait("#pointer-figure")
@@ -314,10 +326,6 @@ async def test_the_pages_are_fast_labelled_and_keyboard_operable(
     consent = await browser.do("audit")
     assert consent["problems"] == []
     assert consent["contrast"] >= 4.5
-
-
-SCENE = (1280, 0, 640, 1072)
-"""A scrolling text scene beside Chromium's window (at 0,0, 1280x900), on the 16 px grid."""
 
 
 async def test_paint_to_decoded_latency(
