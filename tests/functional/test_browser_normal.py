@@ -166,6 +166,10 @@ async def _whole_session(relay: RunningRelay, browser: BrowserCustomer, operator
     assert "change it now" in await browser.text("#view-ended .reminder")
     capturing = await browser.eval("document.body.dataset.view")
     assert capturing == "ended"
+    # No CSP violation, no script error. (Chromium's getDisplayMedia reports the page's
+    # Permissions-Policy "camera=()" once, though no camera is asked for: that one is expected.)
+    errors = [text for kind, text in browser.console if kind in ("error", "pageerror")]
+    assert [e for e in errors if "camera is not allowed" not in e] == []
 
 
 async def test_deny_shares_nothing(
