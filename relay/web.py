@@ -27,7 +27,7 @@ from aiohttp import web
 
 from .config import RelayConfig
 
-__all__ = ["SECURITY_HEADERS", "Download", "add_web_routes", "default_web_dir", "describe_download"]
+__all__ = ["HSTS", "SECURITY_HEADERS", "Download", "add_web_routes", "default_web_dir", "describe_download"]
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +177,13 @@ def _download(download: Download) -> Callable[[web.Request], Awaitable[web.Strea
     return handler
 
 
+HSTS = "max-age=31536000"
+"""Over TLS only: browsers then refuse plain HTTP to this host for a year (no includeSubDomains:
+the relay's host name says nothing about its neighbours)."""
+
+
 async def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.secure:  # behind a TLS-terminating proxy, the proxy sets it
+        response.headers.setdefault("Strict-Transport-Security", HSTS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,8 +12,8 @@ import pytest
 
 from relay.config import load_config
 from relay.server import RunningRelay, running_relay
-from relay.testing import fast_config
-from relay.web import SECURITY_HEADERS
+from relay.testing import fast_config, self_signed_certificate
+from relay.web import HSTS, SECURITY_HEADERS
 
 
 @pytest.fixture
@@ -146,3 +147,17 @@ async def test_a_colour_that_is_not_a_colour(tmp_path: Path, http: aiohttp.Clien
     async with running_relay(fast_config(tmp_path, site_brand_colour=bad)) as relay:
         response = await http.get(f"{relay.url}/site/brand.css")
         assert await response.text() == ":root { --brand: #1d4f91; }\n"
+
+
+async def test_hsts_over_tls_only(tmp_path: Path, http: aiohttp.ClientSession) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    client_ctx = ssl.create_default_context(cafile=str(cert))
+    async with running_relay(fast_config(tmp_path / "d"), ssl_context=server_ctx) as relay:
+        response = await http.get(f"{relay.url}/", ssl=client_ctx)
+        assert response.status == 200
+        assert response.headers["Strict-Transport-Security"] == HSTS
+    async with running_relay(fast_config(tmp_path / "e")) as relay:
+        response = await http.get(f"{relay.url}/")
+        assert "Strict-Transport-Security" not in response.headers
