@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import sys
 import tempfile
@@ -98,6 +99,18 @@ async def pages(display: str, out: Path, lang: str) -> None:
             await browser.goto(f"{relay.url}/share?lang={lang}")
             await browser.wait("#view-unsupported")
             await shoot(browser, out, "unsupported", lang)
+            await browser.new_page()
+            # A full relay (busy), then the same page once that relay is gone (unreachable).
+            full = dataclasses.replace(config, limits=dataclasses.replace(config.limits, max_live_codes=0))
+            async with running_relay(full) as busy_relay:
+                await browser.goto(f"{busy_relay.url}/share?lang={lang}")
+                await browser.click("#agree")
+                await browser.wait("#view-problem", timeout_s=15)
+                await shoot(browser, out, "busy", lang)
+                await browser.click("#retry")
+            await browser.click("#agree")
+            await browser.wait("#problem-heading:not(:empty)", timeout_s=15)
+            await shoot(browser, out, "unreachable", lang)
 
 
 async def main(out: Path, langs: list[str]) -> None:
