@@ -106,6 +106,7 @@ async def _whole_session(relay: RunningRelay, browser: BrowserCustomer, operator
     await operator.claim(code)
     claim = await expect(operator, ClaimAccepted, 5, "the browser's code was not accepted")
     assert claim.client == "browser"
+    assert not claim.guidance_on_screen  # the console's cue to disable pointer and key guide
     await browser.wait("#allow")
     assert await browser.text("#request-who") == "佐藤 花子 of ACME Securities would like to see your screen."
     assert operator.sink.frames_received == 0  # nothing before Allow
