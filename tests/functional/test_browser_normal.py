@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -39,6 +40,7 @@ from testbed.stamp import read_stamp
 from testbed.tcp_link import BreakableLink
 
 pytestmark = pytest.mark.display
+logger = logging.getLogger(__name__)
 
 PASSWORD = "correct horse battery"
 BRAND_BLUE = (0x1D, 0x4F, 0x91)
@@ -62,6 +64,8 @@ async def relay(tmp_path: Path) -> AsyncIterator[RunningRelay]:
 async def browser(xvfb: str) -> AsyncIterator[BrowserCustomer]:
     async with BrowserCustomer.start(xvfb) as customer:
         yield customer
+        for kind, text in customer.console:  # shown with a failing test's captured log
+            logger.warning("page console %s: %s", kind, text)
 
 
 @pytest.fixture
