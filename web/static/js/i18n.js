@@ -126,12 +126,12 @@ export const STRINGS = {
   },
   busy_heading: { ja: "ただいま混み合っています", en: "All lines are busy" },
   busy_text: {
-    ja: "申し訳ございません。ただいま回線が混み合っております。{minutes}分ほどたってから、もう一度お試しください。",
-    en: "Sorry, all our lines are busy right now. Please try again in about {minutes} minutes.",
+    ja: "申し訳ございません。ただいま回線が混み合っております。{minutes}分ほどたってから、もう一度お試しください。お客さまの画面は共有されていません。",
+    en: "Sorry, all our lines are busy right now. Please try again in about {minutes} minutes. Your screen has not been shared.",
   },
   busy_text_minute: {
-    ja: "申し訳ございません。ただいま回線が混み合っております。1分ほどたってから、もう一度お試しください。",
-    en: "Sorry, all our lines are busy right now. Please try again in about a minute.",
+    ja: "申し訳ございません。ただいま回線が混み合っております。1分ほどたってから、もう一度お試しください。お客さまの画面は共有されていません。",
+    en: "Sorry, all our lines are busy right now. Please try again in about a minute. Your screen has not been shared.",
   },
   bad_code_heading: { ja: "この番号は使えません", en: "This code cannot be used" },
   bad_code_text: {
