@@ -10,13 +10,20 @@ BUILD_STAMP := $(VENV)/.build-stamp
 RELAY_URL ?=
 CA_FILE ?=
 
-.PHONY: setup test lint typecheck pytest demo relay bench bench-relay clean dist
+WEB_STAMP := web/node_modules/.setup-stamp
 
-setup: $(STAMP) $(BUILD_STAMP)
+.PHONY: setup test lint typecheck pytest webtest demo relay bench bench-relay clean dist
+
+setup: $(STAMP) $(BUILD_STAMP) $(WEB_STAMP)
 
 $(STAMP): pyproject.toml scripts/setup.sh scripts/apt-packages.txt
 	bash scripts/setup.sh $(VENV)
 	touch $(STAMP)
+
+# The customer's pages (web/): TypeScript, ESLint and playwright-core, exactly as locked.
+$(WEB_STAMP): web/package.json web/package-lock.json $(STAMP)
+	bash scripts/setup_web.sh
+	touch $(WEB_STAMP)
 
 # PyInstaller (the `build` extra): `make dist` and the packaged-program tests need it.
 $(BUILD_STAMP): $(STAMP) pyproject.toml
@@ -30,15 +37,20 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	cd web && npm run --silent lint
 
 typecheck: setup
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy --platform win32
+	cd web && npm run --silent typecheck
+
+webtest: setup
+	cd web && npm test
 
 pytest: setup
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+test: lint typecheck webtest pytest
 
 demo: setup
 	$(PY) -m madoguchi demo
@@ -53,4 +65,4 @@ bench-relay: setup
 	$(PY) -m madoguchi bench-relay
 
 clean:
-	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) web/node_modules build dist .mypy_cache .pytest_cache .ruff_cache .import_linter_cache

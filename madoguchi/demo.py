@@ -56,11 +56,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=("lan", "cone-nat", "symmetric-nat", "tcp443-only"),
         help="run through the network lab: NATs, a TCP-443-only firewall, coturn (needs root)",
     )
+    parser.add_argument(
+        "--mode",
+        choices=("agent", "browser"),
+        default="agent",
+        help="the customer: the installed agent (default) or Chromium in normal mode (docs/browser.md)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from testbed.customer import TestbedError
 
+    if args.mode == "browser":
+        if args.network:
+            print(
+                "madoguchi demo: --network runs the installed agent; not with --mode browser", file=sys.stderr
+            )
+            return 2
+        return _run_browser(args)
     try:
         width, height = (int(v) for v in str(args.size).lower().split("x"))
     except ValueError:
@@ -128,6 +141,23 @@ def _pair_text(ice: dict[str, Any] | None) -> str:
         return "unknown"
     via = f" via TURN over {ice['relay_protocol']}" if ice.get("relay_protocol") else ""
     return f"{ice['local_type']} -> {ice['remote_type']} ({ice['protocol']}){via}"
+
+
+def _run_browser(args: argparse.Namespace) -> int:
+    from testbed.browser_demo import browser_session
+    from testbed.customer import TestbedError
+
+    try:
+        result = asyncio.run(browser_session(args.seconds, scene="scroll"))
+    except TestbedError as exc:
+        print(f"madoguchi demo: FAILED: {exc}", file=sys.stderr)
+        return 1
+    _print_summary(result)
+    print(f"  Allow->1st frame  {result['allow_to_first_frame_ms']} ms")
+    if args.json is not None:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    ok = result["frames_received"] > 0 and result["pointer_events_received"] > 0
+    return 0 if ok else 1
 
 
 @contextlib.contextmanager
@@ -351,7 +381,7 @@ def _print_summary(result: dict[str, Any]) -> None:
         f"  round trip        {result['rtt_ms']} ms (guidance channel)",
         f"  pointer           {result['pointer_events_received']} of {result['pointer_events_sent']} "
         f"moves reached the customer{' (last one matches)' if result['pointer_last_matches'] else ''}",
-        f"  cursor            {_cursor_line(result['cursor'])}",
+        f"  cursor            {_cursor_line(result.get('cursor', 'browser'))}",
         f"  frames sent       {result['frames_sent']} "
         f"({result['frames_skipped_unchanged']} unchanged grabs skipped)",
         f"  ended             {result['end_reason']} by {result['ended_by']}",
@@ -359,8 +389,10 @@ def _print_summary(result: dict[str, Any]) -> None:
     print("\n".join(lines))
 
 
-def _cursor_line(cursor: dict[str, Any] | None) -> str:
-    if cursor is None:
+def _cursor_line(cursor: dict[str, Any] | str | None) -> str:
+    if cursor == "browser":
+        return "drawn by the customer's browser into the picture"
+    if not isinstance(cursor, dict):
         return "not moved (an existing display is the user's own)"
     matches = " (last one matches)" if cursor["last_matches"] else ""
     return f"{cursor['moves_received']} of {cursor['moves_sent']} moves reached the operator{matches}"

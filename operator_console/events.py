@@ -34,6 +34,17 @@ class ClaimAccepted:
     client: ClientKind
     """What the customer shares from: the installed agent, or the browser."""
 
+    @property
+    def guidance_on_screen(self) -> bool:
+        """Whether the pointer and the keyboard guide appear on what the customer shares.
+
+        The installed agent draws over the desktop (and co-browsing will draw on the shared
+        page itself); the browser's screen share cannot draw outside its own page (it shows
+        the pointer in a small picture inside the page and no keyboard guide), so the console
+        should say so and disable those tools (docs/browser.md).
+        """
+        return self.client != "browser"
+
 
 @dataclasses.dataclass(frozen=True)
 class ViewingStarted:

@@ -7,7 +7,8 @@ task), so the registry's effects are applied synchronously and in order, and a
 slow or dead client can only ever stall its own socket.
 
 Routes: ``GET /healthz``, ``GET /metrics``, ``POST /api/login``,
-``GET /api/terms?lang=ja|en``, ``GET /ws/agent``, ``GET /ws/operator``.
+``GET /api/terms?lang=ja|en``, ``GET /ws/agent``, ``GET /ws/operator``, and the
+customer's pages (``GET /``, ``GET /share``, ``/static/``: relay/web.py).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .memory import CrowdWatch, release_memory
 from .metrics import CONTENT_TYPE, RelayMetrics
 from .registry import Registry, Role
 from .store import MemoryStore, Store
+from .web import add_web_routes
 
 __all__ = ["RELAY", "RelayState", "create_app"]
 
@@ -246,6 +248,7 @@ def create_app(config: RelayConfig, *, store: Store | None = None) -> web.Applic
     app.router.add_get("/api/terms", _terms)
     app.router.add_get("/ws/agent", _ws_agent)
     app.router.add_get("/ws/operator", _ws_operator)
+    add_web_routes(app, config)
     return app
 
 

@@ -24,6 +24,12 @@ Example ``relay.toml``::
     ja = "..."
     en = "..."
 
+    [site]                     # the customer's pages (relay/web.py)
+    company_name = "Example Securities"
+    phone = "0120-000-000"
+    hours = "9:00-17:00 (weekdays)"
+    agent_download = "/srv/madoguchi/madoguchi-agent.exe"
+
 The defaults are safe for a single machine: loopback only, no public STUN (nothing
 leaves the LAN unless an admin configures it), state in memory, SQLite in a data
 directory under the user's home.
@@ -180,6 +186,21 @@ class RelayConfig:
     terms_en: str = DEFAULT_TERMS_EN
     trust_forwarded_for: bool = False
     """Take the client IP from X-Forwarded-For (only behind a trusted reverse proxy)."""
+    web_dir: Path | None = None
+    """The customer's pages (start page, normal mode): ``None`` serves the ``web/static``
+    folder next to the ``relay`` package (the source tree); see relay/web.py."""
+    site_company_name: str = ""
+    """Branding of the customer's pages (TOML table ``[site]``: ``company_name``, ``phone``,
+    ``hours``, ``brand_colour``, ``logo``, ``agent_download``); empty shows a neutral page."""
+    site_phone: str = ""
+    """The call centre's phone number(s), shown where the customer may need to call."""
+    site_hours: str = ""
+    site_brand_colour: str = "#1d4f91"
+    """``#rrggbb``; the pages' header and buttons (white text on it: choose a dark colour)."""
+    site_logo: Path | None = None
+    """A PNG or SVG shown in the header."""
+    agent_download: Path | None = None
+    """The packaged agent (``make dist``) offered as 詳細版 on the start page, with its size and SHA-256."""
     limits: Limits = dataclasses.field(default_factory=Limits)
 
     @property
@@ -217,6 +238,12 @@ def load_config(
         for lang in ("ja", "en"):
             if lang in terms:
                 raw[f"terms_{lang}"] = terms[lang]
+    site = raw.pop("site", None)
+    if site is not None:
+        if not isinstance(site, dict):
+            raise ConfigError("site: must be a table")
+        for key, value in site.items():
+            raw[key if key == "agent_download" else f"site_{key}"] = value
     limits_raw = raw.pop("limits", {})
     if not isinstance(limits_raw, dict):
         raise ConfigError("limits: must be a table")

@@ -88,3 +88,9 @@ def test_connection_lost_mid_session() -> None:
     core.receive(ClaimPending(timeout_s=60))
     core.receive(SessionStart(session_id="s"))
     assert core.closed() == [SessionEnded(EndReason.PEER_GONE, "relay")]
+
+
+def test_the_browsers_screen_share_cannot_show_guidance() -> None:
+    assert ClaimAccepted(60, "agent").guidance_on_screen
+    assert not ClaimAccepted(60, "browser").guidance_on_screen
+    assert ClaimAccepted(60, "cobrowse").guidance_on_screen  # drawn on the shared page itself

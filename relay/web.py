@@ -1,0 +1,189 @@
+"""The customer's pages, served by the relay: the start page and the browser normal mode.
+
+``GET /`` is the start page, ``GET /share`` the normal mode (通常版, R7), ``/static/...``
+their scripts and styles (``web/static`` in the source tree, or ``web_dir``). The
+administrator's branding comes from the config's ``[site]`` table: ``GET /api/site``
+(company name, phone, hours, and the packaged agent's name, size and SHA-256),
+``GET /site/brand.css`` (the colour), ``GET /site/logo`` and ``GET /download/agent``
+(the packaged agent, 詳細版). The pages
+talk to the relay they came from (``/api/terms``, ``/ws/agent``), so every response of
+the relay carries headers that keep them to that: a Content-Security-Policy allowing
+scripts, styles, images and connections from this origin only (no inline script, no
+third party), no framing, no referrer, no sniffing, and a Permissions-Policy that grants
+screen capture to this origin and nothing else (no camera, microphone, location).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from .config import RelayConfig
+
+__all__ = ["HSTS", "SECURITY_HEADERS", "Download", "add_web_routes", "default_web_dir", "describe_download"]
+
+logger = logging.getLogger(__name__)
+
+CSP = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+"""No inline script or style, nothing from elsewhere; ``connect-src 'self'`` covers the
+relay's own ws(s):// (CSP Level 3, every current browser)."""
+
+SECURITY_HEADERS: dict[str, str] = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": (
+        "display-capture=(self), camera=(), microphone=(), geolocation=(), usb=(), payment=()"
+    ),
+}
+"""Added to every relay response (the API's too: they are harmless there and keep a
+JSON error from ever rendering as a page)."""
+
+_PAGES = {"/": "index.html", "/share": "share.html"}
+
+
+def default_web_dir() -> Path:
+    """``web/static`` beside the ``relay`` package in the source tree."""
+    return Path(__file__).resolve().parent.parent / "web" / "static"
+
+
+@dataclasses.dataclass(frozen=True)
+class Download:
+    """The packaged agent as the start page describes it."""
+
+    path: Path
+    size_bytes: int
+    sha256: str
+
+
+def describe_download(path: Path | None) -> Download | None:
+    """Size and SHA-256 of the configured agent build, read once when the relay starts."""
+    if path is None:
+        return None
+    try:
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        return Download(path=path, size_bytes=path.stat().st_size, sha256=digest.hexdigest())
+    except OSError as exc:
+        logger.warning("agent download %s: cannot be read (%s); the start page offers none", path, exc)
+        return None
+
+
+def add_web_routes(app: web.Application, config: RelayConfig) -> None:
+    """The pages and their static files, the site's branding, and the security headers everywhere."""
+    root = (config.web_dir or default_web_dir()).resolve()
+    app.on_response_prepare.append(_add_headers)
+    download = describe_download(config.agent_download)
+    app.router.add_get("/api/site", _site_info(config, download))
+    app.router.add_get("/site/brand.css", _brand_css(config.site_brand_colour))
+    if config.site_logo is not None:
+        app.router.add_get("/site/logo", _logo(config.site_logo))
+    if download is not None:
+        app.router.add_get("/download/agent", _download(download))
+    if not (root / "index.html").is_file():
+        logger.warning("customer pages: none in %s; / and /share answer 404", root)
+        return
+    for path, name in _PAGES.items():
+        app.router.add_get(path, _page(root / name))
+    # aiohttp's static route refuses paths outside the folder and never lists it.
+    app.router.add_static("/static/", root, follow_symlinks=False, append_version=False)
+
+
+def _page(file: Path) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        # HTML is small and must reflect the current scripts: no caching of the page itself.
+        headers = {"Cache-Control": "no-cache", "Content-Type": "text/html; charset=utf-8"}
+        return web.FileResponse(file, headers=headers)
+
+    return handler
+
+
+def _site_info(
+    config: RelayConfig, download: Download | None
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    body: dict[str, Any] = {
+        "company_name": config.site_company_name,
+        "phone": config.site_phone,
+        "hours": config.site_hours,
+        "logo": config.site_logo is not None,
+        "download": None
+        if download is None
+        else {"name": download.path.name, "size_bytes": download.size_bytes, "sha256": download.sha256},
+    }
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response(body)
+
+    return handler
+
+
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _brand_css(colour: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    if not _COLOUR.fullmatch(colour):
+        logger.warning("site brand_colour %r is not #rrggbb; the default is used", colour)
+        colour = "#1d4f91"
+    text = f":root {{ --brand: {colour}; }}\n"
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(text=text, content_type="text/css", headers={"Cache-Control": "no-cache"})
+
+    return handler
+
+
+def _file(path: Path) -> web.FileResponse:
+    # A missing file answers 404 (aiohttp checks when it opens the file, off the loop).
+    return web.FileResponse(path)
+
+
+def _logo(path: Path) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return _file(path)
+
+    return handler
+
+
+def _download(download: Download) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = _file(download.path)
+        response.headers["Content-Type"] = "application/octet-stream"
+        response.headers["Content-Disposition"] = f'attachment; filename="{download.path.name}"'
+        return response
+
+    return handler
+
+
+HSTS = "max-age=31536000"
+"""Over TLS only: browsers then refuse plain HTTP to this host for a year (no includeSubDomains:
+the relay's host name says nothing about its neighbours)."""
+
+
+async def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.secure:  # behind a TLS-terminating proxy, the proxy sets it
+        response.headers.setdefault("Strict-Transport-Security", HSTS)

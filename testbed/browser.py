@@ -1,0 +1,190 @@
+"""A real Chromium as the customer: the browser normal mode driven from Python.
+
+:class:`BrowserCustomer` starts ``web/e2e/driver.js`` (Node, npm ``playwright-core``)
+which launches Debian's ``chromium`` non-headless on the given X display, with the
+whole screen picked automatically in place of the browser's picker. Commands go to
+the driver as JSON lines; each answer comes back as one line, so a test reads like a
+customer's clicks::
+
+    async with BrowserCustomer.start(display) as browser:
+        await browser.goto(f"{relay.url}/share?lang=en")
+        await browser.click("#agree")
+        code = await browser.text("#code")
+
+Nothing here downloads a browser: ``web/node_modules`` comes from ``npm ci``
+(scripts/setup_web.sh) and Chromium from Debian (scripts/apt-packages.txt).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from testbed.customer import TestbedError
+
+__all__ = ["CHROMIUM", "WEB_DIR", "BrowserCustomer", "browser_available"]
+
+logger = logging.getLogger(__name__)
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+CHROMIUM = os.environ.get("MADOGUCHI_CHROMIUM", "/usr/bin/chromium")
+_DRIVER = WEB_DIR / "e2e" / "driver.js"
+_START_TIMEOUT_S = 30.0
+
+
+def browser_available() -> str | None:
+    """None when a browser customer can run here, else what is missing."""
+    if shutil.which("node") is None:
+        return "node is not installed"
+    if not (WEB_DIR / "node_modules" / "playwright-core").is_dir():
+        return "web/node_modules is missing (make setup runs npm ci)"
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} is missing (Debian package chromium)"
+    return None
+
+
+class BrowserCustomer:
+    """One Chromium, one page at a time, driven by JSON commands."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, display: str) -> None:
+        self._proc = proc
+        self.display = display
+        self.console: list[tuple[str, str]] = []
+        """The page's console messages, (type, text), as they arrived."""
+        self.version = ""
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def start(cls, display: str, *, picker: str = "entire") -> AsyncIterator[BrowserCustomer]:
+        """Launch Chromium on X display ``display``; quit it on exit.
+
+        ``picker="entire"`` answers the browser's screen picker with the whole screen;
+        ``"ask"`` leaves the picker up, for a test to answer (or cancel) it with xdotool.
+        """
+        missing = browser_available()
+        if missing is not None:
+            raise TestbedError(f"no browser customer: {missing}")
+        env = {**os.environ, "DISPLAY": display, "LANGUAGE": "en", "MADOGUCHI_PICKER": picker}
+        proc = await asyncio.create_subprocess_exec(
+            "node",
+            str(_DRIVER),
+            cwd=str(WEB_DIR),
+            env=env,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            limit=1 << 20,
+        )
+        browser = cls(proc, display)
+        try:
+            hello = await browser._answer(_START_TIMEOUT_S)
+            browser.version = str(hello.get("version", ""))
+            logger.info("browser customer: Chromium %s on %s", browser.version, display)
+            yield browser
+        finally:
+            await browser._quit()
+
+    async def goto(self, url: str) -> None:
+        await self.do("goto", url=url)
+
+    async def click(self, selector: str) -> None:
+        await self.do("click", selector=selector)
+
+    async def fill(self, selector: str, text: str) -> None:
+        await self.do("fill", selector=selector, text=text)
+
+    async def wait(self, selector: str, *, state: str = "visible", timeout_s: float = 10.0) -> None:
+        await self.do("wait", selector=selector, state=state, timeout_ms=int(timeout_s * 1000))
+
+    async def text(self, selector: str) -> str:
+        return str(await self.do("text", selector=selector) or "")
+
+    async def eval(self, script: str) -> Any:
+        return await self.do("eval", script=script)
+
+    async def new_page(self, user_agent: str | None = None) -> None:
+        await self.do("new_page", user_agent=user_agent)
+
+    async def close_page(self) -> None:
+        await self.do("close_page")
+
+    async def screenshot(self, path: Path, *, width: int | None = None, height: int | None = None) -> Path:
+        await self.do("screenshot", path=str(path), width=width, height=height)
+        return path
+
+    async def press_stop_in_browser_bar(self) -> None:
+        """Click "Stop sharing" in Chromium's own sharing bar (its window, not the page), as a customer would.
+
+        The bar is a small window titled "... is sharing your screen." whose button sits
+        119 px left of its right edge, halfway down (Chromium 150-156, Debian).
+        """
+        env = {**os.environ, "DISPLAY": self.display}
+        found = await _run("xdotool", "search", "--name", "is sharing your screen", env=env)
+        windows = found.split()
+        if not windows:
+            raise TestbedError("Chromium's sharing bar is not on the screen")
+        geometry = await _run("xdotool", "getwindowgeometry", "--shell", windows[0], env=env)
+        size = dict(line.split("=", 1) for line in geometry.split())
+        x, y = int(size["WIDTH"]) - 119, int(size["HEIGHT"]) // 2
+        await _run("xdotool", "mousemove", "--window", windows[0], str(x), str(y), "click", "1", env=env)
+
+    async def do(self, action: str, *, timeout_s: float = 30.0, **fields: Any) -> Any:
+        """Send one command; its value, or TestbedError with the driver's reason."""
+        assert self._proc.stdin is not None
+        line = json.dumps({"do": action, **{k: v for k, v in fields.items() if v is not None}})
+        self._proc.stdin.write(line.encode() + b"\n")
+        await self._proc.stdin.drain()
+        answer = await self._answer(timeout_s)
+        return answer
+
+    async def _answer(self, timeout_s: float) -> Any:
+        assert self._proc.stdout is not None
+        while True:
+            try:
+                raw = await asyncio.wait_for(self._proc.stdout.readline(), timeout_s)
+            except TimeoutError:
+                raise TestbedError(f"the browser driver did not answer within {timeout_s:.0f} s") from None
+            if not raw:
+                err = b""
+                if self._proc.stderr is not None:
+                    with contextlib.suppress(TimeoutError):
+                        err = await asyncio.wait_for(self._proc.stderr.read(4000), 2)
+                raise TestbedError(f"the browser driver stopped: {err.decode(errors='replace').strip()}")
+            message = json.loads(raw)
+            if "console" in message:
+                self.console.append((str(message["console"]), str(message.get("text", ""))))
+                logger.debug("page console %s: %s", message["console"], message.get("text"))
+                continue
+            if not message.get("ok"):
+                raise TestbedError(f"browser: {message.get('error')}")
+            return message.get("value")
+
+    async def _quit(self) -> None:
+        proc = self._proc
+        if proc.returncode is None and proc.stdin is not None:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                proc.stdin.write(b'{"do": "quit"}\n')
+                await proc.stdin.drain()
+                proc.stdin.close()
+        try:
+            await asyncio.wait_for(proc.wait(), 10)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
+async def _run(*argv: str, env: dict[str, str]) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        *argv, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 10)
+    if proc.returncode != 0:
+        raise TestbedError(f"{argv[0]} {argv[1]} failed: {err.decode(errors='replace').strip()}")
+    return out.decode()

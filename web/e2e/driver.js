@@ -1,0 +1,147 @@
+// @ts-check
+/**
+ * A real Chromium as the customer, driven line by line: testbed/browser.py starts this
+ * script, writes one JSON command per line on stdin and reads one JSON answer per line
+ * on stdout. Debian's chromium, non-headless (headless Chromium cannot capture a screen)
+ * on the X display in DISPLAY, with the whole screen picked automatically in place of the
+ * picker. playwright-core never downloads a browser.
+ *
+ * Commands: {"do": "goto", "url"} | {"do": "click", "selector"} | {"do": "fill", "selector", "text"}
+ * | {"do": "wait", "selector", "state"?, "timeout_ms"?} | {"do": "text", "selector"}
+ * | {"do": "audit"} (web/e2e/audit.js) | {"do": "press", "key"} | {"do": "eval", "script"} | {"do": "screenshot", "path", "width"?, "height"?, "full"?}
+ * | {"do": "new_page", "user_agent"?} | {"do": "close_page"} | {"do": "quit"}.
+ * Answers: {"ok": true, "value"?} or {"ok": false, "error"}. Console messages of the page
+ * arrive as {"console": type, "text"} lines at any time.
+ */
+
+import { createInterface } from "node:readline";
+
+import { chromium } from "playwright-core";
+
+import { accessibilityProblems, firstContentfulPaint, worstContrast } from "./audit.js";
+
+/** Flags for a quiet, deterministic browser that shares the whole X screen without asking. */
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--no-first-run",
+  "--no-default-browser-check",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-quic",
+  "--disable-dev-shm-usage",
+  "--password-store=basic",
+  // Every party is on this machine: offer the loopback address and real host addresses
+  // (not mDNS names, which need multicast DNS the operator's aioice may not have).
+  "--allow-loopback-in-peer-connection",
+  "--disable-features=WebRtcHideLocalIpsWithMdns",
+  "--window-position=0,0",
+  "--window-size=1280,900",
+];
+
+/** @param {object} line */
+function emit(line) {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: process.env.MADOGUCHI_CHROMIUM ?? "/usr/bin/chromium",
+    headless: false,
+    // MADOGUCHI_PICKER=ask leaves the browser's picker to the person (or xdotool).
+    args: process.env.MADOGUCHI_PICKER === "ask" ? CHROMIUM_ARGS : ["--auto-select-desktop-capture-source=Entire", ...CHROMIUM_ARGS],
+    env: { ...process.env, LANGUAGE: "en" },
+  });
+  /** @type {import("playwright-core").BrowserContext | null} */
+  let context = null;
+  /** @type {import("playwright-core").Page | null} */
+  let page = null;
+
+  /** @param {string | undefined} userAgent */
+  async function newPage(userAgent) {
+    await context?.close();
+    context = await browser.newContext(userAgent ? { userAgent, viewport: null } : { viewport: null });
+    page = await context.newPage();
+    page.on("console", (message) => emit({ console: message.type(), text: message.text() }));
+    page.on("pageerror", (error) => emit({ console: "pageerror", text: String(error) }));
+    return page;
+  }
+
+  /** @returns {import("playwright-core").Page} */
+  function current() {
+    if (page === null) throw new Error("no page: send new_page or goto first");
+    return page;
+  }
+
+  /**
+   * @param {Record<string, any>} command
+   * @returns {Promise<unknown>}
+   */
+  async function run(command) {
+    switch (command.do) {
+      case "new_page":
+        await newPage(command.user_agent);
+        return null;
+      case "goto":
+        if (page === null) await newPage(undefined);
+        await current().goto(command.url, { waitUntil: "load" });
+        return null;
+      case "click":
+        await current().click(command.selector, { timeout: command.timeout_ms ?? 10_000 });
+        return null;
+      case "audit":
+        return {
+          problems: await current().evaluate(accessibilityProblems),
+          contrast: await current().evaluate(worstContrast),
+          first_paint_ms: await current().evaluate(firstContentfulPaint),
+        };
+      case "press":
+        await current().keyboard.press(command.key);
+        return null;
+      case "fill":
+        await current().fill(command.selector, command.text);
+        return null;
+      case "wait":
+        await current().waitForSelector(command.selector, {
+          state: command.state ?? "visible",
+          timeout: command.timeout_ms ?? 10_000,
+        });
+        return null;
+      case "text":
+        return await current().textContent(command.selector);
+      case "eval":
+        return await current().evaluate(command.script);
+      case "screenshot":
+        if (command.width && command.height) {
+          await current().setViewportSize({ width: command.width, height: command.height });
+        }
+        await current().screenshot({ path: command.path, fullPage: command.full ?? true });
+        return command.path;
+      case "close_page":
+        await current().close({ runBeforeUnload: true });
+        page = null;
+        return null;
+      default:
+        throw new Error(`unknown command ${JSON.stringify(command.do)}`);
+    }
+  }
+
+  emit({ ok: true, value: { version: browser.version() } });
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    const command = JSON.parse(line);
+    if (command.do === "quit") break;
+    try {
+      emit({ ok: true, value: (await run(command)) ?? null });
+    } catch (error) {
+      emit({ ok: false, error: error instanceof Error ? error.message.split("\n")[0] : String(error) });
+    }
+  }
+  await browser.close();
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
