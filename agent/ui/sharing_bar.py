@@ -119,10 +119,10 @@ class SharingBar(QWidget):
         self.title.setWordWrap(True)
         top = QHBoxLayout()
         top.setSpacing(8)
-        self.dot = QLabel("●")
-        self.dot.setObjectName("sharingDot")
-        self.dot.setStyleSheet("color: white; font-size: 18px;")
-        top.addWidget(self.dot, 0, Qt.AlignmentFlag.AlignTop)
+        self.state_mark = QLabel("●")
+        self.state_mark.setObjectName("sharingDot")
+        self.state_mark.setStyleSheet("color: white; font-size: 18px;")
+        top.addWidget(self.state_mark, 0, Qt.AlignmentFlag.AlignTop)
         top.addWidget(self.title, 1)
         top.addWidget(self.elapsed, 0, Qt.AlignmentFlag.AlignTop)
         buttons = QHBoxLayout()
@@ -251,7 +251,7 @@ class SharingBar(QWidget):
             self.title.setText(self.tr("Sharing paused ({name})").format(name=name))
         else:
             self.title.setText(self.tr("Sharing your screen with {name}").format(name=name))
-        self.dot.setText("‖" if self._paused else "●")
+        self.state_mark.setText("‖" if self._paused else "●")
         self.pause_button.setText(self.tr("Resume") if self._paused else self.tr("Pause"))
         self.pause_button.setAccessibleName(
             self.tr("Resume sharing") if self._paused else self.tr("Pause sharing")
