@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
             settings,
             relay_url=bridge.relay_url,
             token=token,
+            username=dialog.username.text().strip(),
             ssl_context=ssl_context,
             language=language,
         )

@@ -65,6 +65,8 @@ __all__ = [
     "Refused",
     "SessionEnded",
     "ViewingStarted",
+    "fetch_token",
+    "request_token",
 ]
 
 logger = logging.getLogger(__name__)
@@ -74,13 +76,59 @@ class LoginFailed(Exception):
     """Login refused.
 
     ``kind``: wrong_credentials, locked, rate_limited, unreachable, certificate (the
-    relay's TLS certificate did not verify), version, error.
+    relay's TLS certificate did not verify), version, token_refused (the relay no
+    longer accepts a token: it expired, or the account was disabled or its password
+    changed; the password gets a new one), error.
     """
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
+
+
+async def request_token(
+    http: aiohttp.ClientSession,
+    relay_url: str,
+    username: str,
+    password: str,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+) -> str:
+    """``POST /api/login``: a login token, or :class:`LoginFailed` saying why not."""
+    try:
+        async with http.post(
+            f"{relay_url.rstrip('/')}/api/login",
+            json={"username": username, "password": password},
+            ssl=ssl_context if ssl_context is not None else True,
+            timeout=aiohttp.ClientTimeout(total=15),
+        ) as response:
+            body = await response.json(content_type=None)
+            status = response.status
+    except aiohttp.ClientConnectorCertificateError as exc:
+        raise LoginFailed("certificate", "the relay's TLS certificate could not be verified") from exc
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise LoginFailed("unreachable", f"cannot reach the relay: {type(exc).__name__}") from exc
+    except ValueError as exc:
+        raise LoginFailed("error", "the relay answered with something that is not JSON") from exc
+    message = str(body.get("message", "")) if isinstance(body, dict) else ""
+    if status == 401:
+        raise LoginFailed("wrong_credentials", message or "wrong user name or password")
+    if status == 403:
+        raise LoginFailed("locked", message or "this account is locked")
+    if status == 429:
+        raise LoginFailed("rate_limited", message or "too many attempts; try again later")
+    if status != 200 or not isinstance(body, dict) or not isinstance(body.get("token"), str):
+        raise LoginFailed("error", message or f"login failed (HTTP {status})")
+    return str(body["token"])
+
+
+async def fetch_token(
+    relay_url: str, username: str, password: str, *, ssl_context: ssl.SSLContext | None = None
+) -> str:
+    """:func:`request_token` on its own HTTP session (a new login for tabs that are already open)."""
+    async with aiohttp.ClientSession() as http:
+        return await request_token(http, relay_url, username, password, ssl_context=ssl_context)
 
 
 class OperatorClient:
@@ -119,31 +167,8 @@ class OperatorClient:
     async def login(self, username: str, password: str) -> OperatorIdentity:
         """POST /api/login, then open and authenticate the websocket."""
         self._http = self._http or aiohttp.ClientSession()
-        try:
-            async with self._http.post(
-                f"{self.relay_url}/api/login",
-                json={"username": username, "password": password},
-                ssl=self._ssl if self._ssl is not None else True,
-                timeout=aiohttp.ClientTimeout(total=15),
-            ) as response:
-                body = await response.json(content_type=None)
-                status = response.status
-        except aiohttp.ClientConnectorCertificateError as exc:
-            raise LoginFailed("certificate", "the relay's TLS certificate could not be verified") from exc
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise LoginFailed("unreachable", f"cannot reach the relay: {type(exc).__name__}") from exc
-        except ValueError as exc:
-            raise LoginFailed("error", "the relay answered with something that is not JSON") from exc
-        message = str(body.get("message", "")) if isinstance(body, dict) else ""
-        if status == 401:
-            raise LoginFailed("wrong_credentials", message or "wrong user name or password")
-        if status == 403:
-            raise LoginFailed("locked", message or "this account is locked")
-        if status == 429:
-            raise LoginFailed("rate_limited", message or "too many attempts; try again later")
-        if status != 200 or not isinstance(body, dict) or not isinstance(body.get("token"), str):
-            raise LoginFailed("error", message or f"login failed (HTTP {status})")
-        await self._open(str(body["token"]))
+        token = await request_token(self._http, self.relay_url, username, password, ssl_context=self._ssl)
+        await self._open(token)
         return self._require_identity()
 
     @property
@@ -174,8 +199,8 @@ class OperatorClient:
             waiter.cancel()
             raise LoginFailed("error", "the relay did not accept the session token")
         if self._auth_error is not None:
-            kind = "version" if self._auth_error.code is ErrorCode.VERSION_MISMATCH else "error"
-            raise LoginFailed(kind, self._auth_error.message)
+            kinds = {ErrorCode.VERSION_MISMATCH: "version", ErrorCode.NOT_AUTHORISED: "token_refused"}
+            raise LoginFailed(kinds.get(self._auth_error.code, "error"), self._auth_error.message)
         if self.identity is not None:
             self._token = token
 

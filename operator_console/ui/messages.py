@@ -60,7 +60,7 @@ _REFUSALS: dict[ErrorCode, Callable[[], str]] = {
         "Messages", "This console is not compatible with the relay. Please update the console."
     ),
     ErrorCode.NOT_AUTHORISED: lambda: QCoreApplication.translate(
-        "Messages", "Your login is no longer valid. Please log in again."
+        "Messages", "Your login is no longer valid. Enter your password in the bar above."
     ),
     ErrorCode.PEER_GONE: lambda: QCoreApplication.translate(
         "Messages", "The customer is no longer connected."
@@ -132,6 +132,11 @@ def login_error_text(kind: str) -> str:
     if kind == "version":
         return QCoreApplication.translate(
             "Messages", "This console version is not compatible with the relay. Please update the console."
+        )
+    if kind == "token_refused":
+        return QCoreApplication.translate(
+            "Messages",
+            "The relay no longer accepts your login. Enter your password above; this tab stays open.",
         )
     if kind == "bad_url":
         return QCoreApplication.translate(

@@ -371,10 +371,14 @@ class SessionTab(QWidget):
             self._set_state(TabState.CODE)
 
     def _on_login_failed(self, kind: str, _message: str) -> None:
-        self.code_page.set_busy(True)
         self.code_page.set_message(lambda: login_error_text(kind))
-        if kind in ("error", "wrong_credentials", "locked"):
+        if kind in ("token_refused", "error", "wrong_credentials", "locked"):
+            # Greyed out until the window's bar (asking for the password) brings a new login.
+            self.code_page.set_busy(True)
             self.login_lost.emit()
+        else:
+            # Unreachable, certificate...: the message says what to check; Connect tries again.
+            self.code_page.set_busy(False)
 
     def _on_action_failed(self, detail: str) -> None:
         logger.warning("tab action failed: %s", detail)
