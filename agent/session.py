@@ -46,6 +46,7 @@ from agent.state import (
 )
 from agent.track import ScreenTrack
 from client_core import __version__
+from client_core.proxy import ProxySetting
 from client_core.rtc import IceAddressMode, is_loopback_url
 from client_core.signaling_client import RelayUnreachable, SignalingSocket
 from client_core.turn import TurnProblem, choose_turn
@@ -92,8 +93,11 @@ class AgentSession:
         ssl_context: ssl.SSLContext | None = None,
         reconnect_delays_s: Sequence[float] = (0.5, 1.0, 2.0, 3.0, 5.0),
         reconnect_give_up_s: float = 120.0,
+        proxy: ProxySetting = None,
     ) -> None:
         self.relay_url = relay_url
+        self._proxy = proxy
+        """An explicit proxy for the signaling websocket (client_core.proxy); None: automatic."""
         self.core = AgentCore(
             sysinfo_scope=sysinfo_scope,
             client_version=__version__,
@@ -139,7 +143,9 @@ class AgentSession:
             attempt = 0
             lost_at: float | None = None
             while not self._ended.is_set():
-                socket = SignalingSocket(self.relay_url, "/ws/agent", http=self._http, ssl_context=self._ssl)
+                socket = SignalingSocket(
+                    self.relay_url, "/ws/agent", http=self._http, ssl_context=self._ssl, proxy=self._proxy
+                )
                 try:
                     await socket.connect()
                 except RelayUnreachable as exc:

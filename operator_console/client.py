@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 import aiohttp
 
+from client_core.proxy import ProxySetting, resolve_proxy
 from client_core.rtc import IceAddressMode, is_loopback_url
 from client_core.signaling_client import RelayUnreachable, SignalingSocket
 from client_core.turn import TurnProblem, choose_turn
@@ -94,11 +95,14 @@ async def request_token(
     password: str,
     *,
     ssl_context: ssl.SSLContext | None = None,
+    proxy: ProxySetting = None,
 ) -> str:
     """``POST /api/login``: a login token, or :class:`LoginFailed` saying why not."""
+    url = f"{relay_url.rstrip('/')}/api/login"
     try:
         async with http.post(
-            f"{relay_url.rstrip('/')}/api/login",
+            url,
+            proxy=resolve_proxy(url, proxy),
             json={"username": username, "password": password},
             ssl=ssl_context if ssl_context is not None else True,
             timeout=aiohttp.ClientTimeout(total=15),
@@ -124,11 +128,16 @@ async def request_token(
 
 
 async def fetch_token(
-    relay_url: str, username: str, password: str, *, ssl_context: ssl.SSLContext | None = None
+    relay_url: str,
+    username: str,
+    password: str,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    proxy: ProxySetting = None,
 ) -> str:
     """:func:`request_token` on its own HTTP session (a new login for tabs that are already open)."""
     async with aiohttp.ClientSession() as http:
-        return await request_token(http, relay_url, username, password, ssl_context=ssl_context)
+        return await request_token(http, relay_url, username, password, ssl_context=ssl_context, proxy=proxy)
 
 
 class OperatorClient:
@@ -140,10 +149,13 @@ class OperatorClient:
         *,
         on_event: Callable[[OperatorEvent], None] | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        proxy: ProxySetting = None,
     ) -> None:
         self.relay_url = relay_url.rstrip("/")
         self._on_event = on_event
         self._ssl = ssl_context
+        self._proxy = proxy
+        """An explicit proxy (client_core.proxy); None: the environment's or the system's."""
         self._http: aiohttp.ClientSession | None = None
         self._socket: SignalingSocket | None = None
         self._core: OperatorCore | None = None
@@ -167,7 +179,9 @@ class OperatorClient:
     async def login(self, username: str, password: str) -> OperatorIdentity:
         """POST /api/login, then open and authenticate the websocket."""
         self._http = self._http or aiohttp.ClientSession()
-        token = await request_token(self._http, self.relay_url, username, password, ssl_context=self._ssl)
+        token = await request_token(
+            self._http, self.relay_url, username, password, ssl_context=self._ssl, proxy=self._proxy
+        )
         await self._open(token)
         return self._require_identity()
 
@@ -184,7 +198,9 @@ class OperatorClient:
 
     async def _open(self, token: str) -> None:
         self._core = OperatorCore(token)
-        socket = SignalingSocket(self.relay_url, "/ws/operator", http=self._http, ssl_context=self._ssl)
+        socket = SignalingSocket(
+            self.relay_url, "/ws/operator", http=self._http, ssl_context=self._ssl, proxy=self._proxy
+        )
         try:
             await socket.connect()
         except RelayUnreachable as exc:
