@@ -32,6 +32,7 @@ from agent.events import (
     SessionEnded,
     SharingStarted,
     SystemInfoSent,
+    TurnTrouble,
 )
 from agent.peer import AgentPeer, GuidanceHandler
 from agent.state import (
@@ -263,9 +264,12 @@ class AgentSession:
         ice_servers = await choose_turn(
             effect.ice_servers, ssl_context=self._ssl, on_problem=turn_problems.append
         )
+        if turn_problems:
+            self._emit(TurnTrouble(frozenset(p.kind.value for p in turn_problems)))
         peer = AgentPeer(
             ice_servers=ice_servers,
             turn_problems=turn_problems,
+            on_turn_problem=lambda p: self._emit(TurnTrouble(frozenset({p.kind.value}))),
             track=self.track,
             on_guidance=self._on_guidance,
             on_connection_state=self._peer_state_changed,

@@ -29,6 +29,7 @@ from operator_console.events import (
     OperatorEvent,
     Refused,
     SessionEnded,
+    TurnTrouble,
     ViewingStarted,
 )
 from operator_console.frames import FrameSink
@@ -65,6 +66,7 @@ __all__ = [
     "OperatorEvent",
     "Refused",
     "SessionEnded",
+    "TurnTrouble",
     "ViewingStarted",
     "fetch_token",
     "request_token",
@@ -338,9 +340,12 @@ class OperatorClient:
         ice_servers = await choose_turn(
             effect.ice_servers, ssl_context=self._ssl, on_problem=turn_problems.append
         )
+        if turn_problems:
+            self._emit(TurnTrouble(frozenset(p.kind.value for p in turn_problems)))
         self.peer = OperatorPeer(
             ice_servers=ice_servers,
             turn_problems=turn_problems,
+            on_turn_problem=lambda p: self._emit(TurnTrouble(frozenset({p.kind.value}))),
             sink=self.sink,
             on_agent_message=self._agent_message,
             on_connection_state=self._peer_state_changed,

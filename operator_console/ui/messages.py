@@ -19,7 +19,7 @@ from PySide6.QtCore import QCoreApplication
 
 from protocol import EndReason, ErrorCode
 
-__all__ = ["end_text", "login_error_text", "refusal_text", "retry_text"]
+__all__ = ["end_text", "login_error_text", "refusal_text", "retry_text", "turn_trouble_text"]
 
 logger = logging.getLogger(__name__)
 
@@ -143,3 +143,27 @@ def login_error_text(kind: str) -> str:
             "Messages", "The relay address must start with https:// or http://."
         )
     return QCoreApplication.translate("Messages", "Login failed. Please try again.")
+
+
+def turn_trouble_text(kinds: frozenset[str]) -> str:
+    """What the operator is told when the TURN server is set up wrongly (client_core.effects.TurnTrouble)."""
+    lines = []
+    if "credentials_refused" in kinds:
+        lines.append(
+            QCoreApplication.translate(
+                "Messages",
+                "The TURN server refused this session's credentials, so the picture can reach you only "
+                "where a direct path exists. Tell your administrator: the relay's TURN secret does not "
+                "match the TURN server's.",
+            )
+        )
+    if "certificate_untrusted" in kinds:
+        lines.append(
+            QCoreApplication.translate(
+                "Messages",
+                "This PC does not trust the TURN server's certificate, so the picture cannot use TURN "
+                "over TLS. Tell your administrator: install the TURN server's CA on this PC or give the "
+                "TURN server a certificate from a public CA.",
+            )
+        )
+    return "\n".join(lines)

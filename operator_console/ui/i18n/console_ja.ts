@@ -487,6 +487,14 @@
       <translation>中継サーバーのアドレスは https:// または http:// で始めてください。</translation>
     </message>
     <message>
+      <source>The TURN server refused this session's credentials, so the picture can reach you only where a direct path exists. Tell your administrator: the relay's TURN secret does not match the TURN server's.</source>
+      <translation>TURNサーバーがこのセッションの認証情報を拒否しました。そのため、画面は直接つながる経路がある場合にしか届きません。管理者にお伝えください：中継サーバーのTURNシークレットがTURNサーバーのものと一致していません。</translation>
+    </message>
+    <message>
+      <source>This PC does not trust the TURN server's certificate, so the picture cannot use TURN over TLS. Tell your administrator: install the TURN server's CA on this PC or give the TURN server a certificate from a public CA.</source>
+      <translation>このPCはTURNサーバーの証明書を信頼していないため、画面はTLS経由のTURNを使えません。管理者にお伝えください：TURNサーバーのCA証明書をこのPCに入れるか、TURNサーバーに公的な認証局の証明書を設定してください。</translation>
+    </message>
+    <message>
       <source>Login failed. Please try again.</source>
       <translation>ログインできませんでした。もう一度お試しください。</translation>
     </message>
