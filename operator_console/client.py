@@ -78,7 +78,8 @@ logger = logging.getLogger(__name__)
 class LoginFailed(Exception):
     """Login refused.
 
-    ``kind``: wrong_credentials, locked, rate_limited, unreachable, certificate (the
+    ``kind``: wrong_credentials, locked, rate_limited, unreachable, proxy (the network's
+    HTTP proxy refused: it wants a login or blocks the relay), certificate (the
     relay's TLS certificate did not verify), version, token_refused (the relay no
     longer accepts a token: it expired, or the account was disabled or its password
     changed; the password gets a new one), error.
@@ -113,6 +114,8 @@ async def request_token(
             status = response.status
     except aiohttp.ClientConnectorCertificateError as exc:
         raise LoginFailed("certificate", "the relay's TLS certificate could not be verified") from exc
+    except aiohttp.ClientHttpProxyError as exc:
+        raise LoginFailed("proxy", f"the HTTP proxy refused the connection (HTTP {exc.status})") from exc
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
         raise LoginFailed("unreachable", f"cannot reach the relay: {type(exc).__name__}") from exc
     except ValueError as exc:

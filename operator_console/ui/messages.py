@@ -133,6 +133,12 @@ def login_error_text(kind: str) -> str:
         return QCoreApplication.translate(
             "Messages", "This console version is not compatible with the relay. Please update the console."
         )
+    if kind == "proxy":
+        return QCoreApplication.translate(
+            "Messages",
+            "Your network's proxy refused the connection to the relay. Ask your administrator to let the "
+            "relay's address through, or to give the console the proxy's user name and password.",
+        )
     if kind == "token_refused":
         return QCoreApplication.translate(
             "Messages",

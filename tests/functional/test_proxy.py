@@ -95,4 +95,4 @@ async def test_a_wrong_proxy_password_is_named(tmp_path: Path, proxy: RunningPro
         assert "lab:***@127.0.0.1" in str(refused.value)
         with pytest.raises(LoginFailed) as failed:
             await fetch_token(relay.url, "hanako", PASSWORD, ssl_context=client, proxy=wrong)
-        assert failed.value.kind == "unreachable"
+        assert failed.value.kind == "proxy"  # the console says so (not "cannot reach the relay")

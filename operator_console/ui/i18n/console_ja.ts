@@ -483,6 +483,10 @@
       <translation>中継サーバーがログインを受け付けなくなりました。上の欄にパスワードを入力してください。このタブはそのまま残ります。</translation>
     </message>
     <message>
+      <source>Your network's proxy refused the connection to the relay. Ask your administrator to let the relay's address through, or to give the console the proxy's user name and password.</source>
+      <translation>ネットワークのプロキシーが中継サーバーへの接続を拒否しました。中継サーバーのアドレスを通すか、コンソールにプロキシーのユーザー名とパスワードを設定するよう、管理者に依頼してください。</translation>
+    </message>
+    <message>
       <source>The relay address must start with https:// or http://.</source>
       <translation>中継サーバーのアドレスは https:// または http:// で始めてください。</translation>
     </message>
