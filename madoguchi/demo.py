@@ -13,9 +13,11 @@ ends the session and a summary is printed (``--json`` writes the figures,
 
 ``--network CASE`` runs the session through the network lab instead (root only:
 namespaces, veth, iptables and a real coturn; testbed/netlab.py): ``lan``,
-``cone-nat``, ``symmetric-nat`` or ``tcp443-only``. Either way the JSON says which
-candidate pair ICE chose (``ice``) and how long after Allow the operator decoded the
-first frame (``first_frame_s``).
+``cone-nat``, ``symmetric-nat``, ``tcp443-only`` or ``proxy`` (the agent's websocket
+through a real tinyproxy with Basic authentication). Either way the JSON says which
+candidate pair ICE chose (``ice``), how long after Allow the operator decoded the
+first frame (``first_frame_s``) and, for ``proxy``, where the proxy tunnelled to
+(``proxy_connects``).
 """
 
 from __future__ import annotations
@@ -53,8 +55,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--network",
-        choices=("lan", "cone-nat", "symmetric-nat", "tcp443-only"),
-        help="run through the network lab: NATs, a TCP-443-only firewall, coturn (needs root)",
+        choices=("lan", "cone-nat", "symmetric-nat", "tcp443-only", "proxy"),
+        help=(
+            "run through the network lab: NATs, a TCP-443-only firewall, an HTTP proxy with only "
+            "TURN on 443 allowed besides it, coturn (needs root)"
+        ),
     )
     parser.add_argument(
         "--mode",
@@ -117,6 +122,7 @@ def _run_network(args: argparse.Namespace, width: int, height: int) -> int:
         "operator_ice": lab.operator_pair.as_dict() if lab.operator_pair is not None else None,
         "first_frame_s": lab.first_frame_s,
         "frames_received": lab.frames,
+        "proxy_connects": list(lab.proxy_connects),
         "seconds": args.seconds,
     }
     print(

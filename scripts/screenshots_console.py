@@ -197,6 +197,14 @@ def main(argv: list[str] | None = None) -> int:
                 wait(lambda: tab.code_page.issued.isVisibleTo(tab))
                 pause(1.2)
                 shot(window, "issued", lang)
+
+                # The login ends (here: an administrator changed the password); a new tab is
+                # refused and the window asks for the password in place, keeping the tabs.
+                world.relay.accounts.set_password("hanako", PASSWORD)
+                window.new_tab()
+                wait(window.relogin.isVisible)
+                pause(0.3)
+                shot(window, "relogin", lang)
                 window.close()
                 dialog.close()
 

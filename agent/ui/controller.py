@@ -36,6 +36,7 @@ from agent.events import (
     SessionEnded,
     SharingStarted,
     SystemInfoSent,
+    TurnTrouble,
 )
 from agent.ui.border import ShareBorder
 from agent.ui.bridge import SessionBridge
@@ -303,6 +304,12 @@ class AgentController(QObject):
                 self.bar.set_connection("ok" if event.connected else "operator_lost")
         elif isinstance(event, SystemInfoSent):
             self.record_system_information(event.report)
+        elif isinstance(event, TurnTrouble):
+            if event.misconfigured:
+                # The details are for the log; the customer is told what to do (tell the operator).
+                logger.error("TURN server unusable: %s", ", ".join(sorted(event.kinds)))
+                if self.phase == "asking":
+                    self.window.request.show_connection_problem()
         elif isinstance(event, SessionEnded):
             self._on_ended(event)
 

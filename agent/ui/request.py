@@ -56,6 +56,8 @@ class RequestPage(QWidget):
         self.check = label("requestCheck")
         self.explain = notice("requestExplain")
         self.countdown = label("requestCountdown", "muted")
+        self.connection_problem = notice("requestConnectionProblem")
+        self.connection_problem.hide()
         self.deny_button = button("requestDeny")
         self.allow_button = button("requestAllow", "primary")
         self.allow_button.setDefault(True)
@@ -79,6 +81,7 @@ class RequestPage(QWidget):
         details.addWidget(self.sysinfo_show, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(details)
         layout.addStretch(1)
+        layout.addWidget(self.connection_problem)
         self.countdown.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout.addWidget(self.countdown)
         layout.addLayout(button_row(self.deny_button, self.allow_button))
@@ -104,6 +107,7 @@ class RequestPage(QWidget):
         self.deny_button.setEnabled(True)
         self.sysinfo_check.setEnabled(True)
         self.sysinfo_check.setChecked(True)
+        self.connection_problem.hide()
         self._timer.start()
         self.retranslate()
         self.allow_button.setFocus()
@@ -123,6 +127,10 @@ class RequestPage(QWidget):
     def show_preview(self, report: SysInfoReport | None) -> None:
         """The values read on this computer (``None``: they could not be read)."""
         self.preview.set_report(report)
+
+    def show_connection_problem(self) -> None:
+        """The service's TURN server cannot be used (client_core.effects.TurnTrouble): say so."""
+        self.connection_problem.show()
 
     def _open_preview(self) -> None:
         self.preview.open_loading()
@@ -192,6 +200,13 @@ class RequestPage(QWidget):
                     count=len(keys), names=names
                 )
             )
+        self.connection_problem.setText(
+            self.tr(
+                "The service's connection server could not be used (a setting on the service's side, "
+                "not on your computer), so your screen may not reach the operator. Please tell the "
+                "operator on the phone."
+            )
+        )
         self.sysinfo_show.setText(self.tr("Show the values"))
         self.sysinfo_show.setAccessibleName(self.tr("Show the information that would be sent"))
         self.deny_button.setText(self.tr("Do not allow"))

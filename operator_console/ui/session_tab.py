@@ -40,13 +40,14 @@ from operator_console.client import (
     OperatorEvent,
     Refused,
     SessionEnded,
+    TurnTrouble,
     ViewingStarted,
 )
 from operator_console.peer import ConnectionStats
 from operator_console.ui.bridge import SessionBridge
 from operator_console.ui.info_panel import SysInfoPanel
 from operator_console.ui.key_guide import KeyGuidePanel
-from operator_console.ui.messages import end_text, login_error_text, refusal_text
+from operator_console.ui.messages import end_text, login_error_text, refusal_text, turn_trouble_text
 from operator_console.ui.pages import CodePage, EndedPage, WaitingPage, WrapUp
 from operator_console.ui.pointer import ViewMode
 from operator_console.ui.video_view import VideoView
@@ -124,6 +125,15 @@ class SessionTab(QWidget):
             self.pages.addWidget(page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.turn_note = QLabel()
+        self.turn_note.setObjectName("turnNote")
+        self.turn_note.setWordWrap(True)
+        self.turn_note.setStyleSheet(
+            "background: #fce8e6; color: #5f0c06; padding: 6px; border-bottom: 1px solid #c5221f;"
+        )
+        self.turn_note.hide()
+        self._turn_kinds: frozenset[str] = frozenset()
+        layout.addWidget(self.turn_note)
         layout.addWidget(self.pages)
 
         self.code_page.connect_requested.connect(self.claim)
@@ -371,10 +381,14 @@ class SessionTab(QWidget):
             self._set_state(TabState.CODE)
 
     def _on_login_failed(self, kind: str, _message: str) -> None:
-        self.code_page.set_busy(True)
         self.code_page.set_message(lambda: login_error_text(kind))
-        if kind in ("error", "wrong_credentials", "locked"):
+        if kind in ("token_refused", "error", "wrong_credentials", "locked"):
+            # Greyed out until the window's bar (asking for the password) brings a new login.
+            self.code_page.set_busy(True)
             self.login_lost.emit()
+        else:
+            # Unreachable, certificate...: the message says what to check; Connect tries again.
+            self.code_page.set_busy(False)
 
     def _on_action_failed(self, detail: str) -> None:
         logger.warning("tab action failed: %s", detail)
@@ -385,7 +399,15 @@ class SessionTab(QWidget):
 
     def _on_event(self, event: OperatorEvent) -> None:
         logger.debug("tab event %s", event)
-        if isinstance(event, ClaimAccepted):
+        if isinstance(event, TurnTrouble):
+            # A deployment mistake: said at once, whatever the page, until the next customer.
+            if event.misconfigured:
+                logger.error("TURN server unusable for this session: %s", ", ".join(sorted(event.kinds)))
+                self._turn_kinds |= event.misconfigured
+                self._render_turn_note()
+        elif isinstance(event, ClaimAccepted):
+            self._turn_kinds = frozenset()
+            self._render_turn_note()
             self.waiting_page.start(event.timeout_s)
             self._set_state(TabState.WAITING)
         elif isinstance(event, CodeAssigned):
@@ -641,7 +663,12 @@ class SessionTab(QWidget):
     def _title_changed(self) -> None:
         self.title_changed.emit(self.title())
 
+    def _render_turn_note(self) -> None:
+        self.turn_note.setText(turn_trouble_text(self._turn_kinds))
+        self.turn_note.setVisible(bool(self._turn_kinds))
+
     def retranslate(self) -> None:
+        self._render_turn_note()
         self.monitor_label.setText(self.tr("Screen:"))
         self.fit_button.setText(self.tr("Fit"))
         self.fit_button.setToolTip(self.tr("Fit the picture to the window (Ctrl+0)"))
