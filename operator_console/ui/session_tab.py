@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client_core.line_breaks import phrase_breaks
 from operator_console.client import (
     ClaimAccepted,
     CodeAssigned,
@@ -308,7 +309,11 @@ class SessionTab(QWidget):
         box.setObjectName("confirmEnd")
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle(self.tr("End session"))
-        box.setText(self.tr("End this session? The customer's screen will no longer be shown to you."))
+        # Japanese breaks between phrases (never 「画 / 面」), on a label wide enough for two lines.
+        box.setText(
+            phrase_breaks(self.tr("End this session? The customer's screen will no longer be shown to you."))
+        )
+        box.setStyleSheet("QLabel#qt_msgbox_label { min-width: 420px; }")
         end = box.addButton(self.tr("End session"), QMessageBox.ButtonRole.DestructiveRole)
         end.setObjectName("confirmEndYes")
         keep = box.addButton(self.tr("Keep sharing"), QMessageBox.ButtonRole.RejectRole)
