@@ -219,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
                     else "Copy, then open the Run dialog"
                 )
                 tab.key_guide.send()
+                # On a 1366x768 screen the palette scrolls: show the chosen keys and the caption.
+                tab.key_guide.fields_scroll.ensureWidgetVisible(tab.key_guide.caption)
                 pause(0.3)
                 shot(window, "keys", lang)
 

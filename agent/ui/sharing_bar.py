@@ -247,7 +247,8 @@ class SharingBar(QWidget):
         box.setVisible(len(self._monitors) > 1)
 
     def retranslate(self) -> None:
-        name = "" if self._operator is None else self._operator.display_name
+        # A name never breaks between family and given name (「佐藤 / 花子」).
+        name = "" if self._operator is None else self._operator.display_name.replace(" ", "\u00a0")
         if self._paused:
             self.title.setText(self.tr("Sharing paused ({name})").format(name=name))
         else:
