@@ -96,6 +96,7 @@ async def _session(display: str, seconds: float, painted_log: Path, say: Any) ->
         "frames_received": figures["frames_received"],
         "fps": figures["fps"],
         "allow_to_first_frame_ms": None if first is None else round((first - allowed_at) * 1000, 1),
+        "first_frame_s": None if first is None else round(first - allowed_at, 2),
         "latency_ms_median": _percentile(latencies, 0.5),
         "latency_ms_p95": _percentile(latencies, 0.95),
         "latency_samples": len(latencies),
