@@ -378,7 +378,7 @@ def _print_summary(result: dict[str, Any]) -> None:
         "Madoguchi demo: summary",
         f"  screen            {result['scene']}",
         f"  code              {result['code']}",
-        f"  candidate pair    {_pair_text(result['ice'])}",
+        f"  candidate pair    {_pair_text(result.get('ice'))}",
         f"  first frame       {result['first_frame_s']} s after Allow",
         f"  frames received   {result['frames_received']} ({result['fps']} fps)",
         f"  capture->decoded  {latency}",

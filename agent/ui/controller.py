@@ -323,7 +323,8 @@ class AgentController(QObject):
         elif isinstance(message, KeyGuide):
             rect = guide_area(self.bridge.selected, self.bridge.monitors, self._pointed_screen)
             if rect is not None:
-                self.key_guide.show_guide(message, rect)
+                card = self.bar.frameGeometry() if self.bar.isVisible() else None
+                self.key_guide.show_guide(message, rect, avoid=card)
                 if self.pointer.isVisible():
                     self.pointer.raise_()  # the pointer stays on top of the picture
         elif isinstance(message, KeyGuideClear):

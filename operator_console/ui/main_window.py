@@ -99,7 +99,7 @@ class ConsoleWindow(QMainWindow):
         self.tabs.setMovable(True)
         self.tabs.setDocumentMode(True)
         self.tabs.tabCloseRequested.connect(self.close_tab)
-        self.tabs.currentChanged.connect(lambda _: self._update_status())
+        self.tabs.currentChanged.connect(lambda _: self._current_changed())
         self.relogin = ReloginBar(loop, relay_url, username or settings.username, ssl_context=ssl_context)
         self.relogin.token_renewed.connect(self._token_renewed)
         central = QWidget()
@@ -269,8 +269,16 @@ class ConsoleWindow(QMainWindow):
 
     def _tab_state(self, tab: SessionTab) -> None:
         if tab is self.current_tab():
+            self._current_changed()
+
+    def _current_changed(self) -> None:
+        """The menus follow the shown tab: its pointer state, and no guidance tools for a browser."""
+        tab = self.current_tab()
+        if tab is not None:
             self._actions["pointer"].setChecked(tab.view.pointing)
-            self._update_status()
+            for name in ("pointer", "key_guide", "send_keys", "clear_keys"):
+                self._actions[name].setEnabled(tab.guidance_on_screen)
+        self._update_status()
 
     def _stats_of(self, tab: SessionTab) -> None:
         if tab is self.current_tab():

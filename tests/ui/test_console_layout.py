@@ -192,6 +192,10 @@ def layout_problems(size: tuple[int, int], language: Language, settings_file: Pa
         tab.info_panel.set_report(REPORT)
         tab.show_info()
         check("live, customer information")
+        tab._set_client("browser", guidance_on_screen=False)  # normal mode: label, note, tools off
+        tab.show_key_guide()
+        check("live, browser customer")
+        problems.extend(pinned_in_view(tab, window))
         tab.ended_page.set_wrap_up(
             WrapUp(
                 reason=lambda: "The customer ended the session.",

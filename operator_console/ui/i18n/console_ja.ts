@@ -233,6 +233,10 @@
       <translation>お客さまの画面には何も表示していません。</translation>
     </message>
     <message>
+      <source>Not available in normal mode: the keyboard guide cannot be drawn outside the customer's browser.</source>
+      <translation>通常版では使えません：キーボード表示はお客さまのブラウザーの外には表示できません。</translation>
+    </message>
+    <message>
       <source>Shown to the customer: {keys}</source>
       <translation>お客さまに表示中：{keys}</translation>
     </message>
@@ -621,6 +625,22 @@
       <translation>マウスでお客さまの画面を指し示します。オフにするとポインターを消します（Ctrl+P）</translation>
     </message>
     <message>
+      <source>Normal mode (browser)</source>
+      <translation>通常版（ブラウザー）</translation>
+    </message>
+    <message>
+      <source>The customer shares from their web browser; nothing is installed.</source>
+      <translation>お客さまはブラウザーから共有しています（インストールなし）。</translation>
+    </message>
+    <message>
+      <source>Normal mode (browser): the pointer and the keyboard guide are not available, because they cannot be drawn outside the customer's browser.</source>
+      <translation>通常版（ブラウザー）：ポインターとキーボード表示は使えません。お客さまのブラウザーの外には表示できないためです。</translation>
+    </message>
+    <message>
+      <source>Not available in normal mode: the pointer cannot be drawn outside the customer's browser.</source>
+      <translation>通常版では使えません：ポインターはお客さまのブラウザーの外には表示できません。</translation>
+    </message>
+    <message>
       <source>End session</source>
       <translation>セッションを終了</translation>
     </message>
@@ -772,11 +792,11 @@
     </message>
     <message>
       <source>Detailed mode (installed agent)</source>
-      <translation>詳細モード（インストール版）</translation>
+      <translation>詳細版（インストールしたツール）</translation>
     </message>
     <message>
       <source>Normal mode (browser): OS and browser only</source>
-      <translation>通常モード（ブラウザー）：OSとブラウザーのみ</translation>
+      <translation>通常版（ブラウザー）：OSとブラウザーのみ</translation>
     </message>
     <message>
       <source>unavailable</source>
