@@ -8,7 +8,7 @@ Xvfb and the same scene, each through the real relay (127.0.0.1) and real peers:
   encoders and its jitter buffer - fed by our screen track as it was before tuning
   (zero-copy frames, send-on-change, a grab on every 30 fps tick, no CPU budget);
 * ``madoguchi``: the tuned pipeline - H.264 with :class:`agent.encoder.TunedH264Encoder`,
-  :class:`operator_console.receiver.MarkerJitterBuffer`, grabs on X DAMAGE, CPU budget.
+  :class:`client_core.frame_buffer.FrameBuffer`, grabs on X DAMAGE, CPU budget.
 
 The agent runs in a child process (``benchmarks.agent_side``), the operator in this
 one. Per run: connect, stream ``--warmup`` seconds, then measure for ``--seconds``:
@@ -87,7 +87,7 @@ BASELINE_DESCRIPTION = (
 MADOGUCHI_DESCRIPTION = (
     "H.264 TunedH264Encoder (x264 ultrafast/zerolatency through its own API, a quantizer per frame "
     "under a leaky-bucket cap, level by size, keyframes on PLI only and at most one per 0.5 s), "
-    "MarkerJitterBuffer and larger receive buffers on the operator, grabs on X DAMAGE, CPU budget"
+    "FrameBuffer and larger receive buffers on the operator, grabs on X DAMAGE, CPU budget"
 )
 
 
@@ -287,6 +287,17 @@ class _FrameLog:
             return pli, frame
 
         buffer.add = add  # type: ignore[method-assign]
+        take_ready = getattr(buffer, "take_ready", None)
+        if callable(take_ready):  # FrameBuffer: the other frames one packet completed
+
+            def take() -> Any:
+                ready = take_ready()
+                now = time.monotonic()
+                for r in ready:
+                    self.frames.append((now, len(r.frame.data), is_keyframe(self.codec, r.frame.data)))
+                return ready
+
+            buffer.take_ready = take  # type: ignore[attr-defined]
         return True
 
     def keyframes(self) -> int:
@@ -419,10 +430,14 @@ async def run_pipeline(
                 keyframe_bytes = next((n for _, n, key in frame_log.frames[before:] if key), None)
 
             buffer = receiver_jitter_buffer(receiver)
+            counters = getattr(buffer, "counters", None)
             figures["jitter_buffer"] = {
                 "class": type(buffer).__name__,
-                "released_on_marker": getattr(buffer, "released_on_marker", None),
-                "released_on_next_frame": getattr(buffer, "released_on_next_frame", None),
+                **(
+                    dataclasses.asdict(counters)
+                    if dataclasses.is_dataclass(counters) and not isinstance(counters, type)
+                    else {}
+                ),
             }
             await operator.end_session()
             await expect(operator, SessionEnded, 10, "the session did not end")

@@ -9,7 +9,8 @@ losses inside one can never be repaired. Here, as libwebrtc does:
 * :class:`NackGenerator` remembers each gap until it is repaired, NACKs it again once
   per RTT (estimated from NACK-to-repair times), and declares it past repair after
   ``max_tries`` NACKs or when the sender's history no longer holds it; then it asks
-  for a keyframe at once (``on_past_repair``), at most once per ``keyframe_interval``.
+  for a keyframe at once (``on_past_repair``), at most once per ``keyframe_interval``,
+  and tells the receiver's frame buffer which packets will never come (``on_lost``).
 
 Both are installed on aiortc objects by :mod:`client_core.rtc_tuning` (the I/O glue);
 times come from an injected clock, in seconds.
@@ -123,9 +124,11 @@ class NackGenerator:
         max_age: float = 1.0,
         max_gap_packets: int = 9600,
         keyframe_interval: float = 0.300,
+        on_lost: Callable[[list[int]], None] | None = None,
     ) -> None:
         self._clock = clock
         self._on_past_repair = on_past_repair
+        self._on_lost = on_lost
         self.rtt = initial_rtt
         self.min_retry = min_retry
         self.max_tries = max_tries
@@ -146,6 +149,13 @@ class NackGenerator:
     @property
     def outstanding(self) -> set[int]:
         return set(self._gaps)
+
+    def discard_before(self, seq: int) -> None:
+        """Stop asking for packets before ``seq``: the receiver dropped them (it skipped
+        to a keyframe), so they are no longer wanted."""
+        for s in [s for s in self._gaps if _seq_gt(seq, s)]:
+            del self._gaps[s]
+        self._due.intersection_update(self._gaps)
 
     def add(self, packet: Any) -> bool:
         now = self._clock()
@@ -194,6 +204,8 @@ class NackGenerator:
             self.counters.nacks_sent += 1
         if past:
             self.counters.past_repair += len(past)
+            if self._on_lost is not None:
+                self._on_lost(past)
             if self._last_keyframe_request is None or now - self._last_keyframe_request >= max(
                 self.keyframe_interval, 2 * self.rtt
             ):
