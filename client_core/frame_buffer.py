@@ -54,15 +54,17 @@ _START_CODE = b"\x00\x00\x00\x01"
 
 
 def h264_starts_keyframe(data: bytes) -> bool:
-    """True if depayloaded H.264 ``data`` (Annex B, as aiortc's depayloader gives it) is the
-    start of a keyframe: its first NAL unit is an SPS, or the first slice of an IDR picture."""
+    """True if depayloaded H.264 ``data`` (Annex B, as aiortc's depayloader gives it) starts a
+    picture a decoder can begin with: an SPS first (after an optional delimiter or SEI).
+
+    An IDR slice alone is not enough: without the parameter sets in front (x264 and
+    libwebrtc repeat them before every IDR) a decoder joining there fails on every frame.
+    """
     offset = 0
-    while data.startswith(_START_CODE, offset) and len(data) > offset + 5:
+    while data.startswith(_START_CODE, offset) and len(data) > offset + 4:
         nal_type = data[offset + 4] & 0x1F
         if nal_type == 7:  # SPS: only ever at the start of an access unit
             return True
-        if nal_type == 5:  # IDR slice: first_mb_in_slice == 0 is the ue(v) "1" bit
-            return bool(data[offset + 5] & 0x80)
         if nal_type not in (6, 9):  # SEI, access unit delimiter may come first
             return False
         following = data.find(_START_CODE, offset + 4)

@@ -125,6 +125,7 @@ class NackGenerator:
         max_gap_packets: int = 9600,
         keyframe_interval: float = 0.300,
         on_lost: Callable[[list[int]], None] | None = None,
+        max_nack_list: int = 1000,
     ) -> None:
         self._clock = clock
         self._on_past_repair = on_past_repair
@@ -135,6 +136,7 @@ class NackGenerator:
         self.max_age = max_age
         self.max_gap_packets = max_gap_packets
         self.keyframe_interval = keyframe_interval
+        self.max_nack_list = max_nack_list
         self.max_seq: int | None = None
         self._gaps: dict[int, _Gap] = {}
         self._due: set[int] = set()
@@ -184,9 +186,13 @@ class NackGenerator:
         assert self.max_seq is not None
         past: list[int] = []
         due: set[int] = set()
+        # More missing than max_nack_list is an outage, not loss: asking for all of it would
+        # flood the link on its return with packets mostly gone from the sender's history
+        # (libwebrtc gives up at 1,000 too); a keyframe is cheaper.
+        flood = len(self._gaps) > self.max_nack_list
         for s, gap in self._gaps.items():
             behind = (self.max_seq - s) & 0xFFFF
-            if behind > self.max_gap_packets or now - gap.first_seen > self.max_age:
+            if flood or behind > self.max_gap_packets or now - gap.first_seen > self.max_age:
                 past.append(s)
             elif gap.last_nack is None or now - gap.last_nack >= retry:
                 if gap.tries >= self.max_tries:

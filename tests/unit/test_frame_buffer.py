@@ -200,7 +200,7 @@ def test_keyframe_tests() -> None:
     p_slice = b"\x00\x00\x00\x01\x41\x9a"
     aud_then_sps = b"\x00\x00\x00\x01\x09\xf0" + sps
     assert h264_starts_keyframe(sps)
-    assert h264_starts_keyframe(idr_first)
+    assert not h264_starts_keyframe(idr_first)  # no parameter sets in front: not a place to join
     assert h264_starts_keyframe(aud_then_sps)
     assert not h264_starts_keyframe(idr_second_slice)
     assert not h264_starts_keyframe(p_slice)

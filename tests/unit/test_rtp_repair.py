@@ -159,3 +159,17 @@ async def test_installed_on_real_aiortc_objects() -> None:
         await asyncio.sleep(0)
     finally:
         await pc.close()
+
+
+def test_an_outage_sized_gap_is_given_up_at_once() -> None:
+    clock = Clock()
+    lost: list[int] = []
+    keyframes: list[int] = []
+    generator = NackGenerator(clock, keyframes.append, on_lost=lost.extend, max_nack_list=1000)
+    generator.add(_packet(0))
+    assert not generator.add(_packet(1500))  # 1,499 missing: no NACK for them
+    assert len(lost) == 1499
+    assert keyframes == [1234]
+    assert generator.outstanding == set()
+    assert generator.add(_packet(1502))  # ordinary loss afterwards is NACKed again
+    assert generator.missing == {1501}
