@@ -187,34 +187,47 @@ class H264Settings:
 class BitrateCap:
     """When the bitrate cap follows the receiver's bitrate estimate (REMB).
 
-    aiortc feeds the receiver's estimate into ``target_bitrate`` every second or so.
-    With send-on-change the estimate is meaningless while the screen is quiet (it
-    follows the incoming rate down towards nothing), so a cap that followed it would
-    throttle the next change (and, with the CRF fallback, rebuild the encoder - a
-    keyframe - at every move).
-    The cap therefore moves only when the estimate has been at least ``factor`` away
-    for ``hold_s`` seconds, and goes *down* only while we actually send more than the
-    estimate (real congestion, not an idle screen). Pure: time and the sent rate are
+    aiortc feeds the receiver's estimate into ``target_bitrate`` (aiortc's receiver
+    sends one every 0.5 s, and at once when it detects queueing). With send-on-change
+    the estimate is meaningless while the screen is quiet (it follows the incoming
+    rate down towards nothing), so the cap goes *down* only while we actually send
+    more than the estimate (real congestion, not an idle screen), and up whenever the
+    estimate is above it. The cap is ``headroom`` times the estimate: never a standing
+    queue at the bottleneck.
+
+    ``factor`` and ``hold_s`` add hysteresis: the cap moves only when the estimate has
+    been at least ``factor`` away for ``hold_s`` seconds. The per-frame quantizer needs
+    none (a move costs nothing: the bucket simply drains at the new rate), so it follows
+    at once (``BitrateCap.following``); the CRF fallback rebuilds its encoder - a
+    keyframe - at every move and keeps 2x / 3 s. Pure: time and the sent rate are
     passed in.
     """
 
-    def __init__(self, settings: H264Settings, *, factor: float = 2.0, hold_s: float = 3.0) -> None:
-        if factor <= 1.0 or hold_s < 0:
-            raise ValueError("factor must be > 1 and hold_s >= 0")
+    def __init__(
+        self, settings: H264Settings, *, factor: float = 2.0, hold_s: float = 3.0, headroom: float = 1.0
+    ) -> None:
+        if factor < 1.0 or hold_s < 0 or not 0 < headroom <= 1:
+            raise ValueError("need factor >= 1, hold_s >= 0 and 0 < headroom <= 1")
         self.settings = settings
         self.factor = factor
         self.hold_s = hold_s
+        self.headroom = headroom
         self.cap = settings.max_bitrate
         self._away_since: float | None = None
+
+    @classmethod
+    def following(cls, settings: H264Settings) -> BitrateCap:
+        """No hysteresis, 90 % of the estimate: for the per-frame quantizer."""
+        return cls(settings, factor=1.0, hold_s=0.0, headroom=0.9)
 
     def clamp(self, bitrate: int) -> int:
         return max(self.settings.min_bitrate, min(int(bitrate), self.settings.max_bitrate))
 
     def update(self, target: int, sent_bps: float, now: float) -> bool:
-        """Note the current target; True when the cap moved (the encoder must be rebuilt)."""
-        target = self.clamp(target)
-        up = target >= self.cap * self.factor
-        down = target * self.factor <= self.cap and sent_bps > target
+        """Note the current target; True when the cap moved."""
+        target = self.clamp(int(target * self.headroom))
+        up = target > self.cap and target >= self.cap * self.factor
+        down = target < self.cap and target * self.factor <= self.cap and sent_bps > target
         if not (up or down):
             self._away_since = None
             return False
@@ -222,7 +235,10 @@ class BitrateCap:
             self._away_since = now
         if now - self._away_since < self.hold_s:
             return False
-        logger.info("H.264 bitrate cap %d -> %d bit/s", self.cap, target)
+        if self.hold_s > 0:
+            logger.info("H.264 bitrate cap %d -> %d bit/s", self.cap, target)
+        else:
+            logger.debug("H.264 bitrate cap %d -> %d bit/s", self.cap, target)
         self.cap = target
         self._away_since = None
         return True
@@ -374,7 +390,6 @@ class TunedH264Encoder(H264Encoder):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings or H264Settings()
-        self._policy = BitrateCap(self.settings)
         self._target = self.settings.max_bitrate
         self._on_encoded = on_encoded
         self._clock = clock
@@ -394,6 +409,9 @@ class TunedH264Encoder(H264Encoder):
                 self.backend = "x264-qp"
             except x264.X264Unavailable as exc:
                 logger.warning("per-frame quantizer unavailable, using PyAV's CRF: %s", exc)
+        self._policy = (
+            BitrateCap.following(self.settings) if self.backend == "x264-qp" else BitrateCap(self.settings)
+        )
         self._lock = threading.Lock()
         self._sent: list[tuple[float, int]] = []
         self._frames = 0
@@ -417,6 +435,12 @@ class TunedH264Encoder(H264Encoder):
     def cap(self) -> int:
         """The VBV maximum rate in force, bit/s."""
         return self._policy.cap
+
+    @property
+    def refining(self) -> bool:
+        """True while the picture is coarser than the quality quantizer (after a keyframe
+        capped to the link): the next frames, even repeats of a still picture, sharpen it."""
+        return self.backend == "x264-qp" and self._qp.qp > self.settings.qp
 
     @property
     def stats(self) -> EncoderStats:
@@ -528,7 +552,7 @@ class TunedH264Encoder(H264Encoder):
             logger.info("libx264 %dx%d opened (per-frame quantizer): %s", yuv.width, yuv.height, options)
             force_keyframe = True  # a new encoder starts with an IDR anyway
         self._qp.cap = self._policy.cap
-        qp = self._qp.choose(now, keyframe=force_keyframe)
+        qp = self._qp.choose(now, keyframe=force_keyframe, pixels=yuv.width * yuv.height)
         planes = yuv.planes
         encoded = encoder.encode(
             (planes[0].buffer_ptr, planes[1].buffer_ptr, planes[2].buffer_ptr),

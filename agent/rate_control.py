@@ -43,6 +43,12 @@ class QpSettings:
     fps: float = 30.0
     spread_frames: float = 15.0
     fill: float = 0.9
+    keyframe_drain_s: float = 0.2
+    """A keyframe is at most what the cap drains in this time (coarse first; the next
+    frames sharpen it), so it never floods a slow link's bottleneck buffer."""
+    keyframe_bits_per_pixel: float = 2.5
+    """The first keyframe's guess at ``base_qp + keyframe_offset`` (1080p text at QP 22:
+    640 KB, 2.5 bits a pixel); later keyframes are predicted from the last one."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.base_qp <= self.max_qp <= 51:
@@ -103,8 +109,9 @@ class QpControl:
         per_frame = self._cap / s.fps
         return max(per_frame / 4.0, per_frame + (self.capacity * s.fill - self._level) / s.spread_frames)
 
-    def choose(self, now: float, *, keyframe: bool) -> int:
-        """The quantizer for the frame about to be encoded at ``now``."""
+    def choose(self, now: float, *, keyframe: bool, pixels: int | None = None) -> int:
+        """The quantizer for the frame about to be encoded at ``now`` (``pixels``: its size,
+        for the first keyframe's guess)."""
         self._drain(now)
         if not keyframe:
             return self._qp
@@ -112,9 +119,14 @@ class QpControl:
         qp = min(s.max_qp, self._qp + s.keyframe_offset)
         if self._keyframe is not None:
             bits, at = self._keyframe
-            room = max(self.capacity - self._level, self.capacity / 4.0)
-            if bits * 2.0 ** ((at - qp) / 6.0) > room:
-                qp = min(s.max_qp, max(qp, at + math.ceil(6.0 * math.log2(bits / room))))
+        elif pixels is not None:
+            bits, at = round(pixels * s.keyframe_bits_per_pixel), s.base_qp + s.keyframe_offset
+        else:
+            return qp
+        room = max(self.capacity - self._level, self.capacity / 4.0)
+        limit = min(room, self._cap * s.keyframe_drain_s)
+        if bits * 2.0 ** ((at - qp) / 6.0) > limit:
+            qp = min(s.max_qp, max(qp, at + math.ceil(6.0 * math.log2(bits / limit))))
         return qp
 
     def record(self, now: float, bits: int, qp: int, *, keyframe: bool) -> None:
@@ -129,6 +141,9 @@ class QpControl:
         if keyframe:
             if bits > 0:
                 self._keyframe = (bits, qp)
+            # A keyframe coarser than usual (capped to the link): the next P-frames sharpen
+            # it in steps (each about as large as the keyframe) instead of in one burst.
+            self._qp = max(self._qp, min(s.max_qp, qp - s.keyframe_offset))
             return
         ratio = bits / self.budget()
         if ratio > 1.0 and self._level > self.capacity / 4.0:

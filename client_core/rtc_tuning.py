@@ -56,11 +56,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc.clock import current_ntp_time
 from aiortc.codecs.base import Encoder
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
+from aiortc.rtp import RtpPacket, is_rtcp
 
 from client_core.frame_buffer import FrameBuffer, h264_starts_keyframe, vp8_starts_keyframe
+from client_core.pacer import PACING_FACTOR, Pacer
 from client_core.rtp_repair import NackGenerator, PacketHistory
 
 __all__ = [
@@ -71,6 +74,8 @@ __all__ = [
     "install_encoder",
     "install_nack_generator",
     "install_packet_history",
+    "install_pacer",
+    "sender_pacer",
     "install_jitter_buffer",
     "on_keyframe_request",
     "prefer_codec",
@@ -98,6 +103,9 @@ _SENDER_RTT = "_RTCRtpSender__rtt"
 _SENDER_RETRANSMIT = "_retransmit"
 _RECEIVER_NACK_GENERATOR = "_RTCRtpReceiver__nack_generator"
 _RECEIVER_HANDLE_RTP = "_handle_rtp_packet"
+_SENDER_EXTENSIONS_MAP = "_RTCRtpSender__rtp_header_extensions_map"
+_TRANSPORT_SEND_RTP = "_send_rtp"
+_SENDER_PACER = "_madoguchi_pacer"  # ours, on the sender instance
 _RECEIVER_DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
 _RECEIVER_DECODER_THREAD = "_RTCRtpReceiver__decoder_thread"
 _RECEIVER_TIMESTAMP_MAPPER = "_RTCRtpReceiver__timestamp_mapper"
@@ -178,6 +186,9 @@ def install_encoder(sender: RTCRtpSender, factory: EncoderFactory) -> bool:
             if encoder is not None:
                 setattr(sender, _SENDER_ENCODER, encoder)
                 logger.info("%s encoded by %s", parameters.codecs[0].mimeType, type(encoder).__name__)
+                cap = getattr(encoder, "cap", None)
+                if isinstance(cap, int | float):
+                    install_pacer(sender, lambda: PACING_FACTOR * float(getattr(encoder, "cap", 0)))
         await original(parameters)
 
     sender.send = send  # type: ignore[method-assign]
@@ -212,6 +223,46 @@ def install_packet_history(sender: RTCRtpSender) -> PacketHistory | None:
     setattr(sender, _SENDER_HISTORY, history)
     setattr(sender, _SENDER_RETRANSMIT, retransmit)
     return history
+
+
+def install_pacer(sender: RTCRtpSender, rate_bps: Callable[[], float | None]) -> Pacer | None:
+    """Pace the RTP packets ``sender`` sends (:class:`client_core.pacer.Pacer`) at ``rate_bps()``.
+
+    aiortc's sender awaits its DTLS transport's ``_send_rtp`` for every packet, so the
+    transport's method is wrapped on this instance: RTP packets of this sender's SSRC
+    (retransmissions included) wait their turn, everything else (RTCP, other
+    senders' packets) passes. A packet held back gets its abs-send-time header
+    extension rewritten to the moment it really leaves (the receiver's delay-based
+    estimate must not see the pacer's wait as queueing in the network).
+    """
+    transport = getattr(sender, "transport", None)
+    original = getattr(transport, _TRANSPORT_SEND_RTP, None)
+    extensions = vars(sender).get(_SENDER_EXTENSIONS_MAP)
+    if not callable(original) or extensions is None:
+        logger.warning("RTCRtpSender has no transport to pace: packets leave unpaced")
+        return None
+    pacer = Pacer(time.monotonic, rate_bps)
+    paced_ssrcs = {sender._ssrc, sender._rtx_ssrc}
+
+    async def send_rtp(data: bytes) -> None:
+        if len(data) >= 12 and not is_rtcp(data) and int.from_bytes(data[8:12], "big") in paced_ssrcs:
+            wait = pacer.delay(len(data))
+            if wait > 0:
+                await asyncio.sleep(wait)
+                packet = RtpPacket.parse(data, extensions)
+                if packet.extensions.abs_send_time is not None:
+                    packet.extensions.abs_send_time = (current_ntp_time() >> 14) & 0x00FFFFFF
+                    data = packet.serialize(extensions)
+        await original(data)
+
+    setattr(transport, _TRANSPORT_SEND_RTP, send_rtp)
+    setattr(sender, _SENDER_PACER, pacer)
+    return pacer
+
+
+def sender_pacer(sender: RTCRtpSender) -> Pacer | None:
+    pacer = vars(sender).get(_SENDER_PACER)
+    return pacer if isinstance(pacer, Pacer) else None
 
 
 def install_nack_generator(

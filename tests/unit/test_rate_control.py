@@ -128,7 +128,27 @@ def test_keyframes_shrink_to_fit_a_low_cap() -> None:
     size = _bits(5_000_000, later, 22)
     assert size <= control.capacity
     assert later > 22
-    # With a cap that allows it, the keyframe keeps its usual quantizer.
-    roomy = QpControl(QpSettings(base_qp=18, keyframe_offset=4), cap_bps=3_000_000)
-    roomy.record(0.0, 5_000_000, 22, keyframe=True)
-    assert roomy.choose(10.0, keyframe=True) == 22
+
+
+def test_a_keyframe_is_what_the_cap_drains_in_200_ms_then_sharpened() -> None:
+    settings = QpSettings(base_qp=18, keyframe_offset=4, keyframe_drain_s=0.2)
+    control = QpControl(settings, cap_bps=2_400_000)  # 90 % of a 2.7 Mbit/s estimate
+    # The first keyframe of a 1080p text screen: guessed from its size (no keyframe seen yet).
+    first = control.choose(0.0, keyframe=True, pixels=1920 * 1080)
+    predicted = 1920 * 1080 * settings.keyframe_bits_per_pixel * 2.0 ** ((22 - first) / 6.0)
+    assert predicted <= 2_400_000 * 0.2
+    assert first > 30  # coarse
+    control.record(0.0, round(predicted), first, keyframe=True)
+    # The following P-frames start near the keyframe's quantizer and walk back to the base
+    # quality as long as they fit: the picture sharpens over the next frames.
+    qps = []
+    for i in range(1, 60):
+        qp = control.choose(i / 30, keyframe=False)
+        qps.append(qp)
+        control.record(i / 30, _bits(200_000, qp, 22) // 8, qp, keyframe=False)
+    assert qps[0] >= first - settings.keyframe_offset
+    assert max(qps) <= first
+    assert qps[-1] == 18
+    # Measured sizes then predict the next keyframe: a faster link allows a finer one.
+    control.cap = 8_000_000
+    assert control.choose(10.0, keyframe=True) < first
