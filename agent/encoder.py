@@ -360,7 +360,8 @@ class EncoderStats:
     frame and ``qp_sum`` the sum over all frames (per-frame quantizer only; divide by
     ``frames`` for the mean), ``cap_bps`` the bitrate cap in force,
     ``keyframes_deferred`` the keyframe requests that came too soon after a keyframe
-    (served by the first frame after the interval)."""
+    (served by the first frame after the interval), ``skipped`` the pictures left out
+    because the link was behind."""
 
     frames: int
     keyframes: int
@@ -373,6 +374,7 @@ class EncoderStats:
     qp_sum: int = 0
     cap_bps: int = 0
     keyframes_deferred: int = 0
+    skipped: int = 0
 
 
 class TunedH264Encoder(H264Encoder):
@@ -457,6 +459,7 @@ class TunedH264Encoder(H264Encoder):
                 qp_sum=self._qp_sum,
                 cap_bps=self._policy.cap,
                 keyframes_deferred=self._keyframes_deferred,
+                skipped=self._qp.skipped,
             )
 
     def _open(self, width: int, height: int) -> av.video.codeccontext.VideoCodecContext:
@@ -498,12 +501,22 @@ class TunedH264Encoder(H264Encoder):
         yuv = self._to_yuv(frame)
         force_keyframe = self._keyframe_due(force_keyframe, now)
         moved = self._policy.update(self._target, self._sent_bps(now), now)
+        timestamp = convert_timebase(frame.pts, frame.time_base, VIDEO_TIME_BASE)
+        if (
+            self.backend == "x264-qp"
+            and not force_keyframe
+            and self._x264 is not None
+            and (yuv.width, yuv.height) == (self._x264.width, self._x264.height)
+            and self._qp.skip(now)
+        ):
+            with self._lock:
+                self._cpu_s += time.thread_time() - started
+            return [], timestamp  # the link is behind: this picture is left out
         if self.backend == "x264-qp":
             data, keyframe = self._encode_x264(yuv, now, force_keyframe)
         else:
             data, keyframe = self._encode_pyav(yuv, moved, force_keyframe)
         payloads = self._packetize(self._split_bitstream(data)) if data else []
-        timestamp = convert_timebase(frame.pts, frame.time_base, VIDEO_TIME_BASE)
         with self._lock:
             self._frames += 1
             self._bytes += len(data)

@@ -46,6 +46,12 @@ class QpSettings:
     keyframe_drain_s: float = 0.2
     """A keyframe is at most what the cap drains in this time (coarse first; the next
     frames sharpen it), so it never floods a slow link's bottleneck buffer."""
+    max_backlog_s: float = 0.1
+    """Frames are skipped while the bucket holds more than this many seconds of the cap
+    (what a link running at the cap would still have queued): a slow link gets fewer
+    frames, not blurrier ones, and never a standing queue."""
+    min_fps: float = 5.0
+    """Skipping never lowers the frame rate below this."""
     keyframe_bits_per_pixel: float = 2.5
     """The first keyframe's guess at ``base_qp + keyframe_offset`` (1080p text at QP 22:
     640 KB, 2.5 bits a pixel); later keyframes are predicted from the last one."""
@@ -72,6 +78,8 @@ class QpControl:
         self._at: float | None = None
         self._qp = settings.base_qp
         self._keyframe: tuple[int, int] | None = None  # (bits, qp) of the last keyframe
+        self._last_frame_at: float | None = None
+        self.skipped = 0
 
     @property
     def cap(self) -> float:
@@ -102,6 +110,17 @@ class QpControl:
         if self._at is not None and now > self._at:
             self._level = max(0.0, self._level - self._cap * (now - self._at))
         self._at = now if self._at is None else max(self._at, now)
+
+    def skip(self, now: float) -> bool:
+        """Whether to skip the P-frame due at ``now`` (trade frame rate before sharpness)."""
+        self._drain(now)
+        s = self.settings
+        if self._last_frame_at is not None and now - self._last_frame_at >= 1.0 / s.min_fps:
+            return False
+        if self._level <= self._cap * s.max_backlog_s:
+            return False
+        self.skipped += 1
+        return True
 
     def budget(self) -> float:
         """Bits the next P-frame may take: the drain per frame plus a share of the room below ``fill``."""
@@ -135,6 +154,7 @@ class QpControl:
             raise ValueError("bits must be >= 0")
         s = self.settings
         self._drain(now)
+        self._last_frame_at = now
         # A burst beyond the bucket's depth (a storm of keyframe requests when a session
         # starts) is late, not owed: counting it in full would starve the next seconds.
         self._level = min(self.capacity, self._level + bits)

@@ -48,6 +48,7 @@ class PacketHistory:
         min_age: float = 1.0,
         min_packets: int = 1024,
         max_packets: int = 9600,
+        min_resend_interval: float = 0.040,
     ) -> None:
         self._clock = clock
         self._rtt = rtt
@@ -56,8 +57,11 @@ class PacketHistory:
         self.max_packets = max_packets
         self._packets: OrderedDict[int, tuple[float, Any]] = OrderedDict()
         self.pending: Any = None
+        self._resent: dict[int, float] = {}
+        self.min_resend_interval = min_resend_interval
         self.served = 0
         self.missed = 0
+        self.suppressed = 0
 
     def horizon(self) -> float:
         rtt = self._rtt()
@@ -78,11 +82,22 @@ class PacketHistory:
         return self.pending if self.pending is not None else default
 
     def lookup(self, seq: int) -> Any:
-        """The packet sent with ``seq``, or None if it has left the history."""
+        """The packet sent with ``seq``, or None if it has left the history or was already
+        resent within the last RTT (its first copy may still be on its way: libwebrtc's rule)."""
         entry = self._packets.get(seq)
         if entry is None:
             self.missed += 1
             return None
+        now = self._clock()
+        last = self._resent.get(seq)
+        rtt = self._rtt()
+        if last is not None and now - last < max(self.min_resend_interval, rtt or 0.0):
+            self.suppressed += 1
+            return None
+        self._resent[seq] = now
+        if len(self._resent) > self.max_packets:
+            for old in [s for s in self._resent if s not in self._packets]:
+                del self._resent[old]
         self.served += 1
         return entry[1]
 
@@ -106,6 +121,7 @@ class RepairCounters:
 class _Gap:
     first_seen: float
     last_nack: float | None = None
+    first_nack: float | None = None
     tries: int = 0
 
 
@@ -126,6 +142,7 @@ class NackGenerator:
         keyframe_interval: float = 0.300,
         on_lost: Callable[[list[int]], None] | None = None,
         max_nack_list: int = 1000,
+        retry_factor: float = 1.5,
     ) -> None:
         self._clock = clock
         self._on_past_repair = on_past_repair
@@ -137,6 +154,7 @@ class NackGenerator:
         self.max_gap_packets = max_gap_packets
         self.keyframe_interval = keyframe_interval
         self.max_nack_list = max_nack_list
+        self.retry_factor = retry_factor
         self.max_seq: int | None = None
         self._gaps: dict[int, _Gap] = {}
         self._due: set[int] = set()
@@ -176,13 +194,16 @@ class NackGenerator:
             gap = self._gaps.pop(seq, None)
             if gap is not None:
                 self.counters.repaired += 1
-                if gap.last_nack is not None and gap.tries == 1:
-                    sample = now - gap.last_nack
+                if gap.first_nack is not None:
+                    # From the first NACK: an upper bound when that NACK or its answer was
+                    # lost, but it includes the queueing a congested link adds - retrying
+                    # sooner than that would only add to the queue.
+                    sample = now - gap.first_nack
                     self.rtt = 0.875 * self.rtt + 0.125 * sample
         return self._schedule(now, int(packet.ssrc))
 
     def _schedule(self, now: float, ssrc: int) -> bool:
-        retry = max(self.min_retry, self.rtt)
+        retry = max(self.min_retry, self.retry_factor * self.rtt)
         assert self.max_seq is not None
         past: list[int] = []
         due: set[int] = set()
@@ -204,6 +225,8 @@ class NackGenerator:
         for s in due:
             gap = self._gaps[s]
             gap.last_nack = now
+            if gap.first_nack is None:
+                gap.first_nack = now
             gap.tries += 1
         self._due = due
         if due:

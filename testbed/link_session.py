@@ -92,6 +92,12 @@ class _DecodeErrors(logging.Handler):
             self.at.append(time.monotonic())
 
 
+def _as_dict(value: object) -> dict[str, Any] | None:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return None
+
+
 async def run(seconds: float, tuning: bool) -> dict[str, Any]:
     errors = _DecodeErrors()
     logging.getLogger("aiortc.rtcrtpreceiver").addHandler(errors)
@@ -111,13 +117,18 @@ async def run(seconds: float, tuning: bool) -> dict[str, Any]:
         receiver = next(t.receiver for t in operator.pc.getTransceivers() if t.kind == "video")
         buffer = rtc_tuning.receiver_jitter_buffer(receiver)
         counters = getattr(buffer, "counters", None)
+        generator = getattr(vars(receiver).get("_RTCRtpReceiver__nack_generator"), "counters", None)
+        encoder = agent.encoder
+        stats = getattr(encoder, "stats", None)
+        pacer = rtc_tuning.sender_pacer(agent.pc.getTransceivers()[0].sender)
         return {
+            "nack": _as_dict(generator),
+            "encoder": _as_dict(stats),
+            "pacer": {"delayed": pacer.delayed, "delayed_s": round(pacer.delayed_s, 3)} if pacer else None,
             "tuned": operator.tuned,
             "sent_at": track.sent_at,
             "shown": sink.shown,
-            "buffer": dataclasses.asdict(counters)
-            if dataclasses.is_dataclass(counters) and not isinstance(counters, type)
-            else None,
+            "buffer": _as_dict(counters),
             "decode_errors": errors.count,
             "decode_errors_at": errors.at,
         }

@@ -152,3 +152,22 @@ def test_a_keyframe_is_what_the_cap_drains_in_200_ms_then_sharpened() -> None:
     # Measured sizes then predict the next keyframe: a faster link allows a finer one.
     control.cap = 8_000_000
     assert control.choose(10.0, keyframe=True) < first
+
+
+def test_a_link_behind_gets_fewer_frames_not_blurrier_ones() -> None:
+    control = QpControl(QpSettings(base_qp=18, max_backlog_s=0.1, min_fps=5.0), cap_bps=1_000_000)
+    sent = skipped = 0
+    qps = set()
+    for i in range(300):  # 10 s at 30 fps of frames worth 2 Mbit/s at the base quality
+        now = i / 30
+        if control.skip(now):
+            skipped += 1
+            continue
+        qp = control.choose(now, keyframe=False)
+        qps.add(qp)
+        control.record(now, 2_000_000 // 30, qp, keyframe=False)
+        sent += 1
+    assert 0.4 < skipped / 300 < 0.6  # about half the frames: the cap is half the demand
+    assert max(qps) == 18  # sharpness kept
+    assert control.level <= 1_000_000 * 0.1 + 2_000_000 / 30  # no standing queue
+    assert control.skipped == skipped
