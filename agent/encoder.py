@@ -217,8 +217,9 @@ class BitrateCap:
 
     @classmethod
     def following(cls, settings: H264Settings) -> BitrateCap:
-        """No hysteresis, 90 % of the estimate: for the per-frame quantizer."""
-        return cls(settings, factor=1.0, hold_s=0.0, headroom=0.9)
+        """No hysteresis, 85 % of the estimate (the estimate overshoots between its
+        corrections): for the per-frame quantizer."""
+        return cls(settings, factor=1.0, hold_s=0.0, headroom=0.85)
 
     def clamp(self, bitrate: int) -> int:
         return max(self.settings.min_bitrate, min(int(bitrate), self.settings.max_bitrate))
@@ -530,18 +531,24 @@ class TunedH264Encoder(H264Encoder):
             self._on_encoded(len(data), keyframe)
         return payloads, timestamp
 
+    def _keyframe_interval(self) -> float:
+        # Not before the last keyframe has drained at the cap, and half as long again: a
+        # receiver asking while it is still on its way must not get a second one in a row.
+        drain = 8 * self._last_keyframe_bytes / max(1, self._policy.cap)
+        return max(self.settings.keyframe_interval_s, 1.5 * drain)
+
     def keyframe_delay(self) -> float:
         """Seconds until a keyframe requested now can be sent (0: at once)."""
         last = self._last_keyframe_at
         if last is None:
             return 0.0
-        return max(0.0, self.settings.keyframe_interval_s - (self._clock() - last))
+        return max(0.0, self._keyframe_interval() - (self._clock() - last))
 
     def _keyframe_due(self, requested: bool, now: float) -> bool:
         """Whether this frame is a keyframe: a request now or one kept from inside the interval."""
         wanted = requested or self._keyframe_pending
         last = self._last_keyframe_at
-        if wanted and last is not None and now - last < self.settings.keyframe_interval_s:
+        if wanted and last is not None and now - last < self._keyframe_interval():
             if requested and not self._keyframe_pending:
                 logger.debug("keyframe request %.0f ms after the last one: deferred", (now - last) * 1000)
             if requested:

@@ -97,15 +97,15 @@ def test_bitrate_cap_follows_sustained_congestion_then_recovers() -> None:
 
 def test_following_cap_tracks_the_estimate_within_one_report() -> None:
     cap = BitrateCap.following(H264Settings(min_bitrate=300_000, max_bitrate=3_000_000))
-    # Congestion: the estimate (REMB) falls while we send more than it: 90 % of it at once.
+    # Congestion: the estimate (REMB) falls while we send more than it: 85 % of it at once.
     assert cap.update(1_600_000, sent_bps=2_500_000, now=0.0)
-    assert cap.cap == 1_440_000
+    assert cap.cap == 1_360_000
     # A quiet screen drags the estimate down, but we send little: the cap stays.
     assert not cap.update(400_000, sent_bps=50_000, now=0.5)
-    assert cap.cap == 1_440_000
+    assert cap.cap == 1_360_000
     # The estimate recovers: the cap follows at once, never above the maximum.
     assert cap.update(2_000_000, sent_bps=1_000_000, now=1.0)
-    assert cap.cap == 1_800_000
+    assert cap.cap == 1_700_000
     assert cap.update(10_000_000, sent_bps=1_000_000, now=1.5)
     assert cap.cap == 3_000_000
 
@@ -116,8 +116,8 @@ def test_encoder_with_per_frame_quantizer_follows_the_estimate() -> None:
         pytest.skip("libx264 not bindable here: the CRF fallback keeps its hysteresis")
     encoder.target_bitrate = 1_000_000
     for index in range(3):
-        encoder.encode(_frame(_picture(seed=index), index))  # noise: well over 900 kbit sent
-    assert encoder.cap == 900_000
+        encoder.encode(_frame(_picture(seed=index), index))  # noise: well over 850 kbit sent
+    assert encoder.cap == 850_000
 
 
 def test_bitrate_cap_clamps() -> None:

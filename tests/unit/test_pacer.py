@@ -21,10 +21,10 @@ def test_a_keyframe_burst_leaves_at_the_pacing_rate() -> None:
     # 100 packets of 1,000 bytes handed over at once (aiortc sends a frame back to back).
     waits = [pacer.delay(1000) for _ in range(100)]
     assert waits[0] == 0.0
-    assert waits[:4] == [0.0] * 4  # a small burst goes at once
-    assert abs(waits[-1] - 0.095) < 0.002  # 100 KB at 1 MB/s: the last leaves ~0.1 s later
+    assert waits[:12] == [0.0] * 12  # a small burst goes at once
+    assert abs(waits[-1] - 0.087) < 0.003  # 100 KB at 1 MB/s, less the burst: ~0.09 s later
     assert waits == sorted(waits)
-    assert pacer.delayed >= 90
+    assert pacer.delayed >= 85
 
 
 def test_packets_within_the_rate_are_not_held() -> None:
@@ -43,4 +43,4 @@ def test_the_rate_follows_the_encoder_and_none_means_unpaced() -> None:
     assert all(pacer.delay(1200) == 0.0 for _ in range(100))
     rate[0] = 2_000_000  # 250 KB/s
     waits = [pacer.delay(1250) for _ in range(20)]
-    assert abs(waits[-1] - 15 * 1250 / 250_000) < 0.001  # 4 in the burst, then 5 ms each
+    assert abs(waits[-1] - (19 * 1250 - 12 * 1200) / 250_000) < 0.001  # a 14.4 KB burst, then 5 ms each

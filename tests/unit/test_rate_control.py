@@ -77,7 +77,7 @@ def test_a_storm_of_keyframes_is_not_owed_for_seconds() -> None:
     control = QpControl(QpSettings(base_qp=20), cap_bps=3_000_000)
     # Ten 4.6 Mbit keyframes in a row, as when a receiver keeps asking while it starts.
     _run(control, [580_000.0] * 10, keyframes=frozenset(range(10)))
-    assert control.level == control.capacity
+    assert control.level <= control.capacity
     # The bucket holds at most its depth (2 s of the cap): 2.5 s later quality is back.
     frames = _run(control, [60_000.0] * 90, start=10 / FPS)
     assert frames[-1][0] == 20
@@ -146,7 +146,7 @@ def test_a_keyframe_is_what_the_cap_drains_in_200_ms_then_sharpened() -> None:
         qp = control.choose(i / 30, keyframe=False)
         qps.append(qp)
         control.record(i / 30, _bits(200_000, qp, 22) // 8, qp, keyframe=False)
-    assert qps[0] >= first - settings.keyframe_offset
+    assert qps[0] >= min(first - settings.keyframe_offset, settings.max_qp)
     assert max(qps) <= first
     assert qps[-1] == 18
     # Measured sizes then predict the next keyframe: a faster link allows a finer one.
