@@ -217,9 +217,9 @@ _TIME_BASE = fractions.Fraction(1, 90000)
 def _text_like(height: int, width: int, seed: int) -> npt.NDArray[np.uint8]:
     """Fine high-contrast detail everywhere, as a dense text screen: a large keyframe."""
     rng = np.random.default_rng(seed)
-    grey = (rng.random((height // 4, width // 4)) > 0.5).astype(np.uint8) * 255
+    grey = (rng.random((height // 2, width // 2)) > 0.5).astype(np.uint8) * 255
     image = np.zeros((height, width, 4), np.uint8)
-    image[..., :3] = np.kron(grey, np.ones((4, 4), np.uint8))[..., None]
+    image[..., :3] = np.kron(grey, np.ones((2, 2), np.uint8))[..., None]
     return image
 
 
@@ -235,6 +235,8 @@ def _recorded_trace(height: int, width: int, frames: int, first_seq: int) -> lis
         frame.pts = index * 3000
         frame.time_base = _TIME_BASE
         payloads, timestamp = encoder.encode(frame, force_keyframe=False)
+        if not payloads:
+            continue  # skipped by the encoder (the keyframe is still draining at the cap)
         packets = []
         for i, payload in enumerate(payloads):
             p = RtpPacket(payload_type=96, sequence_number=seq & 0xFFFF, timestamp=timestamp)
@@ -274,10 +276,10 @@ def test_4k_text_keyframe_assembles_where_stock_never_can() -> None:
         frames += [frame] if frame else []
         frames += [r.frame for r in ours.take_ready()]
     assert plis == 0
-    assert len(frames) == 3
+    assert len(frames) == len(trace) >= 2
     assert h264_starts_keyframe(frames[0].data)
     decoded = _decode_all(frames)
-    assert [(f.width, f.height) for f in decoded] == [(3840, 2160)] * 3
+    assert [(f.width, f.height) for f in decoded] == [(3840, 2160)] * len(trace)
 
 
 def test_recorded_stream_with_an_unrepairable_loss_never_shows_a_corrupt_frame() -> None:
