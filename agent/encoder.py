@@ -204,7 +204,13 @@ class BitrateCap:
     """
 
     def __init__(
-        self, settings: H264Settings, *, factor: float = 2.0, hold_s: float = 3.0, headroom: float = 1.0
+        self,
+        settings: H264Settings,
+        *,
+        factor: float = 2.0,
+        hold_s: float = 3.0,
+        headroom: float = 1.0,
+        up_at_once: bool = False,
     ) -> None:
         if factor < 1.0 or hold_s < 0 or not 0 < headroom <= 1:
             raise ValueError("need factor >= 1, hold_s >= 0 and 0 < headroom <= 1")
@@ -212,14 +218,19 @@ class BitrateCap:
         self.factor = factor
         self.hold_s = hold_s
         self.headroom = headroom
+        self.up_at_once = up_at_once
         self.cap = settings.max_bitrate
         self._away_since: float | None = None
 
     @classmethod
     def following(cls, settings: H264Settings) -> BitrateCap:
-        """No hysteresis, 85 % of the estimate (the estimate overshoots between its
-        corrections): for the per-frame quantizer."""
-        return cls(settings, factor=1.0, hold_s=0.0, headroom=0.85)
+        """For the per-frame quantizer: up at once; down when the estimate has been a third
+        or more under the cap for 1 s while our P-frames alone (a keyframe burst says nothing
+        about the path) come to more than it. aiortc's estimator answers queueing with 0.85 x
+        the incoming rate, so one decrease (often a false alarm on a busy machine's loopback)
+        does not move the cap, and the cap never spirals down after the rate it allowed; a
+        2 Mbit/s uplink under the 3 Mbit/s cap moves it within about a second."""
+        return cls(settings, factor=1.5, hold_s=1.0, headroom=1.0, up_at_once=True)
 
     def clamp(self, bitrate: int) -> int:
         return max(self.settings.min_bitrate, min(int(bitrate), self.settings.max_bitrate))
@@ -227,6 +238,11 @@ class BitrateCap:
     def update(self, target: int, sent_bps: float, now: float) -> bool:
         """Note the current target; True when the cap moved."""
         target = self.clamp(int(target * self.headroom))
+        if self.up_at_once and target > self.cap:
+            logger.debug("H.264 bitrate cap %d -> %d bit/s", self.cap, target)
+            self.cap = target
+            self._away_since = None
+            return True
         up = target > self.cap and target >= self.cap * self.factor
         down = target < self.cap and target * self.factor <= self.cap and sent_bps > target
         if not (up or down):
@@ -236,10 +252,7 @@ class BitrateCap:
             self._away_since = now
         if now - self._away_since < self.hold_s:
             return False
-        if self.hold_s > 0:
-            logger.info("H.264 bitrate cap %d -> %d bit/s", self.cap, target)
-        else:
-            logger.debug("H.264 bitrate cap %d -> %d bit/s", self.cap, target)
+        logger.info("H.264 bitrate cap %d -> %d bit/s", self.cap, target)
         self.cap = target
         self._away_since = None
         return True
@@ -440,6 +453,11 @@ class TunedH264Encoder(H264Encoder):
         return self._policy.cap
 
     @property
+    def constrained(self) -> bool:
+        """True when the path's estimate holds the cap below the maximum (a slow link)."""
+        return self._qp.constrained
+
+    @property
     def refining(self) -> bool:
         """True while the picture is coarser than the quality quantizer (after a keyframe
         capped to the link): the next frames, even repeats of a still picture, sharpen it."""
@@ -479,7 +497,7 @@ class TunedH264Encoder(H264Encoder):
         return codec
 
     def _sent_bps(self, now: float) -> float:
-        # Bits produced over the last second, for BitrateCap's "are we really sending that much".
+        # P-frame bits over the last second, for BitrateCap's "are we really sending that much".
         self._sent = [(t, n) for t, n in self._sent if now - t <= 1.0]
         return sum(n for _, n in self._sent) * 8.0
 
@@ -502,6 +520,8 @@ class TunedH264Encoder(H264Encoder):
         yuv = self._to_yuv(frame)
         force_keyframe = self._keyframe_due(force_keyframe, now)
         moved = self._policy.update(self._target, self._sent_bps(now), now)
+        self._qp.cap = self._policy.cap
+        self._qp.constrained = self._policy.cap < self.settings.max_bitrate
         timestamp = convert_timebase(frame.pts, frame.time_base, VIDEO_TIME_BASE)
         if (
             self.backend == "x264-qp"
@@ -525,7 +545,8 @@ class TunedH264Encoder(H264Encoder):
                 self._keyframes += 1
                 self._last_keyframe_bytes = len(data)
                 self._last_keyframe_at = now
-            self._sent.append((now, len(data)))
+            if not keyframe:  # a keyframe burst says nothing about the rate we keep up
+                self._sent.append((now, len(data)))
             self._cpu_s += time.thread_time() - started
         if self._on_encoded is not None:
             self._on_encoded(len(data), keyframe)

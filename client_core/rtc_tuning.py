@@ -186,9 +186,8 @@ def install_encoder(sender: RTCRtpSender, factory: EncoderFactory) -> bool:
             if encoder is not None:
                 setattr(sender, _SENDER_ENCODER, encoder)
                 logger.info("%s encoded by %s", parameters.codecs[0].mimeType, type(encoder).__name__)
-                cap = getattr(encoder, "cap", None)
-                if isinstance(cap, int | float):
-                    install_pacer(sender, lambda: PACING_FACTOR * float(getattr(encoder, "cap", 0)))
+                if isinstance(getattr(encoder, "cap", None), int | float):
+                    install_pacer(sender, lambda: _pacing_rate(encoder))
         await original(parameters)
 
     sender.send = send  # type: ignore[method-assign]
@@ -223,6 +222,14 @@ def install_packet_history(sender: RTCRtpSender) -> PacketHistory | None:
     setattr(sender, _SENDER_HISTORY, history)
     setattr(sender, _SENDER_RETRANSMIT, retransmit)
     return history
+
+
+def _pacing_rate(encoder: Any) -> float | None:
+    # Paced only while the path's estimate holds the cap down (a slow link); on a LAN a
+    # keyframe leaves at once, as before (pacing it at the 3 Mbit/s cap would take ~1 s).
+    if not getattr(encoder, "constrained", True):
+        return None
+    return PACING_FACTOR * float(encoder.cap)
 
 
 def install_pacer(sender: RTCRtpSender, rate_bps: Callable[[], float | None]) -> Pacer | None:

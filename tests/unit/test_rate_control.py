@@ -133,6 +133,7 @@ def test_keyframes_shrink_to_fit_a_low_cap() -> None:
 def test_a_keyframe_is_what_the_cap_drains_in_200_ms_then_sharpened() -> None:
     settings = QpSettings(base_qp=18, keyframe_offset=4, keyframe_drain_s=0.2)
     control = QpControl(settings, cap_bps=2_400_000)  # 90 % of a 2.7 Mbit/s estimate
+    control.constrained = True
     # The first keyframe of a 1080p text screen: guessed from its size (no keyframe seen yet).
     first = control.choose(0.0, keyframe=True, pixels=1920 * 1080)
     predicted = 1920 * 1080 * settings.keyframe_bits_per_pixel * 2.0 ** ((22 - first) / 6.0)
@@ -156,6 +157,7 @@ def test_a_keyframe_is_what_the_cap_drains_in_200_ms_then_sharpened() -> None:
 
 def test_a_link_behind_gets_fewer_frames_not_blurrier_ones() -> None:
     control = QpControl(QpSettings(base_qp=18, max_backlog_s=0.1, min_fps=5.0), cap_bps=1_000_000)
+    control.constrained = True  # the path's estimate brought the cap down
     sent = skipped = 0
     qps = set()
     for i in range(300):  # 10 s at 30 fps of frames worth 2 Mbit/s at the base quality
