@@ -221,6 +221,7 @@ class BitrateCap:
         self.up_at_once = up_at_once
         self.cap = settings.max_bitrate
         self._away_since: float | None = None
+        self._loss_cut_at: float | None = None
 
     @classmethod
     def following(cls, settings: H264Settings) -> BitrateCap:
@@ -235,16 +236,35 @@ class BitrateCap:
     def clamp(self, bitrate: int) -> int:
         return max(self.settings.min_bitrate, min(int(bitrate), self.settings.max_bitrate))
 
-    def update(self, target: int, sent_bps: float, now: float) -> bool:
-        """Note the current target; True when the cap moved."""
+    def update(self, target: int, sent_bps: float, now: float, *, loss: float = 0.0) -> bool:
+        """Note the current target; True when the cap moved. ``loss``: the share of what we
+        sent in the last second that the receiver asked for again. Over ``LOSSY_FRACTION`` the
+        path is full (a keyframe burst there is no false alarm), so a lower estimate counts
+        at once; over ``HEAVY_LOSS`` the cap is cut by half the loss every 0.3 s even without
+        an estimate (aiortc's receiver sends none for its first 3 s), as libwebrtc's
+        loss-based controller does."""
+        lossy = loss > LOSSY_FRACTION
+        if loss > HEAVY_LOSS and (self._loss_cut_at is None or now - self._loss_cut_at >= 0.3):
+            cut = self.clamp(int(self.cap * (1.0 - 0.5 * min(loss, 1.0))))
+            if cut < self.cap:
+                logger.info("H.264 bitrate cap %d -> %d bit/s (%.0f %% lost)", self.cap, cut, 100 * loss)
+                self.cap = cut
+                self._loss_cut_at = now
+                self._away_since = None
+                return True
         target = self.clamp(int(target * self.headroom))
-        if self.up_at_once and target > self.cap:
+        if self.up_at_once and target > self.cap and not lossy:
             logger.debug("H.264 bitrate cap %d -> %d bit/s", self.cap, target)
             self.cap = target
             self._away_since = None
             return True
         up = target > self.cap and target >= self.cap * self.factor
         down = target < self.cap and target * self.factor <= self.cap and sent_bps > target
+        if lossy and target < self.cap:
+            logger.info("H.264 bitrate cap %d -> %d bit/s (losses)", self.cap, target)
+            self.cap = target
+            self._away_since = None
+            return True
         if not (up or down):
             self._away_since = None
             return False
@@ -257,6 +277,12 @@ class BitrateCap:
         self._away_since = None
         return True
 
+
+LOSSY_FRACTION = 0.03
+"""More retransmission requests than this share of the packets sent in the last second
+means the path is full: the cap follows a lower estimate at once."""
+HEAVY_LOSS = 0.10
+"""Above this the cap is cut by itself (random loss of a few percent is left to repair)."""
 
 _BAND_MARGIN = 4
 """Rows of context converted on each side of a changed band: swscale's vertical chroma
@@ -430,6 +456,8 @@ class TunedH264Encoder(H264Encoder):
         )
         self._lock = threading.Lock()
         self._sent: list[tuple[float, int]] = []
+        self._packets: list[tuple[float, int]] = []
+        self._nacks: list[float] = []
         self._frames = 0
         self._keyframes = 0
         self._bytes = 0
@@ -496,6 +524,18 @@ class TunedH264Encoder(H264Encoder):
         logger.info("libx264 %dx%d opened: %s", width, height, options)
         return codec
 
+    def note_retransmission_request(self) -> None:
+        """The receiver asked for a packet again (called by the sender's glue, any thread)."""
+        with self._lock:
+            self._nacks.append(self._clock())
+
+    def _loss(self, now: float) -> float:
+        with self._lock:
+            self._nacks = [t for t in self._nacks if now - t <= 1.0]
+            self._packets = [(t, n) for t, n in self._packets if now - t <= 1.0]
+            sent = sum(n for _, n in self._packets)
+            return min(1.0, len(self._nacks) / sent) if sent >= 50 else 0.0
+
     def _sent_bps(self, now: float) -> float:
         # P-frame bits over the last second, for BitrateCap's "are we really sending that much".
         self._sent = [(t, n) for t, n in self._sent if now - t <= 1.0]
@@ -519,7 +559,7 @@ class TunedH264Encoder(H264Encoder):
         now = self._clock()
         yuv = self._to_yuv(frame)
         force_keyframe = self._keyframe_due(force_keyframe, now)
-        moved = self._policy.update(self._target, self._sent_bps(now), now)
+        moved = self._policy.update(self._target, self._sent_bps(now), now, loss=self._loss(now))
         self._qp.cap = self._policy.cap
         self._qp.constrained = self._policy.cap < self.settings.max_bitrate
         timestamp = convert_timebase(frame.pts, frame.time_base, VIDEO_TIME_BASE)
@@ -545,6 +585,7 @@ class TunedH264Encoder(H264Encoder):
                 self._keyframes += 1
                 self._last_keyframe_bytes = len(data)
                 self._last_keyframe_at = now
+            self._packets.append((now, len(payloads)))
             if not keyframe:  # a keyframe burst says nothing about the rate we keep up
                 self._sent.append((now, len(data)))
             self._cpu_s += time.thread_time() - started
@@ -556,6 +597,8 @@ class TunedH264Encoder(H264Encoder):
         # Not before the last keyframe has drained at the cap, and half as long again: a
         # receiver asking while it is still on its way must not get a second one in a row.
         drain = 8 * self._last_keyframe_bytes / max(1, self._policy.cap)
+        if self._qp.constrained:  # the next one is cut to the link: it drains sooner
+            drain = min(drain, 2 * self._qp.settings.keyframe_drain_s)
         return max(self.settings.keyframe_interval_s, 1.5 * drain)
 
     def keyframe_delay(self) -> float:

@@ -45,7 +45,14 @@ from dataclasses import dataclass
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtp import RtpPacket
 
-__all__ = ["FrameBuffer", "FrameBufferCounters", "ReadyFrame", "h264_starts_keyframe", "vp8_starts_keyframe"]
+__all__ = [
+    "FrameBuffer",
+    "FrameBufferCounters",
+    "ReadyFrame",
+    "h264_payload_starts_keyframe",
+    "h264_starts_keyframe",
+    "vp8_starts_keyframe",
+]
 
 MAX_PACKETS = 8192
 """Packets held at most: a 4K text keyframe (2-3 MB) is about 2,500."""
@@ -72,6 +79,18 @@ def h264_starts_keyframe(data: bytes) -> bool:
             return False
         offset = following
     return False
+
+
+def h264_payload_starts_keyframe(payload: bytes) -> bool:
+    """True if an H.264 RTP payload (RFC 6184: single NAL, STAP-A or FU-A) begins with an SPS."""
+    if len(payload) < 2:
+        return False
+    nal_type = payload[0] & 0x1F
+    if nal_type == 24:  # STAP-A: the first aggregated unit follows its 2-byte size
+        return len(payload) > 3 and payload[3] & 0x1F == 7
+    if nal_type == 28:  # FU-A: the start of a fragmented NAL unit
+        return bool(payload[1] & 0x80) and payload[1] & 0x1F == 7
+    return nal_type == 7
 
 
 def vp8_starts_keyframe(data: bytes) -> bool:

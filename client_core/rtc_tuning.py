@@ -62,7 +62,12 @@ from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
 from aiortc.rtp import RtpPacket, is_rtcp
 
-from client_core.frame_buffer import FrameBuffer, h264_starts_keyframe, vp8_starts_keyframe
+from client_core.frame_buffer import (
+    FrameBuffer,
+    h264_payload_starts_keyframe,
+    h264_starts_keyframe,
+    vp8_starts_keyframe,
+)
 from client_core.pacer import PACING_FACTOR, Pacer
 from client_core.rtp_repair import NackGenerator, PacketHistory
 
@@ -188,6 +193,12 @@ def install_encoder(sender: RTCRtpSender, factory: EncoderFactory) -> bool:
                 logger.info("%s encoded by %s", parameters.codecs[0].mimeType, type(encoder).__name__)
                 if isinstance(getattr(encoder, "cap", None), int | float):
                     install_pacer(sender, lambda: _pacing_rate(encoder))
+                note = getattr(encoder, "note_retransmission_request", None)
+                history = vars(sender).get(_SENDER_HISTORY)
+                if callable(note) and isinstance(history, PacketHistory):
+                    history.on_request = note
+                if isinstance(history, PacketHistory) and parameters.codecs[0].name == "H264":
+                    history.starts_keyframe = h264_payload_starts_keyframe
         await original(parameters)
 
     sender.send = send  # type: ignore[method-assign]

@@ -57,6 +57,11 @@ class PacketHistory:
         self.max_packets = max_packets
         self._packets: OrderedDict[int, tuple[float, Any]] = OrderedDict()
         self.pending: Any = None
+        self.on_request: Callable[[], None] | None = None
+        self.starts_keyframe: Callable[[bytes], bool] | None = None
+        """Whether an RTP payload starts a keyframe (set per codec by the glue)."""
+        self.dropped_before_keyframes = 0
+        """Called for every retransmission request (the encoder reads losses from them)."""
         self._resent: dict[int, float] = {}
         self.min_resend_interval = min_resend_interval
         self.served = 0
@@ -70,6 +75,12 @@ class PacketHistory:
     def __setitem__(self, _key: int, packet: Any) -> None:
         now = self._clock()
         seq = int(packet.sequence_number)
+        if self.starts_keyframe is not None and self.starts_keyframe(packet.payload):
+            # Nothing before a keyframe is worth resending: the receiver shows the keyframe
+            # as soon as it is complete and drops every older frame. Resending the rest of a
+            # keyframe a slow link lost would only delay the one that replaces it.
+            self.dropped_before_keyframes += len(self._packets)
+            self._packets.clear()
         self._packets.pop(seq, None)
         self._packets[seq] = (now, packet)
         horizon = self.horizon()
@@ -84,6 +95,8 @@ class PacketHistory:
     def lookup(self, seq: int) -> Any:
         """The packet sent with ``seq``, or None if it has left the history or was already
         resent within the last RTT (its first copy may still be on its way: libwebrtc's rule)."""
+        if self.on_request is not None:
+            self.on_request()
         entry = self._packets.get(seq)
         if entry is None:
             self.missed += 1

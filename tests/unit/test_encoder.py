@@ -313,3 +313,21 @@ def test_encoder_ignores_small_bitrate_moves_and_rebuilds_on_new_size(rate_contr
 def test_encoder_needs_timestamps() -> None:
     with pytest.raises(ValueError):
         TunedH264Encoder().encode(av.VideoFrame(64, 48, "yuv420p"))
+
+
+def test_following_cap_drops_at_once_when_the_receiver_reports_losses() -> None:
+    cap = BitrateCap.following(H264Settings(min_bitrate=300_000, max_bitrate=3_000_000))
+    # The estimate is only a little under the cap and our P-frames are few (a keyframe
+    # storm): no move on the estimate alone, but losses say the path is full.
+    assert not cap.update(2_400_000, sent_bps=100_000, now=0.0)
+    assert cap.update(2_400_000, sent_bps=100_000, now=0.1, loss=0.05)
+    assert cap.cap == 2_400_000
+    # No estimate yet (aiortc's receiver waits 3 s) and 40 % asked for again: cut by 20 %,
+    # then again 0.3 s later if it goes on; random loss of a few percent cuts nothing.
+    fresh = BitrateCap.following(H264Settings(min_bitrate=300_000, max_bitrate=3_000_000))
+    assert fresh.update(3_000_000, sent_bps=2_000_000, now=0.0, loss=0.4)
+    assert fresh.cap == 2_400_000
+    assert not fresh.update(3_000_000, sent_bps=2_000_000, now=0.1, loss=0.4)
+    assert fresh.update(3_000_000, sent_bps=2_000_000, now=0.3, loss=0.4)
+    assert fresh.cap == 1_920_000
+    assert not fresh.update(1_000_000, sent_bps=500_000, now=1.0, loss=0.02)

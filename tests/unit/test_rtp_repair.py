@@ -177,3 +177,26 @@ def test_an_outage_sized_gap_is_given_up_at_once() -> None:
     assert generator.outstanding == set()
     assert generator.add(_packet(1502))  # ordinary loss afterwards is NACKed again
     assert generator.missing == {1501}
+
+
+def test_history_forgets_what_came_before_a_keyframe() -> None:
+    from aiortc.codecs.h264 import H264Encoder
+
+    from client_core.frame_buffer import h264_payload_starts_keyframe
+
+    history = PacketHistory(Clock())
+    history.starts_keyframe = h264_payload_starts_keyframe
+    for seq in range(10):
+        history[0] = _packet(seq)  # payload-less: not a keyframe start
+    # aiortc's packetizer: SPS + PPS aggregated (STAP-A) at the start of a keyframe.
+    sps, pps = b"\x67\x42\xc0\x1f\x00", b"\x68\xce\x38\x80"
+    keyframe = _packet(10)
+    keyframe.payload = H264Encoder._packetize([sps, pps])[0]
+    history[0] = keyframe
+    assert len(history) == 1
+    assert history.lookup(5) is None
+    assert history.lookup(10) is keyframe
+    assert history.dropped_before_keyframes == 10
+    p_slice = _packet(11)
+    p_slice.payload = b"\x41\x9a\x00\x01"
+    assert not h264_payload_starts_keyframe(p_slice.payload)
