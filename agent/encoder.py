@@ -457,7 +457,7 @@ class TunedH264Encoder(H264Encoder):
         self._lock = threading.Lock()
         self._sent: list[tuple[float, int]] = []
         self._packets: list[tuple[float, int]] = []
-        self._nacks: list[float] = []
+        self._nacks: list[tuple[float, int]] = []
         self._frames = 0
         self._keyframes = 0
         self._bytes = 0
@@ -524,17 +524,19 @@ class TunedH264Encoder(H264Encoder):
         logger.info("libx264 %dx%d opened: %s", width, height, options)
         return codec
 
-    def note_retransmission_request(self) -> None:
+    def note_retransmission_request(self, sequence_number: int) -> None:
         """The receiver asked for a packet again (called by the sender's glue, any thread)."""
         with self._lock:
-            self._nacks.append(self._clock())
+            self._nacks.append((self._clock(), sequence_number))
 
     def _loss(self, now: float) -> float:
         with self._lock:
-            self._nacks = [t for t in self._nacks if now - t <= 1.0]
+            self._nacks = [(t, seq) for t, seq in self._nacks if now - t <= 1.0]
             self._packets = [(t, n) for t, n in self._packets if now - t <= 1.0]
             sent = sum(n for _, n in self._packets)
-            return min(1.0, len(self._nacks) / sent) if sent >= 50 else 0.0
+            # Distinct packets: a packet asked for again at every retry is one loss.
+            lost = len({seq for _, seq in self._nacks})
+            return min(1.0, lost / sent) if sent >= 50 else 0.0
 
     def _sent_bps(self, now: float) -> float:
         # P-frame bits over the last second, for BitrateCap's "are we really sending that much".

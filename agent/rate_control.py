@@ -21,7 +21,16 @@ the current quantizer (the following frames sharpen it where they touch it), and
 higher still if the last keyframe, scaled to that quantizer, would not fit in the
 bucket's free room (a low cap: a slow uplink must not get a burst it needs seconds
 for); it counts in the bucket and does not move the P-frame quantizer. The bucket never holds more
-than its depth: bits beyond it are late, not owed. Pure: time and sizes are passed in.
+than its depth: bits beyond it are late, not owed.
+
+On a slow link (``constrained``: the receiver's estimate holds the cap below the
+encoder's maximum) three things change (issue 15): a keyframe is cut to what the cap
+drains in ``keyframe_drain_s`` (coarse, up to ``max_keyframe_qp``; the P-frames after it
+start near its quantizer and walk back, sharpening it); P-frames are skipped while the
+bucket holds more than ``max_backlog_s`` of the cap (frame rate before sharpness; never
+below ``min_fps`` unless past ``hard_backlog_s``); and a P-frame's budget is what the
+cap drains since the previous frame plus half the room below ``hard_backlog_s``, so no
+standing queue builds at the bottleneck. Pure: time and sizes are passed in.
 """
 
 from __future__ import annotations

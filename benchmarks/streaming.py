@@ -148,6 +148,17 @@ def run(args: argparse.Namespace) -> int:
             else SCENARIOS[n]
             for n in names
         ]
+        if args.network:
+            from testbed.linkemu.profiles import profile
+
+            screen = profile(args.network).screen
+            if screen is not None:  # lan-1440p, lan-4k: the same workloads on a larger screen
+                scenarios = [
+                    dataclasses.replace(
+                        s, name=f"{screen[0]}x{screen[1]}-{s.workload}", width=screen[0], height=screen[1]
+                    )
+                    for s in scenarios
+                ]
         report = asyncio.run(bench(scenarios, settings, command=command, say=_progress))
     except (TestbedError, SceneError, XvfbError, BenchError) as exc:
         print(f"madoguchi bench: FAILED: {exc}", file=sys.stderr)

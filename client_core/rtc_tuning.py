@@ -30,6 +30,12 @@ stock peer and a tuned peer can live in one process, as in ``madoguchi bench``):
   it tells the frame buffer, which drops what cannot be decoded and asks for a
   keyframe).
 
+* the agent's sender paces its RTP packets (:class:`client_core.pacer.Pacer`,
+  ``install_pacer``, called by ``install_encoder``: wraps the DTLS transport's
+  ``_send_rtp`` for this sender's SSRCs) while the encoder's cap is held down by the
+  path's estimate, tells the encoder of every retransmission request (its loss signal)
+  and lets the packet history forget what came before a keyframe.
+
 ``request_keyframe`` sends a PLI from a receiver (aiortc has no public call for it);
 ``on_keyframe_request`` tells the agent when its sender got one, so a send-on-change
 track can send a picture at once instead of at the next change.

@@ -57,7 +57,7 @@ class PacketHistory:
         self.max_packets = max_packets
         self._packets: OrderedDict[int, tuple[float, Any]] = OrderedDict()
         self.pending: Any = None
-        self.on_request: Callable[[], None] | None = None
+        self.on_request: Callable[[int], None] | None = None
         self.starts_keyframe: Callable[[bytes], bool] | None = None
         """Whether an RTP payload starts a keyframe (set per codec by the glue)."""
         self.dropped_before_keyframes = 0
@@ -96,7 +96,7 @@ class PacketHistory:
         """The packet sent with ``seq``, or None if it has left the history or was already
         resent within the last RTT (its first copy may still be on its way: libwebrtc's rule)."""
         if self.on_request is not None:
-            self.on_request()
+            self.on_request(seq)
         entry = self._packets.get(seq)
         if entry is None:
             self.missed += 1

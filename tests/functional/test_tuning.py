@@ -131,6 +131,10 @@ async def test_tuned_pair_uses_h264_our_encoder_and_marker_buffer() -> None:
         await wait_until(lambda: pair.operator.sink.frames_received >= 10)
         encoder = pair.agent.encoder
         assert isinstance(encoder, TunedH264Encoder)
+        # The sender is paced (idle on this loopback: the cap is at its maximum).
+        pacer = rtc_tuning.sender_pacer(pair.agent.pc.getTransceivers()[0].sender)
+        assert pacer is not None
+        assert pacer.delayed == 0
         buffer = pair.jitter_buffer()
         assert isinstance(buffer, FrameBuffer)
         assert buffer.counters.released >= 10
