@@ -320,7 +320,10 @@ def test_following_cap_drops_at_once_when_the_receiver_reports_losses() -> None:
     # The estimate is only a little under the cap and our P-frames are few (a keyframe
     # storm): no move on the estimate alone, but losses say the path is full.
     assert not cap.update(2_400_000, sent_bps=100_000, now=0.0)
-    assert cap.update(2_400_000, sent_bps=100_000, now=0.1, loss=0.05)
+    assert not cap.update(2_400_000, sent_bps=100_000, now=0.1, loss=0.05)  # random loss
+    assert cap.update(2_400_000, sent_bps=100_000, now=0.2, loss=0.12)  # cut by half the loss
+    assert cap.cap == 2_820_000
+    assert cap.update(2_400_000, sent_bps=100_000, now=0.3, loss=0.12)  # and the estimate at once
     assert cap.cap == 2_400_000
     # No estimate yet (aiortc's receiver waits 3 s) and 40 % asked for again: cut by 20 %,
     # then again 0.3 s later if it goes on; random loss of a few percent cuts nothing.
