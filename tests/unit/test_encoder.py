@@ -97,7 +97,7 @@ def test_bitrate_cap_follows_sustained_congestion_then_recovers() -> None:
 
 def test_following_cap_tracks_the_estimate_within_a_second() -> None:
     cap = BitrateCap.following(H264Settings(min_bitrate=300_000, max_bitrate=3_000_000))
-    # Congestion: the estimate (REMB) is far under the cap while we send more than it.
+    # Congestion: the estimate (REMB) is far under the cap and under 0.7 x what we send.
     assert not cap.update(1_600_000, sent_bps=2_500_000, now=0.0)
     assert cap.update(1_600_000, sent_bps=2_500_000, now=1.0)  # a second later: followed
     assert cap.cap == 1_600_000
@@ -106,6 +106,10 @@ def test_following_cap_tracks_the_estimate_within_a_second() -> None:
     for t in range(2, 10):
         assert not cap.update(1_360_000, sent_bps=1_600_000, now=float(t))
     assert cap.cap == 1_600_000
+    # Nor a stretch of them at the LAN's 3 Mbit/s cap while the scroll sends 1.65 Mbit/s.
+    lan = BitrateCap.following(H264Settings(min_bitrate=300_000, max_bitrate=3_000_000))
+    for t in range(10):
+        assert not lan.update(1_400_000, sent_bps=1_650_000, now=float(t))
     # A quiet screen drags the estimate down, but we send little: the cap stays.
     assert not cap.update(400_000, sent_bps=50_000, now=10.5)
     assert not cap.update(400_000, sent_bps=50_000, now=12.0)
