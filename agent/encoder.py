@@ -137,6 +137,7 @@ class H264Settings:
     max_fps: float = 30.0
     threads: int = 0
     keyframe_interval_s: float = 0.5
+    max_pixels: int | None = 1920 * 1080
 
     def __post_init__(self) -> None:
         if not 0 <= self.crf <= 51:
@@ -151,6 +152,14 @@ class H264Settings:
             raise ValueError("keyframe_interval_s must be >= 0")
         if self.vbv_seconds <= 0 or self.max_fps <= 0 or self.threads < 0:
             raise ValueError("vbv_seconds and max_fps must be positive, threads >= 0")
+
+    def encoded_size(self, width: int, height: int) -> tuple[int, int]:
+        """The size a ``width`` x ``height`` picture is encoded at: at most ``max_pixels``,
+        same aspect, even sides. 2560x1440 -> 1920x1080 (x0.75), 3840x2160 -> 1920x1080 (x0.5)."""
+        if self.max_pixels is None or width * height <= self.max_pixels:
+            return width, height
+        factor = (self.max_pixels / (width * height)) ** 0.5
+        return max(2, int(width * factor) & ~1), max(2, int(height * factor) & ~1)
 
     def thread_count(self) -> int:
         return self.threads or max(1, min(os.cpu_count() or 1, 4))
@@ -333,6 +342,10 @@ class YuvCanvas:
             logger.warning("BGRA conversion through PyAV's reformatter: %s", exc)
         self._source: npt.NDArray[np.uint8] | None = None
         self._yuv: av.VideoFrame | None = None
+        self._scaled: av.VideoFrame | None = None
+        self.size: tuple[int, int] | None = None
+        """The size to encode at (None: the picture's own)."""
+        self.scaled = 0
         self.full = 0
         self.partial = 0
         self.reused = 0
@@ -353,7 +366,10 @@ class YuvCanvas:
         return self._convert(av.VideoFrame.from_numpy_buffer(image, format="bgra"))
 
     def convert(self, frame: av.VideoFrame) -> av.VideoFrame:
-        """The yuv420p picture of ``frame`` (pts and time_base are the caller's to set)."""
+        """The yuv420p picture of ``frame`` (pts and time_base are the caller's to set),
+        scaled to ``size`` when that is set and differs."""
+        if self.size is not None and self.size != (frame.width, frame.height):
+            return self._scale(frame, self.size)
         if frame.format.name == "yuv420p":
             return frame
         if frame.format.name != "bgra":
@@ -389,6 +405,20 @@ class YuvCanvas:
             ]
         self.partial += 1
         return yuv
+
+    def _scale(self, frame: av.VideoFrame, size: tuple[int, int]) -> av.VideoFrame:
+        # A large screen sent at fewer pixels: the whole picture every time (a changed band
+        # would need the scaler's filter edges); into one recycled frame (x264 copies it).
+        self._source = self._yuv = None
+        self.scaled += 1
+        if frame.format.name == "bgra" and self._sws is not None:
+            out = self._scaled
+            if out is None or (out.width, out.height) != size:
+                out = self._scaled = av.VideoFrame(size[0], size[1], "yuv420p")
+            return self._sws.convert(cast(npt.NDArray[np.uint8], frame.to_ndarray()), out)
+        return frame.reformat(
+            width=size[0], height=size[1], format="yuv420p", interpolation=Interpolation.AREA, threads=1
+        )
 
     def _full(self, image: npt.NDArray[np.uint8], into: av.VideoFrame | None = None) -> av.VideoFrame:
         # With the direct converter the frame of the previous picture is rewritten in place
@@ -555,6 +585,8 @@ class TunedH264Encoder(H264Encoder):
         return self._canvas
 
     def _to_yuv(self, frame: av.VideoFrame) -> av.VideoFrame:
+        size = self.settings.encoded_size(frame.width, frame.height)
+        self._canvas.size = size if size != (frame.width, frame.height) else None
         yuv = self._canvas.convert(frame)
         yuv.pts = frame.pts
         yuv.time_base = frame.time_base

@@ -251,6 +251,7 @@ async def bench(
                                 pipeline=pipeline,
                                 display=xvfb.name,
                                 stamp_xy=stamp_position(width, height),
+                                screen_width=width,
                                 painted_log=stamps,
                                 work=work / pipeline,
                                 settings=settings,
@@ -341,8 +342,12 @@ async def run_pipeline(
     painted_log: Path,
     work: Path,
     settings: BenchSettings,
+    screen_width: int | None = None,
 ) -> dict[str, Any]:
-    """One session of ``pipeline`` on ``display``; its figures (see the module docstring)."""
+    """One session of ``pipeline`` on ``display``; its figures (see the module docstring).
+
+    A picture decoded smaller than the screen (a large screen encoded at fewer pixels)
+    has its stamp read at the scaled place and is compared with the capture scaled alike."""
     from benchmarks.machine import process_cpu_seconds
     from benchmarks.repair_log import RepairLog
     from benchmarks.stats import freezes, negotiated_video_codec
@@ -350,6 +355,7 @@ async def run_pipeline(
     from client_core.rtc_tuning import receiver_jitter_buffer
     from operator_console.client import OperatorClient, SessionEnded
     from testbed.operator import expect, operator_view
+    from testbed.stamp import BLOCK as STAMP_BLOCK
     from testbed.stamp import StampError, read_stamp
 
     os.makedirs(work)
@@ -362,7 +368,16 @@ async def run_pipeline(
     def on_decoded(image: Any, at: float) -> None:
         nonlocal unreadable
         try:
-            value = read_stamp(image, x=stamp_xy[0], y=stamp_xy[1])
+            scale = image.shape[1] / screen_width if screen_width else 1.0
+            if scale == 1.0:
+                value = read_stamp(image, x=stamp_xy[0], y=stamp_xy[1])
+            else:
+                value = read_stamp(
+                    image,
+                    x=round(stamp_xy[0] * scale),
+                    y=round(stamp_xy[1] * scale),
+                    block=round(STAMP_BLOCK * scale),
+                )
         except StampError:
             value = None
         if value is None:
@@ -564,6 +579,14 @@ def _figures(
             continue
         source = np.load(path)
         height, width = image.shape[:2]
+        if source.shape[1] != width:  # encoded at fewer pixels: compare with the capture scaled alike
+            import av
+
+            source = (
+                av.VideoFrame.from_ndarray(np.ascontiguousarray(source[..., :3]), format="bgr24")
+                .reformat(width=width, height=height, format="bgr24", interpolation="AREA")
+                .to_ndarray()
+            )
         psnr.append(psnr_luma(image, source[:height, :width, 2::-1]))
     finite = [p for p in psnr if p != float("inf")]
     return {

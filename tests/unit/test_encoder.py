@@ -338,3 +338,19 @@ def test_following_cap_drops_at_once_when_the_receiver_reports_losses() -> None:
     assert fresh.update(3_000_000, sent_bps=2_000_000, now=0.3, loss=0.4)
     assert fresh.cap == 1_920_000
     assert not fresh.update(1_000_000, sent_bps=500_000, now=1.0, loss=0.02)
+
+
+def test_large_screens_are_encoded_at_1080p_worth_of_pixels() -> None:
+    settings = H264Settings(threads=1)
+    assert settings.encoded_size(1920, 1080) == (1920, 1080)
+    assert settings.encoded_size(2560, 1440) == (1920, 1080)
+    assert settings.encoded_size(3840, 2160) == (1920, 1080)
+    assert settings.encoded_size(3000, 2000) == (1762, 1174)  # aspect kept, even sides
+    assert H264Settings(max_pixels=None).encoded_size(3840, 2160) == (3840, 2160)
+    encoder = TunedH264Encoder(settings)
+    decoder = H264Decoder()
+    image = _smooth(2160, 3840)
+    payloads, timestamp = encoder.encode(_frame(image, 0))
+    decoded = _decode(decoder, payloads, timestamp)
+    assert [(f.width, f.height) for f in decoded] == [(1920, 1080)]
+    assert encoder.canvas.scaled == 1
