@@ -8,7 +8,7 @@ Xvfb and the same scene, each through the real relay (127.0.0.1) and real peers:
   encoders and its jitter buffer - fed by our screen track as it was before tuning
   (zero-copy frames, send-on-change, a grab on every 30 fps tick, no CPU budget);
 * ``madoguchi``: the tuned pipeline - H.264 with :class:`agent.encoder.TunedH264Encoder`,
-  :class:`operator_console.receiver.MarkerJitterBuffer`, grabs on X DAMAGE, CPU budget.
+  :class:`client_core.frame_buffer.FrameBuffer`, grabs on X DAMAGE, CPU budget.
 
 The agent runs in a child process (``benchmarks.agent_side``), the operator in this
 one. Per run: connect, stream ``--warmup`` seconds, then measure for ``--seconds``:
@@ -106,7 +106,7 @@ BROWSER_DESCRIPTION = (
 MADOGUCHI_DESCRIPTION = (
     "H.264 TunedH264Encoder (x264 ultrafast/zerolatency through its own API, a quantizer per frame "
     "under a leaky-bucket cap, level by size, keyframes on PLI only and at most one per 0.5 s), "
-    "MarkerJitterBuffer and larger receive buffers on the operator, grabs on X DAMAGE, CPU budget"
+    "FrameBuffer and larger receive buffers on the operator, grabs on X DAMAGE, CPU budget"
 )
 
 
@@ -174,6 +174,17 @@ def run(args: argparse.Namespace) -> int:
             else SCENARIOS[n]
             for n in names
         ]
+        if args.network:
+            from testbed.linkemu.profiles import profile
+
+            screen = profile(args.network).screen
+            if screen is not None:  # lan-1440p, lan-4k: the same workloads on a larger screen
+                scenarios = [
+                    dataclasses.replace(
+                        s, name=f"{screen[0]}x{screen[1]}-{s.workload}", width=screen[0], height=screen[1]
+                    )
+                    for s in scenarios
+                ]
         report = asyncio.run(bench(scenarios, settings, command=command, say=_progress))
     except (TestbedError, SceneError, XvfbError, BenchError) as exc:
         print(f"madoguchi bench: FAILED: {exc}", file=sys.stderr)
@@ -272,6 +283,7 @@ async def bench(
                                 pipeline=pipeline,
                                 display=xvfb.name,
                                 stamp_xy=stamp_position(width, height),
+                                screen_width=width,
                                 painted_log=stamps,
                                 work=work / pipeline,
                                 settings=settings,
@@ -372,6 +384,17 @@ class _FrameLog:
             return pli, frame
 
         buffer.add = add  # type: ignore[method-assign]
+        take_ready = getattr(buffer, "take_ready", None)
+        if callable(take_ready):  # FrameBuffer: the other frames one packet completed
+
+            def take() -> Any:
+                ready = take_ready()
+                now = time.monotonic()
+                for r in ready:
+                    self.frames.append((now, len(r.frame.data), is_keyframe(self.codec, r.frame.data)))
+                return ready
+
+            buffer.take_ready = take  # type: ignore[attr-defined]
         return True
 
     def keyframes(self) -> int:
@@ -404,8 +427,12 @@ async def run_pipeline(
     painted_log: Path,
     work: Path,
     settings: BenchSettings,
+    screen_width: int | None = None,
 ) -> dict[str, Any]:
-    """One session of ``pipeline`` on ``display``; its figures (see the module docstring)."""
+    """One session of ``pipeline`` on ``display``; its figures (see the module docstring).
+
+    A picture decoded smaller than the screen (a large screen encoded at fewer pixels)
+    has its stamp read at the scaled place and is compared with the capture scaled alike."""
     from benchmarks.machine import process_cpu_seconds
     from benchmarks.repair_log import RepairLog
     from benchmarks.stats import freezes, negotiated_video_codec
@@ -413,6 +440,7 @@ async def run_pipeline(
     from client_core.rtc_tuning import receiver_jitter_buffer
     from operator_console.client import OperatorClient, SessionEnded
     from testbed.operator import expect, operator_view
+    from testbed.stamp import BLOCK as STAMP_BLOCK
     from testbed.stamp import StampError, read_stamp
 
     os.makedirs(work)
@@ -425,7 +453,16 @@ async def run_pipeline(
     def on_decoded(image: Any, at: float) -> None:
         nonlocal unreadable
         try:
-            value = read_stamp(image, x=stamp_xy[0], y=stamp_xy[1])
+            scale = image.shape[1] / screen_width if screen_width else 1.0
+            if scale == 1.0:
+                value = read_stamp(image, x=stamp_xy[0], y=stamp_xy[1])
+            else:
+                value = read_stamp(
+                    image,
+                    x=round(stamp_xy[0] * scale),
+                    y=round(stamp_xy[1] * scale),
+                    block=round(STAMP_BLOCK * scale),
+                )
         except StampError:
             value = None
         if value is None:
@@ -504,10 +541,14 @@ async def run_pipeline(
                 keyframe_bytes = next((n for _, n, key in frame_log.frames[before:] if key), None)
 
             buffer = receiver_jitter_buffer(receiver)
+            counters = getattr(buffer, "counters", None)
             figures["jitter_buffer"] = {
                 "class": type(buffer).__name__,
-                "released_on_marker": getattr(buffer, "released_on_marker", None),
-                "released_on_next_frame": getattr(buffer, "released_on_next_frame", None),
+                **(
+                    dataclasses.asdict(counters)
+                    if dataclasses.is_dataclass(counters) and not isinstance(counters, type)
+                    else {}
+                ),
             }
             await operator.end_session()
             await expect(operator, SessionEnded, 10, "the session did not end")
@@ -623,6 +664,14 @@ def _figures(
             continue
         source = np.load(path)
         height, width = image.shape[:2]
+        if source.shape[1] != width:  # encoded at fewer pixels: compare with the capture scaled alike
+            import av
+
+            source = (
+                av.VideoFrame.from_ndarray(np.ascontiguousarray(source[..., :3]), format="bgr24")
+                .reformat(width=width, height=height, format="bgr24", interpolation="AREA")
+                .to_ndarray()
+            )
         psnr.append(psnr_luma(image, source[:height, :width, 2::-1]))
     finite = [p for p in psnr if p != float("inf")]
     return {
