@@ -60,6 +60,9 @@ class EndReason(enum.StrEnum):
     """The relay is shutting down."""
     ADMIN = "admin"
     """Staff ended it from the admin side (R5)."""
+    CONNECTION_LOST = "connection_lost"
+    """Decided by a client, never sent by the relay: the network to the other side was
+    down (no media and no relay) for longer than the client waits (docs/protocol.md §8)."""
 
 
 class ProtocolError(ValueError):
