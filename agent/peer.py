@@ -24,6 +24,8 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from agent.encoder import H264Settings, TunedH264Encoder
 from client_core import rtc_tuning
+from client_core.ice_consent import tolerate_silence
+from client_core.reconnect import CONNECTION_LOST_S
 from client_core.rtc import (
     IceAddressMode,
     apply_remote_candidate,
@@ -35,6 +37,7 @@ from client_core.turn import TurnProblem, turn_gathering
 from protocol import (
     GUIDANCE_CHANNEL,
     GuidanceMessage,
+    HangUp,
     Ice,
     IceServer,
     KeyGuide,
@@ -98,6 +101,7 @@ class AgentPeer:
         ice_servers: tuple[IceServer, ...],
         track: MediaStreamTrack,
         on_guidance: GuidanceHandler,
+        on_hang_up: Callable[[HangUp], None] | None = None,
         on_connection_state: Callable[[str], None] | None = None,
         on_channel_open: Callable[[], None] | None = None,
         tuning: bool | None = None,
@@ -107,7 +111,9 @@ class AgentPeer:
         on_turn_problem: Callable[[TurnProblem], None] | None = None,
         turn_problems: Sequence[TurnProblem] = (),
     ) -> None:
+        tolerate_silence(CONNECTION_LOST_S)  # a 30 s outage must not kill ICE (client_core.ice_consent)
         self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
+        self._on_hang_up = on_hang_up
         self._host_addresses: IceAddressMode = host_addresses
         self._turn_ssl = turn_ssl_context
         self._on_turn_problem = on_turn_problem
@@ -238,6 +244,10 @@ class AgentPeer:
             return
         if isinstance(message, Ping):
             self.send(Pong(seq=message.seq))
+            return
+        if isinstance(message, HangUp):
+            if self._on_hang_up is not None:
+                self._on_hang_up(message)
             return
         if not isinstance(message, _ACCEPTED_FROM_OPERATOR):
             self._reject(f"{message.type} is not accepted from the operator")

@@ -20,6 +20,8 @@ from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessi
 from aiortc.mediastreams import MediaStreamError
 
 from client_core import rtc_tuning
+from client_core.ice_consent import tolerate_silence
+from client_core.reconnect import CONNECTION_LOST_S
 from client_core.rtc import (
     IceAddressMode,
     apply_remote_candidate,
@@ -36,6 +38,7 @@ from protocol import (
     Cursor,
     CursorShape,
     GuidanceMessage,
+    HangUp,
     Ice,
     IceServer,
     KeyGuide,
@@ -91,6 +94,7 @@ class OperatorPeer:
         ice_servers: tuple[IceServer, ...],
         sink: FrameSink,
         on_agent_message: Callable[[AgentGuidance], None],
+        on_hang_up: Callable[[HangUp], None] | None = None,
         on_connection_state: Callable[[str], None] | None = None,
         tuning: bool | None = None,
         host_addresses: IceAddressMode = "auto",
@@ -99,7 +103,9 @@ class OperatorPeer:
         on_turn_problem: Callable[[TurnProblem], None] | None = None,
         turn_problems: Sequence[TurnProblem] = (),
     ) -> None:
+        tolerate_silence(CONNECTION_LOST_S)  # a 30 s outage must not kill ICE (client_core.ice_consent)
         self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
+        self._on_hang_up = on_hang_up
         self._on_cursor = on_cursor
         self._host_addresses: IceAddressMode = host_addresses
         self._turn_ssl = turn_ssl_context
@@ -187,8 +193,12 @@ class OperatorPeer:
         self._pings[self._ping_seq] = time.monotonic()
         return self._send(Ping(seq=self._ping_seq))
 
-    def send(self, message: Pointer | KeyGuide | KeyGuideClear) -> bool:
+    def send(self, message: Pointer | KeyGuide | KeyGuideClear | HangUp) -> bool:
         return self._send(message)
+
+    @property
+    def connection_state(self) -> str:
+        return str(self._pc.connectionState)
 
     def _send(self, message: GuidanceMessage) -> bool:
         channel = self._channel
@@ -215,6 +225,10 @@ class OperatorPeer:
         if isinstance(message, Cursor | CursorShape):
             if self._on_cursor is not None:
                 self._on_cursor(message)
+            return
+        if isinstance(message, HangUp):
+            if self._on_hang_up is not None:
+                self._on_hang_up(message)
             return
         if not isinstance(message, _FROM_AGENT):
             self.rejected_messages += 1

@@ -381,7 +381,9 @@ class SessionStart(Message):
     type: ClassVar[str] = "session_start"
     session_id: str = text(64, min_len=1)
     ice_servers: tuple[IceServer, ...] = items(16, default=())
-    resume_token: str = dataclasses.field(default="", repr=False, metadata={"max_len": _TOKEN_MAX, "min_len": 0})
+    resume_token: str = dataclasses.field(
+        default="", repr=False, metadata={"max_len": _TOKEN_MAX, "min_len": 0}
+    )
     """To the operator only: the secret that resumes this session after a dropped websocket
     (the agent resumes with the token of ``registered``). Empty to the agent."""
 

@@ -564,6 +564,10 @@ class Registry:
             self._authenticate(conn, msg, now, out)
             return
         if conn.pairing_id is None:
+            if isinstance(msg, Bye):
+                # It crossed the ended of its session (the agent's hang_up or bye came first).
+                logger.debug("operator %s: bye without a session ignored", conn.id)
+                return
             if isinstance(msg, Claim | IssueCode | Resume):
                 self._revalidate(conn, now, out)
             if isinstance(msg, Claim):

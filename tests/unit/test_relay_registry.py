@@ -139,8 +139,10 @@ class Harness:
 
 def same_start(operator: p.SessionStart, agent: p.SessionStart) -> bool:
     """The operator's ``session_start`` is the agent's plus its own resume secret."""
-    return agent.resume_token == "" and len(operator.resume_token) >= 40 and (
-        dataclasses.replace(operator, resume_token="") == agent
+    return (
+        agent.resume_token == ""
+        and len(operator.resume_token) >= 40
+        and (dataclasses.replace(operator, resume_token="") == agent)
     )
 
 
