@@ -337,6 +337,11 @@ class OperatorClient:
                     self._authenticated.set()
                 self._emit(effect)
             elif isinstance(effect, SessionEnded):
+                peer = self.peer
+                if peer is not None and effect.by != "agent" and peer.send(HangUp(reason=effect.reason)):
+                    # The relay's ended may not have reached the customer (it shut down, or
+                    # their link is away): say it end to end too before the peer closes.
+                    await asyncio.sleep(_HANG_UP_FLUSH_S)
                 await self._close_peer()
                 self.cursor.reset()
                 self.session_id = None
