@@ -162,6 +162,7 @@ async def _session(outage_s: float, before_s: float, after_s: float, *, stock: b
         "stale_after_return": len(stale),
         "stale_after_2s": len(late),
         "frames_decoded_after_return": len(after),
+        "frames_decoded_from_1s_after_return": sum(at >= up_at + 1.0 for _, at in after),
         "frames_decoded": len(decoded),
         "operator_relay_link": operator_relay,
         "agent_relay_link": [
