@@ -24,8 +24,6 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from agent.encoder import H264Settings, TunedH264Encoder
 from client_core import rtc_tuning
-from client_core.ice_consent import tolerate_silence
-from client_core.reconnect import CONNECTION_LOST_S
 from client_core.rtc import (
     IceAddressMode,
     apply_remote_candidate,
@@ -111,7 +109,6 @@ class AgentPeer:
         on_turn_problem: Callable[[TurnProblem], None] | None = None,
         turn_problems: Sequence[TurnProblem] = (),
     ) -> None:
-        tolerate_silence(CONNECTION_LOST_S)  # a 30 s outage must not kill ICE (client_core.ice_consent)
         self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
         self._on_hang_up = on_hang_up
         self._host_addresses: IceAddressMode = host_addresses

@@ -47,6 +47,7 @@ from agent.state import (
 )
 from agent.track import ScreenTrack
 from client_core import __version__
+from client_core.ice_consent import tolerate_silence
 from client_core.reconnect import CONNECTION_LOST_S, RECONNECT_DELAYS_S, Reconnector
 from client_core.rtc import IceAddressMode, is_loopback_url
 from client_core.signaling_client import RelayUnreachable, SignalingSocket
@@ -113,6 +114,7 @@ class AgentSession:
         self._ssl = ssl_context
         self._delays = tuple(reconnect_delays_s)
         self._give_up_s = reconnect_give_up_s
+        tolerate_silence(reconnect_give_up_s)  # ICE survives what the session rides out
         self._socket: SignalingSocket | None = None
         self._http: aiohttp.ClientSession | None = None
         self._outbox: list[Send] = []
@@ -296,9 +298,10 @@ class AgentSession:
             self._sharing_since = loop.time()
             assert self.core.operator is not None
             self._emit(SharingStarted(self.core.operator))
-        elif state == "failed" and self.core.phase is not AgentPhase.ENDED:
+        elif state in ("failed", "closed") and self.core.phase is not AgentPhase.ENDED:
             # Media cannot flow any more (ICE consent lost after client_core.ice_consent's
-            # tolerance, no ICE restart in aiortc): end the session rather than pretend.
+            # tolerance closes the connection; no ICE restart in aiortc): end the session
+            # rather than pretend. (Our own close comes after the core has ended.)
             self._spawn(self._execute(self.core.media_lost()))
 
     def _hung_up(self, message: HangUp) -> None:

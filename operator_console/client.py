@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 import aiohttp
 
+from client_core.ice_consent import tolerate_silence
 from client_core.reconnect import CONNECTION_LOST_S, RECONNECT_DELAYS_S, Reconnector
 from client_core.rtc import IceAddressMode, is_loopback_url
 from client_core.signaling_client import RelayUnreachable, SignalingSocket
@@ -112,6 +113,7 @@ class OperatorClient:
         self._reader: asyncio.Task[None] | None = None
         self._delays = tuple(reconnect_delays_s)
         self._connection_lost_s = connection_lost_s
+        tolerate_silence(connection_lost_s)  # ICE survives what the session rides out
         self._lost: Reconnector | None = None
         self._reconnecting: asyncio.Task[None] | None = None
         self._authenticated = asyncio.Event()
@@ -250,10 +252,12 @@ class OperatorClient:
 
     async def end_session(self) -> None:
         core = self._core_or_raise()
-        if core.in_session and self.peer is not None and self.peer.send(HangUp(reason=EndReason.NORMAL)):
+        in_session = core.in_session
+        effects = core.end()  # first: the customer's side closing the media now is the answer
+        if in_session and self.peer is not None and self.peer.send(HangUp(reason=EndReason.NORMAL)):
             # End to end first: the agent stops even if the relay is slow or gone.
             await asyncio.sleep(_HANG_UP_FLUSH_S)
-        await self._execute(core.end())
+        await self._execute(effects)
 
     def send_pointer(self, x: float, y: float, *, monitor: int = 0, action: str = "move") -> bool:
         if self.peer is None:
@@ -406,8 +410,9 @@ class OperatorClient:
         if state == "connected" and self._core.phase is OperatorPhase.NEGOTIATING:
             self._core.media_connected()
             self._emit(ViewingStarted(self.session_id or ""))
-        elif state == "failed" and self._core.in_session:
-            # ICE consent lost (client_core.ice_consent): no picture can come back.
+        elif state in ("failed", "closed") and self.peer is not None and self._core.in_session:
+            # ICE consent lost (client_core.ice_consent closes the connection): no picture
+            # can come back. (Our own close clears self.peer first.)
             self._spawn(self._core.media_lost())
 
     async def _close_peer(self) -> None:

@@ -20,8 +20,6 @@ from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessi
 from aiortc.mediastreams import MediaStreamError
 
 from client_core import rtc_tuning
-from client_core.ice_consent import tolerate_silence
-from client_core.reconnect import CONNECTION_LOST_S
 from client_core.rtc import (
     IceAddressMode,
     apply_remote_candidate,
@@ -103,7 +101,6 @@ class OperatorPeer:
         on_turn_problem: Callable[[TurnProblem], None] | None = None,
         turn_problems: Sequence[TurnProblem] = (),
     ) -> None:
-        tolerate_silence(CONNECTION_LOST_S)  # a 30 s outage must not kill ICE (client_core.ice_consent)
         self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
         self._on_hang_up = on_hang_up
         self._on_cursor = on_cursor

@@ -117,6 +117,9 @@ class OperatorCore:
         self._socket_open = False
         self._stale_ended = False
         """A session ended here before the relay said so: its ``ended`` is still to come."""
+        self._bye_sent = False
+        """End session was asked during this session; a resume repeats the bye (the socket
+        it went out on may have died before the relay read it)."""
 
     def connected(self) -> list[OperatorEffect]:
         self._set(OperatorPhase.CONNECTING)
@@ -140,7 +143,10 @@ class OperatorCore:
         return self.relay == "reconnecting" and self.in_session
 
     def media_lost(self) -> list[OperatorEffect]:
-        """The peer connection failed (ICE consent lost): the connection is lost, not ended by anyone."""
+        """The peer connection failed (ICE consent lost): the connection is lost, not ended by
+        anyone. Not after End session: then the customer's side closing it is the answer."""
+        if self._bye_sent:
+            return []
         return self._end_here(EndReason.CONNECTION_LOST, "relay")
 
     def gave_up(self) -> list[OperatorEffect]:
@@ -164,6 +170,7 @@ class OperatorCore:
         return effects
 
     def _session_over(self) -> None:
+        self._bye_sent = False
         self.session_id = None
         self._resume_token = None
         self.relay = "connected"
@@ -198,6 +205,7 @@ class OperatorCore:
             OperatorPhase.NEGOTIATING,
             OperatorPhase.VIEWING,
         ):
+            self._bye_sent = self.in_session
             return [Send(Bye(reason=EndReason.NORMAL))]
         return []
 
@@ -256,6 +264,8 @@ class OperatorCore:
             return [Send(Resume(protocol_version=PROTOCOL_VERSION, resume_token=self._resume_token))]
         if isinstance(message, Resumed) and message.session_id == self.session_id:
             self.relay = "connected"
+            if self._bye_sent:
+                return [RelayConnection("resumed"), Send(Bye(reason=EndReason.NORMAL))]
             return [RelayConnection("resumed")]
         if isinstance(message, Error):
             # unknown_resume_token (the relay restarted, or the grace ran out), or the login

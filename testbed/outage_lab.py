@@ -25,8 +25,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import json
+import logging
+import math
 import os
 import subprocess
 import sys
@@ -60,7 +63,11 @@ def _link(drop: bool) -> None:
     subprocess.run(["iptables", action, "INPUT", "-i", "lo", "-j", "DROP"], check=True, timeout=10)
 
 
-async def _session(outage_s: float, before_s: float, after_s: float, *, stock: bool) -> dict[str, Any]:
+async def _session(
+    outage_s: float, before_s: float, after_s: float, *, stock: bool, connection_lost_s: float
+) -> dict[str, Any]:
+    import aioice.ice
+
     from agent.session import Reconnected, RelayForgot
     from agent.session import SessionEnded as AgentEnded
     from client_core import rtc_tuning
@@ -92,16 +99,28 @@ async def _session(outage_s: float, before_s: float, after_s: float, *, stock: b
         with scene:
             async with running_relay() as relay:
                 relay.add_operator("lab", _PASSWORD, "Outage Lab", "Madoguchi")
-                customer = Customer(relay.url, display=display.name, send_system_info=False)
+                customer = Customer(
+                    relay.url,
+                    display=display.name,
+                    send_system_info=False,
+                    reconnect_give_up_s=connection_lost_s,
+                )
                 operator_ended: list[tuple[SessionEnded, float]] = []
                 operator_relay: list[str] = []
                 operator_seen: list[tuple[object, float]] = []
                 operator = OperatorClient(
-                    relay.url, on_event=lambda e: operator_seen.append((e, time.monotonic()))
+                    relay.url,
+                    on_event=lambda e: operator_seen.append((e, time.monotonic())),
+                    connection_lost_s=connection_lost_s,
                 )
                 operator.sink.on_frame = on_frame
                 try:
                     customer.start()
+                    # A lab knob: ICE consent as short as the give-up time, even below the
+                    # programs' floor of aioice's own 30 s, so a test of the give-up is short.
+                    aioice.ice.CONSENT_FAILURES = max(
+                        1, math.ceil(connection_lost_s / aioice.ice.CONSENT_INTERVAL)
+                    )
                     await operator.login("lab", _PASSWORD)
                     await operator.claim(await customer.wait_code())
                     await expect(operator, ViewingStarted, 30, "the picture never started")
@@ -133,8 +152,9 @@ async def _session(outage_s: float, before_s: float, after_s: float, *, stock: b
                         customer.tracks[-1].on("ended", stopped.set)  # the agent stops capturing
                         end_at = time.monotonic()
                         ending = asyncio.ensure_future(operator.end_session())
-                        await asyncio.wait_for(stopped.wait(), 30)
-                        end_reaches_agent_s = round(time.monotonic() - end_at, 3)
+                        with contextlib.suppress(TimeoutError):  # None: it did not arrive in 15 s
+                            await asyncio.wait_for(stopped.wait(), 15)
+                            end_reaches_agent_s = round(time.monotonic() - end_at, 3)
                         await ending
                         await customer.ended(timeout=30)
                     capture_stopped = all(t.readyState == "ended" for t in customer.tracks)
@@ -183,6 +203,7 @@ def run_outage(
     after_s: float = 10.0,
     stock: bool = False,
     profile_name: str | None = None,
+    connection_lost_s: float = 60.0,
 ) -> dict[str, Any]:
     """Build the namespace, run the session inside it, return its figures."""
     from testbed.linkemu.namespace import LinkNamespace, available
@@ -204,6 +225,7 @@ def run_outage(
             cmd = [*ns.exec_prefix, sys.executable, "-m", "testbed.outage_lab", _INSIDE, str(out)]
             cmd += ["--outage", str(outage_s), "--before", str(before_s), "--after", str(after_s)]
             cmd += ["--stock"] if stock else []
+            cmd += ["--connection-lost", str(connection_lost_s)]
             subprocess.run(cmd, check=True, env=dict(os.environ), timeout=outage_s + before_s + after_s + 120)
         result: dict[str, Any] = json.loads(out.read_text())
     result["link"] = {
@@ -222,16 +244,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before", type=float, default=5.0, help="seconds of live session before it")
     parser.add_argument("--after", type=float, default=10.0, help="seconds watched after the link returns")
     parser.add_argument("--profile", help="link profile (default: outageN; e.g. mobile with --outage 0)")
+    parser.add_argument(
+        "--connection-lost",
+        type=float,
+        default=60.0,
+        help="the clients' give-up time (and, in this lab only, ICE consent's tolerance)",
+    )
     parser.add_argument("--stock", action="store_true", help="stock aiortc media (no rtc_tuning)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument(_INSIDE, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.inside is not None:
-        figures = asyncio.run(_session(args.outage, args.before, args.after, stock=args.stock))
+        if os.environ.get("MADOGUCHI_LAB_LOG"):
+            logging.basicConfig(level=logging.INFO, format="%(relativeCreated)8.0f %(name)s %(message)s")
+        figures = asyncio.run(
+            _session(
+                args.outage, args.before, args.after, stock=args.stock, connection_lost_s=args.connection_lost
+            )
+        )
         args.inside.write_text(json.dumps(figures))
         return 0
     figures = run_outage(
-        args.outage, before_s=args.before, after_s=args.after, stock=args.stock, profile_name=args.profile
+        args.outage,
+        before_s=args.before,
+        after_s=args.after,
+        stock=args.stock,
+        profile_name=args.profile,
+        connection_lost_s=args.connection_lost,
     )
     text = json.dumps(figures, indent=2)
     print(text)

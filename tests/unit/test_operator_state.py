@@ -186,3 +186,15 @@ def test_lost_media_and_giving_up_end_with_connection_lost() -> None:
 def test_without_a_resume_secret_a_dropped_socket_ends_the_session_as_before() -> None:
     core = viewing(resume_token="")
     assert core.closed() == [SessionEnded(EndReason.PEER_GONE, "relay")]
+
+
+def test_an_end_asked_just_before_a_drop_is_repeated_after_the_resume() -> None:
+    core = viewing()
+    assert core.end() == [Send(Bye())]  # written to a socket that turns out to be dead
+    core.closed()
+    core.reconnected()
+    core.receive(Authenticated(username="sato", operator=OP))
+    assert core.receive(Resumed(session_id="s")) == [RelayConnection("resumed"), Send(Bye())]
+    assert core.receive(Ended(reason=EndReason.NORMAL, by="operator")) == [
+        SessionEnded(EndReason.NORMAL, "operator")
+    ]
