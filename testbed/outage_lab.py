@@ -181,6 +181,7 @@ async def _session(
         "fresh_picture_s": None if fresh is None else round(fresh - up_at, 2),
         "stale_after_return": len(stale),
         "stale_after_2s": len(late),
+        "frames_decoded_during_outage": sum(down_at + 0.1 <= at < up_at for _, at in decoded),
         "frames_decoded_after_return": len(after),
         "frames_decoded_from_1s_after_return": sum(at >= up_at + 1.0 for _, at in after),
         "frames_decoded": len(decoded),
