@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from client_core.effects import CodeAssigned, Refused
+from client_core.effects import CodeAssigned, Refused, TurnTrouble
 from protocol import EndReason, OperatorIdentity, SysInfoReport
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "SessionEnded",
     "SharingStarted",
     "SystemInfoSent",
+    "TurnTrouble",
 ]
 
 
@@ -92,4 +93,5 @@ AgentEvent = (
     | Refused
     | SystemInfoSent
     | SessionEnded
+    | TurnTrouble
 )

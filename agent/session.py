@@ -33,6 +33,7 @@ from agent.events import (
     SessionEnded,
     SharingStarted,
     SystemInfoSent,
+    TurnTrouble,
 )
 from agent.peer import AgentPeer, GuidanceHandler
 from agent.state import (
@@ -48,6 +49,7 @@ from agent.state import (
 from agent.track import ScreenTrack
 from client_core import __version__
 from client_core.ice_consent import tolerate_silence
+from client_core.proxy import ProxySetting
 from client_core.reconnect import CONNECTION_LOST_S, RECONNECT_DELAYS_S, Reconnector
 from client_core.rtc import IceAddressMode, is_loopback_url
 from client_core.signaling_client import RelayUnreachable, SignalingSocket
@@ -99,8 +101,11 @@ class AgentSession:
         ssl_context: ssl.SSLContext | None = None,
         reconnect_delays_s: Sequence[float] = RECONNECT_DELAYS_S,
         reconnect_give_up_s: float = CONNECTION_LOST_S,
+        proxy: ProxySetting = None,
     ) -> None:
         self.relay_url = relay_url
+        self._proxy = proxy
+        """An explicit proxy for the signaling websocket (client_core.proxy); None: automatic."""
         self.core = AgentCore(
             sysinfo_scope=sysinfo_scope,
             client_version=__version__,
@@ -151,7 +156,9 @@ class AgentSession:
                     # The relay forgot the session; the media goes on until someone ends it.
                     await self._ended.wait()
                     break
-                socket = SignalingSocket(self.relay_url, "/ws/agent", http=self._http, ssl_context=self._ssl)
+                socket = SignalingSocket(
+                    self.relay_url, "/ws/agent", http=self._http, ssl_context=self._ssl, proxy=self._proxy
+                )
                 try:
                     await socket.connect()
                 except RelayUnreachable as exc:
@@ -276,9 +283,12 @@ class AgentSession:
         ice_servers = await choose_turn(
             effect.ice_servers, ssl_context=self._ssl, on_problem=turn_problems.append
         )
+        if turn_problems:
+            self._emit(TurnTrouble(frozenset(p.kind.value for p in turn_problems)))
         peer = AgentPeer(
             ice_servers=ice_servers,
             turn_problems=turn_problems,
+            on_turn_problem=lambda p: self._emit(TurnTrouble(frozenset({p.kind.value}))),
             track=self.track,
             on_guidance=self._on_guidance,
             on_hang_up=self._hung_up,

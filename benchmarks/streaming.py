@@ -18,6 +18,9 @@ Linux), paint-to-decoded latency (the scene logs when it painted each stamp), re
 frame rate, CPU of each side (see :mod:`benchmarks.machine`), bitrate on the wire,
 luma PSNR of decoded pictures against the captured picture with the same stamp, and
 afterwards the size of a keyframe the operator asks for (PLI).
+
+Scroll scenarios add a third run, ``browser``: the same scene shared by a real Chromium
+in normal mode (:mod:`benchmarks.browser_side`), unless ``--no-browser``.
 """
 
 from __future__ import annotations
@@ -59,8 +62,17 @@ QUICK_SCENARIOS = ("1080p-scroll", "1080p-static", "720p-scroll")
 class BenchSettings:
     """Durations and rates of one invocation."""
 
-    def __init__(self, *, quick: bool, warmup_s: float | None = None, window_s: float | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        quick: bool,
+        warmup_s: float | None = None,
+        window_s: float | None = None,
+        browser: bool = True,
+    ) -> None:
         self.quick = quick
+        self.browser = browser
+        """Also run the scroll scenarios through Chromium in normal mode."""
         self.warmup_s = warmup_s if warmup_s is not None else (1.0 if quick else 3.0)
         self.window_s = window_s if window_s is not None else (3.0 if quick else 15.0)
         self.capture_fps = 30.0
@@ -76,6 +88,7 @@ class BenchSettings:
             "window_s": self.window_s,
             "capture_fps": self.capture_fps,
             "psnr_every_s": self.psnr_every_s,
+            "browser": self.browser,
         }
 
 
@@ -83,6 +96,12 @@ BASELINE_DESCRIPTION = (
     "stock aiortc 1.16 on both sides (default negotiation = VP8, aiortc's encoder and jitter buffer), "
     "fed by Madoguchi's screen track without tuning (zero-copy frames, send-on-change, "
     "a grab every 30 fps tick, no CPU budget)"
+)
+BROWSER_DESCRIPTION = (
+    "the customer's browser in normal mode: Debian's Chromium sharing the whole screen from the relay's "
+    "/share page (its own capture and encoder, codecs as web/static/js/rtc.js chooses and caps them), "
+    "received by the console's tuned receiver; latency is paint-to-decoded (Chromium's capture time "
+    "is not visible from outside), CPU is Chromium's whole process tree"
 )
 MADOGUCHI_DESCRIPTION = (
     "H.264 TunedH264Encoder (x264 ultrafast/zerolatency through its own API, a quantizer per frame "
@@ -102,6 +121,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=sorted(SCENARIOS),
         metavar="NAME",
         help=f"run only this scenario (repeatable): {', '.join(SCENARIOS)}",
+    )
+    parser.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="skip the browser run (Chromium in normal mode) of the scroll scenarios",
     )
     parser.add_argument("--seconds", type=float, help="measured seconds per pipeline (default 15, quick 3)")
     parser.add_argument("--warmup", type=float, help="seconds streamed before measuring (default 3, quick 1)")
@@ -131,7 +155,9 @@ def run(args: argparse.Namespace) -> int:
         print("madoguchi bench: --scene-fps must be positive", file=sys.stderr)
         return 2
     try:
-        settings = BenchSettings(quick=args.quick, warmup_s=args.warmup, window_s=args.seconds)
+        settings = BenchSettings(
+            quick=args.quick, warmup_s=args.warmup, window_s=args.seconds, browser=not args.no_browser
+        )
     except ValueError as exc:
         print(f"madoguchi bench: {exc}", file=sys.stderr)
         return 2
@@ -165,6 +191,8 @@ def _inner_argv(args: argparse.Namespace) -> list[str]:
     argv = ["bench", "--network", args.network, "--scene-fps", str(args.scene_fps)]
     if args.quick:
         argv.append("--quick")
+    if args.no_browser:
+        argv.append("--no-browser")
     for name in args.scenario or ():
         argv += ["--scenario", name]
     if args.seconds is not None:
@@ -203,7 +231,11 @@ async def bench(
         "command": command,
         "machine": machine_info(),
         "settings": settings.as_dict(),
-        "pipelines": {"baseline": BASELINE_DESCRIPTION, "madoguchi": MADOGUCHI_DESCRIPTION},
+        "pipelines": {
+            "baseline": BASELINE_DESCRIPTION,
+            "madoguchi": MADOGUCHI_DESCRIPTION,
+            "browser": BROWSER_DESCRIPTION,
+        },
         "scenarios": {},
     }
     password = secrets.token_urlsafe(12)
@@ -245,13 +277,66 @@ async def bench(
                                 settings=settings,
                             )
                             say(f"bench: {scenario.name} {pipeline}: {_brief(entry[pipeline])}")
+                        if settings.browser and scenario.scene == "scroll":
+                            entry["browser"] = await _browser_run(
+                                relay.url,
+                                password=password,
+                                display=xvfb.name,
+                                size=(width, height),
+                                painted_log=stamps,
+                                settings=settings,
+                                say=say,
+                            )
+                            say(f"bench: {scenario.name} browser: {_brief(entry['browser'])}")
                     entry["ratios"] = ratios(entry["baseline"], entry["madoguchi"])
                     report["scenarios"][scenario.name] = entry
     report["targets"] = check_targets(report["scenarios"])
     return report
 
 
+async def _browser_run(
+    relay_url: str,
+    *,
+    password: str,
+    display: str,
+    size: tuple[int, int],
+    painted_log: Path,
+    settings: BenchSettings,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    """The scenario through Chromium in normal mode; ``{"skipped": why}`` where it cannot run."""
+    from benchmarks.browser_side import BrowserBenchError, run_browser
+    from testbed.browser import browser_available
+    from testbed.scene import stamp_position
+
+    missing = browser_available()
+    if missing is not None:
+        return {"skipped": missing}
+    say("bench: browser ...")
+    try:
+        return await run_browser(
+            relay_url,
+            password,
+            display=display,
+            size=size,
+            stamp_xy=stamp_position(*size),
+            painted_log=painted_log,
+            settings=settings,
+        )
+    except BrowserBenchError as exc:
+        raise BenchError(f"browser: {exc}") from exc
+
+
 def _brief(entry: dict[str, Any]) -> str:
+    if "skipped" in entry:
+        return f"skipped ({entry['skipped']})"
+    if entry["latency_ms"]["median"] is None:
+        paint = entry["paint_to_decoded_ms"]
+        return (
+            f"{entry['codec']} paint->decoded {paint['median']}/{paint['p95']} ms, {entry['fps']} fps, "
+            f"browser {entry['agent_cpu_percent']}%, {entry['bitrate_kbps']} kbit/s, "
+            f"PSNR {entry['psnr_db']['mean']} dB"
+        )
     latency = entry["latency_ms"]
     return (
         f"{entry['codec']} latency {latency['median']}/{latency['p95']} ms, {entry['fps']} fps, "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
-from client_core.effects import CodeAssigned, Refused
+from client_core.effects import CodeAssigned, Refused, TurnTrouble
 from protocol import AgentGuidance, ClientKind, EndReason
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "Refused",
     "RelayConnection",
     "SessionEnded",
+    "TurnTrouble",
     "ViewingStarted",
 ]
 
@@ -95,4 +96,5 @@ OperatorEvent = (
     | RelayConnection
     | Refused
     | SessionEnded
+    | TurnTrouble
 )
