@@ -64,7 +64,13 @@ def _link(drop: bool) -> None:
 
 
 async def _session(
-    outage_s: float, before_s: float, after_s: float, *, stock: bool, connection_lost_s: float
+    outage_s: float,
+    before_s: float,
+    after_s: float,
+    *,
+    stock: bool,
+    connection_lost_s: float,
+    scene_mode: str = "moving",
 ) -> dict[str, Any]:
     import aioice.ice
 
@@ -94,7 +100,7 @@ async def _session(
     with tempfile.TemporaryDirectory() as tmp, VirtualDisplay(screens=[(_WIDTH, _HEIGHT)]) as display:
         painted_log = Path(tmp) / "painted.txt"
         scene = SceneProcess(
-            display.name, "moving", fps=30, geometry=(0, 0, _WIDTH, _HEIGHT), stamp_file=str(painted_log)
+            display.name, scene_mode, fps=30, geometry=(0, 0, _WIDTH, _HEIGHT), stamp_file=str(painted_log)
         )
         with scene:
             async with running_relay() as relay:
@@ -177,6 +183,7 @@ async def _session(
     return {
         "outage_s": outage_s,
         "media": "stock aiortc" if stock else "tuned",
+        "scene": scene_mode,
         "survived": live,
         "fresh_picture_s": None if fresh is None else round(fresh - up_at, 2),
         "stale_after_return": len(stale),
@@ -205,6 +212,7 @@ def run_outage(
     stock: bool = False,
     profile_name: str | None = None,
     connection_lost_s: float = 60.0,
+    scene_mode: str = "moving",
 ) -> dict[str, Any]:
     """Build the namespace, run the session inside it, return its figures."""
     from testbed.linkemu.namespace import LinkNamespace, available
@@ -226,7 +234,7 @@ def run_outage(
             cmd = [*ns.exec_prefix, sys.executable, "-m", "testbed.outage_lab", _INSIDE, str(out)]
             cmd += ["--outage", str(outage_s), "--before", str(before_s), "--after", str(after_s)]
             cmd += ["--stock"] if stock else []
-            cmd += ["--connection-lost", str(connection_lost_s)]
+            cmd += ["--connection-lost", str(connection_lost_s), "--scene", scene_mode]
             subprocess.run(cmd, check=True, env=dict(os.environ), timeout=outage_s + before_s + after_s + 120)
         result: dict[str, Any] = json.loads(out.read_text())
     result["link"] = {
@@ -251,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         default=60.0,
         help="the clients' give-up time (and, in this lab only, ICE consent's tolerance)",
     )
+    parser.add_argument("--scene", default="moving", help="stamped scene mode: moving, scroll, typing, rare")
     parser.add_argument("--stock", action="store_true", help="stock aiortc media (no rtc_tuning)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument(_INSIDE, type=Path, help=argparse.SUPPRESS)
@@ -260,7 +269,12 @@ def main(argv: list[str] | None = None) -> int:
             logging.basicConfig(level=logging.INFO, format="%(relativeCreated)8.0f %(name)s %(message)s")
         figures = asyncio.run(
             _session(
-                args.outage, args.before, args.after, stock=args.stock, connection_lost_s=args.connection_lost
+                args.outage,
+                args.before,
+                args.after,
+                stock=args.stock,
+                connection_lost_s=args.connection_lost,
+                scene_mode=args.scene,
             )
         )
         args.inside.write_text(json.dumps(figures))
@@ -272,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         stock=args.stock,
         profile_name=args.profile,
         connection_lost_s=args.connection_lost,
+        scene_mode=args.scene,
     )
     text = json.dumps(figures, indent=2)
     print(text)
