@@ -636,6 +636,11 @@ class Registry:
                 now,
                 out,
             )
+        # A session whose operator is away (resume grace) ends too: no socket to close.
+        for p in self._store.pairings():
+            if p.operator_away_since is not None and p.operator and not self._auth.active(p.operator):
+                logger.warning("operator %s: away and disabled; ending pairing %s", p.operator, p.id)
+                self._end(p, EndReason.ADMIN, "relay", now, out)
 
     def _claim(self, conn: _Conn, msg: Claim, now: float, out: list[Effect]) -> None:
         assert conn.account is not None
