@@ -20,6 +20,7 @@ __all__ = [
     "Reconnected",
     "Reconnecting",
     "Refused",
+    "RelayForgot",
     "SessionEnded",
     "SharingStarted",
     "SystemInfoSent",
@@ -53,6 +54,13 @@ class Reconnected:
 
 
 @dataclasses.dataclass(frozen=True)
+class RelayForgot:
+    """The relay no longer knows this session (it restarted): sharing goes on peer to peer
+    until the customer presses Stop or the operator ends it; the operator's connection
+    status can no longer be reported."""
+
+
+@dataclasses.dataclass(frozen=True)
 class OperatorConnection:
     """The operator's relay connection dropped (False) or came back (True)."""
 
@@ -80,6 +88,7 @@ AgentEvent = (
     | SharingStarted
     | Reconnecting
     | Reconnected
+    | RelayForgot
     | OperatorConnection
     | Refused
     | SystemInfoSent

@@ -35,6 +35,7 @@ from client_core.turn import TurnProblem, turn_gathering
 from protocol import (
     GUIDANCE_CHANNEL,
     GuidanceMessage,
+    HangUp,
     Ice,
     IceServer,
     KeyGuide,
@@ -102,6 +103,7 @@ class AgentPeer:
         ice_servers: tuple[IceServer, ...],
         track: MediaStreamTrack,
         on_guidance: GuidanceHandler,
+        on_hang_up: Callable[[HangUp], None] | None = None,
         on_connection_state: Callable[[str], None] | None = None,
         on_channel_open: Callable[[], None] | None = None,
         tuning: bool | None = None,
@@ -112,6 +114,7 @@ class AgentPeer:
         turn_problems: Sequence[TurnProblem] = (),
     ) -> None:
         self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
+        self._on_hang_up = on_hang_up
         self._host_addresses: IceAddressMode = host_addresses
         self._turn_ssl = turn_ssl_context
         self._on_turn_problem = on_turn_problem
@@ -262,6 +265,10 @@ class AgentPeer:
             return
         if isinstance(message, Ping):
             self.send(Pong(seq=message.seq))
+            return
+        if isinstance(message, HangUp):
+            if self._on_hang_up is not None:
+                self._on_hang_up(message)
             return
         if not isinstance(message, _ACCEPTED_FROM_OPERATOR):
             self._reject(f"{message.type} is not accepted from the operator")

@@ -29,6 +29,7 @@ from agent.events import (
     Reconnected,
     Reconnecting,
     Refused,
+    RelayForgot,
     SessionEnded,
     SharingStarted,
     SystemInfoSent,
@@ -47,11 +48,13 @@ from agent.state import (
 )
 from agent.track import ScreenTrack
 from client_core import __version__
+from client_core.ice_consent import tolerate_silence
 from client_core.proxy import ProxySetting
+from client_core.reconnect import CONNECTION_LOST_S, RECONNECT_DELAYS_S, Reconnector
 from client_core.rtc import IceAddressMode, is_loopback_url
 from client_core.signaling_client import RelayUnreachable, SignalingSocket
 from client_core.turn import TurnProblem, choose_turn
-from protocol import EndReason, GuidanceMessage, Scope, SharingState, SysInfoReport
+from protocol import EndReason, GuidanceMessage, HangUp, Scope, SharingState, SysInfoReport
 
 __all__ = [
     "AgentEvent",
@@ -62,6 +65,7 @@ __all__ = [
     "Reconnected",
     "Reconnecting",
     "Refused",
+    "RelayForgot",
     "SessionEnded",
     "SharingStarted",
     "SystemInfoSent",
@@ -71,6 +75,9 @@ logger = logging.getLogger(__name__)
 
 
 TrackFactory = Callable[[], MediaStreamTrack]
+
+_HANG_UP_FLUSH_S = 0.05
+"""How long the data channel gets to send ``hang_up`` before the peer connection closes."""
 
 _CURSOR_POLL_S = 1 / 30
 """How often the cursor is read while sharing; the feed sends at most this often."""
@@ -92,8 +99,8 @@ class AgentSession:
         operator_code: str | None = None,
         send_system_info: bool = True,
         ssl_context: ssl.SSLContext | None = None,
-        reconnect_delays_s: Sequence[float] = (0.5, 1.0, 2.0, 3.0, 5.0),
-        reconnect_give_up_s: float = 120.0,
+        reconnect_delays_s: Sequence[float] = RECONNECT_DELAYS_S,
+        reconnect_give_up_s: float = CONNECTION_LOST_S,
         proxy: ProxySetting = None,
     ) -> None:
         self.relay_url = relay_url
@@ -112,6 +119,7 @@ class AgentSession:
         self._ssl = ssl_context
         self._delays = tuple(reconnect_delays_s)
         self._give_up_s = reconnect_give_up_s
+        tolerate_silence(reconnect_give_up_s)  # ICE survives what the session rides out
         self._socket: SignalingSocket | None = None
         self._http: aiohttp.ClientSession | None = None
         self._outbox: list[Send] = []
@@ -128,6 +136,7 @@ class AgentSession:
         self._declared_scope: Scope = sysinfo_scope
         self.system_info: SysInfoReport | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._hanging_up: asyncio.Future[None] | None = None
         self.cursor_feed = CursorFeed(max_rate_hz=1 / _CURSOR_POLL_S)
         self._cursor_task: asyncio.Task[None] | None = None
         # Every party is on this machine when the relay is: offer 127.0.0.1, which aioice omits.
@@ -141,30 +150,32 @@ class AgentSession:
         self._http = aiohttp.ClientSession()
         try:
             pending: list[AgentEffect] = list(self.core.start(consent_accepted=consent_accepted))
-            attempt = 0
-            lost_at: float | None = None
+            lost: Reconnector | None = None
             while not self._ended.is_set():
+                if self.core.off_relay:
+                    # The relay forgot the session; the media goes on until someone ends it.
+                    await self._ended.wait()
+                    break
                 socket = SignalingSocket(
                     self.relay_url, "/ws/agent", http=self._http, ssl_context=self._ssl, proxy=self._proxy
                 )
                 try:
                     await socket.connect()
                 except RelayUnreachable as exc:
-                    if lost_at is None:
-                        lost_at = loop.time()
+                    if lost is None:
+                        lost = Reconnector(loop.time(), self._delays, self._give_up_s)
                     logger.warning("%s", exc)
-                    if loop.time() - lost_at > self._give_up_s:
-                        await self._execute([Finish(EndReason.PEER_GONE, "relay")])
+                    if lost.give_up(loop.time(), media_alive=self._media_alive()):
+                        await self._execute(self.core.gave_up())
                         break
-                    attempt += 1
-                    self._emit(Reconnecting(attempt))
-                    await self._sleep(self._delays[min(attempt - 1, len(self._delays) - 1)])
+                    self._emit(Reconnecting(lost.attempts + 1))
+                    await self._sleep(lost.next_delay())
                     continue
                 self._socket = socket
-                if attempt > 0:
+                if lost is not None:
                     pending = list(self.core.reconnected())
                     self._emit(Reconnected())
-                attempt, lost_at = 0, None
+                lost = None
                 pending.extend(self._outbox)
                 self._outbox.clear()
                 await self._execute(pending)
@@ -177,13 +188,16 @@ class AgentSession:
                 await socket.close()
                 if self._ended.is_set() or self.core.phase is AgentPhase.ENDED:
                     break
+                if self._off_relay():
+                    continue
                 logger.info("relay connection lost (code %s)", socket.close_code)
-                lost_at = loop.time()
-                attempt = 1
-                self._emit(Reconnecting(attempt))
-                await self._sleep(self._delays[0])
+                lost = Reconnector(loop.time(), self._delays, self._give_up_s)
+                self._emit(Reconnecting(1))
+                await self._sleep(lost.next_delay())
             if self._result is None:
                 await self._execute([Finish(EndReason.PEER_GONE, "relay")])
+            if self._hanging_up is not None:
+                await self._hanging_up  # the peer is closed and capture stopped before run() returns
             assert self._result is not None
             return self._result
         finally:
@@ -249,6 +263,11 @@ class AgentSession:
             elif isinstance(effect, ApplyIce):
                 if self.peer is not None:
                     await self.peer.add_ice(effect.ice)
+            elif isinstance(effect, RelayForgot):
+                if self._media_alive():
+                    self._emit(effect)
+                else:  # nothing flows and nobody can tell the operator: it is over
+                    await self._execute(self.core.gave_up())
             elif isinstance(effect, Finish):
                 await self._finish(effect)
 
@@ -272,6 +291,7 @@ class AgentSession:
             on_turn_problem=lambda p: self._emit(TurnTrouble(frozenset({p.kind.value}))),
             track=self.track,
             on_guidance=self._on_guidance,
+            on_hang_up=self._hung_up,
             on_connection_state=self._peer_state_changed,
             on_channel_open=self._channel_opened,
             host_addresses=self._host_addresses,
@@ -288,9 +308,22 @@ class AgentSession:
             self._sharing_since = loop.time()
             assert self.core.operator is not None
             self._emit(SharingStarted(self.core.operator))
-        elif state == "failed" and self.core.phase is not AgentPhase.ENDED:
-            # Media cannot flow any more: end the session rather than pretend.
-            self._spawn(self._execute(self.core.stop()))
+        elif state in ("failed", "closed") and self.core.phase is not AgentPhase.ENDED:
+            # Media cannot flow any more (ICE consent lost after client_core.ice_consent's
+            # tolerance closes the connection; no ICE restart in aiortc): end the session
+            # rather than pretend. (Our own close comes after the core has ended.)
+            self._spawn(self._execute(self.core.media_lost()))
+
+    def _hung_up(self, message: HangUp) -> None:
+        effects = self.core.hung_up(message.reason)
+        if effects:
+            self._hanging_up = asyncio.ensure_future(self._execute(effects))
+
+    def _off_relay(self) -> bool:
+        return self.core.off_relay
+
+    def _media_alive(self) -> bool:
+        return self.peer is not None and self.peer.connection_state == "connected"
 
     def _channel_opened(self) -> None:
         if self.peer is None:
@@ -358,7 +391,12 @@ class AgentSession:
         if self._cursor_task is not None:
             self._cursor_task.cancel()
         # Media first: Stop must stop frames at once, before any network goodbye completes.
+        if self.track is not None:
+            self.track.stop()
         if self.peer is not None:
+            if effect.by != "operator" and self.peer.send(HangUp(reason=effect.reason)):
+                # End to end, past a slow or absent relay; let the channel write it out.
+                await asyncio.sleep(_HANG_UP_FLUSH_S)
             await self.peer.close()
         # Flush a final bye if it is queued, then drop the relay connection.
         socket = self._socket

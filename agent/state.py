@@ -19,7 +19,7 @@ import dataclasses
 import enum
 import logging
 
-from agent.events import OperatorAsking, OperatorConnection
+from agent.events import OperatorAsking, OperatorConnection, RelayForgot
 from client_core.effects import ApplyIce, CodeAssigned, Refused, Send
 from protocol import (
     OPERATOR_CODE_DIGITS,
@@ -60,6 +60,7 @@ __all__ = [
     "OperatorAsking",
     "OperatorConnection",
     "Refused",
+    "RelayForgot",
     "Send",
     "StartPeer",
 ]
@@ -107,6 +108,7 @@ AgentEffect = (
     | ApplyAnswer
     | ApplyIce
     | OperatorConnection
+    | RelayForgot
     | Refused
     | Finish
 )
@@ -140,6 +142,8 @@ class AgentCore:
         self._resume_token: str | None = None
         self._allowed = False
         self._offer_sent = False
+        self.off_relay = False
+        """The relay forgot the session (restart) while it was live: it goes on peer to peer."""
 
     # --- inputs from the customer -------------------------------------------------
 
@@ -202,13 +206,36 @@ class AgentCore:
 
     def reconnected(self) -> list[AgentEffect]:
         """The websocket to the relay was re-established: resume if we can."""
-        if self.phase in (AgentPhase.IDLE, AgentPhase.ENDED):
+        if self.phase in (AgentPhase.IDLE, AgentPhase.ENDED) or self.off_relay:
             return []
         if self._resume_token is None:
             # Never got a code: simply register again.
             self.phase = AgentPhase.IDLE
             return self.start(consent_accepted=True)
         return [Send(Resume(protocol_version=PROTOCOL_VERSION, resume_token=self._resume_token))]
+
+    def media_lost(self) -> list[AgentEffect]:
+        """The peer connection failed (ICE consent lost: the network has been down too long).
+
+        Not ``normal``: the customer did not stop, the connection was lost; both sides say so."""
+        if self.phase is AgentPhase.ENDED or self.session_id is None:
+            return []
+        self._set_phase(AgentPhase.ENDED)
+        return [Send(Bye(reason=EndReason.CONNECTION_LOST)), Finish(EndReason.CONNECTION_LOST, "relay")]
+
+    def gave_up(self) -> list[AgentEffect]:
+        """Neither the relay nor the media came back in time (client_core.reconnect)."""
+        if self.phase is AgentPhase.ENDED:
+            return []
+        self._set_phase(AgentPhase.ENDED)
+        return [Finish(EndReason.CONNECTION_LOST, "relay")]
+
+    def hung_up(self, reason: EndReason) -> list[AgentEffect]:
+        """The operator's ``hang_up`` on the data channel: end now, whatever the relay says."""
+        if self.phase is AgentPhase.ENDED or self.session_id is None:
+            return []
+        self._set_phase(AgentPhase.ENDED)
+        return [Finish(reason, "operator")]
 
     def offer_created(self, sdp: str) -> list[AgentEffect]:
         if self.phase is not AgentPhase.CONNECTING or self._offer_sent:
@@ -278,6 +305,11 @@ class AgentCore:
 
     def _on_error(self, error: Error) -> list[AgentEffect]:
         refused = Refused(error.code, error.message, error.retry_after_s, error.fatal)
+        if error.code is ErrorCode.UNKNOWN_RESUME_TOKEN and self.phase is AgentPhase.SHARING:
+            # The relay restarted while the media flowed: it goes on until someone ends it
+            # (the session glue ends it at once if the media is not flowing).
+            self.off_relay = True
+            return [RelayForgot()]
         if error.code is ErrorCode.UNKNOWN_RESUME_TOKEN:
             # The relay forgot us (restart, grace period over): the old code is gone.
             self._set_phase(AgentPhase.ENDED)

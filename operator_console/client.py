@@ -16,7 +16,9 @@ from collections.abc import Callable, Sequence
 
 import aiohttp
 
+from client_core.ice_consent import tolerate_silence
 from client_core.proxy import ProxySetting, resolve_proxy
+from client_core.reconnect import CONNECTION_LOST_S, RECONNECT_DELAYS_S, Reconnector
 from client_core.rtc import IceAddressMode, is_loopback_url
 from client_core.signaling_client import RelayUnreachable, SignalingSocket
 from client_core.turn import TurnProblem, choose_turn
@@ -28,6 +30,7 @@ from operator_console.events import (
     CustomerMessage,
     OperatorEvent,
     Refused,
+    RelayConnection,
     SessionEnded,
     TurnTrouble,
     ViewingStarted,
@@ -46,7 +49,9 @@ from operator_console.state import (
 )
 from protocol import (
     AgentGuidance,
+    EndReason,
     ErrorCode,
+    HangUp,
     KeyGuide,
     KeyGuideClear,
     Monitors,
@@ -65,6 +70,7 @@ __all__ = [
     "OperatorClient",
     "OperatorEvent",
     "Refused",
+    "RelayConnection",
     "SessionEnded",
     "TurnTrouble",
     "ViewingStarted",
@@ -73,6 +79,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+_HANG_UP_FLUSH_S = 0.05
+"""How long the data channel gets to send ``hang_up`` before the peer connection closes."""
 
 
 class LoginFailed(Exception):
@@ -154,6 +163,8 @@ class OperatorClient:
         *,
         on_event: Callable[[OperatorEvent], None] | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        reconnect_delays_s: Sequence[float] = RECONNECT_DELAYS_S,
+        connection_lost_s: float = CONNECTION_LOST_S,
         proxy: ProxySetting = None,
     ) -> None:
         self.relay_url = relay_url.rstrip("/")
@@ -165,6 +176,11 @@ class OperatorClient:
         self._socket: SignalingSocket | None = None
         self._core: OperatorCore | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._delays = tuple(reconnect_delays_s)
+        self._connection_lost_s = connection_lost_s
+        tolerate_silence(connection_lost_s)  # ICE survives what the session rides out
+        self._lost: Reconnector | None = None
+        self._reconnecting: asyncio.Task[None] | None = None
         self._authenticated = asyncio.Event()
         self._auth_error: Refused | None = None
         self.identity: OperatorIdentity | None = None
@@ -176,6 +192,7 @@ class OperatorClient:
         """The customer's mouse cursor (latest state; the view polls it like the frame sink)."""
         self.events: asyncio.Queue[OperatorEvent] = asyncio.Queue()
         self.session_id: str | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         # Every party is on this machine when the relay is: offer 127.0.0.1, which aioice omits.
         self._host_addresses: IceAddressMode = "loopback" if is_loopback_url(relay_url) else "auto"
 
@@ -234,8 +251,42 @@ class OperatorClient:
         assert self._core is not None
         async for message in socket.messages():
             await self._execute(self._core.receive(message))
+        if socket is not self._socket:
+            return  # an old socket, replaced by a resumed one
         await self._execute(self._core.closed())
         self._authenticated.set()
+
+    async def _reconnect(self) -> None:
+        """Retry the relay with backoff during a session; resume once it answers."""
+        core = self._core
+        loop = asyncio.get_running_loop()
+        if core is None:
+            return
+        if self._lost is None:
+            self._lost = Reconnector(loop.time(), self._delays, self._connection_lost_s)
+        lost = self._lost
+        while core.is_reconnecting():
+            await asyncio.sleep(lost.next_delay())
+            if not core.is_reconnecting():
+                return
+            socket = SignalingSocket(
+                self.relay_url, "/ws/operator", http=self._http, ssl_context=self._ssl, proxy=self._proxy
+            )
+            try:
+                await socket.connect()
+            except RelayUnreachable as exc:
+                logger.warning("%s", exc)
+                if lost.give_up(loop.time(), media_alive=self._media_alive()):
+                    await self._execute(core.gave_up())
+                    return
+                continue
+            self._socket = socket
+            self._reader = asyncio.ensure_future(self._read(socket))
+            await self._execute(core.reconnected())
+            return
+
+    def _media_alive(self) -> bool:
+        return self.peer is not None and self.peer.connection_state == "connected"
 
     # --- operator actions -----------------------------------------------------------
 
@@ -248,7 +299,13 @@ class OperatorClient:
         await self._execute(self._core_or_raise().issue_code())
 
     async def end_session(self) -> None:
-        await self._execute(self._core_or_raise().end())
+        core = self._core_or_raise()
+        in_session = core.in_session
+        effects = core.end()  # first: the customer's side closing the media now is the answer
+        if in_session and self.peer is not None and self.peer.send(HangUp(reason=EndReason.NORMAL)):
+            # End to end first: the agent stops even if the relay is slow or gone.
+            await asyncio.sleep(_HANG_UP_FLUSH_S)
+        await self._execute(effects)
 
     def send_pointer(self, x: float, y: float, *, monitor: int = 0, action: str = "move") -> bool:
         if self.peer is None:
@@ -284,6 +341,8 @@ class OperatorClient:
         return await asyncio.wait_for(self.events.get(), timeout)
 
     async def close(self) -> None:
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
         if self._core is not None and self._core.phase not in (OperatorPhase.READY, OperatorPhase.CLOSED):
             await self.end_session()
         await self._close_peer()
@@ -315,6 +374,8 @@ class OperatorClient:
                 self._authenticated.set()
             elif isinstance(effect, ClaimAccepted | CodeAssigned | CustomerConnection):
                 self._emit(effect)
+            elif isinstance(effect, RelayConnection):
+                await self._relay_connection(effect)
             elif isinstance(effect, PrepareSession):
                 await self._prepare(effect)
             elif isinstance(effect, AcceptOffer):
@@ -328,10 +389,35 @@ class OperatorClient:
                     self._authenticated.set()
                 self._emit(effect)
             elif isinstance(effect, SessionEnded):
+                peer = self.peer
+                if peer is not None and effect.by != "agent" and peer.send(HangUp(reason=effect.reason)):
+                    # The relay's ended may not have reached the customer (it shut down, or
+                    # their link is away): say it end to end too before the peer closes.
+                    await asyncio.sleep(_HANG_UP_FLUSH_S)
                 await self._close_peer()
                 self.cursor.reset()
                 self.session_id = None
                 self._emit(effect)
+
+    async def _relay_connection(self, effect: RelayConnection) -> None:
+        if effect.state == "reconnecting":
+            self._emit(effect)
+            if self._reconnecting is None or self._reconnecting.done():
+                self._reconnecting = asyncio.ensure_future(self._reconnect())
+        elif effect.state == "resumed" or self._media_alive():  # forgotten, the picture flows: go on
+            self._lost = None
+            self._emit(effect)
+        elif self._core is not None:
+            await self._execute(self._core.gave_up())
+
+    def _hung_up(self, message: HangUp) -> None:
+        if self._core is not None:
+            self._spawn(self._core.hung_up(message.reason))
+
+    def _spawn(self, effects: Sequence[OperatorEffect]) -> None:
+        task = asyncio.ensure_future(self._execute(effects))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _prepare(self, effect: PrepareSession) -> None:
         await self._close_peer()
@@ -351,6 +437,7 @@ class OperatorClient:
             on_turn_problem=lambda p: self._emit(TurnTrouble(frozenset({p.kind.value}))),
             sink=self.sink,
             on_agent_message=self._agent_message,
+            on_hang_up=self._hung_up,
             on_connection_state=self._peer_state_changed,
             host_addresses=self._host_addresses,
             on_cursor=self.cursor.apply,
@@ -374,6 +461,10 @@ class OperatorClient:
         if state == "connected" and self._core.phase is OperatorPhase.NEGOTIATING:
             self._core.media_connected()
             self._emit(ViewingStarted(self.session_id or ""))
+        elif state in ("failed", "closed") and self.peer is not None and self._core.in_session:
+            # ICE consent lost (client_core.ice_consent closes the connection): no picture
+            # can come back. (Our own close clears self.peer first.)
+            self._spawn(self._core.media_lost())
 
     async def _close_peer(self) -> None:
         peer, self.peer = self.peer, None

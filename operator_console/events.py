@@ -10,6 +10,7 @@ the window: ``claim_pending`` is :class:`ClaimAccepted`, ``code_issued`` is
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 
 from client_core.effects import CodeAssigned, Refused, TurnTrouble
 from protocol import AgentGuidance, ClientKind, EndReason
@@ -21,6 +22,7 @@ __all__ = [
     "CustomerMessage",
     "OperatorEvent",
     "Refused",
+    "RelayConnection",
     "SessionEnded",
     "TurnTrouble",
     "ViewingStarted",
@@ -69,6 +71,16 @@ class CustomerConnection:
 
 
 @dataclasses.dataclass(frozen=True)
+class RelayConnection:
+    """This console's own relay connection during a session; the media is peer to peer
+    and goes on meanwhile. ``reconnecting``: the websocket dropped, the client retries;
+    ``resumed``: back, the relay kept the session; ``forgotten``: back, but the relay no
+    longer knows the session (it restarted): viewing goes on until someone ends it."""
+
+    state: Literal["reconnecting", "resumed", "forgotten"]
+
+
+@dataclasses.dataclass(frozen=True)
 class SessionEnded:
     reason: EndReason
     by: str
@@ -81,6 +93,7 @@ OperatorEvent = (
     | ViewingStarted
     | CustomerMessage
     | CustomerConnection
+    | RelayConnection
     | Refused
     | SessionEnded
     | TurnTrouble

@@ -36,6 +36,7 @@ from protocol import (
     Cursor,
     CursorShape,
     GuidanceMessage,
+    HangUp,
     Ice,
     IceServer,
     KeyGuide,
@@ -91,6 +92,7 @@ class OperatorPeer:
         ice_servers: tuple[IceServer, ...],
         sink: FrameSink,
         on_agent_message: Callable[[AgentGuidance], None],
+        on_hang_up: Callable[[HangUp], None] | None = None,
         on_connection_state: Callable[[str], None] | None = None,
         tuning: bool | None = None,
         host_addresses: IceAddressMode = "auto",
@@ -100,6 +102,7 @@ class OperatorPeer:
         turn_problems: Sequence[TurnProblem] = (),
     ) -> None:
         self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
+        self._on_hang_up = on_hang_up
         self._on_cursor = on_cursor
         self._host_addresses: IceAddressMode = host_addresses
         self._turn_ssl = turn_ssl_context
@@ -185,8 +188,12 @@ class OperatorPeer:
         self._pings[self._ping_seq] = time.monotonic()
         return self._send(Ping(seq=self._ping_seq))
 
-    def send(self, message: Pointer | KeyGuide | KeyGuideClear) -> bool:
+    def send(self, message: Pointer | KeyGuide | KeyGuideClear | HangUp) -> bool:
         return self._send(message)
+
+    @property
+    def connection_state(self) -> str:
+        return str(self._pc.connectionState)
 
     def _send(self, message: GuidanceMessage) -> bool:
         channel = self._channel
@@ -213,6 +220,10 @@ class OperatorPeer:
         if isinstance(message, Cursor | CursorShape):
             if self._on_cursor is not None:
                 self._on_cursor(message)
+            return
+        if isinstance(message, HangUp):
+            if self._on_hang_up is not None:
+                self._on_hang_up(message)
             return
         if not isinstance(message, _FROM_AGENT):
             self.rejected_messages += 1

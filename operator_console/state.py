@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import enum
 import logging
+from typing import Literal
 
 from client_core.effects import ApplyIce, CodeAssigned, Refused, Send
-from operator_console.events import ClaimAccepted, CustomerConnection, SessionEnded
+from operator_console.events import ClaimAccepted, CustomerConnection, RelayConnection, SessionEnded
 from protocol import (
     AGENT_CODE_DIGITS,
     PROTOCOL_VERSION,
@@ -33,6 +34,8 @@ from protocol import (
     Offer,
     OperatorIdentity,
     PeerStatus,
+    Resume,
+    Resumed,
     SessionStart,
     SignalingMessage,
     is_code,
@@ -50,6 +53,7 @@ __all__ = [
     "OperatorPhase",
     "PrepareSession",
     "Refused",
+    "RelayConnection",
     "Send",
     "SessionEnded",
 ]
@@ -95,6 +99,7 @@ OperatorEffect = (
     | AcceptOffer
     | ApplyIce
     | CustomerConnection
+    | RelayConnection
     | Refused
     | SessionEnded
 )
@@ -106,10 +111,70 @@ class OperatorCore:
         self.phase = OperatorPhase.CONNECTING
         self.operator: OperatorIdentity | None = None
         self.session_id: str | None = None
+        self._resume_token: str | None = None
+        self.relay: Literal["connected", "reconnecting", "forgotten"] = "connected"
+        """This connection's hold on the current session: see :class:`RelayConnection`."""
+        self._socket_open = False
+        self._stale_ended = False
+        """A session ended here before the relay said so: its ``ended`` is still to come."""
+        self._bye_sent = False
+        """End session was asked during this session; a resume repeats the bye (the socket
+        it went out on may have died before the relay read it)."""
 
     def connected(self) -> list[OperatorEffect]:
         self._set(OperatorPhase.CONNECTING)
+        self._socket_open = True
         return [Send(Auth(protocol_version=PROTOCOL_VERSION, token=self._token))]
+
+    def reconnected(self) -> list[OperatorEffect]:
+        """A new websocket after a drop during a session: log in again, then resume."""
+        self._socket_open = True
+        return [Send(Auth(protocol_version=PROTOCOL_VERSION, token=self._token))]
+
+    @property
+    def in_session(self) -> bool:
+        return self.session_id is not None and self.phase in (
+            OperatorPhase.NEGOTIATING,
+            OperatorPhase.VIEWING,
+        )
+
+    def is_reconnecting(self) -> bool:
+        """The websocket dropped during a session and has not resumed yet."""
+        return self.relay == "reconnecting" and self.in_session
+
+    def media_lost(self) -> list[OperatorEffect]:
+        """The peer connection failed (ICE consent lost): the connection is lost, not ended by
+        anyone. Not after End session: then the customer's side closing it is the answer."""
+        if self._bye_sent:
+            return []
+        return self._end_here(EndReason.CONNECTION_LOST, "relay")
+
+    def gave_up(self) -> list[OperatorEffect]:
+        """Neither the relay nor the media came back in time (client_core.reconnect)."""
+        return self._end_here(EndReason.CONNECTION_LOST, "relay")
+
+    def hung_up(self, reason: EndReason) -> list[OperatorEffect]:
+        """The agent's ``hang_up`` on the data channel: the customer's side is gone now."""
+        return self._end_here(reason, "agent")
+
+    def _end_here(self, reason: EndReason, by: str) -> list[OperatorEffect]:
+        """End the session on this side now; tell the relay if it still holds it."""
+        if not self.in_session:
+            return []
+        effects: list[OperatorEffect] = []
+        if self.relay == "connected" and self._socket_open:
+            effects.append(Send(Bye(reason=reason)))
+            self._stale_ended = True  # the relay answers with ended: already shown
+        effects.append(SessionEnded(reason, by))
+        self._session_over()
+        return effects
+
+    def _session_over(self) -> None:
+        self._bye_sent = False
+        self.session_id = None
+        self._resume_token = None
+        self.relay = "connected"
+        self._set(OperatorPhase.READY if self._socket_open else OperatorPhase.CLOSED)
 
     def claim(self, code: str) -> list[OperatorEffect]:
         """The operator typed a code. Obvious typos are caught here, before the relay counts them."""
@@ -118,22 +183,29 @@ class OperatorCore:
             raise RuntimeError(f"cannot claim in phase {self.phase}")
         if not is_code(code, AGENT_CODE_DIGITS):
             return [Refused(ErrorCode.UNKNOWN_CODE, f"a code has {AGENT_CODE_DIGITS} digits", None, False)]
+        self._stale_ended = False
         self._set(OperatorPhase.CLAIMING)
         return [Send(Claim(code=code))]
 
     def issue_code(self) -> list[OperatorEffect]:
         if self.phase is not OperatorPhase.READY:
             raise RuntimeError(f"cannot issue a code in phase {self.phase}")
+        self._stale_ended = False
         self._set(OperatorPhase.CLAIMING)
         return [Send(IssueCode())]
 
     def end(self) -> list[OperatorEffect]:
+        if self.in_session and (self.relay != "connected" or not self._socket_open):
+            # The relay cannot carry the bye (away, or it forgot the session): end here;
+            # the client's hang_up on the data channel tells the agent.
+            return self._end_here(EndReason.NORMAL, "operator")
         if self.phase in (
             OperatorPhase.CLAIMING,
             OperatorPhase.PENDING,
             OperatorPhase.NEGOTIATING,
             OperatorPhase.VIEWING,
         ):
+            self._bye_sent = self.in_session
             return [Send(Bye(reason=EndReason.NORMAL))]
         return []
 
@@ -147,6 +219,8 @@ class OperatorCore:
             self._set(OperatorPhase.VIEWING)
 
     def receive(self, message: SignalingMessage) -> list[OperatorEffect]:
+        if self.relay == "reconnecting":
+            return self._while_resuming(message)
         if isinstance(message, Error):
             refused = Refused(message.code, message.message, message.retry_after_s, message.fatal)
             if message.fatal:
@@ -166,6 +240,7 @@ class OperatorCore:
             return [CodeAssigned(message.code, message.expires_in_s)]
         if isinstance(message, SessionStart) and self.phase is OperatorPhase.PENDING:
             self.session_id = message.session_id
+            self._resume_token = message.resume_token or None
             self._set(OperatorPhase.NEGOTIATING)
             return [PrepareSession(message.session_id, message.ice_servers)]
         if isinstance(message, Offer) and self.phase is OperatorPhase.NEGOTIATING:
@@ -175,13 +250,43 @@ class OperatorCore:
         if isinstance(message, PeerStatus) and self.session_id is not None:
             return [CustomerConnection(message.connected)]
         if isinstance(message, Ended):
-            self.session_id = None
-            self._set(OperatorPhase.READY)
+            if self._stale_ended and self.session_id is None:
+                self._stale_ended = False  # this side ended it first and said so
+                return []
+            self._session_over()
             return [SessionEnded(message.reason, message.by)]
         logger.warning("unexpected %s in phase %s ignored", message.type, self.phase)
         return []
 
+    def _while_resuming(self, message: SignalingMessage) -> list[OperatorEffect]:
+        """Messages on the new socket before ``resumed``: log in, resume, or learn it is gone."""
+        if isinstance(message, Authenticated) and self._resume_token is not None:
+            return [Send(Resume(protocol_version=PROTOCOL_VERSION, resume_token=self._resume_token))]
+        if isinstance(message, Resumed) and message.session_id == self.session_id:
+            self.relay = "connected"
+            if self._bye_sent:
+                return [RelayConnection("resumed"), Send(Bye(reason=EndReason.NORMAL))]
+            return [RelayConnection("resumed")]
+        if isinstance(message, Error):
+            # unknown_resume_token (the relay restarted, or the grace ran out), or the login
+            # is no longer accepted: the relay cannot carry this session any more.
+            logger.info("resume refused: %s", message.code.value)
+            self.relay = "forgotten"
+            self._socket_open = not message.fatal
+            return [RelayConnection("forgotten")]
+        if isinstance(message, Ended):  # the relay ended it meanwhile: believe it
+            self._session_over()
+            return [SessionEnded(message.reason, message.by)]
+        logger.warning("unexpected %s while resuming ignored", message.type)
+        return []
+
     def closed(self) -> list[OperatorEffect]:
+        self._socket_open = False
+        if self.in_session and self._resume_token is not None and self.relay != "forgotten":
+            self.relay = "reconnecting"
+            return [RelayConnection("reconnecting")]
+        if self.in_session and self.relay == "forgotten":
+            return []  # viewing goes on peer to peer until someone ends it
         was_in_session = self.session_id is not None or self.phase in (
             OperatorPhase.PENDING,
             OperatorPhase.NEGOTIATING,

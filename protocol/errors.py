@@ -60,6 +60,10 @@ class EndReason(enum.StrEnum):
     """The relay is shutting down."""
     ADMIN = "admin"
     """Staff ended it from the admin side (R5)."""
+    CONNECTION_LOST = "connection_lost"
+    """Decided by a client, never by the relay: the network to the other side was down
+    (no media and no relay) for longer than the client waits, or the peer connection
+    failed (docs/protocol.md §7, §8). The relay passes it on from a ``bye``."""
 
 
 class ProtocolError(ValueError):

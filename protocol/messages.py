@@ -81,6 +81,7 @@ __all__ = [
     "cursor_pixels",
     "SignalingMessage",
     "GuidanceMessage",
+    "HangUp",
     "SIGNALING_TYPES",
     "GUIDANCE_TYPES",
     "ClientKind",
@@ -227,7 +228,10 @@ class Register(Message):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Resume(Message):
-    """The agent's websocket dropped; it reconnects and keeps its code or session."""
+    """A client's websocket dropped; it reconnects and keeps its code or session.
+
+    The agent sends it as its first message with the token of ``registered``; the
+    operator sends it after ``auth``, with the token of its ``session_start``."""
 
     type: ClassVar[str] = "resume"
     protocol_version: int = number(0, 1_000_000)
@@ -377,6 +381,11 @@ class SessionStart(Message):
     type: ClassVar[str] = "session_start"
     session_id: str = text(64, min_len=1)
     ice_servers: tuple[IceServer, ...] = items(16, default=())
+    resume_token: str = dataclasses.field(
+        default="", repr=False, metadata={"max_len": _TOKEN_MAX, "min_len": 0}
+    )
+    """To the operator only: the secret that resumes this session after a dropped websocket
+    (the agent resumes with the token of ``registered``). Empty to the agent."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -494,6 +503,18 @@ class KeyGuideClosed(Message):
     """
 
     type: ClassVar[str] = "key_guide_closed"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class HangUp(Message):
+    """Either side, end to end: the session is over (``bye`` also goes through the relay).
+
+    Sent on the data channel just before the sender closes its peer connection, so the
+    other side ends at once even when the relay is slow, unreachable or has forgotten
+    the session (a relay restart while the media goes on)."""
+
+    type: ClassVar[str] = "hang_up"
+    reason: EndReason = EndReason.NORMAL
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -659,7 +680,8 @@ SignalingMessage = (
     | Error
 )
 GuidanceMessage = (
-    Pointer
+    HangUp
+    | Pointer
     | KeyGuide
     | KeyGuideClear
     | KeyGuideClosed
@@ -704,6 +726,7 @@ SIGNALING_TYPES: dict[str, type[Message]] = {
 GUIDANCE_TYPES: dict[str, type[Message]] = {
     cls.type: cls
     for cls in (
+        HangUp,
         Pointer,
         KeyGuide,
         KeyGuideClear,

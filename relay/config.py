@@ -184,7 +184,9 @@ class RelayConfig:
     data_dir: Path = dataclasses.field(default_factory=default_data_dir)
     code_ttl_s: float = 600.0
     allow_timeout_s: float = 60.0
-    resume_grace_s: float = 30.0
+    resume_grace_s: float = 60.0
+    """How long a code or session waits for a client whose websocket dropped to ``resume``
+    (the agent in any phase, the operator during a session)."""
     token_ttl_s: float = 8 * 3600.0
     """Operator login token lifetime: one shift. Tokens are only needed to open a websocket."""
     tick_interval_s: float = 0.5

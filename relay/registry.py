@@ -208,6 +208,9 @@ class Registry:
                     )
                 else:
                     self._end(p, EndReason.PEER_GONE, "agent", now, out)
+            elif p.operator_away_since is not None and now >= p.operator_away_since + grace:
+                logger.info("pairing %s: operator did not come back within %.0f s", p.id, grace)
+                self._end(p, EndReason.PEER_GONE, "operator", now, out)
             elif p.phase in ("waiting", "issued") and now >= p.code_expires_at:
                 self._expire_code(p, now, out)
             elif p.phase == "pending" and p.decision_deadline is not None and now >= p.decision_deadline:
@@ -413,9 +416,10 @@ class Registry:
     def _resume(self, conn: _Conn, msg: Resume, now: float, out: list[Effect]) -> None:
         if msg.protocol_version != PROTOCOL_VERSION:
             raise _version_mismatch()
-        p = self._store.pairing_by_resume(digest(msg.resume_token))
-        if p is None:
-            out.append(Audit("resume_failed", ip=conn.ip))
+        hashed = digest(msg.resume_token)
+        p = self._store.pairing_by_resume(hashed)
+        if p is None or p.resume_hash != hashed:  # unknown, or the operator's secret
+            out.append(Audit("resume_failed", ip=conn.ip, detail={"role": "agent"}))
             raise _Refused(
                 ErrorCode.UNKNOWN_RESUME_TOKEN,
                 "nothing to resume: the code or session has ended; register again",
@@ -462,6 +466,62 @@ class Registry:
             if replaced:  # the connection the operator knew is gone: the same two steps as a drop
                 out.append(Send(p.operator_conn, PeerStatus(connected=False)))
             out.append(Send(p.operator_conn, PeerStatus(connected=True)))
+        if p.phase == "active" and p.operator_away_since is not None:
+            out.append(Send(conn.id, PeerStatus(connected=False)))  # the operator is resuming too
+
+    def _resume_operator(self, conn: _Conn, msg: Resume, now: float, out: list[Effect]) -> None:
+        """An authenticated operator socket takes over its session after a drop.
+
+        Only the secret from this session's ``session_start`` does it (never the code,
+        which the customer read out aloud), and only for the operator who claimed it."""
+        assert conn.account is not None
+        user = conn.account.username
+        if msg.protocol_version != PROTOCOL_VERSION:
+            raise _version_mismatch()
+        hashed = digest(msg.resume_token)
+        p = self._store.pairing_by_resume(hashed)
+        if p is None or p.operator_resume_hash != hashed or p.operator != user or p.phase != "active":
+            why = "unknown" if p is None or p.operator_resume_hash != hashed else "other_operator"
+            out.append(
+                Audit("resume_failed", operator=user, ip=conn.ip, detail={"role": "operator", "why": why})
+            )
+            # Not fatal: the socket is still logged in and may claim; the console says
+            # the session is over (or, if the media still flows, that the relay forgot it).
+            raise _Refused(
+                ErrorCode.UNKNOWN_RESUME_TOKEN,
+                "nothing to resume: the session has ended or the relay restarted",
+            )
+        replaced = False
+        if p.operator_conn is not None and p.operator_conn != conn.id:
+            old = self._conns.get(p.operator_conn)
+            if old is not None:  # the old socket has not noticed it is dead yet
+                replaced = True
+                logger.warning("pairing %s: operator %s replaced by %s (resume)", p.id, old.id, conn.id)
+                old.pairing_id = None
+                text = "another connection resumed this session with its resume token"
+                self._refuse(old, _Refused(ErrorCode.RESUMED_ELSEWHERE, text, fatal=True), now, out)
+        was_away = p.operator_away_since is not None
+        p = dataclasses.replace(p, operator_conn=conn.id, operator_ip=conn.ip, operator_away_since=None)
+        self._store.put_pairing(p)
+        conn.pairing_id = p.id
+        logger.info("pairing %s: operator away -> back (%s)", p.id, conn.id)
+        out.append(
+            Audit(
+                "operator_resumed",
+                operator=user,
+                ip=conn.ip,
+                session_id=p.id,
+                detail={"replaced": replaced},
+            )
+        )
+        out.append(Send(conn.id, Resumed(session_id=p.id)))
+        out.extend(Send(conn.id, m) for m in self._store.drain_operator_queue(p.id))
+        if p.agent_away_since is not None:
+            out.append(Send(conn.id, PeerStatus(connected=False)))  # the customer is resuming too
+        elif (was_away or replaced) and p.agent_conn in self._conns:
+            if replaced:
+                out.append(Send(p.agent_conn, PeerStatus(connected=False)))
+            out.append(Send(p.agent_conn, PeerStatus(connected=True)))
 
     def _decide(self, p: Pairing, decision: Decision, now: float, out: list[Effect]) -> None:
         if not decision.allowed and decision.timed_out:  # the agent's countdown ran out: nobody declined
@@ -472,13 +532,21 @@ class Registry:
             out.append(self._audit_pairing("denied", p))
             self._end(p, EndReason.DENIED, "agent", now, out)
             return
-        p = dataclasses.replace(p, phase="active", started_at=now, decision_deadline=None)
+        operator_token = secrets.token_urlsafe(32)
+        p = dataclasses.replace(
+            p,
+            phase="active",
+            started_at=now,
+            decision_deadline=None,
+            operator_resume_hash=digest(operator_token),
+        )
         self._store.put_pairing(p)
         logger.info("pairing %s: pending -> active", p.id)
         start = SessionStart(session_id=p.id, ice_servers=self._ice_servers(p.id, now))
-        for target in (p.agent_conn, p.operator_conn):
-            if target in self._conns:
-                out.append(Send(target, start))
+        if p.agent_conn in self._conns:
+            out.append(Send(p.agent_conn, start))
+        if p.operator_conn in self._conns:
+            out.append(Send(p.operator_conn, dataclasses.replace(start, resume_token=operator_token)))
         # The customer's choice about the PC information, as the agent reports it (the
         # report itself goes end to end on the data channel; the relay never sees it).
         system_info = p.sysinfo_scope if decision.system_info else "declined"
@@ -497,14 +565,20 @@ class Registry:
             self._authenticate(conn, msg, now, out)
             return
         if conn.pairing_id is None:
-            if isinstance(msg, Claim | IssueCode):
+            if isinstance(msg, Bye):
+                # It crossed the ended of its session (the agent's hang_up or bye came first).
+                logger.debug("operator %s: bye without a session ignored", conn.id)
+                return
+            if isinstance(msg, Claim | IssueCode | Resume):
                 self._revalidate(conn, now, out)
             if isinstance(msg, Claim):
                 self._claim(conn, msg, now, out)
             elif isinstance(msg, IssueCode):
                 self._issue_code(conn, now, out)
+            elif isinstance(msg, Resume):
+                self._resume_operator(conn, msg, now, out)
             else:
-                raise _unexpected(msg, "expected claim or issue_code")
+                raise _unexpected(msg, "expected claim, issue_code or resume")
             return
         p = self._pairing_of(conn)
         if isinstance(msg, Bye):
@@ -562,6 +636,11 @@ class Registry:
                 now,
                 out,
             )
+        # A session whose operator is away (resume grace) ends too: no socket to close.
+        for p in self._store.pairings():
+            if p.operator_away_since is not None and p.operator and not self._auth.active(p.operator):
+                logger.warning("operator %s: away and disabled; ending pairing %s", p.operator, p.id)
+                self._end(p, EndReason.ADMIN, "relay", now, out)
 
     def _claim(self, conn: _Conn, msg: Claim, now: float, out: list[Effect]) -> None:
         assert conn.account is not None
@@ -728,6 +807,11 @@ class Registry:
                 out.append(Count("messages_forwarded", msg.type))  # delivered on resume
             else:
                 logger.warning("pairing %s: queue for the away agent is full; dropping %s", p.id, msg.type)
+        elif to == "operator" and p.operator_away_since is not None:
+            if self._store.queue_for_operator(p.id, msg, self._limits.max_queued_for_agent):
+                out.append(Count("messages_forwarded", msg.type))
+            else:
+                logger.warning("pairing %s: queue for the away operator is full; dropping %s", p.id, msg.type)
 
     def _end(self, p: Pairing, reason: EndReason, by: Side, now: float, out: list[Effect]) -> None:
         """End a pairing in any phase; tell whoever is connected, then forget it."""
@@ -800,9 +884,17 @@ class Registry:
             else:
                 self._end(p, EndReason.PEER_GONE, "agent", now, out)
         elif conn.role == "operator" and p.operator_conn == conn.id:
-            # Operators have no grace: the console logs in and claims anew, the
-            # customer must not sit in front of a session nobody watches.
-            self._end(p, EndReason.PEER_GONE, "operator", now, out)
+            if graceful and self._config.resume_grace_s > 0 and p.phase == "active":
+                # The media is peer to peer and may well go on: the console resumes with
+                # its session secret. The customer sees the Stop button all along.
+                p = dataclasses.replace(p, operator_conn=None, operator_away_since=now)
+                self._store.put_pairing(p)
+                logger.info("pairing %s: operator connected -> away", p.id)
+                if p.agent_conn in self._conns:
+                    out.append(Send(p.agent_conn, PeerStatus(connected=False)))
+            else:
+                # A claim or an issued code has no grace: the console claims anew.
+                self._end(p, EndReason.PEER_GONE, "operator", now, out)
 
     def _refuse(self, conn: _Conn, refusal: _Refused, now: float, out: list[Effect]) -> None:
         out.append(

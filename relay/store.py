@@ -69,6 +69,10 @@ class Pairing:
     operator_display_name: str = ""
     operator_organisation: str = ""
     operator_ip: str | None = None
+    operator_away_since: float | None = None
+    """Set while the operator's websocket is gone during a session and the resume grace runs."""
+    operator_resume_hash: str | None = None
+    """Digest of the secret in the operator's ``session_start``, which resumes the session."""
     decision_deadline: float | None = None
     started_at: float | None = None
 
@@ -106,9 +110,11 @@ class Store(Protocol):
         """Agent codes waiting for a claim whose agent is at ``ip`` (the per-address cap)."""
         ...
 
-    # messages for an agent that is away (resume grace)
+    # messages for an agent (or, in a session, an operator) that is away (resume grace)
     def queue_for_agent(self, pairing_id: str, message: SignalingMessage, limit: int) -> bool: ...
     def drain_agent_queue(self, pairing_id: str) -> list[SignalingMessage]: ...
+    def queue_for_operator(self, pairing_id: str, message: SignalingMessage, limit: int) -> bool: ...
+    def drain_operator_queue(self, pairing_id: str) -> list[SignalingMessage]: ...
 
     # codes that were expired or used, to tell those apart from unknown codes
     def retire_code(self, code: str, reason: RetiredReason, until: float) -> None: ...
@@ -152,14 +158,14 @@ class MemoryStore:
         if old is not None:
             if old.code != pairing.code:
                 self._by_code.pop(old.code, None)
-            if old.resume_hash and old.resume_hash != pairing.resume_hash:
-                self._by_resume.pop(old.resume_hash, None)
+            for h in _resume_hashes(old) - _resume_hashes(pairing):
+                self._by_resume.pop(h, None)
             self._uncount(old)
         self._count(pairing)
         self._pairings[pairing.id] = pairing
         self._by_code[pairing.code] = pairing.id
-        if pairing.resume_hash:
-            self._by_resume[pairing.resume_hash] = pairing.id
+        for h in _resume_hashes(pairing):
+            self._by_resume[h] = pairing.id
 
     def get_pairing(self, pairing_id: str) -> Pairing | None:
         return self._pairings.get(pairing_id)
@@ -167,13 +173,15 @@ class MemoryStore:
     def remove_pairing(self, pairing_id: str) -> None:
         old = self._pairings.pop(pairing_id, None)
         self._queues.pop(pairing_id, None)
+        self._queues.pop(_operator_queue(pairing_id), None)
         if old is None:
             return
         self._uncount(old)
         if self._by_code.get(old.code) == pairing_id:
             del self._by_code[old.code]
-        if old.resume_hash and self._by_resume.get(old.resume_hash) == pairing_id:
-            del self._by_resume[old.resume_hash]
+        for h in _resume_hashes(old):
+            if self._by_resume.get(h) == pairing_id:
+                del self._by_resume[h]
 
     def pairing_by_code(self, code: str) -> Pairing | None:
         pid = self._by_code.get(code)
@@ -217,6 +225,12 @@ class MemoryStore:
 
     def drain_agent_queue(self, pairing_id: str) -> list[SignalingMessage]:
         return self._queues.pop(pairing_id, [])
+
+    def queue_for_operator(self, pairing_id: str, message: SignalingMessage, limit: int) -> bool:
+        return self.queue_for_agent(_operator_queue(pairing_id), message, limit)
+
+    def drain_operator_queue(self, pairing_id: str) -> list[SignalingMessage]:
+        return self._queues.pop(_operator_queue(pairing_id), [])
 
     # retired codes -------------------------------------------------------------
     def retire_code(self, code: str, reason: RetiredReason, until: float) -> None:
@@ -275,6 +289,15 @@ class MemoryStore:
                 self._event_windows.pop(key, None)
         for key in [k for k, until in self._locks.items() if until <= now]:
             del self._locks[key]
+
+
+def _resume_hashes(pairing: Pairing) -> set[str]:
+    """The digests that resume ``pairing``: the agent's and, in a session, the operator's."""
+    return {h for h in (pairing.resume_hash, pairing.operator_resume_hash) if h}
+
+
+def _operator_queue(pairing_id: str) -> str:
+    return f"{pairing_id}/operator"
 
 
 if TYPE_CHECKING:  # mypy proves MemoryStore satisfies Store

@@ -53,6 +53,8 @@ class Customer:
     send_system_info: bool = True
     """The agent collects and sends the real system information of this machine after Allow."""
     reconnect_delays_s: Sequence[float] = (0.5, 1.0, 2.0, 3.0, 5.0)
+    reconnect_give_up_s: float = 60.0
+    """Neither relay nor media back for this long ends the session (client_core.reconnect)."""
     initial_guidance: Callable[[], Sequence[GuidanceMessage]] = tuple
     say: Callable[[str], None] = _quiet
     ssl_context: ssl.SSLContext | None = None
@@ -85,6 +87,7 @@ class Customer:
             operator_code=self.operator_code,
             send_system_info=self.send_system_info,
             reconnect_delays_s=self.reconnect_delays_s,
+            reconnect_give_up_s=self.reconnect_give_up_s,
             ssl_context=self.ssl_context,
             proxy=self.proxy,
         )

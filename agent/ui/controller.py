@@ -33,6 +33,7 @@ from agent.events import (
     Reconnected,
     Reconnecting,
     Refused,
+    RelayForgot,
     SessionEnded,
     SharingStarted,
     SystemInfoSent,
@@ -287,6 +288,9 @@ class AgentController(QObject):
         elif isinstance(event, Reconnected):
             if self.phase == "sharing":
                 self.bar.set_connection("ok")
+        elif isinstance(event, RelayForgot):
+            if self.phase == "sharing":
+                self.bar.set_connection("relay_forgot")
         elif isinstance(event, Refused):
             logger.info("relay refused: %s", event.code)
             self._refusal = event

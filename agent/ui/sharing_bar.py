@@ -183,7 +183,8 @@ class SharingBar(QWidget):
         self.retranslate()
 
     def set_connection(self, state: str) -> None:
-        """``ok``, ``reconnecting`` (our relay link) or ``operator_lost``."""
+        """``ok``, ``reconnecting`` (our relay link), ``operator_lost`` or ``relay_forgot``
+        (the support centre restarted and no longer knows the session; sharing goes on)."""
         self._connection = state
         self.retranslate()
 
@@ -266,6 +267,11 @@ class SharingBar(QWidget):
             status = self.tr("The connection was interrupted. Reconnecting…")
         elif self._connection == "operator_lost":
             status = self.tr("The operator's connection was lost. Waiting for them to come back…")
+        elif self._connection == "relay_forgot":
+            status = self.tr(
+                "The connection to the support centre was reset. The operator still sees your screen "
+                "until you press Stop sharing or the operator ends the session."
+            )
         elif self._paused:
             status = self.tr("The operator cannot see anything new until you press Resume.")
         self.status.setText(status)

@@ -150,6 +150,8 @@ class SummaryPage(QWidget):
             return self.tr("The support centre closed the connection.")
         if s.reason is EndReason.IDLE_TIMEOUT:
             return self.tr("The session ended after a long time without activity.")
+        if s.reason is EndReason.CONNECTION_LOST:
+            return self.tr("The connection was lost for too long, so sharing stopped.")
         return self.tr("The connection was lost.")
 
     def _why_not_shared(self, s: SessionSummary) -> str:

@@ -106,6 +106,10 @@ def end_text(reason: EndReason, by: str) -> str:
         return QCoreApplication.translate("Messages", "The session ended after a long time without activity.")
     if reason is EndReason.SHUTDOWN:
         return QCoreApplication.translate("Messages", "The relay shut down and ended the session.")
+    if reason is EndReason.CONNECTION_LOST:
+        return QCoreApplication.translate(
+            "Messages", "The connection to the customer was lost for too long. The session has ended."
+        )
     return QCoreApplication.translate("Messages", "An administrator ended the session.")
 
 

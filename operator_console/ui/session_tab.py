@@ -40,6 +40,7 @@ from operator_console.client import (
     CustomerMessage,
     OperatorEvent,
     Refused,
+    RelayConnection,
     SessionEnded,
     TurnTrouble,
     ViewingStarted,
@@ -107,6 +108,8 @@ class SessionTab(QWidget):
         self.monitors: Monitors | None = None
         self.paused = False
         self.reconnecting = False
+        self.relay_state: str | None = None
+        """This console's own relay link in a session: ``reconnecting``, ``forgotten`` or None (fine)."""
         self._pointer_monitor = 0
         self._crop_index: int | None = None
         self._banner: Text | None = None
@@ -459,6 +462,9 @@ class SessionTab(QWidget):
         elif isinstance(event, CustomerConnection):
             self.reconnecting = not event.connected
             self._update_banner()
+        elif isinstance(event, RelayConnection):
+            self.relay_state = None if event.state == "resumed" else event.state
+            self._update_banner()
         elif isinstance(event, Refused):
             self._on_refused(event)
         elif isinstance(event, SessionEnded):
@@ -682,6 +688,7 @@ class SessionTab(QWidget):
             self._live_since = time.monotonic()
             self._started_at = dt.datetime.now().astimezone()
             self.paused = self.reconnecting = False
+            self.relay_state = None
             self._banner = None
             self._update_banner()
             self._frame_timer.start()
@@ -698,6 +705,7 @@ class SessionTab(QWidget):
             self._show_monitors()
             self.info_panel.set_report(None)
             self.paused = self.reconnecting = False
+            self.relay_state = None
             self._banner = None
             self._update_banner()
         if state is TabState.CODE:
@@ -709,7 +717,16 @@ class SessionTab(QWidget):
 
     def _update_banner(self) -> None:
         text: str | None = None
-        if self.reconnecting:
+        if self.relay_state == "reconnecting":
+            text = self.tr(
+                "Your connection to the relay dropped. Reconnecting… The picture goes on meanwhile."
+            )
+        elif self.relay_state == "forgotten":
+            text = self.tr(
+                "The relay restarted and no longer knows this session. The picture goes on; "
+                "End session still ends it for the customer."
+            )
+        elif self.reconnecting:
             text = self.tr("The customer's connection dropped. Reconnecting…")
         elif self.paused:
             text = self.tr("Paused by the customer. The picture resumes when they continue sharing.")

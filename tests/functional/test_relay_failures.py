@@ -76,7 +76,9 @@ async def test_operator_vanishing_mid_session(relay: RunningRelay, http: aiohttp
         await agent.expect(p.OperatorRequest)
         await agent.send(p.Decision(allowed=True))
         await agent.expect(p.SessionStart)
-    # the operator's process died (connections dropped without a close frame)
+    # the operator's process died (connections dropped without a close frame): the
+    # customer hears it at once, and the session ends when the resume grace runs out
+    assert await agent.expect(p.PeerStatus) == p.PeerStatus(connected=False)
     assert await agent.expect(p.Ended) == p.Ended(reason=p.EndReason.PEER_GONE, by="operator")
     ended = relay.audit_rows("session_ended")
     assert ended[0].detail["reason"] == "peer_gone"

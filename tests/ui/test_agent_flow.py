@@ -480,7 +480,10 @@ def test_network_drop_while_sharing_recovers_without_a_new_number(
     wait(qtbot, lambda: operator.frames > before, timeout_s=5)
 
 
-def test_operator_vanishing_ends_the_session(qtbot: QtBot, world: World, make_agent: AgentFactory) -> None:
+def test_operator_vanishing_ends_the_session(
+    qtbot: QtBot, make_world: WorldFactory, make_agent: AgentFactory
+) -> None:
+    world = make_world(resume_grace_s=1.0)
     proxy = world.link()
     agent = make_agent(world.url)
     operator = world.operator("hanako", PASSWORD, via=proxy)
@@ -489,8 +492,10 @@ def test_operator_vanishing_ends_the_session(qtbot: QtBot, world: World, make_ag
     wait(qtbot, lambda: agent.controller.phase == "asking")
     click(agent.window.request.allow_button)
     wait(qtbot, lambda: agent.controller.phase == "sharing")
-    world.cut(proxy)
-    # Operators get no grace period: nobody may watch a session the operator left.
+    world.run_on_loop(proxy.down)
+    # The operator does not come back within the resume grace: the session ends, and
+    # until then the customer is told the operator's connection was lost.
+    wait(qtbot, lambda: "operator's connection was lost" in agent.controller.bar.status.text())
     wait(qtbot, lambda: agent.controller.phase == "summary", timeout_s=5)
     summary = agent.window.summary
     values = [value for _, value in summary.detail_rows()]
@@ -660,8 +665,9 @@ def test_an_agent_that_stays_installed_quits_without_asking(
 
 
 def test_a_session_the_operator_lost_offers_to_start_again(
-    qtbot: QtBot, world: World, make_agent: AgentFactory
+    qtbot: QtBot, make_world: WorldFactory, make_agent: AgentFactory
 ) -> None:
+    world = make_world(resume_grace_s=1.0)
     proxy = world.link()
     agent = make_agent(world.url)
     agent.controller.removes_itself = True
@@ -671,7 +677,7 @@ def test_a_session_the_operator_lost_offers_to_start_again(
     wait(qtbot, lambda: agent.controller.phase == "asking")
     click(agent.window.request.allow_button)
     wait(qtbot, lambda: agent.controller.phase == "sharing")
-    world.cut(proxy)
+    world.run_on_loop(proxy.down)
     wait(qtbot, lambda: agent.controller.phase == "summary", timeout_s=5)
     summary = agent.window.summary
     assert summary.again_button.isVisibleTo(summary)

@@ -79,8 +79,12 @@ def net() -> Iterator[LoopThread]:
 
 @pytest.fixture
 def console(qtbot: QtBot, world: World, net: LoopThread, tmp_path: Path) -> Iterator[ConsoleWindow]:
+    yield from open_console(qtbot, world.url, net, tmp_path)
+
+
+def open_console(qtbot: QtBot, relay_url: str, net: LoopThread, tmp_path: Path) -> Iterator[ConsoleWindow]:
     settings = ConsoleSettings(settings_at(tmp_path / "console.ini"))
-    dialog = LoginDialog(net, settings, relay_url=world.url)
+    dialog = LoginDialog(net, settings, relay_url=relay_url)
     qtbot.addWidget(dialog)
     dialog.username.setText("hanako")
     dialog.password.setText(PASSWORD)
@@ -88,7 +92,7 @@ def console(qtbot: QtBot, world: World, net: LoopThread, tmp_path: Path) -> Iter
     qtbot.waitUntil(lambda: dialog.bridge is not None, timeout=10_000)
     assert dialog.bridge is not None
     assert dialog.bridge.token is not None
-    window = ConsoleWindow(net, settings, relay_url=world.url, token=dialog.bridge.token)
+    window = ConsoleWindow(net, settings, relay_url=relay_url, token=dialog.bridge.token)
     qtbot.addWidget(window)
     window.add_session(dialog.bridge)
     window.resize(1400, 900)
@@ -540,6 +544,29 @@ def test_issue_a_6_digit_code_for_the_customer(
     qtbot.waitUntil(lambda: tab.state is TabState.LIVE, timeout=15_000)
     qtbot.waitUntil(tab.view.has_picture, timeout=10_000)
     assert customer.tracks
+
+
+def test_the_consoles_own_relay_link_dropping_is_said_and_the_picture_goes_on(
+    qtbot: QtBot, world: World, display: str, net: LoopThread, tmp_path: Path
+) -> None:
+    link = world.link()
+    opened = open_console(qtbot, link.url, net, tmp_path)
+    tab = current(next(opened))
+    try:
+        customer = go_live(qtbot, world, display, tab)
+        world.run_on_loop(link.down)
+        qtbot.waitUntil(
+            lambda: "connection to the relay dropped" in (tab.banner_text() or ""), timeout=10_000
+        )
+        assert tab.state is TabState.LIVE
+        assert not tab.view._dimmed  # the picture still flows: nothing to grey out
+        world.run_on_loop(link.up)
+        qtbot.waitUntil(lambda: tab.banner_text() is None, timeout=15_000)
+        assert tab.state is TabState.LIVE
+        assert customer.task is not None
+        assert not customer.task.done()
+    finally:
+        next(opened, None)  # closes the window
 
 
 def test_customer_reconnecting_is_shown_and_clears(

@@ -13,6 +13,7 @@ from agent.state import (
     Finish,
     OperatorAsking,
     Refused,
+    RelayForgot,
     Send,
     StartPeer,
 )
@@ -225,3 +226,58 @@ def test_another_operator_while_asking_is_a_violation() -> None:
     effects = core.receive(OperatorRequest(operator=other, timeout_s=60))
     assert not any(isinstance(e, OperatorAsking) for e in effects)
     assert phase(core) is AgentPhase.ENDED
+
+
+# --- outages: the relay gone, restarted, or the media lost ------------------------------
+
+
+def sharing() -> AgentCore:
+    core = AgentCore(client_version="t")
+    asking(core)
+    core.decide(True)
+    core.receive(SessionStart(session_id="s1"))
+    core.offer_created("v=0")
+    core.media_connected()
+    return core
+
+
+def test_a_restarted_relay_leaves_the_live_session_running() -> None:
+    core = sharing()
+    assert core.reconnected() == [Send(Resume(protocol_version=1, resume_token="secret"))]
+    refusal = Error(code=ErrorCode.UNKNOWN_RESUME_TOKEN, message="restarted", fatal=True)
+    assert core.receive(refusal) == [RelayForgot()]
+    assert phase(core) is AgentPhase.SHARING
+    assert core.reconnected() == []  # nothing left to resume on the relay
+    # The operator's hang_up on the data channel ends it, as does the customer's Stop.
+    assert core.hung_up(EndReason.NORMAL) == [Finish(EndReason.NORMAL, "operator")]
+    assert phase(core) is AgentPhase.ENDED
+    assert core.hung_up(EndReason.NORMAL) == []
+
+
+def test_an_unknown_resume_token_before_sharing_still_ends() -> None:
+    core = AgentCore(client_version="t")
+    registered(core)
+    refusal = Error(code=ErrorCode.UNKNOWN_RESUME_TOKEN, message="gone", fatal=True)
+    [refused, finish] = core.receive(refusal)
+    assert isinstance(refused, Refused)
+    assert finish == Finish(EndReason.PEER_GONE, "relay")
+
+
+def test_lost_media_and_giving_up_end_with_connection_lost() -> None:
+    core = sharing()
+    assert core.media_lost() == [
+        Send(Bye(reason=EndReason.CONNECTION_LOST)),
+        Finish(EndReason.CONNECTION_LOST, "relay"),
+    ]
+    assert core.media_lost() == []
+    assert core.gave_up() == []
+    other = sharing()
+    assert other.gave_up() == [Finish(EndReason.CONNECTION_LOST, "relay")]
+    assert phase(other) is AgentPhase.ENDED
+
+
+def test_a_hang_up_before_any_session_is_ignored() -> None:
+    core = AgentCore(client_version="t")
+    asking(core)
+    assert core.hung_up(EndReason.NORMAL) == []
+    assert phase(core) is AgentPhase.ASKING

@@ -5,11 +5,13 @@ from __future__ import annotations
 from operator_console.state import (
     AcceptOffer,
     ClaimAccepted,
+    CustomerConnection,
     LoggedIn,
     OperatorCore,
     OperatorPhase,
     PrepareSession,
     Refused,
+    RelayConnection,
     Send,
     SessionEnded,
 )
@@ -26,6 +28,9 @@ from protocol import (
     ErrorCode,
     Offer,
     OperatorIdentity,
+    PeerStatus,
+    Resume,
+    Resumed,
     SessionStart,
 )
 
@@ -94,3 +99,102 @@ def test_the_browsers_screen_share_cannot_show_guidance() -> None:
     assert ClaimAccepted(60, "agent").guidance_on_screen
     assert not ClaimAccepted(60, "browser").guidance_on_screen
     assert ClaimAccepted(60, "cobrowse").guidance_on_screen  # drawn on the shared page itself
+
+
+# --- the relay connection lost during a session -----------------------------------------
+
+
+def viewing(resume_token: str = "op-secret") -> OperatorCore:
+    core = ready()
+    core.claim("4821")
+    core.receive(ClaimPending(timeout_s=60))
+    core.receive(SessionStart(session_id="s", resume_token=resume_token))
+    core.receive(Offer(sdp="o"))
+    core.answer_created("a")
+    core.media_connected()
+    return core
+
+
+def test_a_dropped_socket_keeps_the_session_and_resumes_with_the_secret() -> None:
+    core = viewing()
+    assert core.closed() == [RelayConnection("reconnecting")]
+    assert phase(core) is OperatorPhase.VIEWING
+    assert core.is_reconnecting()
+    assert core.reconnected() == [Send(Auth(protocol_version=1, token="tok"))]
+    assert core.receive(Authenticated(username="sato", operator=OP)) == [
+        Send(Resume(protocol_version=1, resume_token="op-secret"))
+    ]
+    assert core.receive(Resumed(session_id="s")) == [RelayConnection("resumed")]
+    assert not core.is_reconnecting()
+    assert core.receive(PeerStatus(connected=True)) == [CustomerConnection(True)]
+    assert core.end() == [Send(Bye())]
+
+
+def test_a_forgotten_session_goes_on_and_ends_here() -> None:
+    core = viewing()
+    core.closed()
+    core.reconnected()
+    core.receive(Authenticated(username="sato", operator=OP))
+    refusal = Error(code=ErrorCode.UNKNOWN_RESUME_TOKEN, message="the relay restarted")
+    assert core.receive(refusal) == [RelayConnection("forgotten")]
+    assert phase(core) is OperatorPhase.VIEWING
+    # The relay cannot carry a bye for a session it does not know: it ends here.
+    assert core.end() == [SessionEnded(EndReason.NORMAL, "operator")]
+    assert phase(core) is OperatorPhase.READY  # the socket is still logged in
+    assert core.claim("1234") == [Send(Claim(code="1234"))]
+
+
+def test_a_refused_login_on_resume_ends_nothing_while_the_media_flows() -> None:
+    core = viewing()
+    core.closed()
+    core.reconnected()
+    fatal = Error(code=ErrorCode.NOT_AUTHORISED, message="log in again", fatal=True)
+    assert core.receive(fatal) == [RelayConnection("forgotten")]
+    assert core.closed() == []
+    assert core.hung_up(EndReason.NORMAL) == [SessionEnded(EndReason.NORMAL, "agent")]
+    assert phase(core) is OperatorPhase.CLOSED
+
+
+def test_an_agent_hang_up_ends_here_and_the_relay_end_is_not_shown_twice() -> None:
+    core = viewing()
+    assert core.hung_up(EndReason.NORMAL) == [
+        Send(Bye(reason=EndReason.NORMAL)),
+        SessionEnded(EndReason.NORMAL, "agent"),
+    ]
+    assert core.receive(Ended(reason=EndReason.NORMAL, by="agent")) == []
+    assert phase(core) is OperatorPhase.READY
+    # The next session's end is shown again.
+    core.claim("4821")
+    core.receive(ClaimPending(timeout_s=60))
+    assert core.receive(Ended(reason=EndReason.DENIED, by="agent")) == [
+        SessionEnded(EndReason.DENIED, "agent")
+    ]
+
+
+def test_lost_media_and_giving_up_end_with_connection_lost() -> None:
+    core = viewing()
+    assert core.media_lost() == [
+        Send(Bye(reason=EndReason.CONNECTION_LOST)),
+        SessionEnded(EndReason.CONNECTION_LOST, "relay"),
+    ]
+    other = viewing()
+    other.closed()
+    assert other.gave_up() == [SessionEnded(EndReason.CONNECTION_LOST, "relay")]
+    assert phase(other) is OperatorPhase.CLOSED
+
+
+def test_without_a_resume_secret_a_dropped_socket_ends_the_session_as_before() -> None:
+    core = viewing(resume_token="")
+    assert core.closed() == [SessionEnded(EndReason.PEER_GONE, "relay")]
+
+
+def test_an_end_asked_just_before_a_drop_is_repeated_after_the_resume() -> None:
+    core = viewing()
+    assert core.end() == [Send(Bye())]  # written to a socket that turns out to be dead
+    core.closed()
+    core.reconnected()
+    core.receive(Authenticated(username="sato", operator=OP))
+    assert core.receive(Resumed(session_id="s")) == [RelayConnection("resumed"), Send(Bye())]
+    assert core.receive(Ended(reason=EndReason.NORMAL, by="operator")) == [
+        SessionEnded(EndReason.NORMAL, "operator")
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 from collections import defaultdict
@@ -51,6 +52,8 @@ class Harness:
         self.counts: list[Count] = []
         self.alarms: list[Alarm] = []
         self.effects: list[Effect] = []
+        self.operator_resume: dict[str, str] = {}
+        """The secret from each operator socket's last ``session_start``."""
 
     def apply(self, effects: list[Effect]) -> None:
         self.effects.extend(effects)
@@ -125,11 +128,22 @@ class Harness:
         self.one(agent, p.OperatorRequest)
         self.send(agent, p.Decision(allowed=True))
         start = self.one(agent, p.SessionStart)
-        assert self.one(operator, p.SessionStart) == start
+        operator_start = self.one(operator, p.SessionStart)
+        assert same_start(operator_start, start)
+        self.operator_resume[operator] = operator_start.resume_token
         return start.session_id
 
     def events(self) -> list[str]:
         return [a.event for a in self.audits]
+
+
+def same_start(operator: p.SessionStart, agent: p.SessionStart) -> bool:
+    """The operator's ``session_start`` is the agent's plus its own resume secret."""
+    return (
+        agent.resume_token == ""
+        and len(operator.resume_token) >= 40
+        and (dataclasses.replace(operator, resume_token="") == agent)
+    )
 
 
 @pytest.fixture
@@ -221,7 +235,7 @@ def test_claim_shows_the_operator_identity_and_allow_starts_the_session(h: Harne
     assert h.registry.stats().claims_pending == 1
     h.send("a1", p.Decision(allowed=True))
     start = h.one("a1", p.SessionStart)
-    assert h.one("o1", p.SessionStart) == start
+    assert same_start(h.one("o1", p.SessionStart), start)
     assert start.ice_servers == ()  # no public STUN by default
     assert h.registry.stats().sessions_active == 1
     assert h.events()[-3:] == ["claim_succeeded", "allowed", "session_started"]
@@ -524,12 +538,111 @@ def test_recently_used_codes_are_not_reissued() -> None:
 # --- peers vanishing, resume ------------------------------------------------------
 
 
-def test_operator_vanishing_ends_the_session_for_the_agent(h: Harness) -> None:
+def test_operator_vanishing_keeps_the_session_for_the_grace_then_ends(h: Harness) -> None:
     h.pair()
     h.drop("o1")
+    assert h.take("a1") == [p.PeerStatus(connected=False)]
+    assert h.registry.stats().sessions_active == 1
+    h.advance(29)
+    assert h.take("a1") == []
+    h.advance(2)
     assert h.take("a1") == [p.Ended(reason=p.EndReason.PEER_GONE, by="operator")]
     assert "a1" in h.closes
     assert h.registry.stats().sessions_active == 0
+
+
+def test_operator_vanishing_while_the_customer_decides_ends_the_claim(h: Harness) -> None:
+    code = h.agent().code
+    h.operator()
+    h.send("o1", p.Claim(code=code))
+    h.take("a1")
+    h.drop("o1")
+    assert h.take("a1") == [p.Ended(reason=p.EndReason.PEER_GONE, by="operator")]
+
+
+def test_operator_resumes_its_session_with_the_secret(h: Harness) -> None:
+    session_id = h.pair()
+    secret = h.operator_resume["o1"]
+    h.drop("o1")
+    h.take("a1")
+    offer = p.Offer(sdp="v=0\r\n")
+    h.send("a1", offer)  # a renegotiation while the operator is away waits for it
+    h.advance(20)
+    h.operator("o2")
+    h.send("o2", p.Resume(protocol_version=V, resume_token=secret))
+    assert h.take("o2") == [p.Resumed(session_id=session_id), offer]
+    assert h.take("a1") == [p.PeerStatus(connected=True)]
+    assert "operator_resumed" in h.events()
+    h.send("o2", p.Ice(candidate=""))
+    assert h.take("a1") == [p.Ice(candidate="")]
+    h.advance(60)  # the grace no longer runs
+    assert h.registry.stats().sessions_active == 1
+    h.send("o2", p.Bye())
+    assert h.one("a1", p.Ended).by == "operator"
+    assert secret not in repr(h.audits)
+
+
+def test_operator_resume_refuses_the_code_a_wrong_secret_and_another_operator(h: Harness) -> None:
+    h.pair()
+    code = h.store.pairings()[0].code
+    secret = h.operator_resume["o1"]
+    h.drop("o1")
+    h.take("a1")
+    h.operator("o2")
+    for wrong in (code, secret[:-1] + ("A" if secret[-1] != "A" else "B")):
+        h.send("o2", p.Resume(protocol_version=V, resume_token=wrong))
+        error = h.error("o2")
+        assert error.code is p.ErrorCode.UNKNOWN_RESUME_TOKEN
+        assert not error.fatal  # still logged in: may claim again
+    h.operator("o3", username="taro")
+    h.send("o3", p.Resume(protocol_version=V, resume_token=secret))
+    assert h.error("o3").code is p.ErrorCode.UNKNOWN_RESUME_TOKEN
+    failed = [a for a in h.audits if a.event == "resume_failed"]
+    assert [(a.operator, a.detail["why"]) for a in failed] == [
+        ("hanako", "unknown"),
+        ("hanako", "unknown"),
+        ("taro", "other_operator"),
+    ]
+    # The agent's token does not resume the operator's side, nor the other way round.
+    h.open("a9", "agent")
+    h.send("a9", p.Resume(protocol_version=V, resume_token=secret))
+    assert h.error("a9").code is p.ErrorCode.UNKNOWN_RESUME_TOKEN
+    assert h.take("a1") == []
+    assert h.registry.stats().sessions_active == 1
+
+
+def test_both_away_then_both_resume(h: Harness) -> None:
+    token = h.agent().resume_token
+    h.operator()
+    h.send("o1", p.Claim(code=h.store.pairings()[0].code))
+    h.take("o1")
+    h.take("a1")
+    h.send("a1", p.Decision(allowed=True))
+    h.take("a1")
+    secret = h.one("o1", p.SessionStart).resume_token
+    h.drop("o1")
+    h.drop("a1")
+    h.advance(10)
+    h.open("a2", "agent")
+    h.send("a2", p.Resume(protocol_version=V, resume_token=token))
+    replies = h.take("a2")
+    assert isinstance(replies[0], p.Resumed)
+    assert replies[-1] == p.PeerStatus(connected=False)  # the operator is not back yet
+    h.operator("o2")
+    h.send("o2", p.Resume(protocol_version=V, resume_token=secret))
+    assert isinstance(h.take("o2")[0], p.Resumed)
+    assert h.take("a2") == [p.PeerStatus(connected=True)]
+
+
+def test_a_restarted_relay_refuses_the_operator_resume(h: Harness) -> None:
+    h.pair()
+    secret = h.operator_resume["o1"]
+    fresh = Harness()  # the relay's state is gone; the login token survives (accounts DB)
+    fresh.operator("o1")
+    fresh.send("o1", p.Resume(protocol_version=V, resume_token=secret))
+    error = fresh.error("o1")
+    assert error.code is p.ErrorCode.UNKNOWN_RESUME_TOKEN
+    assert "restarted" in error.message
 
 
 def test_agent_vanishing_keeps_the_session_for_the_grace_then_ends(h: Harness) -> None:
@@ -661,7 +774,7 @@ def test_issue_code_and_join(h: Harness) -> None:
     assert replies[1].operator.display_name == "佐藤 花子"
     assert h.one("o1", p.ClaimPending).client == "agent"
     h.send("a1", p.Decision(allowed=True))
-    assert h.one("a1", p.SessionStart) == h.one("o1", p.SessionStart)
+    assert same_start(h.one("o1", p.SessionStart), h.one("a1", p.SessionStart))
     assert "join_succeeded" in h.events()
 
 

@@ -52,6 +52,17 @@ def test_disabled_operator_is_closed_on_the_next_check_and_its_session_ended() -
     assert [a.detail["reason"] for a in h.audits if a.event == "session_ended"] == ["admin"]
 
 
+def test_a_disabled_operator_who_is_away_loses_the_session_too() -> None:
+    h = Harness(account_check_interval_s=5.0)
+    h.pair()
+    h.drop("o1")  # resume grace: the customer is told, the session waits
+    assert h.take("a1") == [p.PeerStatus(connected=False)]
+    h.auth.disabled.add("hanako")
+    h.advance(5.1)
+    assert h.take("a1") == [p.Ended(reason=p.EndReason.ADMIN, by="relay")]
+    assert h.registry.stats().sessions_active == 0
+
+
 def test_an_expired_token_does_not_end_a_session() -> None:
     h = Harness(account_check_interval_s=1.0)
     h.pair()

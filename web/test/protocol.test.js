@@ -85,9 +85,17 @@ test("anything else from the relay is a ProtocolError", () => {
     '{"type":"ended","reason":"normal","by":"someone"}',
     '{"type":"session_start","session_id":"s","ice_servers":[{"urls":"x"}]}',
     '{"type":"answer","sdp":""}',
+    '{"type":"peer_status"}',
   ]) {
     assert.throws(() => decodeRelayMessage(bad), ProtocolError, bad);
   }
+});
+
+test("the operator's relay link blinking is news, not a broken relay", () => {
+  assert.deepEqual(decodeRelayMessage('{"type":"peer_status","connected":false}'), {
+    type: "peer_status",
+    connected: false,
+  });
 });
 
 test("the operator's guidance: pointer, key guide, ping; nothing that clicks or types", () => {
@@ -100,6 +108,12 @@ test("the operator's guidance: pointer, key guide, ping; nothing that clicks or 
   });
   assert.deepEqual(decodeOperatorGuidance('{"type":"ping","seq":17}'), { type: "ping", seq: 17 });
   assert.equal(decodeOperatorGuidance('{"type":"key_guide","keys":[["Ctrl","C"]]}').type, "key_guide");
+  // The operator's end, end to end: the only thing the customer's side does with it is stop.
+  assert.deepEqual(decodeOperatorGuidance('{"type":"hang_up"}'), { type: "hang_up", reason: "normal" });
+  assert.deepEqual(decodeOperatorGuidance('{"type":"hang_up","reason":"connection_lost"}'), {
+    type: "hang_up",
+    reason: "connection_lost",
+  });
   for (const bad of [
     '{"type":"pointer","x":1.5,"y":0}',
     '{"type":"click","x":0.5,"y":0.5}',

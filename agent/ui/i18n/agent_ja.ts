@@ -434,6 +434,11 @@ Please check that this computer is connected to the internet.</source>
             <translation>オペレーターとの接続が切れました。再接続をお待ちしています…</translation>
         </message>
         <message>
+            <location filename="../sharing_bar.py" line="268" />
+            <source>The connection to the support centre was reset. The operator still sees your screen until you press Stop sharing or the operator ends the session.</source>
+            <translation>サポートセンターとの接続がリセットされました。「共有をやめる」を押すか、オペレーターが終了するまで、オペレーターには画面が見えています。</translation>
+        </message>
+        <message>
             <location filename="../sharing_bar.py" line="217" />
             <source>The operator cannot see anything new until you press Resume.</source>
             <translation>「再開」を押すまで、オペレーターには新しい画面は表示されません。</translation>
@@ -523,6 +528,11 @@ Please check that this computer is connected to the internet.</source>
             <location filename="../summary.py" line="153" />
             <source>The connection was lost.</source>
             <translation>接続が切れました。</translation>
+        </message>
+        <message>
+            <location filename="../summary.py" line="153" />
+            <source>The connection was lost for too long, so sharing stopped.</source>
+            <translation>接続が切れた状態が長く続いたため、共有を終了しました。</translation>
         </message>
         <message>
             <location filename="../summary.py" line="157" />

@@ -455,6 +455,10 @@
       <translation>中継サーバーが停止したため、セッションを終了しました。</translation>
     </message>
     <message>
+      <source>The connection to the customer was lost for too long. The session has ended.</source>
+      <translation>お客さまとの接続が切れた状態が長く続いたため、セッションを終了しました。</translation>
+    </message>
+    <message>
       <source>An administrator ended the session.</source>
       <translation>管理者がセッションを終了しました。</translation>
     </message>
@@ -575,6 +579,14 @@
     <message>
       <source>The customer's connection dropped. Reconnecting…</source>
       <translation>お客さまとの接続が途切れました。再接続しています…</translation>
+    </message>
+    <message>
+      <source>Your connection to the relay dropped. Reconnecting… The picture goes on meanwhile.</source>
+      <translation>中継サーバーとの接続が途切れました。再接続しています…　その間も画面は表示されます。</translation>
+    </message>
+    <message>
+      <source>The relay restarted and no longer knows this session. The picture goes on; End session still ends it for the customer.</source>
+      <translation>中継サーバーが再起動したため、このセッションを認識していません。画面の表示は続きます。「セッションを終了」でお客さま側も終了します。</translation>
     </message>
     <message>
       <source>Paused by the customer. The picture resumes when they continue sharing.</source>

@@ -38,21 +38,23 @@ export const OPERATOR_CODE_DIGITS = 6;
  * @typedef {{type: "operator_request", operator: OperatorIdentity, timeout_s: number}} OperatorRequest
  * @typedef {{type: "session_start", session_id: string, ice_servers: IceServer[]}} SessionStart
  * @typedef {{type: "ended", reason: string, by: "agent" | "operator" | "relay"}} Ended
+ * @typedef {{type: "peer_status", connected: boolean}} PeerStatus
  * @typedef {{type: "error", code: string, message: string, retry_after_s: number | null, fatal: boolean}} ErrorMessage
  */
 /** @typedef {Register | Join | Resume | Decision | Offer | Ice | Bye} CustomerMessage what the customer's side sends */
-/** @typedef {Registered | Resumed | OperatorRequest | SessionStart | Answer | Ice | Ended | ErrorMessage} RelayMessage */
+/** @typedef {Registered | Resumed | OperatorRequest | SessionStart | Answer | Ice | Ended | PeerStatus | ErrorMessage} RelayMessage */
 
 /**
  * @typedef {{type: "pointer", action: "move" | "click" | "hide", x: number, y: number, monitor: number}} Pointer
  * @typedef {{type: "key_guide", keys: string[][], caption: string}} KeyGuide
  * @typedef {{type: "key_guide_clear"}} KeyGuideClear
  * @typedef {{type: "ping", seq: number}} Ping
+ * @typedef {{type: "hang_up", reason: string}} HangUp
  * @typedef {{type: "pong", seq: number}} Pong
  * @typedef {{type: "sharing_state", paused: boolean}} SharingState
  * @typedef {{type: "sysinfo", scope: Scope, data: Record<string, string | null>, unavailable: Record<string, string>}} SysInfoReport
  */
-/** @typedef {Pointer | KeyGuide | KeyGuideClear | Ping} OperatorGuidance guidance the operator sends */
+/** @typedef {Pointer | KeyGuide | KeyGuideClear | Ping | HangUp} OperatorGuidance guidance the operator sends */
 
 /** A message that breaks docs/protocol.md. */
 export class ProtocolError extends Error {
@@ -196,6 +198,8 @@ export function decodeRelayMessage(text) {
       if (by !== "agent" && by !== "operator" && by !== "relay") throw new ProtocolError("ended.by");
       return { type: "ended", reason: str(m, "reason", 1, 64), by };
     }
+    case "peer_status":
+      return { type: "peer_status", connected: bool(m, "connected") };
     case "error": {
       const retry = m.retry_after_s ?? null;
       if (retry !== null && (typeof retry !== "number" || !Number.isFinite(retry))) {
@@ -251,6 +255,8 @@ export function decodeOperatorGuidance(text) {
       return { type: "key_guide_clear" };
     case "ping":
       return { type: "ping", seq: num(m, "seq", 0, 2 ** 53) };
+    case "hang_up":
+      return { type: "hang_up", reason: m.reason === undefined ? "normal" : str(m, "reason", 1, 64) };
     default:
       throw new ProtocolError(`${JSON.stringify(m.type)} is not accepted from the operator`);
   }

@@ -188,6 +188,10 @@ class NormalSession {
       case "resumed":
         this.resumed();
         return;
+      case "peer_status":
+        // The operator's own relay link blinked; the media goes on and the relay ends the
+        // session if they do not come back. Nothing for the customer to do.
+        return;
     }
   }
 
@@ -321,7 +325,10 @@ class NormalSession {
       console.warn("guidance ignored:", error);
       return;
     }
-    if (message.type === "ping") {
+    if (message.type === "hang_up") {
+      // The operator ended it end to end (their bye also goes through the relay).
+      this.finish(endReasonText(message.reason, "operator"));
+    } else if (message.type === "ping") {
       this.sender?.sendGuidance(encode({ type: "pong", seq: message.seq }));
     } else if (message.type === "pointer") {
       // A page cannot draw on the rest of the screen: the pointer is shown in this page's
