@@ -294,14 +294,14 @@ class _Admin:
         logger.info("admin %s: logged out -> logged in", account.username)
         response = web.HTTPSeeOther("/admin")
         self._set_cookie(request, response, new_cookie)
-        return response
+        raise response
 
     async def logout(self, request: web.Request, session: AdminSession) -> web.StreamResponse:
         self._audit(request, session, "admin_logout")
         self.sessions.end(request.cookies.get(COOKIE))
         response = web.HTTPSeeOther("/admin/login")
         response.del_cookie(COOKIE, path="/admin")
-        return response
+        raise response
 
     # --- overview ------------------------------------------------------------------
 
