@@ -202,6 +202,18 @@ class RelayState:
     outboxes: dict[str, _Outbox] = dataclasses.field(default_factory=dict)
     _ids: itertools.count[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
 
+    def _with_terms_version(self, effect: Audit) -> Audit:
+        """A customer's new code, with the version of the terms they agreed to.
+
+        The agent (and the browser page) fetch ``/api/terms`` for the customer's language
+        just before they register, so the version in force at registration is the text
+        they agreed to, unless an admin changed it within those seconds."""
+        if effect.event != "code_issued" or effect.detail.get("by") != "agent":
+            return effect
+        lang = "en" if str(effect.detail.get("locale", "ja")).startswith("en") else "ja"
+        version = terms_version(self.settings.terms(lang))
+        return dataclasses.replace(effect, detail={**effect.detail, "terms_version": version})
+
     def client_ip(self, request: web.Request) -> str:
         return _client_ip(request)
 
@@ -226,7 +238,7 @@ class RelayState:
             if box is not None:
                 box.close(int(effect.code), effect.reason)
         elif isinstance(effect, Audit):
-            self.audit.write(effect, now)
+            self.audit.write(self._with_terms_version(effect), now)
         elif isinstance(effect, Count):
             self.metrics.count(effect)
         elif isinstance(effect, Alarm):

@@ -338,6 +338,7 @@ class Registry:
                     "client": msg.client,
                     "sysinfo_scope": msg.sysinfo_scope,
                     "client_version": msg.client_version,
+                    "locale": msg.locale,  # which terms the customer agreed to (relay.app adds the version)
                 },
             )
         )

@@ -102,6 +102,10 @@ async def test_admin_ends_a_live_session_and_both_sides_are_told(
         told = await customer.ended(10)
         assert told.reason is EndReason.ADMIN
         assert await browser.eval("document.querySelectorAll('#sessions').length") == 0
+        # Which terms this customer agreed to: the version the agent was served for its language.
+        [issued] = relay.audit_rows("code_issued")
+        served = await fetch_terms(relay.url, str(issued.detail["locale"]))
+        assert issued.detail["terms_version"] == served.version
         [row_audit] = relay.audit_rows("admin_session_ended")
         assert row_audit.operator == "hanako"
         assert row_audit.code == code
