@@ -73,7 +73,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status": ("状態", "Status"),
     "active": ("有効", "Active"),
     "disabled": ("無効", "Disabled"),
-    "last_login": ("最終ログイン", "Last login"),
+    "last_login": ("最終ログイン (UTC)", "Last login (UTC)"),
     "sessions_today": ("本日のセッション", "Sessions today"),
     "never": ("なし", "never"),
     "add_operator": ("オペレーターを追加", "Add operator"),

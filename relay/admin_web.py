@@ -7,13 +7,14 @@ enable, reset the password, last login, sessions today); the audit trail (filter
 CSV export); settings with their history (capacity limits, the consent terms).
 
 Security (docs/security.md "Admin web"): admins are accounts with the ``admin`` role
-(relay/accounts.py), and only they may log in here, under the operator login's
-rate limits (relay/auth.py). The session cookie is HttpOnly, SameSite=Strict, Secure
-over TLS, scoped to ``/admin``, and its session ends after ``admin_idle_timeout_s``
-without a request (relay/admin_session.py). Every POST carries the session's CSRF
-token in a form field, checked before anything else. The pages have no script at
-all, under the relay's strict CSP (relay/web.py). Every admin action is audited
-with the admin's name in ``detail["admin"]``.
+(relay/accounts.py), and only they may log in here, under the operator login's rate
+limits (relay/auth.py). The session cookie is HttpOnly, SameSite=Strict, scoped to
+``/admin``, and Secure over TLS (or behind a trusted proxy that sends
+``X-Forwarded-Proto: https``); its session ends after ``admin_idle_timeout_s`` without
+a request (relay/admin_session.py). Every POST carries the session's CSRF token in a
+form field, checked before anything else. The pages have no script at all, under the
+relay's strict CSP (relay/web.py). Every admin action is audited with the admin's name
+in ``detail["admin"]``.
 """
 
 from __future__ import annotations
@@ -200,8 +201,15 @@ class _Admin:
 
     def _set_cookie(self, request: web.Request, response: web.StreamResponse, cookie: str) -> None:
         response.set_cookie(
-            COOKIE, cookie, path="/admin", httponly=True, samesite="Strict", secure=request.secure
+            COOKIE, cookie, path="/admin", httponly=True, samesite="Strict", secure=self._over_tls(request)
         )
+
+    def _over_tls(self, request: web.Request) -> bool:
+        """TLS here, or at the trusted proxy in front (docs/deploy/nginx-relay.conf sets the header)."""
+        if request.secure:
+            return True
+        trusted = self._state(request).config.trust_forwarded_for
+        return bool(trusted and request.headers.get("X-Forwarded-Proto", "").lower() == "https")
 
     def _audit(self, request: web.Request, session: AdminSession | None, event: str, **fields: Any) -> None:
         detail = {"admin": None if session is None else session.username, **fields.pop("detail", {})}

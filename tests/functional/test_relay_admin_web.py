@@ -102,6 +102,22 @@ async def test_the_cookie_is_secure_over_tls(tmp_path: Path) -> None:
         assert "HttpOnly" in set_cookie
 
 
+async def test_the_cookie_is_secure_behind_a_tls_proxy(tmp_path: Path) -> None:
+    https = {"X-Forwarded-Proto": "https"}
+    async with (
+        running_relay(fast_config(tmp_path, trust_forwarded_for=True)) as relay,
+        _http() as http,
+        http.get(f"{relay.url}/admin/login", headers=https) as reply,
+    ):
+        assert "Secure" in reply.headers["Set-Cookie"]
+    async with (
+        running_relay(fast_config(tmp_path)) as relay,  # a proxy not trusted: its word is not taken
+        _http() as http,
+        http.get(f"{relay.url}/admin/login", headers=https) as reply,
+    ):
+        assert "Secure" not in reply.headers["Set-Cookie"]
+
+
 async def test_idle_timeout_logs_the_admin_out(relay: RunningRelay) -> None:
     async with _http() as http:
         assert (await _log_in(http, relay.url, "boss", ADMIN_PASSWORD)).status == 303
