@@ -39,6 +39,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav_audit": ("監査ログ", "Audit trail"),
     "nav_settings": ("設定", "Settings"),
     "other_lang": ("English", "日本語"),
+    "alarm_on": (
+        "番号の入力ミスが異常に多くなっています (推測による攻撃の可能性)。"
+        "監査ログの claim_failed を確認してください。",
+        "Unusually many wrong numbers are being tried (possibly guessing). "
+        "Check claim_failed in the audit trail.",
+    ),
     "codes_waiting": ("待機中の受付番号", "Numbers waiting"),
     "sessions": ("セッション", "Sessions"),
     "capacity": ("使用中の枠", "Capacity used"),

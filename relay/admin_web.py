@@ -216,12 +216,27 @@ class _Admin:
         ip = self._state(request).client_ip(request)
         self._state(request).apply([Audit(event, ip=ip, detail=detail, **fields)])
 
+    def _admin_session(self, request: web.Request) -> AdminSession | None:
+        """The logged-in session of this request, if its admin is still an enabled admin.
+
+        Checked on every request, like the operators' sockets are: an admin disabled with
+        ``madoguchi admin disable-operator`` is out at their next click."""
+        session = self.sessions.get(request.cookies.get(COOKIE), time.time())
+        if session is None or session.username is None:
+            return None
+        account = self._state(request).accounts.get(session.username)
+        if account is None or account.disabled or account.role != "admin":
+            logger.warning("admin %s: logged in -> refused (account disabled or gone)", session.username)
+            self.sessions.end_user(session.username)
+            return None
+        return session
+
     def page(self, handler: Page) -> Handler:
         """A GET for a logged-in admin; anyone else goes to the login page."""
 
         async def wrapped(request: web.Request) -> web.StreamResponse:
-            session = self.sessions.get(request.cookies.get(COOKIE), time.time())
-            if session is None or session.username is None:
+            session = self._admin_session(request)
+            if session is None:
                 expired = COOKIE in request.cookies
                 raise web.HTTPSeeOther("/admin/login" + ("?expired=1" if expired else ""))
             self._lang(request, session)
@@ -233,14 +248,10 @@ class _Admin:
         """A POST for a logged-in admin whose form carries the session's CSRF token."""
 
         async def wrapped(request: web.Request) -> web.StreamResponse:
-            session = self.sessions.get(request.cookies.get(COOKIE), time.time())
+            session = self._admin_session(request)
             form = await request.post()
             token = form.get("csrf")
-            if (
-                session is None
-                or session.username is None
-                or not session.csrf_ok(token if isinstance(token, str) else None)
-            ):
+            if session is None or not session.csrf_ok(token if isinstance(token, str) else None):
                 logger.warning("admin POST %s refused: no session or a wrong CSRF token", request.path)
                 self._audit(request, session, "admin_csrf_refused", detail={"path": request.path})
                 return web.Response(status=403, text="403: refused (log in again and use the form)")
@@ -327,6 +338,7 @@ class _Admin:
             "sessions": sessions,
             "by_mode": by_mode,
             "in_use": in_use,
+            "alarm": state.alarm_active,
             "limits": limits,
             "error": error,
         }

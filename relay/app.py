@@ -199,6 +199,8 @@ class RelayState:
     registry: Registry
     metrics: RelayMetrics
     settings: Settings
+    alarm_active: bool = False
+    """The failed-claims alarm (relay.registry), as last raised or cleared."""
     outboxes: dict[str, _Outbox] = dataclasses.field(default_factory=dict)
     _ids: itertools.count[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
 
@@ -242,6 +244,7 @@ class RelayState:
         elif isinstance(effect, Count):
             self.metrics.count(effect)
         elif isinstance(effect, Alarm):
+            self.alarm_active = effect.active  # shown in the admin web's overview
             self.metrics.set_alarm(effect)
             if effect.active:
                 logger.warning("alarm %s: off -> on: %s", effect.name, effect.detail)

@@ -37,7 +37,10 @@ logger = logging.getLogger(__name__)
 CAPACITY_KEYS = ("max_sessions", "max_sessions_per_operator", "max_live_codes")
 """The limits an admin may change at run time (the rest stay in the TOML file)."""
 TERMS_KEYS = ("terms_ja", "terms_en")
-TERMS_MAX_CHARS = 20_000
+TERMS_MAX_CHARS = 5_000
+"""Per language. The form carries both texts URL-encoded (a Japanese character is 9 bytes
+there), under the relay's body limit ``max_message_bytes`` (64 KiB): 5,000 characters of
+each fit. Terms are a page or two; the relay.toml file has no such limit."""
 _CAPACITY_MAX = 100_000
 
 _SCHEMA = """

@@ -16,6 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from operator_console.client import OperatorClient, Refused
 from relay.admin_web import COOKIE
 from relay.server import RunningRelay, running_relay
 from relay.testing import fast_config
@@ -179,3 +180,41 @@ async def test_settings_survive_a_restart(tmp_path: Path) -> None:
         async with http.get(f"{relay.url}/api/terms?lang=ja") as reply:
             assert (await reply.json())["text"] == "新しい規約"
         assert relay.state.registry._limits.max_sessions == 9  # what the registry enforces
+
+
+async def test_a_disabled_admin_is_out_at_the_next_click(relay: RunningRelay) -> None:
+    async with _http() as http:
+        assert (await _log_in(http, relay.url, "boss", ADMIN_PASSWORD)).status == 303
+        relay.accounts.set_disabled("boss", True)  # as madoguchi admin disable-operator does
+        async with http.get(f"{relay.url}/admin", allow_redirects=False) as reply:
+            assert reply.status == 303
+        relay.accounts.set_disabled("boss", False)
+        async with http.get(f"{relay.url}/admin", allow_redirects=False) as reply:
+            assert reply.status == 303  # the session is gone for good: log in again
+        assert (await _log_in(http, relay.url, "boss", ADMIN_PASSWORD)).status == 303
+
+
+async def test_the_failed_claims_alarm_shows_in_the_overview(tmp_path: Path) -> None:
+    config = fast_config(tmp_path, failed_claims_alarm=3)
+    async with running_relay(config) as relay, _http() as http:
+        relay.add_operator("hanako", PASSWORD, "佐藤 花子", "ACME Securities")
+        relay.accounts.add("boss", ADMIN_PASSWORD, "Boss", "admin", role="admin")
+        assert (await _log_in(http, relay.url, "boss", ADMIN_PASSWORD)).status == 303
+        async with http.get(f"{relay.url}/admin") as page:
+            assert 'id="alarm"' not in await page.text()
+        operator = OperatorClient(relay.url)
+        try:
+            await operator.login("hanako", PASSWORD)
+            for code in ("1000", "2000", "3000"):  # nobody holds these
+                await operator.claim(code)
+                while not isinstance(await operator.next_event(5), Refused):
+                    pass
+        finally:
+            await operator.close()
+        for _ in range(100):
+            async with http.get(f"{relay.url}/admin") as page:
+                if 'id="alarm"' in await page.text():
+                    break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("no alarm in the overview")

@@ -193,3 +193,15 @@ def test_an_accounts_database_from_before_roles_is_migrated(tmp_path: Path) -> N
     assert old is not None
     assert old.role == "operator"
     assert old.last_login is None
+
+
+def test_the_longest_terms_fit_in_one_form_post() -> None:
+    from urllib.parse import urlencode
+
+    from relay.config import Limits
+    from relay.settings import TERMS_MAX_CHARS
+
+    body = urlencode({"csrf": "x" * 43, "ja": "規" * TERMS_MAX_CHARS, "en": "W" * TERMS_MAX_CHARS})
+    assert len(body.encode()) < Limits().max_message_bytes  # else aiohttp answers 413
+    with pytest.raises(SettingsError):
+        check_terms("規" * (TERMS_MAX_CHARS + 1))
