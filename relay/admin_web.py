@@ -285,8 +285,15 @@ class _Admin:
         form = await request.post()
         token = form.get("csrf")
         if session is None or not session.csrf_ok(token if isinstance(token, str) else None):
+            # Forged, or a login page left open past the idle timeout: refused, and a fresh form.
             self._audit(request, None, "admin_csrf_refused", detail={"path": request.path})
-            return web.Response(status=403, text="403: refused (open the login page again)")
+            self.sessions.end(cookie)
+            cookie, fresh = self.sessions.start(now, lang=session.lang if session else "ja")
+            self._lang(request, fresh)
+            error = {"error": text(fresh.lang, "csrf_refused")}
+            response = self._render(request, "login.html", fresh, error, status=403)
+            self._set_cookie(request, response, cookie)
+            return response
         username, password = str(form.get("username", "")), str(form.get("password", ""))
         state = self._state(request)
         ip = state.client_ip(request)
@@ -381,25 +388,31 @@ class _Admin:
         return self._render(request, "operators.html", session, context, status=400 if error else 200)
 
     async def _account_change(
-        self, request: web.Request, session: AdminSession, change: Callable[[Mapping[str, str]], str]
+        self,
+        request: web.Request,
+        session: AdminSession,
+        change: Callable[[Mapping[str, str]], tuple[str, str]],
     ) -> web.StreamResponse:
+        """Run ``change`` (blocking: scrypt, SQLite) in a thread; it returns (what was done, whom).
+
+        The audit row is written back on the loop, like every other."""
         form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
         try:
-            done = await _to_thread(change, form)
+            done, username = await _to_thread(change, form)
         except AccountError as exc:
             return await self.operators(request, session, f"{text(session.lang, 'invalid_value')}: {exc}")
+        self._audit(request, session, f"admin_{done}", operator=username)
         raise web.HTTPSeeOther(f"/admin/operators?done={done}")
 
     async def add_operator(self, request: web.Request, session: AdminSession) -> web.StreamResponse:
         accounts = self._state(request).accounts
 
-        def change(form: Mapping[str, str]) -> str:
+        def change(form: Mapping[str, str]) -> tuple[str, str]:
             username = form.get("username", "").strip()
             accounts.add(
                 username, form.get("password", ""), form.get("display_name", ""), form.get("organisation", "")
             )
-            self._audit(request, session, "admin_operator_added", operator=username)
-            return "operator_added"
+            return "operator_added", username
 
         return await self._account_change(request, session, change)
 
@@ -420,23 +433,20 @@ class _Admin:
     ) -> web.StreamResponse:
         accounts = self._state(request).accounts
 
-        def change(form: Mapping[str, str]) -> str:
+        def change(form: Mapping[str, str]) -> tuple[str, str]:
             username = self._operator(request, form.get("username", ""))
             accounts.set_disabled(username, disabled)  # its sockets close within account_check_interval_s
-            event = "operator_disabled" if disabled else "operator_enabled"
-            self._audit(request, session, f"admin_{event}", operator=username)
-            return event
+            return ("operator_disabled" if disabled else "operator_enabled"), username
 
         return await self._account_change(request, session, change)
 
     async def reset_password(self, request: web.Request, session: AdminSession) -> web.StreamResponse:
         accounts = self._state(request).accounts
 
-        def change(form: Mapping[str, str]) -> str:
+        def change(form: Mapping[str, str]) -> tuple[str, str]:
             username = self._operator(request, form.get("username", ""))
             accounts.set_password(username, form.get("password", ""))
-            self._audit(request, session, "admin_password_reset", operator=username)
-            return "password_reset"
+            return "password_reset", username
 
         return await self._account_change(request, session, change)
 

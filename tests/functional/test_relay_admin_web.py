@@ -218,3 +218,43 @@ async def test_the_failed_claims_alarm_shows_in_the_overview(tmp_path: Path) -> 
             await asyncio.sleep(0.05)
         else:
             raise AssertionError("no alarm in the overview")
+
+
+async def test_a_login_without_the_forms_token_is_refused(relay: RunningRelay) -> None:
+    async with _http() as http:
+        await _csrf(http, f"{relay.url}/admin/login")
+        form = {"username": "boss", "password": ADMIN_PASSWORD}
+        for token in ({}, {"csrf": "forged"}):
+            async with http.post(
+                f"{relay.url}/admin/login", data={**form, **token}, allow_redirects=False
+            ) as reply:
+                assert reply.status == 403
+                assert "open the page again" in await reply.text() or "開き直して" in await reply.text()
+        async with http.get(f"{relay.url}/admin", allow_redirects=False) as reply:
+            assert reply.status == 303  # not logged in
+        # The fresh form that came with the refusal works.
+        assert (await _log_in(http, relay.url, "boss", ADMIN_PASSWORD)).status == 303
+    assert [r.event for r in relay.audit_rows() if r.event.startswith("admin_")] == [
+        "admin_csrf_refused",
+        "admin_csrf_refused",
+        "admin_login",
+    ]
+
+
+async def test_ending_a_session_needs_a_reason_and_a_live_session(relay: RunningRelay) -> None:
+    async with _http() as http:
+        assert (await _log_in(http, relay.url, "boss", ADMIN_PASSWORD)).status == 303
+        async with http.get(f"{relay.url}/admin") as page:
+            match = re.search(r'name="csrf" value="([^"]+)"', await page.text())
+        assert match is not None
+        token = match.group(1)
+        async with http.post(
+            f"{relay.url}/admin/end", data={"csrf": token, "id": "gone", "reason": " "}
+        ) as reply:
+            assert reply.status == 400  # no reason: the page again, with why
+            assert "Enter a reason" in await reply.text() or "理由を入力" in await reply.text()
+        form = {"csrf": token, "id": "no-such-pairing", "reason": "test"}
+        async with http.post(f"{relay.url}/admin/end", data=form, allow_redirects=False) as reply:
+            assert reply.status == 303
+            assert reply.headers["Location"] == "/admin?done=session_gone"
+    assert relay.audit_rows("admin_session_ended") == []
