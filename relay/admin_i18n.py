@@ -80,7 +80,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "active": ("有効", "Active"),
     "disabled": ("無効", "Disabled"),
     "last_login": ("最終ログイン (UTC)", "Last login (UTC)"),
-    "sessions_today": ("本日のセッション", "Sessions today"),
+    "sessions_today": ("本日のセッション (UTC)", "Sessions today (UTC)"),
     "never": ("なし", "never"),
     "add_operator": ("オペレーターを追加", "Add operator"),
     "disable": ("無効にする", "Disable"),

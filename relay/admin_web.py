@@ -144,13 +144,19 @@ def _utc(ts: float | None) -> str:
     return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-class _Refusal(Exception):
-    """A form was refused: the page is shown again with this message (400)."""
-
-    def __init__(self, key: str, detail: str = "") -> None:
-        super().__init__(key)
-        self.key = key
-        self.detail = detail
+_NOTICES = frozenset(
+    {
+        "session_ended",
+        "session_gone",
+        "operator_added",
+        "operator_disabled",
+        "operator_enabled",
+        "password_reset",
+        "saved",
+        "unchanged",
+    }
+)
+"""What ``?done=`` may show after a redirect: these words only, never text from the link."""
 
 
 class _Admin:
@@ -190,7 +196,7 @@ class _Admin:
             "csrf": session.csrf,
             "admin": session.username,
             "path": request.path,
-            "notice": text(lang, request.query["done"]) if request.query.get("done") else "",
+            "notice": text(lang, done) if (done := request.query.get("done", "")) in _NOTICES else "",
             "clock": _clock,
             "utc": _utc,
             **context,
@@ -268,6 +274,7 @@ class _Admin:
             raise web.HTTPSeeOther("/admin")
         cookie = None
         if session is None:
+            self.sessions.prune(now)  # idle login pages go here (and at the cap), not on a timer
             cookie, session = self.sessions.start(now)
         self._lang(request, session)
         message = "session_expired" if request.query.get("expired") else ""

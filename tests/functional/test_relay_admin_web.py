@@ -78,8 +78,9 @@ async def test_the_cookie_and_the_session_id_changing_at_login(relay: RunningRel
         assert reply.headers["Location"] == "/admin"
         after = _cookie(http)
         assert after != before  # a cookie planted before the login is worth nothing after it
-        async with http.get(f"{relay.url}/admin") as page:
+        async with http.get(f"{relay.url}/admin?done=Call+0120-999-999+now") as page:
             assert page.status == 200
+            assert "0120-999-999" not in await page.text()  # a link cannot put words on the page
             assert page.headers["Cache-Control"] == "no-store"
             assert "script-src 'self'" in page.headers["Content-Security-Policy"]
             assert "<script" not in await page.text()

@@ -205,3 +205,9 @@ def test_the_longest_terms_fit_in_one_form_post() -> None:
     assert len(body.encode()) < Limits().max_message_bytes  # else aiohttp answers 413
     with pytest.raises(SettingsError):
         check_terms("規" * (TERMS_MAX_CHARS + 1))
+
+
+def test_every_notice_has_words() -> None:
+    from relay.admin_web import _NOTICES
+
+    assert _NOTICES - set(MESSAGES) == set()
