@@ -31,8 +31,9 @@ import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Any, Literal
 
-__all__ = ["AccountError", "Accounts", "OperatorAccount", "hash_password", "verify_password"]
+__all__ = ["ROLES", "AccountError", "Accounts", "OperatorAccount", "Role", "hash_password", "verify_password"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,9 @@ CREATE TABLE IF NOT EXISTS operators (
     organisation  TEXT NOT NULL,
     password_hash TEXT NOT NULL,
     disabled      INTEGER NOT NULL DEFAULT 0,
-    created_at    REAL NOT NULL
+    created_at    REAL NOT NULL,
+    role          TEXT NOT NULL DEFAULT 'operator',
+    last_login    REAL
 );
 CREATE TABLE IF NOT EXISTS tokens (
     token_hash    TEXT PRIMARY KEY,
@@ -59,6 +62,28 @@ CREATE TABLE IF NOT EXISTS tokens (
 );
 CREATE INDEX IF NOT EXISTS tokens_by_username ON tokens (username);
 """
+
+
+_ADDED_COLUMNS = (
+    # (column, definition): added to a database made before the column existed.
+    ("role", "TEXT NOT NULL DEFAULT 'operator'"),
+    ("last_login", "REAL"),
+)
+_SELECT = "SELECT username, display_name, organisation, disabled, created_at, role, last_login"
+_SELECT_ONE = _SELECT + " FROM operators WHERE username = ?"
+_SELECT_ALL = _SELECT + " FROM operators ORDER BY username"
+_SELECT_ROLE = _SELECT + " FROM operators WHERE role = ? ORDER BY username"
+_SELECT_WITH_HASH = _SELECT + ", password_hash FROM operators WHERE username = ?"
+_SELECT_OWNER = (
+    "SELECT o.username, o.display_name, o.organisation, o.disabled, o.created_at, o.role, o.last_login, "
+    "t.expires_at FROM tokens t JOIN operators o ON o.username = t.username "
+    "WHERE t.token_hash = ? AND t.expires_at > ?"
+)
+
+Role = Literal["operator", "admin"]
+"""``operator``: logs in to the console (``POST /api/login``); ``admin``: to the admin web
+(``/admin``) only. One account is never both."""
+ROLES: tuple[Role, ...] = ("operator", "admin")
 
 
 class AccountError(ValueError):
@@ -72,6 +97,8 @@ class OperatorAccount:
     organisation: str
     disabled: bool
     created_at: float
+    role: Role = "operator"
+    last_login: float | None = None
 
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
@@ -110,13 +137,19 @@ class Accounts:
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
             db.executescript(_SCHEMA)
+            present = {row[1] for row in db.execute("PRAGMA table_info(operators)")}
+            for column, definition in _ADDED_COLUMNS:
+                if column not in present:
+                    db.execute(f"ALTER TABLE operators ADD COLUMN {column} {definition}")
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
         with closing(sqlite3.connect(self.path, timeout=10)) as db, db:
             yield db
 
-    def add(self, username: str, password: str, display_name: str, organisation: str) -> OperatorAccount:
+    def add(
+        self, username: str, password: str, display_name: str, organisation: str, *, role: Role = "operator"
+    ) -> OperatorAccount:
         if not _USERNAME.match(username):
             raise AccountError("username: 1-64 characters, letters, digits and . _ @ - only")
         display_name, organisation = display_name.strip(), organisation.strip()
@@ -124,17 +157,20 @@ class Accounts:
             raise AccountError(f"display name: 1-{_NAME_MAX} characters (shown to the customer)")
         if not 1 <= len(organisation) <= _NAME_MAX:
             raise AccountError(f"organisation: 1-{_NAME_MAX} characters (shown to the customer)")
+        if role not in ROLES:
+            raise AccountError(f"role: one of {', '.join(ROLES)}")
         _check_password(password)
-        account = OperatorAccount(username, display_name, organisation, False, time.time())
+        account = OperatorAccount(username, display_name, organisation, False, time.time(), role)
         try:
             with self._db() as db:
                 db.execute(
-                    "INSERT INTO operators VALUES (?, ?, ?, ?, 0, ?)",
-                    (username, display_name, organisation, hash_password(password), account.created_at),
+                    "INSERT INTO operators (username, display_name, organisation, password_hash, disabled, "
+                    "created_at, role) VALUES (?, ?, ?, ?, 0, ?, ?)",
+                    (username, display_name, organisation, hash_password(password), account.created_at, role),
                 )
         except sqlite3.IntegrityError:
-            raise AccountError(f"operator {username!r} already exists") from None
-        logger.info("operator %s: none -> added", username)
+            raise AccountError(f"account {username!r} already exists") from None
+        logger.info("%s %s: none -> added", role, username)
         return account
 
     def set_password(self, username: str, password: str) -> None:
@@ -165,35 +201,33 @@ class Accounts:
 
     def get(self, username: str) -> OperatorAccount | None:
         with self._db() as db:
-            row = db.execute(
-                "SELECT username, display_name, organisation, disabled, created_at FROM operators "
-                "WHERE username = ?",
-                (username,),
-            ).fetchone()
-        return None if row is None else OperatorAccount(row[0], row[1], row[2], bool(row[3]), row[4])
+            row = db.execute(_SELECT_ONE, (username,)).fetchone()
+        return None if row is None else _account(row)
 
-    def list(self) -> list[OperatorAccount]:
+    def list(self, role: Role | None = None) -> list[OperatorAccount]:
+        """Every account, or those of one role, by username."""
         with self._db() as db:
-            rows = db.execute(
-                "SELECT username, display_name, organisation, disabled, created_at FROM operators "
-                "ORDER BY username"
-            ).fetchall()
-        return [OperatorAccount(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
+            if role is None:
+                rows = db.execute(_SELECT_ALL).fetchall()
+            else:
+                rows = db.execute(_SELECT_ROLE, (role,)).fetchall()
+        return [_account(r) for r in rows]
+
+    def touch_login(self, username: str, now: float) -> None:
+        """Remember when ``username`` last logged in (shown in the admin web)."""
+        with self._db() as db:
+            db.execute("UPDATE operators SET last_login = ? WHERE username = ?", (now, username))
 
     def check_password(self, username: str, password: str) -> OperatorAccount | None:
         """The account if the password is right (disabled or not), else None. Blocking (~50 ms)."""
         with self._db() as db:
-            row = db.execute(
-                "SELECT username, display_name, organisation, disabled, created_at, password_hash "
-                "FROM operators WHERE username = ?",
-                (username,),
-            ).fetchone()
+            row = db.execute(_SELECT_WITH_HASH, (username,)).fetchone()
         if row is None:
             verify_password(password, _dummy_hash())
             return None
-        if not verify_password(password, row[5]):
+        if not verify_password(password, row[7]):
             return None
-        return OperatorAccount(row[0], row[1], row[2], bool(row[3]), row[4])
+        return _account(row)
 
     # --- login tokens ---------------------------------------------------------------
 
@@ -206,20 +240,20 @@ class Accounts:
     def token_owner(self, token_hash: str, now: float) -> tuple[OperatorAccount, float] | None:
         """The account a live token belongs to (disabled or not) and the token's expiry."""
         with self._db() as db:
-            row = db.execute(
-                "SELECT o.username, o.display_name, o.organisation, o.disabled, o.created_at, t.expires_at "
-                "FROM tokens t JOIN operators o ON o.username = t.username "
-                "WHERE t.token_hash = ? AND t.expires_at > ?",
-                (token_hash, now),
-            ).fetchone()
+            row = db.execute(_SELECT_OWNER, (token_hash, now)).fetchone()
         if row is None:
             return None
-        return OperatorAccount(row[0], row[1], row[2], bool(row[3]), row[4]), row[5]
+        return _account(row), row[7]
 
     def drop_tokens(self, username: str) -> int:
         """Forget every token of ``username``; how many there were."""
         with self._db() as db:
             return db.execute("DELETE FROM tokens WHERE username = ?", (username,)).rowcount
+
+
+def _account(row: Any) -> OperatorAccount:
+    role: Role = "admin" if row[5] == "admin" else "operator"
+    return OperatorAccount(row[0], row[1], row[2], bool(row[3]), row[4], role, row[6])
 
 
 def _check_password(password: str) -> None:

@@ -1,4 +1,4 @@
-"""``madoguchi admin``: manage operator accounts and read the audit trail.
+"""``madoguchi admin``: manage operator and admin accounts and read the audit trail.
 
 Works on the relay's data directory directly (SQLite), so it can run while the
 relay is up; a disabled operator's tokens stop working at once.
@@ -45,7 +45,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--org", required=True, help="organisation, shown to the customer")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
 
-    passwd = action("set-password", help="change an operator's password")
+    admin = action("add-admin", help="create an admin account (for the admin web at /admin only)")
+    admin.add_argument("username")
+    admin.add_argument("--display-name", help="the admin's name (default: the username)")
+    admin.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+
+    passwd = action("set-password", help="change an account's password (an operator's or an admin's)")
     passwd.add_argument("username")
     passwd.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
 
@@ -80,6 +85,12 @@ def run(args: argparse.Namespace) -> int:
             account = accounts.add(args.username, password, args.display_name, args.org)
             _audit(config.audit_db, Audit("operator_added", operator=account.username))
             print(f"added operator {account.username} ({account.display_name}, {account.organisation})")
+        elif command == "add-admin":
+            password = _read_password(args.password_stdin, confirm=True)
+            name = args.display_name or args.username
+            account = accounts.add(args.username, password, name, "admin", role="admin")
+            _audit(config.audit_db, Audit("admin_added", detail={"admin": account.username}))
+            print(f"added admin {account.username}: log in at /admin on the relay")
         elif command == "set-password":
             accounts.set_password(args.username, _read_password(args.password_stdin, confirm=True))
             _audit(config.audit_db, Audit("operator_password_changed", operator=args.username))
@@ -87,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
         elif command == "list-operators":
             for acc in accounts.list():
                 state = "disabled" if acc.disabled else "active"
-                print(f"{acc.username}\t{acc.display_name}\t{acc.organisation}\t{state}")
+                role = "\tadmin" if acc.role == "admin" else ""
+                print(f"{acc.username}\t{acc.display_name}\t{acc.organisation}\t{state}{role}")
         elif command in ("disable-operator", "enable-operator"):
             disabled = command == "disable-operator"
             accounts.set_disabled(args.username, disabled)

@@ -7,8 +7,9 @@ task), so the registry's effects are applied synchronously and in order, and a
 slow or dead client can only ever stall its own socket.
 
 Routes: ``GET /healthz``, ``GET /metrics``, ``POST /api/login``,
-``GET /api/terms?lang=ja|en``, ``GET /ws/agent``, ``GET /ws/operator``, and the
-customer's pages (``GET /``, ``GET /share``, ``/static/``: relay/web.py).
+``GET /api/terms?lang=ja|en``, ``GET /ws/agent``, ``GET /ws/operator``, the
+customer's pages (``GET /``, ``GET /share``, ``/static/``: relay/web.py) and the
+admin web (``/admin``: relay/admin_web.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import asyncio
 import collections
 import contextlib
 import dataclasses
-import hashlib
 import itertools
 import logging
 import time
@@ -29,6 +29,7 @@ from aiohttp import WebSocketError, WSCloseCode, WSMsgType, web
 from protocol import ErrorCode, ProtocolError, decode_login_request, decode_signaling, encode
 
 from .accounts import Accounts
+from .admin_web import add_admin_routes
 from .audit import AuditLog
 from .auth import Auth, LoginRefused
 from .config import RelayConfig
@@ -37,6 +38,7 @@ from .heartbeat import verdict
 from .memory import CrowdWatch, release_memory
 from .metrics import CONTENT_TYPE, RelayMetrics
 from .registry import Registry, Role
+from .settings import Settings, terms_version
 from .store import MemoryStore, Store
 from .web import add_web_routes
 
@@ -196,8 +198,26 @@ class RelayState:
     auth: Auth
     registry: Registry
     metrics: RelayMetrics
+    settings: Settings
+    alarm_active: bool = False
+    """The failed-claims alarm (relay.registry), as last raised or cleared."""
     outboxes: dict[str, _Outbox] = dataclasses.field(default_factory=dict)
     _ids: itertools.count[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
+
+    def _with_terms_version(self, effect: Audit) -> Audit:
+        """A customer's new code, with the version of the terms they agreed to.
+
+        The agent (and the browser page) fetch ``/api/terms`` for the customer's language
+        just before they register, so the version in force at registration is the text
+        they agreed to, unless an admin changed it within those seconds."""
+        if effect.event != "code_issued" or effect.detail.get("by") != "agent":
+            return effect
+        lang = "en" if str(effect.detail.get("locale", "ja")).startswith("en") else "ja"
+        version = terms_version(self.settings.terms(lang))
+        return dataclasses.replace(effect, detail={**effect.detail, "terms_version": version})
+
+    def client_ip(self, request: web.Request) -> str:
+        return _client_ip(request)
 
     def new_conn_id(self, role: Role) -> str:
         return f"{role[0]}{next(self._ids)}"
@@ -220,10 +240,11 @@ class RelayState:
             if box is not None:
                 box.close(int(effect.code), effect.reason)
         elif isinstance(effect, Audit):
-            self.audit.write(effect, now)
+            self.audit.write(self._with_terms_version(effect), now)
         elif isinstance(effect, Count):
             self.metrics.count(effect)
         elif isinstance(effect, Alarm):
+            self.alarm_active = effect.active  # shown in the admin web's overview
             self.metrics.set_alarm(effect)
             if effect.active:
                 logger.warning("alarm %s: off -> on: %s", effect.name, effect.detail)
@@ -249,6 +270,7 @@ def create_app(config: RelayConfig, *, store: Store | None = None) -> web.Applic
     app.router.add_get("/ws/agent", _ws_agent)
     app.router.add_get("/ws/operator", _ws_operator)
     add_web_routes(app, config)
+    add_admin_routes(app, RELAY)
     return app
 
 
@@ -260,6 +282,8 @@ def _make_state(store: Store | None) -> Any:
         audit = AuditLog(config.audit_db)
         auth = Auth(config, shared, accounts)
         registry = Registry(config, shared, auth)
+        settings = Settings(config.settings_db, config)
+        registry.set_limits(settings.limits())  # as last changed in the admin web
         app[RELAY] = RelayState(
             config=config,
             store=shared,
@@ -268,6 +292,7 @@ def _make_state(store: Store | None) -> Any:
             auth=auth,
             registry=registry,
             metrics=RelayMetrics(registry.stats),
+            settings=settings,
         )
         logger.info("relay state: none -> ready (data in %s)", config.data_dir)
         try:
@@ -393,9 +418,8 @@ async def _terms(request: web.Request) -> web.Response:
     lang = request.query.get("lang", "ja")
     if lang not in ("ja", "en"):
         return _json_error(400, "bad_request", "lang must be ja or en")
-    text = request.app[RELAY].config.terms(lang)
-    version = hashlib.sha256(text.encode()).hexdigest()[:12]
-    return web.json_response({"lang": lang, "version": version, "text": text})
+    text = request.app[RELAY].settings.terms(lang)  # the admin web may have changed them
+    return web.json_response({"lang": lang, "version": terms_version(text), "text": text})
 
 
 def _client_ip(request: web.Request) -> str:

@@ -11,8 +11,12 @@ registration_refused, claim_succeeded, claim_failed, join_succeeded, join_failed
 lockout, failed_claims_alarm, allowed, denied, allow_timeout, claim_ended,
 session_started, session_ended, agent_resumed, resume_failed, login_succeeded,
 login_failed, operator_auth_failed, protocol_error, operator_added,
-operator_disabled, operator_enabled. ``allowed`` carries the customer's choice about
-the PC information in ``detail["system_info"]`` (the scope, or ``"declined"``).
+operator_disabled, operator_enabled, and the admin web's (relay/admin_web.py): admin_login,
+admin_login_failed, admin_logout, admin_session_ended, admin_operator_added,
+admin_operator_disabled, admin_operator_enabled, admin_password_reset, admin_audit_exported,
+admin_settings_changed, admin_csrf_refused, admin_added (CLI); their ``detail["admin"]`` names the admin.
+``allowed`` carries the customer's choice about the PC information in
+``detail["system_info"]`` (the scope, or ``"declined"``).
 """
 
 from __future__ import annotations
@@ -95,17 +99,38 @@ class AuditLog:
                 (now, when, *(_storable(t) for t in texts)),
             )
 
-    def rows(self, *, since: float | None = None, event: str | None = None) -> list[AuditRow]:
+    def rows(
+        self,
+        *,
+        since: float | None = None,
+        event: str | None = None,
+        until: float | None = None,
+        operator: str | None = None,
+        code: str | None = None,
+        newest: int | None = None,
+    ) -> list[AuditRow]:
+        """Rows in order, filtered; ``newest``: only the last so many (still oldest first)."""
         query = "SELECT id, ts, time, event, operator, ip, session_id, code, detail FROM audit WHERE 1=1"
         params: list[Any] = []
-        if since is not None:
-            query += " AND ts >= ?"
-            params.append(since)
-        if event is not None:
-            query += " AND event = ?"
-            params.append(event)
+        for clause, value in (
+            (" AND ts >= ?", since),
+            (" AND ts < ?", until),
+            (" AND event = ?", event),
+            (" AND operator = ?", operator),
+            (" AND code = ?", code),
+        ):
+            if value is not None:
+                query += clause
+                params.append(value)
+        if newest is not None:
+            query += " ORDER BY id DESC LIMIT ?"
+            params.append(newest)
+        else:
+            query += " ORDER BY id"
         with self._lock:
-            fetched = self._db.execute(query + " ORDER BY id", params).fetchall()
+            fetched = self._db.execute(query, params).fetchall()
+        if newest is not None:
+            fetched.reverse()
         return [AuditRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8])) for r in fetched]
 
     def close(self) -> None:

@@ -29,7 +29,7 @@ import dataclasses
 import logging
 import secrets
 
-from .accounts import Accounts
+from .accounts import Accounts, OperatorAccount
 from .config import RelayConfig
 from .effects import Audit
 from .store import Store, TokenRecord, digest
@@ -68,8 +68,25 @@ class Auth:
         """Check the password (in a worker thread: scrypt is slow on purpose).
 
         Returns the token and the audit row to write; raises :class:`LoginRefused`
-        (the caller audits it) for a wrong password, a disabled account or too
-        many failures.
+        (the caller audits it) for a wrong password, a disabled account, an admin
+        account (admins log in to the admin web only) or too many failures.
+        """
+        account = await self.check(username, password, ip, now)
+        if account.role != "operator":
+            raise LoginRefused(403, "not_operator", "this is not an operator account")
+        token = secrets.token_urlsafe(32)
+        ttl = self._config.token_ttl_s
+        await asyncio.to_thread(self.accounts.add_token, digest(token), account.username, now + ttl, now)
+        await asyncio.to_thread(self.accounts.touch_login, account.username, now)
+        logger.info("operator %s: logged out -> logged in", account.username)
+        audit = Audit("login_succeeded", operator=account.username, ip=ip)
+        return LoginResult(token=token, expires_in_s=ttl, username=account.username), audit
+
+    async def check(self, username: str, password: str, ip: str, now: float) -> OperatorAccount:
+        """The enabled account whose password this is, under the login limits (any role).
+
+        The operator login and the admin web's login share these counters: one address
+        guessing at both forms is bounded once, not twice.
         """
         lim = self._limits
         known_key = f"login-known:{username}:{ip}"
@@ -104,12 +121,7 @@ class Auth:
         if account.disabled:
             raise LoginRefused(403, "locked", "this operator account is disabled; ask an administrator")
         self._store.set_lock(known_key, now + lim.login_known_address_s)
-        token = secrets.token_urlsafe(32)
-        ttl = self._config.token_ttl_s
-        await asyncio.to_thread(self.accounts.add_token, digest(token), account.username, now + ttl, now)
-        logger.info("operator %s: logged out -> logged in", account.username)
-        audit = Audit("login_succeeded", operator=account.username, ip=ip)
-        return LoginResult(token=token, expires_in_s=ttl, username=account.username), audit
+        return account
 
     def _release(self, counters: list[tuple[str, int, float, bool]], now: float) -> None:
         for key, _, _, _ in counters:
@@ -120,6 +132,8 @@ class Auth:
         if owner is None:
             return None
         account, expires_at = owner
+        if account.role != "operator":  # never issued; refused all the same
+            return None
         if account.disabled:
             # Disabled after login (possibly by the admin CLI in another process).
             self.accounts.drop_tokens(account.username)

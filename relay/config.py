@@ -211,6 +211,8 @@ class RelayConfig:
     """A PNG or SVG shown in the header."""
     agent_download: Path | None = None
     """The packaged agent (``make dist``) offered as 詳細版 on the start page, with its size and SHA-256."""
+    admin_idle_timeout_s: float = 900.0
+    """An admin web session ends after this long without a request (docs/security.md)."""
     limits: Limits = dataclasses.field(default_factory=Limits)
 
     @property
@@ -220,6 +222,11 @@ class RelayConfig:
     @property
     def audit_db(self) -> Path:
         return self.data_dir / "audit.sqlite3"
+
+    @property
+    def settings_db(self) -> Path:
+        """Settings changed in the admin web, with their history (relay/settings.py)."""
+        return self.data_dir / "settings.sqlite3"
 
     def terms(self, lang: str) -> str:
         return self.terms_en if lang == "en" else self.terms_ja

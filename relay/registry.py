@@ -66,7 +66,7 @@ from protocol import (
 )
 
 from .code_pool import CodeAllocator
-from .config import RelayConfig
+from .config import Limits, RelayConfig
 from .effects import Alarm, Audit, Close, CloseCode, Count, Effect, Send
 from .store import Pairing, Store, TokenRecord, digest
 
@@ -341,6 +341,7 @@ class Registry:
                     "client": msg.client,
                     "sysinfo_scope": msg.sysinfo_scope,
                     "client_version": msg.client_version,
+                    "locale": msg.locale,  # which terms the customer agreed to (relay.app adds the version)
                 },
             )
         )
@@ -998,6 +999,26 @@ class Registry:
 
     def connections(self) -> Iterable[str]:
         return list(self._conns)
+
+    # --- admin hooks (relay/admin_web.py) ----------------------------------------
+
+    def live_pairings(self) -> list[Pairing]:
+        """Every code and session now, for the admin web's overview (no screen content exists here)."""
+        return self._store.pairings()
+
+    def end_by_admin(self, pairing_id: str, now: float) -> tuple[Pairing | None, list[Effect]]:
+        """End one pairing (a waiting code, a claim or a session) for an admin: both sides get
+        ``ended`` with ``EndReason.ADMIN``. The pairing as it was, or None if it is gone."""
+        out: list[Effect] = []
+        p = self._store.get_pairing(pairing_id)
+        if p is not None:
+            self._end(p, EndReason.ADMIN, "relay", now, out)
+        return p, out
+
+    def set_limits(self, limits: Limits) -> None:
+        """New limits (capacity set in the admin web); counted from the next message on."""
+        self._limits = limits
+        self._config = dataclasses.replace(self._config, limits=limits)
 
 
 def _unexpected(msg: SignalingMessage, why: str) -> _Refused:

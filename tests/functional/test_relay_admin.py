@@ -154,3 +154,18 @@ def test_location_option_after_the_action(tmp_path: Path, capsys: pytest.Capture
     assert capsys.readouterr().out.startswith("hanako\t")
     assert main(["admin", "list-operators", "--data-dir", str(tmp_path)]) == 0
     assert capsys.readouterr().out.startswith("hanako\t")
+
+
+def test_add_admin(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = admin(
+        tmp_path, "add-admin", "boss", "--password-stdin", stdin=PASSWORD + "\n", capsys=capsys
+    )
+    assert code == 0
+    assert "/admin" in out
+    account = Accounts(tmp_path / "accounts.sqlite3").check_password("boss", PASSWORD)
+    assert account is not None
+    assert account.role == "admin"
+    assert admin(tmp_path, "list-operators", capsys=capsys)[1] == "boss\tboss\tadmin\tactive\tadmin\n"
+    code, out, _ = admin(tmp_path, "audit", capsys=capsys)
+    [row] = [json.loads(line) for line in out.splitlines()]
+    assert (row["event"], row["detail"]) == ("admin_added", {"admin": "boss"})

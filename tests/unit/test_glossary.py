@@ -2,7 +2,8 @@
 
 Reads the machine-readable table between the ``glossary:start``/``glossary:end``
 markers and the programs' Qt translation files, which hold every ``tr()`` string
-(the lupdate tests in tests/ui keep them complete).
+(the lupdate tests in tests/ui keep them complete), and the admin web's word list
+(relay/admin_i18n.py).
 """
 
 from __future__ import annotations
@@ -81,8 +82,15 @@ def read_ts(path: Path) -> Strings:
     return Strings(sources, translations)
 
 
+def read_admin_web() -> Strings:
+    """The admin web's words (relay/admin_i18n.py): English as the source, Japanese as its translation."""
+    from relay.admin_i18n import MESSAGES
+
+    return Strings([en for _, en in MESSAGES.values()], [ja for ja, _ in MESSAGES.values()])
+
+
 TERMS = read_glossary(GLOSSARY.read_text(encoding="utf-8"))
-STRINGS = {program: read_ts(path) for program, path in TS_FILES.items()}
+STRINGS = {program: read_ts(path) for program, path in TS_FILES.items()} | {"admin web": read_admin_web()}
 
 
 def test_the_table_is_read() -> None:
@@ -90,7 +98,8 @@ def test_the_table_is_read() -> None:
     assert {"customer_number", "screen", "allow", "stop_sharing", "keyboard_guide"} <= concepts
     assert all(t.ja and t.en and t.programs for t in TERMS)
     assert sum(t.en == "—" for t in TERMS) <= 1  # only "customer": the agent says "you"
-    assert all(p in TS_FILES for t in TERMS for p in t.programs)
+    assert all(p in STRINGS for t in TERMS for p in t.programs)
+    assert any("admin web" in t.programs for t in TERMS)
 
 
 @pytest.mark.parametrize("term", TERMS, ids=lambda t: t.concept)
