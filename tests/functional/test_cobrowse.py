@@ -96,6 +96,10 @@ async def _share(
     await browser.click("#cb-allow")
     await operator.until("the cobrowse channel never opened", operator.channel_open.is_set, 15)
     await operator.until("no state from the customer", lambda: operator.received.states, 10)
+    if not operator.received.states[0]["paused"]:
+        await operator.until(
+            "no full snapshot", lambda: any(e["type"] == 2 for e in operator.received.events)
+        )
 
 
 async def _sent(browser: BrowserCustomer) -> list[dict[str, str]]:
@@ -126,7 +130,10 @@ def _assert_no_secret(haystacks: list[str], secrets: dict[str, str]) -> None:
     for field, secret in secrets.items():
         for text in haystacks:
             for piece in _pieces(secret):
-                assert piece not in text, f"{field}: {piece!r} of its secret left the browser"
+                at = text.find(piece)
+                assert at < 0, (
+                    f"{field}: {piece!r} of its secret left the browser: {text[max(0, at - 120) : at + 40]!r}"
+                )
 
 
 def _values(events: list[dict[str, Any]]) -> list[str]:
@@ -218,6 +225,231 @@ async def _until_text(operator: CobrowseOperator, text: str, timeout: float = 5.
     return found[0]
 
 
-async def _unused() -> None:  # pragma: no cover - keeps helpers referenced while the slice grows
-    await asyncio.sleep(0)
-    _ = time.monotonic()
+TRANSFER_SECRETS = {
+    "to-account": "90817263",
+    "recipient": "Qwyzz Kvxpq",
+    "email": "vzq.qkw@zqxv.jp",
+    "tel": "0312349876",
+    "memo": "Mzq8 Wvx\nkqz Jvw",
+    "note": "Xqzj Xz7 qv",
+    "ref": "RZF-Zq71Wk",
+}
+
+
+async def test_transfer_page_leaks_nothing(
+    relay: RunningRelay, browser: BrowserCustomer, operator: CobrowseOperator
+) -> None:
+    await _share(browser, relay, operator, "transfer.html")
+    await operator.until("no full snapshot", lambda: any(e["type"] == 2 for e in operator.received.events))
+    snapshot = json.dumps(operator.received.events, ensure_ascii=False)
+    assert "9876-5432" not in snapshot  # data-madoguchi-private
+    assert "4567890" not in snapshot  # the configured mask selector (.account-no is on account.html: absent)
+
+    for field in ("to-account", "recipient", "email", "tel", "memo"):
+        await browser.type(f"#{field}", TRANSFER_SECRETS[field], delay_ms=10)
+    await browser.type("#note", TRANSFER_SECRETS["note"], delay_ms=10)
+    await browser.eval(
+        "(() => { const s = document.getElementById('bank'); s.value = '0002';"
+        " s.dispatchEvent(new Event('input', {bubbles: true}));"
+        " s.dispatchEvent(new Event('change', {bubbles: true})); })()"
+    )
+    await browser.click("#fill-ref")  # the bank's script fills the field, then again with the secret
+    await browser.eval(f"document.getElementById('ref').value = {json.dumps(TRANSFER_SECRETS['ref'])}")
+    await browser.eval("document.body.dataset.done = '1'")
+    await operator.until("the last change never arrived", lambda: _saw_attribute(operator, "data-done"))
+
+    sent = await _sent(browser)
+    _assert_no_secret([*_decoded(sent), *operator.forwarded], TRANSFER_SECRETS)
+    values = _values(operator.received.events)
+    assert FIXED_MASK in values
+    assert set(values) <= {FIXED_MASK, ""}, set(values)
+    inputs = [
+        e["data"]["id"] for e in operator.received.events if e["type"] == 3 and e["data"].get("source") == 5
+    ]
+    assert len(inputs) <= 2 * len(set(inputs)), inputs  # one event per field, not one per key: no rhythm
+    events = json.dumps(operator.received.events, ensure_ascii=False)
+    assert '"selected"' not in events  # which bank was chosen is not told either
+
+
+async def test_iframe_and_shadow_dom_leak_nothing(
+    relay: RunningRelay, browser: BrowserCustomer, operator: CobrowseOperator
+) -> None:
+    secrets = {"iframe": "Ifr4meQzWq", "shadow": "Sh4dowOtpZq"}
+    await _share(browser, relay, operator, "frame.html")
+    await operator.until("no full snapshot", lambda: any(e["type"] == 2 for e in operator.received.events))
+    await browser.fill("#inquiry-text", secrets["iframe"], frame="#inquiry")
+    await browser.eval("document.body.dataset.done = '1'")
+    await operator.until("the iframe change never arrived", lambda: _saw_attribute(operator, "data-done"))
+    sent = await _sent(browser)
+    _assert_no_secret([*_decoded(sent), *operator.forwarded], secrets)
+    assert FIXED_MASK in _values(operator.received.events)  # the iframe's field was mirrored, masked
+
+    async with CobrowseOperator.start(relay, "hanako", PASSWORD) as second:
+        await _share(browser, relay, second, "shadow.html")
+        await second.until("no full snapshot", lambda: any(e["type"] == 2 for e in second.received.events))
+        await browser.type("#otp-input", secrets["shadow"], delay_ms=10)
+        await browser.eval("document.body.dataset.done = '1'")
+        await second.until("the shadow change never arrived", lambda: _saw_attribute(second, "data-done"))
+        sent = await _sent(browser)
+        _assert_no_secret([*_decoded(sent), *second.forwarded], secrets)
+        assert FIXED_MASK in _values(second.received.events)
+
+
+async def test_a_never_shared_page_is_never_sent(
+    relay: RunningRelay, browser: BrowserCustomer, operator: CobrowseOperator
+) -> None:
+    await _share(browser, relay, operator, "privacy.html")
+    assert operator.received.states[0] == {"type": "cobrowse_state", "paused": True, "reason": "not_shared"}
+    await asyncio.sleep(1.0)
+    assert operator.received.batches == []
+    assert "共有されません" in await browser.text("#cb-sharing")
+    sent = json.dumps(await _sent(browser), ensure_ascii=False)
+    assert "サンプル1-2-3" not in sent
+    assert "1980" not in sent
+
+
+async def test_the_software_keyboard_stops_recording_mouse_included(
+    relay: RunningRelay, browser: BrowserCustomer, operator: CobrowseOperator
+) -> None:
+    await _share(browser, relay, operator, "index.html")
+    await operator.until("no full snapshot", lambda: any(e["type"] == 2 for e in operator.received.events))
+    await browser.mouse(100, 100)
+    await browser.mouse(300, 200)
+    await operator.until("no mouse move recorded", lambda: _mouse_events(operator) > 0)
+    await browser.click("#open-keyboard")
+    await operator.until("no pause", lambda: len(operator.received.states) >= 2)
+    assert operator.received.states[1] == {"type": "cobrowse_state", "paused": True, "reason": "keyboard"}
+    assert "キーボード" in await browser.text("#cb-sharing")
+    before = len(operator.received.batches)
+    sent_before = len(await _sent(browser))
+    for key in ("7", "3", "9"):  # mouse moves and clicks over the keys
+        await browser.click(f"#soft-keyboard >> text={key}")
+    await browser.mouse(50, 400, steps=20)
+    await asyncio.sleep(0.6)
+    assert len(operator.received.batches) == before, "something was recorded while the keyboard was up"
+    while_paused = (await _sent(browser))[sent_before:]
+    assert all(item["label"] != "cobrowse" for item in while_paused), while_paused  # not one byte
+    await browser.click("#close-keyboard")
+    await operator.until("no resume", lambda: len(operator.received.states) >= 3)
+    assert operator.received.states[2] == {"type": "cobrowse_state", "paused": False, "reason": None}
+    await operator.until("no fresh snapshot", lambda: len(operator.received.batches) > before)
+    assert any(e["type"] == 2 for e in operator.received.batches[before][1])  # a full snapshot first
+
+
+def _mouse_events(operator: CobrowseOperator) -> int:
+    return sum(
+        1
+        for e in operator.received.events
+        if e.get("type") == 3 and (e.get("data") or {}).get("source") in (1, 2, 6)
+    )
+
+
+HOSTILE = [
+    '{"type": "click", "x": 0.5, "y": 0.5}',
+    '{"type": "key", "key": "Enter"}',
+    '{"type": "navigate", "url": "https://evil.example/"}',
+    '{"type": "scroll", "x": 0, "y": 5000}',
+    '{"type": "eval", "script": "document.body.remove()"}',
+    '{"type": "pointer", "action": "click", "x": 0.5, "y": 0.5, "monitor": 0}',
+    '{"type": "cobrowse_pointer", "action": "submit", "node": 1, "fx": 0.5, "fy": 0.5}',
+    '{"type": "cobrowse_pointer", "action": "click", "node": "1", "fx": 9, "fy": -1}',
+    "not json",
+    "x" * 100_000,
+]
+
+
+async def test_hostile_operator_messages_change_nothing(
+    relay: RunningRelay, browser: BrowserCustomer, operator: CobrowseOperator
+) -> None:
+    await _share(browser, relay, operator, "transfer.html")
+    await operator.until(
+        "no guidance channel",
+        lambda: operator.guidance is not None and operator.guidance.readyState == "open",
+    )
+    await browser.eval(
+        "(() => { window.__events = 0;"
+        " for (const t of ['click', 'keydown', 'input', 'submit', 'scroll', 'focus', 'beforeunload'])"
+        " addEventListener(t, () => { window.__events += 1; }, true); })()"
+    )
+    await browser.fill("#recipient", "unchanged")
+    await browser.eval("window.__events = 0")
+    submit = _node_id(operator, "button", "type", "submit")
+    for text in HOSTILE:
+        operator.send_guidance(text)
+    operator.pointer(submit, 0.5, 0.5, action="click")  # a valid pointer click only draws a ripple
+    await asyncio.sleep(1.0)
+    state = await browser.eval(
+        "({events: window.__events, href: location.href, y: scrollY,"
+        " recipient: document.getElementById('recipient').value})"
+    )
+    assert state == {
+        "events": 0,
+        "href": f"{relay.url}/demo/bank/transfer.html",
+        "y": 0,
+        "recipient": "unchanged",
+    }
+    assert operator.ended is None  # the session goes on
+
+
+def _node_id(operator: CobrowseOperator, tag: str, attribute: str, value: str) -> int:
+    """The rrweb id of the first element in the latest full snapshot with tag and attribute=value."""
+    snapshot = [e for e in operator.received.events if e["type"] == 2][-1]
+    stack = [snapshot["data"]["node"]]
+    while stack:
+        node = stack.pop(0)
+        if node.get("tagName") == tag and (node.get("attributes") or {}).get(attribute) == value:
+            return int(node["id"])
+        stack.extend(node.get("childNodes") or [])
+    raise AssertionError(f"no <{tag} {attribute}={value}> in the snapshot")
+
+
+async def test_the_pointer_lands_on_the_element_and_stop_ends_both_sides(
+    relay: RunningRelay, browser: BrowserCustomer, operator: CobrowseOperator
+) -> None:
+    await browser.new_page(init_script=LEAK_HOOK, viewport=(390, 500), touch=True)  # a phone
+    await _share(browser, relay, operator, "account.html", fresh=False)
+    await operator.until(
+        "no guidance channel",
+        lambda: operator.guidance is not None and operator.guidance.readyState == "open",
+    )
+    await operator.until("no full snapshot", lambda: any(e["type"] == 2 for e in operator.received.events))
+    balance = _node_id(operator, "strong", "id", "balance")
+    for scroll in (0, 120):
+        await browser.eval(f"scrollTo(0, {scroll})")
+        operator.pointer(balance, 0.25, 0.5)
+        await asyncio.sleep(0.3)
+        where = await browser.eval(
+            "(() => { const r = document.getElementById('balance').getBoundingClientRect();"
+            " const p = document.getElementById('madoguchi-cobrowse').shadowRoot.querySelector('.pointer');"
+            " const m = new DOMMatrix(getComputedStyle(p).transform);"
+            " return {x: r.left + r.width * 0.25, y: r.top + r.height / 2,"
+            " px: m.m41, py: m.m42, hidden: p.hidden}; })()"
+        )
+        assert not where["hidden"]
+        assert abs(where["px"] - where["x"]) < 2, where
+        assert abs(where["py"] - where["y"]) < 2, where
+
+    started = time.monotonic()
+    await browser.click("#cb-stop")
+    await operator.until("the operator was not told within 1 s", lambda: operator.ended is not None, 1.0)
+    assert time.monotonic() - started < 1.0
+    await browser.wait("#cb-ended", timeout_s=1)
+
+
+async def test_mirror_latency_and_traffic(
+    relay: RunningRelay, browser: BrowserCustomer, operator: CobrowseOperator
+) -> None:
+    await _share(browser, relay, operator, "account.html")
+    await operator.until("no full snapshot", lambda: any(e["type"] == 2 for e in operator.received.events))
+    samples = []
+    for i in range(10):
+        text = f"{1_000_000 + i * 1111:,}"
+        changed = time.monotonic()
+        await browser.eval(f"document.getElementById('balance').textContent = {json.dumps(text)}")
+        samples.append(await _until_text(operator, text) - changed)
+    median = _median_ms(samples)
+    print(
+        f"co-browse mirror: DOM change -> operator receives, median {median:.0f} ms,"
+        f" max {max(samples) * 1000:.0f} ms"
+    )
+    assert median <= 400

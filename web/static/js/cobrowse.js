@@ -395,7 +395,11 @@ class Session {
       recorder.stop();
       this.hidePointer();
     }
-    this.content?.readyState === "open" && this.content.send(JSON.stringify({ type: "cobrowse_state", paused: reason !== null, reason }));
+    // After the batches recorded before it: the operator reads the channel in order.
+    const state = JSON.stringify({ type: "cobrowse_state", paused: reason !== null, reason });
+    recorder.sending = recorder.sending.then(() => {
+      if (this.content?.readyState === "open") this.content.send(state);
+    });
     if (reason === null) {
       recorder.start(); // a fresh full snapshot follows every resume
     }
