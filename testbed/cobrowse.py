@@ -50,7 +50,7 @@ class Received:
     """What the operator's side got on the ``cobrowse`` channel."""
 
     batches: list[tuple[float, list[dict[str, Any]]]] = field(default_factory=list)
-    """(arrival time.monotonic(), rrweb events) per batch."""
+    """(arrival time.time(), rrweb events) per batch: wall-clock, to compare with the page's own clock."""
     states: list[dict[str, Any]] = field(default_factory=list)
     raw: list[bytes] = field(default_factory=list)
     """Every data-channel message as it arrived (compressed chunks, state text as UTF-8)."""
@@ -75,6 +75,9 @@ class CobrowseOperator:
         self.code = ""
         self.claim: ClaimPending | None = None
         self.ended: Ended | None = None
+        self.ice_servers: tuple[Any, ...] = ()
+        self.offers = 0
+        """How many offers arrived: a new page of the site brings a new peer (docs/cobrowse.md)."""
         self.connected = asyncio.Event()
         self.channel_open = asyncio.Event()
         self._changed = asyncio.Event()
@@ -110,9 +113,14 @@ class CobrowseOperator:
             if isinstance(message, ClaimPending):
                 self.claim = message
             elif isinstance(message, SessionStart):
-                self.pc = RTCPeerConnection(rtc_configuration(message.ice_servers))
+                self.ice_servers = message.ice_servers
+            elif isinstance(message, Offer):
+                self.offers += 1
+                if self.pc is not None:  # the customer went to another page: a new peer
+                    await self.pc.close()
+                self.pc = RTCPeerConnection(rtc_configuration(self.ice_servers))
+                self._pending.clear()
                 self._watch(self.pc)
-            elif isinstance(message, Offer) and self.pc is not None:
                 await self.pc.setRemoteDescription(RTCSessionDescription(sdp=message.sdp, type="offer"))
                 answer = await self.pc.createAnswer()
                 with ice_host_addresses("loopback"):
@@ -149,7 +157,7 @@ class CobrowseOperator:
             if raw[:1] == b"\x00":
                 batch = json.loads(gzip.decompress(bytes(self._pending)))
                 self._pending.clear()
-                self.received.batches.append((time.monotonic(), batch["events"]))
+                self.received.batches.append((time.time(), batch["events"]))
         self._changed.set()
 
     async def until(self, what: str, predicate: Any, timeout: float = 10.0) -> None:

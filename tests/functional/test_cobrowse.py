@@ -211,7 +211,7 @@ def _median_ms(samples: list[float]) -> float:
 
 
 async def _until_text(operator: CobrowseOperator, text: str, timeout: float = 5.0) -> float:
-    """When a batch carrying ``text`` arrived (time.monotonic())."""
+    """When a batch carrying ``text`` arrived (time.time())."""
     found: list[float] = []
 
     def seen() -> bool:
@@ -436,6 +436,61 @@ async def test_the_pointer_lands_on_the_element_and_stop_ends_both_sides(
     await browser.wait("#cb-ended", timeout_s=1)
 
 
+async def _page_shown(operator: CobrowseOperator, href: str, after: int) -> float:
+    """When the operator got a full snapshot of ``href`` (Meta, then snapshot), after batch ``after``."""
+    found: list[float] = []
+
+    def seen() -> bool:
+        for at, batch in operator.received.batches[after:]:
+            metas = [e for e in batch if e["type"] == 4 and e["data"]["href"] == href]
+            if metas and any(e["type"] == 2 for e in batch):
+                found.append(at)
+                return True
+        return False
+
+    await operator.until(f"{href} was never shown to the operator", seen, 5)
+    return found[0]
+
+
+async def test_the_session_survives_navigation_within_the_site(
+    relay: RunningRelay, browser: BrowserCustomer, operator: CobrowseOperator
+) -> None:
+    await _share(browser, relay, operator, "index.html")
+    delays = []
+    for page in ("account.html", "transfer.html", "shadow.html"):
+        href = f"{relay.url}/demo/bank/{page}"
+        before = len(operator.received.batches)
+        await browser.click(f".bank-nav a[href='{page}']")  # a link, as the customer would
+        await browser.wait("#cb-sharing")  # the indicator on the new page: no code, no Allow
+        loaded = await browser.eval(  # the page's load event, on the same clock as time.time()
+            "(performance.timeOrigin + performance.getEntriesByType('navigation')[0].loadEventEnd) / 1000"
+        )
+        assert "佐藤 花子" in await browser.text("#cb-sharing")
+        delays.append(await _page_shown(operator, href, before) - loaded)
+    print(f"co-browse navigation: page loaded -> operator has it, {[round(d * 1000) for d in delays]} ms")
+    assert max(delays) <= 1.0
+    assert operator.offers == 4
+    assert operator.ended is None
+
+    before = len(operator.received.batches)
+    await browser.click(".bank-nav a[href='privacy.html']")  # never shared, the session goes on
+    await browser.wait("#cb-sharing")
+    await operator.until(
+        "no pause on the private page", lambda: operator.received.states[-1]["reason"] == "not_shared"
+    )
+    assert "サンプル1-2-3" not in json.dumps(
+        [b for _, b in operator.received.batches[before:]], ensure_ascii=False
+    )
+    await browser.click(".bank-nav a[href='account.html']")
+    await _page_shown(operator, f"{relay.url}/demo/bank/account.html", before)
+
+    await browser.click("#cb-stop")
+    await operator.until("Stop did not end the session", lambda: operator.ended is not None, 1.0)
+    await browser.goto(f"{relay.url}/demo/bank/transfer.html")  # nothing resumes after Stop
+    await browser.wait("#cb-launcher")
+    assert await browser.eval("sessionStorage.getItem('madoguchi-cobrowse')") is None
+
+
 async def test_mirror_latency_and_traffic(
     relay: RunningRelay, browser: BrowserCustomer, operator: CobrowseOperator
 ) -> None:
@@ -444,7 +499,7 @@ async def test_mirror_latency_and_traffic(
     samples = []
     for i in range(10):
         text = f"{1_000_000 + i * 1111:,}"
-        changed = time.monotonic()
+        changed = time.time()
         await browser.eval(f"document.getElementById('balance').textContent = {json.dumps(text)}")
         samples.append(await _until_text(operator, text) - changed)
     median = _median_ms(samples)

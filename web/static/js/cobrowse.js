@@ -28,15 +28,40 @@ import {
   recordOptions,
   virtualKeyboardUp,
 } from "./cobrowse-rules.js";
-import { GUIDANCE_CHANNEL, SignalingClient, agentSocketUrl, helloMessage, isOperatorCode } from "./protocol.js";
+import { GUIDANCE_CHANNEL, PROTOCOL_VERSION, SignalingClient, agentSocketUrl, helloMessage, isOperatorCode } from "./protocol.js";
 
 /** @typedef {import("./cobrowse-rules.js").SiteRules} SiteRules */
 /** @typedef {import("./protocol.js").RelayMessage} RelayMessage */
 /** @typedef {typeof import("@rrweb/record").record} RecordFn */
 /** @typedef {"idle" | "code" | "connecting" | "request" | "sharing" | "ended"} View */
 /** @typedef {"not_shared" | "keyboard" | null} PauseReason */
+/** @typedef {{token: string, operator: string, ice: import("./protocol.js").IceServer[]}} Stored */
+
+/** @returns {Stored | null} */
+function loadStored() {
+  try {
+    const value = JSON.parse(sessionStorage.getItem(STORE_KEY) ?? "null");
+    if (value && typeof value.token === "string" && typeof value.operator === "string" && Array.isArray(value.ice)) return value;
+  } catch {
+    // unreadable: start afresh
+  }
+  return null;
+}
+
+/** @param {Partial<Stored>} update */
+function store(update) {
+  const current = loadStored() ?? { token: "", operator: "", ice: [] };
+  sessionStorage.setItem(STORE_KEY, JSON.stringify({ ...current, ...update }));
+}
 
 const CLIENT_VERSION = "cobrowse-1";
+/**
+ * The session carried from page to page of the site (sessionStorage: this tab, this origin):
+ * the relay's resume secret, the operator's verified name and the ICE servers. A new page
+ * resumes with it, without a new code or Allow; Stop, the operator's end or a refused
+ * resume deletes it. Pages of other sites never see it.
+ */
+const STORE_KEY = "madoguchi-cobrowse";
 const FLUSH_MS = 100;
 
 const TEXT = {
@@ -232,9 +257,46 @@ class Session {
     /** @type {Recorder | null} */
     this.recorder = null;
     this.operatorName = "";
+    /** @type {import("./protocol.js").IceServer[]} */
+    this.resumeIce = [];
     /** @type {PauseReason} */
     this.paused = null;
     this.observer = new MutationObserver(() => this.checkPause());
+    /** The page is being left: a closing socket is the navigation, not the end. */
+    this.leaving = false;
+    addEventListener("pagehide", () => {
+      this.leaving = true;
+    });
+  }
+
+  /**
+   * A new page of the site, same session: `resume`, then a new peer (the old page's is gone).
+   * @param {Stored} stored
+   */
+  async resume(stored) {
+    this.operatorName = stored.operator;
+    this.resumeIce = stored.ice;
+    this.panel.show([h("p", { id: "cb-status" }, [tr.connecting])]);
+    if (!(await this.openSignaling())) return;
+    this.signaling?.send({ type: "resume", protocol_version: PROTOCOL_VERSION, resume_token: stored.token });
+  }
+
+  /** @returns {Promise<boolean>} */
+  async openSignaling() {
+    this.signaling = new SignalingClient(agentSocketUrl(`${relayOrigin}/`), {
+      message: (m) => void this.onRelay(m),
+      closed: () => {
+        if (!this.leaving) this.end(false);
+      },
+    });
+    try {
+      await this.signaling.open();
+      return true;
+    } catch {
+      sessionStorage.removeItem(STORE_KEY);
+      this.panel.show([h("p", { id: "cb-status", role: "alert" }, [tr.problem])]);
+      return false;
+    }
   }
 
   askCode() {
@@ -266,22 +328,19 @@ class Session {
   /** @param {string} code */
   async connect(code) {
     this.panel.show([h("p", { id: "cb-status" }, [tr.connecting])]);
-    this.signaling = new SignalingClient(agentSocketUrl(`${relayOrigin}/`), {
-      message: (m) => void this.onRelay(m),
-      closed: () => this.end(false),
-    });
-    try {
-      await this.signaling.open();
-    } catch {
-      this.panel.show([h("p", { id: "cb-status", role: "alert" }, [tr.problem])]);
-      return;
-    }
-    this.signaling.send(helloMessage({ client: "cobrowse", scope: "normal", clientVersion: CLIENT_VERSION, locale: lang }, code));
+    if (!(await this.openSignaling())) return;
+    this.signaling?.send(helloMessage({ client: "cobrowse", scope: "normal", clientVersion: CLIENT_VERSION, locale: lang }, code));
   }
 
   /** @param {RelayMessage} m */
   async onRelay(m) {
     switch (m.type) {
+      case "registered":
+        store({ token: m.resume_token });
+        return;
+      case "resumed":
+        await this.startPeer(this.resumeIce);
+        return;
       case "operator_request": {
         this.operatorName = m.operator.organisation ? `${m.operator.display_name}（${m.operator.organisation}）` : m.operator.display_name;
         const allow = h("button", { type: "button", id: "cb-allow", class: "primary" }, [tr.allow]);
@@ -298,6 +357,7 @@ class Session {
         return;
       }
       case "session_start":
+        store({ operator: this.operatorName, ice: m.ice_servers });
         await this.startPeer(m.ice_servers);
         return;
       case "answer":
@@ -437,6 +497,7 @@ class Session {
 
   /** @param {boolean} sayBye */
   end(sayBye) {
+    sessionStorage.removeItem(STORE_KEY);
     this.observer.disconnect();
     this.recorder?.stop();
     this.recorder = null;
@@ -463,11 +524,9 @@ async function main() {
   }
   const rules = parseRules(await response.json());
   const panel = new Panel();
-  let session = /** @type {Session | null} */ (null);
-  panel.launcher.addEventListener("click", () => {
-    session = new Session(panel, rules);
-    session.askCode();
-  });
+  panel.launcher.addEventListener("click", () => new Session(panel, rules).askCode());
+  const stored = loadStored();
+  if (stored !== null && stored.token) void new Session(panel, rules).resume(stored);
   // What the page tells the customer is hidden: shown by the launcher's panel (FIXED_MASK is its symbol).
   panel.launcher.title = `${tr.hidden} ${FIXED_MASK}`;
 }
