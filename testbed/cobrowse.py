@@ -40,7 +40,23 @@ from relay.server import RunningRelay
 from relay.testing import SignalingClient, login
 from testbed.customer import TestbedError
 
-__all__ = ["CobrowseOperator", "Received"]
+__all__ = ["DEMO_BANK", "CobrowseOperator", "Received"]
+
+DEMO_BANK: dict[str, Any] = {
+    "cobrowse_site_key": "demo-bank",
+    "cobrowse_shareable": (
+        "/demo/bank/",
+        "/demo/bank/index.html",
+        "/demo/bank/account.html",
+        "/demo/bank/transfer.html",
+        "/demo/bank/frame.html",
+        "/demo/bank/shadow.html",
+    ),
+    "cobrowse_mask_selectors": (".account-no",),
+    "cobrowse_keyboard_selectors": (".soft-keyboard",),
+    "cobrowse_demo_site": True,
+}
+"""Relay settings for the demo bank (web/demo/bank): every page shared but privacy.html (R13)."""
 
 logger = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ import gzip
 import json
 import logging
 import statistics
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -508,3 +509,25 @@ async def test_mirror_latency_and_traffic(
         f" max {max(samples) * 1000:.0f} ms"
     )
     assert median <= 400
+
+
+async def test_the_cobrowse_demo(tmp_path: Path) -> None:
+    """``madoguchi demo --mode cobrowse``: the program a person runs, start to end, with its JSON."""
+    out = tmp_path / "demo.json"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *("-m", "madoguchi", "demo", "--mode", "cobrowse", "--seconds", "2", "--json", str(out)),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(proc.communicate(), 90)
+    assert proc.returncode == 0, output.decode(errors="replace")[-2000:]
+    result = json.loads(out.read_text())
+    assert result["mode"] == "cobrowse"
+    assert result["mirror_latency_ms"]["samples"] == 30
+    assert result["mirror_latency_ms"]["median"] <= 400
+    assert max(result["navigation_ms"]) <= 1000
+    assert result["bytes_sent_per_s"] > 0
+    assert result["events_per_s"] > 0
+    assert result["first_snapshot_bytes_compressed"] < result["first_snapshot_bytes_raw"]
+    assert result["stop_to_operator_ms"] < 1000
