@@ -342,7 +342,8 @@ class Session {
         await this.startPeer(this.resumeIce);
         return;
       case "operator_request": {
-        this.operatorName = m.operator.organisation ? `${m.operator.display_name}（${m.operator.organisation}）` : m.operator.display_name;
+        const org = m.operator.organisation;
+        this.operatorName = org ? (lang === "ja" ? `${m.operator.display_name}（${org}）` : `${m.operator.display_name} (${org})`) : m.operator.display_name;
         const allow = h("button", { type: "button", id: "cb-allow", class: "primary" }, [tr.allow]);
         const deny = h("button", { type: "button", id: "cb-deny" }, [tr.deny]);
         allow.addEventListener("click", () => {
