@@ -105,6 +105,10 @@ class BrowserCustomer:
         """Type key by key into a field (Playwright's pressSequentially)."""
         await self.do("type", selector=selector, text=text, delay_ms=delay_ms)
 
+    async def click_xy(self, x: float, y: float) -> None:
+        """Click at (x, y) of the viewport."""
+        await self.do("click_xy", x=x, y=y)
+
     async def mouse(self, x: float, y: float, *, steps: int = 5) -> None:
         """Move the mouse to (x, y) of the viewport in ``steps`` moves."""
         await self.do("mouse", x=x, y=y, steps=steps)

@@ -24,6 +24,7 @@ import aiohttp
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 
 from client_core.rtc import apply_remote_candidate, ice_host_addresses, rtc_configuration
+from operator_console.cobrowse_viewer import CobrowseViewer
 from protocol import (
     Answer,
     Bye,
@@ -53,6 +54,7 @@ DEMO_BANK: dict[str, Any] = {
         "/demo/bank/shadow.html",
     ),
     "cobrowse_mask_selectors": (".account-no",),
+    "cobrowse_block_selectors": ("#promo",),
     "cobrowse_keyboard_selectors": (".soft-keyboard",),
     "cobrowse_demo_site": True,
 }
@@ -99,6 +101,16 @@ class CobrowseOperator:
         self._changed = asyncio.Event()
         self._pending = bytearray()
         self._reader: asyncio.Task[None] | None = None
+        self.viewer: CobrowseViewer | None = None
+
+    async def open_viewer(self) -> str:
+        """Serve the operator's view (operator_console.cobrowse_viewer) fed by this session; its URL."""
+        self.viewer = CobrowseViewer(on_pointer=self._viewer_pointer)
+        return await self.viewer.start()
+
+    def _viewer_pointer(self, text: str) -> None:
+        if self.guidance is not None and self.guidance.readyState == "open":
+            self.guidance.send(text)
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -146,6 +158,8 @@ class CobrowseOperator:
                 await apply_remote_candidate(self.pc, message)
             elif isinstance(message, Ended):
                 self.ended = message
+                if self.viewer is not None:
+                    self.viewer.push_ended()
             self._changed.set()
 
     def _watch(self, pc: RTCPeerConnection) -> None:
@@ -168,12 +182,16 @@ class CobrowseOperator:
         self.received.bytes_received += len(raw)
         if isinstance(data, str):
             self.received.states.append(json.loads(data))
+            if self.viewer is not None:
+                self.viewer.push_state(self.received.states[-1])
         else:
             self._pending += raw[1:]
             if raw[:1] == b"\x00":
                 batch = json.loads(gzip.decompress(bytes(self._pending)))
                 self._pending.clear()
                 self.received.batches.append((time.time(), batch["events"]))
+                if self.viewer is not None:
+                    self.viewer.push_events(batch["events"])
         self._changed.set()
 
     async def until(self, what: str, predicate: Any, timeout: float = 10.0) -> None:
@@ -202,6 +220,8 @@ class CobrowseOperator:
         await self.signaling.send(Bye())
 
     async def close(self) -> None:
+        if self.viewer is not None:
+            await self.viewer.close()
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

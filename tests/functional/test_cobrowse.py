@@ -516,3 +516,88 @@ async def test_the_cobrowse_demo(tmp_path: Path) -> None:
     assert result["events_per_s"] > 0
     assert result["first_snapshot_bytes_compressed"] < result["first_snapshot_bytes_raw"]
     assert result["stop_to_operator_ms"] < 1000
+
+
+@pytest.fixture
+async def operator_browser(xvfb: str) -> AsyncIterator[BrowserCustomer]:
+    """The operator's own browser, where the console opens the co-browse view."""
+    async with BrowserCustomer.start(xvfb) as staff:
+        yield staff
+        for kind, text in staff.console:
+            logger.warning("viewer console %s: %s", kind, text)
+
+
+_IN_REPLAY = "document.querySelector('#player iframe').contentDocument"
+
+
+async def test_the_operator_view_replays_sandboxed_with_grey_boxes_and_points(
+    relay: RunningRelay,
+    browser: BrowserCustomer,
+    operator: CobrowseOperator,
+    operator_browser: BrowserCustomer,
+) -> None:
+    url = await operator.open_viewer()
+    await _share(browser, relay, operator, "account.html")
+    await operator_browser.new_page(viewport=(1280, 900))
+    await operator_browser.goto(url)
+    await operator_browser.wait("#player iframe", state="attached")
+    await operator_browser.eval(
+        f"new Promise(r => {{ const t = () => {_IN_REPLAY}?.getElementById('balance')"
+        " ? r(1) : setTimeout(t, 10); t(); })"
+    )
+    replay = await operator_browser.eval(
+        "(() => { const f = document.querySelector('#player iframe'); const d = f.contentDocument;"
+        " const promo = [...d.querySelectorAll('aside')][0]; const box = promo.getBoundingClientRect();"
+        " return {sandbox: f.getAttribute('sandbox'), scripts: d.querySelectorAll('script').length,"
+        " blocked: promo.classList.contains('madoguchi-blocked'), text: promo.textContent,"
+        " w: box.width, h: box.height, grey: getComputedStyle(promo).backgroundImage,"
+        " balance: d.getElementById('balance').textContent, id: promo.id}; })()"
+    )
+    assert replay["sandbox"] == "allow-same-origin"  # no allow-scripts: no customer script runs here
+    assert replay["scripts"] == 0
+    assert replay["blocked"]
+    assert replay["text"] == ""  # the promo's text never left the customer's browser
+    assert replay["id"] == ""  # nor its attributes
+    assert replay["w"] > 100
+    assert replay["h"] > 10
+    assert "repeating-linear-gradient" in replay["grey"]
+    assert replay["balance"] == "1,234,567"  # the balance after login is shared (R11)
+
+    # Rendering latency: a DOM change on the customer's page to its rendering in the replay.
+    samples = []
+    for i in range(10):
+        text = f"{2_000_000 + i * 3331:,}"
+        changed = time.time()
+        await browser.eval(f"document.getElementById('balance').textContent = {json.dumps(text)}")
+        shown_ms = await operator_browser.eval(
+            "new Promise(r => { const t = () => "
+            f"{_IN_REPLAY}.getElementById('balance')?.textContent === {json.dumps(text)}"
+            " ? r(Date.now()) : setTimeout(t, 2); t(); })"
+        )
+        samples.append(shown_ms / 1000 - changed)
+    samples.sort()
+    print(f"co-browse rendered: median {_median_ms(samples):.0f} ms, max {samples[-1] * 1000:.0f} ms")
+    assert _median_ms(samples) <= 400
+
+    # The operator clicks on the balance in the view: the customer's pointer lands on it.
+    where = await operator_browser.eval(
+        "(() => { const f = document.querySelector('#player iframe'); const fb = f.getBoundingClientRect();"
+        " const s = fb.width / f.clientWidth;"
+        " const b = f.contentDocument.getElementById('balance').getBoundingClientRect();"
+        " return {x: fb.left + (b.left + b.width / 2) * s, y: fb.top + (b.top + b.height / 2) * s}; })()"
+    )
+    await operator_browser.click_xy(where["x"], where["y"])
+    await asyncio.sleep(0.5)
+    landed = await browser.eval(
+        "(() => { const r = document.getElementById('balance').getBoundingClientRect();"
+        " const p = document.getElementById('madoguchi-cobrowse').shadowRoot.querySelector('.pointer');"
+        " const m = new DOMMatrix(getComputedStyle(p).transform);"
+        " return {inside: m.m41 >= r.left && m.m41 <= r.right && m.m42 >= r.top && m.m42 <= r.bottom,"
+        " hidden: p.hidden}; })()"
+    )
+    assert landed == {"inside": True, "hidden": False}
+
+    # Paused and not shared show on the operator's side too.
+    await browser.click(".bank-nav a[href='privacy.html']")
+    await operator_browser.wait("#overlay:not([hidden])")
+    assert await operator_browser.text("#overlay") == "このページは共有されていません"

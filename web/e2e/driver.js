@@ -8,7 +8,7 @@
  *
  * Commands: {"do": "goto", "url"} | {"do": "click", "selector"} | {"do": "fill", "selector", "text"}
  * | {"do": "wait", "selector", "state"?, "timeout_ms"?} | {"do": "text", "selector"}
- * | {"do": "fill", "selector", "text", "frame"?} | {"do": "type", "selector", "text", "delay_ms"?} | {"do": "mouse", "x", "y", "steps"?}
+ * | {"do": "fill", "selector", "text", "frame"?} | {"do": "type", "selector", "text", "delay_ms"?} | {"do": "mouse", "x", "y", "steps"?} | {"do": "click_xy", "x", "y"}
  * | {"do": "audit"} (web/e2e/audit.js) | {"do": "press", "key"} | {"do": "eval", "script"} | {"do": "screenshot", "path", "width"?, "height"?, "full"?}
  * | {"do": "new_page", "user_agent"?, "viewport"?, "touch"?, "init_script"?} | {"do": "close_page"} | {"do": "quit"}.
  * `init_script` names a file (e.g. e2e/leak-hook.js) run in every frame before the page's scripts.
@@ -117,6 +117,9 @@ async function main() {
         return null;
       case "type":
         await current().locator(command.selector).pressSequentially(command.text, { delay: command.delay_ms ?? 0 });
+        return null;
+      case "click_xy":
+        await current().mouse.click(command.x, command.y);
         return null;
       case "mouse":
         await current().mouse.move(command.x, command.y, { steps: command.steps ?? 5 });
