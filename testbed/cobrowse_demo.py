@@ -2,12 +2,14 @@
 
 The customer (Chromium on a private Xvfb) opens the demo bank's login page, types the
 operator's 6-digit code and allows; the operator is :class:`testbed.cobrowse.CobrowseOperator`
-(a real aiortc peer behind a real relay). The customer logs in, goes to the account page and
-the transfer form, works there for ``seconds`` (typing, moving the mouse), and stops. Figures:
-mirror latency (a DOM change in the page to its arrival, decompressed, on the operator's side:
-one wall clock on this machine), navigation (a page's load event to its snapshot on the
-operator's side), bytes and events per second while the customer works, and the size of the
-first snapshot raw and compressed.
+(a real aiortc peer behind a real relay) with the console's co-browse view
+(operator_console.cobrowse_viewer) open in a second Chromium. The customer logs in, goes to
+the account page and the transfer form, works there for ``seconds`` (typing, moving the
+mouse), and stops. Figures: mirror latency (a DOM change in the customer's page to its
+rendering in the operator's view; one wall clock on this machine), arrival latency (to the
+decompressed batch), navigation (a page's load event to its snapshot on the operator's
+side), bytes and events per second while the customer works, the first snapshot's size raw
+and compressed.
 """
 
 from __future__ import annotations
@@ -28,21 +30,39 @@ from testbed.xvfb import VirtualDisplay
 __all__ = ["cobrowse_session"]
 
 _BALANCE = "document.getElementById('balance').textContent = {text}"
+_RENDERED = (  # resolves with Date.now() once the operator's view shows TEXT as the balance
+    "new Promise(r => { const t = () => document.querySelector('#player iframe')?.contentDocument"
+    "?.getElementById('balance')?.textContent === TEXT ? r(Date.now()) : setTimeout(t, 2); t(); })"
+)
 
 
 async def cobrowse_session(seconds: float, *, say: Any = print) -> dict[str, Any]:
     """Run the session; the figures as a dict (``madoguchi demo --mode cobrowse --json``)."""
     with VirtualDisplay(screens=[(1280, 900)]) as xvfb:
         password = secrets.token_urlsafe(12)
-        async with running_relay(**DEMO_BANK) as relay, BrowserCustomer.start(xvfb.name) as browser:
+        async with (
+            running_relay(**DEMO_BANK) as relay,
+            BrowserCustomer.start(xvfb.name) as browser,
+            BrowserCustomer.start(xvfb.name) as staff,
+        ):
             relay.add_operator("demo", password, display_name="山田 太郎 (Demo)", organisation="サンプル銀行")
-            say(f"relay: listening on {relay.url}; customer: Chromium {browser.version}")
+            say(f"relay: listening on {relay.url}; customer and operator: Chromium {browser.version}")
             async with CobrowseOperator.start(relay, "demo", password) as operator:
-                return await _session(relay.url, browser, operator, seconds, say)
+                viewer = await operator.open_viewer()
+                await staff.new_page(viewport=(1280, 900))
+                await staff.goto(viewer)
+                say(f"operator: the co-browse view at {viewer.split('127.0.0.1')[0]}127.0.0.1:…")
+                return await _session(relay.url, browser, operator, staff, seconds=seconds, say=say)
 
 
 async def _session(
-    url: str, browser: BrowserCustomer, operator: CobrowseOperator, seconds: float, say: Any
+    url: str,
+    browser: BrowserCustomer,
+    operator: CobrowseOperator,
+    staff: BrowserCustomer,
+    *,
+    seconds: float,
+    say: Any,
 ) -> dict[str, Any]:
     await browser.new_page(init_script=WEB_DIR / "e2e" / "leak-hook.js")
     await browser.goto(f"{url}/demo/bank/index.html")
@@ -74,13 +94,15 @@ async def _session(
         navigation.append(_last_snapshot_at(operator) - float(loaded))
     say(f"navigation: load -> operator {[round(d * 1000) for d in navigation]} ms")
 
-    latency = []
+    latency, rendered = [], []
     for i in range(30):
         text = f"{1_000_000 + i * 7919:,}"
         changed = time.time()
         await browser.eval(_BALANCE.format(text=json.dumps(text)))
+        shown_ms = await staff.eval(_RENDERED.replace("TEXT", json.dumps(text)))
         arrived = await _arrival(operator, text)
         latency.append(arrived - changed)
+        rendered.append(float(shown_ms) / 1000 - changed)
 
     await browser.click(".bank-nav a[href='transfer.html']")
     await operator.until("transfer page never shown", lambda: _snapshots(operator) >= 5, 5)
@@ -104,19 +126,19 @@ async def _session(
     await operator.until("Stop did not reach the operator", lambda: operator.ended is not None, 2)
     stop_s = time.monotonic() - stop_at
     latency_ms = sorted(v * 1000 for v in latency)
+    rendered_ms = sorted(v * 1000 for v in rendered)
     result = {
         "mode": "cobrowse",
         "chromium": browser.version,
         "allow_to_first_snapshot_ms": round(allow_to_snapshot * 1000),
         "first_snapshot_bytes_raw": first_raw,
         "first_snapshot_bytes_compressed": first_compressed,
-        "mirror_latency_ms": {
-            "what": "DOM change in the page -> the batch decompressed on the operator's side (not rendered)",
-            "samples": len(latency_ms),
-            "median": round(statistics.median(latency_ms), 1),
-            "p95": round(latency_ms[int(0.95 * (len(latency_ms) - 1))], 1),
-            "max": round(latency_ms[-1], 1),
-        },
+        "mirror_latency_ms": _summary(
+            rendered_ms, "DOM change in the customer's page -> rendered in the operator's view (rrweb replay)"
+        ),
+        "arrival_latency_ms": _summary(
+            latency_ms, "DOM change in the customer's page -> the batch decompressed on the operator's side"
+        ),
         "navigation_ms": [round(d * 1000) for d in navigation],
         "working_seconds": round(worked, 1),
         "bytes_sent_per_s": round(bytes_worked / worked),
@@ -130,6 +152,16 @@ async def _session(
     if operator.ended is None:
         raise TestbedError("the session did not end")
     return result
+
+
+def _summary(values_ms: list[float], what: str) -> dict[str, Any]:
+    return {
+        "what": what,
+        "samples": len(values_ms),
+        "median": round(statistics.median(values_ms), 1),
+        "p95": round(values_ms[int(0.95 * (len(values_ms) - 1))], 1),
+        "max": round(values_ms[-1], 1),
+    }
 
 
 def _snapshots(operator: CobrowseOperator) -> int:
