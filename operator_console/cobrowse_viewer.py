@@ -87,6 +87,7 @@ class CobrowseViewer:
         self._on_pointer = on_pointer
         self._secret = secrets.token_urlsafe(24)
         self._queues: set[asyncio.Queue[str]] = set()
+        self._sockets: set[web.WebSocketResponse] = set()
         self._replay: list[str] = []
         """What a tab opened late needs: the messages since the last full snapshot."""
         self._runner: web.AppRunner | None = None
@@ -100,7 +101,7 @@ class CobrowseViewer:
         for name, (path, kind) in _FILES.items():
             app.router.add_get(prefix + name, self._file(path, kind))
         app.on_response_prepare.append(_headers)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))  # loopback only: nobody else on the network reaches it
@@ -126,6 +127,9 @@ class CobrowseViewer:
             queue.put_nowait(text)
 
     async def close(self) -> None:
+        """Close the viewer tabs' feeds (the tabs show "ended"), then stop listening."""
+        for ws in list(self._sockets):
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -142,6 +146,7 @@ class CobrowseViewer:
         for text in self._replay:
             queue.put_nowait(text)
         self._queues.add(queue)
+        self._sockets.add(ws)
 
         async def write() -> None:
             while True:
@@ -157,6 +162,7 @@ class CobrowseViewer:
                     self._on_pointer(pointer)
         finally:
             self._queues.discard(queue)
+            self._sockets.discard(ws)
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, ConnectionError):
                 await writer

@@ -29,6 +29,12 @@ from testbed.xvfb import VirtualDisplay
 
 __all__ = ["cobrowse_session"]
 
+_SEEN = (
+    "(() => { const d = document.querySelector('#player iframe')?.contentDocument;"
+    " return {status: document.getElementById('status').textContent,"
+    " balance: d?.getElementById('balance')?.textContent ?? null, href: d?.location.href ?? null,"
+    " title: d?.title ?? null}; })()"
+)
 _BALANCE = "document.getElementById('balance').textContent = {text}"
 _RENDERED = (  # resolves with Date.now() once the operator's view shows TEXT as the balance
     "new Promise(r => { const t = () => document.querySelector('#player iframe')?.contentDocument"
@@ -99,7 +105,13 @@ async def _session(
         text = f"{1_000_000 + i * 7919:,}"
         changed = time.time()
         await browser.eval(_BALANCE.format(text=json.dumps(text)))
-        shown_ms = await staff.eval(_RENDERED.replace("TEXT", json.dumps(text)))
+        try:
+            shown_ms = await staff.do("eval", script=_RENDERED.replace("TEXT", json.dumps(text)), timeout_s=5)
+        except TestbedError:
+            seen = await staff.eval(_SEEN)
+            raise TestbedError(
+                f"the operator's view never showed {text}: {seen}; {staff.console[-5:]}"
+            ) from None
         arrived = await _arrival(operator, text)
         latency.append(arrived - changed)
         rendered.append(float(shown_ms) / 1000 - changed)

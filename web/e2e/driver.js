@@ -37,6 +37,11 @@ export const CHROMIUM_ARGS = [
   // (not mDNS names, which need multicast DNS the operator's aioice may not have).
   "--allow-loopback-in-peer-connection",
   "--disable-features=WebRtcHideLocalIpsWithMdns",
+  // Two browsers may share the display (a customer and the operator's view): a covered window
+  // must keep rendering and running its timers as a visible one does.
+  "--disable-backgrounding-occluded-windows",
+  "--disable-renderer-backgrounding",
+  "--disable-background-timer-throttling",
   "--window-position=0,0",
   "--window-size=1280,900",
 ];
