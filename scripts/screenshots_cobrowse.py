@@ -5,7 +5,9 @@
 The flow is the real one (docs/cobrowse.md): a relay serving the demo bank, a real Chromium
 (testbed.browser) and the scripted operator of testbed.cobrowse. Each step is taken at
 ``pc`` (1280x800) and ``phone`` (390x844, touch): the code, the operator's request, sharing,
-and paused on the never-shared privacy page. Whole-page pictures.
+and paused on the never-shared privacy page. Whole-page pictures. The operator's view
+(operator_console.cobrowse_viewer, in a second Chromium) is taken while the phone shares:
+``cobrowse-view-{sharing,paused}-{lang}.png``.
 """
 
 from __future__ import annotations
@@ -45,10 +47,17 @@ async def shots(display: str, out: Path, lang: str) -> None:
         init = Path(tmp) / "lang.js"
         init.write_text(LANG_SCRIPT % lang)
         config = fast_config(Path(tmp), allow_timeout_s=60.0, **DEMO_BANK)
-        async with running_relay(config) as relay, BrowserCustomer.start(display) as browser:
+        async with (
+            running_relay(config) as relay,
+            BrowserCustomer.start(display) as browser,
+            BrowserCustomer.start(display) as staff,
+        ):
             relay.add_operator("hanako", PASSWORD, *OPERATOR[lang])
             for device, (viewport, touch) in DEVICES.items():
                 async with CobrowseOperator.start(relay, "hanako", PASSWORD) as operator:
+                    view = await operator.open_viewer()
+                    await staff.new_page(viewport=(1000, 760))
+                    await staff.goto(f"{view}?lang={lang}")
                     await browser.new_page(viewport=viewport, touch=touch, init_script=init)
                     await browser.goto(f"{relay.url}/demo/bank/index.html")
                     await browser.click("#cb-launcher")
@@ -62,9 +71,16 @@ async def shots(display: str, out: Path, lang: str) -> None:
                     await browser.click(".bank-nav a[href='account.html']")
                     await browser.wait("#cb-sharing.sharing")
                     await shoot(browser, out, "sharing", lang, device)
+                    if device == "phone":
+                        await staff.wait("#overlay", state="hidden")
+                        await asyncio.sleep(0.5)
+                        await staff.screenshot(out / f"cobrowse-view-sharing-{lang}.png")
                     await browser.click(".bank-nav a[href='privacy.html']")
                     await browser.wait("#cb-sharing.paused")
                     await shoot(browser, out, "paused", lang, device)
+                    if device == "phone":
+                        await staff.wait("#overlay:not([hidden])")
+                        await staff.screenshot(out / f"cobrowse-view-paused-{lang}.png")
                     await browser.click("#cb-stop")
 
 
