@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import math
 import secrets
 import socket
 from collections.abc import Callable
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import WSMsgType, web
+
+from protocol import CobrowsePointer, ProtocolError, decode_guidance, encode
 
 __all__ = ["VIEWER_CSP", "CobrowseViewer", "checked_pointer"]
 
@@ -62,22 +63,15 @@ VIEWER_CSP = "; ".join(
 
 
 def checked_pointer(text: str) -> str | None:
-    """The viewer's pointer message re-encoded if well-formed, else None (nothing else goes out)."""
+    """The viewer's pointer message re-encoded if it is a valid ``cobrowse_pointer``, else None.
+
+    Decoded and encoded by ``protocol`` (docs/protocol.md §5a): nothing else goes out.
+    """
     try:
-        m = json.loads(text)
-    except ValueError:
+        message = decode_guidance(text)
+    except ProtocolError:
         return None
-    if not isinstance(m, dict) or m.get("type") != "cobrowse_pointer":
-        return None
-    action, node, fx, fy = m.get("action"), m.get("node"), m.get("fx"), m.get("fy")
-    if action not in ("move", "click", "hide") or not isinstance(node, int) or isinstance(node, bool):
-        return None
-    if not 0 <= node <= 2**31:
-        return None
-    for v in (fx, fy):
-        if not isinstance(v, int | float) or isinstance(v, bool) or not math.isfinite(v) or not 0 <= v <= 1:
-            return None
-    return json.dumps({"type": "cobrowse_pointer", "action": action, "node": node, "fx": fx, "fy": fy})
+    return encode(message) if isinstance(message, CobrowsePointer) else None
 
 
 class CobrowseViewer:
