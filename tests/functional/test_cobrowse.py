@@ -601,3 +601,13 @@ async def test_the_operator_view_replays_sandboxed_with_grey_boxes_and_points(
     await browser.click(".bank-nav a[href='privacy.html']")
     await operator_browser.wait("#overlay:not([hidden])")
     assert await operator_browser.text("#overlay") == "このページは共有されていません"
+
+
+async def test_the_site_s_own_button_opens_the_panel(relay: RunningRelay, browser: BrowserCustomer) -> None:
+    await browser.new_page()
+    await browser.goto(f"{relay.url}/demo/bank/account.html")
+    await browser.wait("#cb-launcher")
+    await browser.eval("window.MadoguchiCobrowse.open()")
+    await browser.wait("#cb-code")
+    assert await browser.eval("Object.isFrozen(window.MadoguchiCobrowse)")
+    assert await browser.eval("Object.keys(window.MadoguchiCobrowse)") == ["open"]

@@ -530,6 +530,12 @@ async function main() {
   if (stored !== null && stored.token) void new Session(panel, rules).resume(stored);
   // What the page tells the customer is hidden: shown by the launcher's panel (FIXED_MASK is its symbol).
   panel.launcher.title = `${tr.hidden} ${FIXED_MASK}`;
+  // The site's own button may open the panel instead: window.MadoguchiCobrowse.open().
+  // Opening the panel is all it can do: the code, Allow and Stop stay the customer's.
+  Object.defineProperty(window, "MadoguchiCobrowse", {
+    value: Object.freeze({ open: () => panel.launcher.click() }),
+  });
+  if (tag.dataset.madoguchiLauncher === "none") panel.launcher.classList.add("site-button");
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => void main());
