@@ -6,6 +6,7 @@ import argparse
 import os
 
 from agent import build_config
+from client_core.proxy import add_proxy_option, apply_proxy_option
 
 __all__ = ["configure", "resolve_relay_url", "run"]
 
@@ -26,9 +27,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lang", choices=["ja", "en"], help="language (default: MADOGUCHI_LANG or the system locale)"
     )
+    add_proxy_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from agent.ui.app import run_agent
 
+    apply_proxy_option(args)
     return run_agent(resolve_relay_url(args.relay), args.lang)

@@ -137,6 +137,7 @@ class H264Settings:
     max_fps: float = 30.0
     threads: int = 0
     keyframe_interval_s: float = 0.5
+    max_pixels: int | None = 1920 * 1080
 
     def __post_init__(self) -> None:
         if not 0 <= self.crf <= 51:
@@ -151,6 +152,14 @@ class H264Settings:
             raise ValueError("keyframe_interval_s must be >= 0")
         if self.vbv_seconds <= 0 or self.max_fps <= 0 or self.threads < 0:
             raise ValueError("vbv_seconds and max_fps must be positive, threads >= 0")
+
+    def encoded_size(self, width: int, height: int) -> tuple[int, int]:
+        """The size a ``width`` x ``height`` picture is encoded at: at most ``max_pixels``,
+        same aspect, even sides. 2560x1440 -> 1920x1080 (x0.75), 3840x2160 -> 1920x1080 (x0.5)."""
+        if self.max_pixels is None or width * height <= self.max_pixels:
+            return width, height
+        factor = (self.max_pixels / (width * height)) ** 0.5
+        return max(2, int(width * factor) & ~1), max(2, int(height * factor) & ~1)
 
     def thread_count(self) -> int:
         return self.threads or max(1, min(os.cpu_count() or 1, 4))
@@ -187,34 +196,88 @@ class H264Settings:
 class BitrateCap:
     """When the bitrate cap follows the receiver's bitrate estimate (REMB).
 
-    aiortc feeds the receiver's estimate into ``target_bitrate`` every second or so.
-    With send-on-change the estimate is meaningless while the screen is quiet (it
-    follows the incoming rate down towards nothing), so a cap that followed it would
-    throttle the next change (and, with the CRF fallback, rebuild the encoder - a
-    keyframe - at every move).
-    The cap therefore moves only when the estimate has been at least ``factor`` away
-    for ``hold_s`` seconds, and goes *down* only while we actually send more than the
-    estimate (real congestion, not an idle screen). Pure: time and the sent rate are
+    aiortc feeds the receiver's estimate into ``target_bitrate`` (aiortc's receiver
+    sends one every 0.5 s, and at once when it detects queueing). With send-on-change
+    the estimate is meaningless while the screen is quiet (it follows the incoming
+    rate down towards nothing), so the cap goes *down* only while we actually send
+    more than the estimate (real congestion, not an idle screen), and up whenever the
+    estimate is above it. The cap is ``headroom`` times the estimate: never a standing
+    queue at the bottleneck.
+
+    ``factor`` and ``hold_s`` add hysteresis: the cap moves only when the estimate has
+    been at least ``factor`` away for ``hold_s`` seconds. The per-frame quantizer needs
+    none (a move costs nothing: the bucket simply drains at the new rate), so it follows
+    at once (``BitrateCap.following``); the CRF fallback rebuilds its encoder - a
+    keyframe - at every move and keeps 2x / 3 s. Pure: time and the sent rate are
     passed in.
     """
 
-    def __init__(self, settings: H264Settings, *, factor: float = 2.0, hold_s: float = 3.0) -> None:
-        if factor <= 1.0 or hold_s < 0:
-            raise ValueError("factor must be > 1 and hold_s >= 0")
+    def __init__(
+        self,
+        settings: H264Settings,
+        *,
+        factor: float = 2.0,
+        hold_s: float = 3.0,
+        headroom: float = 1.0,
+        up_at_once: bool = False,
+        sent_factor: float = 1.0,
+    ) -> None:
+        if factor < 1.0 or hold_s < 0 or not 0 < headroom <= 1:
+            raise ValueError("need factor >= 1, hold_s >= 0 and 0 < headroom <= 1")
         self.settings = settings
         self.factor = factor
         self.hold_s = hold_s
+        self.headroom = headroom
+        self.up_at_once = up_at_once
+        self.sent_factor = sent_factor
         self.cap = settings.max_bitrate
         self._away_since: float | None = None
+        self._loss_cut_at: float | None = None
+
+    @classmethod
+    def following(cls, settings: H264Settings) -> BitrateCap:
+        """For the per-frame quantizer: up at once; down when, for 1 s, the estimate has been
+        a third or more under the cap *and* under 0.7 x what our P-frames alone send (a
+        keyframe burst says nothing about the path). aiortc's estimator answers queueing
+        with 0.85 x the incoming rate, so one decrease - a false alarm on a busy machine's
+        loopback as often as not - never moves the cap; only repeated decreases (a real
+        bottleneck) or losses (see ``update``) do. Measured: following each decrease
+        spiralled the LAN scroll down to 9 fps and 32 dB; requiring the estimate under the
+        P-frame rate alone still did in a 15 s run (11 fps, 37 dB)."""
+        return cls(settings, factor=1.5, hold_s=1.0, headroom=1.0, up_at_once=True, sent_factor=0.7)
 
     def clamp(self, bitrate: int) -> int:
         return max(self.settings.min_bitrate, min(int(bitrate), self.settings.max_bitrate))
 
-    def update(self, target: int, sent_bps: float, now: float) -> bool:
-        """Note the current target; True when the cap moved (the encoder must be rebuilt)."""
-        target = self.clamp(target)
-        up = target >= self.cap * self.factor
-        down = target * self.factor <= self.cap and sent_bps > target
+    def update(self, target: int, sent_bps: float, now: float, *, loss: float = 0.0) -> bool:
+        """Note the current target; True when the cap moved. ``loss``: the share of what we
+        sent in the last second that the receiver asked for again. Over ``LOSSY_FRACTION`` the
+        path is full (a keyframe burst there is no false alarm), so a lower estimate counts
+        at once; over ``HEAVY_LOSS`` the cap is cut by half the loss every 0.3 s even without
+        an estimate (aiortc's receiver sends none for its first 3 s), as libwebrtc's
+        loss-based controller does."""
+        lossy = loss > LOSSY_FRACTION
+        if loss > HEAVY_LOSS and (self._loss_cut_at is None or now - self._loss_cut_at >= 0.3):
+            cut = self.clamp(int(self.cap * (1.0 - 0.5 * min(loss, 1.0))))
+            if cut < self.cap:
+                logger.info("H.264 bitrate cap %d -> %d bit/s (%.0f %% lost)", self.cap, cut, 100 * loss)
+                self.cap = cut
+                self._loss_cut_at = now
+                self._away_since = None
+                return True
+        target = self.clamp(int(target * self.headroom))
+        if self.up_at_once and target > self.cap and not lossy:
+            logger.debug("H.264 bitrate cap %d -> %d bit/s", self.cap, target)
+            self.cap = target
+            self._away_since = None
+            return True
+        up = target > self.cap and target >= self.cap * self.factor
+        down = target < self.cap and target * self.factor <= self.cap and sent_bps * self.sent_factor > target
+        if lossy and target < self.cap:
+            logger.info("H.264 bitrate cap %d -> %d bit/s (losses)", self.cap, target)
+            self.cap = target
+            self._away_since = None
+            return True
         if not (up or down):
             self._away_since = None
             return False
@@ -227,6 +290,14 @@ class BitrateCap:
         self._away_since = None
         return True
 
+
+LOSSY_FRACTION = 0.10
+"""More retransmission requests than this share of the packets sent in the last second
+means the path is full: the cap follows a lower estimate at once. Random loss of a few
+percent is repaired, not answered with a lower rate (libwebrtc holds between 2 and 10 %;
+measured: at 3 % the 5 % random-loss link dropped to 9 fps)."""
+HEAVY_LOSS = 0.10
+"""Above this the cap is cut by itself (random loss of a few percent is left to repair)."""
 
 _BAND_MARGIN = 4
 """Rows of context converted on each side of a changed band: swscale's vertical chroma
@@ -271,6 +342,10 @@ class YuvCanvas:
             logger.warning("BGRA conversion through PyAV's reformatter: %s", exc)
         self._source: npt.NDArray[np.uint8] | None = None
         self._yuv: av.VideoFrame | None = None
+        self._scaled: av.VideoFrame | None = None
+        self.size: tuple[int, int] | None = None
+        """The size to encode at (None: the picture's own)."""
+        self.scaled = 0
         self.full = 0
         self.partial = 0
         self.reused = 0
@@ -291,7 +366,10 @@ class YuvCanvas:
         return self._convert(av.VideoFrame.from_numpy_buffer(image, format="bgra"))
 
     def convert(self, frame: av.VideoFrame) -> av.VideoFrame:
-        """The yuv420p picture of ``frame`` (pts and time_base are the caller's to set)."""
+        """The yuv420p picture of ``frame`` (pts and time_base are the caller's to set),
+        scaled to ``size`` when that is set and differs."""
+        if self.size is not None and self.size != (frame.width, frame.height):
+            return self._scale(frame, self.size)
         if frame.format.name == "yuv420p":
             return frame
         if frame.format.name != "bgra":
@@ -328,6 +406,20 @@ class YuvCanvas:
         self.partial += 1
         return yuv
 
+    def _scale(self, frame: av.VideoFrame, size: tuple[int, int]) -> av.VideoFrame:
+        # A large screen sent at fewer pixels: the whole picture every time (a changed band
+        # would need the scaler's filter edges); into one recycled frame (x264 copies it).
+        self._source = self._yuv = None
+        self.scaled += 1
+        if frame.format.name == "bgra" and self._sws is not None:
+            out = self._scaled
+            if out is None or (out.width, out.height) != size:
+                out = self._scaled = av.VideoFrame(size[0], size[1], "yuv420p")
+            return self._sws.convert(cast(npt.NDArray[np.uint8], frame.to_ndarray()), out)
+        return frame.reformat(
+            width=size[0], height=size[1], format="yuv420p", interpolation=Interpolation.AREA, threads=1
+        )
+
     def _full(self, image: npt.NDArray[np.uint8], into: av.VideoFrame | None = None) -> av.VideoFrame:
         # With the direct converter the frame of the previous picture is rewritten in place
         # (libx264 copied it during encode); PyAV's reformatter returns a new one.
@@ -344,7 +436,8 @@ class EncoderStats:
     frame and ``qp_sum`` the sum over all frames (per-frame quantizer only; divide by
     ``frames`` for the mean), ``cap_bps`` the bitrate cap in force,
     ``keyframes_deferred`` the keyframe requests that came too soon after a keyframe
-    (served by the first frame after the interval)."""
+    (served by the first frame after the interval), ``skipped`` the pictures left out
+    because the link was behind."""
 
     frames: int
     keyframes: int
@@ -357,6 +450,7 @@ class EncoderStats:
     qp_sum: int = 0
     cap_bps: int = 0
     keyframes_deferred: int = 0
+    skipped: int = 0
 
 
 class TunedH264Encoder(H264Encoder):
@@ -374,7 +468,6 @@ class TunedH264Encoder(H264Encoder):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings or H264Settings()
-        self._policy = BitrateCap(self.settings)
         self._target = self.settings.max_bitrate
         self._on_encoded = on_encoded
         self._clock = clock
@@ -394,8 +487,13 @@ class TunedH264Encoder(H264Encoder):
                 self.backend = "x264-qp"
             except x264.X264Unavailable as exc:
                 logger.warning("per-frame quantizer unavailable, using PyAV's CRF: %s", exc)
+        self._policy = (
+            BitrateCap.following(self.settings) if self.backend == "x264-qp" else BitrateCap(self.settings)
+        )
         self._lock = threading.Lock()
         self._sent: list[tuple[float, int]] = []
+        self._packets: list[tuple[float, int]] = []
+        self._nacks: list[tuple[float, int]] = []
         self._frames = 0
         self._keyframes = 0
         self._bytes = 0
@@ -419,6 +517,18 @@ class TunedH264Encoder(H264Encoder):
         return self._policy.cap
 
     @property
+    def constrained(self) -> bool:
+        """True when the path's estimate holds the cap below the maximum (a slow link)."""
+        return self._qp.constrained
+
+    @property
+    def refining(self) -> bool:
+        """True while, on a slow link, the picture is coarser than the quality quantizer
+        (after a keyframe cut to the link): the next frames, even repeats of a still
+        picture, sharpen it. Never on a LAN (extra repeats there only cost bits and CPU)."""
+        return self.backend == "x264-qp" and self._qp.constrained and self._qp.qp > self.settings.qp
+
+    @property
     def stats(self) -> EncoderStats:
         with self._lock:
             return EncoderStats(
@@ -433,6 +543,7 @@ class TunedH264Encoder(H264Encoder):
                 qp_sum=self._qp_sum,
                 cap_bps=self._policy.cap,
                 keyframes_deferred=self._keyframes_deferred,
+                skipped=self._qp.skipped,
             )
 
     def _open(self, width: int, height: int) -> av.video.codeccontext.VideoCodecContext:
@@ -450,8 +561,22 @@ class TunedH264Encoder(H264Encoder):
         logger.info("libx264 %dx%d opened: %s", width, height, options)
         return codec
 
+    def note_retransmission_request(self, sequence_number: int) -> None:
+        """The receiver asked for a packet again (called by the sender's glue, any thread)."""
+        with self._lock:
+            self._nacks.append((self._clock(), sequence_number))
+
+    def _loss(self, now: float) -> float:
+        with self._lock:
+            self._nacks = [(t, seq) for t, seq in self._nacks if now - t <= 1.0]
+            self._packets = [(t, n) for t, n in self._packets if now - t <= 1.0]
+            sent = sum(n for _, n in self._packets)
+            # Distinct packets: a packet asked for again at every retry is one loss.
+            lost = len({seq for _, seq in self._nacks})
+            return min(1.0, lost / sent) if sent >= 50 else 0.0
+
     def _sent_bps(self, now: float) -> float:
-        # Bits produced over the last second, for BitrateCap's "are we really sending that much".
+        # P-frame bits over the last second, for BitrateCap's "are we really sending that much".
         self._sent = [(t, n) for t, n in self._sent if now - t <= 1.0]
         return sum(n for _, n in self._sent) * 8.0
 
@@ -460,6 +585,8 @@ class TunedH264Encoder(H264Encoder):
         return self._canvas
 
     def _to_yuv(self, frame: av.VideoFrame) -> av.VideoFrame:
+        size = self.settings.encoded_size(frame.width, frame.height)
+        self._canvas.size = size if size != (frame.width, frame.height) else None
         yuv = self._canvas.convert(frame)
         yuv.pts = frame.pts
         yuv.time_base = frame.time_base
@@ -473,13 +600,25 @@ class TunedH264Encoder(H264Encoder):
         now = self._clock()
         yuv = self._to_yuv(frame)
         force_keyframe = self._keyframe_due(force_keyframe, now)
-        moved = self._policy.update(self._target, self._sent_bps(now), now)
+        moved = self._policy.update(self._target, self._sent_bps(now), now, loss=self._loss(now))
+        self._qp.cap = self._policy.cap
+        self._qp.constrained = self._policy.cap < self.settings.max_bitrate
+        timestamp = convert_timebase(frame.pts, frame.time_base, VIDEO_TIME_BASE)
+        if (
+            self.backend == "x264-qp"
+            and not force_keyframe
+            and self._x264 is not None
+            and (yuv.width, yuv.height) == (self._x264.width, self._x264.height)
+            and self._qp.skip(now)
+        ):
+            with self._lock:
+                self._cpu_s += time.thread_time() - started
+            return [], timestamp  # the link is behind: this picture is left out
         if self.backend == "x264-qp":
             data, keyframe = self._encode_x264(yuv, now, force_keyframe)
         else:
             data, keyframe = self._encode_pyav(yuv, moved, force_keyframe)
         payloads = self._packetize(self._split_bitstream(data)) if data else []
-        timestamp = convert_timebase(frame.pts, frame.time_base, VIDEO_TIME_BASE)
         with self._lock:
             self._frames += 1
             self._bytes += len(data)
@@ -487,24 +626,34 @@ class TunedH264Encoder(H264Encoder):
                 self._keyframes += 1
                 self._last_keyframe_bytes = len(data)
                 self._last_keyframe_at = now
-            self._sent.append((now, len(data)))
+            self._packets.append((now, len(payloads)))
+            if not keyframe:  # a keyframe burst says nothing about the rate we keep up
+                self._sent.append((now, len(data)))
             self._cpu_s += time.thread_time() - started
         if self._on_encoded is not None:
             self._on_encoded(len(data), keyframe)
         return payloads, timestamp
+
+    def _keyframe_interval(self) -> float:
+        # Not before the last keyframe has drained at the cap, and half as long again: a
+        # receiver asking while it is still on its way must not get a second one in a row.
+        drain = 8 * self._last_keyframe_bytes / max(1, self._policy.cap)
+        if self._qp.constrained:  # the next one is cut to the link: it drains sooner
+            drain = min(drain, 2 * self._qp.settings.keyframe_drain_s)
+        return max(self.settings.keyframe_interval_s, 1.5 * drain)
 
     def keyframe_delay(self) -> float:
         """Seconds until a keyframe requested now can be sent (0: at once)."""
         last = self._last_keyframe_at
         if last is None:
             return 0.0
-        return max(0.0, self.settings.keyframe_interval_s - (self._clock() - last))
+        return max(0.0, self._keyframe_interval() - (self._clock() - last))
 
     def _keyframe_due(self, requested: bool, now: float) -> bool:
         """Whether this frame is a keyframe: a request now or one kept from inside the interval."""
         wanted = requested or self._keyframe_pending
         last = self._last_keyframe_at
-        if wanted and last is not None and now - last < self.settings.keyframe_interval_s:
+        if wanted and last is not None and now - last < self._keyframe_interval():
             if requested and not self._keyframe_pending:
                 logger.debug("keyframe request %.0f ms after the last one: deferred", (now - last) * 1000)
             if requested:
@@ -528,7 +677,7 @@ class TunedH264Encoder(H264Encoder):
             logger.info("libx264 %dx%d opened (per-frame quantizer): %s", yuv.width, yuv.height, options)
             force_keyframe = True  # a new encoder starts with an IDR anyway
         self._qp.cap = self._policy.cap
-        qp = self._qp.choose(now, keyframe=force_keyframe)
+        qp = self._qp.choose(now, keyframe=force_keyframe, pixels=yuv.width * yuv.height)
         planes = yuv.planes
         encoded = encoder.encode(
             (planes[0].buffer_ptr, planes[1].buffer_ptr, planes[2].buffer_ptr),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from client_core.effects import CodeAssigned, Refused
+from client_core.effects import CodeAssigned, Refused, TurnTrouble
 from protocol import EndReason, OperatorIdentity, SysInfoReport
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "SessionEnded",
     "SharingStarted",
     "SystemInfoSent",
+    "TurnTrouble",
 ]
 
 
@@ -83,4 +84,5 @@ AgentEvent = (
     | Refused
     | SystemInfoSent
     | SessionEnded
+    | TurnTrouble
 )

@@ -84,6 +84,10 @@ class _TokenBucket:
         return False
 
 
+_REFINE_INTERVAL_S = 0.05
+"""While a coarse keyframe is being sharpened, a still picture is repeated this often."""
+
+
 class AgentPeer:
     """RTCPeerConnection wrapper for the customer side of one session.
 
@@ -196,7 +200,27 @@ class AgentPeer:
     def _make_encoder(self, codec: RTCRtpCodecParameters) -> Encoder | None:
         if codec.mimeType.lower() != "video/h264":
             return None  # the remote refused H.264: aiortc's own encoder for what it chose
-        return TunedH264Encoder(self._encoder_settings)
+        request_frame = getattr(self._track, "request_frame", None)
+        if not callable(request_frame):
+            return TunedH264Encoder(self._encoder_settings)
+        loop = asyncio.get_running_loop()
+        pending = False
+
+        def repeat() -> None:
+            nonlocal pending
+            pending = False
+            request_frame()
+
+        def encoded(_size: int, _keyframe: bool) -> None:  # on the encoder's thread
+            nonlocal pending
+            if encoder.refining and not pending:
+                # A coarse keyframe (capped to the link) is sharpened by the next frames:
+                # a still screen sends none, so ask the track to repeat its picture.
+                pending = True
+                loop.call_soon_threadsafe(loop.call_later, _REFINE_INTERVAL_S, repeat)
+
+        encoder = TunedH264Encoder(self._encoder_settings, on_encoded=encoded)
+        return encoder
 
     @property
     def encoder(self) -> Encoder | None:

@@ -32,6 +32,7 @@ from agent.events import (
     SessionEnded,
     SharingStarted,
     SystemInfoSent,
+    TurnTrouble,
 )
 from agent.peer import AgentPeer, GuidanceHandler
 from agent.state import (
@@ -46,6 +47,7 @@ from agent.state import (
 )
 from agent.track import ScreenTrack
 from client_core import __version__
+from client_core.proxy import ProxySetting
 from client_core.rtc import IceAddressMode, is_loopback_url
 from client_core.signaling_client import RelayUnreachable, SignalingSocket
 from client_core.turn import TurnProblem, choose_turn
@@ -92,8 +94,11 @@ class AgentSession:
         ssl_context: ssl.SSLContext | None = None,
         reconnect_delays_s: Sequence[float] = (0.5, 1.0, 2.0, 3.0, 5.0),
         reconnect_give_up_s: float = 120.0,
+        proxy: ProxySetting = None,
     ) -> None:
         self.relay_url = relay_url
+        self._proxy = proxy
+        """An explicit proxy for the signaling websocket (client_core.proxy); None: automatic."""
         self.core = AgentCore(
             sysinfo_scope=sysinfo_scope,
             client_version=__version__,
@@ -139,7 +144,9 @@ class AgentSession:
             attempt = 0
             lost_at: float | None = None
             while not self._ended.is_set():
-                socket = SignalingSocket(self.relay_url, "/ws/agent", http=self._http, ssl_context=self._ssl)
+                socket = SignalingSocket(
+                    self.relay_url, "/ws/agent", http=self._http, ssl_context=self._ssl, proxy=self._proxy
+                )
                 try:
                     await socket.connect()
                 except RelayUnreachable as exc:
@@ -257,9 +264,12 @@ class AgentSession:
         ice_servers = await choose_turn(
             effect.ice_servers, ssl_context=self._ssl, on_problem=turn_problems.append
         )
+        if turn_problems:
+            self._emit(TurnTrouble(frozenset(p.kind.value for p in turn_problems)))
         peer = AgentPeer(
             ice_servers=ice_servers,
             turn_problems=turn_problems,
+            on_turn_problem=lambda p: self._emit(TurnTrouble(frozenset({p.kind.value}))),
             track=self.track,
             on_guidance=self._on_guidance,
             on_connection_state=self._peer_state_changed,

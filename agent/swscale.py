@@ -103,7 +103,8 @@ class BgraToYuv420:
         self._lock = threading.Lock()
 
     def convert(self, image: npt.NDArray[np.uint8], out: av.VideoFrame | None = None) -> av.VideoFrame:
-        """Write ``image`` into ``out`` (a yuv420p frame of its size, allocated if None) and return it."""
+        """Write ``image`` into ``out`` (a yuv420p frame, allocated at the image's size if None;
+        of another size, the image is scaled to it with the context's filter) and return it."""
         if image.ndim != 3 or image.shape[2] != 4 or image.dtype != np.uint8 or image.strides[1:] != (4, 1):
             raise ValueError("need an (H, W, 4) uint8 image with contiguous pixels")
         height, width = image.shape[:2]
@@ -111,8 +112,8 @@ class BgraToYuv420:
             raise ValueError("yuv420p needs even sizes")
         if out is None:
             out = av.VideoFrame(width, height, "yuv420p")
-        elif (out.width, out.height, out.format.name) != (width, height, "yuv420p"):
-            raise ValueError("out must be a yuv420p frame of the image's size")
+        elif out.format.name != "yuv420p" or out.width % 2 or out.height % 2:
+            raise ValueError("out must be a yuv420p frame of even size")
         planes = out.planes
         source = (ctypes.c_void_p * 4)(image.ctypes.data, None, None, None)
         source_strides = (ctypes.c_int * 4)(image.strides[0], 0, 0, 0)
@@ -120,16 +121,16 @@ class BgraToYuv420:
         target_strides = (ctypes.c_int * 4)(planes[0].line_size, planes[1].line_size, planes[2].line_size, 0)
         lib = self._lib
         with self._lock:
-            size = (width, height)
+            size, out_size = (width, height), (out.width, out.height)
             context = lib.swscale.sws_getCachedContext(
-                self._context, *size, lib.bgra, *size, lib.yuv420p, self.flags, None, None, None
+                self._context, *size, lib.bgra, *out_size, lib.yuv420p, self.flags, None, None, None
             )
             if not context:
                 raise RuntimeError(f"sws_getCachedContext failed for {width}x{height}")
             self._context = context
             rows = lib.swscale.sws_scale(context, source, source_strides, 0, height, target, target_strides)
-        if rows != height:
-            raise RuntimeError(f"sws_scale wrote {rows} of {height} rows")
+        if rows != out.height:
+            raise RuntimeError(f"sws_scale wrote {rows} of {out.height} rows")
         return out
 
     def close(self) -> None:

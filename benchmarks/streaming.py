@@ -8,7 +8,7 @@ Xvfb and the same scene, each through the real relay (127.0.0.1) and real peers:
   encoders and its jitter buffer - fed by our screen track as it was before tuning
   (zero-copy frames, send-on-change, a grab on every 30 fps tick, no CPU budget);
 * ``madoguchi``: the tuned pipeline - H.264 with :class:`agent.encoder.TunedH264Encoder`,
-  :class:`operator_console.receiver.MarkerJitterBuffer`, grabs on X DAMAGE, CPU budget.
+  :class:`client_core.frame_buffer.FrameBuffer`, grabs on X DAMAGE, CPU budget.
 
 The agent runs in a child process (``benchmarks.agent_side``), the operator in this
 one. Per run: connect, stream ``--warmup`` seconds, then measure for ``--seconds``:
@@ -18,6 +18,9 @@ Linux), paint-to-decoded latency (the scene logs when it painted each stamp), re
 frame rate, CPU of each side (see :mod:`benchmarks.machine`), bitrate on the wire,
 luma PSNR of decoded pictures against the captured picture with the same stamp, and
 afterwards the size of a keyframe the operator asks for (PLI).
+
+Scroll scenarios add a third run, ``browser``: the same scene shared by a real Chromium
+in normal mode (:mod:`benchmarks.browser_side`), unless ``--no-browser``.
 """
 
 from __future__ import annotations
@@ -59,8 +62,17 @@ QUICK_SCENARIOS = ("1080p-scroll", "1080p-static", "720p-scroll")
 class BenchSettings:
     """Durations and rates of one invocation."""
 
-    def __init__(self, *, quick: bool, warmup_s: float | None = None, window_s: float | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        quick: bool,
+        warmup_s: float | None = None,
+        window_s: float | None = None,
+        browser: bool = True,
+    ) -> None:
         self.quick = quick
+        self.browser = browser
+        """Also run the scroll scenarios through Chromium in normal mode."""
         self.warmup_s = warmup_s if warmup_s is not None else (1.0 if quick else 3.0)
         self.window_s = window_s if window_s is not None else (3.0 if quick else 15.0)
         self.capture_fps = 30.0
@@ -76,6 +88,7 @@ class BenchSettings:
             "window_s": self.window_s,
             "capture_fps": self.capture_fps,
             "psnr_every_s": self.psnr_every_s,
+            "browser": self.browser,
         }
 
 
@@ -84,10 +97,16 @@ BASELINE_DESCRIPTION = (
     "fed by Madoguchi's screen track without tuning (zero-copy frames, send-on-change, "
     "a grab every 30 fps tick, no CPU budget)"
 )
+BROWSER_DESCRIPTION = (
+    "the customer's browser in normal mode: Debian's Chromium sharing the whole screen from the relay's "
+    "/share page (its own capture and encoder, codecs as web/static/js/rtc.js chooses and caps them), "
+    "received by the console's tuned receiver; latency is paint-to-decoded (Chromium's capture time "
+    "is not visible from outside), CPU is Chromium's whole process tree"
+)
 MADOGUCHI_DESCRIPTION = (
     "H.264 TunedH264Encoder (x264 ultrafast/zerolatency through its own API, a quantizer per frame "
     "under a leaky-bucket cap, level by size, keyframes on PLI only and at most one per 0.5 s), "
-    "MarkerJitterBuffer and larger receive buffers on the operator, grabs on X DAMAGE, CPU budget"
+    "FrameBuffer and larger receive buffers on the operator, grabs on X DAMAGE, CPU budget"
 )
 
 
@@ -102,6 +121,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=sorted(SCENARIOS),
         metavar="NAME",
         help=f"run only this scenario (repeatable): {', '.join(SCENARIOS)}",
+    )
+    parser.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="skip the browser run (Chromium in normal mode) of the scroll scenarios",
     )
     parser.add_argument("--seconds", type=float, help="measured seconds per pipeline (default 15, quick 3)")
     parser.add_argument("--warmup", type=float, help="seconds streamed before measuring (default 3, quick 1)")
@@ -131,7 +155,9 @@ def run(args: argparse.Namespace) -> int:
         print("madoguchi bench: --scene-fps must be positive", file=sys.stderr)
         return 2
     try:
-        settings = BenchSettings(quick=args.quick, warmup_s=args.warmup, window_s=args.seconds)
+        settings = BenchSettings(
+            quick=args.quick, warmup_s=args.warmup, window_s=args.seconds, browser=not args.no_browser
+        )
     except ValueError as exc:
         print(f"madoguchi bench: {exc}", file=sys.stderr)
         return 2
@@ -148,6 +174,17 @@ def run(args: argparse.Namespace) -> int:
             else SCENARIOS[n]
             for n in names
         ]
+        if args.network:
+            from testbed.linkemu.profiles import profile
+
+            screen = profile(args.network).screen
+            if screen is not None:  # lan-1440p, lan-4k: the same workloads on a larger screen
+                scenarios = [
+                    dataclasses.replace(
+                        s, name=f"{screen[0]}x{screen[1]}-{s.workload}", width=screen[0], height=screen[1]
+                    )
+                    for s in scenarios
+                ]
         report = asyncio.run(bench(scenarios, settings, command=command, say=_progress))
     except (TestbedError, SceneError, XvfbError, BenchError) as exc:
         print(f"madoguchi bench: FAILED: {exc}", file=sys.stderr)
@@ -165,6 +202,8 @@ def _inner_argv(args: argparse.Namespace) -> list[str]:
     argv = ["bench", "--network", args.network, "--scene-fps", str(args.scene_fps)]
     if args.quick:
         argv.append("--quick")
+    if args.no_browser:
+        argv.append("--no-browser")
     for name in args.scenario or ():
         argv += ["--scenario", name]
     if args.seconds is not None:
@@ -203,7 +242,11 @@ async def bench(
         "command": command,
         "machine": machine_info(),
         "settings": settings.as_dict(),
-        "pipelines": {"baseline": BASELINE_DESCRIPTION, "madoguchi": MADOGUCHI_DESCRIPTION},
+        "pipelines": {
+            "baseline": BASELINE_DESCRIPTION,
+            "madoguchi": MADOGUCHI_DESCRIPTION,
+            "browser": BROWSER_DESCRIPTION,
+        },
         "scenarios": {},
     }
     password = secrets.token_urlsafe(12)
@@ -240,18 +283,72 @@ async def bench(
                                 pipeline=pipeline,
                                 display=xvfb.name,
                                 stamp_xy=stamp_position(width, height),
+                                screen_width=width,
                                 painted_log=stamps,
                                 work=work / pipeline,
                                 settings=settings,
                             )
                             say(f"bench: {scenario.name} {pipeline}: {_brief(entry[pipeline])}")
+                        if settings.browser and scenario.scene == "scroll":
+                            entry["browser"] = await _browser_run(
+                                relay.url,
+                                password=password,
+                                display=xvfb.name,
+                                size=(width, height),
+                                painted_log=stamps,
+                                settings=settings,
+                                say=say,
+                            )
+                            say(f"bench: {scenario.name} browser: {_brief(entry['browser'])}")
                     entry["ratios"] = ratios(entry["baseline"], entry["madoguchi"])
                     report["scenarios"][scenario.name] = entry
     report["targets"] = check_targets(report["scenarios"])
     return report
 
 
+async def _browser_run(
+    relay_url: str,
+    *,
+    password: str,
+    display: str,
+    size: tuple[int, int],
+    painted_log: Path,
+    settings: BenchSettings,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    """The scenario through Chromium in normal mode; ``{"skipped": why}`` where it cannot run."""
+    from benchmarks.browser_side import BrowserBenchError, run_browser
+    from testbed.browser import browser_available
+    from testbed.scene import stamp_position
+
+    missing = browser_available()
+    if missing is not None:
+        return {"skipped": missing}
+    say("bench: browser ...")
+    try:
+        return await run_browser(
+            relay_url,
+            password,
+            display=display,
+            size=size,
+            stamp_xy=stamp_position(*size),
+            painted_log=painted_log,
+            settings=settings,
+        )
+    except BrowserBenchError as exc:
+        raise BenchError(f"browser: {exc}") from exc
+
+
 def _brief(entry: dict[str, Any]) -> str:
+    if "skipped" in entry:
+        return f"skipped ({entry['skipped']})"
+    if entry["latency_ms"]["median"] is None:
+        paint = entry["paint_to_decoded_ms"]
+        return (
+            f"{entry['codec']} paint->decoded {paint['median']}/{paint['p95']} ms, {entry['fps']} fps, "
+            f"browser {entry['agent_cpu_percent']}%, {entry['bitrate_kbps']} kbit/s, "
+            f"PSNR {entry['psnr_db']['mean']} dB"
+        )
     latency = entry["latency_ms"]
     return (
         f"{entry['codec']} latency {latency['median']}/{latency['p95']} ms, {entry['fps']} fps, "
@@ -287,6 +384,17 @@ class _FrameLog:
             return pli, frame
 
         buffer.add = add  # type: ignore[method-assign]
+        take_ready = getattr(buffer, "take_ready", None)
+        if callable(take_ready):  # FrameBuffer: the other frames one packet completed
+
+            def take() -> Any:
+                ready = take_ready()
+                now = time.monotonic()
+                for r in ready:
+                    self.frames.append((now, len(r.frame.data), is_keyframe(self.codec, r.frame.data)))
+                return ready
+
+            buffer.take_ready = take  # type: ignore[attr-defined]
         return True
 
     def keyframes(self) -> int:
@@ -319,8 +427,12 @@ async def run_pipeline(
     painted_log: Path,
     work: Path,
     settings: BenchSettings,
+    screen_width: int | None = None,
 ) -> dict[str, Any]:
-    """One session of ``pipeline`` on ``display``; its figures (see the module docstring)."""
+    """One session of ``pipeline`` on ``display``; its figures (see the module docstring).
+
+    A picture decoded smaller than the screen (a large screen encoded at fewer pixels)
+    has its stamp read at the scaled place and is compared with the capture scaled alike."""
     from benchmarks.machine import process_cpu_seconds
     from benchmarks.repair_log import RepairLog
     from benchmarks.stats import freezes, negotiated_video_codec
@@ -328,6 +440,7 @@ async def run_pipeline(
     from client_core.rtc_tuning import receiver_jitter_buffer
     from operator_console.client import OperatorClient, SessionEnded
     from testbed.operator import expect, operator_view
+    from testbed.stamp import BLOCK as STAMP_BLOCK
     from testbed.stamp import StampError, read_stamp
 
     os.makedirs(work)
@@ -340,7 +453,16 @@ async def run_pipeline(
     def on_decoded(image: Any, at: float) -> None:
         nonlocal unreadable
         try:
-            value = read_stamp(image, x=stamp_xy[0], y=stamp_xy[1])
+            scale = image.shape[1] / screen_width if screen_width else 1.0
+            if scale == 1.0:
+                value = read_stamp(image, x=stamp_xy[0], y=stamp_xy[1])
+            else:
+                value = read_stamp(
+                    image,
+                    x=round(stamp_xy[0] * scale),
+                    y=round(stamp_xy[1] * scale),
+                    block=round(STAMP_BLOCK * scale),
+                )
         except StampError:
             value = None
         if value is None:
@@ -419,10 +541,14 @@ async def run_pipeline(
                 keyframe_bytes = next((n for _, n, key in frame_log.frames[before:] if key), None)
 
             buffer = receiver_jitter_buffer(receiver)
+            counters = getattr(buffer, "counters", None)
             figures["jitter_buffer"] = {
                 "class": type(buffer).__name__,
-                "released_on_marker": getattr(buffer, "released_on_marker", None),
-                "released_on_next_frame": getattr(buffer, "released_on_next_frame", None),
+                **(
+                    dataclasses.asdict(counters)
+                    if dataclasses.is_dataclass(counters) and not isinstance(counters, type)
+                    else {}
+                ),
             }
             await operator.end_session()
             await expect(operator, SessionEnded, 10, "the session did not end")
@@ -538,6 +664,14 @@ def _figures(
             continue
         source = np.load(path)
         height, width = image.shape[:2]
+        if source.shape[1] != width:  # encoded at fewer pixels: compare with the capture scaled alike
+            import av
+
+            source = (
+                av.VideoFrame.from_ndarray(np.ascontiguousarray(source[..., :3]), format="bgr24")
+                .reformat(width=width, height=height, format="bgr24", interpolation="AREA")
+                .to_ndarray()
+            )
         psnr.append(psnr_luma(image, source[:height, :width, 2::-1]))
     finite = [p for p in psnr if p != float("inf")]
     return {

@@ -35,10 +35,16 @@ _MARKS = re.compile(f"[{WORD_JOINER}{ZERO_WIDTH_SPACE}]")
 def _parser() -> Callable[[str], list[str]] | None:
     try:
         import budoux
+
+        parser = budoux.load_default_japanese_parser()
     except ImportError:
         logger.warning("budoux is not installed: Japanese lines may break mid-word")
         return None
-    parser = budoux.load_default_japanese_parser()
+    except Exception:
+        # Line breaking is a courtesy: a broken install (a data file missing from a
+        # package) must never take a window down with it.
+        logger.exception("budoux could not load its model: Japanese lines may break mid-word")
+        return None
     parse: Callable[[str], list[str]] = parser.parse
     return parse
 

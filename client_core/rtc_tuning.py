@@ -9,8 +9,11 @@ stock peer and a tuned peer can live in one process, as in ``madoguchi bench``):
   encoder slot just before ``RTCRtpSender.send`` starts its RTP task; aiortc creates
   an encoder only when that slot is empty);
 * the operator's receiver reassembles video with
-  :class:`operator_console.receiver.MarkerJitterBuffer` (``install_jitter_buffer``:
-  replaces the receiver's private jitter buffer before any packet arrives).
+  :class:`client_core.frame_buffer.FrameBuffer` (``install_jitter_buffer``:
+  replaces the receiver's private jitter buffer before any packet arrives, tells it
+  the negotiated codec's keyframe test, and wraps the receiver's ``_handle_rtp_packet``
+  so every frame one packet completes reaches aiortc's decoder queue, not only the
+  first).
 
 * the operator's ICE sockets get a larger receive buffer (``enlarge_receive_buffers``:
   through the ICE transport's private aioice connection). A keyframe of a text screen
@@ -24,7 +27,14 @@ stock peer and a tuned peer can live in one process, as in ``madoguchi bench``):
   and wraps its ``_retransmit``); the operator's receiver uses
   :class:`client_core.rtp_repair.NackGenerator` (``install_nack_generator``, called
   by ``install_jitter_buffer``: replaces the private NACK generator; past repair,
-  it sends a PLI at once).
+  it tells the frame buffer, which drops what cannot be decoded and asks for a
+  keyframe).
+
+* the agent's sender paces its RTP packets (:class:`client_core.pacer.Pacer`,
+  ``install_pacer``, called by ``install_encoder``: wraps the DTLS transport's
+  ``_send_rtp`` for this sender's SSRCs) while the encoder's cap is held down by the
+  path's estimate, tells the encoder of every retransmission request (its loss signal)
+  and lets the packet history forget what came before a keyframe.
 
 ``request_keyframe`` sends a PLI from a receiver (aiortc has no public call for it);
 ``on_keyframe_request`` tells the agent when its sender got one, so a send-on-change
@@ -52,10 +62,19 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc.clock import current_ntp_time
 from aiortc.codecs.base import Encoder
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
+from aiortc.rtp import RtpPacket, is_rtcp
 
+from client_core.frame_buffer import (
+    FrameBuffer,
+    h264_payload_starts_keyframe,
+    h264_starts_keyframe,
+    vp8_starts_keyframe,
+)
+from client_core.pacer import PACING_FACTOR, Pacer
 from client_core.rtp_repair import NackGenerator, PacketHistory
 
 __all__ = [
@@ -66,6 +85,8 @@ __all__ = [
     "install_encoder",
     "install_nack_generator",
     "install_packet_history",
+    "install_pacer",
+    "sender_pacer",
     "install_jitter_buffer",
     "on_keyframe_request",
     "prefer_codec",
@@ -92,6 +113,14 @@ _SENDER_HISTORY = "_RTCRtpSender__rtp_history"
 _SENDER_RTT = "_RTCRtpSender__rtt"
 _SENDER_RETRANSMIT = "_retransmit"
 _RECEIVER_NACK_GENERATOR = "_RTCRtpReceiver__nack_generator"
+_RECEIVER_HANDLE_RTP = "_handle_rtp_packet"
+_SENDER_EXTENSIONS_MAP = "_RTCRtpSender__rtp_header_extensions_map"
+_TRANSPORT_SEND_RTP = "_send_rtp"
+_SENDER_PACER = "_madoguchi_pacer"  # ours, on the sender instance
+_RECEIVER_DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
+_RECEIVER_DECODER_THREAD = "_RTCRtpReceiver__decoder_thread"
+_RECEIVER_TIMESTAMP_MAPPER = "_RTCRtpReceiver__timestamp_mapper"
+_RECEIVER_CODECS = "_RTCRtpReceiver__codecs"
 
 EncoderFactory = Callable[[RTCRtpCodecParameters], Encoder | None]
 """Given the negotiated codec, the encoder to use, or None for aiortc's own."""
@@ -168,6 +197,14 @@ def install_encoder(sender: RTCRtpSender, factory: EncoderFactory) -> bool:
             if encoder is not None:
                 setattr(sender, _SENDER_ENCODER, encoder)
                 logger.info("%s encoded by %s", parameters.codecs[0].mimeType, type(encoder).__name__)
+                if isinstance(getattr(encoder, "cap", None), int | float):
+                    install_pacer(sender, lambda: _pacing_rate(encoder))
+                note = getattr(encoder, "note_retransmission_request", None)
+                history = vars(sender).get(_SENDER_HISTORY)
+                if callable(note) and isinstance(history, PacketHistory):
+                    history.on_request = note
+                if isinstance(history, PacketHistory) and parameters.codecs[0].name == "H264":
+                    history.starts_keyframe = h264_payload_starts_keyframe
         await original(parameters)
 
     sender.send = send  # type: ignore[method-assign]
@@ -204,21 +241,80 @@ def install_packet_history(sender: RTCRtpSender) -> PacketHistory | None:
     return history
 
 
-def install_nack_generator(receiver: RTCRtpReceiver) -> NackGenerator | None:
+def _pacing_rate(encoder: Any) -> float | None:
+    # Paced only while the path's estimate holds the cap down (a slow link); on a LAN a
+    # keyframe leaves at once, as before (pacing it at the 3 Mbit/s cap would take ~1 s).
+    if not getattr(encoder, "constrained", True):
+        return None
+    return PACING_FACTOR * float(encoder.cap)
+
+
+def install_pacer(sender: RTCRtpSender, rate_bps: Callable[[], float | None]) -> Pacer | None:
+    """Pace the RTP packets ``sender`` sends (:class:`client_core.pacer.Pacer`) at ``rate_bps()``.
+
+    aiortc's sender awaits its DTLS transport's ``_send_rtp`` for every packet, so the
+    transport's method is wrapped on this instance: RTP packets of this sender's SSRC
+    (retransmissions included) wait their turn, everything else (RTCP, other
+    senders' packets) passes. A packet held back gets its abs-send-time header
+    extension rewritten to the moment it really leaves (the receiver's delay-based
+    estimate must not see the pacer's wait as queueing in the network).
+    """
+    transport = getattr(sender, "transport", None)
+    original = getattr(transport, _TRANSPORT_SEND_RTP, None)
+    extensions = vars(sender).get(_SENDER_EXTENSIONS_MAP)
+    if not callable(original) or extensions is None:
+        logger.warning("RTCRtpSender has no transport to pace: packets leave unpaced")
+        return None
+    pacer = Pacer(time.monotonic, rate_bps)
+    paced_ssrcs = {sender._ssrc, sender._rtx_ssrc}
+
+    async def send_rtp(data: bytes) -> None:
+        if len(data) >= 12 and not is_rtcp(data) and int.from_bytes(data[8:12], "big") in paced_ssrcs:
+            wait = pacer.delay(len(data))
+            if wait > 0:
+                await asyncio.sleep(wait)
+                packet = RtpPacket.parse(data, extensions)
+                if packet.extensions.abs_send_time is not None:
+                    packet.extensions.abs_send_time = (current_ntp_time() >> 14) & 0x00FFFFFF
+                    data = packet.serialize(extensions)
+        await original(data)
+
+    setattr(transport, _TRANSPORT_SEND_RTP, send_rtp)
+    setattr(sender, _SENDER_PACER, pacer)
+    return pacer
+
+
+def sender_pacer(sender: RTCRtpSender) -> Pacer | None:
+    pacer = vars(sender).get(_SENDER_PACER)
+    return pacer if isinstance(pacer, Pacer) else None
+
+
+def install_nack_generator(
+    receiver: RTCRtpReceiver, frame_buffer: FrameBuffer | None = None
+) -> NackGenerator | None:
     """Give a video ``receiver`` the NACK generator of :mod:`client_core.rtp_repair`: long memory,
-    a retry per RTT, and a keyframe request (PLI) as soon as a gap is past repair."""
+    a retry per RTT, and a keyframe request (PLI) as soon as a gap is past repair.
+
+    With a ``frame_buffer``, packets past repair are handed to it instead (it asks for a
+    keyframe only if they matter: not when it already skipped past them), and it tells
+    the generator what it dropped."""
     if vars(receiver).get(_RECEIVER_NACK_GENERATOR) is None:
         logger.warning("RTCRtpReceiver has no %s: NACK generator left at aiortc's", _RECEIVER_NACK_GENERATOR)
         return None
-    send_pli = getattr(receiver, _RECEIVER_SEND_PLI)
     tasks: set[asyncio.Task[None]] = set()
 
     def past_repair(ssrc: int) -> None:
+        # Looked up at call time, so a wrapper installed later (the benchmark's log) sees it.
+        send_pli = getattr(receiver, _RECEIVER_SEND_PLI)
         task = asyncio.get_running_loop().create_task(send_pli(ssrc))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
-    generator = NackGenerator(time.monotonic, past_repair)
+    if frame_buffer is None:
+        generator = NackGenerator(time.monotonic, past_repair)
+    else:
+        generator = NackGenerator(time.monotonic, lambda ssrc: None, on_lost=frame_buffer.forget)
+        frame_buffer.on_skip = generator.discard_before
     setattr(receiver, _RECEIVER_NACK_GENERATOR, generator)
     return generator
 
@@ -245,13 +341,60 @@ def sender_encoder(sender: RTCRtpSender) -> Encoder | None:
 
 
 def install_jitter_buffer(receiver: RTCRtpReceiver, buffer: JitterBuffer) -> bool:
-    """Replace a (not yet receiving) receiver's jitter buffer; False if aiortc has none there."""
+    """Replace a (not yet receiving) receiver's jitter buffer; False if aiortc has none there.
+
+    A :class:`client_core.frame_buffer.FrameBuffer` also gets the codec's keyframe test, a
+    NACK generator wired to it, and every frame it releases delivered to the decoder."""
     current = vars(receiver).get(_RECEIVER_JITTER_BUFFER)
     if not isinstance(current, JitterBuffer):
         logger.warning("RTCRtpReceiver has no %s: jitter buffer not replaced", _RECEIVER_JITTER_BUFFER)
         return False
+    if isinstance(buffer, FrameBuffer):
+        if not _deliver_every_frame(receiver, buffer):
+            return False
+        setattr(receiver, _RECEIVER_JITTER_BUFFER, buffer)
+        install_nack_generator(receiver, buffer)
+        return True
     setattr(receiver, _RECEIVER_JITTER_BUFFER, buffer)
     install_nack_generator(receiver)
+    return True
+
+
+def _deliver_every_frame(receiver: RTCRtpReceiver, buffer: FrameBuffer) -> bool:
+    """Wrap the receiver's ``_handle_rtp_packet``: aiortc decodes the one frame the jitter
+    buffer's ``add`` returns; the others one packet completed go to its decoder queue after it."""
+    state = vars(receiver)
+    names = (_RECEIVER_DECODER_QUEUE, _RECEIVER_TIMESTAMP_MAPPER, _RECEIVER_CODECS, _RECEIVER_DECODER_THREAD)
+    original = getattr(receiver, _RECEIVER_HANDLE_RTP, None)
+    if not callable(original) or any(name not in state for name in names):
+        logger.warning("RTCRtpReceiver lacks the decoder hooks: frame buffer not installed")
+        return False
+    codecs: dict[int, RTCRtpCodecParameters] = state[_RECEIVER_CODECS]
+
+    def starts_keyframe(packet: Any) -> bool:
+        codec = codecs.get(packet.payload_type)
+        data = getattr(packet, "_data", b"")
+        name = codec.name if codec is not None else ""
+        if name == "H264":
+            return h264_starts_keyframe(data)
+        if name == "VP8":
+            return vp8_starts_keyframe(data)
+        return True  # unknown codec: no reference chain to protect
+
+    buffer.starts_keyframe = starts_keyframe
+
+    async def handle_rtp_packet(packet: Any, arrival_time_ms: int) -> None:
+        await original(packet, arrival_time_ms)
+        extra = buffer.take_ready()
+        if not extra or state.get(_RECEIVER_DECODER_THREAD) is None:
+            return
+        for ready in extra:
+            codec = codecs.get(ready.payload_type)
+            if codec is not None:
+                ready.frame.timestamp = state[_RECEIVER_TIMESTAMP_MAPPER].map(ready.frame.timestamp)
+                state[_RECEIVER_DECODER_QUEUE].put((codec, ready.frame))
+
+    setattr(receiver, _RECEIVER_HANDLE_RTP, handle_rtp_packet)
     return True
 
 

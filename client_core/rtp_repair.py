@@ -9,7 +9,8 @@ losses inside one can never be repaired. Here, as libwebrtc does:
 * :class:`NackGenerator` remembers each gap until it is repaired, NACKs it again once
   per RTT (estimated from NACK-to-repair times), and declares it past repair after
   ``max_tries`` NACKs or when the sender's history no longer holds it; then it asks
-  for a keyframe at once (``on_past_repair``), at most once per ``keyframe_interval``.
+  for a keyframe at once (``on_past_repair``), at most once per ``keyframe_interval``,
+  and tells the receiver's frame buffer which packets will never come (``on_lost``).
 
 Both are installed on aiortc objects by :mod:`client_core.rtc_tuning` (the I/O glue);
 times come from an injected clock, in seconds.
@@ -47,6 +48,7 @@ class PacketHistory:
         min_age: float = 1.0,
         min_packets: int = 1024,
         max_packets: int = 9600,
+        min_resend_interval: float = 0.040,
     ) -> None:
         self._clock = clock
         self._rtt = rtt
@@ -55,8 +57,16 @@ class PacketHistory:
         self.max_packets = max_packets
         self._packets: OrderedDict[int, tuple[float, Any]] = OrderedDict()
         self.pending: Any = None
+        self.on_request: Callable[[int], None] | None = None
+        self.starts_keyframe: Callable[[bytes], bool] | None = None
+        """Whether an RTP payload starts a keyframe (set per codec by the glue)."""
+        self.dropped_before_keyframes = 0
+        """Called for every retransmission request (the encoder reads losses from them)."""
+        self._resent: dict[int, float] = {}
+        self.min_resend_interval = min_resend_interval
         self.served = 0
         self.missed = 0
+        self.suppressed = 0
 
     def horizon(self) -> float:
         rtt = self._rtt()
@@ -65,6 +75,12 @@ class PacketHistory:
     def __setitem__(self, _key: int, packet: Any) -> None:
         now = self._clock()
         seq = int(packet.sequence_number)
+        if self.starts_keyframe is not None and self.starts_keyframe(packet.payload):
+            # Nothing before a keyframe is worth resending: the receiver shows the keyframe
+            # as soon as it is complete and drops every older frame. Resending the rest of a
+            # keyframe a slow link lost would only delay the one that replaces it.
+            self.dropped_before_keyframes += len(self._packets)
+            self._packets.clear()
         self._packets.pop(seq, None)
         self._packets[seq] = (now, packet)
         horizon = self.horizon()
@@ -77,11 +93,24 @@ class PacketHistory:
         return self.pending if self.pending is not None else default
 
     def lookup(self, seq: int) -> Any:
-        """The packet sent with ``seq``, or None if it has left the history."""
+        """The packet sent with ``seq``, or None if it has left the history or was already
+        resent within the last RTT (its first copy may still be on its way: libwebrtc's rule)."""
+        if self.on_request is not None:
+            self.on_request(seq)
         entry = self._packets.get(seq)
         if entry is None:
             self.missed += 1
             return None
+        now = self._clock()
+        last = self._resent.get(seq)
+        rtt = self._rtt()
+        if last is not None and now - last < max(self.min_resend_interval, rtt or 0.0):
+            self.suppressed += 1
+            return None
+        self._resent[seq] = now
+        if len(self._resent) > self.max_packets:
+            for old in [s for s in self._resent if s not in self._packets]:
+                del self._resent[old]
         self.served += 1
         return entry[1]
 
@@ -105,6 +134,7 @@ class RepairCounters:
 class _Gap:
     first_seen: float
     last_nack: float | None = None
+    first_nack: float | None = None
     tries: int = 0
 
 
@@ -123,15 +153,21 @@ class NackGenerator:
         max_age: float = 1.0,
         max_gap_packets: int = 9600,
         keyframe_interval: float = 0.300,
+        on_lost: Callable[[list[int]], None] | None = None,
+        max_nack_list: int = 1000,
+        retry_factor: float = 1.5,
     ) -> None:
         self._clock = clock
         self._on_past_repair = on_past_repair
+        self._on_lost = on_lost
         self.rtt = initial_rtt
         self.min_retry = min_retry
         self.max_tries = max_tries
         self.max_age = max_age
         self.max_gap_packets = max_gap_packets
         self.keyframe_interval = keyframe_interval
+        self.max_nack_list = max_nack_list
+        self.retry_factor = retry_factor
         self.max_seq: int | None = None
         self._gaps: dict[int, _Gap] = {}
         self._due: set[int] = set()
@@ -146,6 +182,13 @@ class NackGenerator:
     @property
     def outstanding(self) -> set[int]:
         return set(self._gaps)
+
+    def discard_before(self, seq: int) -> None:
+        """Stop asking for packets before ``seq``: the receiver dropped them (it skipped
+        to a keyframe), so they are no longer wanted."""
+        for s in [s for s in self._gaps if _seq_gt(seq, s)]:
+            del self._gaps[s]
+        self._due.intersection_update(self._gaps)
 
     def add(self, packet: Any) -> bool:
         now = self._clock()
@@ -164,19 +207,26 @@ class NackGenerator:
             gap = self._gaps.pop(seq, None)
             if gap is not None:
                 self.counters.repaired += 1
-                if gap.last_nack is not None and gap.tries == 1:
-                    sample = now - gap.last_nack
+                if gap.first_nack is not None:
+                    # From the first NACK: an upper bound when that NACK or its answer was
+                    # lost, but it includes the queueing a congested link adds - retrying
+                    # sooner than that would only add to the queue.
+                    sample = now - gap.first_nack
                     self.rtt = 0.875 * self.rtt + 0.125 * sample
         return self._schedule(now, int(packet.ssrc))
 
     def _schedule(self, now: float, ssrc: int) -> bool:
-        retry = max(self.min_retry, self.rtt)
+        retry = max(self.min_retry, self.retry_factor * self.rtt)
         assert self.max_seq is not None
         past: list[int] = []
         due: set[int] = set()
+        # More missing than max_nack_list is an outage, not loss: asking for all of it would
+        # flood the link on its return with packets mostly gone from the sender's history
+        # (libwebrtc gives up at 1,000 too); a keyframe is cheaper.
+        flood = len(self._gaps) > self.max_nack_list
         for s, gap in self._gaps.items():
             behind = (self.max_seq - s) & 0xFFFF
-            if behind > self.max_gap_packets or now - gap.first_seen > self.max_age:
+            if flood or behind > self.max_gap_packets or now - gap.first_seen > self.max_age:
                 past.append(s)
             elif gap.last_nack is None or now - gap.last_nack >= retry:
                 if gap.tries >= self.max_tries:
@@ -188,12 +238,16 @@ class NackGenerator:
         for s in due:
             gap = self._gaps[s]
             gap.last_nack = now
+            if gap.first_nack is None:
+                gap.first_nack = now
             gap.tries += 1
         self._due = due
         if due:
             self.counters.nacks_sent += 1
         if past:
             self.counters.past_repair += len(past)
+            if self._on_lost is not None:
+                self._on_lost(past)
             if self._last_keyframe_request is None or now - self._last_keyframe_request >= max(
                 self.keyframe_interval, 2 * self.rtt
             ):

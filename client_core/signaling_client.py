@@ -4,6 +4,9 @@ Shared by the agent and the operator console. It only moves messages: encode on
 the way out, decode on the way in. A message that does not decode is logged and
 dropped (the relay is the only sender, so it signals a version skew or a bug,
 not an attack on this process), and never reaches the state machines.
+
+Behind an HTTP proxy the websocket goes through a ``CONNECT`` tunnel; which proxy (if
+any) is decided at each connect by :func:`client_core.proxy.resolve_proxy`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from types import TracebackType
 
 import aiohttp
 
+from client_core.proxy import ProxySetting, redact, resolve_proxy
 from protocol import MAX_MESSAGE_BYTES, Message, ProtocolError, SignalingMessage, decode_signaling, encode
 
 __all__ = ["RelayUnreachable", "SignalingSocket", "http_to_ws"]
@@ -36,6 +40,15 @@ def http_to_ws(base_url: str, path: str) -> str:
     return base + path
 
 
+def _why(exc: BaseException) -> str:
+    """The reason in a few words; a proxy's refusal says what the proxy said."""
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        if exc.status in (401, 407):  # tinyproxy 1.11 answers 401 where RFC 9110 says 407
+            return f"the proxy asks for a user name and password (HTTP {exc.status})"
+        return f"the proxy refused the connection (HTTP {exc.status})"
+    return type(exc).__name__
+
+
 class SignalingSocket:
     """One websocket connection to the relay."""
 
@@ -48,8 +61,10 @@ class SignalingSocket:
         ssl_context: ssl.SSLContext | None = None,
         heartbeat_s: float = 15.0,
         connect_timeout_s: float = 10.0,
+        proxy: ProxySetting = None,
     ) -> None:
         self.url = http_to_ws(base_url, path)
+        self._proxy_setting = proxy
         self._own_http = http is None
         self._http = http
         self._ssl = ssl_context
@@ -62,9 +77,12 @@ class SignalingSocket:
     async def connect(self) -> None:
         if self._http is None:
             self._http = aiohttp.ClientSession()
+        proxy = resolve_proxy(self.url, self._proxy_setting)
+        via = "" if proxy is None else f" through the proxy {redact(proxy)}"
         try:
             self._ws = await self._http.ws_connect(
                 self.url,
+                proxy=proxy,
                 heartbeat=self._heartbeat,
                 timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=5.0),
                 max_msg_size=MAX_MESSAGE_BYTES,
@@ -73,8 +91,8 @@ class SignalingSocket:
             )
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             await self._close_http()
-            raise RelayUnreachable(f"cannot reach the relay at {self.url}: {type(exc).__name__}") from exc
-        logger.info("connected to %s", self.url)
+            raise RelayUnreachable(f"cannot reach the relay at {self.url}{via}: {_why(exc)}") from exc
+        logger.info("connected to %s%s", self.url, via)
 
     @property
     def connected(self) -> bool:

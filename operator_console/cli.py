@@ -13,6 +13,8 @@ import logging
 import sys
 from pathlib import Path
 
+from client_core.proxy import add_proxy_option, apply_proxy_option
+
 __all__ = ["configure", "run"]
 
 logger = logging.getLogger(__name__)
@@ -27,6 +29,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--settings", type=Path, metavar="INI", help="settings file (default: the per-user one)"
     )
+    add_proxy_option(parser)
 
 
 def _quit_on_signals(app: object) -> None:
@@ -57,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from operator_console.ui.settings import ConsoleSettings, default_settings, settings_at
     from operator_console.ui.theme import apply_console_theme
 
+    apply_proxy_option(args)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     apply_console_theme(app)
@@ -88,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
             settings,
             relay_url=bridge.relay_url,
             token=token,
+            username=dialog.username.text().strip(),
             ssl_context=ssl_context,
             language=language,
         )

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 import aiohttp
 
+from client_core.proxy import ProxySetting, resolve_proxy
 from client_core.rtc import IceAddressMode, is_loopback_url
 from client_core.signaling_client import RelayUnreachable, SignalingSocket
 from client_core.turn import TurnProblem, choose_turn
@@ -28,6 +29,7 @@ from operator_console.events import (
     OperatorEvent,
     Refused,
     SessionEnded,
+    TurnTrouble,
     ViewingStarted,
 )
 from operator_console.frames import FrameSink
@@ -64,7 +66,10 @@ __all__ = [
     "OperatorEvent",
     "Refused",
     "SessionEnded",
+    "TurnTrouble",
     "ViewingStarted",
+    "fetch_token",
+    "request_token",
 ]
 
 logger = logging.getLogger(__name__)
@@ -73,14 +78,71 @@ logger = logging.getLogger(__name__)
 class LoginFailed(Exception):
     """Login refused.
 
-    ``kind``: wrong_credentials, locked, rate_limited, unreachable, certificate (the
-    relay's TLS certificate did not verify), version, error.
+    ``kind``: wrong_credentials, locked, rate_limited, unreachable, proxy (the network's
+    HTTP proxy refused: it wants a login or blocks the relay), certificate (the
+    relay's TLS certificate did not verify), version, token_refused (the relay no
+    longer accepts a token: it expired, or the account was disabled or its password
+    changed; the password gets a new one), error.
     """
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
+
+
+async def request_token(
+    http: aiohttp.ClientSession,
+    relay_url: str,
+    username: str,
+    password: str,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    proxy: ProxySetting = None,
+) -> str:
+    """``POST /api/login``: a login token, or :class:`LoginFailed` saying why not."""
+    url = f"{relay_url.rstrip('/')}/api/login"
+    try:
+        async with http.post(
+            url,
+            proxy=resolve_proxy(url, proxy),
+            json={"username": username, "password": password},
+            ssl=ssl_context if ssl_context is not None else True,
+            timeout=aiohttp.ClientTimeout(total=15),
+        ) as response:
+            body = await response.json(content_type=None)
+            status = response.status
+    except aiohttp.ClientConnectorCertificateError as exc:
+        raise LoginFailed("certificate", "the relay's TLS certificate could not be verified") from exc
+    except aiohttp.ClientHttpProxyError as exc:
+        raise LoginFailed("proxy", f"the HTTP proxy refused the connection (HTTP {exc.status})") from exc
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise LoginFailed("unreachable", f"cannot reach the relay: {type(exc).__name__}") from exc
+    except ValueError as exc:
+        raise LoginFailed("error", "the relay answered with something that is not JSON") from exc
+    message = str(body.get("message", "")) if isinstance(body, dict) else ""
+    if status == 401:
+        raise LoginFailed("wrong_credentials", message or "wrong user name or password")
+    if status == 403:
+        raise LoginFailed("locked", message or "this account is locked")
+    if status == 429:
+        raise LoginFailed("rate_limited", message or "too many attempts; try again later")
+    if status != 200 or not isinstance(body, dict) or not isinstance(body.get("token"), str):
+        raise LoginFailed("error", message or f"login failed (HTTP {status})")
+    return str(body["token"])
+
+
+async def fetch_token(
+    relay_url: str,
+    username: str,
+    password: str,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    proxy: ProxySetting = None,
+) -> str:
+    """:func:`request_token` on its own HTTP session (a new login for tabs that are already open)."""
+    async with aiohttp.ClientSession() as http:
+        return await request_token(http, relay_url, username, password, ssl_context=ssl_context, proxy=proxy)
 
 
 class OperatorClient:
@@ -92,10 +154,13 @@ class OperatorClient:
         *,
         on_event: Callable[[OperatorEvent], None] | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        proxy: ProxySetting = None,
     ) -> None:
         self.relay_url = relay_url.rstrip("/")
         self._on_event = on_event
         self._ssl = ssl_context
+        self._proxy = proxy
+        """An explicit proxy (client_core.proxy); None: the environment's or the system's."""
         self._http: aiohttp.ClientSession | None = None
         self._socket: SignalingSocket | None = None
         self._core: OperatorCore | None = None
@@ -119,31 +184,10 @@ class OperatorClient:
     async def login(self, username: str, password: str) -> OperatorIdentity:
         """POST /api/login, then open and authenticate the websocket."""
         self._http = self._http or aiohttp.ClientSession()
-        try:
-            async with self._http.post(
-                f"{self.relay_url}/api/login",
-                json={"username": username, "password": password},
-                ssl=self._ssl if self._ssl is not None else True,
-                timeout=aiohttp.ClientTimeout(total=15),
-            ) as response:
-                body = await response.json(content_type=None)
-                status = response.status
-        except aiohttp.ClientConnectorCertificateError as exc:
-            raise LoginFailed("certificate", "the relay's TLS certificate could not be verified") from exc
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise LoginFailed("unreachable", f"cannot reach the relay: {type(exc).__name__}") from exc
-        except ValueError as exc:
-            raise LoginFailed("error", "the relay answered with something that is not JSON") from exc
-        message = str(body.get("message", "")) if isinstance(body, dict) else ""
-        if status == 401:
-            raise LoginFailed("wrong_credentials", message or "wrong user name or password")
-        if status == 403:
-            raise LoginFailed("locked", message or "this account is locked")
-        if status == 429:
-            raise LoginFailed("rate_limited", message or "too many attempts; try again later")
-        if status != 200 or not isinstance(body, dict) or not isinstance(body.get("token"), str):
-            raise LoginFailed("error", message or f"login failed (HTTP {status})")
-        await self._open(str(body["token"]))
+        token = await request_token(
+            self._http, self.relay_url, username, password, ssl_context=self._ssl, proxy=self._proxy
+        )
+        await self._open(token)
         return self._require_identity()
 
     @property
@@ -159,7 +203,9 @@ class OperatorClient:
 
     async def _open(self, token: str) -> None:
         self._core = OperatorCore(token)
-        socket = SignalingSocket(self.relay_url, "/ws/operator", http=self._http, ssl_context=self._ssl)
+        socket = SignalingSocket(
+            self.relay_url, "/ws/operator", http=self._http, ssl_context=self._ssl, proxy=self._proxy
+        )
         try:
             await socket.connect()
         except RelayUnreachable as exc:
@@ -174,8 +220,8 @@ class OperatorClient:
             waiter.cancel()
             raise LoginFailed("error", "the relay did not accept the session token")
         if self._auth_error is not None:
-            kind = "version" if self._auth_error.code is ErrorCode.VERSION_MISMATCH else "error"
-            raise LoginFailed(kind, self._auth_error.message)
+            kinds = {ErrorCode.VERSION_MISMATCH: "version", ErrorCode.NOT_AUTHORISED: "token_refused"}
+            raise LoginFailed(kinds.get(self._auth_error.code, "error"), self._auth_error.message)
         if self.identity is not None:
             self._token = token
 
@@ -297,9 +343,12 @@ class OperatorClient:
         ice_servers = await choose_turn(
             effect.ice_servers, ssl_context=self._ssl, on_problem=turn_problems.append
         )
+        if turn_problems:
+            self._emit(TurnTrouble(frozenset(p.kind.value for p in turn_problems)))
         self.peer = OperatorPeer(
             ice_servers=ice_servers,
             turn_problems=turn_problems,
+            on_turn_problem=lambda p: self._emit(TurnTrouble(frozenset({p.kind.value}))),
             sink=self.sink,
             on_agent_message=self._agent_message,
             on_connection_state=self._peer_state_changed,

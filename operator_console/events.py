@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from client_core.effects import CodeAssigned, Refused
+from client_core.effects import CodeAssigned, Refused, TurnTrouble
 from protocol import AgentGuidance, ClientKind, EndReason
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "OperatorEvent",
     "Refused",
     "SessionEnded",
+    "TurnTrouble",
     "ViewingStarted",
 ]
 
@@ -82,4 +83,5 @@ OperatorEvent = (
     | CustomerConnection
     | Refused
     | SessionEnded
+    | TurnTrouble
 )

@@ -20,6 +20,7 @@ from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessi
 from aiortc.mediastreams import MediaStreamError
 
 from client_core import rtc_tuning
+from client_core.frame_buffer import FrameBuffer
 from client_core.rtc import (
     IceAddressMode,
     apply_remote_candidate,
@@ -29,7 +30,6 @@ from client_core.rtc import (
 )
 from client_core.turn import TurnProblem, turn_gathering
 from operator_console.frames import FrameSink
-from operator_console.receiver import MarkerJitterBuffer
 from protocol import (
     GUIDANCE_CHANNEL,
     AgentGuidance,
@@ -81,7 +81,7 @@ class OperatorPeer:
     """RTCPeerConnection wrapper for the operator side of one session.
 
     ``tuning`` (default: the process default of :mod:`client_core.rtc_tuning`, on)
-    reassembles video with :class:`operator_console.receiver.MarkerJitterBuffer`, so
+    reassembles video with :class:`client_core.frame_buffer.FrameBuffer`, so
     a frame is decoded as soon as its last packet is in; ``False`` keeps aiortc's.
     """
 
@@ -157,9 +157,7 @@ class OperatorPeer:
             if transceiver.kind == "video":
                 transceiver.direction = "recvonly"
                 # No packet can arrive before the agent has our answer: safe to swap now.
-                if self.tuned and not rtc_tuning.install_jitter_buffer(
-                    transceiver.receiver, MarkerJitterBuffer()
-                ):
+                if self.tuned and not rtc_tuning.install_jitter_buffer(transceiver.receiver, FrameBuffer()):
                     self.tuned = False
         logger.info("operator peer: %s aiortc", "tuned" if self.tuned else "stock")
         answer = await self._pc.createAnswer()

@@ -1,9 +1,15 @@
-"""Operator accounts in SQLite: username, display name, organisation, scrypt hash.
+"""Operator accounts in SQLite: username, display name, organisation, scrypt hash, login tokens.
 
 Passwords are hashed with ``hashlib.scrypt`` (N=2**14, r=8, p=1, a random 16-byte
 salt per user); the parameters are stored with each hash so they can be raised
 later without breaking old accounts. A password check takes the same time whether
 or not the user exists, so logins do not reveal which usernames are valid.
+
+Login tokens live here too, beside the accounts they belong to, so that a relay
+restarted on the same data directory still recognises every operator who logged
+in before: only the token's SHA-256 digest is stored (a 256-bit random value needs
+no slow hash), with its expiry. Disabling an account or changing its password
+drops its tokens; expired ones are deleted at the next login.
 
 Every call opens its own short SQLite connection, so one :class:`Accounts` can be
 used from the event loop and from worker threads alike, and the admin CLI can run
@@ -46,6 +52,12 @@ CREATE TABLE IF NOT EXISTS operators (
     disabled      INTEGER NOT NULL DEFAULT 0,
     created_at    REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS tokens (
+    token_hash    TEXT PRIMARY KEY,
+    username      TEXT NOT NULL,
+    expires_at    REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tokens_by_username ON tokens (username);
 """
 
 
@@ -132,6 +144,9 @@ class Accounts:
                 "UPDATE operators SET password_hash = ? WHERE username = ?",
                 (hash_password(password), username),
             )
+            if cur.rowcount:
+                # Whoever knew the old password may hold a token: it ends with the password.
+                db.execute("DELETE FROM tokens WHERE username = ?", (username,))
         if cur.rowcount == 0:
             raise AccountError(f"no operator {username!r}")
         logger.info("operator %s: password changed", username)
@@ -141,6 +156,8 @@ class Accounts:
             cur = db.execute(
                 "UPDATE operators SET disabled = ? WHERE username = ?", (int(disabled), username)
             )
+            if disabled:
+                db.execute("DELETE FROM tokens WHERE username = ?", (username,))
         if cur.rowcount == 0:
             raise AccountError(f"no operator {username!r}")
         state = ("enabled", "disabled") if disabled else ("disabled", "enabled")
@@ -177,6 +194,32 @@ class Accounts:
         if not verify_password(password, row[5]):
             return None
         return OperatorAccount(row[0], row[1], row[2], bool(row[3]), row[4])
+
+    # --- login tokens ---------------------------------------------------------------
+
+    def add_token(self, token_hash: str, username: str, expires_at: float, now: float) -> None:
+        """Keep a login token's digest until ``expires_at`` (and forget the expired ones)."""
+        with self._db() as db:
+            db.execute("DELETE FROM tokens WHERE expires_at <= ?", (now,))
+            db.execute("INSERT INTO tokens VALUES (?, ?, ?)", (token_hash, username, expires_at))
+
+    def token_owner(self, token_hash: str, now: float) -> tuple[OperatorAccount, float] | None:
+        """The account a live token belongs to (disabled or not) and the token's expiry."""
+        with self._db() as db:
+            row = db.execute(
+                "SELECT o.username, o.display_name, o.organisation, o.disabled, o.created_at, t.expires_at "
+                "FROM tokens t JOIN operators o ON o.username = t.username "
+                "WHERE t.token_hash = ? AND t.expires_at > ?",
+                (token_hash, now),
+            ).fetchone()
+        if row is None:
+            return None
+        return OperatorAccount(row[0], row[1], row[2], bool(row[3]), row[4]), row[5]
+
+    def drop_tokens(self, username: str) -> int:
+        """Forget every token of ``username``; how many there were."""
+        with self._db() as db:
+            return db.execute("DELETE FROM tokens WHERE username = ?", (username,)).rowcount
 
 
 def _check_password(password: str) -> None:

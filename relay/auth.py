@@ -3,8 +3,9 @@
 ``POST /api/login`` calls :meth:`Auth.login`; the operator websocket's first
 message carries the token, which :meth:`Auth.verify` checks (it is the
 registry's :class:`relay.registry.Authenticator`). Tokens are 256-bit random
-values kept only as SHA-256 digests in the store, expire after
-``token_ttl_s``, and stop working as soon as the account is disabled.
+values kept only as SHA-256 digests in the accounts database (so they outlive a
+restart of the relay), expire after ``token_ttl_s``, and stop working as soon as
+the account is disabled or its password changed.
 
 Failed logins are limited three ways (docs/security.md has the resulting bounds):
 
@@ -105,15 +106,7 @@ class Auth:
         self._store.set_lock(known_key, now + lim.login_known_address_s)
         token = secrets.token_urlsafe(32)
         ttl = self._config.token_ttl_s
-        self._store.put_token(
-            digest(token),
-            TokenRecord(
-                username=account.username,
-                display_name=account.display_name,
-                organisation=account.organisation,
-                expires_at=now + ttl,
-            ),
-        )
+        await asyncio.to_thread(self.accounts.add_token, digest(token), account.username, now + ttl, now)
         logger.info("operator %s: logged out -> logged in", account.username)
         audit = Audit("login_succeeded", operator=account.username, ip=ip)
         return LoginResult(token=token, expires_in_s=ttl, username=account.username), audit
@@ -123,21 +116,24 @@ class Auth:
             self._store.discard_event(key, now)
 
     def verify(self, token: str, now: float) -> TokenRecord | None:
-        record = self._store.get_token(digest(token), now)
-        if record is None:
+        owner = self.accounts.token_owner(digest(token), now)
+        if owner is None:
             return None
-        account = self.accounts.get(record.username)
-        if account is None or account.disabled:
+        account, expires_at = owner
+        if account.disabled:
             # Disabled after login (possibly by the admin CLI in another process).
-            self._store.drop_tokens_of(record.username)
+            self.accounts.drop_tokens(account.username)
             return None
-        return dataclasses.replace(
-            record, display_name=account.display_name, organisation=account.organisation
+        return TokenRecord(
+            username=account.username,
+            display_name=account.display_name,
+            organisation=account.organisation,
+            expires_at=expires_at,
         )
 
     def active(self, username: str) -> bool:
         account = self.accounts.get(username)
         if account is None or account.disabled:
-            self._store.drop_tokens_of(username)
+            self.accounts.drop_tokens(username)
             return False
         return True

@@ -55,7 +55,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ConfigError", "IceServerConfig", "Limits", "RelayConfig", "default_data_dir", "load_config"]
+__all__ = [
+    "ConfigError",
+    "IceServerConfig",
+    "Limits",
+    "RelayConfig",
+    "default_data_dir",
+    "load_config",
+    "with_overrides",
+]
 
 ENV_PREFIX = "MADOGUCHI_RELAY_"
 
@@ -286,6 +294,17 @@ def load_config(
     top = {k: _coerce(RelayConfig, k, v) for k, v in raw.items()}
     top["limits"] = Limits(**{k: _coerce(Limits, k, v) for k, v in limits_raw.items()})
     return RelayConfig(**top)
+
+
+def with_overrides(config: RelayConfig, overrides: Mapping[str, Any]) -> RelayConfig:
+    """``config`` with some keys replaced, checked and converted as if read from the file.
+
+    Keys of :class:`Limits` go into ``limits``; ``ice_servers`` may be given as the
+    file's tables (dicts) or as :class:`IceServerConfig` objects.
+    """
+    limits = {k: _coerce(Limits, k, v) for k, v in overrides.items() if k in _LIMIT_FIELDS}
+    top = {k: _coerce(RelayConfig, k, v) for k, v in overrides.items() if k not in _LIMIT_FIELDS}
+    return dataclasses.replace(config, limits=dataclasses.replace(config.limits, **limits), **top)
 
 
 _TOP_FIELDS = {f.name for f in dataclasses.fields(RelayConfig)} - {"limits"}

@@ -12,9 +12,10 @@ deadlines) and returns a list of :mod:`relay.effects` for the glue in
 * :meth:`Registry.shutdown`: the relay is going away.
 
 Connection state (role, which pairing a socket belongs to) is local to this
-object; pairings, retired codes, counters and tokens live in a
-:class:`relay.store.Store`. The session flow is documented in docs/protocol.md;
-the comments here say why the rules are what they are.
+object; pairings, retired codes and counters live in a
+:class:`relay.store.Store`, operator tokens in the accounts database
+(relay.auth). The session flow is documented in docs/protocol.md; the comments
+here say why the rules are what they are.
 """
 
 from __future__ import annotations

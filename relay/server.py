@@ -36,7 +36,7 @@ from protocol import Role
 from .accounts import Accounts, OperatorAccount
 from .app import RELAY, RelayState, create_app
 from .audit import AuditLog, AuditRow
-from .config import RelayConfig, load_config
+from .config import RelayConfig, load_config, with_overrides
 from .listener import (
     AcceptErrorLog,
     ConnectionCounter,
@@ -108,7 +108,7 @@ async def running_relay(
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="madoguchi-relay-"))
             config = load_config(env={}, port=0, data_dir=Path(tmp))
         if overrides:
-            config = _with_overrides(config, overrides)
+            config = with_overrides(config, overrides)
         app = create_app(config)
         limits = config.limits
         runner = web.AppRunner(
@@ -152,13 +152,6 @@ async def running_relay(
             await runner.cleanup()
             accept_errors.uninstall(loop)
             logger.info("relay: listening -> stopped")
-
-
-def _with_overrides(config: RelayConfig, overrides: dict[str, Any]) -> RelayConfig:
-    limit_names = {f.name for f in dataclasses.fields(config.limits)}
-    limits = dataclasses.replace(config.limits, **{k: v for k, v in overrides.items() if k in limit_names})
-    top = {k: v for k, v in overrides.items() if k not in limit_names}
-    return dataclasses.replace(config, limits=limits, **top)
 
 
 def _bound_port(runner: web.AppRunner) -> int:

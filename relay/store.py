@@ -1,4 +1,4 @@
-"""Shared relay state behind one interface: pairings, retired codes, counters, tokens.
+"""Shared relay state behind one interface: pairings, retired codes, counters, locks.
 
 The registry keeps only per-connection state in its own memory; everything that
 several relay nodes would have to agree on lives in a :class:`Store`. Records are
@@ -7,8 +7,10 @@ frozen dataclasses: the registry reads a record, builds a changed copy with
 serialises records (Redis: one hash per pairing, see docs/operations.md) works the
 same way as :class:`MemoryStore`, the embedded default.
 
-Secrets are never stored in the clear: resume tokens and operator tokens are kept
-as SHA-256 digests (they are 256-bit random values, so a plain hash is enough).
+Secrets are never stored in the clear: resume tokens are kept as SHA-256 digests
+(they are 256-bit random values, so a plain hash is enough). Operator login tokens
+are not here: they live in the accounts database (relay.accounts), which outlives
+a restart.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ class Pairing:
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)  # one per operator socket
 class TokenRecord:
-    """An operator login. Only the token's digest is stored, as the key."""
+    """An operator login, as :meth:`relay.auth.Auth.verify` finds it (relay.accounts keeps the tokens)."""
 
     username: str
     display_name: str
@@ -123,13 +125,8 @@ class Store(Protocol):
     def set_lock(self, key: str, until: float) -> None: ...
     def lock_until(self, key: str, now: float) -> float | None: ...
 
-    # operator tokens
-    def put_token(self, token_hash: str, record: TokenRecord) -> None: ...
-    def get_token(self, token_hash: str, now: float) -> TokenRecord | None: ...
-    def drop_tokens_of(self, username: str) -> None: ...
-
     def prune(self, now: float) -> None:
-        """Forget expired retired codes, old counter events, ended locks and tokens."""
+        """Forget expired retired codes, old counter events and ended locks."""
         ...
 
 
@@ -148,7 +145,6 @@ class MemoryStore:
         self._events: dict[str, deque[float]] = {}
         self._event_windows: dict[str, float] = {}
         self._locks: dict[str, float] = {}
-        self._tokens: dict[str, TokenRecord] = {}
 
     # pairings ------------------------------------------------------------------
     def put_pairing(self, pairing: Pairing) -> None:
@@ -269,20 +265,6 @@ class MemoryStore:
         until = self._locks.get(key)
         return until if until is not None and until > now else None
 
-    # tokens --------------------------------------------------------------------
-    def put_token(self, token_hash: str, record: TokenRecord) -> None:
-        self._tokens[token_hash] = record
-
-    def get_token(self, token_hash: str, now: float) -> TokenRecord | None:
-        record = self._tokens.get(token_hash)
-        if record is None or record.expires_at <= now:
-            return None
-        return record
-
-    def drop_tokens_of(self, username: str) -> None:
-        for key in [k for k, r in self._tokens.items() if r.username == username]:
-            del self._tokens[key]
-
     def prune(self, now: float) -> None:
         for code in [c for c, (_, until) in self._retired.items() if until <= now]:
             del self._retired[code]
@@ -293,8 +275,6 @@ class MemoryStore:
                 self._event_windows.pop(key, None)
         for key in [k for k, until in self._locks.items() if until <= now]:
             del self._locks[key]
-        for key in [k for k, r in self._tokens.items() if r.expires_at <= now]:
-            del self._tokens[key]
 
 
 if TYPE_CHECKING:  # mypy proves MemoryStore satisfies Store

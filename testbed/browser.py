@@ -91,6 +91,11 @@ class BrowserCustomer:
         finally:
             await browser._quit()
 
+    @property
+    def pid(self) -> int:
+        """The driver's process id; Chromium's processes are its descendants."""
+        return self._proc.pid
+
     async def goto(self, url: str) -> None:
         await self.do("goto", url=url)
 

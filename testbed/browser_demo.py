@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from client_core.rtc import selected_pair
 from operator_console.client import ClaimAccepted, OperatorClient, SessionEnded, ViewingStarted
 from relay.server import running_relay
 from testbed.browser import BrowserCustomer
@@ -26,6 +27,8 @@ from testbed.operator import expect
 from testbed.scene import STAMP_X, STAMP_Y, SceneProcess
 from testbed.stamp import read_stamp
 from testbed.xvfb import VirtualDisplay
+
+_NO_PAIR = ("local_type", "remote_type", "protocol", "relay_protocol")
 
 __all__ = ["SCENE", "SCREEN", "browser_session"]
 
@@ -82,6 +85,8 @@ async def _session(display: str, seconds: float, painted_log: Path, say: Any) ->
             first = operator.sink.first_frame_at
             moves = await browser.eval("Number(document.getElementById('pointer').dataset.moves ?? 0)")
             left = await browser.eval("document.getElementById('pointer').style.left")
+            # The pair as the operator's side sees it (the browser's own is Chromium's).
+            pair = selected_pair(operator.peer.pc) if operator.peer is not None else None
             await operator.end_session()
             ended = await expect(operator, SessionEnded, 10, "the session did not end")
             await browser.wait("#view-ended")
@@ -95,6 +100,8 @@ async def _session(display: str, seconds: float, painted_log: Path, say: Any) ->
         "code": code,
         "frames_received": figures["frames_received"],
         "fps": figures["fps"],
+        "ice": pair.as_dict() if pair is not None else dict.fromkeys(_NO_PAIR),
+        "first_frame_s": None if first is None else round(first - allowed_at, 3),
         "allow_to_first_frame_ms": None if first is None else round((first - allowed_at) * 1000, 1),
         "latency_ms_median": _percentile(latencies, 0.5),
         "latency_ms_p95": _percentile(latencies, 0.95),

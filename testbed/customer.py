@@ -57,6 +57,8 @@ class Customer:
     say: Callable[[str], None] = _quiet
     ssl_context: ssl.SSLContext | None = None
     """Trust for the relay's https (and, the same CA, for TURN over TLS)."""
+    proxy: str | None = None
+    """An HTTP proxy for the signaling websocket (client_core.proxy); None: automatic."""
     on_guidance: Callable[[Pointer | KeyGuide | KeyGuideClear], None] | None = None
     """Called with each guidance message; by default they are collected in ``guidance``."""
     events: list[AgentEvent] = dataclasses.field(default_factory=list)
@@ -84,6 +86,7 @@ class Customer:
             send_system_info=self.send_system_info,
             reconnect_delays_s=self.reconnect_delays_s,
             ssl_context=self.ssl_context,
+            proxy=self.proxy,
         )
         self.task = asyncio.ensure_future(self.session.run(consent_accepted=True))
         self.say("customer: agreed to the terms")

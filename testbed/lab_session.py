@@ -7,6 +7,10 @@ of a throw-away CA that the clients trust), then runs the real agent core (a
 namespace and the real operator client in the operator's, each on a loop thread
 living in its namespace. It returns the pair ICE chose at each end and the time
 from the customer's Allow to the operator's first decoded frame.
+
+In case ``proxy`` a real tinyproxy with Basic authentication (testbed.proxy) runs on
+the customer's gateway; the agent is given it explicitly, as an administrator would
+with ``--proxy`` or ``MADOGUCHI_PROXY``, and the proxy's log of CONNECTs is returned.
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ from relay.config import IceServerConfig
 from relay.server import RunningRelay, running_relay
 from testbed.certs import TestCA
 from testbed.customer import Customer, TestbedError
-from testbed.netlab import RELAY_IP, TURN_IP, LabCase, NamespaceLoop, NetworkLab, plan_case
+from testbed.netlab import PROXY_PORT, RELAY_IP, TURN_IP, LabCase, NamespaceLoop, NetworkLab, plan_case
 from testbed.operator import expect
+from testbed.proxy import ProxyPlan, running_tinyproxy
 from testbed.turn import TurnPlan, running_turnserver
 
 if TYPE_CHECKING:
@@ -47,6 +52,8 @@ class LabResult:
     first_frame_s: float
     frames: int
     turn_log: str = dataclasses.field(repr=False, default="")
+    proxy_connects: tuple[str, ...] = ()
+    """Case ``proxy``: every ``host:port`` the customer's proxy opened a CONNECT tunnel to."""
 
     def ice(self) -> dict[str, str | None]:
         """The customer's view of the chosen pair (``madoguchi demo --network`` JSON)."""
@@ -110,7 +117,24 @@ def run_lab_session(
 
         from operator_console.client import OperatorClient
 
-        customer = Customer(relay.url, display, ssl_context=client_tls, reconnect_delays_s=(0.5,))
+        proxy = None
+        if case == "proxy":
+            gateway_ip = plan.customer.address.rsplit(".", 1)[0] + ".1"
+            proxy_plan = ProxyPlan(
+                listen_ip=gateway_ip,
+                port=PROXY_PORT,
+                password=secrets.token_urlsafe(12),
+                allow=(f"{gateway_ip}/24",),
+                connect_ports=(443,),
+            )
+            proxy = stack.enter_context(running_tinyproxy(proxy_plan, netns=plan.customer_gateway))
+        customer = Customer(
+            relay.url,
+            display,
+            ssl_context=client_tls,
+            reconnect_delays_s=(0.5,),
+            proxy=None if proxy is None else proxy.plan.url(),
+        )
         cust.submit(_start(customer)).result(10)
         stack.callback(lambda: cust.submit(customer.stop()).result(15))
         code = cust.submit(customer.wait_code(timeout_s)).result(timeout_s + 1)
@@ -129,6 +153,7 @@ def run_lab_session(
             round(first_frame_at - customer.allowed_at, 3),
             frames,
             turn.log(),
+            () if proxy is None else tuple(proxy.connects()),
         )
     raise AssertionError("unreachable")  # pragma: no cover
 

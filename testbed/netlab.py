@@ -22,7 +22,12 @@ relay toward private ranges (testbed/turn.py), as it must in production. Gateway
 ``cone`` is MASQUERADE (Linux keeps the source port: one mapping per local port),
 ``symmetric`` is MASQUERADE ``--random-fully`` (a new port for each destination),
 ``tcp443`` is a cone NAT whose FORWARD chain passes only new TCP connections to
-port 443 (and their replies), like a bank's egress firewall.
+port 443 (and their replies), like a bank's egress firewall. ``proxy`` is stricter,
+like a bank whose web traffic must go through its HTTP proxy: the LAN reaches the
+Internet only through the proxy on the gateway (10.10.1.1:3128, run by
+testbed.lab_session), plus TCP 443 to the TURN server's address alone, the one rule
+docs/operations.md asks an administrator to add for the picture (aioice cannot take
+TURN through a proxy). The relay at 203.0.113.1 is not reachable directly.
 """
 
 from __future__ import annotations
@@ -45,15 +50,16 @@ __all__ = [
     "LabPlan",
     "NamespaceLoop",
     "NetworkLab",
+    "PROXY_PORT",
     "Party",
     "plan_case",
 ]
 
 logger = logging.getLogger(__name__)
 
-LabCase = Literal["lan", "cone-nat", "symmetric-nat", "tcp443-only"]
-CASES: tuple[LabCase, ...] = ("lan", "cone-nat", "symmetric-nat", "tcp443-only")
-GatewayMode = Literal["cone", "symmetric", "tcp443"]
+LabCase = Literal["lan", "cone-nat", "symmetric-nat", "tcp443-only", "proxy"]
+CASES: tuple[LabCase, ...] = ("lan", "cone-nat", "symmetric-nat", "tcp443-only", "proxy")
+GatewayMode = Literal["cone", "symmetric", "tcp443", "proxy"]
 
 PUBLIC_PREFIX = 24
 RELAY_IP = "203.0.113.1"
@@ -69,7 +75,10 @@ _CUSTOMER_GATEWAY: dict[LabCase, GatewayMode] = {
     "cone-nat": "cone",
     "symmetric-nat": "symmetric",
     "tcp443-only": "tcp443",
+    "proxy": "proxy",
 }
+PROXY_PORT = 3128
+"""The customer network's HTTP proxy listens on its gateway, ``10.10.1.1:3128`` (case ``proxy``)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,6 +107,11 @@ class LabPlan:
     operator: Party
     setup: tuple[Command, ...]
     teardown: tuple[Command, ...]
+
+    @property
+    def customer_gateway(self) -> str:
+        """The namespace of the customer's gateway (NAT, firewall, and the proxy in case ``proxy``)."""
+        return f"{self.prefix}-cgw"
 
     @property
     def namespaces(self) -> tuple[str, ...]:
@@ -174,13 +188,15 @@ def plan_case(case: LabCase, prefix: str = "mg") -> LabPlan:
                 *masquerade,
             )
         )
-        if gw.mode == "tcp443":
+        if gw.mode in ("tcp443", "proxy"):
             filt = ("ip", "netns", "exec", space, "iptables", "-A", "FORWARD")
+            # Behind the proxy only the TURN server's address passes on 443, nothing else.
+            to: Command = ("-d", f"{TURN_IP}/32") if gw.mode == "proxy" else ()
             cmds.extend(
                 [
                     ("ip", "netns", "exec", space, "iptables", "-P", "FORWARD", "DROP"),
                     (*filt, "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"),
-                    (*filt, "-i", lan, "-o", up, "-p", "tcp", "--dport", "443", "-j", "ACCEPT"),
+                    (*filt, "-i", lan, "-o", up, *to, "-p", "tcp", "--dport", "443", "-j", "ACCEPT"),
                 ]
             )
         return space

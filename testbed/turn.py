@@ -154,6 +154,18 @@ class RunningTurn:
         return self.log_path.read_text(errors="replace")
 
 
+def _file_argv(config_file: Path, state_dir: Path) -> list[str]:
+    return [
+        "turnserver",
+        "-c",
+        str(config_file),
+        f"--userdb={state_dir / 'turndb'}",
+        f"--pidfile={state_dir / 'turnserver.pid'}",
+        "--log-file=stdout",
+        "--simple-log",
+    ]
+
+
 def _netns_prefix(netns: str | None) -> list[str]:
     return ["ip", "netns", "exec", netns] if netns else []
 
@@ -174,18 +186,25 @@ def _listening(netns: str | None) -> set[tuple[str, int]]:
 
 @contextlib.contextmanager
 def running_turnserver(
-    plan: TurnPlan, *, netns: str | None = None, timeout_s: float = 10.0
+    plan: TurnPlan,
+    *,
+    netns: str | None = None,
+    timeout_s: float = 10.0,
+    config_file: Path | None = None,
 ) -> Iterator[RunningTurn]:
-    """Start coturn as ``plan`` says (inside ``netns`` if given); stop it on exit."""
+    """Start coturn as ``plan`` says (inside ``netns`` if given); stop it on exit.
+
+    With ``config_file`` coturn reads that file instead (``turnserver -c``; only its state
+    files are set on the command line) and ``plan`` just says where it must listen.
+    """
     require_tool("turnserver")
     require_tool("ss")
     with tempfile.TemporaryDirectory(prefix="madoguchi-turn-") as tmp:
         state = Path(tmp)
         log_path = state / "turnserver.log"
         with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [*_netns_prefix(netns), *plan.argv(state)], stdout=log, stderr=subprocess.STDOUT
-            )
+            argv = plan.argv(state) if config_file is None else _file_argv(config_file, state)
+            process = subprocess.Popen([*_netns_prefix(netns), *argv], stdout=log, stderr=subprocess.STDOUT)
         running = RunningTurn(plan, process, log_path)
         try:
             deadline = time.monotonic() + timeout_s

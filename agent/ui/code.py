@@ -18,7 +18,7 @@ from PySide6.QtGui import QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QWidget
 
 from agent.ui import theme
-from agent.ui.widgets import button, label, notice, page_layout
+from agent.ui.widgets import button, compact_page, label, notice, page_layout, short_screen
 
 __all__ = ["CodeDigits", "CodePage", "format_remaining"]
 
@@ -123,6 +123,12 @@ class CodePage(QWidget):
         bottom.addWidget(self.cancel_button)
         bottom.addStretch(1)
         layout.addLayout(bottom)
+        self.compact = short_screen()
+        """On an 800x600 screen: tighter spacing and a smaller heading; the digits keep their size."""
+        if self.compact:
+            compact_page(layout)
+            self.heading.setStyleSheet(f"font-size: {theme.HEADING_PX - 6}px;")
+            self.instruction.setStyleSheet("font-size: 22px; font-weight: bold;")
 
         self.new_code_button.clicked.connect(self.new_code_requested)
         self.cancel_button.clicked.connect(self.cancelled)

@@ -36,6 +36,7 @@ from agent.events import (
     SessionEnded,
     SharingStarted,
     SystemInfoSent,
+    TurnTrouble,
 )
 from agent.ui.border import ShareBorder
 from agent.ui.bridge import SessionBridge
@@ -303,6 +304,12 @@ class AgentController(QObject):
                 self.bar.set_connection("ok" if event.connected else "operator_lost")
         elif isinstance(event, SystemInfoSent):
             self.record_system_information(event.report)
+        elif isinstance(event, TurnTrouble):
+            if event.misconfigured:
+                # The details are for the log; the customer is told what to do (tell the operator).
+                logger.error("TURN server unusable: %s", ", ".join(sorted(event.kinds)))
+                if self.phase == "asking":
+                    self.window.request.show_connection_problem()
         elif isinstance(event, SessionEnded):
             self._on_ended(event)
 
@@ -316,7 +323,8 @@ class AgentController(QObject):
         elif isinstance(message, KeyGuide):
             rect = guide_area(self.bridge.selected, self.bridge.monitors, self._pointed_screen)
             if rect is not None:
-                self.key_guide.show_guide(message, rect)
+                card = self.bar.frameGeometry() if self.bar.isVisible() else None
+                self.key_guide.show_guide(message, rect, avoid=card)
                 if self.pointer.isVisible():
                     self.pointer.raise_()  # the pointer stays on top of the picture
         elif isinstance(message, KeyGuideClear):

@@ -55,6 +55,7 @@ class KeyGuideOverlay(QWidget):
         """The part of the layout on screen for the current guide."""
         self._guide: KeyGuide | None = None
         self._screen_rect = QRect()
+        self._avoid: QRect | None = None
         self.close_button = QPushButton()
         self.close_button.setObjectName("keyGuideClose")
         self.close_button.setStyleSheet(
@@ -89,10 +90,15 @@ class KeyGuideOverlay(QWidget):
             self._place()
             self.update()
 
-    def show_guide(self, guide: KeyGuide, screen_rect: QRect) -> None:
-        """Show ``guide`` at the bottom of ``screen_rect`` (a screen's available geometry)."""
+    def show_guide(self, guide: KeyGuide, screen_rect: QRect, avoid: QRect | None = None) -> None:
+        """Show ``guide`` at the bottom of ``screen_rect`` (a screen's available geometry).
+
+        ``avoid`` (the sharing card) is kept clear: the guide moves left of it, or above
+        it when the screen is too narrow, so neither hides the other's buttons.
+        """
         self._guide = guide
         self._screen_rect = QRect(screen_rect)
+        self._avoid = None if avoid is None else QRect(avoid)
         self._place()
         self.show()
         self.raise_()
@@ -131,6 +137,7 @@ class KeyGuideOverlay(QWidget):
             unit = max(MIN_UNIT, unit - 2)
         x = area.x() + (area.width() - width) // 2
         y = area.y() + area.height() - geometry.height - MARGIN
+        x, y = _clear_of(QRect(x, y, width, geometry.height), self._avoid, area)
         self.setGeometry(x, y, width, geometry.height)
         self.close_button.adjustSize()
         button_w = min(self.close_button.sizeHint().width(), CLOSE_SPACE - 10)
@@ -171,3 +178,16 @@ class KeyGuideOverlay(QWidget):
 
     def combos(self) -> Sequence[Sequence[str]]:
         return () if self._guide is None else self._guide.keys
+
+
+def _clear_of(rect: QRect, avoid: QRect | None, area: QRect) -> tuple[int, int]:
+    """Where ``rect`` goes so it does not cover ``avoid``: left of it, else above it, inside ``area``."""
+    if avoid is None or not rect.intersects(avoid):
+        return rect.x(), rect.y()
+    left = avoid.left() - MARGIN // 2 - rect.width()
+    if left >= area.x():
+        return left, rect.y()
+    above = avoid.top() - MARGIN // 2 - rect.height()
+    if above >= area.y():
+        return rect.x(), above
+    return rect.x(), rect.y()

@@ -22,11 +22,12 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QScrollArea, QWidget
 
 from agent.ui.sysinfo_items import item_label
 from agent.ui.sysinfo_preview import SystemInfoPreview
-from agent.ui.widgets import button, button_row, label, notice, page_layout
+from agent.ui.theme import HEADING_PX, SMALL_PX
+from agent.ui.widgets import button, button_row, compact_page, label, notice, page_layout, short_screen
 from protocol import OperatorIdentity, Scope, SysInfoReport
 
 __all__ = ["RequestPage"]
@@ -56,6 +57,8 @@ class RequestPage(QWidget):
         self.check = label("requestCheck")
         self.explain = notice("requestExplain")
         self.countdown = label("requestCountdown", "muted")
+        self.connection_problem = notice("requestConnectionProblem")
+        self.connection_problem.hide()
         self.deny_button = button("requestDeny")
         self.allow_button = button("requestAllow", "primary")
         self.allow_button.setDefault(True)
@@ -63,6 +66,20 @@ class RequestPage(QWidget):
         self.sysinfo_check.setObjectName("requestSysInfo")
         self.sysinfo_check.setChecked(True)
         self.sysinfo_items = label("requestSysInfoItems", "muted")
+        # The 22 names of the detailed scope take 4-7 lines: on a short screen they scroll
+        # instead of being squeezed into a clipped strip.
+        self.sysinfo_scroll = QScrollArea()
+        self.sysinfo_scroll.setObjectName("requestSysInfoScroll")
+        self.sysinfo_scroll.setWidgetResizable(True)
+        self.sysinfo_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.sysinfo_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.sysinfo_scroll.setStyleSheet(
+            "QScrollArea, QScrollArea > QWidget > QWidget { background: transparent; }"
+        )
+        self.sysinfo_scroll.setWidget(self.sysinfo_items)
+        self.sysinfo_items.ensurePolished()  # the "muted" role's font, for whole lines below
+        line = self.sysinfo_items.fontMetrics().lineSpacing()
+        self.sysinfo_scroll.setMinimumHeight(3 * line + 2)
         self.sysinfo_show = button("requestSysInfoShow", "quiet")
         self.preview = SystemInfoPreview(self)
 
@@ -75,10 +92,11 @@ class RequestPage(QWidget):
         layout.addWidget(self.sysinfo_check)
         details = QHBoxLayout()
         details.setContentsMargins(38, 0, 0, 0)
-        details.addWidget(self.sysinfo_items, 1)
+        details.addWidget(self.sysinfo_scroll, 1)
         details.addWidget(self.sysinfo_show, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(details)
         layout.addStretch(1)
+        layout.addWidget(self.connection_problem)
         self.countdown.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout.addWidget(self.countdown)
         layout.addLayout(button_row(self.deny_button, self.allow_button))
@@ -89,6 +107,16 @@ class RequestPage(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(250)
         self._timer.timeout.connect(self._tick)
+        # The densest page: tight spacing always (with the two-line operator sentence in
+        # English the promise box was squeezed in the 660 px window), smaller type too on an
+        # 800x600 screen.
+        compact_page(layout)
+        self._compact = short_screen()
+        if self._compact:
+            self.heading.setStyleSheet(f"font-size: {HEADING_PX - 6}px;")
+            self.who.setStyleSheet("font-size: 22px; font-weight: bold;")
+            self.check.setStyleSheet(f"font-size: {SMALL_PX}px;")
+            self.sysinfo_scroll.setMinimumHeight(2 * line + 2)
         self.retranslate()
 
     @property
@@ -104,6 +132,7 @@ class RequestPage(QWidget):
         self.deny_button.setEnabled(True)
         self.sysinfo_check.setEnabled(True)
         self.sysinfo_check.setChecked(True)
+        self.connection_problem.hide()
         self._timer.start()
         self.retranslate()
         self.allow_button.setFocus()
@@ -116,13 +145,17 @@ class RequestPage(QWidget):
     def set_system_info_scope(self, scope: Scope | None) -> None:
         """What would be sent; ``None`` when this agent never sends PC information."""
         self._scope = scope
-        for widget in (self.sysinfo_check, self.sysinfo_items, self.sysinfo_show):
+        for widget in (self.sysinfo_check, self.sysinfo_scroll, self.sysinfo_show):
             widget.setVisible(scope is not None)
         self.retranslate()
 
     def show_preview(self, report: SysInfoReport | None) -> None:
         """The values read on this computer (``None``: they could not be read)."""
         self.preview.set_report(report)
+
+    def show_connection_problem(self) -> None:
+        """The service's TURN server cannot be used (client_core.effects.TurnTrouble): say so."""
+        self.connection_problem.show()
 
     def _open_preview(self) -> None:
         self.preview.open_loading()
@@ -192,6 +225,13 @@ class RequestPage(QWidget):
                     count=len(keys), names=names
                 )
             )
+        self.connection_problem.setText(
+            self.tr(
+                "The service's connection server could not be used (a setting on the service's side, "
+                "not on your computer), so your screen may not reach the operator. Please tell the "
+                "operator on the phone."
+            )
+        )
         self.sysinfo_show.setText(self.tr("Show the values"))
         self.sysinfo_show.setAccessibleName(self.tr("Show the information that would be sent"))
         self.deny_button.setText(self.tr("Do not allow"))
@@ -199,6 +239,10 @@ class RequestPage(QWidget):
         self.allow_button.setText(self.tr("Allow"))
         self.allow_button.setAccessibleName(self.tr("Allow the operator to see your screen"))
         self._update_countdown()
+
+    @property
+    def compact(self) -> bool:
+        return self._compact
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

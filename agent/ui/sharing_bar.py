@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 from agent.ui import theme
 from agent.ui.border import THICKNESS
 from agent.ui.capture_exclusion import exclude_from_capture
+from agent.ui.widgets import PhraseLabel
 from protocol import MonitorInfo, OperatorIdentity
 
 __all__ = ["SharingBar", "format_elapsed"]
@@ -100,11 +101,11 @@ class SharingBar(QWidget):
         self._monitors: list[MonitorInfo] = []
         self._selected = 0
 
-        self.title = QLabel()
+        self.title = PhraseLabel()  # 「…と画面を共有して / います」 never 「共有してい / ます」
         self.title.setObjectName("sharingTitle")
         self.elapsed = QLabel("0:00")
         self.elapsed.setObjectName("sharingElapsed")
-        self.status = QLabel()
+        self.status = PhraseLabel()
         self.status.setObjectName("sharingStatus")
         self.status.setWordWrap(True)
         self.monitor_box = QComboBox()
@@ -119,10 +120,10 @@ class SharingBar(QWidget):
         self.title.setWordWrap(True)
         top = QHBoxLayout()
         top.setSpacing(8)
-        self.dot = QLabel("●")
-        self.dot.setObjectName("sharingDot")
-        self.dot.setStyleSheet("color: white; font-size: 18px;")
-        top.addWidget(self.dot, 0, Qt.AlignmentFlag.AlignTop)
+        self.state_mark = QLabel("●")
+        self.state_mark.setObjectName("sharingDot")
+        self.state_mark.setStyleSheet("color: white; font-size: 18px;")
+        top.addWidget(self.state_mark, 0, Qt.AlignmentFlag.AlignTop)
         top.addWidget(self.title, 1)
         top.addWidget(self.elapsed, 0, Qt.AlignmentFlag.AlignTop)
         buttons = QHBoxLayout()
@@ -246,12 +247,13 @@ class SharingBar(QWidget):
         box.setVisible(len(self._monitors) > 1)
 
     def retranslate(self) -> None:
-        name = "" if self._operator is None else self._operator.display_name
+        # A name never breaks between family and given name (「佐藤 / 花子」).
+        name = "" if self._operator is None else self._operator.display_name.replace(" ", "\u00a0")
         if self._paused:
             self.title.setText(self.tr("Sharing paused ({name})").format(name=name))
         else:
             self.title.setText(self.tr("Sharing your screen with {name}").format(name=name))
-        self.dot.setText("‖" if self._paused else "●")
+        self.state_mark.setText("‖" if self._paused else "●")
         self.pause_button.setText(self.tr("Resume") if self._paused else self.tr("Pause"))
         self.pause_button.setAccessibleName(
             self.tr("Resume sharing") if self._paused else self.tr("Pause sharing")

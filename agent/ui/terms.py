@@ -43,12 +43,17 @@ async def fetch_terms(
     # first window should not wait for (tests/unit/test_agent_startup_imports.py).
     import aiohttp
 
+    from client_core.proxy import resolve_proxy
+
     url = f"{relay_url.rstrip('/')}/api/terms"
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as http,
             http.get(
-                url, params={"lang": lang}, ssl=ssl_context if ssl_context is not None else True
+                url,
+                params={"lang": lang},
+                ssl=ssl_context if ssl_context is not None else True,
+                proxy=resolve_proxy(url),
             ) as reply,
         ):
             if reply.status != 200:

@@ -8,11 +8,21 @@ support staff refer to it) and, in the pages, a translated accessible name
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QBoxLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from client_core.line_breaks import phrase_breaks, plain
 
-__all__ = ["PhraseLabel", "button", "button_row", "label", "notice", "page_layout"]
+__all__ = [
+    "PhraseLabel",
+    "button",
+    "button_row",
+    "compact_page",
+    "label",
+    "notice",
+    "page_layout",
+    "short_screen",
+]
 
 
 class PhraseLabel(QLabel):
@@ -28,6 +38,24 @@ class PhraseLabel(QLabel):
 
 MARGIN = 36
 SPACING = 18
+SHORT_SCREEN_BELOW = 700
+"""Available height (px) of the primary screen under which the tall pages go compact."""
+
+
+def short_screen() -> bool:
+    """The window opens on a short screen (800x600): the number and request pages go compact.
+
+    Decided by the screen, not by the page: a page too tall for it would make the window
+    taller than the screen (``agent/ui/window.py`` sizes it to the primary screen).
+    """
+    screen = QGuiApplication.primaryScreen()
+    return screen is not None and screen.availableGeometry().height() < SHORT_SCREEN_BELOW
+
+
+def compact_page(layout: QBoxLayout) -> None:
+    """Tighter margins and spacing (as the terms page on a short screen)."""
+    layout.setContentsMargins(MARGIN - 12, 8, MARGIN - 12, 10)
+    layout.setSpacing(8)
 
 
 def label(

@@ -53,6 +53,8 @@ class SessionBridge(QObject):
         self.relay_url = relay_url
         self._ssl = ssl_context
         self._client: OperatorClient | None = None
+        self._token: str | None = None
+        """The login this tab reconnects with; :meth:`renew_token` replaces it after a new login."""
         self._closed = False
         self._stats_pending = False
 
@@ -64,7 +66,11 @@ class SessionBridge(QObject):
 
     @property
     def token(self) -> str | None:
-        return None if self._client is None else self._client.token
+        return self._token
+
+    def renew_token(self, token: str) -> None:
+        """A new login from the window (the old token was refused): reconnect with it from now on."""
+        self._token = token
 
     @property
     def identity(self) -> OperatorIdentity | None:
@@ -80,6 +86,8 @@ class SessionBridge(QObject):
         self, *, username: str | None = None, password: str | None = None, token: str | None = None
     ) -> None:
         old, self._client = self._client, None
+        if token is not None:
+            self._token = token
         if old is not None:
             await old.close()
         client = OperatorClient(self.relay_url, on_event=self._deliver, ssl_context=self._ssl)
@@ -101,6 +109,7 @@ class SessionBridge(QObject):
             self._emit(self.login_failed, "error", type(exc).__name__)
             return
         self._client = client
+        self._token = client.token
         self._emit(self.logged_in, identity)
 
     # --- session actions ------------------------------------------------------------------
@@ -120,15 +129,16 @@ class SessionBridge(QObject):
 
     async def _with_client(self, method: str, *args: str) -> None:
         client = self._client
-        if client is None:
-            self._emit(self.action_failed, "not logged in")
-            return
-        if client.phase is OperatorPhase.CLOSED and client.token is not None:
-            # The relay dropped an idle connection: reconnect with the same login.
-            await self._login(token=client.token)
+        if (client is None or client.phase is OperatorPhase.CLOSED) and self._token is not None:
+            # The relay dropped the connection (idle, restarted) or a reconnect failed before:
+            # connect again with the same login. A refused token ends in login_failed.
+            await self._login(token=self._token)
             client = self._client
             if client is None:
                 return
+        if client is None:
+            self._emit(self.action_failed, "not logged in")
+            return
         try:
             await getattr(client, method)(*args)
         except Exception as exc:

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -121,8 +121,12 @@ class SysInfoPanel(QWidget):
         self.tree.setColumnCount(2)
         self.tree.setRootIsDecorated(True)
         self.tree.setAlternatingRowColors(True)
-        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        # The names take what they need but never more than half: the values must stay
+        # readable in a side panel (long names elide; the whole name is in the copy and tooltip).
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         self.tree.header().setStretchLastSection(True)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.tree.viewport().installEventFilter(self)
         self.placeholder = QLabel()
         self.placeholder.setWordWrap(True)
         self.scope_label = QLabel()
@@ -183,8 +187,19 @@ class SysInfoPanel(QWidget):
                 item.setText(1, summary)
                 for line in lines:
                     item.addChild(QTreeWidgetItem(["", line]))
+            item.setToolTip(0, item.text(0))
             item.setToolTip(1, item.text(1))
             self.tree.addTopLevelItem(item)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        wanted = self.tree.sizeHintForColumn(0) + self.tree.indentation()
+        self.tree.setColumnWidth(0, max(60, min(wanted, self.tree.viewport().width() // 2)))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.tree.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        return super().eventFilter(watched, event)
 
     def as_text(self) -> str:
         """The report as plain text, one item a line, list entries indented."""

@@ -220,6 +220,8 @@ class KeyGuidePanel(QWidget):
         layout.addWidget(self.sent_note)
         self._sent: list[tuple[str, ...]] | None = None
         self._closed_by_customer = False
+        self.available = True
+        """False for a customer whose screen cannot show the guide (the browser's normal mode)."""
         self.retranslate()
 
     def combos(self) -> list[tuple[str, ...]]:
@@ -256,7 +258,16 @@ class KeyGuidePanel(QWidget):
         for item in self.chosen.selectedItems():
             self.chosen.takeItem(self.chosen.row(item))
 
+    def set_available(self, available: bool) -> None:
+        """Enable or disable the whole tool; the line below says why it is off."""
+        self.available = available
+        for widget in (self.fields_scroll, self.send_button, self.clear_button):
+            widget.setEnabled(available)
+        self._show_sent()
+
     def send(self) -> None:
+        if not self.available:
+            return
         if self.typed.text().strip():
             self._add_typed()
         combos = self.combos()
@@ -270,6 +281,8 @@ class KeyGuidePanel(QWidget):
         self._show_sent()
 
     def clear(self) -> None:
+        if not self.available:
+            return
         self.chosen.clear()
         self.caption.clear()
         self.typed.clear()
@@ -302,7 +315,14 @@ class KeyGuidePanel(QWidget):
         return self._sent
 
     def _show_sent(self) -> None:
-        if self._sent is None and self._closed_by_customer:
+        if not self.available:
+            self.sent_note.setText(
+                self.tr(
+                    "Not available in normal mode: the keyboard guide cannot be drawn outside"
+                    " the customer's browser."
+                )
+            )
+        elif self._sent is None and self._closed_by_customer:
             self.sent_note.setText(self.tr("The customer closed the keyboard guide."))
         elif self._sent is None:
             self.sent_note.setText(self.tr("Nothing is shown to the customer."))

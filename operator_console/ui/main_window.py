@@ -20,6 +20,10 @@ Ctrl+Tab           next tab (Ctrl+Shift+Tab previous)
 =================  ==========================================
 
 Window geometry, the view mode and the language are remembered (QSettings).
+
+When the relay refuses a tab's token, a bar over the tabs (operator_console.ui.relogin)
+asks for the password; the new token reconnects every tab that had lost its login, and
+no tab closes.
 """
 
 from __future__ import annotations
@@ -33,13 +37,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QVBoxLayout, QWidget
 
 from client_core.i18n import Language, switch_language
 from client_core.loop_thread import LoopThread
 from operator_console.peer import ConnectionStats
 from operator_console.ui.bridge import SessionBridge
 from operator_console.ui.pointer import ViewMode
+from operator_console.ui.relogin import ReloginBar
 from operator_console.ui.session_tab import SessionTab, TabState
 from operator_console.ui.settings import ConsoleSettings
 
@@ -70,6 +75,7 @@ class ConsoleWindow(QMainWindow):
         *,
         relay_url: str,
         token: str,
+        username: str = "",
         ssl_context: ssl.SSLContext | None = None,
         language: Language = "en",
         parent: QWidget | None = None,
@@ -84,6 +90,8 @@ class ConsoleWindow(QMainWindow):
         self.language: Language = language
         self.identity_text = ""
         self._closing: list[concurrent.futures.Future[None]] = []
+        self._lost: set[SessionTab] = set()
+        """Tabs whose token the relay refused: reconnected when the relogin bar gets a new one."""
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("sessionTabs")
@@ -91,8 +99,16 @@ class ConsoleWindow(QMainWindow):
         self.tabs.setMovable(True)
         self.tabs.setDocumentMode(True)
         self.tabs.tabCloseRequested.connect(self.close_tab)
-        self.tabs.currentChanged.connect(lambda _: self._update_status())
-        self.setCentralWidget(self.tabs)
+        self.tabs.currentChanged.connect(lambda _: self._current_changed())
+        self.relogin = ReloginBar(loop, relay_url, username or settings.username, ssl_context=ssl_context)
+        self.relogin.token_renewed.connect(self._token_renewed)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.relogin)
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
         self.stats_label = QLabel()
         self.stats_label.setObjectName("statsLabel")
         self.identity_label = QLabel()
@@ -202,7 +218,7 @@ class ConsoleWindow(QMainWindow):
         tab.title_changed.connect(lambda title, t=tab: self._retitle(t, title))
         tab.stats_changed.connect(lambda _stats, t=tab: self._stats_of(t))
         tab.state_changed.connect(lambda _state, t=tab: self._tab_state(t))
-        tab.login_lost.connect(self._login_lost)
+        tab.login_lost.connect(lambda t=tab: self._login_lost(t))
         index = self.tabs.addTab(tab, tab.title())
         self.tabs.setCurrentIndex(index)
         identity = bridge.identity
@@ -229,6 +245,7 @@ class ConsoleWindow(QMainWindow):
         if closing is not None:
             self._closing.append(closing)
         self.tabs.removeTab(index)
+        self._lost.discard(widget)
         widget.deleteLater()
         if self.tabs.count() == 0 and not self._shutting_down():
             self.new_tab()
@@ -252,8 +269,16 @@ class ConsoleWindow(QMainWindow):
 
     def _tab_state(self, tab: SessionTab) -> None:
         if tab is self.current_tab():
+            self._current_changed()
+
+    def _current_changed(self) -> None:
+        """The menus follow the shown tab: its pointer state, and no guidance tools for a browser."""
+        tab = self.current_tab()
+        if tab is not None:
             self._actions["pointer"].setChecked(tab.view.pointing)
-            self._update_status()
+            for name in ("pointer", "key_guide", "send_keys", "clear_keys"):
+                self._actions[name].setEnabled(tab.guidance_on_screen)
+        self._update_status()
 
     def _stats_of(self, tab: SessionTab) -> None:
         if tab is self.current_tab():
@@ -266,9 +291,21 @@ class ConsoleWindow(QMainWindow):
             self.identity_text = f"{name} ({organisation})"
             self._update_status()
 
-    def _login_lost(self) -> None:
-        logger.warning("a tab could not log in with the session token")
-        self.statusBar().showMessage(self.tr("Your login expired: close this tab and log in again."), 10000)
+    def _login_lost(self, tab: SessionTab) -> None:
+        logger.warning("the relay refused a tab's login token: asking for the password")
+        self._lost.add(tab)
+        self.relogin.ask()
+
+    def _token_renewed(self, token: str) -> None:
+        self.token = token
+        for tab in self.session_tabs():
+            tab.bridge.renew_token(token)  # an idle tab's next reconnect uses it too
+        lost, self._lost = self._lost, set()
+        for tab in lost:
+            tab.reconnect(token)
+        self.statusBar().showMessage(
+            self.tr("Logged in again; your tabs reconnect with the new login."), 10000
+        )
 
     # --- view and tools ---------------------------------------------------------------------
 

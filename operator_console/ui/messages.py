@@ -19,7 +19,7 @@ from PySide6.QtCore import QCoreApplication
 
 from protocol import EndReason, ErrorCode
 
-__all__ = ["end_text", "login_error_text", "refusal_text", "retry_text"]
+__all__ = ["end_text", "login_error_text", "refusal_text", "retry_text", "turn_trouble_text"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ _REFUSALS: dict[ErrorCode, Callable[[], str]] = {
         "Messages", "This console is not compatible with the relay. Please update the console."
     ),
     ErrorCode.NOT_AUTHORISED: lambda: QCoreApplication.translate(
-        "Messages", "Your login is no longer valid. Please log in again."
+        "Messages", "Your login is no longer valid. Enter your password in the bar above."
     ),
     ErrorCode.PEER_GONE: lambda: QCoreApplication.translate(
         "Messages", "The customer is no longer connected."
@@ -133,8 +133,43 @@ def login_error_text(kind: str) -> str:
         return QCoreApplication.translate(
             "Messages", "This console version is not compatible with the relay. Please update the console."
         )
+    if kind == "proxy":
+        return QCoreApplication.translate(
+            "Messages",
+            "Your network's proxy refused the connection to the relay. Ask your administrator to let the "
+            "relay's address through, or to give the console the proxy's user name and password.",
+        )
+    if kind == "token_refused":
+        return QCoreApplication.translate(
+            "Messages",
+            "The relay no longer accepts your login. Enter your password above; this tab stays open.",
+        )
     if kind == "bad_url":
         return QCoreApplication.translate(
             "Messages", "The relay address must start with https:// or http://."
         )
     return QCoreApplication.translate("Messages", "Login failed. Please try again.")
+
+
+def turn_trouble_text(kinds: frozenset[str]) -> str:
+    """What the operator is told when the TURN server is set up wrongly (client_core.effects.TurnTrouble)."""
+    lines = []
+    if "credentials_refused" in kinds:
+        lines.append(
+            QCoreApplication.translate(
+                "Messages",
+                "The TURN server refused this session's credentials, so the picture can reach you only "
+                "where a direct path exists. Tell your administrator: the relay's TURN secret does not "
+                "match the TURN server's.",
+            )
+        )
+    if "certificate_untrusted" in kinds:
+        lines.append(
+            QCoreApplication.translate(
+                "Messages",
+                "This PC does not trust the TURN server's certificate, so the picture cannot use TURN "
+                "over TLS. Tell your administrator: install the TURN server's CA on this PC or give the "
+                "TURN server a certificate from a public CA.",
+            )
+        )
+    return "\n".join(lines)

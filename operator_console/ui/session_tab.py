@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client_core.line_breaks import phrase_breaks
 from operator_console.client import (
     ClaimAccepted,
     CodeAssigned,
@@ -40,18 +41,20 @@ from operator_console.client import (
     OperatorEvent,
     Refused,
     SessionEnded,
+    TurnTrouble,
     ViewingStarted,
 )
 from operator_console.peer import ConnectionStats
 from operator_console.ui.bridge import SessionBridge
 from operator_console.ui.info_panel import SysInfoPanel
 from operator_console.ui.key_guide import KeyGuidePanel
-from operator_console.ui.messages import end_text, login_error_text, refusal_text
+from operator_console.ui.messages import end_text, login_error_text, refusal_text, turn_trouble_text
 from operator_console.ui.pages import CodePage, EndedPage, WaitingPage, WrapUp
 from operator_console.ui.pointer import ViewMode
 from operator_console.ui.video_view import VideoView
 from protocol import (
     AgentGuidance,
+    ClientKind,
     ErrorCode,
     KeyGuideClosed,
     MonitorInfo,
@@ -111,6 +114,11 @@ class SessionTab(QWidget):
         self._live_since: float | None = None
         self._started_at: dt.datetime | None = None
         self.confirm_end: QMessageBox | None = None
+        self.client: ClientKind = "agent"
+        """What the customer shares from (``ClaimAccepted.client``): the agent, or the browser."""
+        self.guidance_on_screen = True
+        """Whether the pointer and the keyboard guide can appear on what the customer shares."""
+        self._pointing_wanted = True
         """The "end the session?" question while it is open (the End button, Ctrl+E)."""
 
         self.code_page = CodePage()
@@ -124,6 +132,15 @@ class SessionTab(QWidget):
             self.pages.addWidget(page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.turn_note = QLabel()
+        self.turn_note.setObjectName("turnNote")
+        self.turn_note.setWordWrap(True)
+        self.turn_note.setStyleSheet(
+            "background: #fce8e6; color: #5f0c06; padding: 6px; border-bottom: 1px solid #c5221f;"
+        )
+        self.turn_note.hide()
+        self._turn_kinds: frozenset[str] = frozenset()
+        layout.addWidget(self.turn_note)
         layout.addWidget(self.pages)
 
         self.code_page.connect_requested.connect(self.claim)
@@ -194,6 +211,21 @@ class SessionTab(QWidget):
         self.end_button.setObjectName("endButton")
         self.end_button.setStyleSheet("QPushButton { color: white; background: #c5221f; padding: 4px 14px; }")
         self.end_button.clicked.connect(self.request_end)
+        # A browser customer (normal mode, 通常版): said in the bar, and why the tools are off.
+        self.mode_label = QLabel()
+        self.mode_label.setObjectName("modeLabel")
+        self.mode_label.setStyleSheet(
+            "background: #e8f0fe; color: #174ea6; border: 1px solid #aecbfa; border-radius: 10px;"
+            " padding: 2px 10px; font-weight: bold;"
+        )
+        self.mode_label.hide()
+        self.guidance_note = QLabel()
+        self.guidance_note.setObjectName("guidanceNote")
+        self.guidance_note.setWordWrap(True)
+        self.guidance_note.setStyleSheet(
+            "background: #e8f0fe; color: #174ea6; padding: 6px; border-bottom: 1px solid #aecbfa;"
+        )
+        self.guidance_note.hide()
 
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 4, 6, 4)
@@ -204,6 +236,8 @@ class SessionTab(QWidget):
         bar.addWidget(self.actual_button)
         bar.addSpacing(12)
         bar.addWidget(self.pointer_button)
+        bar.addSpacing(12)
+        bar.addWidget(self.mode_label)
         bar.addStretch(1)
         bar.addWidget(self.end_button)
 
@@ -221,6 +255,7 @@ class SessionTab(QWidget):
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(0, 0, 0, 0)
         centre_layout.setSpacing(0)
+        centre_layout.addWidget(self.guidance_note)
         centre_layout.addWidget(self.banner)
         centre_layout.addWidget(self.view, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -284,7 +319,11 @@ class SessionTab(QWidget):
         box.setObjectName("confirmEnd")
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle(self.tr("End session"))
-        box.setText(self.tr("End this session? The customer's screen will no longer be shown to you."))
+        # Japanese breaks between phrases (never 「画 / 面」), on a label wide enough for two lines.
+        box.setText(
+            phrase_breaks(self.tr("End this session? The customer's screen will no longer be shown to you."))
+        )
+        box.setStyleSheet("QLabel#qt_msgbox_label { min-width: 420px; }")
         end = box.addButton(self.tr("End session"), QMessageBox.ButtonRole.DestructiveRole)
         end.setObjectName("confirmEndYes")
         keep = box.addButton(self.tr("Keep sharing"), QMessageBox.ButtonRole.RejectRole)
@@ -325,6 +364,10 @@ class SessionTab(QWidget):
         self.actual_button.setChecked(mode is ViewMode.ACTUAL)
 
     def set_pointing(self, on: bool) -> None:
+        """Pointer on or off; never on where it cannot appear on the customer's screen."""
+        if self.guidance_on_screen:
+            self._pointing_wanted = on
+        on = on and self.guidance_on_screen
         self.view.set_pointing(on)
         if self.pointer_button.isChecked() != on:
             self.pointer_button.setChecked(on)
@@ -371,10 +414,14 @@ class SessionTab(QWidget):
             self._set_state(TabState.CODE)
 
     def _on_login_failed(self, kind: str, _message: str) -> None:
-        self.code_page.set_busy(True)
         self.code_page.set_message(lambda: login_error_text(kind))
-        if kind in ("error", "wrong_credentials", "locked"):
+        if kind in ("token_refused", "error", "wrong_credentials", "locked"):
+            # Greyed out until the window's bar (asking for the password) brings a new login.
+            self.code_page.set_busy(True)
             self.login_lost.emit()
+        else:
+            # Unreachable, certificate...: the message says what to check; Connect tries again.
+            self.code_page.set_busy(False)
 
     def _on_action_failed(self, detail: str) -> None:
         logger.warning("tab action failed: %s", detail)
@@ -385,7 +432,16 @@ class SessionTab(QWidget):
 
     def _on_event(self, event: OperatorEvent) -> None:
         logger.debug("tab event %s", event)
-        if isinstance(event, ClaimAccepted):
+        if isinstance(event, TurnTrouble):
+            # A deployment mistake: said at once, whatever the page, until the next customer.
+            if event.misconfigured:
+                logger.error("TURN server unusable for this session: %s", ", ".join(sorted(event.kinds)))
+                self._turn_kinds |= event.misconfigured
+                self._render_turn_note()
+        elif isinstance(event, ClaimAccepted):
+            self._turn_kinds = frozenset()
+            self._render_turn_note()
+            self._set_client(event.client, guidance_on_screen=event.guidance_on_screen)
             self.waiting_page.start(event.timeout_s)
             self._set_state(TabState.WAITING)
         elif isinstance(event, CodeAssigned):
@@ -474,6 +530,45 @@ class SessionTab(QWidget):
         self.stats_changed.emit(None)
         self._set_state(TabState.ENDED)
         self.ended_page.next_button.setFocus()
+
+    def _set_client(self, client: ClientKind, *, guidance_on_screen: bool) -> None:
+        """The customer's kind of client: the label and whether the pointer and guide tools work.
+
+        The browser's screen share cannot draw over the customer's screen (only inside its
+        own page), so a pointer or a keyboard guide sent there would claim to show something
+        the customer never sees: the tools are disabled and the reason is shown instead.
+        """
+        self.client = client
+        self.guidance_on_screen = guidance_on_screen
+        self.mode_label.setVisible(client == "browser")
+        self.guidance_note.setVisible(not guidance_on_screen)
+        self.pointer_button.setEnabled(guidance_on_screen)
+        self.set_pointing(self._pointing_wanted)
+        self.key_guide.set_available(guidance_on_screen)
+        self._retranslate_client()
+
+    def _retranslate_client(self) -> None:
+        self.mode_label.setText(self.tr("Normal mode (browser)"))
+        self.mode_label.setToolTip(
+            self.tr("The customer shares from their web browser; nothing is installed.")
+        )
+        self.guidance_note.setText(
+            self.tr(
+                "Normal mode (browser): the pointer and the keyboard guide are not available,"
+                " because they cannot be drawn outside the customer's browser."
+            )
+        )
+        if self.guidance_on_screen:
+            self.pointer_button.setToolTip(
+                self.tr("Point on the customer's screen with your mouse; off hides the pointer (Ctrl+P)")
+            )
+        else:
+            self.pointer_button.setToolTip(
+                self.tr(
+                    "Not available in normal mode: the pointer cannot be drawn outside"
+                    " the customer's browser."
+                )
+            )
 
     # --- video and pointer ------------------------------------------------------------------
 
@@ -596,6 +691,7 @@ class SessionTab(QWidget):
             self.key_guide.reset()
             if state is TabState.CODE:
                 self._live_since = self._started_at = None
+                self._set_client("agent", guidance_on_screen=True)
             self.view.clear()
             self.monitors = None
             self._crop_index = None
@@ -641,16 +737,19 @@ class SessionTab(QWidget):
     def _title_changed(self) -> None:
         self.title_changed.emit(self.title())
 
+    def _render_turn_note(self) -> None:
+        self.turn_note.setText(turn_trouble_text(self._turn_kinds))
+        self.turn_note.setVisible(bool(self._turn_kinds))
+
     def retranslate(self) -> None:
+        self._render_turn_note()
         self.monitor_label.setText(self.tr("Screen:"))
         self.fit_button.setText(self.tr("Fit"))
         self.fit_button.setToolTip(self.tr("Fit the picture to the window (Ctrl+0)"))
         self.actual_button.setText(self.tr("100%"))
         self.actual_button.setToolTip(self.tr("Show the picture at its real size (Ctrl+1)"))
         self._render_pointer_button()
-        self.pointer_button.setToolTip(
-            self.tr("Point on the customer's screen with your mouse; off hides the pointer (Ctrl+P)")
-        )
+        self._retranslate_client()
         self.end_button.setText(self.tr("End session"))
         self.end_button.setToolTip(self.tr("End this session (Ctrl+E)"))
         self.side.setTabText(0, self.tr("Keyboard guide"))

@@ -126,3 +126,28 @@ def test_child_cpu_time_and_one_monotonic_clock_across_processes() -> None:
     info = machine_info()
     assert info["logical_cores"] >= 1
     assert info["aiortc"] == "1.16.0"
+
+
+def test_bench_scroll_runs_chromium_beside_the_agent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A scroll scenario adds the browser's normal mode (real Chromium) to the same run."""
+    out = tmp_path / "bench.json"
+    status = main(["bench", "--quick", "--scenario", "720p-scroll", "--seconds", "2", "--json", str(out)])
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "| 720p-scroll | madoguchi |" in printed
+    assert "| 720p-scroll | browser |" in printed
+    report = json.loads(out.read_text())
+    assert report["settings"]["browser"] is True
+    browser = report["scenarios"]["720p-scroll"]["browser"]
+    assert browser["browser"].startswith("Chromium ")
+    assert browser["codec"] in ("VP8", "H264")
+    assert browser["latency_ms"]["median"] is None  # Chromium's capture time is not observable
+    assert browser["paint_to_decoded_ms"]["samples"] > 0
+    assert browser["paint_to_decoded_ms"]["median"] > 0
+    assert browser["fps"] > 0
+    assert browser["agent_cpu_percent"] > 0  # Chromium's process tree
+    assert browser["bitrate_kbps"] > 0
+    assert browser["psnr_db"]["samples"] > 0
+    assert browser["psnr_db"]["mean"] > 15  # the decoded picture is the scene, not something else

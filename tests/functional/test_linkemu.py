@@ -32,7 +32,8 @@ for i in range(count):
     if gap: time.sleep(gap)
 try:
     while True:
-        got[int.from_bytes(b.recv(size)[:4], "big")] = time.monotonic() - t0
+        data = b.recv(size)  # before the clock: `d[k] = v` evaluates v first
+        got[int.from_bytes(data[:4], "big")] = time.monotonic() - t0
 except TimeoutError:
     pass
 print(json.dumps(got))

@@ -1,7 +1,7 @@
 """Whole sessions across NATs and a firewall: the network lab (namespaces, veth, iptables), real coturn.
 
-Needs root, ``ip``, ``iptables`` and ``turnserver`` (scripts/apt-packages.txt); CI runs as
-root. A missing tool fails the test (testbed.turn.ToolMissing), it never skips.
+Needs root, ``ip``, ``iptables``, ``turnserver`` and ``tinyproxy`` (scripts/apt-packages.txt);
+CI runs as root. A missing tool fails the test (testbed.turn.ToolMissing), it never skips.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from testbed.lab_session import run_lab_session
-from testbed.netlab import CASES, LabCase
+from testbed.netlab import CASES, RELAY_IP, LabCase
 from testbed.world import picture_display
 
 logger = logging.getLogger(__name__)
@@ -24,7 +24,13 @@ def display() -> Iterator[str]:
         yield name
 
 
-LIMIT_S: dict[LabCase, float] = {"lan": 2.0, "cone-nat": 2.0, "symmetric-nat": 2.0, "tcp443-only": 6.0}
+LIMIT_S: dict[LabCase, float] = {
+    "lan": 2.0,
+    "cone-nat": 2.0,
+    "symmetric-nat": 2.0,
+    "tcp443-only": 6.0,
+    "proxy": 6.0,
+}
 """Time from the customer's Allow to the operator's first decoded frame (issue 16's targets)."""
 
 
@@ -54,4 +60,10 @@ def test_session_crosses_the_lab(case: LabCase, display: str) -> None:
             assert pair.relay_protocol in (None, "udp"), result
     else:
         assert (customer.local_type, customer.relay_protocol) == ("relay", "tls"), result
+    if case == "proxy":
+        # The relay is reachable only through the proxy: the signaling went through it.
+        assert result.proxy_connects
+        assert set(result.proxy_connects) == {f"{RELAY_IP}:443"}, result.proxy_connects
+    else:
+        assert result.proxy_connects == ()
     assert result.first_frame_s <= LIMIT_S[case], result

@@ -37,6 +37,7 @@ pytestmark = [
 
 MAIN = "^Screen sharing support$"
 REPORT = " / Screen sharing support$"
+QUIT_QUESTION = "^Close the program\\?$"
 OURS_IN_TMP = re.compile(r"^(_MEI|madoguchi-agent)")
 
 
@@ -100,7 +101,7 @@ class Customer:
 
 
 def sharing_bar(x: XDriver, timeout: float = 10.0) -> tuple[int, int, int, int]:
-    """The sharing bar's geometry: the agent's wide, low window (its title is the UI's business)."""
+    """The sharing card's geometry: the agent's small, low window (its title is the UI's business)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for window in x.windows("."):
@@ -109,6 +110,14 @@ def sharing_bar(x: XDriver, timeout: float = 10.0) -> tuple[int, int, int, int]:
                 return left, top, width, height
         time.sleep(0.2)
     raise AssertionError("no sharing bar on screen")
+
+
+def close_and_confirm(x: XDriver, window: str) -> None:
+    question = x.windows(QUIT_QUESTION)
+    if question:
+        x.key(question[0], "Tab", "Return")
+    else:
+        x.key(window, "Return")
 
 
 def tmp_entries() -> set[str]:
@@ -151,16 +160,17 @@ def test_packaged_agent_shares_the_screen_then_removes_itself(
             frames = operator.sink.frames_received
 
             left, top, width, height = sharing_bar(x)
-            # Stop is the right-most button of the sharing bar.
-            x.click(left + width - 24, top + height // 2)
+            # Stop is the right one of the two buttons along the sharing card's bottom.
+            x.click(left + width * 3 // 4, top + height - 26)
             wait_until(lambda: relay.saw(SessionEnded), 15, "the session to end after Stop")
 
-            # The summary: Close is the focused default button.
+            # The summary: Close is the focused default button. The program then asks before
+            # it removes itself, "Go back" the default: Tab to "Close the program", Return.
             wait_until(
                 lambda: process.poll() is not None,
                 30,
                 "the agent to quit",
-                every=lambda: x.key(window, "Return"),
+                every=lambda: close_and_confirm(x, window),
             )
             assert process.wait(10) == 0, customer.log_text()
         finally:
@@ -199,7 +209,10 @@ def test_a_program_that_cannot_delete_itself_says_what_to_delete(agent_program: 
         process = customer.start("--relay", "https://127.0.0.1:9", prefix=prefix)
         x.wait_window(MAIN, 60)
         process.send_signal(signal.SIGTERM)  # what closing the window does
-        report = x.wait_window(REPORT, 30)
+        try:
+            report = x.wait_window(REPORT, 30)
+        except TimeoutError as exc:
+            raise AssertionError(customer.log_text()) from exc
         x.key(report, "Return")
         assert process.wait(20) == 0, customer.log_text()
         log = customer.log_text()

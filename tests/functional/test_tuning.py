@@ -17,9 +17,9 @@ from agent.encoder import TunedH264Encoder
 from agent.peer import AgentPeer
 from benchmarks.stats import negotiated_video_codec
 from client_core import rtc_tuning
+from client_core.frame_buffer import FrameBuffer
 from operator_console.frames import FrameSink
 from operator_console.peer import OperatorPeer
-from operator_console.receiver import MarkerJitterBuffer
 
 TIME_BASE = fractions.Fraction(1, 90_000)
 
@@ -121,7 +121,7 @@ async def test_tuned_pair_uses_h264_our_encoder_and_marker_buffer() -> None:
         assert pair.agent.tuned
         assert pair.operator.tuned
         assert pair.video_codec() == "H264"
-        assert isinstance(pair.jitter_buffer(), MarkerJitterBuffer)
+        assert isinstance(pair.jitter_buffer(), FrameBuffer)
         # The operator's ICE sockets got the receive buffer asked for, as far as the OS allows
         # (Linux grants min(asked, net.core.rmem_max) and reports twice that).
         sizes = _ice_receive_buffers(pair.operator.pc)
@@ -131,9 +131,13 @@ async def test_tuned_pair_uses_h264_our_encoder_and_marker_buffer() -> None:
         await wait_until(lambda: pair.operator.sink.frames_received >= 10)
         encoder = pair.agent.encoder
         assert isinstance(encoder, TunedH264Encoder)
+        # The sender is paced (idle on this loopback: the cap is at its maximum).
+        pacer = rtc_tuning.sender_pacer(pair.agent.pc.getTransceivers()[0].sender)
+        assert pacer is not None
+        assert pacer.delayed == 0
         buffer = pair.jitter_buffer()
-        assert isinstance(buffer, MarkerJitterBuffer)
-        assert buffer.released_on_marker >= 10
+        assert isinstance(buffer, FrameBuffer)
+        assert buffer.counters.released >= 10
         keyframes = encoder.stats.keyframes
         assert keyframes == 1
         assert await pair.operator.request_keyframe() == 1

@@ -25,8 +25,9 @@ import pytest
 
 import protocol as p
 from agent.peer import AgentPeer
+from client_core.effects import TurnTrouble
 from client_core.turn import TurnProblem, TurnProblemKind, choose_turn, turn_gathering
-from operator_console.client import OperatorClient
+from operator_console.client import OperatorClient, OperatorEvent
 from relay.config import IceServerConfig
 from relay.server import RunningRelay, running_relay
 from testbed.certs import TestCA
@@ -162,7 +163,8 @@ async def test_turn_problems_reach_both_sides_of_a_session(
     async with running_relay(data_dir=tmp_path / "relay", ice_servers=(ice,)) as relay:
         relay.add_operator("hanako", PASSWORD, "佐藤 花子", "Madoguchi Securities")
         customer = Customer(relay.url, display, ssl_context=trust, reconnect_delays_s=(0.5,))
-        operator = OperatorClient(relay.url, ssl_context=trust)
+        seen: list[OperatorEvent] = []
+        operator = OperatorClient(relay.url, ssl_context=trust, on_event=seen.append)
         try:
             customer.start()
             await operator_view(operator, "hanako", PASSWORD, customer.wait_code)
@@ -172,6 +174,11 @@ async def test_turn_problems_reach_both_sides_of_a_session(
                 kinds = {q.kind for q in peer.turn_problems}
                 assert kinds == {expected}, peer.turn_problems
                 assert all(q.url in ice.urls for q in peer.turn_problems)
+            # ...and each side's UI is told (console: tests/ui/test_turn_trouble_shown.py).
+            for events in (customer.events, seen):
+                troubles = [e for e in events if isinstance(e, TurnTrouble)]
+                assert troubles, events
+                assert {k for t in troubles for k in t.misconfigured} == {expected.value}
         finally:
             await operator.close()
             await customer.stop()

@@ -270,7 +270,8 @@ def test_allow_shares_and_pause_sends_nothing_new(
     [track] = agent.tracks
     bar = agent.controller.bar
     assert bar.isVisible()
-    assert bar.title.text() == f"Sharing your screen with {NAME}"
+    # The name is kept on one line (a no-break space between family and given name).
+    assert bar.title.text() == f"Sharing your screen with {NAME.replace(' ', chr(0xA0))}"
     assert agent.controller.border.visible
     assert not agent.window.isVisible()
 

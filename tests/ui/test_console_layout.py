@@ -1,12 +1,12 @@
 """The console fits a 1366x768 laptop and a 1920x1080 screen at 125 %, in both languages.
 
-Every page of a session tab (code, issued number, waiting, live with each side panel,
-wrap-up) is laid out at the window size the console opens with on those screens, and
-checked the way an operator would notice a problem: a button outside the window or
-behind the edge of a scroll area that cannot scroll there, a button or label whose text
-does not fit (cut off), the keyboard guide's Send / Hide buttons and its "shown to the
-customer" line not in view. The 125 % run is a separate process with
-``QT_SCALE_FACTOR=1.25`` (Qt reads it once, at start-up).
+Every page of a session tab (code, with the bar asking for the password again, issued
+number, waiting, live with each side panel, wrap-up) is laid out at the window size the
+console opens with on those screens, and checked the way an operator would notice a
+problem: a button outside the window or behind the edge of a scroll area that cannot
+scroll there, a button or label whose text does not fit (cut off), the keyboard guide's
+Send / Hide buttons and its "shown to the customer" line not in view. The 125 % run is a
+separate process with ``QT_SCALE_FACTOR=1.25`` (Qt reads it once, at start-up).
 """
 
 from __future__ import annotations
@@ -170,6 +170,9 @@ def layout_problems(size: tuple[int, int], language: Language, settings_file: Pa
 
         tab.code_page.set_busy(False)
         check("code")
+        window.relogin.ask()  # the relay refused the token: the password is asked for over the tabs
+        check("code, login again")
+        window.relogin.hide()
         tab.code_page.show_issued("884219", 300)
         check("issued number")
         tab.code_page.show_issued(None)
@@ -189,6 +192,10 @@ def layout_problems(size: tuple[int, int], language: Language, settings_file: Pa
         tab.info_panel.set_report(REPORT)
         tab.show_info()
         check("live, customer information")
+        tab._set_client("browser", guidance_on_screen=False)  # normal mode: label, note, tools off
+        tab.show_key_guide()
+        check("live, browser customer")
+        problems.extend(pinned_in_view(tab, window))
         tab.ended_page.set_wrap_up(
             WrapUp(
                 reason=lambda: "The customer ended the session.",

@@ -487,3 +487,32 @@ def test_the_pointer_has_one_colour_on_both_sides() -> None:
     from operator_console.ui.video_view import POINTER_COLOUR
 
     assert QColor(POINTER) == POINTER_COLOUR
+
+
+def test_customer_information_values_keep_half_the_side_panel(qtbot: QtBot) -> None:
+    """Long item names (ネットワークアダプターのアドレス（MAC）) used to push the values out of a
+    390 px side panel; the names now take at most half and elide, with the full name as tooltip."""
+    from operator_console.ui.info_panel import SysInfoPanel
+    from protocol import SysInfoReport
+
+    switch_language(I18N_DIR, I18N_DOMAIN, "ja")
+    try:
+        panel = SysInfoPanel()
+        qtbot.addWidget(panel)
+        panel.resize(390, 600)
+        panel.show()
+        report = SysInfoReport(
+            scope="detailed",
+            data={"os": "Windows 11 Pro", "ie_version": "11.0", "mac_addresses": ["00:11:22:33:44:55"]},
+            unavailable={"default_mail_client_version": "no default set"},
+        )
+        panel.set_report(report)
+        qtbot.wait(20)
+        viewport = panel.tree.viewport().width()
+        assert panel.tree.columnWidth(0) <= viewport // 2
+        assert panel.tree.columnWidth(1) >= viewport // 2 - 1
+        first = panel.tree.topLevelItem(0)
+        assert first is not None
+        assert first.toolTip(0) == first.text(0)
+    finally:
+        switch_language(I18N_DIR, I18N_DOMAIN, "en")

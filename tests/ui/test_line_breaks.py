@@ -89,3 +89,21 @@ def test_agent_labels_use_it_and_report_the_plain_text(qtbot: QtBot) -> None:
     widget.setText(SENTENCES[0])
     assert widget.text() == SENTENCES[0]
     assert ZERO_WIDTH_SPACE in QLabel.text(widget)  # what Qt lays out
+
+
+def test_a_broken_budoux_install_leaves_the_text_as_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A package missing one of BudouX's data files (the first packaged build did) must
+    # cost only the phrase breaks, never the window that sets the text.
+    import client_core.line_breaks as line_breaks
+
+    def missing_file() -> None:
+        raise FileNotFoundError("budoux/skip_nodes.json")
+
+    monkeypatch.setattr(budoux, "load_default_japanese_parser", missing_file)
+    line_breaks._parser.cache_clear()
+    try:
+        assert phrase_breaks(SENTENCES[0]) == SENTENCES[0]
+    finally:
+        monkeypatch.undo()
+        line_breaks._parser.cache_clear()
+    assert phrase_breaks(SENTENCES[0]) != SENTENCES[0]  # the real one again: the test can fail

@@ -172,3 +172,29 @@ def test_freezes_counts_gaps_over_200_ms_with_the_window_edges() -> None:
     assert result["frozen_share"] == round((0.7 + 1.45 + 0.5) / 3.0, 3)
     nothing = freezes([], start=0.0, end=2.0)
     assert (nothing["longest_ms"], nothing["frozen_share"], nothing["count"]) == (2000, 1.0, 1)
+
+
+def test_the_browser_run_is_a_row_of_its_own_with_its_targets() -> None:
+    scenarios = report()["scenarios"]
+    browser = entry(0.0, 41.3, 805.0, psnr=25.9)
+    browser["latency_ms"] = {"median": None, "p95": None, "max": None, "samples": 0}  # not observable
+    browser["paint_to_decoded_ms"] = {"median": 41.0, "p95": 88.1, "max": 113.8, "samples": 80}
+    browser["fps"] = 28.6
+    scenarios["1080p-scroll"]["browser"] = browser
+    targets = check_targets(scenarios)
+    by = {t["target"]: t for t in targets if t["scenario"] == "1080p-scroll"}
+    assert by["browser: paint->decoded median ms"]["met"] is True  # 41.0 <= 60
+    assert by["browser: received fps"]["met"] is True  # 28.6 >= 25
+    assert by["browser: PSNR dB"]["met"] is False  # 25.9 < 35
+    table = render_table({"scenarios": scenarios, "targets": targets})
+    assert "| 1080p-scroll | browser | H264 | - | - | 41.0 |" in table
+    assert "| 1080p-scroll | browser: PSNR dB | >= 35 | 25.9 | **no** |" in table
+    # Without a browser run the browser's targets are listed, unmeasured.
+    without = {t["target"]: t for t in report()["targets"]}
+    assert without["browser: PSNR dB"] == {
+        "scenario": "1080p-scroll",
+        "target": "browser: PSNR dB",
+        "limit": ">= 35",
+        "value": None,
+        "met": None,
+    }

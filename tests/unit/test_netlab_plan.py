@@ -42,6 +42,19 @@ def test_firewall_passes_only_tcp_443() -> None:
     ]
 
 
+def test_behind_the_proxy_only_the_turn_server_passes_on_443() -> None:
+    rules = [c for c in _joined("proxy") if "iptables" in c and "nat" not in c]
+    assert rules == [
+        "ip netns exec t1-cgw iptables -P FORWARD DROP",
+        "ip netns exec t1-cgw iptables -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
+        "ip netns exec t1-cgw iptables -A FORWARD -i t1cgwl -o t1cgwu -d 203.0.113.3/32"
+        " -p tcp --dport 443 -j ACCEPT",
+    ]
+    plan = plan_case("proxy", "t1")
+    assert plan.customer.address.startswith("10.10.1.")
+    assert plan.operator.address == "203.0.113.20"
+
+
 def test_parties_per_case() -> None:
     lan = plan_case("lan", "t1")
     assert lan.customer.address.startswith("10.10.1.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from relay.audit import AuditLog
 from relay.auth import Auth, LoginRefused
 from relay.config import load_config
 from relay.effects import Audit
-from relay.store import MemoryStore, Pairing, TokenRecord, digest
+from relay.store import MemoryStore, Pairing, digest
 
 
 def test_password_hashes_are_salted_and_verify() -> None:
@@ -99,10 +100,7 @@ def test_memory_store_indexes_and_windows() -> None:
     store.set_lock("l", 20)
     assert store.lock_until("l", 19) == 20
     assert store.lock_until("l", 20) is None
-    store.put_token(digest("t"), TokenRecord(username="u", display_name="U", organisation="O", expires_at=30))
-    assert store.get_token(digest("t"), 29) is not None
     store.prune(100)
-    assert store.get_token(digest("t"), 29) is None
     assert store.count_events("k", 100, 10) == 0
 
 
@@ -132,11 +130,41 @@ async def test_login_limits_and_tokens(tmp_path: Path) -> None:
     assert auth.verify(result.token, 1002.0) is None  # expired
     assert auth.verify("forged", 950.0) is None
     accounts.set_disabled("hanako", True)
+    assert accounts.drop_tokens("hanako") == 0  # disabling dropped them
     assert auth.verify(result.token, 950.0) is None
     with pytest.raises(LoginRefused) as refused:
         await auth.login("hanako", "password1", "10.0.0.2", 960.0)
     assert (refused.value.status, refused.value.error) == (403, "locked")
     await asyncio.sleep(0)
+
+
+async def test_tokens_outlive_a_restart_and_end_with_the_password(tmp_path: Path) -> None:
+    """A relay restarted on the same data directory (a new store, new Accounts) knows the tokens."""
+    config = load_config(env={}, data_dir=tmp_path, token_ttl_s=100)
+    accounts = Accounts(config.accounts_db)
+    accounts.add("hanako", "password1", "佐藤 花子", "ACME")
+    accounts.add("taro", "password2", "鈴木 太郎", "ACME")
+    first = Auth(config, MemoryStore(), accounts)
+    old, _ = await first.login("hanako", "password1", "10.0.0.1", -200.0)  # expired at -100
+    hanako, _ = await first.login("hanako", "password1", "10.0.0.1", 0.0)
+    taro, _ = await first.login("taro", "password2", "10.0.0.1", 0.0)
+
+    restarted = Auth(config, MemoryStore(), Accounts(config.accounts_db))
+    record = restarted.verify(hanako.token, 50.0)
+    assert record is not None
+    assert (record.username, record.display_name, record.expires_at) == ("hanako", "佐藤 花子", 100.0)
+    assert restarted.verify(hanako.token, 100.0) is None  # expired is expired, restart or not
+    assert restarted.verify(old.token, 50.0) is None
+    raw = config.accounts_db.read_bytes()
+    assert hanako.token.encode() not in raw  # only digests on disk
+    assert digest(hanako.token).encode() in raw
+    with closing(sqlite3.connect(config.accounts_db)) as db:
+        stored = {row[0] for row in db.execute("SELECT token_hash FROM tokens")}
+    assert stored == {digest(hanako.token), digest(taro.token)}  # the expired one went at the next login
+
+    restarted.accounts.set_password("hanako", "a new password")
+    assert restarted.verify(hanako.token, 50.0) is None
+    assert restarted.verify(taro.token, 50.0) is not None  # the others keep theirs
 
 
 def test_audit_rows_survive_any_text(tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ from aiortc.jitterbuffer import JitterBuffer
 from agent.encoder import TunedH264Encoder
 from agent.peer import AgentPeer
 from client_core import rtc_tuning
-from operator_console.receiver import MarkerJitterBuffer
+from client_core.frame_buffer import FrameBuffer
+from client_core.rtp_repair import NackGenerator
 
 
 def test_installed_aiortc_is_verified() -> None:
@@ -72,9 +73,14 @@ async def test_jitter_buffer_swap_on_a_real_receiver() -> None:
         transceiver = pc.addTransceiver("video", direction="recvonly")
         stock = rtc_tuning.receiver_jitter_buffer(transceiver.receiver)
         assert type(stock) is JitterBuffer
-        ours = MarkerJitterBuffer()
+        ours = FrameBuffer()
         assert rtc_tuning.install_jitter_buffer(transceiver.receiver, ours)
         assert rtc_tuning.receiver_jitter_buffer(transceiver.receiver) is ours
+        # Wired to the NACK generator (packets past repair in, skipped packets out).
+        generator = vars(transceiver.receiver)["_RTCRtpReceiver__nack_generator"]
+        assert isinstance(generator, NackGenerator)
+        assert ours.on_skip == generator.discard_before
+        assert "_handle_rtp_packet" in vars(transceiver.receiver)  # every released frame is decoded
     finally:
         await pc.close()
 
@@ -84,7 +90,7 @@ def test_installers_refuse_objects_without_the_private_slots() -> None:
         pass
 
     assert not rtc_tuning.install_encoder(NotASender(), lambda codec: None)  # type: ignore[arg-type]
-    assert not rtc_tuning.install_jitter_buffer(NotASender(), MarkerJitterBuffer())  # type: ignore[arg-type]
+    assert not rtc_tuning.install_jitter_buffer(NotASender(), FrameBuffer())  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("vp8_available", [True, False])

@@ -30,8 +30,12 @@ def test_history_holds_a_whole_1080p_keyframe_and_a_second() -> None:
     for seq in range(3000):  # a keyframe far beyond aiortc's 128 packets, in one burst
         history[seq % 128] = _packet(seq)
     assert len(history) == 3000
+    packet = history.lookup(5)
+    assert packet is not None
+    assert packet.sequence_number == 5
+    assert history.lookup(5) is None  # just resent: not again within an RTT
+    clock.now = 0.05
     assert history.lookup(5) is not None
-    assert history.lookup(5).sequence_number == 5
     # A second later (30 fps, 10 packets a frame) the old packets go, the recent stay.
     for i in range(40):
         clock.now = 1.0 + i * 0.033
@@ -70,10 +74,10 @@ def test_gap_is_nacked_retried_per_rtt_and_repaired() -> None:
     assert nack.missing == {2, 3}
     clock.now = 0.010
     assert not nack.add(_packet(5))  # no retry before an RTT
-    clock.now = 0.045
-    assert nack.add(_packet(6))  # retried once per RTT
+    clock.now = 0.065
+    assert nack.add(_packet(6))  # retried once per 1.5 RTT
     assert nack.missing == {2, 3}
-    clock.now = 0.060
+    clock.now = 0.080
     nack.add(_packet(2))
     nack.add(_packet(3))
     assert nack.outstanding == set()
@@ -89,17 +93,17 @@ def test_gap_past_repair_asks_for_a_keyframe_at_once_and_not_in_a_storm() -> Non
     seq = 12
     nack.add(_packet(seq))  # 11 lost for good
     for step in range(1, 10):
-        clock.now = step * 0.041
+        clock.now = step * 0.061
         seq += 1
         nack.add(_packet(seq))
         if keyframes:
             break
     assert keyframes == [1234]
     assert nack.counters.past_repair == 1
-    assert clock.now < 0.2  # three tries at one RTT each, then at once
+    assert clock.now < 0.3  # three tries at 1.5 RTT each, then at once
     # More losses right after: no second request inside the interval.
     nack.add(_packet(seq + 2))
-    for _ in range(5):
+    for _ in range(4):
         clock.now += 0.041
         seq += 3
         nack.add(_packet(seq))
@@ -159,3 +163,40 @@ async def test_installed_on_real_aiortc_objects() -> None:
         await asyncio.sleep(0)
     finally:
         await pc.close()
+
+
+def test_an_outage_sized_gap_is_given_up_at_once() -> None:
+    clock = Clock()
+    lost: list[int] = []
+    keyframes: list[int] = []
+    generator = NackGenerator(clock, keyframes.append, on_lost=lost.extend, max_nack_list=1000)
+    generator.add(_packet(0))
+    assert not generator.add(_packet(1500))  # 1,499 missing: no NACK for them
+    assert len(lost) == 1499
+    assert keyframes == [1234]
+    assert generator.outstanding == set()
+    assert generator.add(_packet(1502))  # ordinary loss afterwards is NACKed again
+    assert generator.missing == {1501}
+
+
+def test_history_forgets_what_came_before_a_keyframe() -> None:
+    from aiortc.codecs.h264 import H264Encoder
+
+    from client_core.frame_buffer import h264_payload_starts_keyframe
+
+    history = PacketHistory(Clock())
+    history.starts_keyframe = h264_payload_starts_keyframe
+    for seq in range(10):
+        history[0] = _packet(seq)  # payload-less: not a keyframe start
+    # aiortc's packetizer: SPS + PPS aggregated (STAP-A) at the start of a keyframe.
+    sps, pps = b"\x67\x42\xc0\x1f\x00", b"\x68\xce\x38\x80"
+    keyframe = _packet(10)
+    keyframe.payload = H264Encoder._packetize([sps, pps])[0]
+    history[0] = keyframe
+    assert len(history) == 1
+    assert history.lookup(5) is None
+    assert history.lookup(10) is keyframe
+    assert history.dropped_before_keyframes == 10
+    p_slice = _packet(11)
+    p_slice.payload = b"\x41\x9a\x00\x01"
+    assert not h264_payload_starts_keyframe(p_slice.payload)

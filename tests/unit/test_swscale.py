@@ -70,7 +70,21 @@ def test_bad_input_is_refused() -> None:
         converter.convert(_picture(height=361))
     with pytest.raises(ValueError, match="contiguous"):
         converter.convert(_picture()[:, ::2])
-    with pytest.raises(ValueError, match="size"):
-        converter.convert(_picture(), av.VideoFrame(320, 180, "yuv420p"))
+    with pytest.raises(ValueError, match="even"):
+        converter.convert(_picture(), av.VideoFrame(321, 180, "yuv420p"))
     with pytest.raises(ValueError):
         converter.convert(np.zeros((4, 4, 3), np.uint8))
+
+
+def test_scaling_into_a_smaller_frame_matches_pyav() -> None:
+    """A large screen encoded at fewer pixels (agent.encoder H264Settings.max_pixels)."""
+    image = _picture()
+    converter = swscale.BgraToYuv420()
+    out = converter.convert(image, av.VideoFrame(image.shape[1] // 2, image.shape[0] // 2, "yuv420p"))
+    assert (out.width, out.height) == (image.shape[1] // 2, image.shape[0] // 2)
+    reference = av.VideoFrame.from_ndarray(image, format="bgra").reformat(
+        width=out.width, height=out.height, format="yuv420p", interpolation="AREA"
+    )
+    ours = out.to_ndarray()[: out.height].astype(int)
+    theirs = reference.to_ndarray()[: out.height].astype(int)
+    assert np.abs(ours - theirs).mean() < 2.0

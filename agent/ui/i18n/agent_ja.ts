@@ -282,6 +282,10 @@ Please check that this computer is connected to the internet.</source>
             <translation>画面の共有を始めています…</translation>
         </message>
         <message>
+            <source>The service's connection server could not be used (a setting on the service's side, not on your computer), so your screen may not reach the operator. Please tell the operator on the phone.</source>
+            <translation>サポートセンター側の接続用サーバーを使えませんでした（お客さまのパソコンではなく、サービス側の設定の問題です）。画面がオペレーターに届かないことがあります。お電話中のオペレーターにお伝えください。</translation>
+        </message>
+        <message>
             <location filename="../request.py" line="112" />
             <source>If you do not answer, the request is declined in {seconds} s.</source>
             <translation>お返事がない場合、{seconds}秒後に自動的にお断りします。</translation>

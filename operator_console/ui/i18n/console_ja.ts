@@ -47,8 +47,8 @@
       <translation>{fps:.1f} fps  |  {kbps:,.0f} kbit/s  |  往復遅延 {rtt}  |  欠落 {dropped}</translation>
     </message>
     <message>
-      <source>Your login expired: close this tab and log in again.</source>
-      <translation>ログインの有効期限が切れました。このタブを閉じて、再度ログインしてください。</translation>
+      <source>Logged in again; your tabs reconnect with the new login.</source>
+      <translation>再度ログインしました。タブは新しいログインで中継サーバーに接続し直します。</translation>
     </message>
     <message>
       <source>Connecting the picture…</source>
@@ -233,6 +233,10 @@
       <translation>お客さまの画面には何も表示していません。</translation>
     </message>
     <message>
+      <source>Not available in normal mode: the keyboard guide cannot be drawn outside the customer's browser.</source>
+      <translation>通常版では使えません：キーボード表示はお客さまのブラウザーの外には表示できません。</translation>
+    </message>
+    <message>
       <source>Shown to the customer: {keys}</source>
       <translation>お客さまに表示中：{keys}</translation>
     </message>
@@ -395,8 +399,8 @@
       <translation>このコンソールは中継サーバーと互換性がありません。コンソールを更新してください。</translation>
     </message>
     <message>
-      <source>Your login is no longer valid. Please log in again.</source>
-      <translation>ログインの有効期限が切れました。再度ログインしてください。</translation>
+      <source>Your login is no longer valid. Enter your password in the bar above.</source>
+      <translation>ログインが無効になりました。上の欄にパスワードを入力してください。</translation>
     </message>
     <message>
       <source>The customer is no longer connected.</source>
@@ -479,12 +483,51 @@
       <translation>このバージョンのコンソールは中継サーバーと互換性がありません。コンソールを更新してください。</translation>
     </message>
     <message>
+      <source>The relay no longer accepts your login. Enter your password above; this tab stays open.</source>
+      <translation>中継サーバーがログインを受け付けなくなりました。上の欄にパスワードを入力してください。このタブはそのまま残ります。</translation>
+    </message>
+    <message>
+      <source>Your network's proxy refused the connection to the relay. Ask your administrator to let the relay's address through, or to give the console the proxy's user name and password.</source>
+      <translation>ネットワークのプロキシーが中継サーバーへの接続を拒否しました。中継サーバーのアドレスを通すか、コンソールにプロキシーのユーザー名とパスワードを設定するよう、管理者に依頼してください。</translation>
+    </message>
+    <message>
       <source>The relay address must start with https:// or http://.</source>
       <translation>中継サーバーのアドレスは https:// または http:// で始めてください。</translation>
     </message>
     <message>
+      <source>The TURN server refused this session's credentials, so the picture can reach you only where a direct path exists. Tell your administrator: the relay's TURN secret does not match the TURN server's.</source>
+      <translation>TURNサーバーがこのセッションの認証情報を拒否しました。そのため、画面は直接つながる経路がある場合にしか届きません。管理者にお伝えください：中継サーバーのTURNシークレットがTURNサーバーのものと一致していません。</translation>
+    </message>
+    <message>
+      <source>This PC does not trust the TURN server's certificate, so the picture cannot use TURN over TLS. Tell your administrator: install the TURN server's CA on this PC or give the TURN server a certificate from a public CA.</source>
+      <translation>このPCはTURNサーバーの証明書を信頼していないため、画面はTLS経由のTURNを使えません。管理者にお伝えください：TURNサーバーのCA証明書をこのPCに入れるか、TURNサーバーに公的な認証局の証明書を設定してください。</translation>
+    </message>
+    <message>
       <source>Login failed. Please try again.</source>
       <translation>ログインできませんでした。もう一度お試しください。</translation>
+    </message>
+  </context>
+  <context>
+    <name>ReloginBar</name>
+    <message>
+      <source>Logging in…</source>
+      <translation>ログインしています…</translation>
+    </message>
+    <message>
+      <source>Enter your password.</source>
+      <translation>パスワードを入力してください。</translation>
+    </message>
+    <message>
+      <source>The relay no longer accepts your login as {user} (it expired or was ended). Enter your password to continue. Your tabs stay open; a session on screen goes on.</source>
+      <translation>中継サーバーが {user} のログインを受け付けなくなりました（有効期限切れ、または終了されました）。続けるにはパスワードを入力してください。タブは閉じません。表示中のセッションも続きます。</translation>
+    </message>
+    <message>
+      <source>Password:</source>
+      <translation>パスワード：</translation>
+    </message>
+    <message>
+      <source>Log in again</source>
+      <translation>再ログイン</translation>
     </message>
   </context>
   <context>
@@ -580,6 +623,22 @@
     <message>
       <source>Point on the customer's screen with your mouse; off hides the pointer (Ctrl+P)</source>
       <translation>マウスでお客さまの画面を指し示します。オフにするとポインターを消します（Ctrl+P）</translation>
+    </message>
+    <message>
+      <source>Normal mode (browser)</source>
+      <translation>通常版（ブラウザー）</translation>
+    </message>
+    <message>
+      <source>The customer shares from their web browser; nothing is installed.</source>
+      <translation>お客さまはブラウザーから共有しています（インストールなし）。</translation>
+    </message>
+    <message>
+      <source>Normal mode (browser): the pointer and the keyboard guide are not available, because they cannot be drawn outside the customer's browser.</source>
+      <translation>通常版（ブラウザー）：ポインターとキーボード表示は使えません。お客さまのブラウザーの外には表示できないためです。</translation>
+    </message>
+    <message>
+      <source>Not available in normal mode: the pointer cannot be drawn outside the customer's browser.</source>
+      <translation>通常版では使えません：ポインターはお客さまのブラウザーの外には表示できません。</translation>
     </message>
     <message>
       <source>End session</source>
@@ -733,11 +792,11 @@
     </message>
     <message>
       <source>Detailed mode (installed agent)</source>
-      <translation>詳細モード（インストール版）</translation>
+      <translation>詳細版（インストールしたツール）</translation>
     </message>
     <message>
       <source>Normal mode (browser): OS and browser only</source>
-      <translation>通常モード（ブラウザー）：OSとブラウザーのみ</translation>
+      <translation>通常版（ブラウザー）：OSとブラウザーのみ</translation>
     </message>
     <message>
       <source>unavailable</source>
