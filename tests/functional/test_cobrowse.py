@@ -152,6 +152,7 @@ LOGIN_SECRETS = {
     "password": "Pw9#xKv2rT",
     "password-shown": "Sh0wnQj58Lm",
     "hidden": "H1ddQz9Tokn",
+    "query": "Qry7ZqSessn",
 }
 
 
@@ -159,11 +160,16 @@ async def test_login_page_leaks_nothing(
     relay: RunningRelay, browser: BrowserCustomer, operator: CobrowseOperator
 ) -> None:
     await browser.new_page(init_script=LEAK_HOOK)
-    await browser.goto(f"{relay.url}/demo/bank/index.html")
+    page = (
+        f"index.html?session={LOGIN_SECRETS['query']}#{LOGIN_SECRETS['query']}"  # the address is private too
+    )
+    await browser.goto(f"{relay.url}/demo/bank/{page}")
     # A hidden field with a value before sharing starts (rrweb issue 1609).
     await browser.eval(f"document.getElementById('csrf').value = {json.dumps(LOGIN_SECRETS['hidden'])}")
-    await _share(browser, relay, operator, "index.html", fresh=False)
+    await _share(browser, relay, operator, page, fresh=False)
     await operator.until("no full snapshot", lambda: any(e["type"] == 2 for e in operator.received.events))
+    metas = [e["data"]["href"] for e in operator.received.events if e["type"] == 4]
+    assert metas == [f"{relay.url}/demo/bank/index.html"]
 
     await browser.type("#user-id", LOGIN_SECRETS["user-id"], delay_ms=20)
     await browser.type("#password", LOGIN_SECRETS["password"], delay_ms=20)

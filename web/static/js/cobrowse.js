@@ -204,7 +204,7 @@ class Recorder {
       ...recordOptions(this.rules, validSelector),
       emit: (event) => {
         if (!this.active) return;
-        this.queue.push(event);
+        this.queue.push(withoutQuery(event));
         if (this.timer === 0) this.timer = window.setTimeout(() => this.flush(), FLUSH_MS);
       },
     });
@@ -237,6 +237,20 @@ class Recorder {
       this.send(bytes);
     });
   }
+}
+
+/**
+ * The page's address as the operator gets it (rrweb's Meta event): origin and path only, as
+ * the shareable patterns see it. A query or fragment may carry personal data.
+ * @template {{type: number, data?: unknown}} E
+ * @param {E} event
+ * @returns {E}
+ */
+function withoutQuery(event) {
+  const data = /** @type {{href?: unknown}} */ (event.data);
+  if (event.type !== 4 || typeof data?.href !== "string") return event;
+  const url = new URL(data.href);
+  return { ...event, data: { ...data, href: `${url.origin}${url.pathname}` } };
 }
 
 /** One co-browse session on this page. */
