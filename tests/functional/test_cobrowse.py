@@ -617,3 +617,18 @@ async def test_the_site_s_own_button_opens_the_panel(relay: RunningRelay, browse
     await browser.wait("#cb-code")
     assert await browser.eval("Object.isFrozen(window.MadoguchiCobrowse)")
     assert await browser.eval("Object.keys(window.MadoguchiCobrowse)") == ["open"]
+
+
+async def test_the_operator_s_end_reaches_the_customer_within_a_second(
+    relay: RunningRelay, browser: BrowserCustomer, operator: CobrowseOperator
+) -> None:
+    await _share(browser, relay, operator, "account.html")
+    started = time.monotonic()
+    await operator.end()
+    await browser.wait("#cb-ended", timeout_s=1)
+    assert time.monotonic() - started < 1.0
+    assert await browser.eval("sessionStorage.getItem('madoguchi-cobrowse')") is None
+    sent = len(await _sent(browser))
+    await browser.eval("document.getElementById('balance').textContent = '0'")
+    await asyncio.sleep(0.5)
+    assert len(await _sent(browser)) == sent  # nothing more leaves the page
