@@ -63,22 +63,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--mode",
-        choices=("agent", "browser"),
+        choices=("agent", "browser", "cobrowse"),
         default="agent",
-        help="the customer: the installed agent (default) or Chromium in normal mode (docs/browser.md)",
+        help="the customer: the installed agent (default), Chromium in normal mode (docs/browser.md)"
+        " or Chromium co-browsing the demo bank (docs/cobrowse.md)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
     from testbed.customer import TestbedError
 
-    if args.mode == "browser":
+    if args.mode in ("browser", "cobrowse"):
         if args.network:
             print(
-                "madoguchi demo: --network runs the installed agent; not with --mode browser", file=sys.stderr
+                f"madoguchi demo: --network runs the installed agent; not with --mode {args.mode}",
+                file=sys.stderr,
             )
             return 2
-        return _run_browser(args)
+        return _run_browser(args) if args.mode == "browser" else _run_cobrowse(args)
     try:
         width, height = (int(v) for v in str(args.size).lower().split("x"))
     except ValueError:
@@ -163,6 +165,32 @@ def _run_browser(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     ok = result["frames_received"] > 0 and result["pointer_events_received"] > 0
     return 0 if ok else 1
+
+
+def _run_cobrowse(args: argparse.Namespace) -> int:
+    from testbed.cobrowse_demo import cobrowse_session
+    from testbed.customer import TestbedError
+
+    try:
+        result = asyncio.run(cobrowse_session(args.seconds))
+    except TestbedError as exc:
+        print(f"madoguchi demo: FAILED: {exc}", file=sys.stderr)
+        return 1
+    latency = result["mirror_latency_ms"]
+    print(
+        f"  mirror latency    median {latency['median']} ms, p95 {latency['p95']} ms"
+        f" ({latency['samples']} changes)"
+    )
+    print(f"  navigation        {result['navigation_ms']} ms (page load -> operator)")
+    print(f"  while working     {result['bytes_sent_per_s']} B/s, {result['events_per_s']} events/s")
+    print(
+        f"  first snapshot    {result['first_snapshot_bytes_raw']} B raw,"
+        f" {result['first_snapshot_bytes_compressed']} B compressed"
+    )
+    print(f"  Stop -> operator  {result['stop_to_operator_ms']} ms")
+    if args.json is not None:
+        args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    return 0 if result["events_total"] > 0 else 1
 
 
 @contextlib.contextmanager

@@ -66,6 +66,7 @@ __all__ = [
     "Ended",
     "Error",
     "Pointer",
+    "CobrowsePointer",
     "POINTER_IDLE_S",
     "POINTER_FADE_S",
     "KeyGuide",
@@ -472,6 +473,21 @@ class Pointer(Message):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class CobrowsePointer(Message):
+    """Operator's pointer during co-browsing (docs/cobrowse.md): anchored to a mirrored element.
+
+    ``node`` is the element's rrweb id, ``fx``/``fy`` a point in its box as fractions, so the
+    pointer lands on the same element whatever the two viewports' size, zoom and scroll.
+    """
+
+    type: ClassVar[str] = "cobrowse_pointer"
+    action: PointerAction = "move"
+    node: int = number(0, 2**31)
+    fx: float = number(0.0, 1.0, default=0.5)
+    fy: float = number(0.0, 1.0, default=0.5)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class KeyGuide(Message):
     """Show a keyboard with these combinations highlighted, e.g. ``[["Ctrl", "C"]]``."""
 
@@ -682,6 +698,7 @@ SignalingMessage = (
 GuidanceMessage = (
     HangUp
     | Pointer
+    | CobrowsePointer
     | KeyGuide
     | KeyGuideClear
     | KeyGuideClosed
@@ -728,6 +745,7 @@ GUIDANCE_TYPES: dict[str, type[Message]] = {
     for cls in (
         HangUp,
         Pointer,
+        CobrowsePointer,
         KeyGuide,
         KeyGuideClear,
         KeyGuideClosed,

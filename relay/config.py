@@ -30,6 +30,14 @@ Example ``relay.toml``::
     hours = "9:00-17:00 (weekdays)"
     agent_download = "/srv/madoguchi/madoguchi-agent.exe"
 
+    [cobrowse]                 # co-browsing of the company's own site (docs/cobrowse.md)
+    site_key = "bank-web"      # the key in the site's <script> tag; empty: co-browsing off
+    shareable = ["/", "/account/*"]       # path patterns (* = any characters); the rest never
+    mask_selectors = [".balance-detail"]  # text masked with a fixed-length mask
+    block_selectors = ["#ads"]            # shown to the operator as a grey box
+    keyboard_selectors = [".soft-keyboard"]  # recording stops while one is visible
+    demo_site = false          # serve the demo bank at /demo/bank/ (tests and the demo)
+
 The defaults are safe for a single machine: loopback only, no public STUN (nothing
 leaves the LAN unless an admin configures it), state in memory, SQLite in a data
 directory under the user's home.
@@ -213,6 +221,20 @@ class RelayConfig:
     """The packaged agent (``make dist``) offered as 詳細版 on the start page, with its size and SHA-256."""
     admin_idle_timeout_s: float = 900.0
     """An admin web session ends after this long without a request (docs/security.md)."""
+    cobrowse_site_key: str = ""
+    """The site key of the co-browse ``<script>`` tag (``[cobrowse]`` table); empty turns
+    ``/api/cobrowse/config`` off, so no page can start co-browsing."""
+    cobrowse_shareable: tuple[str, ...] = ()
+    """URL path patterns (``*`` matches anything) of the pages that may be shared; every
+    other page is never sent (R13). Empty: nothing is shared."""
+    cobrowse_mask_selectors: tuple[str, ...] = ()
+    """CSS selectors whose text is masked (fixed length) in the customer's browser."""
+    cobrowse_block_selectors: tuple[str, ...] = ()
+    """CSS selectors never recorded: the operator sees a grey box of their size."""
+    cobrowse_keyboard_selectors: tuple[str, ...] = ()
+    """CSS selectors of the site's software keyboards: recording stops while one is visible (R12)."""
+    cobrowse_demo_site: bool = False
+    """Serve the demo bank (``web/demo/bank``) at ``/demo/bank/``: the demo and the tests."""
     limits: Limits = dataclasses.field(default_factory=Limits)
 
     @property
@@ -261,6 +283,12 @@ def load_config(
             raise ConfigError("site: must be a table")
         for key, value in site.items():
             raw[key if key == "agent_download" else f"site_{key}"] = value
+    cobrowse = raw.pop("cobrowse", None)
+    if cobrowse is not None:
+        if not isinstance(cobrowse, dict):
+            raise ConfigError("cobrowse: must be a table")
+        for key, value in cobrowse.items():
+            raw[f"cobrowse_{key}"] = value
     limits_raw = raw.pop("limits", {})
     if not isinstance(limits_raw, dict):
         raise ConfigError("limits: must be a table")
@@ -358,6 +386,10 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
         return value
     if tp is Path:
         return Path(value).expanduser()
+    if origin is tuple and typing.get_args(tp)[0] is str:  # cobrowse selectors and patterns
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"{key}: must be a list of non-empty strings")
+        return tuple(value)
     if origin is tuple:  # ice_servers
         if not isinstance(value, list | tuple):
             raise ConfigError(f"{key}: must be a list")

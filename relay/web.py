@@ -11,12 +11,21 @@ the relay carries headers that keep them to that: a Content-Security-Policy allo
 scripts, styles, images and connections from this origin only (no inline script, no
 third party), no framing, no referrer, no sniffing, and a Permissions-Policy that grants
 screen capture to this origin and nothing else (no camera, microphone, location).
+
+Co-browsing (docs/cobrowse.md): ``GET /api/cobrowse/config?site_key=K`` gives the
+``<script>`` tag's configuration (shareable URL patterns, mask, block and software-keyboard
+selectors) from the ``[cobrowse]`` table, ``/vendor/rrweb-record.js`` is the pinned
+``@rrweb/record`` from ``web/node_modules``, and with ``demo_site`` the demo bank
+(``web/demo/bank``) is served at ``/demo/bank/`` with a policy that lets it frame its own
+pages. The scripts and the config may be loaded by another origin (the bank's site), so
+they carry ``Cross-Origin-Resource-Policy: cross-origin`` and CORS ``*``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -27,7 +36,16 @@ from aiohttp import web
 
 from .config import RelayConfig
 
-__all__ = ["HSTS", "SECURITY_HEADERS", "Download", "add_web_routes", "default_web_dir", "describe_download"]
+__all__ = [
+    "DEMO_CSP",
+    "HSTS",
+    "SECURITY_HEADERS",
+    "Download",
+    "add_web_routes",
+    "cobrowse_config_body",
+    "default_web_dir",
+    "describe_download",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +79,15 @@ SECURITY_HEADERS: dict[str, str] = {
 JSON error from ever rendering as a page)."""
 
 _PAGES = {"/": "index.html", "/share": "share.html"}
+
+DEMO_CSP = CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'") + "; frame-src 'self'"
+"""The demo bank frames its own inquiry form (a same-origin iframe), nothing else."""
+
+_CROSS_ORIGIN_PREFIXES = ("/static/js/", "/static/css/cobrowse", "/vendor/", "/api/cobrowse/")
+"""What a bank's pages on another origin load from the relay: the co-browse script and its config."""
+
+RRWEB_RECORD = Path("node_modules") / "@rrweb" / "record" / "dist" / "record.js"
+"""The pinned ``@rrweb/record`` ES module (web/package.json), below ``web/``."""
 
 
 def default_web_dir() -> Path:
@@ -103,6 +130,16 @@ def add_web_routes(app: web.Application, config: RelayConfig) -> None:
         app.router.add_get("/site/logo", _logo(config.site_logo))
     if download is not None:
         app.router.add_get("/download/agent", _download(download))
+    app.router.add_get("/api/cobrowse/config", _cobrowse_config(config))
+    record = root.parent / RRWEB_RECORD
+    if record.is_file():
+        app.router.add_get("/vendor/rrweb-record.js", _script(record))
+    else:
+        logger.warning("co-browsing: %s is missing (npm ci in web/); no page can be shared", record)
+    demo = root.parent / "demo" / "bank"
+    if config.cobrowse_demo_site and (demo / "index.html").is_file():
+        app.router.add_get("/demo/bank/", _page(demo / "index.html"))
+        app.router.add_static("/demo/bank/", demo.resolve(), follow_symlinks=False, append_version=False)
     if not (root / "index.html").is_file():
         logger.warning("customer pages: none in %s; / and /share answer 404", root)
         return
@@ -117,6 +154,38 @@ def _page(file: Path) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         # HTML is small and must reflect the current scripts: no caching of the page itself.
         headers = {"Cache-Control": "no-cache", "Content-Type": "text/html; charset=utf-8"}
         return web.FileResponse(file, headers=headers)
+
+    return handler
+
+
+def _script(file: Path) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        headers = {"Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-cache"}
+        return web.FileResponse(file, headers=headers)
+
+    return handler
+
+
+def cobrowse_config_body(config: RelayConfig) -> dict[str, Any]:
+    """What the co-browse script is told: the site's sharing rules (docs/cobrowse.md)."""
+    return {
+        "shareable": list(config.cobrowse_shareable),
+        "mask_selectors": list(config.cobrowse_mask_selectors),
+        "block_selectors": list(config.cobrowse_block_selectors),
+        "keyboard_selectors": list(config.cobrowse_keyboard_selectors),
+    }
+
+
+def _cobrowse_config(config: RelayConfig) -> Callable[[web.Request], Awaitable[web.Response]]:
+    body = cobrowse_config_body(config)
+
+    async def handler(request: web.Request) -> web.Response:
+        key = request.query.get("site_key", "")
+        if not config.cobrowse_site_key or not hmac.compare_digest(
+            key.encode(), config.cobrowse_site_key.encode()
+        ):
+            return web.json_response({"error": "unknown_site_key"}, status=404)
+        return web.json_response(body, headers={"Cache-Control": "no-store"})
 
     return handler
 
@@ -183,6 +252,12 @@ the relay's host name says nothing about its neighbours)."""
 
 
 async def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
+    if request.path.startswith(_CROSS_ORIGIN_PREFIXES):
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "cross-origin")
+        response.headers.setdefault("Access-Control-Allow-Origin", "*")
+    elif request.path.startswith("/demo/bank/"):
+        response.headers.setdefault("Content-Security-Policy", DEMO_CSP)
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     if request.secure:  # behind a TLS-terminating proxy, the proxy sets it

@@ -102,8 +102,21 @@ class BrowserCustomer:
     async def click(self, selector: str) -> None:
         await self.do("click", selector=selector)
 
-    async def fill(self, selector: str, text: str) -> None:
-        await self.do("fill", selector=selector, text=text)
+    async def fill(self, selector: str, text: str, *, frame: str | None = None) -> None:
+        """Fill a field (in the iframe ``frame`` selects, if given)."""
+        await self.do("fill", selector=selector, text=text, frame=frame)
+
+    async def type(self, selector: str, text: str, *, delay_ms: int = 0) -> None:
+        """Type key by key into a field (Playwright's pressSequentially)."""
+        await self.do("type", selector=selector, text=text, delay_ms=delay_ms)
+
+    async def click_xy(self, x: float, y: float) -> None:
+        """Click at (x, y) of the viewport."""
+        await self.do("click_xy", x=x, y=y)
+
+    async def mouse(self, x: float, y: float, *, steps: int = 5) -> None:
+        """Move the mouse to (x, y) of the viewport in ``steps`` moves."""
+        await self.do("mouse", x=x, y=y, steps=steps)
 
     async def wait(self, selector: str, *, state: str = "visible", timeout_s: float = 10.0) -> None:
         await self.do("wait", selector=selector, state=state, timeout_ms=int(timeout_s * 1000))
@@ -114,8 +127,23 @@ class BrowserCustomer:
     async def eval(self, script: str) -> Any:
         return await self.do("eval", script=script)
 
-    async def new_page(self, user_agent: str | None = None) -> None:
-        await self.do("new_page", user_agent=user_agent)
+    async def new_page(
+        self,
+        user_agent: str | None = None,
+        *,
+        viewport: tuple[int, int] | None = None,
+        touch: bool = False,
+        init_script: Path | None = None,
+    ) -> None:
+        """A fresh context: ``viewport`` fixes its size, ``touch`` emulates a phone's touch
+        screen, ``init_script`` runs in every frame before the page's scripts."""
+        await self.do(
+            "new_page",
+            user_agent=user_agent,
+            viewport=None if viewport is None else {"width": viewport[0], "height": viewport[1]},
+            touch=touch or None,
+            init_script=None if init_script is None else str(init_script),
+        )
 
     async def close_page(self) -> None:
         await self.do("close_page")

@@ -6,7 +6,7 @@ export default [
   { ignores: ["node_modules/"] },
   js.configs.recommended,
   {
-    files: ["static/js/**/*.js", "e2e/audit.js"], // audit.js runs inside the page
+    files: ["static/js/**/*.js", "demo/**/*.js", "viewer/**/*.js", "e2e/audit.js", "e2e/leak-hook.js"], // these run inside the page
     languageOptions: { ecmaVersion: 2022, sourceType: "module", globals: { ...globals.browser } },
   },
   {

@@ -35,6 +35,7 @@ SAMPLES: list[p.Message] = [
     p.Ended(reason=p.EndReason.DENIED, by="agent"),
     p.Error(code=p.ErrorCode.BUSY, message="all lines are busy", retry_after_s=120.0),
     p.Pointer(action="click", x=0.25, y=0.75, monitor=1),
+    p.CobrowsePointer(action="click", node=57, fx=0.25, fy=1.0),
     p.KeyGuide(keys=(("Ctrl", "C"), ("Win", "R")), caption="コピー"),
     p.KeyGuideClear(),
     p.KeyGuideClosed(),
@@ -160,6 +161,9 @@ def test_invalid_message_cannot_be_constructed() -> None:
         p.Pointer(x=-0.1, y=0.5)
     with pytest.raises(p.ProtocolError):
         p.Join(protocol_version=1, code="12345a", client_version="", consent_accepted=True)
+    for bad in ({"node": -1}, {"node": 1, "fx": 1.5}, {"node": 1, "fy": -0.1}):
+        with pytest.raises(p.ProtocolError):
+            p.CobrowsePointer(**bad)
 
 
 def test_error_detail_never_echoes_values() -> None:

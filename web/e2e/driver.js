@@ -8,8 +8,10 @@
  *
  * Commands: {"do": "goto", "url"} | {"do": "click", "selector"} | {"do": "fill", "selector", "text"}
  * | {"do": "wait", "selector", "state"?, "timeout_ms"?} | {"do": "text", "selector"}
+ * | {"do": "fill", "selector", "text", "frame"?} | {"do": "type", "selector", "text", "delay_ms"?} | {"do": "mouse", "x", "y", "steps"?} | {"do": "click_xy", "x", "y"}
  * | {"do": "audit"} (web/e2e/audit.js) | {"do": "press", "key"} | {"do": "eval", "script"} | {"do": "screenshot", "path", "width"?, "height"?, "full"?}
- * | {"do": "new_page", "user_agent"?} | {"do": "close_page"} | {"do": "quit"}.
+ * | {"do": "new_page", "user_agent"?, "viewport"?, "touch"?, "init_script"?} | {"do": "close_page"} | {"do": "quit"}.
+ * `init_script` names a file (e.g. e2e/leak-hook.js) run in every frame before the page's scripts.
  * Answers: {"ok": true, "value"?} or {"ok": false, "error"}. Console messages of the page
  * arrive as {"console": type, "text"} lines at any time.
  */
@@ -35,6 +37,11 @@ export const CHROMIUM_ARGS = [
   // (not mDNS names, which need multicast DNS the operator's aioice may not have).
   "--allow-loopback-in-peer-connection",
   "--disable-features=WebRtcHideLocalIpsWithMdns",
+  // Two browsers may share the display (a customer and the operator's view): a covered window
+  // must keep rendering and running its timers as a visible one does.
+  "--disable-backgrounding-occluded-windows",
+  "--disable-renderer-backgrounding",
+  "--disable-background-timer-throttling",
   "--window-position=0,0",
   "--window-size=1280,900",
 ];
@@ -57,10 +64,20 @@ async function main() {
   /** @type {import("playwright-core").Page | null} */
   let page = null;
 
-  /** @param {string | undefined} userAgent */
-  async function newPage(userAgent) {
+  /**
+   * @param {string | undefined} userAgent
+   * @param {{width: number, height: number} | undefined} [viewport] a fixed viewport (phone emulation)
+   * @param {boolean} [touch] touch events and a coarse pointer
+   * @param {string} [initScript] a file run in every frame before the page's own scripts
+   */
+  async function newPage(userAgent, viewport, touch, initScript) {
     await context?.close();
-    context = await browser.newContext(userAgent ? { userAgent, viewport: null } : { viewport: null });
+    context = await browser.newContext({
+      viewport: viewport ?? null,
+      ...(userAgent ? { userAgent } : {}),
+      ...(touch ? { hasTouch: true, isMobile: true } : {}),
+    });
+    if (initScript) await context.addInitScript({ path: initScript });
     page = await context.newPage();
     page.on("console", (message) => emit({ console: message.type(), text: message.text() }));
     page.on("pageerror", (error) => emit({ console: "pageerror", text: String(error) }));
@@ -80,7 +97,7 @@ async function main() {
   async function run(command) {
     switch (command.do) {
       case "new_page":
-        await newPage(command.user_agent);
+        await newPage(command.user_agent, command.viewport, command.touch, command.init_script);
         return null;
       case "goto":
         if (page === null) await newPage(undefined);
@@ -99,7 +116,18 @@ async function main() {
         await current().keyboard.press(command.key);
         return null;
       case "fill":
-        await current().fill(command.selector, command.text);
+        // "frame": the selector of an iframe whose document holds the field.
+        if (command.frame) await current().frameLocator(command.frame).locator(command.selector).fill(command.text);
+        else await current().fill(command.selector, command.text);
+        return null;
+      case "type":
+        await current().locator(command.selector).pressSequentially(command.text, { delay: command.delay_ms ?? 0 });
+        return null;
+      case "click_xy":
+        await current().mouse.click(command.x, command.y);
+        return null;
+      case "mouse":
+        await current().mouse.move(command.x, command.y, { steps: command.steps ?? 5 });
         return null;
       case "wait":
         await current().waitForSelector(command.selector, {
