@@ -111,6 +111,8 @@ class _Conn:
     token: str | None = dataclasses.field(default=None, repr=False)
     """The operator's login token, checked again before every claim."""
     pairing_id: str | None = None
+    had_session: bool = False
+    """An operator socket whose session ended: a late ``bye`` that crossed the end is quiet."""
 
 
 class _Refused(Exception):
@@ -566,9 +568,9 @@ class Registry:
             self._authenticate(conn, msg, now, out)
             return
         if conn.pairing_id is None:
-            if isinstance(msg, Bye):
+            if isinstance(msg, Bye) and conn.had_session:
                 # It crossed the ended of its session (the agent's hang_up or bye came first).
-                logger.debug("operator %s: bye without a session ignored", conn.id)
+                logger.debug("operator %s: bye after its session ended ignored", conn.id)
                 return
             if isinstance(msg, Claim | IssueCode | Resume):
                 self._revalidate(conn, now, out)
@@ -830,6 +832,7 @@ class Registry:
         operator = self._conns.get(p.operator_conn) if p.operator_conn is not None else None
         if operator is not None:
             operator.pairing_id = None
+            operator.had_session = True
             operator.last_seen = now
             out.append(Send(operator.id, ended))
         detail: dict[str, object] = {"reason": reason.value, "by": by, "phase": p.phase}

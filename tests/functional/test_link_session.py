@@ -28,7 +28,7 @@ def test_outage_and_loss_fresh_picture_no_stale_replay() -> None:
     link = LinkProfile(name="t", rtt=0.040, loss=0.03, outages=(OUTAGE,))
     with LinkNamespace(link, seed=1) as ns:
         out = subprocess.run(
-            [*ns.exec_prefix, sys.executable, "-m", "testbed.link_session", "--seconds", "10"],
+            [*ns.exec_prefix, sys.executable, "-m", "testbed.link_session", "--seconds", "12"],
             check=True,
             capture_output=True,
             text=True,
@@ -54,7 +54,8 @@ def test_outage_and_loss_fresh_picture_no_stale_replay() -> None:
     assert freeze > OUTAGE.duration - 1.0
     before, after = shown[k], shown[k + 1]
     assert sent[after[1]] - sent[before[1]] > OUTAGE.duration - 1.0
-    # Pictures keep coming after it, and the chain broken by the outage was mended by a keyframe.
+    # Pictures keep coming after it (5 s are left, room for a busy machine), and the chain
+    # broken by the outage was mended by a keyframe.
     assert len(shown) - (k + 1) >= 10
     assert report["buffer"]["chain_breaks"] >= 1
     assert report["buffer"]["keyframes_released"] >= 2

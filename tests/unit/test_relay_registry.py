@@ -295,6 +295,20 @@ def test_operator_bye_ends_the_session(h: Harness) -> None:
     assert h.registry.stats().sessions_active == 0
 
 
+def test_a_late_bye_is_quiet_but_a_bye_from_nowhere_is_answered(h: Harness) -> None:
+    h.pair()
+    h.send("a1", p.Bye())
+    assert h.take("o1") == [p.Ended(reason=p.EndReason.NORMAL, by="agent")]
+    h.send("o1", p.Bye())  # crossed the end on the wire: nothing to say
+    assert h.take("o1") == []
+    assert "o1" not in h.closes
+    h.operator("o2", username="taro")
+    h.send("o2", p.Bye())  # never had a session: told so, like any message out of place
+    (reply,) = h.take("o2")
+    assert isinstance(reply, p.Error)
+    assert reply.code is p.ErrorCode.UNEXPECTED_MESSAGE
+
+
 def test_messages_out_of_order_are_refused(h: Harness) -> None:
     h.agent()
     h.send("a1", p.Offer(sdp="v=0"))  # before the session exists
