@@ -133,6 +133,8 @@ class RepairCounters:
 @dataclass
 class _Gap:
     first_seen: float
+    outage: bool = False
+    """Part of a gap that spans an outage (see ``NackGenerator.outage_media_s``): never NACKed."""
     last_nack: float | None = None
     first_nack: float | None = None
     tries: int = 0
@@ -156,6 +158,9 @@ class NackGenerator:
         on_lost: Callable[[list[int]], None] | None = None,
         max_nack_list: int = 1000,
         retry_factor: float = 1.5,
+        outage_media_s: float = 0.5,
+        outage_min_packets: int = 30,
+        clock_rate: int = 90_000,
     ) -> None:
         self._clock = clock
         self._on_past_repair = on_past_repair
@@ -168,7 +173,16 @@ class NackGenerator:
         self.keyframe_interval = keyframe_interval
         self.max_nack_list = max_nack_list
         self.retry_factor = retry_factor
+        self.outage_media_s = outage_media_s
+        """A gap of at least ``outage_min_packets`` whose two edges are further apart than
+        this in media time (RTP timestamps) is an outage: what it lost was captured that
+        long ago, and repairing it would only replay stale pictures after the link returns
+        (a keyframe is requested instead). Loss inside a keyframe spans no media time; a
+        quiet screen sends few packets, so a short gap across it is still repaired."""
+        self.outage_min_packets = outage_min_packets
+        self.clock_rate = clock_rate
         self.max_seq: int | None = None
+        self._max_timestamp: int | None = None
         self._gaps: dict[int, _Gap] = {}
         self._due: set[int] = set()
         self._last_keyframe_request: float | None = None
@@ -193,16 +207,20 @@ class NackGenerator:
     def add(self, packet: Any) -> bool:
         now = self._clock()
         seq = int(packet.sequence_number)
+        timestamp = getattr(packet, "timestamp", None)
         if self.max_seq is None:
             self.max_seq = seq
+            self._max_timestamp = timestamp
             return False
         if _seq_gt(seq, self.max_seq):
+            outage = self._spans_outage(seq, timestamp)
             s = (self.max_seq + 1) & 0xFFFF
             while s != seq:
-                self._gaps[s] = _Gap(first_seen=now)
+                self._gaps[s] = _Gap(first_seen=now, outage=outage)
                 self.counters.gaps += 1
                 s = (s + 1) & 0xFFFF
             self.max_seq = seq
+            self._max_timestamp = timestamp
         else:
             gap = self._gaps.pop(seq, None)
             if gap is not None:
@@ -215,6 +233,14 @@ class NackGenerator:
                     self.rtt = 0.875 * self.rtt + 0.125 * sample
         return self._schedule(now, int(packet.ssrc))
 
+    def _spans_outage(self, seq: int, timestamp: int | None) -> bool:
+        assert self.max_seq is not None
+        missing = ((seq - self.max_seq) & 0xFFFF) - 1
+        if missing < self.outage_min_packets or timestamp is None or self._max_timestamp is None:
+            return False
+        span = ((timestamp - self._max_timestamp) & 0xFFFFFFFF) / self.clock_rate
+        return self.outage_media_s < span < 2**31 / self.clock_rate  # forward in time only
+
     def _schedule(self, now: float, ssrc: int) -> bool:
         retry = max(self.min_retry, self.retry_factor * self.rtt)
         assert self.max_seq is not None
@@ -226,7 +252,7 @@ class NackGenerator:
         flood = len(self._gaps) > self.max_nack_list
         for s, gap in self._gaps.items():
             behind = (self.max_seq - s) & 0xFFFF
-            if flood or behind > self.max_gap_packets or now - gap.first_seen > self.max_age:
+            if gap.outage or flood or behind > self.max_gap_packets or now - gap.first_seen > self.max_age:
                 past.append(s)
             elif gap.last_nack is None or now - gap.last_nack >= retry:
                 if gap.tries >= self.max_tries:

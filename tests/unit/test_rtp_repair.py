@@ -179,6 +179,31 @@ def test_an_outage_sized_gap_is_given_up_at_once() -> None:
     assert generator.missing == {1501}
 
 
+def test_a_gap_across_seconds_of_media_is_an_outage_not_loss() -> None:
+    # The link was down for 5 s: what it lost was captured 5 s ago. Repairing it would
+    # replay stale pictures after the link returns; a keyframe is asked for instead.
+    clock = Clock()
+    lost: list[int] = []
+    keyframes: list[int] = []
+    generator = NackGenerator(clock, keyframes.append, on_lost=lost.extend)
+
+    def at(seq: int, seconds: float) -> RtpPacket:
+        packet = _packet(seq)
+        packet.timestamp = int(seconds * 90_000)
+        return packet
+
+    generator.add(at(0, 0.0))
+    assert not generator.add(at(151, 5.0))  # 150 packets of 5 s of media missing
+    assert len(lost) == 150
+    assert keyframes == [1234]
+    # The same number of packets lost inside one keyframe (no media time) is repaired.
+    assert generator.add(at(302, 5.0))
+    assert len(generator.missing) == 150
+    # So is a short gap across a quiet screen (few packets, however long the pause).
+    assert generator.add(at(306, 9.0))
+    assert {303, 304, 305} <= generator.missing
+
+
 def test_history_forgets_what_came_before_a_keyframe() -> None:
     from aiortc.codecs.h264 import H264Encoder
 
