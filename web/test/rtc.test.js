@@ -32,7 +32,7 @@ test("bitrate hints: added to VP8 (new fmtp line) and H.264 (its fmtp), nothing 
     "a=fmtp:98 packetization-mode=1;profile-level-id=42e01f",
     "",
   ].join("\r\n");
-  const hints = "x-google-start-bitrate=1500;x-google-min-bitrate=300;x-google-max-bitrate=2500";
+  const hints = "x-google-start-bitrate=2500;x-google-min-bitrate=300;x-google-max-bitrate=4000";
   assert.equal(
     withBitrateHints(answer),
     [

@@ -24,12 +24,19 @@ export const DISPLAY_MEDIA_OPTIONS = /** @type {DisplayMediaStreamOptions} */ ({
   monitorTypeSurfaces: "include",
 });
 
-/** Encoder caps: enough for text at 1080p, gentle on an ADSL uplink. */
-export const MAX_BITRATE_BPS = 2_500_000;
+/**
+ * Encoder caps: room for sharp text on a scrolling 1080p screen (it settles near 1.9 Mbit/s
+ * and 37.7 dB on a LAN, docs/browser.md); on a slower uplink loss and REMB bring it down.
+ */
+export const MAX_BITRATE_BPS = 4_000_000;
 export const MAX_FRAMERATE = 30;
 
-/** Chromium's start and floor for its bandwidth estimate, in kbit/s (see withBitrateHints). */
-export const START_BITRATE_KBPS = 1500;
+/**
+ * Chromium's start and floor for its bandwidth estimate, in kbit/s (see withBitrateHints).
+ * aiortc's REMB only lets the estimate climb from what arrives, so a start of 1500 kept
+ * the stream near 1 Mbit/s and 30 dB; 2500 starts where a 1080p screen needs to be.
+ */
+export const START_BITRATE_KBPS = 2500;
 export const MIN_BITRATE_KBPS = 300;
 
 /**
