@@ -31,7 +31,7 @@ from client_core.rtc import (
     ice_host_addresses,
     rtc_configuration,
 )
-from client_core.turn import TurnProblem, turn_gathering
+from client_core.turn import TurnProblem, note_problem, turn_gathering
 from protocol import (
     GUIDANCE_CHANNEL,
     GuidanceMessage,
@@ -136,12 +136,7 @@ class AgentPeer:
         follow_connection_state(self._pc, self.connected, self._on_state)
 
     def _turn_problem(self, problem: TurnProblem) -> None:
-        if any((p.url, p.kind) == (problem.url, problem.kind) for p in self.turn_problems):
-            return  # aiortc gathers once per transport before bundling them
-        self.turn_problems.append(problem)
-        logger.error("TURN allocation failed: %s", problem)
-        if self._on_turn_problem is not None:
-            self._on_turn_problem(problem)
+        note_problem(self.turn_problems, problem, self._on_turn_problem)
 
     @property
     def pc(self) -> RTCPeerConnection:

@@ -44,7 +44,15 @@ from aiortc.rtcicetransport import parse_stun_turn_uri
 
 from protocol import IceServer
 
-__all__ = ["TurnProblem", "TurnProblemKind", "choose_turn", "classify", "turn_gathering", "turn_url"]
+__all__ = [
+    "TurnProblem",
+    "TurnProblemKind",
+    "choose_turn",
+    "classify",
+    "note_problem",
+    "turn_gathering",
+    "turn_url",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +101,19 @@ class TurnProblem:
 
     def __str__(self) -> str:
         return f"{self.url}: {self.advice} ({self.detail})"
+
+
+def note_problem(
+    problems: list[TurnProblem], problem: TurnProblem, on_new: Callable[[TurnProblem], None] | None
+) -> None:
+    """Add ``problem`` to a peer's ``problems`` and tell ``on_new``, unless that server
+    already had that problem (aiortc gathers once per transport before bundling them)."""
+    if any((p.url, p.kind) == (problem.url, problem.kind) for p in problems):
+        return
+    problems.append(problem)
+    logger.error("TURN allocation failed: %s", problem)
+    if on_new is not None:
+        on_new(problem)
 
 
 def turn_url(server: tuple[str, int], *, tls: bool, transport: str) -> str:
