@@ -42,14 +42,6 @@ async def relay(tmp_path: Path) -> AsyncIterator[RunningRelay]:
         yield running
 
 
-@pytest.fixture
-async def browser(xvfb: str) -> AsyncIterator[BrowserCustomer]:
-    async with BrowserCustomer.start(xvfb) as admin:
-        yield admin
-        for kind, text in admin.console:  # shown with a failing test's captured log
-            logger.warning("page console %s: %s", kind, text)
-
-
 async def log_in(
     browser: BrowserCustomer, relay: RunningRelay, username: str, password: str, lang: str
 ) -> None:

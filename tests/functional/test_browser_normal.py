@@ -61,14 +61,6 @@ async def relay(tmp_path: Path) -> AsyncIterator[RunningRelay]:
 
 
 @pytest.fixture
-async def browser(xvfb: str) -> AsyncIterator[BrowserCustomer]:
-    async with BrowserCustomer.start(xvfb) as customer:
-        yield customer
-        for kind, text in customer.console:  # shown with a failing test's captured log
-            logger.warning("page console %s: %s", kind, text)
-
-
-@pytest.fixture
 async def operator(relay: RunningRelay) -> AsyncIterator[OperatorClient]:
     client = OperatorClient(relay.url)
     await client.login("hanako", PASSWORD)

@@ -47,14 +47,6 @@ async def relay(tmp_path: Path) -> AsyncIterator[RunningRelay]:
 
 
 @pytest.fixture
-async def browser(xvfb: str) -> AsyncIterator[BrowserCustomer]:
-    async with BrowserCustomer.start(xvfb) as customer:
-        yield customer
-        for kind, text in customer.console:  # shown with a failing test's captured log
-            logger.warning("page console %s: %s", kind, text)
-
-
-@pytest.fixture
 async def operator(relay: RunningRelay) -> AsyncIterator[CobrowseOperator]:
     async with CobrowseOperator.start(relay, "hanako", PASSWORD) as op:
         yield op

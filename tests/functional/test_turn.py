@@ -10,11 +10,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import secrets
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -213,24 +214,36 @@ async def test_silent_server_is_a_named_problem(tmp_path: Path) -> None:
     assert kinds <= {TurnProblemKind.UNREACHABLE, TurnProblemKind.NO_ANSWER}
 
 
-@pytest.mark.parametrize("peer", [("127.0.0.1", 9), ("10.1.2.3", 9), ("192.168.1.1", 9), ("172.20.0.1", 9)])
-async def test_coturn_refuses_to_relay_to_private_addresses(
-    tmp_path: Path, coturn: RunningTurn, peer: tuple[str, int]
-) -> None:
-    (server,) = await _session_ice_servers(tmp_path, coturn, SECRET)
+@contextlib.asynccontextmanager
+async def _turn_udp_client(
+    port: int, server: p.IceServer
+) -> AsyncIterator[aioice.turn.TurnClientUdpProtocol]:
+    """An allocation on the local coturn at ``port`` with ``server``'s REST credentials."""
     loop = asyncio.get_running_loop()
     transport, inner = await loop.create_datagram_endpoint(
         lambda: aioice.turn.TurnClientUdpProtocol(
-            ("127.0.0.1", coturn.plan.port),
+            ("127.0.0.1", port),
             username=server.username,
             password=server.credential,
             lifetime=600,
             channel_refresh_time=500,
         ),
-        remote_addr=("127.0.0.1", coturn.plan.port),
+        remote_addr=("127.0.0.1", port),
     )
     try:
         await inner.connect()
+        yield inner
+    finally:
+        await inner.delete()
+        transport.close()
+
+
+@pytest.mark.parametrize("peer", [("127.0.0.1", 9), ("10.1.2.3", 9), ("192.168.1.1", 9), ("172.20.0.1", 9)])
+async def test_coturn_refuses_to_relay_to_private_addresses(
+    tmp_path: Path, coturn: RunningTurn, peer: tuple[str, int]
+) -> None:
+    (server,) = await _session_ice_servers(tmp_path, coturn, SECRET)
+    async with _turn_udp_client(coturn.plan.port, server) as inner:
         with pytest.raises(aioice.stun.TransactionFailed) as refused:
             await inner.channel_bind(0x4000, peer)
         assert refused.value.response.error_code == 403
@@ -241,9 +254,6 @@ async def test_coturn_refuses_to_relay_to_private_addresses(
         with pytest.raises(aioice.stun.TransactionFailed) as refused:
             await inner.request_with_retry(request)
         assert refused.value.response.error_code == 403
-    finally:
-        await inner.delete()
-        transport.close()
 
 
 async def test_choose_turn_keeps_the_first_entry_that_allocates(

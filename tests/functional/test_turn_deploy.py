@@ -9,7 +9,6 @@ UDP and TLS, and refuse to relay toward a private address.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import socket
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ import pytest
 
 from testbed.certs import TestCA
 from testbed.turn import RunningTurn, TurnPlan, running_turnserver
-from tests.functional.test_turn import _allocate, _client_context, _session_ice_servers
+from tests.functional.test_turn import _allocate, _client_context, _session_ice_servers, _turn_udp_client
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "deploy" / "turnserver.conf"
 SECRET = secrets.token_urlsafe(24)
@@ -85,22 +84,7 @@ async def test_relay_credentials_allocate_over_udp_and_tls(
 
 async def test_no_relaying_toward_a_private_address(tmp_path: Path, guide_coturn: RunningTurn) -> None:
     (server,) = await _session_ice_servers(tmp_path, guide_coturn, SECRET)
-    loop = asyncio.get_running_loop()
-    transport, inner = await loop.create_datagram_endpoint(
-        lambda: aioice.turn.TurnClientUdpProtocol(
-            ("127.0.0.1", guide_coturn.plan.port),
-            username=server.username,
-            password=server.credential,
-            lifetime=600,
-            channel_refresh_time=500,
-        ),
-        remote_addr=("127.0.0.1", guide_coturn.plan.port),
-    )
-    try:
-        await inner.connect()
+    async with _turn_udp_client(guide_coturn.plan.port, server) as inner:
         with pytest.raises(aioice.stun.TransactionFailed) as refused:
             await inner.channel_bind(0x4000, ("10.1.2.3", 9))
         assert refused.value.response.error_code == 403
-    finally:
-        await inner.delete()
-        transport.close()
