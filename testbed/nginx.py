@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from testbed.certs import ServerCertificate
+from testbed.processes import stop_process
 from testbed.turn import require_tool
 
 __all__ = ["GUIDE_CONFIG", "running_nginx", "site_config"]
@@ -92,12 +93,7 @@ http {{
                 time.sleep(0.05)
             yield root
         finally:
-            process.terminate()
-            try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+            stop_process(process)
 
 
 def _open(port: int) -> bool:

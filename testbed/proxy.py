@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from testbed.processes import stop_process
 from testbed.turn import require_tool
 
 __all__ = ["ProxyPlan", "RunningProxy", "running_tinyproxy"]
@@ -112,12 +113,7 @@ def running_tinyproxy(
             logger.info("tinyproxy up on %s", plan.url(with_credentials=False))
             yield running
         finally:
-            process.terminate()
-            try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+            stop_process(process)
 
 
 def _listens(plan: ProxyPlan, prefix: list[str]) -> bool:

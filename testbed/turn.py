@@ -27,6 +27,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from testbed.certs import ServerCertificate
+from testbed.processes import stop_process
 
 __all__ = [
     "DENIED_PEER_RANGES",
@@ -218,9 +219,4 @@ def running_turnserver(
             logger.info("turnserver up on %s", plan.urls())
             yield running
         finally:
-            process.terminate()
-            try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+            stop_process(process)
