@@ -59,9 +59,8 @@ _REFUSALS: dict[ErrorCode, Callable[[], str]] = {
     ErrorCode.VERSION_MISMATCH: lambda: QCoreApplication.translate(
         "Messages", "This console is not compatible with the relay. Please update the console."
     ),
-    ErrorCode.NOT_AUTHORISED: lambda: QCoreApplication.translate(
-        "Messages", "Your login is no longer valid. Enter your password in the bar above."
-    ),
+    # The same words as a refused token at login: one fact, one sentence (the bar asks).
+    ErrorCode.NOT_AUTHORISED: lambda: login_error_text("token_refused"),
     ErrorCode.PEER_GONE: lambda: QCoreApplication.translate(
         "Messages", "The customer is no longer connected."
     ),

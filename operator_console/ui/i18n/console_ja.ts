@@ -399,10 +399,6 @@
       <translation>このコンソールは中継サーバーと互換性がありません。コンソールを更新してください。</translation>
     </message>
     <message>
-      <source>Your login is no longer valid. Enter your password in the bar above.</source>
-      <translation>ログインが無効になりました。上の欄にパスワードを入力してください。</translation>
-    </message>
-    <message>
       <source>The customer is no longer connected.</source>
       <translation>お客さまとの接続が切れています。</translation>
     </message>
