@@ -187,11 +187,13 @@ class FrameBuffer(JitterBuffer):
         ready = self._ready.popleft() if self._ready else None
         return pli, ready.frame if ready else None
 
-    def remove(self, count: int) -> None:  # aiortc's ring is unused
-        raise NotImplementedError
+    # aiortc 1.16's receiver calls only ``add``; the base class's ring helpers are called
+    # only from the base ``add``, replaced above. A call means aiortc changed: say so loudly.
+    def remove(self, count: int) -> None:
+        raise RuntimeError("FrameBuffer keeps no ring: remove() is not part of it (aiortc changed?)")
 
     def smart_remove(self, count: int) -> bool:
-        raise NotImplementedError
+        raise RuntimeError("FrameBuffer keeps no ring: smart_remove() is not part of it (aiortc changed?)")
 
     # -- extensions -----------------------------------------------------------------------
 
