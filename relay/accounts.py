@@ -26,12 +26,11 @@ import hmac
 import logging
 import re
 import secrets
-import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any, Literal
+
+from .database import Database, DuplicateKey, Migration, SqliteDatabase, Transaction
 
 __all__ = ["ROLES", "AccountError", "Accounts", "OperatorAccount", "Role", "hash_password", "verify_password"]
 
@@ -44,31 +43,41 @@ _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD_LENGTH = 8
 _NAME_MAX = 128
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS operators (
+
+def _add_missing_columns(tx: Transaction) -> None:
+    """A file made before ``role`` and ``last_login`` existed gets them (SQLite only)."""
+    present = {row[1] for row in tx.execute("PRAGMA table_info(operators)").fetchall()}
+    for column, definition in (("role", "TEXT NOT NULL DEFAULT 'operator'"), ("last_login", "REAL")):
+        if column not in present:
+            tx.execute(f"ALTER TABLE operators ADD COLUMN {column} {definition}")
+
+
+def _tables(real: str) -> tuple[str, ...]:
+    return (
+        f"""CREATE TABLE IF NOT EXISTS operators (
     username      TEXT PRIMARY KEY,
     display_name  TEXT NOT NULL,
     organisation  TEXT NOT NULL,
     password_hash TEXT NOT NULL,
     disabled      INTEGER NOT NULL DEFAULT 0,
-    created_at    REAL NOT NULL,
+    created_at    {real} NOT NULL,
     role          TEXT NOT NULL DEFAULT 'operator',
-    last_login    REAL
-);
-CREATE TABLE IF NOT EXISTS tokens (
+    last_login    {real}
+)""",
+        f"""CREATE TABLE IF NOT EXISTS tokens (
     token_hash    TEXT PRIMARY KEY,
     username      TEXT NOT NULL,
-    expires_at    REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS tokens_by_username ON tokens (username);
-"""
+    expires_at    {real} NOT NULL
+)""",
+        "CREATE INDEX IF NOT EXISTS tokens_by_username ON tokens (username)",
+    )
 
 
-_ADDED_COLUMNS = (
-    # (column, definition): added to a database made before the column existed.
-    ("role", "TEXT NOT NULL DEFAULT 'operator'"),
-    ("last_login", "REAL"),
+MIGRATIONS = (
+    # 1: the tables as they were before migrations were numbered (adopted as they are).
+    Migration(1, sqlite=(*_tables("REAL"), _add_missing_columns), postgresql=_tables("DOUBLE PRECISION")),
 )
+
 _SELECT = "SELECT username, display_name, organisation, disabled, created_at, role, last_login"
 _SELECT_ONE = _SELECT + " FROM operators WHERE username = ?"
 _SELECT_ALL = _SELECT + " FROM operators ORDER BY username"
@@ -130,22 +139,17 @@ def _dummy_hash() -> str:
 
 
 class Accounts:
-    """The operator table in ``path`` (created on first use)."""
+    """The operator table in a SQLite file at ``where`` (created on first use), or in a
+    :class:`relay.database.Database` (PostgreSQL, shared by several relay nodes).
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.executescript(_SCHEMA)
-            present = {row[1] for row in db.execute("PRAGMA table_info(operators)")}
-            for column, definition in _ADDED_COLUMNS:
-                if column not in present:
-                    db.execute(f"ALTER TABLE operators ADD COLUMN {column} {definition}")
+    With PostgreSQL unreachable every call raises :class:`relay.database.DatabaseUnavailable`."""
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=10)) as db, db:
-            yield db
+    def __init__(self, where: Path | Database) -> None:
+        self.database = SqliteDatabase(where) if isinstance(where, Path) else where
+        self.database.migrate("accounts", MIGRATIONS)
+
+    def _db(self) -> Any:
+        return self.database.transaction()
 
     def add(
         self, username: str, password: str, display_name: str, organisation: str, *, role: Role = "operator"
@@ -168,7 +172,7 @@ class Accounts:
                     "created_at, role) VALUES (?, ?, ?, ?, 0, ?, ?)",
                     (username, display_name, organisation, hash_password(password), account.created_at, role),
                 )
-        except sqlite3.IntegrityError:
+        except DuplicateKey:
             raise AccountError(f"account {username!r} already exists") from None
         logger.info("%s %s: none -> added", role, username)
         return account
@@ -248,7 +252,7 @@ class Accounts:
     def drop_tokens(self, username: str) -> int:
         """Forget every token of ``username``; how many there were."""
         with self._db() as db:
-            return db.execute("DELETE FROM tokens WHERE username = ?", (username,)).rowcount
+            return int(db.execute("DELETE FROM tokens WHERE username = ?", (username,)).rowcount)
 
 
 def _account(row: Any) -> OperatorAccount:

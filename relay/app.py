@@ -33,6 +33,9 @@ from .admin_web import add_admin_routes
 from .audit import AuditLog
 from .auth import Auth, LoginRefused
 from .config import RelayConfig
+from .database import Storage, open_storage
+from .db_upkeep import add_metrics as add_database_metrics
+from .db_upkeep import running_upkeep
 from .effects import Alarm, Audit, Close, CloseCode, Count, Effect, Send
 from .heartbeat import verdict
 from .memory import CrowdWatch, release_memory
@@ -201,6 +204,8 @@ class RelayState:
     settings: Settings
     alarm_active: bool = False
     """The failed-claims alarm (relay.registry), as last raised or cleared."""
+    storage: Storage | None = None
+    """The databases under accounts, audit and settings (relay/database.py)."""
     outboxes: dict[str, _Outbox] = dataclasses.field(default_factory=dict)
     _ids: itertools.count[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
 
@@ -278,12 +283,17 @@ def _make_state(store: Store | None) -> Any:
     async def state_ctx(app: web.Application) -> AsyncIterator[None]:
         config = app[CONFIG]
         shared = MemoryStore() if store is None else store
-        accounts = Accounts(config.accounts_db)
-        audit = AuditLog(config.audit_db)
+        # SQLite files in data_dir, or PostgreSQL shared by several nodes (relay/database.py)
+        storage = await asyncio.to_thread(open_storage, config)
+        accounts = Accounts(storage.accounts)
+        spool = config.data_dir / "audit-spool.jsonl" if storage.shared else None
+        audit = AuditLog(storage.audit, spool=spool)
         auth = Auth(config, shared, accounts)
         registry = Registry(config, shared, auth)
-        settings = Settings(config.settings_db, config)
+        settings = Settings(storage.settings, config)
         registry.set_limits(settings.limits())  # as last changed in the admin web
+        metrics = RelayMetrics(registry.stats)
+        add_database_metrics(metrics.registry, storage, audit)
         app[RELAY] = RelayState(
             config=config,
             store=shared,
@@ -291,14 +301,20 @@ def _make_state(store: Store | None) -> Any:
             audit=audit,
             auth=auth,
             registry=registry,
-            metrics=RelayMetrics(registry.stats),
+            metrics=metrics,
             settings=settings,
+            storage=storage,
         )
         logger.info("relay state: none -> ready (data in %s)", config.data_dir)
         try:
-            yield
+            if storage.shared:
+                refresh = lambda: registry.set_limits(settings.limits())  # noqa: E731
+                async with running_upkeep(storage, audit, settings, refresh):
+                    yield
+            else:
+                yield
         finally:
-            audit.close()
+            storage.close()
             logger.info("relay state: ready -> closed")
 
     return state_ctx

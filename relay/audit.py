@@ -1,10 +1,11 @@
-"""The append-only audit trail (SQLite).
+"""The append-only audit trail (SQLite, or PostgreSQL for several relay nodes).
 
 One row per event: codes issued/expired, claims failed/succeeded (operator, IP),
 allow/deny, session start/end (duration, who ended it), lockouts, logins,
 protocol errors. Rows never hold screen content, passwords, tokens or resume
 tokens (the registry's :class:`relay.effects.Audit` has no field for them).
-Triggers make the table append-only: UPDATE and DELETE abort.
+Triggers make the table append-only: UPDATE and DELETE abort (and TRUNCATE on
+PostgreSQL, where every relay node writes to one trail; relay/database.py).
 
 Event names (the ``event`` column): code_issued, code_expired, code_withdrawn,
 registration_refused, claim_succeeded, claim_failed, join_succeeded, join_failed,
@@ -25,19 +26,20 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import sqlite3
+import os
 import threading
 from pathlib import Path
 from typing import Any
 
+from .database import Database, DatabaseUnavailable, Migration, SqliteDatabase
 from .effects import Audit
 
 __all__ = ["AuditLog", "AuditRow"]
 
 logger = logging.getLogger(__name__)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS audit (
+_SQLITE = (
+    """CREATE TABLE IF NOT EXISTS audit (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     ts         REAL NOT NULL,
     time       TEXT NOT NULL,
@@ -47,13 +49,35 @@ CREATE TABLE IF NOT EXISTS audit (
     session_id TEXT,
     code       TEXT,
     detail     TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX IF NOT EXISTS audit_ts ON audit (ts);
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
-"""
+)""",
+    "CREATE INDEX IF NOT EXISTS audit_ts ON audit (ts)",
+    """CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END""",
+)
+_POSTGRESQL = (
+    """CREATE TABLE audit (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    ts         DOUBLE PRECISION NOT NULL,
+    time       TEXT NOT NULL,
+    event      TEXT NOT NULL,
+    operator   TEXT,
+    ip         TEXT,
+    session_id TEXT,
+    code       TEXT,
+    detail     TEXT NOT NULL DEFAULT '{}'
+)""",
+    "CREATE INDEX audit_ts ON audit (ts)",
+    # Append-only as on SQLite: UPDATE, DELETE and TRUNCATE abort (relay/database.py).
+    """CREATE OR REPLACE FUNCTION madoguchi_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END $$""",
+    """CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
+FOR EACH ROW EXECUTE FUNCTION madoguchi_append_only('the audit trail is append-only')""",
+    """CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+FOR EACH STATEMENT EXECUTE FUNCTION madoguchi_append_only('the audit trail is append-only')""",
+)
+MIGRATIONS = (Migration(1, sqlite=_SQLITE, postgresql=_POSTGRESQL),)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,19 +96,40 @@ class AuditRow:
         return dataclasses.asdict(self)
 
 
-class AuditLog:
-    """Writes audit rows; safe to share between threads (one connection, one lock)."""
+_INSERT = (
+    "INSERT INTO audit (ts, time, event, operator, ip, session_id, code, detail) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL: with WAL a crash can lose the last rows but never corrupt the file,
-        # and writes stay cheap enough to do on the event loop.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+
+class AuditLog:
+    """Writes audit rows; safe to share between threads.
+
+    ``where``: a SQLite file (one connection, one lock) or a shared
+    :class:`relay.database.Database` (PostgreSQL). With ``spool`` (a file in this node's
+    data directory), a row that cannot reach the database is not lost: it is appended
+    to the spool (one JSON line, flushed to disk), and so is every row after it while
+    the spool is not empty, so the order holds. :meth:`replay` (run every second by
+    the relay, off the event loop) writes the spooled rows, oldest first, in one
+    transaction once the database is back. A node that stops meanwhile keeps its spool
+    and replays it when it starts again. A crash in the instant between that commit
+    and the spool's rewrite would write those rows twice: duplicated, never lost.
+    """
+
+    def __init__(self, where: Path | Database, *, spool: Path | None = None) -> None:
+        self._owned = isinstance(where, Path)
+        self.database = SqliteDatabase(where, keep_open=True) if isinstance(where, Path) else where
+        self.database.migrate("audit", MIGRATIONS)
+        self._spool = spool
+        self._spool_lock = threading.Lock()
+        self._spooled = len(self._spooled_lines())
+        if self._spooled:
+            logger.warning("audit: %d rows wait in %s for the database", self._spooled, spool)
+
+    @property
+    def spooled(self) -> int:
+        """Rows waiting in the spool for the database."""
+        return self._spooled
 
     def write(self, record: Audit, now: float) -> None:
         when = dt.datetime.fromtimestamp(now, dt.UTC).isoformat(timespec="milliseconds")
@@ -92,12 +137,69 @@ class AuditLog:
         if _storable(detail) != detail:  # \u escapes keep the JSON exact and storable
             detail = json.dumps(dict(record.detail), default=str, sort_keys=True)
         texts = (record.event, record.operator, record.ip, record.session_id, record.code, detail)
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO audit (ts, time, event, operator, ip, session_id, code, detail) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (now, when, *(_storable(t) for t in texts)),
-            )
+        values = (now, when, *(_storable(t) for t in texts))
+        if self._spool is None:
+            with self.database.transaction() as tx:
+                tx.execute(_INSERT, values)
+            return
+        with self._spool_lock:
+            if not self._spooled and self.database.available:
+                try:
+                    with self.database.transaction() as tx:
+                        tx.execute(_INSERT, values)
+                    return
+                except DatabaseUnavailable:
+                    pass
+            self._append(values)
+
+    def _append(self, values: tuple[Any, ...]) -> None:
+        assert self._spool is not None
+        with self._spool.open("a", encoding="utf-8") as spool:
+            spool.write(json.dumps(values, ensure_ascii=False) + "\n")
+            spool.flush()
+            os.fsync(spool.fileno())
+        if self._spooled == 0:
+            logger.warning("audit: writing -> spooling to %s (the database is unreachable)", self._spool)
+        self._spooled += 1
+
+    def _spooled_lines(self) -> list[str]:
+        if self._spool is None:
+            return []
+        try:
+            return [line for line in self._spool.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except FileNotFoundError:
+            return []
+
+    def replay(self) -> int:
+        """Write the spooled rows to the database, oldest first; how many (0 if it is still down).
+
+        Blocking: call it from a worker thread. Rows written meanwhile go on queueing
+        behind them, so the trail keeps this node's order."""
+        with self._spool_lock:
+            if not self._spooled:
+                return 0
+            lines = self._spooled_lines()
+        rows: list[tuple[Any, ...]] = []
+        for line in lines:
+            try:
+                rows.append(tuple(json.loads(line)))
+            except ValueError:  # torn by a crash mid-write: the rest is still good
+                logger.error("audit: an unreadable spooled row skipped: %r", line[:200])
+        try:
+            with self.database.transaction() as tx:
+                tx.executemany(_INSERT, rows)
+        except DatabaseUnavailable:
+            return 0
+        assert self._spool is not None
+        with self._spool_lock:
+            rest = self._spooled_lines()[len(lines) :]
+            tmp = self._spool.with_suffix(".tmp")
+            tmp.write_text("".join(line + "\n" for line in rest), encoding="utf-8")
+            os.replace(tmp, self._spool)
+            self._spooled = len(rest)
+            if not rest:
+                logger.warning("audit: spooling -> writing (%d spooled rows written)", len(rows))
+        return len(rows)
 
     def rows(
         self,
@@ -127,15 +229,16 @@ class AuditLog:
             params.append(newest)
         else:
             query += " ORDER BY id"
-        with self._lock:
-            fetched = self._db.execute(query, params).fetchall()
+        with self.database.transaction() as tx:
+            fetched = tx.execute(query, params).fetchall()
         if newest is not None:
             fetched.reverse()
         return [AuditRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8])) for r in fetched]
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        """Close the SQLite file opened here (a shared database is closed by its owner)."""
+        if self._owned:
+            self.database.close()
 
 
 def _storable(text: str | None) -> str | None:

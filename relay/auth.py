@@ -20,6 +20,14 @@ Each attempt *reserves* its place in every counter before the password is
 checked, with no ``await`` in between, and gives it back only if the password was
 right. So parallel attempts see each other: a burst of 1,000 wrong logins checks at
 most the limit, and over a limit the password is not even looked at.
+
+With the accounts database unreachable (PostgreSQL down, relay/database.py), a login
+is refused with HTTP 503 ``unavailable``; the places it reserved are given back.
+Sockets already open carry on: :meth:`Auth.active` keeps an operator it cannot check,
+and :meth:`Auth.verify` answers from this node's memory of the tokens it verified
+(until their expiry); a token this node has never seen raises
+:class:`relay.database.DatabaseUnavailable` (the registry refuses that socket, to try
+again shortly).
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import secrets
 
 from .accounts import Accounts, OperatorAccount
 from .config import RelayConfig
+from .database import DatabaseUnavailable
 from .effects import Audit
 from .store import Store, TokenRecord, digest
 
@@ -57,12 +66,17 @@ class LoginRefused(Exception):
         self.retry_after_s = retry_after_s
 
 
+_KNOWN_TOKENS_MAX = 10_000
+
+
 class Auth:
     def __init__(self, config: RelayConfig, store: Store, accounts: Accounts) -> None:
         self._config = config
         self._limits = config.limits
         self._store = store
         self.accounts = accounts
+        self._known: dict[str, TokenRecord] = {}
+        """Tokens verified on this node (by digest): answers while the database is unreachable."""
 
     async def login(self, username: str, password: str, ip: str, now: float) -> tuple[LoginResult, Audit]:
         """Check the password (in a worker thread: scrypt is slow on purpose).
@@ -76,8 +90,11 @@ class Auth:
             raise LoginRefused(403, "not_operator", "this is not an operator account")
         token = secrets.token_urlsafe(32)
         ttl = self._config.token_ttl_s
-        await asyncio.to_thread(self.accounts.add_token, digest(token), account.username, now + ttl, now)
-        await asyncio.to_thread(self.accounts.touch_login, account.username, now)
+        try:
+            await asyncio.to_thread(self.accounts.add_token, digest(token), account.username, now + ttl, now)
+            await asyncio.to_thread(self.accounts.touch_login, account.username, now)
+        except DatabaseUnavailable:
+            raise _unavailable() from None
         logger.info("operator %s: logged out -> logged in", account.username)
         audit = Audit("login_succeeded", operator=account.username, ip=ip)
         return LoginResult(token=token, expires_in_s=ttl, username=account.username), audit
@@ -112,6 +129,10 @@ class Auth:
             self._store.add_event(key, now, window)
         try:
             account = await asyncio.to_thread(self.accounts.check_password, username, password)
+        except DatabaseUnavailable:
+            self._release(counters, now)
+            logger.warning("login for %s refused: the accounts database is unreachable", username)
+            raise _unavailable() from None
         except BaseException:  # cancelled or broken: no verdict, give the places back
             self._release(counters, now)
             raise
@@ -128,26 +149,64 @@ class Auth:
             self._store.discard_event(key, now)
 
     def verify(self, token: str, now: float) -> TokenRecord | None:
-        owner = self.accounts.token_owner(digest(token), now)
+        """The token's operator; None if unknown, expired or disabled.
+
+        Raises :class:`relay.database.DatabaseUnavailable` only for a token this node has
+        not verified before (it cannot tell); a known one is answered from memory."""
+        key = digest(token)
+        try:
+            owner = self.accounts.token_owner(key, now)
+        except DatabaseUnavailable:
+            known = self._known.get(key)
+            if known is None or known.expires_at <= now:
+                raise
+            return known
         if owner is None:
+            self._known.pop(key, None)
             return None
         account, expires_at = owner
         if account.role != "operator":  # never issued; refused all the same
             return None
         if account.disabled:
             # Disabled after login (possibly by the admin CLI in another process).
+            self._known.pop(key, None)
             self.accounts.drop_tokens(account.username)
             return None
-        return TokenRecord(
+        record = TokenRecord(
             username=account.username,
             display_name=account.display_name,
             organisation=account.organisation,
             expires_at=expires_at,
         )
+        self._remember(key, record, now)
+        return record
+
+    def _remember(self, key: str, record: TokenRecord, now: float) -> None:
+        if key not in self._known and len(self._known) >= _KNOWN_TOKENS_MAX:
+            self._known = {k: r for k, r in self._known.items() if r.expires_at > now}
+            while len(self._known) >= _KNOWN_TOKENS_MAX:
+                del self._known[next(iter(self._known))]
+        self._known[key] = record
 
     def active(self, username: str) -> bool:
-        account = self.accounts.get(username)
-        if account is None or account.disabled:
-            self.accounts.drop_tokens(username)
-            return False
+        """The account exists and is enabled; True when the database cannot say (it is
+        unreachable): an outage must not end the sessions of the operators on this node."""
+        try:
+            account = self.accounts.get(username)
+            if account is None or account.disabled:
+                self._known = {k: r for k, r in self._known.items() if r.username != username}
+                self.accounts.drop_tokens(username)
+                return False
+        except DatabaseUnavailable:
+            return True
         return True
+
+
+def _unavailable() -> LoginRefused:
+    return LoginRefused(
+        503,
+        "unavailable",
+        "the relay cannot check logins right now (its accounts database is unreachable); "
+        "sessions already open carry on; try again in a few minutes",
+        60.0,
+    )

@@ -12,6 +12,7 @@ Example ``relay.toml``::
     port = 8765
     data_dir = "/var/lib/madoguchi"
     code_ttl_s = 600
+    # database = "postgresql://madoguchi:…@db.internal/madoguchi"  # several nodes; default SQLite
 
     [limits]
     max_sessions = 50
@@ -190,6 +191,10 @@ class RelayConfig:
     host: str = "127.0.0.1"
     port: int = 8765
     data_dir: Path = dataclasses.field(default_factory=default_data_dir)
+    database: str = dataclasses.field(default="", repr=False)
+    """Accounts, login tokens, audit, settings: empty keeps them in SQLite files in ``data_dir``
+    (one node); ``postgresql://user:password@host/db`` shares them between relay nodes
+    (relay/database.py). Not in the repr: the URL may carry a password."""
     code_ttl_s: float = 600.0
     allow_timeout_s: float = 60.0
     resume_grace_s: float = 60.0

@@ -67,6 +67,7 @@ from protocol import (
 
 from .code_pool import CodeAllocator
 from .config import Limits, RelayConfig
+from .database import DatabaseUnavailable
 from .effects import Alarm, Audit, Close, CloseCode, Count, Effect, Send
 from .store import Pairing, Store, TokenRecord, digest
 
@@ -594,7 +595,7 @@ class Registry:
     def _authenticate(self, conn: _Conn, msg: Auth, now: float, out: list[Effect]) -> None:
         if msg.protocol_version != PROTOCOL_VERSION:
             raise _version_mismatch()
-        account = self._auth.verify(msg.token, now)
+        account = self._verify(msg.token, now, fatal=True)
         if account is None:
             out.append(Audit("operator_auth_failed", ip=conn.ip))
             raise _Refused(ErrorCode.NOT_AUTHORISED, "invalid or expired token; log in again", fatal=True)
@@ -608,7 +609,7 @@ class Registry:
     def _revalidate(self, conn: _Conn, now: float, out: list[Effect]) -> None:
         """A socket is only as good as its login: the token may have expired since
         ``auth``, or the account been disabled (by the admin CLI, in another process)."""
-        account = self._auth.verify(conn.token, now) if conn.token is not None else None
+        account = self._verify(conn.token, now, fatal=False) if conn.token is not None else None
         if account is None:
             user = conn.account.username if conn.account else None
             out.append(Audit("operator_auth_failed", operator=user, ip=conn.ip, detail={"why": "recheck"}))
@@ -618,6 +619,22 @@ class Registry:
                 fatal=True,
             )
         conn.account = account  # the display name shown to customers may have changed too
+
+    def _verify(self, token: str, now: float, *, fatal: bool) -> TokenRecord | None:
+        """``Auth.verify``; the accounts database unreachable (relay/database.py) is a
+        refusal to try again shortly, never "log in again" and never a crash. The socket
+        stays open unless it has not authenticated yet (``fatal``)."""
+        try:
+            return self._auth.verify(token, now)
+        except DatabaseUnavailable:
+            raise _Refused(
+                ErrorCode.INTERNAL_ERROR,
+                "the relay cannot check logins right now (its accounts database is unreachable); "
+                "try again shortly",
+                fatal=fatal,
+                retry_after_s=5.0,
+                close_code=CloseCode.TRY_AGAIN_LATER,
+            ) from None
 
     def _check_accounts(self, now: float, out: list[Effect]) -> None:
         """Close every socket of a disabled operator and end its sessions (docs/security.md).

@@ -1,9 +1,11 @@
-"""Settings an admin changes while the relay runs, with their history (SQLite).
+"""Settings an admin changes while the relay runs, with their history (SQLite or PostgreSQL).
 
 The relay's TOML file gives the starting values; the admin web (relay/admin_web.py)
 appends changes to ``settings.db`` in the data directory, one row per key changed,
 with who and when. The newest row of a key wins, over the TOML value too, and
 survives a restart. The rows are never updated or deleted: they are the history.
+With PostgreSQL (relay/database.py) every relay node shares the history: each node
+picks up the others' changes within a second or two (:meth:`Settings.refresh`).
 
 Keys: the capacity limits in :data:`CAPACITY_KEYS` (whole numbers) and the consent
 terms ``terms_ja`` and ``terms_en``, which ``GET /api/terms`` serves (the agent and the
@@ -15,12 +17,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-import sqlite3
-from collections.abc import Iterator, Mapping
-from contextlib import closing, contextmanager
+import threading
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from .config import Limits, RelayConfig
+from .database import Database, DatabaseUnavailable, Migration, SqliteDatabase
 
 __all__ = [
     "CAPACITY_KEYS",
@@ -43,19 +46,40 @@ there), under the relay's body limit ``max_message_bytes`` (64 KiB): 5,000 chara
 each fit. Terms are a page or two; the relay.toml file has no such limit."""
 _CAPACITY_MAX = 100_000
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS settings_history (
+MIGRATIONS = (
+    Migration(
+        1,
+        sqlite=(
+            """CREATE TABLE IF NOT EXISTS settings_history (
     id     INTEGER PRIMARY KEY AUTOINCREMENT,
     ts     REAL NOT NULL,
     admin  TEXT NOT NULL,
     key    TEXT NOT NULL,
     value  TEXT NOT NULL
-);
-CREATE TRIGGER IF NOT EXISTS settings_no_update BEFORE UPDATE ON settings_history
-BEGIN SELECT RAISE(ABORT, 'the settings history is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS settings_no_delete BEFORE DELETE ON settings_history
-BEGIN SELECT RAISE(ABORT, 'the settings history is append-only'); END;
-"""
+)""",
+            """CREATE TRIGGER IF NOT EXISTS settings_no_update BEFORE UPDATE ON settings_history
+BEGIN SELECT RAISE(ABORT, 'the settings history is append-only'); END""",
+            """CREATE TRIGGER IF NOT EXISTS settings_no_delete BEFORE DELETE ON settings_history
+BEGIN SELECT RAISE(ABORT, 'the settings history is append-only'); END""",
+        ),
+        postgresql=(
+            """CREATE TABLE settings_history (
+    id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    ts     DOUBLE PRECISION NOT NULL,
+    admin  TEXT NOT NULL,
+    key    TEXT NOT NULL,
+    value  TEXT NOT NULL
+)""",
+            # The same function as the audit's (relay/audit.py): whichever migrates first makes it.
+            """CREATE OR REPLACE FUNCTION madoguchi_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END $$""",
+            """CREATE TRIGGER settings_append_only BEFORE UPDATE OR DELETE ON settings_history
+FOR EACH ROW EXECUTE FUNCTION madoguchi_append_only('the settings history is append-only')""",
+            """CREATE TRIGGER settings_no_truncate BEFORE TRUNCATE ON settings_history
+FOR EACH STATEMENT EXECUTE FUNCTION madoguchi_append_only('the settings history is append-only')""",
+        ),
+    ),
+)
 
 
 class SettingsError(ValueError):
@@ -105,23 +129,41 @@ def check_terms(text: str) -> str:
 class Settings:
     """The current settings (TOML values, overridden by the newest change) and their history."""
 
-    def __init__(self, path: Path, config: RelayConfig) -> None:
-        self.path = path
+    def __init__(self, where: Path | Database, config: RelayConfig) -> None:
+        self.database = SqliteDatabase(where) if isinstance(where, Path) else where
         self._config = config
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.executescript(_SCHEMA)
-        self._current = self._load()
+        self.database.migrate("settings", MIGRATIONS)
+        self._lock = threading.Lock()
+        self._current: dict[str, str] = {}
+        self._last_id = 0
+        self._pull()
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=10)) as db, db:
-            yield db
+    def _db(self) -> Any:
+        return self.database.transaction()
 
-    def _load(self) -> dict[str, str]:
+    def refresh(self) -> bool:
+        """Take the changes made since the last look (by another relay node sharing the
+        database); whether anything changed. Blocking, one indexed query: the relay calls
+        it every second or so off the event loop. A database that is unreachable changes
+        nothing: the last known values stay in force."""
+        try:
+            return self._pull()
+        except DatabaseUnavailable:
+            return False
+
+    def _pull(self) -> bool:
         with self._db() as db:
-            rows = db.execute("SELECT key, value FROM settings_history ORDER BY id").fetchall()
-        return {key: value for key, value in rows if key in CAPACITY_KEYS + TERMS_KEYS}
+            rows = db.execute(
+                "SELECT id, key, value FROM settings_history WHERE id > ? ORDER BY id", (self._last_id,)
+            ).fetchall()
+        with self._lock:
+            known = CAPACITY_KEYS + TERMS_KEYS
+            fresh = {key: value for id_, key, value in rows if id_ > self._last_id and key in known}
+            changed = {k: v for k, v in fresh.items() if self._current.get(k) != v}
+            if rows:
+                self._last_id = max(self._last_id, *(row[0] for row in rows))
+            self._current |= fresh
+        return bool(changed)
 
     def terms(self, lang: str) -> str:
         return self._current.get(f"terms_{lang}") or self._config.terms(lang)
@@ -141,7 +183,11 @@ class Settings:
                     "INSERT INTO settings_history (ts, admin, key, value) VALUES (?, ?, ?, ?)",
                     [(now, admin, k, v) for k, v in changed.items()],
                 )
-            self._current |= changed
+            try:
+                self._pull()  # in id order with other nodes' changes: the newest row wins everywhere
+            except DatabaseUnavailable:  # gone since the insert: in force here all the same
+                with self._lock:
+                    self._current |= changed
             logger.info("settings: %s changed by %s", ", ".join(sorted(changed)), admin)
         return changed
 
