@@ -40,6 +40,7 @@ from .admin_session import AdminSession, AdminSessions
 from .auth import LoginRefused
 from .effects import Audit
 from .settings import CAPACITY_KEYS, SettingsError, check_terms, parse_capacity, terms_version
+from .shared_admin_sessions import SharedAdminSessions
 from .store import Pairing
 
 __all__ = ["COOKIE", "add_admin_routes", "parse_when", "session_rows"]
@@ -165,7 +166,10 @@ class _Admin:
         self.sessions = AdminSessions(900.0)
 
     async def lifetime(self, app: web.Application) -> Any:
-        self.sessions.idle_timeout_s = app[self._key].config.admin_idle_timeout_s
+        state = app[self._key]
+        self.sessions.idle_timeout_s = state.config.admin_idle_timeout_s
+        if state.storage is not None and state.storage.shared:  # several nodes: no stickiness needed
+            self.sessions = SharedAdminSessions(state.storage.accounts, self.sessions.idle_timeout_s)
         yield
 
     # --- plumbing ------------------------------------------------------------------
