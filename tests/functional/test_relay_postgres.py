@@ -1,0 +1,158 @@
+"""Relay nodes sharing one PostgreSQL (a throw-away cluster), and PostgreSQL going away.
+
+Two relays on one database: an operator added on one logs in on the other, an admin
+logged in on one is logged in on the other, a setting changed on one is in force on
+the other, and both write one audit trail. Then PostgreSQL stops in the middle of a
+session: logins are refused clearly (503), the session carries on, the operator on
+that node may still claim, and the audit rows wait in the node's spool until
+PostgreSQL is back, then land in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+import protocol as p
+from relay.server import RunningRelay, running_relay
+from relay.testing import SignalingClient, fast_config, login
+from testbed.postgres import RunningPostgres, running_postgres
+
+from .relay_session import PASSWORD, check_exchange, in_session
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[RunningPostgres]:
+    with running_postgres() as pg:
+        yield pg
+
+
+@pytest.fixture
+def dsn(cluster: RunningPostgres) -> str:
+    return cluster.create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "not within the time"
+        await asyncio.sleep(0.05)
+
+
+async def status_of_login(
+    http: aiohttp.ClientSession, relay: RunningRelay, password: str
+) -> tuple[int, dict[str, Any]]:
+    async with http.post(f"{relay.url}/api/login", json={"username": "hanako", "password": password}) as r:
+        return r.status, await r.json()
+
+
+async def admin_login(http: aiohttp.ClientSession, form_node: RunningRelay, post_node: RunningRelay) -> str:
+    """Open the login page on one node, send the form to the other; the session cookie."""
+    async with http.get(f"{form_node.url}/admin/login") as r:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', await r.text())
+        cookie = r.cookies["madoguchi_admin"].value
+    assert csrf is not None
+    form = {"csrf": csrf.group(1), "username": "boss", "password": PASSWORD}
+    async with http.post(
+        f"{post_node.url}/admin/login", data=form, cookies={"madoguchi_admin": cookie}, allow_redirects=False
+    ) as r:
+        assert r.status == 303, await r.text()
+        return r.cookies["madoguchi_admin"].value
+
+
+async def test_two_nodes_share_accounts_admin_sessions_settings_and_one_trail(
+    tmp_path: Path, dsn: str, http: aiohttp.ClientSession
+) -> None:
+    async with (
+        running_relay(fast_config(tmp_path / "a", database=dsn)) as a,
+        running_relay(fast_config(tmp_path / "b", database=dsn)) as b,
+    ):
+        a.add_operator("hanako", PASSWORD, "佐藤 花子", "ACME")
+        a.accounts.add("boss", PASSWORD, "Boss", "ACME", role="admin")
+        status, _ = await status_of_login(http, b, PASSWORD)
+        assert status == 200
+
+        cookie = await admin_login(http, a, b)  # no stickiness: the form on a, the login on b
+        async with http.get(
+            f"{a.url}/admin", cookies={"madoguchi_admin": cookie}, allow_redirects=False
+        ) as r:
+            assert r.status == 200
+
+        a.state.settings.change({"terms_ja": "新しい同意事項です。", "max_sessions": 3}, "boss", time.time())
+
+        async def terms_on_b() -> str:
+            async with http.get(f"{b.url}/api/terms?lang=ja") as r:
+                return str((await r.json())["text"])
+
+        await eventually(lambda: b.state.registry._limits.max_sessions == 3)
+        assert await terms_on_b() == "新しい同意事項です。"
+
+        agent = await SignalingClient.agent(http, a)
+        assert isinstance(await agent.register(), p.Registered)
+        trail = b.audit.rows()
+        assert [r.event for r in trail if r.event in ("login_succeeded", "admin_login", "code_issued")] == [
+            "login_succeeded",
+            "admin_login",
+            "code_issued",
+        ]
+        assert a.audit.rows() == trail
+        await agent.close()
+
+
+async def test_postgresql_down_mid_session(
+    tmp_path: Path, cluster: RunningPostgres, dsn: str, http: aiohttp.ClientSession
+) -> None:
+    config = fast_config(tmp_path, database=dsn, account_check_interval_s=0.2)
+    async with running_relay(config) as relay:
+        relay.add_operator("hanako", PASSWORD, "佐藤 花子", "ACME")
+        agent, op, _ = await in_session(http, relay)
+        unseen = await login(http, relay, "hanako", PASSWORD)  # never shown to this node's registry
+        before = len(relay.audit.rows())
+        cluster.stop()
+        try:
+            status, body = await status_of_login(http, relay, PASSWORD)
+            assert status == 503
+            assert body["error"] == "unavailable"
+            assert "try again" in body["message"]
+            await asyncio.sleep(0.5)  # account checks run meanwhile: the session is not ended
+            await check_exchange(agent, op, "during the outage")
+            await op.send(p.Bye(reason=p.EndReason.NORMAL))
+            await agent.expect(p.Ended)
+            await op.expect(p.Ended)
+            # the operator on this node may take the next customer (its token is known here)
+            agent2 = await SignalingClient.agent(http, relay)
+            second = await agent2.register()
+            assert isinstance(second, p.Registered)
+            await op.send(p.Claim(code=second.code))
+            await op.expect(p.ClaimPending)
+            # a token this node cannot check now: refused, to try again shortly (not "log in again")
+            late = await SignalingClient.connect(http, relay, "operator")
+            await late.send(p.Auth(protocol_version=p.PROTOCOL_VERSION, token=unseen))
+            error = await late.expect(p.Error)
+            assert error.code is p.ErrorCode.INTERNAL_ERROR
+            assert "cannot check logins" in error.message
+            assert (await late.closed())[0] == 1013
+            assert relay.audit.spooled >= 4  # login_failed, session_ended, code_issued, claim_succeeded
+            async with http.get(f"{relay.url}/metrics") as r:
+                metrics = await r.text()
+            assert "madoguchi_database_up 0.0" in metrics
+            assert f"madoguchi_audit_spooled {float(relay.audit.spooled)}" in metrics
+        finally:
+            cluster.start()
+        await eventually(lambda: relay.audit.spooled == 0)
+        landed = [r.event for r in relay.audit.rows()[before:]]
+        assert landed[:1] == ["login_failed"]
+        assert landed.index("session_ended") < landed.index("code_issued") < landed.index("claim_succeeded")
+        assert relay.audit.rows(event="login_failed")[0].detail["reason"] == "unavailable"
+        status, _ = await status_of_login(http, relay, PASSWORD)
+        assert status == 200
+        for client in (agent, op, agent2):
+            await client.close()
