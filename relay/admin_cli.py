@@ -1,7 +1,8 @@
 """``madoguchi admin``: manage operator and admin accounts and read the audit trail.
 
-Works on the relay's data directory directly (SQLite), so it can run while the
-relay is up; a disabled operator's tokens stop working at once.
+Works on the relay's storage directly (the SQLite files in its data directory, or
+the PostgreSQL database that ``database`` in relay.toml names), so it can run while
+the relay is up; a disabled operator's tokens stop working at once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .audit import AuditLog
+    from .effects import Audit
 
 __all__ = ["configure", "run"]
 
@@ -70,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     from .accounts import AccountError, Accounts
     from .audit import AuditLog
     from .config import ConfigError, load_config
+    from .database import DatabaseUnavailable, open_storage
     from .effects import Audit
 
     try:
@@ -77,23 +84,29 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"error: configuration: {exc}", file=sys.stderr)
         return 2
-    accounts = Accounts(config.accounts_db)
+    try:  # the relay's own storage: SQLite files in data_dir, or its PostgreSQL (`database`)
+        storage = open_storage(config)
+    except DatabaseUnavailable as exc:
+        print(f"error: the database is unreachable: {exc}", file=sys.stderr)
+        return 1
     command: str = args.admin_command
     try:
+        accounts = Accounts(storage.accounts)
+        log = AuditLog(storage.audit)
         if command == "add-operator":
             password = _read_password(args.password_stdin, confirm=True)
             account = accounts.add(args.username, password, args.display_name, args.org)
-            _audit(config.audit_db, Audit("operator_added", operator=account.username))
+            _audit(log, Audit("operator_added", operator=account.username))
             print(f"added operator {account.username} ({account.display_name}, {account.organisation})")
         elif command == "add-admin":
             password = _read_password(args.password_stdin, confirm=True)
             name = args.display_name or args.username
             account = accounts.add(args.username, password, name, "admin", role="admin")
-            _audit(config.audit_db, Audit("admin_added", detail={"admin": account.username}))
+            _audit(log, Audit("admin_added", detail={"admin": account.username}))
             print(f"added admin {account.username}: log in at /admin on the relay")
         elif command == "set-password":
             accounts.set_password(args.username, _read_password(args.password_stdin, confirm=True))
-            _audit(config.audit_db, Audit("operator_password_changed", operator=args.username))
+            _audit(log, Audit("operator_password_changed", operator=args.username))
             print(f"password changed for {args.username}")
         elif command == "list-operators":
             for acc in accounts.list():
@@ -104,22 +117,23 @@ def run(args: argparse.Namespace) -> int:
             disabled = command == "disable-operator"
             accounts.set_disabled(args.username, disabled)
             event = "operator_disabled" if disabled else "operator_enabled"
-            _audit(config.audit_db, Audit(event, operator=args.username))
+            _audit(log, Audit(event, operator=args.username))
             print(f"{args.username}: {'disabled' if disabled else 'enabled'}")
         elif command == "audit":
             since = _parse_since(args.since) if args.since else None
-            log = AuditLog(config.audit_db)
-            try:
-                for row in log.rows(since=since, event=args.event):
-                    print(json.dumps(row.as_dict(), ensure_ascii=False))
-            finally:
-                log.close()
+            for row in log.rows(since=since, event=args.event):
+                print(json.dumps(row.as_dict(), ensure_ascii=False))
+    except DatabaseUnavailable as exc:
+        print(f"error: the database is unreachable: {exc}", file=sys.stderr)
+        return 1
     except AccountError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except ValueError as exc:  # a bad --since, an empty password
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        storage.close()
     return 0
 
 
@@ -145,13 +159,5 @@ def _parse_since(text: str) -> float:
     return when.timestamp()
 
 
-def _audit(path: Path, record: object) -> None:
-    from .audit import AuditLog
-    from .effects import Audit
-
-    assert isinstance(record, Audit)
-    log = AuditLog(path)
-    try:
-        log.write(record, time.time())
-    finally:
-        log.close()
+def _audit(log: AuditLog, record: Audit) -> None:
+    log.write(record, time.time())

@@ -11,6 +11,7 @@ PostgreSQL is back, then land in order.
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import time
 import uuid
@@ -22,6 +23,9 @@ import aiohttp
 import pytest
 
 import protocol as p
+from madoguchi.cli import main
+from relay.accounts import Accounts
+from relay.database import PostgresDatabase
 from relay.server import RunningRelay, running_relay
 from relay.testing import SignalingClient, fast_config, login
 from testbed.postgres import RunningPostgres, running_postgres
@@ -156,3 +160,23 @@ async def test_postgresql_down_mid_session(
         assert status == 200
         for client in (agent, op, agent2):
             await client.close()
+
+
+def test_the_admin_cli_works_on_the_relays_postgresql(
+    tmp_path: Path, dsn: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    toml = tmp_path / "relay.toml"
+    toml.write_text(f'data_dir = "{tmp_path}"\ndatabase = "{dsn}"\n', encoding="utf-8")
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    args = ["add-operator", "hanako", "--display-name", "佐藤 花子", "--org", "ACME", "--password-stdin"]
+    assert main(["admin", "--config", str(toml), *args]) == 0
+    assert main(["admin", "--config", str(toml), "audit", "--event", "operator_added"]) == 0
+    out = capsys.readouterr().out
+    assert '"operator": "hanako"' in out
+    assert not (tmp_path / "accounts.sqlite3").exists()  # nothing went to SQLite
+    database = PostgresDatabase(dsn)
+    database.open()
+    try:
+        assert Accounts(database).check_password("hanako", PASSWORD) is not None
+    finally:
+        database.close()
