@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import logging
 import os
+import queue
 import threading
 from pathlib import Path
 from typing import Any
@@ -102,18 +103,25 @@ _INSERT = (
 )
 
 
+_BATCH_MAX = 500
+
+
 class AuditLog:
     """Writes audit rows; safe to share between threads.
 
     ``where``: a SQLite file (one connection, one lock) or a shared
     :class:`relay.database.Database` (PostgreSQL). With ``spool`` (a file in this node's
-    data directory), a row that cannot reach the database is not lost: it is appended
-    to the spool (one JSON line, flushed to disk), and so is every row after it while
-    the spool is not empty, so the order holds. :meth:`replay` (run every second by
+    data directory), rows are handed to a writer thread, in order, so that the event
+    loop never waits on the network; it writes them in batches. A row that cannot
+    reach the database is not lost: it is appended to the spool (one JSON line,
+    flushed to disk), and so is every row after it while the spool is not empty, so
+    the order holds. :meth:`replay` (run every second by
     the relay, off the event loop) writes the spooled rows, oldest first, in one
     transaction once the database is back. A node that stops meanwhile keeps its spool
     and replays it when it starts again. A crash in the instant between that commit
     and the spool's rewrite would write those rows twice: duplicated, never lost.
+    Rows still queued for the writer (milliseconds' worth) die with a killed process,
+    as SQLite's last rows may with ``synchronous=NORMAL``; :meth:`close` writes them.
     """
 
     def __init__(self, where: Path | Database, *, spool: Path | None = None) -> None:
@@ -125,6 +133,13 @@ class AuditLog:
         self._spooled = len(self._spooled_lines())
         if self._spooled:
             logger.warning("audit: %d rows wait in %s for the database", self._spooled, spool)
+        self._queue: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        self._pending = 0
+        self._drained = threading.Condition()
+        self._writer: threading.Thread | None = None
+        if spool is not None:
+            self._writer = threading.Thread(target=self._write_queued, name="audit-writer", daemon=True)
+            self._writer.start()
 
     @property
     def spooled(self) -> int:
@@ -138,29 +153,61 @@ class AuditLog:
             detail = json.dumps(dict(record.detail), default=str, sort_keys=True)
         texts = (record.event, record.operator, record.ip, record.session_id, record.code, detail)
         values = (now, when, *(_storable(t) for t in texts))
-        if self._spool is None:
+        if self._writer is None:
             with self.database.transaction() as tx:
                 tx.execute(_INSERT, values)
+            return
+        with self._drained:
+            self._pending += 1
+        self._queue.put(values)
+
+    def _write_queued(self) -> None:
+        """The writer thread (shared database): the event loop never waits on the network."""
+        while True:
+            first = self._queue.get()
+            batch = [first]
+            while len(batch) < _BATCH_MAX and not self._queue.empty():
+                batch.append(self._queue.get())
+            rows = [row for row in batch if row is not None]
+            try:
+                self._store(rows)
+            except Exception:  # a bug: keep the rows, keep the thread
+                logger.exception("audit: %d rows could not be written; spooled", len(rows))
+                with self._spool_lock:
+                    self._append(rows)
+            with self._drained:
+                self._pending -= len(rows)
+                self._drained.notify_all()
+            if None in batch:
+                return
+
+    def _store(self, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
             return
         with self._spool_lock:
             if not self._spooled and self.database.available:
                 try:
                     with self.database.transaction() as tx:
-                        tx.execute(_INSERT, values)
+                        tx.executemany(_INSERT, rows)
                     return
                 except DatabaseUnavailable:
                     pass
-            self._append(values)
+            self._append(rows)
 
-    def _append(self, values: tuple[Any, ...]) -> None:
+    def flush(self, timeout_s: float = 10.0) -> bool:
+        """Wait until the rows written so far are in the database or the spool; whether they are."""
+        with self._drained:
+            return self._drained.wait_for(lambda: self._pending == 0, timeout_s)
+
+    def _append(self, rows: list[tuple[Any, ...]]) -> None:
         assert self._spool is not None
         with self._spool.open("a", encoding="utf-8") as spool:
-            spool.write(json.dumps(values, ensure_ascii=False) + "\n")
+            spool.write("".join(json.dumps(values, ensure_ascii=False) + "\n" for values in rows))
             spool.flush()
             os.fsync(spool.fileno())
         if self._spooled == 0:
             logger.warning("audit: writing -> spooling to %s (the database is unreachable)", self._spool)
-        self._spooled += 1
+        self._spooled += len(rows)
 
     def _spooled_lines(self) -> list[str]:
         if self._spool is None:
@@ -190,6 +237,10 @@ class AuditLog:
                 tx.executemany(_INSERT, rows)
         except DatabaseUnavailable:
             return 0
+        except Exception:  # a row the database refuses (a bug) must not hold the rest back
+            logger.exception("audit: spooled rows refused together; writing them one by one")
+            if not self._replay_one_by_one(rows):
+                return 0
         assert self._spool is not None
         with self._spool_lock:
             rest = self._spooled_lines()[len(lines) :]
@@ -201,6 +252,21 @@ class AuditLog:
                 logger.warning("audit: spooling -> writing (%d spooled rows written)", len(rows))
         return len(rows)
 
+    def _replay_one_by_one(self, rows: list[tuple[Any, ...]]) -> bool:
+        assert self._spool is not None
+        for row in rows:
+            try:
+                with self.database.transaction() as tx:
+                    tx.execute(_INSERT, row)
+            except DatabaseUnavailable:
+                return False  # those written so far will be written again: duplicated, not lost
+            except Exception:
+                kept = self._spool.with_name(self._spool.name + ".refused")
+                logger.error("audit: a spooled row the database refuses is kept in %s", kept)
+                with kept.open("a", encoding="utf-8") as out:
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return True
+
     def rows(
         self,
         *,
@@ -211,7 +277,10 @@ class AuditLog:
         code: str | None = None,
         newest: int | None = None,
     ) -> list[AuditRow]:
-        """Rows in order, filtered; ``newest``: only the last so many (still oldest first)."""
+        """Rows in order, filtered; ``newest``: only the last so many (still oldest first).
+
+        This node's rows written before the call are included (unless spooled)."""
+        self.flush()
         query = "SELECT id, ts, time, event, operator, ip, session_id, code, detail FROM audit WHERE 1=1"
         params: list[Any] = []
         for clause, value in (
@@ -236,7 +305,12 @@ class AuditLog:
         return [AuditRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8])) for r in fetched]
 
     def close(self) -> None:
-        """Close the SQLite file opened here (a shared database is closed by its owner)."""
+        """Write what is queued, then close the SQLite file opened here (a shared
+        database is closed by its owner)."""
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join(30)
+            self._writer = None
         if self._owned:
             self.database.close()
 

@@ -269,6 +269,15 @@ def _pg_sql(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+def _pg_params(params: Sequence[Any]) -> Sequence[Any]:
+    """PostgreSQL's text cannot hold NUL, SQLite's can: a client-typed NUL becomes U+FFFD
+    (a username with one matches no account, as it matches none on SQLite; an audit row
+    keeps the rest of its text)."""
+    if not any(isinstance(p, str) and "\x00" in p for p in params):
+        return params
+    return [p.replace("\x00", "\ufffd") if isinstance(p, str) else p for p in params]
+
+
 class _PgTx(Transaction):
     dialect: Dialect = "postgresql"
 
@@ -278,11 +287,11 @@ class _PgTx(Transaction):
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> Rows:
         if params is None:  # DDL: sent as written (PL/pgSQL bodies use % themselves)
             return self._conn.execute(sql)  # type: ignore[no-any-return]
-        return self._conn.execute(_pg_sql(sql), params)  # type: ignore[no-any-return]
+        return self._conn.execute(_pg_sql(sql), _pg_params(params))  # type: ignore[no-any-return]
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self._conn.cursor() as cur:
-            cur.executemany(_pg_sql(sql), rows)
+            cur.executemany(_pg_sql(sql), [_pg_params(row) for row in rows])
 
 
 def redact_dsn(dsn: str) -> str:
@@ -325,7 +334,16 @@ class PostgresDatabase(Database):
             # A pooled connection may have died with a restarted server: checked on the
             # way out (one round trip), so a restart costs nothing but a reconnect.
             check=ConnectionPool.check_connection,
-            kwargs={"connect_timeout": max(1, round(wait_s)), "application_name": "madoguchi-relay"},
+            kwargs={
+                "connect_timeout": max(1, round(wait_s)),
+                "application_name": "madoguchi-relay",
+                # A network that drops packets (rather than refusing) must not hold a call
+                # for the kernel's 15 minutes: unacknowledged data fails after 5 s.
+                "tcp_user_timeout": 5000,
+                "keepalives_idle": 10,
+                "keepalives_interval": 5,
+                "keepalives_count": 2,
+            },
             name="madoguchi",
         )
 

@@ -144,6 +144,7 @@ async def test_postgresql_down_mid_session(
             assert error.code is p.ErrorCode.INTERNAL_ERROR
             assert "cannot check logins" in error.message
             assert (await late.closed())[0] == 1013
+            assert relay.audit.flush()
             assert relay.audit.spooled >= 4  # login_failed, session_ended, code_issued, claim_succeeded
             async with http.get(f"{relay.url}/metrics") as r:
                 metrics = await r.text()

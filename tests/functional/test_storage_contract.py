@@ -19,7 +19,7 @@ import pytest
 from relay.accounts import AccountError, Accounts
 from relay.audit import AuditLog
 from relay.config import RelayConfig
-from relay.database import Database, PostgresDatabase, SqliteDatabase
+from relay.database import Database, Migration, PostgresDatabase, SqliteDatabase
 from relay.effects import Audit
 from relay.settings import Settings
 from relay.shared_admin_sessions import SharedAdminSessions
@@ -105,6 +105,39 @@ def test_the_audit_trail_is_append_only(make_db: MakeDb) -> None:
         with pytest.raises(psycopg.Error, match="append-only"), db.transaction() as tx:
             tx.execute("TRUNCATE audit")
     assert len(audit.rows()) == 2
+
+
+def test_a_nul_typed_by_a_client_is_stored_and_matches_no_account(make_db: MakeDb) -> None:
+    db = make_db("main")
+    accounts = Accounts(db)
+    accounts.add("hanako", PASSWORD, "花子", "ACME")
+    assert accounts.check_password("hanako\x00", PASSWORD) is None
+    audit = AuditLog(db)
+    audit.write(Audit("login_failed", operator="hanako\x00x", detail={"why": "a\x00b"}), 1.0)
+    (row,) = audit.rows()
+    assert row.operator is not None
+    assert row.operator.startswith("hanako")
+    assert row.detail["why"].startswith("a")
+
+
+def test_a_new_migration_is_applied_to_an_existing_database(make_db: MakeDb) -> None:
+    real = "DOUBLE PRECISION" if make_db("main").dialect == "postgresql" else "REAL"
+    first = Migration(
+        1, sqlite=("CREATE TABLE notes (n REAL)",), postgresql=(f"CREATE TABLE notes (n {real})",)
+    )
+    second = Migration(
+        2,
+        sqlite=("ALTER TABLE notes ADD COLUMN who TEXT",),
+        postgresql=("ALTER TABLE notes ADD COLUMN who TEXT",),
+    )
+    db = make_db("main")
+    assert db.migrate("notes", [first]) == 1
+    with db.transaction() as tx:
+        tx.execute("INSERT INTO notes (n) VALUES (?)", (1.5,))
+    assert make_db("main").migrate("notes", [first, second]) == 2  # the next release starts
+    assert make_db("main").migrate("notes", [first, second]) == 2  # and again: nothing to do
+    with db.transaction() as tx:
+        assert [tuple(r) for r in tx.execute("SELECT n, who FROM notes", ()).fetchall()] == [(1.5, None)]
 
 
 def test_settings_changed_on_one_node_are_seen_on_the_other(make_db: MakeDb) -> None:
