@@ -87,7 +87,8 @@ _HANG_UP_FLUSH_S = 0.05
 class LoginFailed(Exception):
     """Login refused.
 
-    ``kind``: wrong_credentials, locked, rate_limited, unreachable, proxy (the network's
+    ``kind``: wrong_credentials, locked, rate_limited, unavailable (the relay cannot
+    check logins: its accounts database is down), unreachable, proxy (the network's
     HTTP proxy refused: it wants a login or blocks the relay), certificate (the
     relay's TLS certificate did not verify), version, token_refused (the relay no
     longer accepts a token: it expired, or the account was disabled or its password
@@ -136,6 +137,8 @@ async def request_token(
         raise LoginFailed("locked", message or "this account is locked")
     if status == 429:
         raise LoginFailed("rate_limited", message or "too many attempts; try again later")
+    if status == 503:  # the relay's accounts database is unreachable (relay/auth.py)
+        raise LoginFailed("unavailable", message or "the relay cannot check logins right now")
     if status != 200 or not isinstance(body, dict) or not isinstance(body.get("token"), str):
         raise LoginFailed("error", message or f"login failed (HTTP {status})")
     return str(body["token"])

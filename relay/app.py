@@ -314,6 +314,7 @@ def _make_state(store: Store | None) -> Any:
             else:
                 yield
         finally:
+            audit.close()  # its queued rows first
             storage.close()
             logger.info("relay state: ready -> closed")
 

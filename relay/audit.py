@@ -172,9 +172,12 @@ class AuditLog:
             try:
                 self._store(rows)
             except Exception:  # a bug: keep the rows, keep the thread
-                logger.exception("audit: %d rows could not be written; spooled", len(rows))
-                with self._spool_lock:
-                    self._append(rows)
+                logger.exception("audit: %d rows could not be written; spooling them", len(rows))
+                try:
+                    with self._spool_lock:
+                        self._append(rows)
+                except OSError:
+                    logger.exception("audit: %d rows lost: the spool cannot be written", len(rows))
             with self._drained:
                 self._pending -= len(rows)
                 self._drained.notify_all()

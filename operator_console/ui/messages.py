@@ -147,6 +147,12 @@ def login_error_text(kind: str) -> str:
             "Messages",
             "The relay no longer accepts your login. Enter your password above; this tab stays open.",
         )
+    if kind == "unavailable":
+        return QCoreApplication.translate(
+            "Messages",
+            "The relay cannot check logins right now. Sessions already open carry on. "
+            "Try again in a few minutes.",
+        )
     if kind == "bad_url":
         return QCoreApplication.translate(
             "Messages", "The relay address must start with https:// or http://."

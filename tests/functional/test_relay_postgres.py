@@ -24,6 +24,7 @@ import pytest
 
 import protocol as p
 from madoguchi.cli import main
+from operator_console.client import LoginFailed, request_token
 from relay.accounts import Accounts
 from relay.database import PostgresDatabase
 from relay.server import RunningRelay, running_relay
@@ -101,6 +102,7 @@ async def test_two_nodes_share_accounts_admin_sessions_settings_and_one_trail(
 
         agent = await SignalingClient.agent(http, a)
         assert isinstance(await agent.register(), p.Registered)
+        assert a.audit.flush()  # its writer thread has written the row
         trail = b.audit.rows()
         assert [r.event for r in trail if r.event in ("login_succeeded", "admin_login", "code_issued")] == [
             "login_succeeded",
@@ -126,6 +128,9 @@ async def test_postgresql_down_mid_session(
             assert status == 503
             assert body["error"] == "unavailable"
             assert "try again" in body["message"]
+            with pytest.raises(LoginFailed) as failed:  # what the operator console makes of it
+                await request_token(http, relay.url, "hanako", PASSWORD)
+            assert failed.value.kind == "unavailable"
             await asyncio.sleep(0.5)  # account checks run meanwhile: the session is not ended
             await check_exchange(agent, op, "during the outage")
             await op.send(p.Bye(reason=p.EndReason.NORMAL))

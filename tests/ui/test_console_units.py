@@ -218,6 +218,7 @@ def test_every_error_code_and_end_reason_has_a_friendly_text_in_both_languages(
         "wrong_credentials",
         "locked",
         "rate_limited",
+        "unavailable",
         "unreachable",
         "certificate",
         "version",

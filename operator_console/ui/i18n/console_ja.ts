@@ -467,6 +467,10 @@
       <translation>このアカウントはロックまたは無効化されています。管理者にお問い合わせください。</translation>
     </message>
     <message>
+      <source>The relay cannot check logins right now. Sessions already open carry on. Try again in a few minutes.</source>
+      <translation>中継サーバーが現在ログインを確認できません。開いているセッションはそのまま続けられます。数分後に再度お試しください。</translation>
+    </message>
+    <message>
       <source>Too many failed logins. Wait a few minutes, then try again.</source>
       <translation>ログインの失敗が続いています。数分待ってから再度お試しください。</translation>
     </message>
