@@ -7,7 +7,8 @@ before the login is worth nothing after it. The cookie carries a 256-bit random 
 only its SHA-256 is kept. A session unused for ``idle_timeout_s`` is gone, and so
 is the oldest one when there are more than ``max_sessions`` (a flood of login
 pages cannot grow memory). Sessions live in this node's memory: a restart of the
-relay logs every admin out.
+relay logs every admin out. With PostgreSQL (several nodes, no stickiness)
+relay/shared_admin_sessions.py keeps them in the database instead, with the same calls.
 """
 
 from __future__ import annotations

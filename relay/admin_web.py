@@ -38,6 +38,7 @@ from .accounts import AccountError
 from .admin_i18n import pick_lang, text
 from .admin_session import AdminSession, AdminSessions
 from .auth import LoginRefused
+from .database import DatabaseUnavailable
 from .effects import Audit
 from .settings import CAPACITY_KEYS, SettingsError, check_terms, parse_capacity, terms_version
 from .shared_admin_sessions import SharedAdminSessions
@@ -67,6 +68,7 @@ def add_admin_routes(app: web.Application, relay_key: web.AppKey[Any]) -> None:
     env.filters["terms_version"] = terms_version
     admin = _Admin(relay_key)
     app.cleanup_ctx.append(admin.lifetime)
+    app.middlewares.append(_database_unavailable)
     r = app.router
     r.add_get("/admin", admin.page(admin.overview))
     r.add_get("/admin/login", admin.login_form)
@@ -84,6 +86,23 @@ def add_admin_routes(app: web.Application, relay_key: web.AppKey[Any]) -> None:
     r.add_post("/admin/settings/capacity", admin.action(admin.save_capacity))
     r.add_post("/admin/settings/terms", admin.action(admin.save_terms))
     r.add_static("/admin/static/", _HERE / "admin_static", follow_symlinks=False)
+
+
+@web.middleware
+async def _database_unavailable(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The admin web needs the database (PostgreSQL may be down: relay/database.py): say so."""
+    try:
+        return await handler(request)
+    except DatabaseUnavailable:
+        if not request.path.startswith("/admin"):
+            raise
+        logger.warning("admin %s %s: refused, the database is unreachable", request.method, request.path)
+        return web.Response(
+            status=503,
+            headers={"Retry-After": "60", "Cache-Control": "no-store"},
+            text="503: データベースに接続できません。復旧後にもう一度お試しください。\n"
+            "503: the relay's database is unreachable; try again when it is back.\n",
+        )
 
 
 def parse_when(value: str, *, end: bool = False) -> float | None:

@@ -45,6 +45,7 @@ TERMS_MAX_CHARS = 5_000
 there), under the relay's body limit ``max_message_bytes`` (64 KiB): 5,000 characters of
 each fit. Terms are a page or two; the relay.toml file has no such limit."""
 _CAPACITY_MAX = 100_000
+_REREAD_IDS = 1_000
 
 MIGRATIONS = (
     Migration(
@@ -153,12 +154,16 @@ class Settings:
 
     def _pull(self) -> bool:
         with self._db() as db:
+            # A window below the last id seen: on PostgreSQL a change may commit after one
+            # with a higher id (another node's); the window's rows in id order still end
+            # on each key's newest row.
             rows = db.execute(
-                "SELECT id, key, value FROM settings_history WHERE id > ? ORDER BY id", (self._last_id,)
+                "SELECT id, key, value FROM settings_history WHERE id > ? ORDER BY id",
+                (self._last_id - _REREAD_IDS,),
             ).fetchall()
         with self._lock:
             known = CAPACITY_KEYS + TERMS_KEYS
-            fresh = {key: value for id_, key, value in rows if id_ > self._last_id and key in known}
+            fresh = {key: value for _, key, value in rows if key in known}
             changed = {k: v for k, v in fresh.items() if self._current.get(k) != v}
             if rows:
                 self._last_id = max(self._last_id, *(row[0] for row in rows))

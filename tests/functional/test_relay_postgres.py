@@ -131,6 +131,9 @@ async def test_postgresql_down_mid_session(
             with pytest.raises(LoginFailed) as failed:  # what the operator console makes of it
                 await request_token(http, relay.url, "hanako", PASSWORD)
             assert failed.value.kind == "unavailable"
+            async with http.get(f"{relay.url}/admin/login") as r:  # the admin web says why
+                assert r.status == 503
+                assert "database is unreachable" in await r.text()
             await asyncio.sleep(0.5)  # account checks run meanwhile: the session is not ended
             await check_exchange(agent, op, "during the outage")
             await op.send(p.Bye(reason=p.EndReason.NORMAL))
