@@ -27,6 +27,7 @@ import logging
 import re
 import secrets
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -148,7 +149,7 @@ class Accounts:
         self.database = SqliteDatabase(where) if isinstance(where, Path) else where
         self.database.migrate("accounts", MIGRATIONS)
 
-    def _db(self) -> Any:
+    def _db(self) -> AbstractContextManager[Transaction]:
         return self.database.transaction()
 
     def add(

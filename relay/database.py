@@ -51,7 +51,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -131,7 +131,7 @@ class Database(abc.ABC):
     """True when several relay nodes use this database (PostgreSQL)."""
 
     @abc.abstractmethod
-    def transaction(self) -> Any:
+    def transaction(self) -> AbstractContextManager[Transaction]:
         """``with db.transaction() as tx:`` -> :class:`Transaction`."""
 
     @abc.abstractmethod
@@ -181,7 +181,7 @@ class Database(abc.ABC):
                 current = migration.version
         return current
 
-    def transaction_for_migration(self) -> Any:
+    def transaction_for_migration(self) -> AbstractContextManager[Transaction]:
         return self.transaction()
 
 
@@ -246,10 +246,10 @@ class SqliteDatabase(Database):
                 raise
             db.execute("COMMIT")
 
-    def transaction(self) -> Any:
+    def transaction(self) -> AbstractContextManager[Transaction]:
         return self._begin("BEGIN")
 
-    def transaction_for_migration(self) -> Any:
+    def transaction_for_migration(self) -> AbstractContextManager[Transaction]:
         return self._begin("BEGIN IMMEDIATE")  # the write lock first: one migrator at a time
 
     def _migration_lock(self, tx: Transaction) -> None:
@@ -394,7 +394,7 @@ class PostgresDatabase(Database):
                 raise DatabaseUnavailable(f"{self.name} is unreachable") from exc
             raise
 
-    def transaction(self) -> Any:
+    def transaction(self) -> AbstractContextManager[Transaction]:
         return self._connection()
 
     def _migration_lock(self, tx: Transaction) -> None:

@@ -19,11 +19,11 @@ import hashlib
 import logging
 import threading
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
 
 from .config import Limits, RelayConfig
-from .database import Database, DatabaseUnavailable, Migration, SqliteDatabase
+from .database import Database, DatabaseUnavailable, Migration, SqliteDatabase, Transaction
 
 __all__ = [
     "CAPACITY_KEYS",
@@ -139,7 +139,7 @@ class Settings:
         self._last_id = 0
         self._pull()
 
-    def _db(self) -> Any:
+    def _db(self) -> AbstractContextManager[Transaction]:
         return self.database.transaction()
 
     def refresh(self) -> bool:

@@ -81,9 +81,10 @@ class RunningPostgres:
             raise RuntimeError(f"pg_ctl start failed: {result.stderr}\n{self.log()[-2000:]}")
         logger.info("postgres: stopped -> running on port %d", self.port)
 
-    def stop(self, mode: str = "fast") -> None:
+    def stop(self, mode: str = "fast", *, check: bool = True) -> None:
         """``fast`` ends the clients' connections; ``immediate`` is a crash."""
-        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir / "data"), "-m", mode, "-w", "stop")
+        pg_ctl = str(self.bin_dir / "pg_ctl")
+        self._run(pg_ctl, "-D", str(self.data_dir / "data"), "-m", mode, "-w", "stop", check=check)
         logger.info("postgres: running -> stopped (%s)", mode)
 
     def create_database(self, name: str) -> str:
@@ -122,6 +123,6 @@ def running_postgres() -> Iterator[RunningPostgres]:
         try:
             yield running
         finally:
-            running.stop("immediate")
+            running.stop("immediate", check=False)  # a test may have stopped it already
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
