@@ -51,5 +51,14 @@ def run(args: argparse.Namespace) -> int:
         logger.warning(
             "listening on %s without TLS: put a TLS proxy in front or pass --cert/--key", config.host
         )
-    serve_forever(config, ssl_context=context)
+    from .database import DatabaseUnavailable
+
+    try:
+        serve_forever(config, ssl_context=context)
+    except ConfigError as exc:  # found when the relay opens it (the database URL)
+        logger.error("configuration: %s", exc)
+        return 2
+    except DatabaseUnavailable as exc:
+        logger.error("the relay needs its database to start: %s", exc)
+        return 1
     return 0

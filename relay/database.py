@@ -55,7 +55,7 @@ from contextlib import AbstractContextManager, closing, contextmanager
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from .config import RelayConfig
+from .config import ConfigError, RelayConfig
 
 __all__ = [
     "Database",
@@ -454,7 +454,7 @@ class Storage:
 def open_storage(config: RelayConfig) -> Storage:
     """``config.database``: empty for SQLite files in the data directory, else a ``postgresql://`` URL.
 
-    Raises ValueError for another URL and :class:`DatabaseUnavailable` if PostgreSQL
+    Raises :class:`relay.config.ConfigError` for another URL and :class:`DatabaseUnavailable` if PostgreSQL
     cannot be reached."""
     database = config.database
     if not database:
@@ -464,7 +464,7 @@ def open_storage(config: RelayConfig) -> Storage:
             settings=SqliteDatabase(config.settings_db),
         )
     if not database.startswith(("postgresql://", "postgres://")):
-        raise ValueError("database: empty (SQLite in data_dir) or a postgresql:// URL")
+        raise ConfigError("database: empty (SQLite in data_dir) or a postgresql:// URL")
     pg = PostgresDatabase(database)
     pg.open()
     return Storage(accounts=pg, audit=pg, settings=pg)

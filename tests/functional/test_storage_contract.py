@@ -18,8 +18,8 @@ import pytest
 
 from relay.accounts import AccountError, Accounts
 from relay.audit import AuditLog
-from relay.config import RelayConfig
-from relay.database import Database, Migration, PostgresDatabase, SqliteDatabase
+from relay.config import ConfigError, RelayConfig, load_config
+from relay.database import Database, Migration, PostgresDatabase, SqliteDatabase, open_storage
 from relay.effects import Audit
 from relay.settings import Settings
 from relay.shared_admin_sessions import SharedAdminSessions
@@ -249,3 +249,10 @@ def test_an_sqlite_file_from_before_migrations_is_adopted(tmp_path: Path) -> Non
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT component, version FROM schema_version").fetchall() == [("accounts", 1)]
     db.close()
+
+
+def test_a_database_url_that_is_not_postgresql_is_a_configuration_error(tmp_path: Path) -> None:
+    config = load_config(env={}, data_dir=tmp_path, database="mysql://relay@db/madoguchi")
+    with pytest.raises(ConfigError, match="postgresql://"):
+        open_storage(config)
+    assert "mysql" not in repr(config)  # the URL may carry a password: never in a repr
