@@ -218,6 +218,12 @@ class Accounts:
                 rows = db.execute(_SELECT_ROLE, (role,)).fetchall()
         return [_account(r) for r in rows]
 
+    def disabled_by_username(self) -> dict[str, bool]:
+        """Every account's ``disabled`` flag, in one query."""
+        with self._db() as db:
+            rows = db.execute("SELECT username, disabled FROM operators", ()).fetchall()
+        return {row[0]: bool(row[1]) for row in rows}
+
     def touch_login(self, username: str, now: float) -> None:
         """Remember when ``username`` last logged in (shown in the admin web)."""
         with self._db() as db:

@@ -36,6 +36,7 @@ import asyncio
 import dataclasses
 import logging
 import secrets
+import time
 
 from .accounts import Accounts, OperatorAccount
 from .config import RelayConfig
@@ -76,6 +77,7 @@ class Auth:
         self._store = store
         self.accounts = accounts
         self._known: dict[str, TokenRecord] = {}
+        self._disabled: tuple[float, dict[str, bool]] | None = None
         """Tokens verified on this node (by digest): answers while the database is unreachable."""
 
     async def login(self, username: str, password: str, ip: str, now: float) -> tuple[LoginResult, Audit]:
@@ -192,14 +194,27 @@ class Auth:
         """The account exists and is enabled; True when the database cannot say (it is
         unreachable): an outage must not end the sessions of the operators on this node."""
         try:
-            account = self.accounts.get(username)
-            if account is None or account.disabled:
+            if self.accounts.database.shared:
+                disabled = self._disabled_now().get(username, True)  # absent: gone
+            else:
+                account = self.accounts.get(username)
+                disabled = account is None or account.disabled
+            if disabled:
                 self._known = {k: r for k, r in self._known.items() if r.username != username}
                 self.accounts.drop_tokens(username)
                 return False
         except DatabaseUnavailable:
             return True
         return True
+
+    def _disabled_now(self) -> dict[str, bool]:
+        """Every account's ``disabled``, read at most once a second: the registry asks about
+        each operator on this node in turn, and on a shared database (PostgreSQL) one
+        query is cheaper than a round trip per operator on the event loop."""
+        now = time.monotonic()
+        if self._disabled is None or now - self._disabled[0] >= 1.0:
+            self._disabled = (now, self.accounts.disabled_by_username())
+        return self._disabled[1]
 
 
 def _unavailable() -> LoginRefused:

@@ -113,6 +113,23 @@ async def test_two_nodes_share_accounts_admin_sessions_settings_and_one_trail(
         await agent.close()
 
 
+async def test_an_operator_disabled_through_one_node_is_cut_off_on_the_other(
+    tmp_path: Path, dsn: str, http: aiohttp.ClientSession
+) -> None:
+    async with (
+        running_relay(fast_config(tmp_path / "a", database=dsn)) as a,
+        running_relay(fast_config(tmp_path / "b", database=dsn, account_check_interval_s=0.2)) as b,
+    ):
+        a.add_operator("hanako", PASSWORD, "佐藤 花子", "ACME")
+        agent, op, _ = await in_session(http, b)
+        a.accounts.set_disabled("hanako", True)  # the admin web or CLI, through node a
+        assert (await agent.expect(p.Ended)).reason is p.EndReason.ADMIN
+        assert (await op.expect(p.Ended)).reason is p.EndReason.ADMIN
+        assert (await op.expect(p.Error)).code is p.ErrorCode.NOT_AUTHORISED
+        for client in (agent, op):
+            await client.close()
+
+
 async def test_postgresql_down_mid_session(
     tmp_path: Path, cluster: RunningPostgres, dsn: str, http: aiohttp.ClientSession
 ) -> None:
