@@ -26,7 +26,9 @@ import protocol as p
 from madoguchi.cli import main
 from operator_console.client import LoginFailed, request_token
 from relay.accounts import Accounts
+from relay.audit import AuditLog
 from relay.database import PostgresDatabase
+from relay.effects import Audit
 from relay.server import RunningRelay, running_relay
 from relay.testing import SignalingClient, fast_config, login
 from testbed.postgres import RunningPostgres, running_postgres
@@ -204,5 +206,38 @@ def test_the_admin_cli_works_on_the_relays_postgresql(
     database.open()
     try:
         assert Accounts(database).check_password("hanako", PASSWORD) is not None
+    finally:
+        database.close()
+
+
+def test_a_spool_left_by_a_stopped_node_is_written_when_it_starts_again(
+    tmp_path: Path, cluster: RunningPostgres, dsn: str
+) -> None:
+    spool = tmp_path / "audit-spool.jsonl"
+    database = PostgresDatabase(dsn)
+    database.open()
+    log = AuditLog(database, spool=spool)
+    cluster.stop()
+    try:
+        for i in range(3):
+            log.write(Audit("code_issued", code=f"{i:04d}"), 100.0 + i)
+        log.close()  # the node stops during the outage: its rows stay on disk
+        database.close()
+    finally:
+        cluster.start()
+    assert len(spool.read_text(encoding="utf-8").splitlines()) == 3
+    database = PostgresDatabase(dsn)
+    database.open()
+    try:
+        restarted = AuditLog(database, spool=spool)
+        assert restarted.spooled == 3
+        assert restarted.replay() == 3
+        assert [(r.code, r.ts) for r in restarted.rows()] == [
+            ("0000", 100.0),
+            ("0001", 101.0),
+            ("0002", 102.0),
+        ]
+        assert restarted.spooled == 0
+        restarted.close()
     finally:
         database.close()
