@@ -117,8 +117,9 @@ class AuditLog:
     flushed to disk), and so is every row after it while the spool is not empty, so
     the order holds. :meth:`replay` (run every second by the relay, off the event loop)
     writes the spooled rows, oldest first, in one transaction once the database is back.
-    A node that stops meanwhile keeps its spool and replays it when it starts again. A crash in the instant between that commit
-    and the spool's rewrite would write those rows twice: duplicated, never lost.
+    A node that stops meanwhile keeps its spool and replays it when it starts again.
+    A crash in the instant between that commit and the spool's rewrite would write
+    those rows twice: duplicated, never lost.
     Rows still queued for the writer (milliseconds' worth) die with a killed process,
     as SQLite's last rows may with ``synchronous=NORMAL``; :meth:`close` writes them.
     """
