@@ -309,7 +309,7 @@ def _make_state(store: Store | None) -> Any:
         try:
             if storage.shared:
                 refresh = lambda: registry.set_limits(settings.limits())  # noqa: E731
-                async with running_upkeep(storage, audit, settings, refresh):
+                async with running_upkeep(storage, audit, settings, refresh, auth.refresh_accounts):
                     yield
             else:
                 yield

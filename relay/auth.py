@@ -68,6 +68,7 @@ class LoginRefused(Exception):
 
 
 _KNOWN_TOKENS_MAX = 10_000
+_DISABLED_FRESH_S = 3.0
 
 
 class Auth:
@@ -208,13 +209,18 @@ class Auth:
         return True
 
     def _disabled_now(self) -> dict[str, bool]:
-        """Every account's ``disabled``, read at most once a second: the registry asks about
-        each operator on this node in turn, and on a shared database (PostgreSQL) one
-        query is cheaper than a round trip per operator on the event loop."""
-        now = time.monotonic()
-        if self._disabled is None or now - self._disabled[0] >= 1.0:
-            self._disabled = (now, self.accounts.disabled_by_username())
+        """Every account's ``disabled``: the registry asks about each operator on this node
+        in turn, and on a shared database (PostgreSQL) one query beats a round trip per
+        operator. The relay's upkeep (relay/db_upkeep.py) reads it every second off the
+        event loop (:meth:`refresh_accounts`); only a stale copy is read here."""
+        if self._disabled is None or time.monotonic() - self._disabled[0] >= _DISABLED_FRESH_S:
+            self.refresh_accounts()
+        assert self._disabled is not None
         return self._disabled[1]
+
+    def refresh_accounts(self) -> None:
+        """Read every account's ``disabled`` flag (blocking; raises DatabaseUnavailable)."""
+        self._disabled = (time.monotonic(), self.accounts.disabled_by_username())
 
 
 def _unavailable() -> LoginRefused:

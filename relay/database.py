@@ -316,7 +316,7 @@ class PostgresDatabase(Database):
     dialect: Dialect = "postgresql"
     shared = True
 
-    def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 8, wait_s: float = 1.0) -> None:
+    def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 8, wait_s: float = 0.5) -> None:
         import psycopg
         from psycopg_pool import ConnectionPool
 

@@ -7,7 +7,10 @@ Every ``interval_s``, off the event loop (worker threads: the calls block):
 * the audit rows spooled during an outage are written, oldest first
   (:meth:`relay.audit.AuditLog.replay`);
 * settings changed by an admin on another node are taken
-  (:meth:`relay.settings.Settings.refresh`) and ``on_settings`` is called.
+  (:meth:`relay.settings.Settings.refresh`) and ``on_settings`` is called;
+* the accounts' disabled flags are read for the registry's periodic account check
+  (``refresh_accounts``: :meth:`relay.auth.Auth.refresh_accounts`), so that check does
+  not query the database on the event loop.
 
 Metrics (in the relay's registry): ``madoguchi_database_up`` (1 reachable, 0 not) and
 ``madoguchi_audit_spooled`` (rows waiting in this node's spool).
@@ -23,7 +26,7 @@ from contextlib import asynccontextmanager, suppress
 from prometheus_client import CollectorRegistry, Gauge
 
 from .audit import AuditLog
-from .database import Storage
+from .database import DatabaseUnavailable, Storage
 from .settings import Settings
 
 __all__ = ["add_metrics", "running_upkeep"]
@@ -43,7 +46,11 @@ def add_metrics(registry: CollectorRegistry, storage: Storage, audit: AuditLog) 
 
 
 async def _once(
-    storage: Storage, audit: AuditLog, settings: Settings, on_settings: Callable[[], None]
+    storage: Storage,
+    audit: AuditLog,
+    settings: Settings,
+    on_settings: Callable[[], None],
+    refresh_accounts: Callable[[], None],
 ) -> None:
     if not all(db.available for db in storage.all()) and not await asyncio.to_thread(storage.check):
         return
@@ -52,6 +59,8 @@ async def _once(
     if await asyncio.to_thread(settings.refresh):
         logger.info("settings: changed on another node -> taken here")
         on_settings()
+    with suppress(DatabaseUnavailable):  # gone again: the next round tries
+        await asyncio.to_thread(refresh_accounts)
 
 
 @asynccontextmanager
@@ -60,13 +69,15 @@ async def running_upkeep(
     audit: AuditLog,
     settings: Settings,
     on_settings: Callable[[], None],
+    refresh_accounts: Callable[[], None],
+    *,
     interval_s: float = 1.0,
 ) -> AsyncIterator[None]:
     async def loop() -> None:
         while True:
             await asyncio.sleep(interval_s)
             try:
-                await _once(storage, audit, settings, on_settings)
+                await _once(storage, audit, settings, on_settings, refresh_accounts)
             except Exception:  # a bug must not stop the retries for good
                 logger.exception("database upkeep failed")
 
