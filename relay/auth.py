@@ -78,8 +78,9 @@ class Auth:
         self._store = store
         self.accounts = accounts
         self._known: dict[str, TokenRecord] = {}
-        self._disabled: tuple[float, dict[str, bool]] | None = None
         """Tokens verified on this node (by digest): answers while the database is unreachable."""
+        self._disabled: tuple[float, dict[str, bool]] | None = None
+        """When read, and every account's ``disabled`` flag (a shared database only)."""
 
     async def login(self, username: str, password: str, ip: str, now: float) -> tuple[LoginResult, Audit]:
         """Check the password (in a worker thread: scrypt is slow on purpose).
@@ -195,9 +196,10 @@ class Auth:
         """The account exists and is enabled; True when the database cannot say (it is
         unreachable): an outage must not end the sessions of the operators on this node."""
         try:
-            if self.accounts.database.shared:
-                disabled = self._disabled_now().get(username, True)  # absent: gone
-            else:
+            flags = self._disabled_now() if self.accounts.database.shared else {}
+            if username in flags:
+                disabled = flags[username]
+            else:  # SQLite, or an account added since the copy was read
                 account = self.accounts.get(username)
                 disabled = account is None or account.disabled
             if disabled:
