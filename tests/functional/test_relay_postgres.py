@@ -122,7 +122,9 @@ async def test_an_operator_disabled_through_one_node_is_cut_off_on_the_other(
         running_relay(fast_config(tmp_path / "a", database=dsn)) as a,
         running_relay(fast_config(tmp_path / "b", database=dsn, account_check_interval_s=0.2)) as b,
     ):
+        b.state.auth.refresh_accounts()  # b's copy of the flags, before hanako exists
         a.add_operator("hanako", PASSWORD, "佐藤 花子", "ACME")
+        assert b.state.auth.active("hanako")  # looked up, not taken for gone
         agent, op, _ = await in_session(http, b)
         a.accounts.set_disabled("hanako", True)  # the admin web or CLI, through node a
         assert (await agent.expect(p.Ended)).reason is p.EndReason.ADMIN
