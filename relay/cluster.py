@@ -11,13 +11,13 @@ Failure semantics (pub/sub is at-most-once; docs/operations.md):
 * A routed message is lost if it is published while the receiving node's
   subscription is down (its Redis connection is reconnecting, Redis is down) or
   the receiving node has died. Nothing is retried: the message is for a socket,
-  and the same step is lost as when that socket drops at that instant, so the same
-  paths cover it. A lost ``offer``/``answer``/``ice`` stalls the WebRTC setup and
-  the clients' own connection timeout starts it again; a lost ``peer_status`` is
-  corrected by the next one; a lost ``ended`` leaves the other client with a
-  socket whose pairing is gone, which its node notices on the next message (the
-  operator's socket is idle again) and the client learns from its peer's data
-  channel closing. Messages to a client that is *known* to be away are not routed
+  and the same step is lost as when that socket drops at that instant. A lost
+  ``peer_status`` is corrected by the next one; a lost ``ended`` leaves the other
+  client with a socket whose pairing is gone, which its node notices on the next
+  message (the operator's socket is idle again); a lost ``session_start``,
+  ``offer`` or ``answer`` stalls that one session's setup until the customer or
+  the operator ends it and starts again. This only happens while Redis or a node is
+  in trouble. Messages to a client that is *known* to be away are not routed
   at all: they wait in the store's queue and are delivered on resume.
 * Messages published by one node to another arrive in the order published (one
   publisher task per node, one subscriber per node).
