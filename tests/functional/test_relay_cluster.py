@@ -8,6 +8,7 @@ and protocol-level clients on loopback. A node or Redis is killed with SIGKILL.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from testbed.redis import RunningRedis, running_redis
 from testbed.relay_nodes import RelayNode, running_nodes
 
 PASSWORD = "correct horse"
+ADMIN_PASSWORD = "admin staple battery"
 USERS = ("hanako", "taro", "jiro")
 SETTINGS = {
     "tick_interval_s": 0.05,
@@ -46,6 +48,7 @@ def nodes(tmp_path: Path, redis_server: RunningRedis) -> Iterator[list[RelayNode
     accounts = Accounts(data / "accounts.sqlite3")
     for user in USERS:
         accounts.add(user, PASSWORD, f"{user} san", "ACME")
+    accounts.add("boss", ADMIN_PASSWORD, "Boss", "admin", role="admin")
     with running_nodes(3, store=redis_server.url, data_dir=data, settings=SETTINGS) as running:
         yield running
 
@@ -278,3 +281,35 @@ async def test_redis_down_fails_closed_keeps_sessions_and_lockouts_survive(
     await locked.send(p.Claim(code=fresh.code))
     assert (await locked.expect(p.Error)).code is p.ErrorCode.LOCKED_OUT, "the lockout survived the crash"
     await again.close()
+
+
+async def test_the_admin_overview_shows_capacity_per_node(nodes: list[RelayNode]) -> None:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        customer, registered = await agent(http, nodes[1])
+        op = await operator(http, nodes[2])
+        await op.send(p.Claim(code=registered.code))
+        await op.expect(p.ClaimPending)
+        async with http.get(f"{nodes[0].url}/admin/login") as page:
+            match = re.search(r'name="csrf" value="([^"]+)"', await page.text())
+        assert match is not None
+        form = {"csrf": match.group(1), "username": "boss", "password": ADMIN_PASSWORD}
+        async with http.post(f"{nodes[0].url}/admin/login", data=form) as reply:
+            assert reply.status == 200
+        deadline = time.monotonic() + 5
+        while True:  # the heartbeats carry each node's connection count
+            async with http.get(f"{nodes[0].url}/admin") as page:
+                html = await page.text()
+            rows = re.findall(
+                r'<tr data-node="(\w+)"><td class="code">\w+</td><td class="num">(\d+)</td>'
+                r'<td class="num">(\d+)</td><td class="num">(\d+)</td></tr>',
+                html,
+            )
+            connections = sum(int(r[1]) for r in rows)
+            if len(rows) == 3 and connections >= 2:
+                break
+            assert time.monotonic() < deadline, html
+            await asyncio.sleep(0.2)
+        # the claim holds one place on the customer's node and one on the operator's
+        assert sorted(int(r[2]) for r in rows) == [0, 1, 1]
+        assert sum(int(r[3]) for r in rows) == 0
+        await customer.close()
