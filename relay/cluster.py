@@ -57,6 +57,8 @@ _NODES = PREFIX + "nodes"
 _QUEUE_LIMIT = 10_000
 """Routed messages waiting to be published; past this they are dropped (Redis is down)."""
 _RETRY_S = 0.5
+_HEALTH_CHECK_S = 5
+"""An idle subscription's connection is checked (PING) this often."""
 
 
 def new_node_id() -> str:
@@ -119,6 +121,17 @@ class Cluster:
         self._redis: aioredis.Redis = aioredis.Redis.from_url(
             url, decode_responses=True, socket_timeout=2.0, socket_connect_timeout=1.0
         )
+        # The subscription sits idle for as long as no other node routes to us: no read
+        # timeout there (it would drop the subscription, and what is routed meanwhile),
+        # but a PING when idle (health check) so that a dead connection is noticed.
+        self._sub_redis: aioredis.Redis = aioredis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=None,
+            socket_connect_timeout=1.0,
+            socket_keepalive=True,
+            health_check_interval=_HEALTH_CHECK_S,
+        )
         self._outgoing: asyncio.Queue[tuple[str, str]] = asyncio.Queue(_QUEUE_LIMIT)
         self._tasks: list[asyncio.Task[None]] = []
         self._started_at = time.time()
@@ -148,6 +161,7 @@ class Cluster:
             await self._redis.delete(_node_key(self.node))  # gone now, not in node_ttl_s
             await cast(Awaitable[int], self._redis.srem(_NODES, self.node))
         await self._redis.aclose()
+        await self._sub_redis.aclose()
 
     def route(self, conn: str, *, text: str | None = None, close: tuple[int, str] | None = None) -> None:
         """Publish a Send (``text``) or Close for ``conn`` of another node; never blocks."""
@@ -185,13 +199,13 @@ class Cluster:
 
     async def _subscriber(self, ready: asyncio.Event) -> None:
         while True:
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._sub_redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(_channel(self.node))
                 ready.set()
                 logger.info("node %s: unsubscribed -> subscribed", self.node)
                 while True:
-                    message = await pubsub.get_message(timeout=None)
+                    message = await pubsub.get_message(timeout=1.0)  # also runs the health check
                     if message is None or message.get("type") != "message":
                         continue
                     self._received(str(message["data"]))

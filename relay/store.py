@@ -168,9 +168,10 @@ class Store(Protocol):
 class MemoryStore:
     """The embedded single-node store: plain dicts, pruned on every timer tick."""
 
-    shared = False
-
-    def __init__(self) -> None:
+    def __init__(self, *, shared: bool = False) -> None:
+        self.shared = shared
+        """True: several registries in one process use this store as relay nodes use Redis
+        (the registry's unit tests of several nodes)."""
         self._pairings: dict[str, Pairing] = {}
         self._by_code: dict[str, str] = {}
         self._by_resume: dict[str, str] = {}
