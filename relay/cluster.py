@@ -152,6 +152,9 @@ class Cluster:
             await asyncio.wait_for(ready.wait(), 2.0)
 
     async def stop(self) -> None:
+        # What the node said last (a shutdown's ``ended`` to other nodes' sockets) goes out first.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._outgoing.join(), 1.0)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -241,6 +244,8 @@ class Cluster:
             except (RedisError, OSError) as exc:
                 self.dropped += 1
                 logger.warning("node %s: routed message to %s dropped (%s)", self.node, channel, exc)
+            finally:
+                self._outgoing.task_done()
 
     async def _heartbeat(self) -> None:
         interval = self.ttl_s / 3

@@ -18,7 +18,8 @@ Data model (``mg:`` prefix; one Redis database per relay cluster):
 * ``mg:pairings`` hash: pairing id -> the record as JSON (sorted keys, so that a
   compare-and-set compares exact text); ``mg:codes`` hash: live code -> id;
   ``mg:resume`` hash: resume digest -> id; ``mg:phases`` hash: phase -> count;
-  ``mg:waiting-ip`` hash: agent address -> waiting codes. One Lua script
+  ``mg:waiting-ip`` hash: agent address -> waiting codes; ``mg:held`` hash:
+  operator -> pairings held. One Lua script
   (``_WRITE``) checks the expected record and updates all of them atomically;
 * ``mg:q:<id>`` / ``mg:q:<id>/operator`` lists: messages for an away client;
 * ``mg:r:<code>``: a retired code, ``"reason until"``, with a PX expiry;
@@ -58,9 +59,12 @@ _CODES = PREFIX + "codes"
 _RESUME = PREFIX + "resume"
 _PHASES = PREFIX + "phases"
 _WAITING_IP = PREFIX + "waiting-ip"
+_HELD = PREFIX + "held"
 
-_SOCKET_TIMEOUT_S = 0.5
-"""A healthy Redis answers in a fraction of a millisecond; half a second is already an outage."""
+_SOCKET_TIMEOUT_S = 0.25
+"""A healthy Redis answers in a fraction of a millisecond; a quarter second is already an
+outage. With the one retry, an unreachable Redis (packets dropped, not refused) blocks a
+node at most about half a second before the breaker opens."""
 
 _OPEN_S = 1.0
 """After a failure, fail fast this long before trying Redis again (the circuit breaker)."""
@@ -69,8 +73,8 @@ _T = TypeVar("_T")
 
 # Insert (expected ""), replace, or remove (new "") one pairing and its indexes, only if the
 # stored record is the expected one. KEYS: pairings codes resume phases waiting-ip queue
-# operator-queue retired. ARGV: id expected new old_code new_code old_hashes new_hashes
-# old_phase new_phase old_wait_ip new_wait_ip retired_value retired_px
+# operator-queue retired held. ARGV: id expected new old_code new_code old_hashes new_hashes
+# old_phase new_phase old_wait_ip new_wait_ip retired_value retired_px old_holder new_holder
 _WRITE = """
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if ARGV[2] == '' then
@@ -86,6 +90,9 @@ else
   if ARGV[10] ~= '' and redis.call('HINCRBY', KEYS[5], ARGV[10], -1) <= 0 then
     redis.call('HDEL', KEYS[5], ARGV[10])
   end
+  if ARGV[14] ~= '' and redis.call('HINCRBY', KEYS[9], ARGV[14], -1) <= 0 then
+    redis.call('HDEL', KEYS[9], ARGV[14])
+  end
 end
 if ARGV[3] == '' then
   redis.call('HDEL', KEYS[1], ARGV[1])
@@ -97,6 +104,7 @@ else
   for h in string.gmatch(ARGV[7], '%S+') do redis.call('HSET', KEYS[3], h, ARGV[1]) end
   redis.call('HINCRBY', KEYS[4], ARGV[9], 1)
   if ARGV[11] ~= '' then redis.call('HINCRBY', KEYS[5], ARGV[11], 1) end
+  if ARGV[15] ~= '' then redis.call('HINCRBY', KEYS[9], ARGV[15], 1) end
 end
 return 1
 """
@@ -224,6 +232,7 @@ class RedisStore:
             _queue_key(some.id),
             _queue_key(some.id) + "/operator",
             _retired_key(some.code),
+            _HELD,
         ]
         value, px = "", "0"
         if retired is not None:
@@ -244,6 +253,8 @@ class RedisStore:
             _waiting_ip(new),
             value,
             px,
+            _holder(old),
+            _holder(new),
         ]
         return bool(self._run("write", lambda: self._write(keys=keys, args=args)))
 
@@ -271,6 +282,9 @@ class RedisStore:
 
     def count_waiting_from(self, ip: str) -> int:
         return int(cast(str | None, self._run("count", lambda: self._redis.hget(_WAITING_IP, ip))) or 0)
+
+    def count_held_by(self, operator: str) -> int:
+        return int(cast(str | None, self._run("count", lambda: self._redis.hget(_HELD, operator))) or 0)
 
     # --- queues for an away client ---------------------------------------------------
 
@@ -374,6 +388,13 @@ def _waiting_ip(p: Pairing | None) -> str:
     if p is None or p.phase != "waiting" or p.agent_ip is None:
         return ""
     return p.agent_ip
+
+
+def _holder(p: Pairing | None) -> str:
+    """The operator a pairing counts against (its issued code, claim or session), if any."""
+    if p is None or not p.operator or p.phase == "waiting":
+        return ""
+    return p.operator
 
 
 def _ttl_ms(until: float) -> int:

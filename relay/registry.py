@@ -500,7 +500,7 @@ class Registry:
             out.append(Audit("join_failed", ip=conn.ip, code=msg.code, detail={"reason": code.value}))
             self._check_alarm(now, out)
             raise _Refused(code, text)
-        if self._sessions_in_use() >= lim.max_sessions:
+        if self._claims_and_sessions() >= lim.max_sessions:
             out.append(Count("registrations_refused", ErrorCode.BUSY.value))
             raise _busy(lim.busy_retry_after_s)
         token = secrets.token_urlsafe(32)
@@ -825,7 +825,7 @@ class Registry:
                 ErrorCode.OPERATOR_SESSION_LIMIT,
                 f"you already have {lim.max_sessions_per_operator} sessions; end one first",
             )
-        if self._sessions_in_use() >= lim.max_sessions:
+        if self._claims_and_sessions() >= lim.max_sessions:
             raise _busy(lim.busy_retry_after_s, fatal=False)
         # The guess counts before the code is looked at, and is taken back if it was no
         # wrong guess. So guesses racing on several nodes each see the others' and no more
@@ -1206,11 +1206,8 @@ class Registry:
     def _claims_and_sessions(self) -> int:
         return self._store.count_phase("pending") + self._store.count_phase("active")
 
-    def _sessions_in_use(self) -> int:
-        return sum(p.phase in ("pending", "active") for p in self._store.pairings())
-
     def _operator_sessions(self, username: str) -> int:
-        return sum(p.operator == username and p.phase != "waiting" for p in self._store.pairings())
+        return self._store.count_held_by(username)
 
     def _retry_after(self, key: str, now: float, window_s: float) -> float:
         oldest = self._store.oldest_event(key, now, window_s)

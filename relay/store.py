@@ -139,6 +139,10 @@ class Store(Protocol):
         """Agent codes waiting for a claim whose agent is at ``ip`` (the per-address cap)."""
         ...
 
+    def count_held_by(self, operator: str) -> int:
+        """Pairings ``operator`` holds: issued codes, claims and sessions (the per-operator cap)."""
+        ...
+
     # messages for an agent (or, in a session, an operator) that is away (resume grace)
     def queue_for_agent(self, pairing_id: str, message: SignalingMessage, limit: int) -> bool: ...
     def drain_agent_queue(self, pairing_id: str) -> list[SignalingMessage]: ...
@@ -178,6 +182,7 @@ class MemoryStore:
         # Kept with every put/remove so that limits are checked in O(1), not by a scan.
         self._phases: Counter[Phase] = Counter()
         self._waiting_ips: Counter[str] = Counter()
+        self._held: Counter[str] = Counter()
         self._queues: dict[str, list[SignalingMessage]] = {}
         self._retired: dict[str, tuple[RetiredReason, float]] = {}
         self._events: dict[str, deque[float]] = {}
@@ -255,12 +260,21 @@ class MemoryStore:
     def count_waiting_from(self, ip: str) -> int:
         return self._waiting_ips[ip]
 
+    def count_held_by(self, operator: str) -> int:
+        return self._held[operator]
+
     def _count(self, p: Pairing) -> None:
         self._phases[p.phase] += 1
         if p.phase == "waiting" and p.agent_ip is not None:
             self._waiting_ips[p.agent_ip] += 1
+        if p.operator and p.phase != "waiting":
+            self._held[p.operator] += 1
 
     def _uncount(self, p: Pairing) -> None:
+        if p.operator and p.phase != "waiting":
+            self._held[p.operator] -= 1
+            if not self._held[p.operator]:
+                del self._held[p.operator]
         self._phases[p.phase] -= 1
         if p.phase == "waiting" and p.agent_ip is not None:
             self._waiting_ips[p.agent_ip] -= 1

@@ -82,6 +82,8 @@ def test_replace_is_compare_and_set(store: Store) -> None:
     assert store.count_phase("waiting") == 0
     assert store.count_phase("pending") == 1
     assert store.count_waiting_from("10.0.0.1") == 0
+    assert store.count_held_by("hanako") == 1
+    assert store.count_held_by("taro") == 0
     active = dataclasses.replace(claimed, phase="active", operator_resume_hash=digest("op"))
     assert store.replace_pairing(claimed, active)
     assert store.pairing_by_resume(digest("op")) == active
@@ -90,8 +92,9 @@ def test_replace_is_compare_and_set(store: Store) -> None:
 
 def test_retire_happens_once(store: Store) -> None:
     now = time.time()
-    p = _pairing()
+    p = _pairing(phase="pending", operator="hanako")
     store.add_pairing(p)
+    assert store.count_held_by("hanako") == 1
     assert store.queue_for_agent("p1", Ice(candidate="c"), 2)
     assert store.retire_pairing(p, "expired", now + 60)
     assert not store.retire_pairing(p, "expired", now + 60), "only one node ends it (and audits)"
@@ -99,8 +102,9 @@ def test_retire_happens_once(store: Store) -> None:
     assert store.pairing_by_code("1234") is None
     assert store.pairing_by_resume(digest("token-p1")) is None
     assert store.live_codes() == set()
-    assert store.count_phase("waiting") == 0
+    assert store.count_phase("pending") == 0
     assert store.count_waiting_from("10.0.0.1") == 0
+    assert store.count_held_by("hanako") == 0
     assert store.retired_code("1234", now) == "expired"
     assert store.retired_code("1234", now + 61) is None
     assert store.drain_agent_queue("p1") == []
