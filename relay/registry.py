@@ -344,8 +344,21 @@ class Registry:
         return out
 
     def shutdown(self, now: float) -> list[Effect]:
-        """Tell every connection why it is being closed, end every local session."""
+        """Tell every connection why it is being closed, end every local session.
+
+        One node of several hands over instead: its sockets close as if dropped (1001,
+        no ``ended``), so each pairing keeps its resume grace and the clients resume on
+        another node. A rolling restart keeps every code and session."""
         out: list[Effect] = []
+        if self._shared:
+            for conn in list(self._conns.values()):
+                del self._conns[conn.id]
+                try:
+                    self._cleanup(conn, now, out, graceful=True)
+                except StoreUnavailable:
+                    logger.warning("shutdown: the store is down; %s is left to the node timers", conn.id)
+                out.append(Close(conn.id, CloseCode.GOING_AWAY, "relay node restarting; reconnect"))
+            return out
         try:
             for p in self._store.pairings():
                 if p.agent_conn in self._conns or p.operator_conn in self._conns:

@@ -52,6 +52,12 @@ class RelayNode:
             self.process.wait(5)
             logger.info("relay node %d: running -> killed", self.index)
 
+    def stop(self) -> None:
+        """SIGTERM, as systemd stops it (a rolling restart)."""
+        if self.process.poll() is None:
+            stop_process(self.process, timeout=10)
+            logger.info("relay node %d: running -> stopped", self.index)
+
     def log(self) -> str:
         try:
             return self.log_path.read_text(errors="replace")

@@ -215,6 +215,37 @@ async def test_a_node_killed_mid_session_and_both_clients_resume_elsewhere(
     assert audit_rows(nodes, "session_ended") == []
 
 
+async def test_a_node_stopped_for_a_rolling_restart_hands_its_clients_over(
+    nodes: list[RelayNode], http: aiohttp.ClientSession
+) -> None:
+    waiting, waiting_code = await agent(http, nodes[0])
+    customer, registered = await agent(http, nodes[0])
+    op = await operator(http, nodes[0])
+    _, op_started = await start_session(customer, registered.code, op)
+    await asyncio.to_thread(nodes[0].stop)
+    for client in (waiting, customer, op):  # closed as if dropped: no ended, no error
+        with pytest.raises(ClosedError) as closed:
+            await expect(client, p.Ended)
+        assert closed.value.code == 1001
+        await client.close()
+    back = await connect(http, nodes[1], "agent")
+    await back.send(p.Resume(protocol_version=p.PROTOCOL_VERSION, resume_token=waiting_code.resume_token))
+    assert (await back.expect(p.Registered)).code == waiting_code.code, "the customer keeps the number"
+    new_customer = await connect(http, nodes[1], "agent")
+    await new_customer.send(
+        p.Resume(protocol_version=p.PROTOCOL_VERSION, resume_token=registered.resume_token)
+    )
+    await expect(new_customer, p.Resumed)
+    new_op = await operator(http, nodes[2])
+    assert op_started.resume_token is not None
+    await new_op.send(p.Resume(protocol_version=p.PROTOCOL_VERSION, resume_token=op_started.resume_token))
+    await expect(new_op, p.Resumed)
+    await exchange(new_customer, new_op, "after the restart")
+    assert audit_rows(nodes, "session_ended") == []
+    for client in (back, new_customer, new_op):
+        await client.close()
+
+
 async def test_a_node_killed_with_a_waiting_code_starts_the_grace_once(
     nodes: list[RelayNode], http: aiohttp.ClientSession
 ) -> None:

@@ -252,3 +252,18 @@ def test_store_down_fails_closed_and_keeps_sessions() -> None:
     pairing: Pairing = n.store.pairings()[0]
     assert pairing.operator_away_since is not None
     assert n.take("n1.a1") == [p.PeerStatus(connected=False)]
+
+
+def test_a_node_stopping_hands_its_clients_over() -> None:
+    n = Nodes("n1", "n2")
+    waiting = n.agent("n1.a1")
+    n.session("n1.a2", "n2.o1")
+    n.apply(n.nodes["n1"].shutdown(n.now))
+    assert {"n1.a1", "n1.a2"} <= n.closed
+    assert n.take("n1.a1") == []  # no ended, no error: a drop, which the agent resumes
+    assert n.take("n2.o1") == [p.PeerStatus(connected=False)]
+    assert all(pairing.agent_away_since == n.now for pairing in n.store.pairings())
+    n.open("n2.a1", "agent")
+    n.send("n2.a1", p.Resume(protocol_version=V, resume_token=waiting.resume_token))
+    assert n.one("n2.a1", p.Registered).code == waiting.code
+    assert n.events("session_ended") == 0
