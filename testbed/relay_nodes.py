@@ -42,6 +42,10 @@ class RelayNode:
     process: subprocess.Popen[str]
     log_path: Path
 
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
     def ws_url(self, role: Role) -> str:
         return self.url.replace("http", "ws", 1) + f"/ws/{role}"
 
