@@ -14,8 +14,12 @@ deadlines) and returns a list of :mod:`relay.effects` for the glue in
 Connection state (role, which pairing a socket belongs to) is local to this
 object; pairings, retired codes and counters live in a
 :class:`relay.store.Store`, operator tokens in the accounts database
-(relay.auth). The session flow is documented in docs/protocol.md; the comments
-here say why the rules are what they are.
+(relay.auth). Several relay nodes may share one store (``store.shared``): every
+pairing change is then a compare-and-set, so one node makes each transition
+(and writes its audit row); effects for another node's connections are routed
+there by the glue (relay/cluster.py); and a store that is down makes new work
+fail closed (``unavailable``) while live sessions carry on. The session flow is
+documented in docs/protocol.md; the comments here say why the rules are what they are.
 """
 
 from __future__ import annotations
@@ -741,14 +745,17 @@ class Registry:
             else:
                 raise _unexpected(msg, "expected claim, issue_code or resume")
             return
-        if self._shared and self._store.get_pairing(conn.pairing_id) is None:
-            # Ended on another node (the customer's, or a timer there): this node only
-            # learnt it from the routed ``ended``; the socket is idle again.
+        p = self._store.get_pairing(conn.pairing_id)
+        if self._shared and (p is None or p.operator_conn != conn.id):
+            # Ended on another node (the customer's, or a timer there), or taken over by
+            # a resume there: this node only heard it through a routed message, if at
+            # all. The socket is idle again.
             conn.pairing_id = None
             conn.had_session = True
             self._from_operator(conn, msg, now, out)
             return
-        p = self._pairing_of(conn)
+        if p is None:
+            p = self._pairing_of(conn)  # refuses, as ever
         if isinstance(msg, Bye):
             self._end(p, msg.reason, "operator", now, out)
         elif p.phase == "active" and isinstance(msg, Answer | Ice):
