@@ -43,6 +43,9 @@ class ErrorCode(enum.StrEnum):
     """Another connection resumed this agent's code or session with its resume token."""
     IDLE_TIMEOUT = "idle_timeout"
     SHUTTING_DOWN = "shutting_down"
+    UNAVAILABLE = "unavailable"
+    """The relay cannot start anything new now (its shared store is down): try again after
+    ``retry_after_s``; sessions already running go on."""
     INTERNAL_ERROR = "internal_error"
 
 

@@ -7,6 +7,8 @@ Modules (one concept each):
 * :mod:`relay.code_pool` — which code to hand out next (unused, typo-safe, least recently used);
 * :mod:`relay.effects` — what the registry asks the I/O layer to do;
 * :mod:`relay.store` — shared state behind the ``Store`` protocol (``MemoryStore``);
+* :mod:`relay.redis_store` — the ``Store`` of several relay nodes, on Redis;
+* :mod:`relay.cluster` — several nodes: routing effects between them (pub/sub), node liveness;
 * :mod:`relay.accounts`, :mod:`relay.auth` — operator accounts (scrypt), login, tokens;
 * :mod:`relay.audit` — the append-only SQLite audit trail;
 * :mod:`relay.metrics` — Prometheus metrics in a per-app registry;

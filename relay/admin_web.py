@@ -33,16 +33,18 @@ from typing import Any
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from .accounts import AccountError
 from .admin_i18n import pick_lang, text
 from .admin_session import AdminSession, AdminSessions
 from .auth import LoginRefused
+from .cluster import Cluster, node_of
 from .database import DatabaseUnavailable
 from .effects import Audit
 from .settings import CAPACITY_KEYS, SettingsError, check_terms, parse_capacity, terms_version
 from .shared_admin_sessions import SharedAdminSessions
-from .store import Pairing
+from .store import Pairing, StoreUnavailable
 
 __all__ = ["COOKIE", "add_admin_routes", "parse_when", "session_rows"]
 
@@ -366,7 +368,11 @@ class _Admin:
     ) -> web.StreamResponse:
         state = self._state(request)
         now = time.time()
-        waiting, sessions = session_rows(state.registry.live_pairings(), now)
+        try:
+            pairings = state.registry.live_pairings()
+        except StoreUnavailable:  # the nodes table says so (its list comes from Redis too)
+            pairings = []
+        waiting, sessions = session_rows(pairings, now)
         limits = state.settings.limits()
         in_use = len(sessions)
         by_mode = Counter(row.mode for row in sessions)
@@ -378,6 +384,7 @@ class _Admin:
             "alarm": state.alarm_active,
             "limits": limits,
             "error": error,
+            "nodes": await _node_rows(state, pairings),
         }
         return self._render(request, "overview.html", session, context, status=400 if error else 200)
 
@@ -592,6 +599,34 @@ class _Admin:
         except SettingsError as exc:
             return await self.settings(request, session, f"{text(session.lang, 'invalid_value')}: {exc}")
         return await self._save(request, session, values)
+
+
+@dataclasses.dataclass(frozen=True)
+class NodeRow:
+    """One live relay node in the overview: capacity used on it."""
+
+    node: str
+    connections: int
+    sessions: int
+    codes: int
+
+
+async def _node_rows(state: Any, pairings: list[Pairing]) -> list[NodeRow] | None:
+    """The live nodes (several nodes on Redis), or None with a single node's own store."""
+    cluster: Cluster | None = state.cluster
+    if cluster is None:
+        return None
+    try:
+        infos = await cluster.nodes()
+    except (RedisError, OSError):
+        return []
+    sessions: Counter[str] = Counter()
+    codes: Counter[str] = Counter()
+    for p in pairings:
+        here = {node_of(c) for c in (p.agent_conn, p.operator_conn) if c is not None}
+        for node in here:
+            (codes if p.phase in ("waiting", "issued") else sessions)[node] += 1
+    return [NodeRow(i.node, i.connections, sessions[i.node], codes[i.node]) for i in infos]
 
 
 async def _to_thread(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -32,6 +32,7 @@ from .accounts import Accounts
 from .admin_web import add_admin_routes
 from .audit import AuditLog
 from .auth import Auth, LoginRefused
+from .cluster import Cluster, Routed, new_node_id, node_of
 from .config import RelayConfig
 from .database import Storage, open_storage
 from .db_upkeep import add_metrics as add_database_metrics
@@ -40,9 +41,10 @@ from .effects import Alarm, Audit, Close, CloseCode, Count, Effect, Send
 from .heartbeat import verdict
 from .memory import CrowdWatch, release_memory
 from .metrics import CONTENT_TYPE, RelayMetrics
+from .redis_store import RedisStore
 from .registry import Registry, Role
 from .settings import Settings, terms_version
-from .store import MemoryStore, Store
+from .store import MemoryStore, Store, StoreUnavailable
 from .web import add_web_routes
 
 __all__ = ["RELAY", "RelayState", "create_app"]
@@ -206,6 +208,10 @@ class RelayState:
     """The failed-claims alarm (relay.registry), as last raised or cleared."""
     storage: Storage | None = None
     """The databases under accounts, audit and settings (relay/database.py)."""
+    node: str = ""
+    """This node's id when the store is shared (connection ids are ``node.xxx``), else empty."""
+    cluster: Cluster | None = None
+    """Routing to other nodes and node liveness, with a shared store (relay/cluster.py)."""
     outboxes: dict[str, _Outbox] = dataclasses.field(default_factory=dict)
     _ids: itertools.count[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
 
@@ -225,7 +231,8 @@ class RelayState:
         return _client_ip(request)
 
     def new_conn_id(self, role: Role) -> str:
-        return f"{role[0]}{next(self._ids)}"
+        local = f"{role[0]}{next(self._ids)}"
+        return f"{self.node}.{local}" if self.node else local
 
     def apply(self, effects: Iterable[Effect], now: float | None = None) -> None:
         """Carry out registry effects, in order. Never raises for one bad effect."""
@@ -240,10 +247,16 @@ class RelayState:
             box = self.outboxes.get(effect.conn)
             if box is not None:
                 box.send(encode(effect.message))
+            elif self._elsewhere(effect.conn):
+                assert self.cluster is not None
+                self.cluster.route(effect.conn, text=encode(effect.message))
         elif isinstance(effect, Close):
             box = self.outboxes.get(effect.conn)
             if box is not None:
                 box.close(int(effect.code), effect.reason)
+            elif self._elsewhere(effect.conn):
+                assert self.cluster is not None
+                self.cluster.route(effect.conn, close=(int(effect.code), effect.reason))
         elif isinstance(effect, Audit):
             self.audit.write(self._with_terms_version(effect), now)
         elif isinstance(effect, Count):
@@ -256,6 +269,30 @@ class RelayState:
             else:
                 logger.warning("alarm %s: on -> off: %s", effect.name, effect.detail)
 
+    def _elsewhere(self, conn: str) -> bool:
+        """A socket of another relay node (the registry's effects reach it through Redis)."""
+        return self.cluster is not None and node_of(conn) not in ("", self.node)
+
+    def deliver(self, routed: Routed) -> None:
+        """A Send or Close that another node's registry emitted for one of our sockets."""
+        box = self.outboxes.get(routed.conn)
+        if box is None:  # gone meanwhile: as for any Send to a socket that just closed
+            return
+        if routed.text is not None:
+            box.send(routed.text)
+        if routed.close_code is not None:
+            box.close(routed.close_code, routed.reason)
+
+    def node_lost(self, node: str) -> bool:
+        """Another node died: its sockets count as dropped. False while the store is down."""
+        now = time.time()
+        try:
+            effects = self.registry.node_lost(node, now)
+        except StoreUnavailable:
+            return False
+        self.apply(effects, now)
+        return True
+
 
 RELAY = web.AppKey("relay", RelayState)
 CONFIG = web.AppKey("relay_config", RelayConfig)
@@ -266,6 +303,7 @@ def create_app(config: RelayConfig, *, store: Store | None = None) -> web.Applic
     app = web.Application(client_max_size=config.limits.max_message_bytes)
     app[CONFIG] = config
     app.cleanup_ctx.append(_make_state(store))
+    app.cleanup_ctx.append(_cluster)
     app.cleanup_ctx.append(_ticker)
     app.on_shutdown.append(_on_shutdown)
     app.router.add_get("/healthz", _healthz)
@@ -282,14 +320,21 @@ def create_app(config: RelayConfig, *, store: Store | None = None) -> web.Applic
 def _make_state(store: Store | None) -> Any:
     async def state_ctx(app: web.Application) -> AsyncIterator[None]:
         config = app[CONFIG]
-        shared = MemoryStore() if store is None else store
+        shared: Store
+        if store is not None:
+            shared = store
+        elif config.store == "memory":
+            shared = MemoryStore()
+        else:
+            shared = RedisStore(config.store)
+        node = new_node_id() if shared.shared else ""
         # SQLite files in data_dir, or PostgreSQL shared by several nodes (relay/database.py)
         storage = await asyncio.to_thread(open_storage, config)
         accounts = Accounts(storage.accounts)
         spool = config.data_dir / "audit-spool.jsonl" if storage.shared else None
         audit = AuditLog(storage.audit, spool=spool)
         auth = Auth(config, shared, accounts)
-        registry = Registry(config, shared, auth)
+        registry = Registry(config, shared, auth, node=node)
         settings = Settings(storage.settings, config)
         registry.set_limits(settings.limits())  # as last changed in the admin web
         metrics = RelayMetrics(registry.stats)
@@ -304,8 +349,11 @@ def _make_state(store: Store | None) -> Any:
             metrics=metrics,
             settings=settings,
             storage=storage,
+            node=node,
         )
-        logger.info("relay state: none -> ready (data in %s)", config.data_dir)
+        logger.info(
+            "relay state: none -> ready (data in %s%s)", config.data_dir, f", node {node}" if node else ""
+        )
         try:
             if storage.shared:
                 refresh = lambda: registry.set_limits(settings.limits())  # noqa: E731
@@ -316,9 +364,34 @@ def _make_state(store: Store | None) -> Any:
         finally:
             audit.close()  # its queued rows first
             storage.close()
+            if store is None and isinstance(shared, RedisStore):
+                shared.close()
             logger.info("relay state: ready -> closed")
 
     return state_ctx
+
+
+async def _cluster(app: web.Application) -> AsyncIterator[None]:
+    """With a Redis store: routing to and from other nodes, and the node heartbeat."""
+    state = app[RELAY]
+    if not isinstance(state.store, RedisStore):
+        yield
+        return
+    cluster = Cluster(
+        state.store.url,
+        state.node,
+        state.config.node_ttl_s,
+        deliver=state.deliver,
+        node_lost=state.node_lost,
+        describe=lambda: {"connections": len(state.outboxes)},
+    )
+    await cluster.start()
+    state.cluster = cluster
+    try:
+        yield
+    finally:
+        state.cluster = None
+        await cluster.stop()
 
 
 async def _ticker(app: web.Application) -> AsyncIterator[None]:
@@ -419,6 +492,11 @@ async def _login(request: web.Request) -> web.Response:
     now = time.time()
     try:
         result, audit = await state.auth.login(username, password, ip, now)
+    except StoreUnavailable:  # its rate limits live in the shared store: fail closed
+        logger.warning("login for %s from %s refused: the store is down", username, ip)
+        return _json_error(
+            503, "unavailable", "the relay cannot log anyone in right now; try again shortly", 5.0
+        )
     except LoginRefused as refused:
         state.metrics.logins.labels(refused.error).inc()
         state.apply([Audit("login_failed", operator=username, ip=ip, detail={"reason": refused.error})], now)

@@ -13,6 +13,7 @@ Example ``relay.toml``::
     data_dir = "/var/lib/madoguchi"
     code_ttl_s = 600
     # database = "postgresql://madoguchi:…@db.internal/madoguchi"  # several nodes; default SQLite
+    store = "memory"           # or "redis://redis.internal:6379/0" for several relay nodes
 
     [limits]
     max_sessions = 50
@@ -240,7 +241,20 @@ class RelayConfig:
     """CSS selectors of the site's software keyboards: recording stops while one is visible (R12)."""
     cobrowse_demo_site: bool = False
     """Serve the demo bank (``web/demo/bank``) at ``/demo/bank/``: the demo and the tests."""
+    store: str = "memory"
+    """Where live state (codes, pairings, rate limits, lockouts) is kept: ``memory`` (one
+    node, the default) or ``redis://host:port/db`` shared by several relay nodes
+    (relay/redis_store.py; docs/operations.md, "Several nodes: live state in Redis")."""
+    node_ttl_s: float = 10.0
+    """With a shared store: a node that has not refreshed its liveness key for this long is
+    taken for dead, and its clients' resume grace starts (relay/cluster.py)."""
     limits: Limits = dataclasses.field(default_factory=Limits)
+
+    def __post_init__(self) -> None:
+        if self.store != "memory" and not self.store.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError('store: "memory" or a redis:// (rediss://, unix://) URL')
+        if self.node_ttl_s <= 0:
+            raise ConfigError("node_ttl_s: must be positive")
 
     @property
     def accounts_db(self) -> Path:

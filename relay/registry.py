@@ -14,20 +14,25 @@ deadlines) and returns a list of :mod:`relay.effects` for the glue in
 Connection state (role, which pairing a socket belongs to) is local to this
 object; pairings, retired codes and counters live in a
 :class:`relay.store.Store`, operator tokens in the accounts database
-(relay.auth). The session flow is documented in docs/protocol.md; the comments
-here say why the rules are what they are.
+(relay.auth). Several relay nodes may share one store (``store.shared``): every
+pairing change is then a compare-and-set, so one node makes each transition
+(and writes its audit row); effects for another node's connections are routed
+there by the glue (relay/cluster.py); and a store that is down makes new work
+fail closed (``unavailable``) while live sessions carry on. The session flow is
+documented in docs/protocol.md; the comments here say why the rules are what they are.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Iterable
-from typing import Literal, Protocol
+from collections.abc import Callable, Iterable
+from typing import Literal, Protocol, TypeGuard
 
 from protocol import (
     AGENT_CODE_DIGITS,
@@ -69,7 +74,7 @@ from .code_pool import CodeAllocator
 from .config import Limits, RelayConfig
 from .database import DatabaseUnavailable
 from .effects import Alarm, Audit, Close, CloseCode, Count, Effect, Send
-from .store import Pairing, Store, TokenRecord, digest
+from .store import Pairing, Store, StoreUnavailable, TokenRecord, digest
 
 __all__ = ["Authenticator", "Registry", "RegistryStats", "Role"]
 
@@ -77,6 +82,15 @@ logger = logging.getLogger(__name__)
 
 
 _AWAY_RETRY_S = 5.0
+
+_CAS_TRIES = 8
+"""Compare-and-set attempts on one pairing before giving up (each loss means another node
+changed it in between: a handful at most, even in a race)."""
+
+_CODE_TRIES = 16
+"""Codes drawn for one registration while other nodes turn out to hold them already."""
+
+_UNAVAILABLE_RETRY_S = 5.0
 
 
 class Authenticator(Protocol):
@@ -139,20 +153,29 @@ class _Refused(Exception):
 class Registry:
     """Pairs agents and operators by code and enforces every relay limit."""
 
-    def __init__(self, config: RelayConfig, store: Store, authenticator: Authenticator) -> None:
+    def __init__(
+        self, config: RelayConfig, store: Store, authenticator: Authenticator, *, node: str = ""
+    ) -> None:
         self._config = config
         self._limits = config.limits
         self._store = store
         self._auth = authenticator
+        self._shared = store.shared
+        self.node = node
+        """This relay node's id: with a shared store, every connection id is ``node.xxx``."""
         self._conns: dict[str, _Conn] = {}
+        self._orphans: list[_Conn] = []
+        """Sockets that closed while the store was down: their pairings go away once it is back."""
+        self._store_down = False
         self._alarm_active = False
         self._next_account_check = 0.0
         # Which code to hand out next: an index over the store's live and retired codes,
         # rebuilt here from the live ones (the retired ones only shape the preference).
         self.codes = CodeAllocator(self._limits.retired_code_memory_s)
         self.codes.pool(AGENT_CODE_DIGITS)  # built now (~2 ms), not in the first customer's wait
-        for code in store.live_codes():
-            self.codes.take(code)
+        if not self._shared:  # a shared store's live codes are synced on every tick
+            for code in store.live_codes():
+                self.codes.take(code)
 
     # --- entry points ----------------------------------------------------------
 
@@ -167,7 +190,11 @@ class Registry:
         if conn is None:  # we closed it ourselves and cleaned up already
             return []
         out: list[Effect] = []
-        self._cleanup(conn, now, out, graceful=True)
+        try:
+            self._cleanup(conn, now, out, graceful=True)
+        except StoreUnavailable:
+            if conn.pairing_id is not None:
+                self._orphans.append(conn)  # the resume grace starts when the store is back
         return out
 
     def received(self, conn_id: str, message: SignalingMessage, now: float) -> list[Effect]:
@@ -183,7 +210,33 @@ class Registry:
                 self._from_operator(conn, message, now, out)
         except _Refused as refusal:
             self._refuse(conn, refusal, now, out)
+        except StoreUnavailable as exc:
+            out = []
+            self._unavailable(conn, message, exc, now, out)
         return out
+
+    def _unavailable(
+        self, conn: _Conn, message: SignalingMessage, exc: StoreUnavailable, now: float, out: list[Effect]
+    ) -> None:
+        """The shared store is down: fail closed for anything new, leave live sessions be.
+
+        A session's media is peer to peer and goes on; its signaling (ice, a renegotiation)
+        waits for the store, and the clients' own retries cover what is dropped here."""
+        if conn.pairing_id is not None:
+            logger.warning("%s %s: %s dropped, the store is down (%s)", conn.role, conn.id, message.type, exc)
+            return
+        out.append(Count("registrations_refused", ErrorCode.UNAVAILABLE.value))
+        refusal = _Refused(
+            ErrorCode.UNAVAILABLE,
+            "the relay cannot start new sessions right now; please try again shortly",
+            fatal=conn.role == "agent",  # an agent registers again on a new socket, as after busy
+            retry_after_s=_UNAVAILABLE_RETRY_S,
+            close_code=CloseCode.TRY_AGAIN_LATER,
+        )
+        try:
+            self._refuse(conn, refusal, now, out)
+        except StoreUnavailable:  # its cleanup needs the store: later, from tick()
+            self._orphans.append(conn)
 
     def rejected(self, conn_id: str, error: ProtocolError, now: float) -> list[Effect]:
         """Input that is not a valid message: answer with the error and close only this socket."""
@@ -200,25 +253,56 @@ class Registry:
 
     def tick(self, now: float) -> list[Effect]:
         out: list[Effect] = []
+        try:
+            self._tick_store(now, out)
+            if self._store_down:
+                self._store_down = False
+                logger.warning("store: unavailable -> available")
+        except StoreUnavailable as exc:
+            if not self._store_down:
+                self._store_down = True
+                logger.warning("store: available -> unavailable (%s)", exc)
+        self._tick_conns(now, out)
+        return out
+
+    def _tick_store(self, now: float, out: list[Effect]) -> None:
+        """Timers on shared state. With several nodes every node runs them; the
+        compare-and-set in :meth:`_end` lets exactly one of them act (and audit)."""
+        while self._orphans:
+            orphan = self._orphans[0]
+            self._cleanup(orphan, now, out, graceful=True)
+            self._orphans.pop(0)
+        if self._shared:
+            self._sync_codes(now)
         grace = self._config.resume_grace_s
         for p in self._store.pairings():
             if p.agent_away_since is not None and now >= p.agent_away_since + grace:
-                logger.info("pairing %s: agent did not come back within %.0f s", p.id, grace)
                 if p.phase == "waiting":
-                    self._retire(p, "expired", now)
-                    out.append(
-                        Audit("code_expired", ip=p.agent_ip, code=p.code, detail={"why": "agent_gone"})
-                    )
-                else:
-                    self._end(p, EndReason.PEER_GONE, "agent", now, out)
+                    if self._retire(p, "expired", now):
+                        logger.info("pairing %s: agent did not come back within %.0f s", p.id, grace)
+                        out.append(
+                            Audit("code_expired", ip=p.agent_ip, code=p.code, detail={"why": "agent_gone"})
+                        )
+                elif self._end(p, EndReason.PEER_GONE, "agent", now, out, strict=True):
+                    logger.info("pairing %s: agent did not come back within %.0f s", p.id, grace)
             elif p.operator_away_since is not None and now >= p.operator_away_since + grace:
-                logger.info("pairing %s: operator did not come back within %.0f s", p.id, grace)
-                self._end(p, EndReason.PEER_GONE, "operator", now, out)
+                if self._end(p, EndReason.PEER_GONE, "operator", now, out, strict=True):
+                    logger.info("pairing %s: operator did not come back within %.0f s", p.id, grace)
             elif p.phase in ("waiting", "issued") and now >= p.code_expires_at:
                 self._expire_code(p, now, out)
             elif p.phase == "pending" and p.decision_deadline is not None and now >= p.decision_deadline:
-                out.append(self._audit_pairing("allow_timeout", p))
-                self._end(p, EndReason.ALLOW_TIMEOUT, "relay", now, out)
+                ended: list[Effect] = []
+                if self._end(p, EndReason.ALLOW_TIMEOUT, "relay", now, ended, strict=True):
+                    out.append(self._audit_pairing("allow_timeout", p))
+                    out.extend(ended)
+        if now >= self._next_account_check:
+            self._next_account_check = now + self._limits.account_check_interval_s
+            self._check_accounts(now, out)
+        self._check_alarm(now, out)
+        self._store.prune(now)
+
+    def _tick_conns(self, now: float, out: list[Effect]) -> None:
+        """Timers on this node's own sockets (they run while the store is down, too)."""
         for conn in list(self._conns.values()):
             if not conn.hello and now >= conn.opened_at + self._limits.hello_timeout_s:
                 self._refuse(
@@ -239,19 +323,55 @@ class Registry:
                     now,
                     out,
                 )
-        if now >= self._next_account_check:
-            self._next_account_check = now + self._limits.account_check_interval_s
-            self._check_accounts(now, out)
-        self._check_alarm(now, out)
-        self._store.prune(now)
+
+    def _sync_codes(self, now: float) -> None:
+        """Make the code pool know every node's live codes, so that a new code is typo-safe
+        against all of them (uniqueness does not depend on this: :meth:`Store.add_pairing`)."""
+        live = self._store.live_codes()
+        mine = self.codes.live()
+        for code in live - mine:
+            self.codes.take(code)
+        for code in mine - live:
+            self.codes.release(code, now)
+
+    def node_lost(self, node: str, now: float) -> list[Effect]:
+        """Another relay node stopped refreshing its liveness key (killed, cut off): its
+        sockets are treated as dropped, so each pairing's resume grace starts. Every
+        surviving node may call this; compare-and-set makes each change happen once."""
+        out: list[Effect] = []
+        prefix = f"{node}."
+        for p in self._store.pairings():
+            if p.agent_conn is not None and p.agent_conn.startswith(prefix):
+                self._gone("agent", p.agent_conn, p.id, now, out, graceful=True)
+            p2 = self._store.get_pairing(p.id)
+            if p2 is not None and p2.operator_conn is not None and p2.operator_conn.startswith(prefix):
+                self._gone("operator", p2.operator_conn, p2.id, now, out, graceful=True)
         return out
 
     def shutdown(self, now: float) -> list[Effect]:
-        """Tell every connection why it is being closed, end every local session."""
+        """Tell every connection why it is being closed, end every local session.
+
+        One node of several hands over instead: its sockets close as if dropped (1001,
+        no ``ended``), so each pairing keeps its resume grace and the clients resume on
+        another node. A rolling restart keeps every code and session."""
         out: list[Effect] = []
-        for p in self._store.pairings():
-            if p.agent_conn in self._conns or p.operator_conn in self._conns:
-                self._end(p, EndReason.SHUTDOWN, "relay", now, out)
+        if self._shared:
+            for conn in list(self._conns.values()):
+                del self._conns[conn.id]
+                try:
+                    self._cleanup(conn, now, out, graceful=True)
+                except StoreUnavailable:
+                    logger.warning("shutdown: the store is down; %s is left to the node timers", conn.id)
+                out.append(Close(conn.id, CloseCode.GOING_AWAY, "relay node restarting; reconnect"))
+            return out
+        try:
+            for p in self._store.pairings():
+                if p.agent_conn in self._conns or p.operator_conn in self._conns:
+                    self._end(p, EndReason.SHUTDOWN, "relay", now, out)
+        except StoreUnavailable:
+            logger.warning("shutdown: the store is down; its pairings end by their timers")
+            for conn in self._conns.values():
+                conn.pairing_id = None
         for conn in list(self._conns.values()):
             self._refuse(
                 conn,
@@ -267,7 +387,10 @@ class Registry:
         return out
 
     def stats(self) -> RegistryStats:
-        phases = [p.phase for p in self._store.pairings()]
+        try:
+            phases = [p.phase for p in self._store.pairings()]
+        except StoreUnavailable:  # /metrics keeps answering: the shared figures read 0
+            phases = []
         return RegistryStats(
             connections=len(self._conns),
             codes_pending=sum(ph in ("waiting", "issued") for ph in phases),
@@ -307,27 +430,29 @@ class Registry:
             detail = {"reason": refused.code.value, "limit": limit}
             out.append(Audit("registration_refused", ip=conn.ip, detail=detail))
             raise refused
-        try:
-            code = self.codes.allocate(AGENT_CODE_DIGITS, now)
-        except CodeSpaceExhausted:
-            out.append(Count("registrations_refused", ErrorCode.BUSY.value))
-            raise _busy(self._limits.busy_retry_after_s) from None
         token = secrets.token_urlsafe(32)
-        p = Pairing(
-            id=secrets.token_urlsafe(12),
-            code=code,
-            issued_by="agent",
-            phase="waiting",
-            created_at=now,
-            code_expires_at=now + self._config.code_ttl_s,
-            agent_conn=conn.id,
-            agent_ip=conn.ip,
-            resume_hash=digest(token),
-            client=msg.client,
-            sysinfo_scope=msg.sysinfo_scope,
-            client_version=msg.client_version,
+        p = self._add_pairing(
+            AGENT_CODE_DIGITS,
+            now,
+            lambda code: Pairing(
+                id=secrets.token_urlsafe(12),
+                code=code,
+                issued_by="agent",
+                phase="waiting",
+                created_at=now,
+                code_expires_at=now + self._config.code_ttl_s,
+                agent_conn=conn.id,
+                agent_ip=conn.ip,
+                resume_hash=digest(token),
+                client=msg.client,
+                sysinfo_scope=msg.sysinfo_scope,
+                client_version=msg.client_version,
+            ),
         )
-        self._store.put_pairing(p)
+        if p is None:
+            out.append(Count("registrations_refused", ErrorCode.BUSY.value))
+            raise _busy(self._limits.busy_retry_after_s)
+        code = p.code
         conn.hello = True
         conn.pairing_id = p.id
         logger.info("pairing %s: none -> waiting (agent %s)", p.id, conn.id)
@@ -393,12 +518,13 @@ class Registry:
             out.append(Audit("join_failed", ip=conn.ip, code=msg.code, detail={"reason": code.value}))
             self._check_alarm(now, out)
             raise _Refused(code, text)
-        if self._sessions_in_use() >= lim.max_sessions:
+        if self._claims_and_sessions() >= lim.max_sessions:
             out.append(Count("registrations_refused", ErrorCode.BUSY.value))
             raise _busy(lim.busy_retry_after_s)
         token = secrets.token_urlsafe(32)
-        p = dataclasses.replace(
+        changed = self._update(
             p,
+            lambda fresh: False,  # whatever changed it first (a join on another node) won
             phase="pending",
             agent_conn=conn.id,
             agent_ip=conn.ip,
@@ -408,7 +534,9 @@ class Registry:
             client_version=msg.client_version,
             decision_deadline=now + self._config.allow_timeout_s,
         )
-        self._store.put_pairing(p)
+        if changed is None:
+            raise _Refused(ErrorCode.CODE_ALREADY_USED, "this code has already been used")
+        p = changed[1]
         conn.hello = True
         conn.pairing_id = p.id
         logger.info("pairing %s: issued -> pending (agent %s joined)", p.id, conn.id)
@@ -421,29 +549,43 @@ class Registry:
         if msg.protocol_version != PROTOCOL_VERSION:
             raise _version_mismatch()
         hashed = digest(msg.resume_token)
-        p = self._store.pairing_by_resume(hashed)
-        if p is None or p.resume_hash != hashed:  # unknown, or the operator's secret
+        found = self._store.pairing_by_resume(hashed)
+        changed = None
+        if found is not None and found.resume_hash == hashed:  # not unknown, not the operator's secret
+            changed = self._update(
+                found,
+                lambda fresh: fresh.resume_hash == hashed,
+                agent_conn=conn.id,
+                agent_ip=conn.ip,
+                agent_away_since=None,
+            )
+        if changed is None:
             out.append(Audit("resume_failed", ip=conn.ip, detail={"role": "agent"}))
             raise _Refused(
                 ErrorCode.UNKNOWN_RESUME_TOKEN,
                 "nothing to resume: the code or session has ended; register again",
                 fatal=True,
             )
+        before, p = changed
         replaced = False
-        if p.agent_conn is not None and p.agent_conn != conn.id:
+        if before.agent_conn is not None and before.agent_conn != conn.id:
             # The old socket may not have noticed it is dead yet, or someone else has the
             # resume token. The new one wins either way, but never silently: whoever
-            # still reads the old socket, and the operator, learn about it.
-            old = self._conns.pop(p.agent_conn, None)
-            if old is not None:
+            # still reads the old socket (here or on another node), and the operator, learn about it.
+            old = self._conns.pop(before.agent_conn, None)
+            if old is not None or not self._is_local(before.agent_conn):
                 replaced = True
-                logger.warning("pairing %s: agent %s replaced by %s (resume)", p.id, old.id, conn.id)
+                logger.warning(
+                    "pairing %s: agent %s replaced by %s (resume)", p.id, before.agent_conn, conn.id
+                )
                 text = "another connection resumed this code or session with its resume token"
-                out.append(Send(old.id, Error(code=ErrorCode.RESUMED_ELSEWHERE, message=text, fatal=True)))
-                out.append(Close(old.id, CloseCode.POLICY_VIOLATION, "replaced by a resumed connection"))
-        was_away = p.agent_away_since is not None
-        p = dataclasses.replace(p, agent_conn=conn.id, agent_ip=conn.ip, agent_away_since=None)
-        self._store.put_pairing(p)
+                out.append(
+                    Send(before.agent_conn, Error(code=ErrorCode.RESUMED_ELSEWHERE, message=text, fatal=True))
+                )
+                out.append(
+                    Close(before.agent_conn, CloseCode.POLICY_VIOLATION, "replaced by a resumed connection")
+                )
+        was_away = before.agent_away_since is not None
         conn.hello = True
         conn.pairing_id = p.id
         logger.info("pairing %s: agent away -> back (%s, %s)", p.id, conn.id, p.phase)
@@ -466,7 +608,7 @@ class Registry:
                 )
                 timeout = max(0.0, p.decision_deadline - now)
                 out.append(Send(conn.id, OperatorRequest(operator=identity, timeout_s=timeout)))
-        if (was_away or replaced) and p.phase in ("pending", "active") and p.operator_conn in self._conns:
+        if (was_away or replaced) and p.phase in ("pending", "active") and self._reachable(p.operator_conn):
             if replaced:  # the connection the operator knew is gone: the same two steps as a drop
                 out.append(Send(p.operator_conn, PeerStatus(connected=False)))
             out.append(Send(p.operator_conn, PeerStatus(connected=True)))
@@ -484,7 +626,16 @@ class Registry:
             raise _version_mismatch()
         hashed = digest(msg.resume_token)
         p = self._store.pairing_by_resume(hashed)
-        if p is None or p.operator_resume_hash != hashed or p.operator != user or p.phase != "active":
+
+        def mine(fresh: Pairing) -> bool:
+            return fresh.operator_resume_hash == hashed and fresh.operator == user and fresh.phase == "active"
+
+        changed = None
+        if p is not None and mine(p):
+            changed = self._update(
+                p, mine, operator_conn=conn.id, operator_ip=conn.ip, operator_away_since=None
+            )
+        if changed is None:
             why = "unknown" if p is None or p.operator_resume_hash != hashed else "other_operator"
             out.append(
                 Audit("resume_failed", operator=user, ip=conn.ip, detail={"role": "operator", "why": why})
@@ -495,18 +646,22 @@ class Registry:
                 ErrorCode.UNKNOWN_RESUME_TOKEN,
                 "nothing to resume: the session has ended or the relay restarted",
             )
+        before, p = changed
         replaced = False
-        if p.operator_conn is not None and p.operator_conn != conn.id:
-            old = self._conns.get(p.operator_conn)
+        text = "another connection resumed this session with its resume token"
+        if before.operator_conn is not None and before.operator_conn != conn.id:
+            old = self._conns.get(before.operator_conn)
             if old is not None:  # the old socket has not noticed it is dead yet
                 replaced = True
                 logger.warning("pairing %s: operator %s replaced by %s (resume)", p.id, old.id, conn.id)
                 old.pairing_id = None
-                text = "another connection resumed this session with its resume token"
                 self._refuse(old, _Refused(ErrorCode.RESUMED_ELSEWHERE, text, fatal=True), now, out)
-        was_away = p.operator_away_since is not None
-        p = dataclasses.replace(p, operator_conn=conn.id, operator_ip=conn.ip, operator_away_since=None)
-        self._store.put_pairing(p)
+            elif not self._is_local(before.operator_conn):  # on another node, alive or not
+                replaced = True
+                error = Error(code=ErrorCode.RESUMED_ELSEWHERE, message=text, fatal=True)
+                out.append(Send(before.operator_conn, error))
+                out.append(Close(before.operator_conn, CloseCode.POLICY_VIOLATION, text[:120]))
+        was_away = before.operator_away_since is not None
         conn.pairing_id = p.id
         logger.info("pairing %s: operator away -> back (%s)", p.id, conn.id)
         out.append(
@@ -522,7 +677,7 @@ class Registry:
         out.extend(Send(conn.id, m) for m in self._store.drain_operator_queue(p.id))
         if p.agent_away_since is not None:
             out.append(Send(conn.id, PeerStatus(connected=False)))  # the customer is resuming too
-        elif (was_away or replaced) and p.agent_conn in self._conns:
+        elif (was_away or replaced) and self._reachable(p.agent_conn):
             if replaced:
                 out.append(Send(p.agent_conn, PeerStatus(connected=False)))
             out.append(Send(p.agent_conn, PeerStatus(connected=True)))
@@ -537,19 +692,26 @@ class Registry:
             self._end(p, EndReason.DENIED, "agent", now, out)
             return
         operator_token = secrets.token_urlsafe(32)
-        p = dataclasses.replace(
+        agent_conn = p.agent_conn
+        changed = self._update(
             p,
+            lambda fresh: fresh.phase == "pending" and fresh.agent_conn == agent_conn,
             phase="active",
             started_at=now,
             decision_deadline=None,
             operator_resume_hash=digest(operator_token),
         )
-        self._store.put_pairing(p)
+        if (
+            changed is None
+        ):  # ended meanwhile (the allow timeout, the operator left): told by whoever ended it
+            logger.info("pairing %s: allowed, but it ended meanwhile", p.id)
+            return
+        p = changed[1]
         logger.info("pairing %s: pending -> active", p.id)
         start = SessionStart(session_id=p.id, ice_servers=self._ice_servers(p.id, now))
-        if p.agent_conn in self._conns:
+        if self._reachable(p.agent_conn):
             out.append(Send(p.agent_conn, start))
-        if p.operator_conn in self._conns:
+        if self._reachable(p.operator_conn):
             out.append(Send(p.operator_conn, dataclasses.replace(start, resume_token=operator_token)))
         # The customer's choice about the PC information, as the agent reports it (the
         # report itself goes end to end on the data channel; the relay never sees it).
@@ -584,7 +746,17 @@ class Registry:
             else:
                 raise _unexpected(msg, "expected claim, issue_code or resume")
             return
-        p = self._pairing_of(conn)
+        p = self._store.get_pairing(conn.pairing_id)
+        if self._shared and (p is None or p.operator_conn != conn.id):
+            # Ended on another node (the customer's, or a timer there), or taken over by
+            # a resume there: this node only heard it through a routed message, if at
+            # all. The socket is idle again.
+            conn.pairing_id = None
+            conn.had_session = True
+            self._from_operator(conn, msg, now, out)
+            return
+        if p is None:
+            p = self._pairing_of(conn)  # refuses, as ever
         if isinstance(msg, Bye):
             self._end(p, msg.reason, "operator", now, out)
         elif p.phase == "active" and isinstance(msg, Answer | Ice):
@@ -690,10 +862,24 @@ class Registry:
                 ErrorCode.OPERATOR_SESSION_LIMIT,
                 f"you already have {lim.max_sessions_per_operator} sessions; end one first",
             )
-        if self._sessions_in_use() >= lim.max_sessions:
+        if self._claims_and_sessions() >= lim.max_sessions:
             raise _busy(lim.busy_retry_after_s, fatal=False)
+        # The guess counts before the code is looked at, and is taken back if it was no
+        # wrong guess. So guesses racing on several nodes each see the others' and no more
+        # than failed_claims_per_operator codes are ever tried per window (docs/security.md).
+        user_key = f"claim-user:{user}"
+        failures = self._store.add_event(user_key, now, window)
+        if failures > lim.failed_claims_per_operator:
+            self._store.discard_event(user_key, now)
+            out.append(Count("claims_failed", ErrorCode.LOCKED_OUT.value))
+            raise _Refused(
+                ErrorCode.LOCKED_OUT,
+                "too many wrong codes: claiming is locked for this operator",
+                retry_after_s=self._retry_after(user_key, now, window),
+            )
         p = self._store.pairing_by_code(msg.code)
         if p is not None and p.issued_by == "agent" and p.phase == "waiting":
+            self._store.discard_event(user_key, now)
             if p.agent_away_since is not None:
                 # Not a wrong guess: the customer's connection is blinking.
                 raise _Refused(
@@ -704,7 +890,6 @@ class Registry:
             self._claimed(conn, p, now, out)
             return
         code, text = self._why_not_claimable(msg.code, p, now)
-        failures = self._store.add_event(f"claim-user:{user}", now, window)
         self._store.add_event(ip_key, now, window)
         self._store.add_event("failed-global", now, window)
         out.append(Count("claims_failed", code.value))
@@ -734,8 +919,9 @@ class Registry:
     def _claimed(self, conn: _Conn, p: Pairing, now: float, out: list[Effect]) -> None:
         assert conn.account is not None
         account = conn.account
-        p = dataclasses.replace(
+        changed = self._update(
             p,
+            lambda fresh: False,  # a claim on another node won the race: this one is too late
             phase="pending",
             operator_conn=conn.id,
             operator=account.username,
@@ -744,7 +930,10 @@ class Registry:
             operator_ip=conn.ip,
             decision_deadline=now + self._config.allow_timeout_s,
         )
-        self._store.put_pairing(p)
+        if changed is None:
+            logger.info("pairing %s: claim by %s lost a race", p.id, account.username)
+            raise _Refused(ErrorCode.CODE_ALREADY_USED, "this code has already been used")
+        p = changed[1]
         conn.pairing_id = p.id
         logger.info("pairing %s: waiting -> pending (claimed by %s)", p.id, account.username)
         out.append(self._audit_pairing("claim_succeeded", p))
@@ -761,25 +950,27 @@ class Registry:
             )
         if self._codes_pending() >= lim.max_live_codes or self._claims_and_sessions() >= lim.max_sessions:
             raise _busy(lim.busy_retry_after_s, fatal=False)
-        try:
-            code = self.codes.allocate(OPERATOR_CODE_DIGITS, now)
-        except CodeSpaceExhausted:
-            raise _busy(lim.busy_retry_after_s, fatal=False) from None
         account = conn.account
-        p = Pairing(
-            id=secrets.token_urlsafe(12),
-            code=code,
-            issued_by="operator",
-            phase="issued",
-            created_at=now,
-            code_expires_at=now + self._config.code_ttl_s,
-            operator_conn=conn.id,
-            operator=account.username,
-            operator_display_name=account.display_name,
-            operator_organisation=account.organisation,
-            operator_ip=conn.ip,
+        p = self._add_pairing(
+            OPERATOR_CODE_DIGITS,
+            now,
+            lambda code: Pairing(
+                id=secrets.token_urlsafe(12),
+                code=code,
+                issued_by="operator",
+                phase="issued",
+                created_at=now,
+                code_expires_at=now + self._config.code_ttl_s,
+                operator_conn=conn.id,
+                operator=account.username,
+                operator_display_name=account.display_name,
+                operator_organisation=account.organisation,
+                operator_ip=conn.ip,
+            ),
         )
-        self._store.put_pairing(p)
+        if p is None:
+            raise _busy(lim.busy_retry_after_s, fatal=False)
+        code = p.code
         conn.pairing_id = p.id
         logger.info("pairing %s: none -> issued (operator %s)", p.id, user)
         out.append(Send(conn.id, CodeIssued(code=code, expires_in_s=self._config.code_ttl_s)))
@@ -802,7 +993,7 @@ class Registry:
         identity = OperatorIdentity(
             display_name=p.operator_display_name, organisation=p.operator_organisation
         )
-        if p.operator_conn in self._conns:
+        if self._reachable(p.operator_conn):
             out.append(
                 Send(
                     p.operator_conn,
@@ -814,12 +1005,12 @@ class Registry:
                     ),
                 )
             )
-        if p.agent_conn in self._conns:
+        if self._reachable(p.agent_conn):
             out.append(Send(p.agent_conn, OperatorRequest(operator=identity, timeout_s=timeout)))
 
     def _forward(self, p: Pairing, msg: Offer | Answer | Ice, *, to: Role, out: list[Effect]) -> None:
         target = p.operator_conn if to == "operator" else p.agent_conn
-        if target is not None and target in self._conns:
+        if target is not None and self._reachable(target):
             out.append(Send(target, msg))
             out.append(Count("messages_forwarded", msg.type))
         elif to == "agent" and p.agent_away_since is not None:
@@ -833,25 +1024,41 @@ class Registry:
             else:
                 logger.warning("pairing %s: queue for the away operator is full; dropping %s", p.id, msg.type)
 
-    def _end(self, p: Pairing, reason: EndReason, by: Side, now: float, out: list[Effect]) -> None:
-        """End a pairing in any phase; tell whoever is connected, then forget it."""
-        self._retire(p, "used" if p.phase in ("pending", "active") else "expired", now)
+    def _end(
+        self, p: Pairing, reason: EndReason, by: Side, now: float, out: list[Effect], *, strict: bool = False
+    ) -> bool:
+        """End a pairing in any phase; tell whoever is connected, then forget it.
+
+        If another node changed the pairing since ``p`` was read, a ``strict`` end (a
+        timer's: what it checked may no longer hold) does nothing; otherwise (a bye, an
+        admin) the pairing as it is now is ended. False if nothing was ended here."""
+        for _ in range(_CAS_TRIES):
+            if self._retire(p, "used" if p.phase in ("pending", "active") else "expired", now):
+                break
+            fresh = self._store.get_pairing(p.id)
+            if strict or fresh is None:  # someone else ended it (and told both sides)
+                return False
+            p = fresh
+        else:
+            return False
         logger.info("pairing %s: %s -> ended (%s by %s)", p.id, p.phase, reason.value, by)
         ended = Ended(reason=reason, by=by)
-        agent = self._conns.pop(p.agent_conn, None) if p.agent_conn is not None else None
-        if agent is not None:
+        if self._reachable(p.agent_conn):
+            self._conns.pop(p.agent_conn, None)
             # The code was single-use: the agent's socket is done, it registers again for another.
-            out.append(Send(agent.id, ended))
+            out.append(Send(p.agent_conn, ended))
             if reason is EndReason.SHUTDOWN:
-                out.append(Close(agent.id, CloseCode.GOING_AWAY, "relay shutting down"))
+                out.append(Close(p.agent_conn, CloseCode.GOING_AWAY, "relay shutting down"))
             else:
-                out.append(Close(agent.id, CloseCode.NORMAL, "session ended"))
+                out.append(Close(p.agent_conn, CloseCode.NORMAL, "session ended"))
         operator = self._conns.get(p.operator_conn) if p.operator_conn is not None else None
         if operator is not None:
             operator.pairing_id = None
             operator.had_session = True
             operator.last_seen = now
             out.append(Send(operator.id, ended))
+        elif p.operator_conn is not None and not self._is_local(p.operator_conn):
+            out.append(Send(p.operator_conn, ended))  # its node notices on its next message
         detail: dict[str, object] = {"reason": reason.value, "by": by, "phase": p.phase}
         if p.phase == "active" and p.started_at is not None:
             detail["duration_s"] = round(now - p.started_at, 3)
@@ -865,53 +1072,109 @@ class Registry:
             out.append(
                 Audit("code_withdrawn", operator=p.operator, ip=p.agent_ip, code=p.code, detail=detail)
             )
+        return True
 
     def _expire_code(self, p: Pairing, now: float, out: list[Effect]) -> None:
-        self._retire(p, "expired", now)
+        if not self._retire(p, "expired", now):
+            return  # another node expired it, or it changed meanwhile (the next tick looks again)
         logger.info("pairing %s: %s -> expired", p.id, p.phase)
         out.append(Audit("code_expired", operator=p.operator, ip=p.agent_ip, code=p.code))
         text = "the code expired unclaimed; get a new one"
         if p.phase == "waiting" and p.agent_conn is not None:
             agent = self._conns.pop(p.agent_conn, None)
-            if agent is not None:
-                out.append(Send(agent.id, Error(code=ErrorCode.EXPIRED_CODE, message=text, fatal=True)))
-                out.append(Close(agent.id, CloseCode.NORMAL, "code expired"))
+            if agent is not None or not self._is_local(p.agent_conn):
+                out.append(Send(p.agent_conn, Error(code=ErrorCode.EXPIRED_CODE, message=text, fatal=True)))
+                out.append(Close(p.agent_conn, CloseCode.NORMAL, "code expired"))
         elif p.phase == "issued" and p.operator_conn is not None:
             operator = self._conns.get(p.operator_conn)
             if operator is not None:
                 operator.pairing_id = None
-                out.append(Send(operator.id, Error(code=ErrorCode.EXPIRED_CODE, message=text)))
+            if operator is not None or not self._is_local(p.operator_conn):
+                out.append(Send(p.operator_conn, Error(code=ErrorCode.EXPIRED_CODE, message=text)))
 
-    def _retire(self, p: Pairing, reason: Literal["expired", "used"], now: float) -> None:
-        self._store.remove_pairing(p.id)
-        self._store.retire_code(p.code, reason, now + self._limits.retired_code_memory_s)
-        self.codes.release(p.code, now)
+    def _retire(self, p: Pairing, reason: Literal["expired", "used"], now: float) -> bool:
+        """Forget ``p`` and remember its code as retired, if ``p`` is still as read."""
+        if not self._store.retire_pairing(p, reason, now + self._limits.retired_code_memory_s):
+            return False
+        with contextlib.suppress(ValueError):  # drawn on another node, not synced here yet
+            self.codes.release(p.code, now)
+        return True
+
+    def _add_pairing(self, digits: int, now: float, make: Callable[[str], Pairing]) -> Pairing | None:
+        """Draw a code and store a new pairing with it; None when no code is free.
+
+        The store refuses a code that another node made live since our pool last synced
+        with it: that code stays taken here and another is drawn."""
+        for _ in range(_CODE_TRIES):
+            try:
+                code = self.codes.allocate(digits, now)
+            except CodeSpaceExhausted:
+                return None
+            p = make(code)
+            if self._store.add_pairing(p):
+                return p
+            logger.debug("code %s: live on another node; drawing again", code)
+        return None
+
+    def _update(
+        self, p: Pairing, still: Callable[[Pairing], bool], **changes: object
+    ) -> tuple[Pairing, Pairing] | None:
+        """Compare-and-set ``changes`` onto ``p``: (the record before, after), or None.
+
+        If another node changed the pairing first, it is read again and the change made on
+        that, as long as ``still(fresh)`` holds (and at most a few times)."""
+        for _ in range(_CAS_TRIES):
+            new = dataclasses.replace(p, **changes)  # type: ignore[arg-type]
+            if self._store.replace_pairing(p, new):
+                return p, new
+            fresh = self._store.get_pairing(p.id)
+            if fresh is None or not still(fresh):
+                return None
+            p = fresh
+        return None
 
     def _cleanup(self, conn: _Conn, now: float, out: list[Effect], *, graceful: bool) -> None:
         """A socket is gone: keep its pairing for the resume grace, or end it."""
         if conn.pairing_id is None:
             return
-        p = self._store.get_pairing(conn.pairing_id)
-        conn.pairing_id = None
+        self._gone(conn.role, conn.id, conn.pairing_id, now, out, graceful=graceful)
+        conn.pairing_id = None  # only now: if the store failed, tick() tries again
+
+    def _gone(
+        self, role: Role, conn_id: str, pairing_id: str, now: float, out: list[Effect], *, graceful: bool
+    ) -> None:
+        p = self._store.get_pairing(pairing_id)
         if p is None:
             return
-        if conn.role == "agent" and p.agent_conn == conn.id:
-            if graceful and self._config.resume_grace_s > 0:
-                p = dataclasses.replace(p, agent_conn=None, agent_away_since=now)
-                self._store.put_pairing(p)
+        grace = graceful and self._config.resume_grace_s > 0
+        if role == "agent" and p.agent_conn == conn_id:
+            if grace:
+                changed = self._update(
+                    p, lambda fresh: fresh.agent_conn == conn_id, agent_conn=None, agent_away_since=now
+                )
+                if changed is None:
+                    return
+                p = changed[1]
                 logger.info("pairing %s: agent connected -> away (%s)", p.id, p.phase)
-                if p.phase in ("pending", "active") and p.operator_conn in self._conns:
+                if p.phase in ("pending", "active") and self._reachable(p.operator_conn):
                     out.append(Send(p.operator_conn, PeerStatus(connected=False)))
             else:
                 self._end(p, EndReason.PEER_GONE, "agent", now, out)
-        elif conn.role == "operator" and p.operator_conn == conn.id:
-            if graceful and self._config.resume_grace_s > 0 and p.phase == "active":
+        elif role == "operator" and p.operator_conn == conn_id:
+            if grace and p.phase == "active":
                 # The media is peer to peer and may well go on: the console resumes with
                 # its session secret. The customer sees the Stop button all along.
-                p = dataclasses.replace(p, operator_conn=None, operator_away_since=now)
-                self._store.put_pairing(p)
+                changed = self._update(
+                    p,
+                    lambda fresh: fresh.operator_conn == conn_id and fresh.phase == "active",
+                    operator_conn=None,
+                    operator_away_since=now,
+                )
+                if changed is None:
+                    return
+                p = changed[1]
                 logger.info("pairing %s: operator connected -> away", p.id)
-                if p.agent_conn in self._conns:
+                if self._reachable(p.agent_conn):
                     out.append(Send(p.agent_conn, PeerStatus(connected=False)))
             else:
                 # A claim or an issued code has no grace: the console claims anew.
@@ -947,6 +1210,14 @@ class Registry:
 
     # --- helpers ---------------------------------------------------------------
 
+    def _is_local(self, conn_id: str) -> bool:
+        """Is ``conn_id`` a socket of this node (always, with a store of its own)?"""
+        return not self._shared or conn_id.startswith(f"{self.node}.")
+
+    def _reachable(self, conn_id: str | None) -> TypeGuard[str]:
+        """May a ``Send`` to ``conn_id`` arrive: open here, or on another node (routed there)."""
+        return conn_id is not None and (conn_id in self._conns or not self._is_local(conn_id))
+
     def _pairing_of(self, conn: _Conn) -> Pairing:
         p = self._store.get_pairing(conn.pairing_id) if conn.pairing_id else None
         if p is None:  # ended by a timer on another node, or a bug: never crash
@@ -972,11 +1243,8 @@ class Registry:
     def _claims_and_sessions(self) -> int:
         return self._store.count_phase("pending") + self._store.count_phase("active")
 
-    def _sessions_in_use(self) -> int:
-        return sum(p.phase in ("pending", "active") for p in self._store.pairings())
-
     def _operator_sessions(self, username: str) -> int:
-        return sum(p.operator == username and p.phase != "waiting" for p in self._store.pairings())
+        return self._store.count_held_by(username)
 
     def _retry_after(self, key: str, now: float, window_s: float) -> float:
         oldest = self._store.oldest_event(key, now, window_s)

@@ -3,9 +3,13 @@
 The registry keeps only per-connection state in its own memory; everything that
 several relay nodes would have to agree on lives in a :class:`Store`. Records are
 frozen dataclasses: the registry reads a record, builds a changed copy with
-``dataclasses.replace`` and writes it back with ``put_pairing``, so a store that
-serialises records (Redis: one hash per pairing, see docs/operations.md) works the
-same way as :class:`MemoryStore`, the embedded default.
+``dataclasses.replace`` and writes it back with a compare-and-set
+(:meth:`Store.replace_pairing`: only if the record is still the one it read), so a
+store that serialises records (:class:`relay.redis_store.RedisStore`, see
+docs/operations.md) works the same way as :class:`MemoryStore`, the embedded
+default, and two relay nodes never both make one transition (two claims of one
+code, two expiries of one session). New pairings reserve their code atomically
+(:meth:`Store.add_pairing`), so codes are unique across nodes.
 
 Secrets are never stored in the clear: resume tokens are kept as SHA-256 digests
 (they are 256-bit random values, so a plain hash is enough). Operator login tokens
@@ -29,6 +33,7 @@ __all__ = [
     "RetiredReason",
     "TokenRecord",
     "Store",
+    "StoreUnavailable",
     "MemoryStore",
     "digest",
 ]
@@ -87,17 +92,41 @@ class TokenRecord:
     expires_at: float
 
 
+class StoreUnavailable(Exception):
+    """A shared store cannot be reached (or failed a moment ago: the circuit is open).
+
+    The registry answers new claims and registrations with ``unavailable`` and
+    keeps live sessions' sockets (docs/operations.md, "Several nodes")."""
+
+
 class Store(Protocol):
     """Everything the registry shares with other relay nodes.
 
     Methods are synchronous: the in-memory store is trivially so, and a networked
-    store is driven from the registry's single task (see docs/operations.md).
+    store answers in a round trip of a tenth of a millisecond on a LAN (see
+    relay/redis_store.py). Any method of a networked store may raise
+    :class:`StoreUnavailable`.
     """
 
-    # pairings
-    def put_pairing(self, pairing: Pairing) -> None: ...
+    shared: bool
+    """True when other relay nodes use this store too (the registry then syncs its code
+    pool with the store's live codes and routes effects to other nodes' connections)."""
+
+    # pairings: writes are compare-and-set, so nodes never both make one transition
+    def add_pairing(self, pairing: Pairing) -> bool:
+        """Insert a new pairing; False (and nothing stored) if its id or code is live already."""
+        ...
+
+    def replace_pairing(self, old: Pairing, new: Pairing) -> bool:
+        """Store ``new`` (same id) only if the stored record still equals ``old``."""
+        ...
+
+    def retire_pairing(self, old: Pairing, reason: RetiredReason, until: float) -> bool:
+        """Remove the pairing (and its queues) and retire its code until ``until``, only if the
+        stored record still equals ``old``: whoever gets True is the one who ended it."""
+        ...
+
     def get_pairing(self, pairing_id: str) -> Pairing | None: ...
-    def remove_pairing(self, pairing_id: str) -> None: ...
     def pairing_by_code(self, code: str) -> Pairing | None: ...
     def pairing_by_resume(self, resume_hash: str) -> Pairing | None: ...
     def pairings(self) -> list[Pairing]: ...
@@ -108,6 +137,10 @@ class Store(Protocol):
 
     def count_waiting_from(self, ip: str) -> int:
         """Agent codes waiting for a claim whose agent is at ``ip`` (the per-address cap)."""
+        ...
+
+    def count_held_by(self, operator: str) -> int:
+        """Pairings ``operator`` holds: issued codes, claims and sessions (the per-operator cap)."""
         ...
 
     # messages for an agent (or, in a session, an operator) that is away (resume grace)
@@ -139,13 +172,17 @@ class Store(Protocol):
 class MemoryStore:
     """The embedded single-node store: plain dicts, pruned on every timer tick."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, shared: bool = False) -> None:
+        self.shared = shared
+        """True: several registries in one process use this store as relay nodes use Redis
+        (the registry's unit tests of several nodes)."""
         self._pairings: dict[str, Pairing] = {}
         self._by_code: dict[str, str] = {}
         self._by_resume: dict[str, str] = {}
         # Kept with every put/remove so that limits are checked in O(1), not by a scan.
         self._phases: Counter[Phase] = Counter()
         self._waiting_ips: Counter[str] = Counter()
+        self._held: Counter[str] = Counter()
         self._queues: dict[str, list[SignalingMessage]] = {}
         self._retired: dict[str, tuple[RetiredReason, float]] = {}
         self._events: dict[str, deque[float]] = {}
@@ -153,7 +190,27 @@ class MemoryStore:
         self._locks: dict[str, float] = {}
 
     # pairings ------------------------------------------------------------------
+    def add_pairing(self, pairing: Pairing) -> bool:
+        if pairing.id in self._pairings or pairing.code in self._by_code:
+            return False
+        self.put_pairing(pairing)
+        return True
+
+    def replace_pairing(self, old: Pairing, new: Pairing) -> bool:
+        if old.id != new.id or self._pairings.get(old.id) != old:
+            return False
+        self.put_pairing(new)
+        return True
+
+    def retire_pairing(self, old: Pairing, reason: RetiredReason, until: float) -> bool:
+        if self._pairings.get(old.id) != old:
+            return False
+        self.remove_pairing(old.id)
+        self.retire_code(old.code, reason, until)
+        return True
+
     def put_pairing(self, pairing: Pairing) -> None:
+        """Store unconditionally (a single node's tests; the registry uses the methods above)."""
         old = self._pairings.get(pairing.id)
         if old is not None:
             if old.code != pairing.code:
@@ -203,12 +260,21 @@ class MemoryStore:
     def count_waiting_from(self, ip: str) -> int:
         return self._waiting_ips[ip]
 
+    def count_held_by(self, operator: str) -> int:
+        return self._held[operator]
+
     def _count(self, p: Pairing) -> None:
         self._phases[p.phase] += 1
         if p.phase == "waiting" and p.agent_ip is not None:
             self._waiting_ips[p.agent_ip] += 1
+        if p.operator and p.phase != "waiting":
+            self._held[p.operator] += 1
 
     def _uncount(self, p: Pairing) -> None:
+        if p.operator and p.phase != "waiting":
+            self._held[p.operator] -= 1
+            if not self._held[p.operator]:
+                del self._held[p.operator]
         self._phases[p.phase] -= 1
         if p.phase == "waiting" and p.agent_ip is not None:
             self._waiting_ips[p.agent_ip] -= 1

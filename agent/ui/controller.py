@@ -373,7 +373,7 @@ class AgentController(QObject):
             self.finish()
             return
         code = refusal.code if refusal is not None else None
-        if code is ErrorCode.BUSY or code is ErrorCode.RATE_LIMITED:
+        if code in (ErrorCode.BUSY, ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE):  # try again later
             self._show_notice(NoticeKind.BUSY, refusal.retry_after_s if refusal else None)
         elif code is ErrorCode.EXPIRED_CODE and not self._shared:
             self._show_notice(NoticeKind.EXPIRED)

@@ -70,6 +70,9 @@ _REFUSALS: dict[ErrorCode, Callable[[], str]] = {
     ErrorCode.SHUTTING_DOWN: lambda: QCoreApplication.translate(
         "Messages", "The relay is restarting for maintenance."
     ),
+    ErrorCode.UNAVAILABLE: lambda: QCoreApplication.translate(
+        "Messages", "The relay cannot start new sessions right now. Sessions already running go on."
+    ),
 }
 
 

@@ -33,6 +33,7 @@ from client_core.i18n import Language
 from operator_console.client import ClaimAccepted, CustomerMessage, Refused, ViewingStarted
 from protocol import EndReason, KeyGuide, KeyGuideClosed, Monitors, SharingState, SysInfoReport
 from testbed.operator import Operator
+from testbed.redis import running_redis
 from testbed.world import World
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -246,6 +247,22 @@ def test_busy_relay_says_when_to_try_again(
     assert notice.kind is NoticeKind.BUSY
     assert world.stats().codes_pending == 0
     assert agent.tracks == []
+
+
+def test_relay_without_its_store_says_try_again_later(
+    qtbot: QtBot, make_world: WorldFactory, make_agent: AgentFactory
+) -> None:
+    """Several relay nodes whose Redis is down refuse new registrations (``unavailable``):
+    the customer reads the same calm try-again page as when the lines are busy."""
+    with running_redis() as redis_server:
+        redis_server.kill()
+        world = make_world(store=redis_server.url)
+        agent = make_agent(world.url)
+        wait(qtbot, lambda: agent.window.consent.state == "ready")
+        click(agent.window.consent.agree_button)
+        wait(qtbot, lambda: agent.controller.phase == "notice")
+        assert agent.window.notice.kind is NoticeKind.BUSY
+        assert agent.tracks == []
 
 
 # --- the operator's request ---------------------------------------------------------------

@@ -203,6 +203,7 @@ def test_every_error_code_and_end_reason_has_a_friendly_text_in_both_languages(
         ErrorCode.LOCKED_OUT,
         ErrorCode.BUSY,
         ErrorCode.OPERATOR_SESSION_LIMIT,
+        ErrorCode.UNAVAILABLE,
     ):
         assert f"({code.value})" not in english[code]  # a sentence of its own, not the generic fallback
         assert _has_japanese(refusal_text(code)), code

@@ -147,8 +147,11 @@ def _check_pairings(h: Harness) -> None:
     conns = set(h.registry.connections())
     for pairing in h.store.pairings():
         if pairing.phase in ("pending", "active"):
-            # a claimed pairing always has its operator, and its agent or a running grace
-            assert pairing.operator_conn in conns
+            # a claimed pairing always has its operator, and its agent, or a running grace
+            # (the operator's only in a session: a claim has none)
+            assert pairing.operator_conn in conns or (
+                pairing.phase == "active" and pairing.operator_away_since is not None
+            )
             assert pairing.agent_conn in conns or pairing.agent_away_since is not None
         holders = [c for c in (pairing.agent_conn, pairing.operator_conn) if c in conns]
         assert holders or pairing.agent_away_since is not None, pairing

@@ -411,6 +411,10 @@
       <translation>中継サーバーがメンテナンスのため再起動しています。</translation>
     </message>
     <message>
+      <source>The relay cannot start new sessions right now. Sessions already running go on.</source>
+      <translation>中継サーバーは現在、新しい接続を開始できません。接続中のセッションはそのまま続きます。</translation>
+    </message>
+    <message>
       <source>Something went wrong ({code}).</source>
       <translation>エラーが発生しました（{code}）。</translation>
     </message>

@@ -387,7 +387,7 @@ class NormalSession {
         return;
       }
     }
-    if (code === "busy" || code === "rate_limited") {
+    if (code === "busy" || code === "rate_limited" || code === "unavailable") {
       this.release();
       const minutes = Math.max(1, Math.ceil((retryAfterS ?? 60) / 60));
       problem("busy_heading", t(lang, minutes === 1 ? "busy_text_minute" : "busy_text", { minutes }));
