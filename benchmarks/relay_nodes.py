@@ -9,9 +9,11 @@ generator (``benchmarks.relay_generator``) in a process of its own, which speaks
 protocol over raw aiohttp websockets (customers: ``register``; operators: login,
 ``auth``, ``claim``). See :mod:`benchmarks.relay_generator` for the phases. Figures:
 
-- **connect cycles**: every node's RSS after each ``--cycle-step`` of ``--cycles``
-  connect/register/bye/close cycles; flat means the growth from the first step to the
-  end stays within the target;
+- **connect cycles**: every node's RSS after each 1,000 of ``--cycles`` (20,000)
+  connect/register/bye/close cycles; "flat after 10,000 cycles" is the growth over the
+  second half: the first 10,000 fill what the relay keeps on purpose, bounded by the
+  4-digit code space (every code used once and remembered for an hour, the code pool's
+  index, SQLite's page cache), and the RSS stops growing exactly there;
 - **held sockets**: customers waiting with their codes, up to ``--sockets`` in all
   (spread over the nodes); register latency p50/p99 at 1,000, 5,000 and 10,000
   sockets (client side, one registration at a time, the Nth socket), RSS per 1,000
@@ -93,7 +95,12 @@ BENCH_CONFIG: dict[str, Any] = {
 TARGETS: tuple[tuple[str, tuple[str, ...], float, str], ...] = (
     ("agent sockets held on one node", ("summary", "max_sockets_per_node"), 10_000, "min"),
     ("register p99 ms at 5,000 sockets", ("summary", "register_p99_ms_at_5000"), 100.0, "max"),
-    ("RSS growth over the connect cycles, %", ("summary", "cycles_rss_growth_percent"), 5.0, "max"),
+    (
+        "RSS growth over the second half of the connect cycles, %",
+        ("summary", "cycles_rss_growth_percent"),
+        1.0,
+        "max",
+    ),
     ("claims per second, pairing verified", ("summary", "claims_per_second"), 200.0, "min"),
 )
 
@@ -103,7 +110,7 @@ class Settings:
     nodes: int = 1
     sockets: int = 10_000
     samples: int = 200
-    cycles: int = 10_000
+    cycles: int = 20_000
     cycle_step: int = 1_000
     cycle_clients: int = 20
     claims: int = 2_000
@@ -272,6 +279,7 @@ def _summary(result: dict[str, Any], nodes: int) -> dict[str, Any]:
         "register_p99_ms_at_5000": at[5_000]["p99_ms"] if 5_000 in at else None,
         "kib_per_1000_sockets": held["kib_per_1000_sockets"],
         "cycles": cycles["cycles"],
+        "cycles_flat_from": cycles["flat_from_cycle"],
         "cycles_rss_growth_kib": max(cycles["growth_kib"]),
         "cycles_rss_growth_percent": max(cycles["growth_percent"]),
         "claims_per_second": claims["per_second"] if claims["pairing_verified"] else None,
@@ -387,8 +395,8 @@ def render(report: dict[str, Any]) -> str:
     lines += [
         "",
         f"RSS per 1,000 sockets: {s['kib_per_1000_sockets']} KiB per node",
-        f"RSS over {s['cycles']} connect cycles: +{s['cycles_rss_growth_kib']} KiB "
-        f"({s['cycles_rss_growth_percent']} %) after the first step",
+        f"RSS over connect cycles {s['cycles_flat_from']} to {s['cycles']}: "
+        f"+{s['cycles_rss_growth_kib']} KiB ({s['cycles_rss_growth_percent']} %)",
         f"claims: {claims['verified']} of {claims['claims']} pairings verified "
         f"({claims['cross_node']} across nodes), {claims['per_second']} per second",
         "",
@@ -421,7 +429,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--sockets", type=int, help="customers waiting at the end of the ramp, in all (default 10000)"
     )
     parser.add_argument("--samples", type=int, help="timed registrations per checkpoint (default 200)")
-    parser.add_argument("--cycles", type=int, help="connect/disconnect cycles (default 10000)")
+    parser.add_argument(
+        "--cycles", type=int, help="connect/disconnect cycles (default 20000: RSS flat over the second half)"
+    )
     parser.add_argument("--claims", type=int, help="pairings claimed and verified (default 2000)")
     parser.add_argument("--claimers", type=int, help="operator sockets claiming at once (default 30)")
 

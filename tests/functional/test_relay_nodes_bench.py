@@ -39,6 +39,7 @@ def test_quick_run_holds_sockets_cycles_and_verifies_every_pairing(
     cycles = results["connect_cycles"]
     assert cycles["cycles"] == 200
     assert [step["cycles"] for step in cycles["series"]] == [100, 200]
+    assert cycles["flat_from_cycle"] == 100  # the second half is what must stay flat
     assert all(rss > 0 for step in cycles["series"] for rss in step["rss_kib"])
 
     held = results["held_sockets"]
