@@ -239,17 +239,19 @@ def _stop_node(node: _Node) -> int | None:
 
 def _add_operator(toml: Path, password: str) -> None:
     username, display_name, org = BENCH_OPERATOR
-    subprocess.run(
+    done = subprocess.run(
         _madoguchi(
             *("admin", "--config", str(toml), "add-operator", username),
             *("--display-name", display_name, "--org", org, "--password-stdin"),
         ),
         input=f"{password}\n{password}\n",
         text=True,
-        check=True,
+        check=False,
         capture_output=True,
         cwd=_ROOT,
     )
+    if done.returncode != 0:
+        raise RuntimeError(f"madoguchi admin add-operator failed: {done.stderr.strip()}")
 
 
 def _generate(spec: Spec) -> dict[str, Any]:
@@ -468,7 +470,11 @@ def run(args: argparse.Namespace) -> int:
     command = "madoguchi bench relay " + shlex.join(
         sys.argv[3:] if sys.argv[1:3] == ["bench", "relay"] else []
     )
-    report = bench(settings, store=args.store, database=args.database, command=command.strip(), say=say)
+    try:
+        report = bench(settings, store=args.store, database=args.database, command=command.strip(), say=say)
+    except RuntimeError as exc:
+        print(f"madoguchi bench relay: {exc}", file=sys.stderr)
+        return 1
     print(render(report))
     if args.json is not None:
         args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
