@@ -33,6 +33,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -93,11 +94,15 @@ class Spec:
     timeout_s: float = 30.0
 
 
-def rss_kib(pid: int) -> int:
+def _status(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for process {pid}")
+    raise RuntimeError(f"no {field} for process {pid}")
+
+
+def rss_kib(pid: int) -> int:
+    return _status(pid, "VmRSS")
 
 
 def latency(ms: Sequence[float]) -> dict[str, Any]:
@@ -250,7 +255,8 @@ async def _cycles(nodes: Sequence[Node], spec: Spec) -> dict[str, Any]:
         await asyncio.gather(*(worker() for _ in range(spec.cycle_clients)))
         done += chunk
         rss = await _settled_rss(nodes, [0] * len(nodes), spec.settle_s)
-        series.append({"cycles": done, "rss_kib": rss})
+        threads = [_status(node.pid, "Threads") for node in nodes]
+        series.append({"cycles": done, "rss_kib": rss, "threads": threads})
         _say(f"{done} connect cycles, RSS KiB {rss}")
     wall = time.monotonic() - started
     # The first half fills what the relay keeps on purpose (every code of the space
@@ -258,6 +264,16 @@ async def _cycles(nodes: Sequence[Node], spec: Spec) -> dict[str, Any]:
     # must leave the RSS flat.
     half = series[max(0, len(series) // 2 - 1)]
     last = series[-1]["rss_kib"]
+    tail = [step for step in series if step["cycles"] >= half["cycles"]]
+    slope: list[float | None] = []  # least squares over the second half: robust to one noisy reading
+    for i in range(len(nodes)):
+        if len(tail) < 2:
+            slope.append(None)
+            continue
+        fit = statistics.linear_regression(
+            [t["cycles"] for t in tail], [t["rss_kib"][i] * 1024 for t in tail]
+        )
+        slope.append(round(fit.slope, 1))
     return {
         "cycles": spec.cycles,
         "clients": spec.cycle_clients,
@@ -265,6 +281,7 @@ async def _cycles(nodes: Sequence[Node], spec: Spec) -> dict[str, Any]:
         "register_latency": latency(latencies),
         "series": series,
         "flat_from_cycle": half["cycles"],
+        "bytes_per_cycle_after": slope,
         "growth_kib": [b - a for a, b in zip(half["rss_kib"], last, strict=True)],
         "growth_percent": [round(100 * (b - a) / a, 2) for a, b in zip(half["rss_kib"], last, strict=True)],
         "first_step_to_half_kib": [b - a for a, b in zip(series[0]["rss_kib"], half["rss_kib"], strict=True)],
