@@ -470,6 +470,13 @@ def run(args: argparse.Namespace) -> int:
         problems.append(f"--sockets must be between 2 and {CODE_SPACE} (every customer holds a code)")
     if not 1 <= settings.claims <= CODE_SPACE or settings.samples < 1 or settings.cycles < 1:
         problems.append("--claims, --samples and --cycles must be at least 1")
+    limit = raise_fd_limit()
+    per_node = -(-settings.sockets // settings.nodes) + settings.claimers + 256
+    if limit is not None and limit < max(per_node, settings.sockets + 256):
+        problems.append(
+            f"the open-file limit is {limit}: {settings.sockets} sockets need about "
+            f"{max(per_node, settings.sockets + 256)} (raise the hard limit: ulimit -Hn, or LimitNOFILE)"
+        )
     if problems:
         for problem in problems:
             print(f"madoguchi bench relay: {problem}", file=sys.stderr)
