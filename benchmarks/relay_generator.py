@@ -42,6 +42,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 
+from benchmarks.machine import process_cpu_seconds
 from benchmarks.relay_side import raise_fd_limit
 from benchmarks.stats import percentile
 from protocol import (
@@ -210,6 +211,18 @@ class Node:
         raise RuntimeError(f"no madoguchi_connections in {self.url}/metrics")
 
 
+def _cpu(nodes: Sequence[Node]) -> list[float | None]:
+    return [process_cpu_seconds(node.pid) for node in nodes]
+
+
+def _cpu_percent(before: list[float | None], after: list[float | None], wall: float) -> list[float | None]:
+    """Each node's CPU over ``wall`` seconds, in % of one core."""
+    return [
+        None if a is None or b is None or wall <= 0 else round(100 * (a - b) / wall, 1)
+        for b, a in zip(before, after, strict=True)
+    ]
+
+
 def _say(line: str) -> None:
     print(f"relay_generator: {line}", file=sys.stderr, flush=True)
 
@@ -243,7 +256,8 @@ async def _cycles(nodes: Sequence[Node], spec: Spec) -> dict[str, Any]:
     series: list[dict[str, Any]] = []
     done = 0
     latencies: list[float] = []
-    started = time.monotonic()
+    busy_s = 0.0
+    busy_cpu: list[float | None] = [0.0] * len(nodes)
     while done < spec.cycles:
         chunk = min(spec.cycle_step, spec.cycles - done)
         queue = iter(range(done, done + chunk))
@@ -252,13 +266,17 @@ async def _cycles(nodes: Sequence[Node], spec: Spec) -> dict[str, Any]:
             for i in queue:
                 latencies.append(await nodes[i % len(nodes)].cycle())
 
+        cpu, chunk_start = _cpu(nodes), time.monotonic()
         await asyncio.gather(*(worker() for _ in range(spec.cycle_clients)))
+        busy_s += time.monotonic() - chunk_start
+        busy_cpu = [
+            (t or 0.0) + ((a or 0.0) - (b or 0.0)) for t, a, b in zip(busy_cpu, _cpu(nodes), cpu, strict=True)
+        ]
         done += chunk
         rss = await _settled_rss(nodes, [0] * len(nodes), spec.settle_s)
         threads = [_status(node.pid, "Threads") for node in nodes]
         series.append({"cycles": done, "rss_kib": rss, "threads": threads})
         _say(f"{done} connect cycles, RSS KiB {rss}")
-    wall = time.monotonic() - started
     # The first half fills what the relay keeps on purpose (every code of the space
     # remembered once, the code pool's index, SQLite's page cache); the second half
     # must leave the RSS flat.
@@ -277,7 +295,8 @@ async def _cycles(nodes: Sequence[Node], spec: Spec) -> dict[str, Any]:
     return {
         "cycles": spec.cycles,
         "clients": spec.cycle_clients,
-        "per_second": round(spec.cycles / wall, 1),
+        "per_second": round(spec.cycles / busy_s, 1),
+        "relay_cpu_percent": _cpu_percent([0.0] * len(nodes), busy_cpu, busy_s),
         "register_latency": latency(latencies),
         "series": series,
         "flat_from_cycle": half["cycles"],
@@ -401,15 +420,17 @@ async def _claims(nodes: Sequence[Node], spec: Spec) -> dict[str, Any]:
             finally:
                 await agent.close()
 
-    started = time.monotonic()
+    cpu, started = _cpu(nodes), time.monotonic()
     await asyncio.gather(*(claimer(w) for w in range(len(claimers))))
     wall = time.monotonic() - started
+    cpu_percent = _cpu_percent(cpu, _cpu(nodes), wall)
     await asyncio.gather(*(op.close() for op in claimers))
     return {
         "claims": spec.claims,
         "claimers": len(claimers),
         "seconds": round(wall, 2),
         "per_second": round(verified / wall, 1) if wall > 0 else None,
+        "relay_cpu_percent": cpu_percent,
         "verified": verified,
         "cross_node": cross_node,
         "failures": len(failures),
