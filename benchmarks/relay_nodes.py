@@ -408,7 +408,7 @@ def render(report: dict[str, Any]) -> str:
         "",
         f"RSS per 1,000 sockets: {s['kib_per_1000_sockets']} KiB per node",
         f"RSS over connect cycles {s['cycles_flat_from']} to {s['cycles']}: "
-        f"+{s['cycles_rss_growth_kib']} KiB ({s['cycles_rss_growth_percent']} %), "
+        f"{s['cycles_rss_growth_kib']:+d} KiB ({s['cycles_rss_growth_percent']:+} %), "
         f"slope {s['cycles_bytes_per_cycle']} bytes per cycle",
         f"claims: {claims['verified']} of {claims['claims']} pairings verified "
         f"({claims['cross_node']} across nodes), {claims['per_second']} per second",
