@@ -4,12 +4,15 @@ docs/deploy/madoguchi-relay@.service is checked by ``systemd-analyze verify`` (e
 directive known, the hardening options well-formed) with only the program's path
 changed to this checkout's, and its command line, with the instance name (the port)
 and the directories filled in as systemd would, starts a real relay that answers
-/healthz and stops cleanly on SIGTERM. (This machine has no systemd as PID 1, so the
-sandbox itself is not exercised here.)
+/healthz, logs an operator in (password hashing included) and stops cleanly on
+SIGTERM, all under the kernel's refusal of writable+executable memory
+(``PR_SET_MDWE``, as ``MemoryDenyWriteExecute=yes``). This machine has no systemd as
+PID 1, so the rest of the sandbox is not exercised here.
 """
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
 import signal
@@ -28,6 +31,16 @@ def _free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+# prctl(PR_SET_MDWE = 65, PR_MDWE_REFUSE_EXEC_GAIN = 1), then exec the command.
+_MDWE_EXEC = """
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(65, 1, 0, 0, 0) != 0:
+    sys.exit(f"prctl(PR_SET_MDWE) failed: errno {ctypes.get_errno()}")
+os.execv(sys.argv[1], sys.argv[1:])
+"""
 
 
 def _program() -> str:
@@ -63,13 +76,37 @@ def test_the_units_command_line_runs_a_relay(tmp_path: Path) -> None:
         .replace("%i", str(port))
     )
     assert "%" not in command
-    relay = subprocess.Popen(shlex.split(command), stdout=subprocess.PIPE, text=True)
+    subprocess.run(
+        [
+            *(_program(), "admin", "--data-dir", str(tmp_path / "state"), "add-operator", "hanako"),
+            *("--display-name", "佐藤 花子", "--org", "ACME", "--password-stdin"),
+        ],
+        input="correct horse battery\ncorrect horse battery\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    # As the unit's MemoryDenyWriteExecute=yes: the kernel refuses writable+executable
+    # memory (PR_SET_MDWE, what systemd uses where the kernel has it), inherited by exec.
+    wrapper = [sys.executable, "-c", _MDWE_EXEC]
+    wx = "import mmap; mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)"
+    refused = subprocess.run(
+        [*wrapper, sys.executable, "-c", wx], capture_output=True, text=True, check=False
+    )
+    assert "PermissionError" in refused.stderr, refused.stderr  # the wrapper really enforces it
+    relay = subprocess.Popen([*wrapper, *shlex.split(command)], stdout=subprocess.PIPE, text=True)
     try:
         assert relay.stdout is not None
         assert relay.stdout.readline().strip() == f"madoguchi relay listening on http://127.0.0.1:{port}"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as reply:
             assert reply.status == 200
-        assert (tmp_path / "state" / "accounts.sqlite3").exists()
+        login = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/login",
+            data=json.dumps({"username": "hanako", "password": "correct horse battery"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(login, timeout=10) as reply:  # password hashing under MDWE
+            assert "token" in json.loads(reply.read())
     finally:
         relay.send_signal(signal.SIGTERM)
         assert relay.wait(30) == 0
