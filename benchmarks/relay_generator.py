@@ -211,16 +211,14 @@ class Node:
         raise RuntimeError(f"no madoguchi_connections in {self.url}/metrics")
 
 
-def _cpu(nodes: Sequence[Node]) -> list[float | None]:
-    return [process_cpu_seconds(node.pid) for node in nodes]
+def _cpu(nodes: Sequence[Node]) -> list[float]:
+    """Each node's CPU seconds so far (Linux: from /proc; 0 where unreadable)."""
+    return [process_cpu_seconds(node.pid) or 0.0 for node in nodes]
 
 
-def _cpu_percent(before: list[float | None], after: list[float | None], wall: float) -> list[float | None]:
+def _cpu_percent(before: list[float], after: list[float], wall: float) -> list[float | None]:
     """Each node's CPU over ``wall`` seconds, in % of one core."""
-    return [
-        None if a is None or b is None or wall <= 0 else round(100 * (a - b) / wall, 1)
-        for b, a in zip(before, after, strict=True)
-    ]
+    return [None if wall <= 0 else round(100 * (a - b) / wall, 1) for b, a in zip(before, after, strict=True)]
 
 
 def _say(line: str) -> None:
@@ -257,7 +255,7 @@ async def _cycles(nodes: Sequence[Node], spec: Spec) -> dict[str, Any]:
     done = 0
     latencies: list[float] = []
     busy_s = 0.0
-    busy_cpu: list[float | None] = [0.0] * len(nodes)
+    busy_cpu = [0.0] * len(nodes)
     while done < spec.cycles:
         chunk = min(spec.cycle_step, spec.cycles - done)
         queue = iter(range(done, done + chunk))
@@ -269,9 +267,7 @@ async def _cycles(nodes: Sequence[Node], spec: Spec) -> dict[str, Any]:
         cpu, chunk_start = _cpu(nodes), time.monotonic()
         await asyncio.gather(*(worker() for _ in range(spec.cycle_clients)))
         busy_s += time.monotonic() - chunk_start
-        busy_cpu = [
-            (t or 0.0) + ((a or 0.0) - (b or 0.0)) for t, a, b in zip(busy_cpu, _cpu(nodes), cpu, strict=True)
-        ]
+        busy_cpu = [t + a - b for t, a, b in zip(busy_cpu, _cpu(nodes), cpu, strict=True)]
         done += chunk
         rss = await _settled_rss(nodes, [0] * len(nodes), spec.settle_s)
         threads = [_status(node.pid, "Threads") for node in nodes]
