@@ -2,16 +2,19 @@
 
 Not a performance test: no figure is compared with a target here (the quick counts
 are far below the targets, and machines are noisy); what must hold is that every
-phase ran against the relay process and that every pairing was verified on both sides.
+phase ran against the relay process and that every pairing was verified on both sides;
+and, with three nodes that share nothing, that the verification fails as it must.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
+from benchmarks.relay_nodes import Settings, bench
 from madoguchi.cli import main
 
 pytestmark = pytest.mark.slow
@@ -70,3 +73,19 @@ def test_quick_run_holds_sockets_cycles_and_verifies_every_pairing(
 def test_several_nodes_need_a_store(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "relay", "--quick", "--nodes", "3"]) == 2
     assert "--store" in capsys.readouterr().err
+
+
+def test_pairings_across_nodes_without_a_shared_store_are_not_verified() -> None:
+    """The check can fail: three nodes with their own memory, so a code is unknown on the next node."""
+    settings = dataclasses.replace(
+        Settings.quick(), nodes=3, sockets=30, samples=3, cycles=30, cycle_step=15, claims=6, claimers=3
+    )
+    report = bench(settings, store=None, database=None, command="test", say=lambda line: None)
+    claims = report["results"]["claims"]
+    assert claims["verified"] == 0
+    assert claims["failures"] == 6
+    assert all("unknown_code" in failure for failure in claims["failure_examples"])
+    assert report["summary"]["pairing_verified"] is False
+    assert report["summary"]["claims_per_second"] is None  # no rate without verified pairings
+    assert report["results"]["held_sockets"]["checkpoints"][0]["sockets_per_node"] == [10, 10, 10]
+    assert report["relay_exit_codes"] == [0, 0, 0]
