@@ -30,6 +30,17 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "console": ("operator_console.cli", "the operator console: log in, view and guide customers"),
 }
 
+# command -> {name -> (module, one-line help)}: ``madoguchi bench relay``. Without one of
+# these names the command runs its own module (``madoguchi bench`` is the streaming bench).
+NESTED: dict[str, dict[str, tuple[str, str]]] = {
+    "bench": {
+        "relay": (
+            "benchmarks.relay_nodes",
+            "relay nodes under load: held sockets, register latency, RSS, claims per second",
+        ),
+    },
+}
+
 
 class _Subcommand(Protocol):
     def configure(self, parser: argparse.ArgumentParser) -> None: ...
@@ -49,6 +60,14 @@ def _build_parser() -> argparse.ArgumentParser:
         sub_parser = sub.add_parser(name, help=help_text, description=help_text)
         module.configure(sub_parser)
         sub_parser.set_defaults(_module=module)
+        nested = NESTED.get(name)
+        if nested:
+            inner = sub_parser.add_subparsers(dest=f"{name}_target", metavar="TARGET")
+            for inner_name, (inner_module_name, inner_help) in nested.items():
+                inner_module = cast(_Subcommand, importlib.import_module(inner_module_name))
+                inner_parser = inner.add_parser(inner_name, help=inner_help, description=inner_help)
+                inner_module.configure(inner_parser)
+                inner_parser.set_defaults(_module=inner_module)
     return parser
 
 
