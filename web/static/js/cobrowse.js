@@ -533,6 +533,10 @@ async function main() {
   if (tag === null) return;
   const key = tag.dataset.madoguchiSiteKey ?? "";
   const response = await fetch(`${relayOrigin}/api/cobrowse/config?site_key=${encodeURIComponent(key)}`, { credentials: "omit" });
+  if (response.status === 403) {
+    console.warn(`co-browsing is off: the relay does not allow pages of ${location.origin} (add it to [cobrowse] allowed_origins)`);
+    return;
+  }
   if (!response.ok) {
     console.warn(`co-browsing is off: the relay does not know site key ${JSON.stringify(key)}`);
     return;

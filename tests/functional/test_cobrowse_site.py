@@ -1,0 +1,123 @@
+"""Co-browsing as a site runs it: its own origin and CSP, a phone, what is hidden, the admin's rules.
+
+A real Chromium on Xvfb is the customer, a real relay, the scripted aiortc operator of
+:mod:`testbed.cobrowse`. ``web/e2e/leak-hook.js`` keeps a copy of everything the page hands
+to the network, so a test can show what never left it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gzip
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from relay.server import RunningRelay, running_relay
+from relay.testing import fast_config
+from testbed.bank_site import running_bank_site
+from testbed.browser import WEB_DIR, BrowserCustomer
+from testbed.cobrowse import DEMO_BANK, CobrowseOperator
+
+pytestmark = pytest.mark.display
+
+PASSWORD = "correct horse battery"
+LEAK_HOOK = WEB_DIR / "e2e" / "leak-hook.js"
+
+
+@pytest.fixture
+async def relay(tmp_path: Path) -> AsyncIterator[RunningRelay]:
+    async with running_relay(fast_config(tmp_path, allow_timeout_s=20.0, **DEMO_BANK)) as running:
+        running.add_operator("hanako", PASSWORD, "佐藤 花子", "サンプル銀行")
+        yield running
+
+
+@pytest.fixture
+async def operator(relay: RunningRelay) -> AsyncIterator[CobrowseOperator]:
+    async with CobrowseOperator.start(relay, "hanako", PASSWORD) as op:
+        yield op
+
+
+async def _share(browser: BrowserCustomer, operator: CobrowseOperator, url: str) -> None:
+    """On the page already open: the launcher, the operator's code, Allow, the channel and a snapshot."""
+    await browser.goto(url)
+    await browser.click("#cb-launcher")
+    await browser.fill("#cb-code", operator.code)
+    await browser.click("#cb-connect")
+    await browser.click("#cb-allow")
+    await operator.until("the cobrowse channel never opened", operator.channel_open.is_set, 15)
+    await operator.until("no full snapshot", lambda: any(e["type"] == 2 for e in operator.received.events))
+
+
+def _cobrowse_sent(sent: list[dict[str, str]]) -> list[str]:
+    """What the page sent on the ``cobrowse`` channel, batches reassembled and gunzipped."""
+    out, pending = [], b""
+    for item in sent:
+        if item["label"] != "cobrowse" or "b64" not in item:
+            continue
+        raw = base64.b64decode(item["b64"])
+        pending += raw[1:]
+        if raw[:1] == b"\x00":
+            out.append(gzip.decompress(pending).decode())
+            pending = b""
+    return out
+
+
+# --- the site on its own origin --------------------------------------------------------
+
+
+async def test_a_bank_on_its_own_origin_with_a_strict_csp(tmp_path: Path, browser: BrowserCustomer) -> None:
+    async with running_bank_site() as bank:
+        config = fast_config(
+            tmp_path, **{**DEMO_BANK, "cobrowse_demo_site": False}, cobrowse_allowed_origins=(bank.url,)
+        )
+        async with running_relay(config) as relay:
+            relay.add_operator("hanako", PASSWORD, "佐藤 花子", "サンプル銀行")
+            bank.relay_url = relay.url
+            async with CobrowseOperator.start(relay, "hanako", PASSWORD) as operator:
+                await browser.new_page(init_script=LEAK_HOOK)
+                await _share(browser, operator, f"{bank.url}/demo/bank/index.html")
+                metas = [e["data"]["href"] for e in operator.received.events if e["type"] == 4]
+                assert metas == [f"{bank.url}/demo/bank/index.html"]
+                before = len(operator.received.batches)
+                await browser.click(".bank-nav a[href='account.html']")  # resumes on the bank's origin
+                await browser.wait("#cb-sharing.sharing")
+                await operator.until(
+                    "the next page never arrived",
+                    lambda: any(e["type"] == 2 for _, b in operator.received.batches[before:] for e in b),
+                )
+                assert operator.offers == 2
+        violations = [text for _, text in browser.console if "Content Security Policy" in text]
+        assert violations == []
+
+
+async def test_a_site_the_relay_does_not_allow_gets_no_launcher(
+    tmp_path: Path, browser: BrowserCustomer
+) -> None:
+    async with running_bank_site() as bank:
+        config = fast_config(tmp_path, **{**DEMO_BANK, "cobrowse_demo_site": False})  # bank.url not allowed
+        async with running_relay(config) as relay:
+            bank.relay_url = relay.url
+            await browser.new_page()
+            await browser.goto(f"{bank.url}/demo/bank/index.html")
+            await _console_says(browser, "allowed_origins")
+            assert await browser.eval("document.getElementById('madoguchi-cobrowse')") is None
+            socket = json.dumps(relay.url.replace("http", "ws") + "/ws/agent")
+            refused = await browser.eval(
+                f"new Promise(r => {{ const ws = new WebSocket({socket});"
+                " ws.onopen = () => r('open'); ws.onerror = () => r('refused'); })"
+            )
+            assert refused == "refused"
+
+
+async def _console_says(browser: BrowserCustomer, text: str, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not any(text in line for _, line in browser.console):
+        assert asyncio.get_running_loop().time() < deadline, (
+            f"the console never said {text!r}: {browser.console}"
+        )
+        await browser.eval("0")  # console lines arrive with the driver's answers
+        await asyncio.sleep(0.05)
