@@ -121,3 +121,58 @@ async def _console_says(browser: BrowserCustomer, text: str, timeout: float = 5.
         )
         await browser.eval("0")  # console lines arrive with the driver's answers
         await asyncio.sleep(0.05)
+
+
+# --- what is hidden from the operator, shown to the customer ---------------------------
+
+_OUTLINES = """new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r((() => {
+  const root = document.getElementById('madoguchi-cobrowse').shadowRoot;
+  const layer = root.getElementById('cb-outlines');
+  const boxes = [...layer.querySelectorAll('.outline')].map(o => o.getBoundingClientRect());
+  const near = (sel) => { const r = document.querySelector(sel).getBoundingClientRect();
+    return boxes.some(b => Math.abs(b.left - r.left) < 2 && Math.abs(b.top - r.top) < 2
+      && Math.abs(b.width - r.width) < 2 && Math.abs(b.height - r.height) < 2); };
+  return {shown: !layer.hidden && boxes.length > 0, count: boxes.length,
+    badge: layer.querySelector('.badge')?.textContent ?? null,
+    promo: near('#promo'), account: near('.account-no'), balance: near('#balance')};
+})()))))"""
+"""The outlines in the customer's page, after the next frames (they are drawn on an animation frame)."""
+
+
+async def test_the_customer_sees_what_is_hidden_and_the_operator_never_gets_the_outlines(
+    relay: RunningRelay, browser: BrowserCustomer, operator: CobrowseOperator
+) -> None:
+    await browser.new_page(init_script=LEAK_HOOK, viewport=(1000, 700))
+    await _share(browser, operator, f"{relay.url}/demo/bank/account.html")
+    await browser.wait("#cb-sharing.sharing")
+    shown = await browser.eval(_OUTLINES)
+    # The configured block (#promo) and mask (.account-no) are outlined; the shared balance is not.
+    assert shown == {"shown": True, "count": 2, "badge": "オペレーターには見えません", **_BOXES}
+    await browser.eval("scrollTo(0, 60)")
+    assert (await browser.eval(_OUTLINES))["promo"]  # they follow the page
+
+    await browser.click("#cb-show-hidden")  # the indicator's toggle
+    assert (await browser.eval(_OUTLINES))["shown"] is False
+    assert (
+        await browser.eval(
+            "document.getElementById('madoguchi-cobrowse').shadowRoot.getElementById('cb-show-hidden')"
+            ".getAttribute('aria-pressed')"
+        )
+        == "false"
+    )
+    await browser.click("#cb-show-hidden")
+    assert (await browser.eval(_OUTLINES))["shown"] is True
+
+    await browser.eval("document.body.dataset.done = '1'")
+    await operator.until(
+        "the last change never arrived", lambda: "data-done" in json.dumps(operator.received.events)
+    )
+    everything = json.dumps(operator.received.events, ensure_ascii=False)
+    sent = "\n".join(_cobrowse_sent(await browser.eval("window.__madoguchiSent")))
+    assert "1,234,567" in everything  # the page itself was mirrored
+    for trace in ("オペレーターには見えません", "cb-outlines", "outline", "badge", "madoguchi-cobrowse"):
+        assert trace not in everything, trace
+        assert trace not in sent, trace
+
+
+_BOXES = {"promo": True, "account": True, "balance": False}
