@@ -176,3 +176,86 @@ async def test_the_customer_sees_what_is_hidden_and_the_operator_never_gets_the_
 
 
 _BOXES = {"promo": True, "account": True, "balance": False}
+
+
+# --- a phone ---------------------------------------------------------------------------
+
+_TARGETS = """(() => {
+  const root = document.getElementById('madoguchi-cobrowse').shadowRoot;
+  const visible = [...root.querySelectorAll('button, input')].filter(e => e.checkVisibility());
+  const panel = root.getElementById('cb-panel');
+  const box = (panel.hidden ? root.getElementById('cb-launcher') : panel).getBoundingClientRect();
+  return {smallest: Math.min(...visible.map(e => Math.min(e.getBoundingClientRect().height,
+            e.getBoundingClientRect().width))),
+          inside: box.left >= 0 && box.top >= 0 && box.right <= innerWidth && box.bottom <= innerHeight,
+          thumb: box.bottom > innerHeight / 2};
+})()"""
+"""The panel's (or the launcher's) touch targets and place: ≥ 44 px, on screen, reachable by a thumb."""
+
+_PHONE = (360, 640)
+
+
+@pytest.fixture
+async def staff(xvfb: str) -> AsyncIterator[BrowserCustomer]:
+    """The operator's own browser, showing the co-browse view."""
+    async with BrowserCustomer.start(xvfb) as browser:
+        yield browser
+
+
+async def test_on_a_phone_the_panel_is_one_handed_and_the_keyboard_stops_everything(
+    relay: RunningRelay, browser: BrowserCustomer, operator: CobrowseOperator, staff: BrowserCustomer
+) -> None:
+    view = await operator.open_viewer()
+    await staff.new_page(viewport=(800, 700))
+    await staff.goto(f"{view}?lang=en")
+    await browser.new_page(init_script=LEAK_HOOK, viewport=_PHONE, touch=True)  # isMobile, touch
+    await browser.goto(f"{relay.url}/demo/bank/index.html")
+    assert await browser.eval("matchMedia('(pointer: coarse)').matches")
+    for step in ("launcher", "code", "request", "sharing"):
+        if step == "code":
+            await browser.click("#cb-launcher")
+        elif step == "request":
+            await browser.fill("#cb-code", operator.code)
+            await browser.click("#cb-connect")
+            await browser.wait("#cb-allow")
+        elif step == "sharing":
+            await browser.click("#cb-allow")
+            await browser.wait("#cb-sharing.sharing")
+        where = await browser.eval(_TARGETS)
+        assert where["smallest"] >= 44, (step, where)
+        assert where["inside"], (step, where)
+        assert where["thumb"], (step, where)
+    await operator.until("no full snapshot", lambda: any(e["type"] == 2 for e in operator.received.events))
+
+    # The phone's keyboard: a field has focus and the visible viewport shrinks under it.
+    field = await browser.eval(
+        "(() => { const r = document.getElementById('user-id').getBoundingClientRect();"
+        " return {x: r.left + r.width / 2, y: r.top + r.height / 2}; })()"
+    )
+    await browser.tap(field["x"], field["y"])
+    assert await browser.eval("document.activeElement.id") == "user-id"
+    await browser.set_viewport(_PHONE[0], 330)
+    await operator.until("no pause", lambda: operator.received.states[-1]["reason"] == "keyboard")
+    await staff.wait("#overlay:not([hidden])")
+    assert await staff.text("#overlay") == "Paused: the customer is typing"
+    assert "キーボード" in await browser.text("#cb-sharing")
+    batches = len(operator.received.batches)
+    sent_before = len(await browser.eval("window.__madoguchiSent"))
+    await browser.type("#user-id", "qz7731", delay_ms=20)
+    for field_id in ("password", "user-id"):  # the customer taps from field to field
+        spot = await browser.eval(
+            f"(() => {{ const r = document.getElementById('{field_id}').getBoundingClientRect();"
+            " return {x: r.left + 12, y: r.top + r.height / 2}; })()"
+        )
+        await browser.tap(spot["x"], spot["y"])
+        await browser.type(f"#{field_id}", "k9", delay_ms=20)
+    await asyncio.sleep(0.6)
+    assert len(operator.received.batches) == batches, operator.received.batches[batches:]
+    while_up = (await browser.eval("window.__madoguchiSent"))[sent_before:]
+    assert [item for item in while_up if item["label"] == "cobrowse"] == []  # not one byte, not one touch
+
+    await browser.set_viewport(*_PHONE)  # the keyboard goes down
+    await operator.until("no resume", lambda: operator.received.states[-1]["paused"] is False)
+    await operator.until("no fresh snapshot", lambda: len(operator.received.batches) > batches)
+    assert any(e["type"] == 2 for e in operator.received.batches[batches][1])  # a full snapshot first
+    await staff.wait("#overlay", state="hidden")

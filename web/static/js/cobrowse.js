@@ -67,6 +67,8 @@ const STORE_KEY = "madoguchi-cobrowse";
 const FLUSH_MS = 100;
 /** At most this many outlines of hidden elements are drawn at once (those in view). */
 const MAX_OUTLINES = 200;
+/** A keyboard must stay down this long before recording resumes. */
+const RESUME_AFTER_MS = 400;
 
 const TEXT = {
   ja: {
@@ -300,6 +302,7 @@ class Session {
     this.outlineFrame = 0;
     /** The tallest visible height at this width: a phone's keyboard shrinks it (cobrowse-rules.js). */
     this.tallest = { width: 0, height: 0 };
+    this.resumeTimer = 0;
     /** The page is being left: a closing socket is the navigation, not the end. */
     this.leaving = false;
     addEventListener("pagehide", () => {
@@ -489,11 +492,26 @@ class Session {
     return null;
   }
 
-  /** Stop or resume recording as the page requires; tell the operator and the customer. */
-  checkPause(force = false) {
+  /**
+   * Stop or resume recording as the page requires; tell the operator and the customer.
+   * @param {boolean} [force] tell them even if nothing changed (a new page)
+   * @param {boolean} [settled] the keyboard has stayed down for {@link RESUME_AFTER_MS}
+   */
+  checkPause(force = false, settled = false) {
     const recorder = this.recorder;
     if (recorder === null) return;
     const reason = this.pauseReason();
+    if (reason === null && this.paused === "keyboard" && !settled) {
+      // Focus moving from one field to the next passes through none, and a keyboard takes a
+      // moment to go down: resume only once it has stayed down, never in between.
+      if (this.resumeTimer === 0) {
+        this.resumeTimer = window.setTimeout(() => {
+          this.resumeTimer = 0;
+          this.checkPause(false, true);
+        }, RESUME_AFTER_MS);
+      }
+      return;
+    }
     if (!force && reason === this.paused && recorder.running === (reason === null)) return;
     this.paused = reason;
     if (reason !== null) {
@@ -597,6 +615,7 @@ class Session {
   /** @param {boolean} sayBye */
   end(sayBye) {
     sessionStorage.removeItem(STORE_KEY);
+    window.clearTimeout(this.resumeTimer);
     this.observer.disconnect();
     this.recorder?.stop();
     this.recorder = null;
