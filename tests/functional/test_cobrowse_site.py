@@ -259,3 +259,60 @@ async def test_on_a_phone_the_panel_is_one_handed_and_the_keyboard_stops_everyth
     await operator.until("no fresh snapshot", lambda: len(operator.received.batches) > batches)
     assert any(e["type"] == 2 for e in operator.received.batches[batches][1])  # a full snapshot first
     await staff.wait("#overlay", state="hidden")
+
+
+# --- the admin web's rules and branding ------------------------------------------------
+
+ADMIN_PASSWORD = "admin staple battery"
+
+
+async def test_an_admin_s_new_rule_masks_the_next_page_and_new_branding_shows(
+    relay: RunningRelay, browser: BrowserCustomer, operator: CobrowseOperator
+) -> None:
+    relay.accounts.add("boss", ADMIN_PASSWORD, "Boss", "admin", role="admin")
+    await browser.new_page()
+    await browser.goto(f"{relay.url}/admin/login?lang=en")
+    await browser.fill("#username", "boss")
+    await browser.fill("#password", ADMIN_PASSWORD)
+    await browser.click("#login")
+    await browser.goto(f"{relay.url}/admin/settings")
+    masks = await browser.eval("document.getElementById('cobrowse_mask_selectors').value")
+    assert masks == ".account-no"  # relay.toml's starting value
+    await browser.fill("#cobrowse_mask_selectors", ".account-no\n  \ntable.history\n")
+    await browser.click("#save-cobrowse")
+    await browser.wait("#history")
+    await browser.fill("#site_company_name", "みどり銀行")
+    await browser.fill("#site_brand_colour", "#0a7d3b")
+    await browser.click("#save-branding")
+    await browser.wait("#history")
+    rows = await browser.eval("[...document.querySelectorAll('#history tbody tr')].map(r => r.textContent)")
+    assert any("table.history" in row and "boss" in row for row in rows), rows
+    assert any("みどり銀行" in row for row in rows), rows
+
+    # A bad selector is refused with the field named; nothing is saved.
+    await browser.fill("#cobrowse_block_selectors", "#promo { display: none }")
+    await browser.click("#save-cobrowse")
+    await browser.wait(".error")
+    assert "cobrowse_block_selectors" in await browser.text(".error")
+
+    # The customer's next page: the history table is masked, the balance still shared.
+    await browser.new_page(init_script=LEAK_HOOK)
+    await _share(browser, operator, f"{relay.url}/demo/bank/account.html")
+    snapshot = json.dumps(operator.received.events, ensure_ascii=False)
+    assert "1,234,567" in snapshot
+    assert "250,000" not in snapshot
+    assert "給与" not in snapshot
+    assert "キャンペーン" not in snapshot  # #promo still blocked: the refused change did not apply
+    launcher = await browser.eval(
+        "(() => { const root = document.getElementById('madoguchi-cobrowse').shadowRoot;"
+        " return getComputedStyle(root.getElementById('cb-stop')).backgroundColor; })()"
+    )
+    assert launcher == "rgb(10, 125, 59)"  # the launcher's panel in the brand colour
+
+    await browser.goto(f"{relay.url}/?lang=ja")
+    await browser.wait("[data-site='company_name']:not(:empty)")
+    assert await browser.text("[data-site='company_name']") == "みどり銀行"
+    brand = await browser.eval(
+        "getComputedStyle(document.documentElement).getPropertyValue('--brand').trim()"
+    )
+    assert brand == "#0a7d3b"
