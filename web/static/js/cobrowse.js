@@ -584,7 +584,6 @@ class Session {
       box.style.transform = `translate(${r.left}px, ${r.top}px)`;
       box.style.width = `${r.width}px`;
       box.style.height = `${r.height}px`;
-      box.classList.toggle("below", r.top < 22); // no room for the badge above it
       boxes.push(box);
     }
     layer.replaceChildren(...boxes);
