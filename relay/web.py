@@ -210,6 +210,10 @@ def origin_allowed(request: web.Request, allowed: tuple[str, ...]) -> bool:
     return bool(host) and (host, port) == (relay_host, relay_port)
 
 
+_PER_ORIGIN = {"Cache-Control": "no-store", "Vary": "Origin"}
+"""The answer depends on the page's origin and on the admin's latest rules: never cached."""
+
+
 def _cobrowse_config(
     config: RelayConfig, settings_of: SettingsOf
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -223,9 +227,9 @@ def _cobrowse_config(
             # Readable by the page (CORS *), so its script can say why co-browsing is off.
             origin = request.headers.get("Origin", "")
             logger.info("co-browse config: origin %r refused (not in [cobrowse] allowed_origins)", origin)
-            return web.json_response({"error": "origin_not_allowed", "origin": origin}, status=403)
-        body = cobrowse_config_body(settings_of(request))
-        return web.json_response(body, headers={"Cache-Control": "no-store"})
+            body = {"error": "origin_not_allowed", "origin": origin}
+            return web.json_response(body, status=403, headers=_PER_ORIGIN)
+        return web.json_response(cobrowse_config_body(settings_of(request)), headers=_PER_ORIGIN)
 
     return handler
 
