@@ -584,6 +584,8 @@ class Session {
       box.style.transform = `translate(${r.left}px, ${r.top}px)`;
       box.style.width = `${r.width}px`;
       box.style.height = `${r.height}px`;
+      box.classList.toggle("short", r.height < 36);
+      box.classList.toggle("top", r.top < 20);
       boxes.push(box);
     }
     layer.replaceChildren(...boxes);
