@@ -125,18 +125,34 @@ async def _console_says(browser: BrowserCustomer, text: str, timeout: float = 5.
 
 # --- what is hidden from the operator, shown to the customer ---------------------------
 
-_OUTLINES = """new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r((() => {
+
+def _outlines(**elements: str) -> str:
+    """The outlines in the customer's page after the next frames (they are drawn on an animation
+    frame), and for each name whether one has exactly the box of that element (a JS expression)."""
+    near = ", ".join(f"{name}: near({expr})" for name, expr in elements.items())
+    return f"""new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => {{
   const root = document.getElementById('madoguchi-cobrowse').shadowRoot;
   const layer = root.getElementById('cb-outlines');
   const boxes = [...layer.querySelectorAll('.outline')].map(o => o.getBoundingClientRect());
-  const near = (sel) => { const r = document.querySelector(sel).getBoundingClientRect();
-    return boxes.some(b => Math.abs(b.left - r.left) < 2 && Math.abs(b.top - r.top) < 2
-      && Math.abs(b.width - r.width) < 2 && Math.abs(b.height - r.height) < 2); };
-  return {shown: !layer.hidden && boxes.length > 0, count: boxes.length,
-    badge: layer.querySelector('.badge')?.textContent ?? null,
-    promo: near('#promo'), account: near('.account-no'), balance: near('#balance')};
-})()))))"""
-"""The outlines in the customer's page, after the next frames (they are drawn on an animation frame)."""
+  const near = (r) => boxes.some(b => Math.abs(b.left - r.left) < 2 && Math.abs(b.top - r.top) < 2
+      && Math.abs(b.width - r.width) < 2 && Math.abs(b.height - r.height) < 2);
+  done({{shown: !layer.hidden && boxes.length > 0, count: boxes.length,
+    badge: layer.querySelector('.badge')?.textContent ?? null, {near}}});
+}})))"""
+
+
+def _box(selector: str) -> str:
+    return f"document.querySelector({json.dumps(selector)}).getBoundingClientRect()"
+
+
+_IN_SHADOW = "document.getElementById('otp').shadowRoot.querySelector('input').getBoundingClientRect()"
+_IN_FRAME = (
+    "(() => { const f = document.getElementById('inquiry'); const o = f.getBoundingClientRect();"
+    " const r = f.contentDocument.getElementById('inquiry-text').getBoundingClientRect();"
+    " return new DOMRect(o.left + f.clientLeft + r.left, o.top + f.clientTop + r.top,"
+    " r.width, r.height); })()"
+)
+_TOGGLE = "document.getElementById('madoguchi-cobrowse').shadowRoot.getElementById('cb-show-hidden')"
 
 
 async def test_the_customer_sees_what_is_hidden_and_the_operator_never_gets_the_outlines(
@@ -145,23 +161,30 @@ async def test_the_customer_sees_what_is_hidden_and_the_operator_never_gets_the_
     await browser.new_page(init_script=LEAK_HOOK, viewport=(1000, 700))
     await _share(browser, operator, f"{relay.url}/demo/bank/account.html")
     await browser.wait("#cb-sharing.sharing")
-    shown = await browser.eval(_OUTLINES)
+    on_account = _outlines(promo=_box("#promo"), account=_box(".account-no"), balance=_box("#balance"))
     # The configured block (#promo) and mask (.account-no) are outlined; the shared balance is not.
-    assert shown == {"shown": True, "count": 2, "badge": "オペレーターには見えません", **_BOXES}
+    assert await browser.eval(on_account) == {
+        "shown": True,
+        "count": 2,
+        "badge": "オペレーターには見えません",
+        "promo": True,
+        "account": True,
+        "balance": False,
+    }
     await browser.eval("scrollTo(0, 60)")
-    assert (await browser.eval(_OUTLINES))["promo"]  # they follow the page
+    assert (await browser.eval(on_account))["promo"]  # they follow the page
 
     await browser.click("#cb-show-hidden")  # the indicator's toggle
-    assert (await browser.eval(_OUTLINES))["shown"] is False
-    assert (
-        await browser.eval(
-            "document.getElementById('madoguchi-cobrowse').shadowRoot.getElementById('cb-show-hidden')"
-            ".getAttribute('aria-pressed')"
-        )
-        == "false"
-    )
+    assert (await browser.eval(on_account))["shown"] is False
+    assert await browser.eval(f"{_TOGGLE}.getAttribute('aria-pressed')") == "false"
+    await browser.click(".bank-nav a[href='shadow.html']")  # the choice holds on the next page
+    await browser.wait("#cb-sharing.sharing")
+    assert (await browser.eval(_outlines()))["shown"] is False
     await browser.click("#cb-show-hidden")
-    assert (await browser.eval(_OUTLINES))["shown"] is True
+    assert (await browser.eval(_outlines(otp=_IN_SHADOW)))["otp"]  # inside an open shadow root
+    await browser.click(".bank-nav a[href='frame.html']")
+    await browser.wait("#cb-sharing.sharing")
+    assert (await browser.eval(_outlines(inquiry=_IN_FRAME)))["inquiry"]  # inside a same-origin frame
 
     await browser.eval("document.body.dataset.done = '1'")
     await operator.until(
@@ -169,13 +192,10 @@ async def test_the_customer_sees_what_is_hidden_and_the_operator_never_gets_the_
     )
     everything = json.dumps(operator.received.events, ensure_ascii=False)
     sent = "\n".join(_cobrowse_sent(await browser.eval("window.__madoguchiSent")))
-    assert "1,234,567" in everything  # the page itself was mirrored
+    assert "1,234,567" in everything  # the pages themselves were mirrored
     for trace in ("オペレーターには見えません", "cb-outlines", "outline", "badge", "madoguchi-cobrowse"):
         assert trace not in everything, trace
         assert trace not in sent, trace
-
-
-_BOXES = {"promo": True, "account": True, "balance": False}
 
 
 # --- a phone ---------------------------------------------------------------------------

@@ -37,7 +37,7 @@ import { GUIDANCE_CHANNEL, PROTOCOL_VERSION, SignalingClient, agentSocketUrl, he
 /** @typedef {typeof import("@rrweb/record").record} RecordFn */
 /** @typedef {"idle" | "code" | "connecting" | "request" | "sharing" | "ended"} View */
 /** @typedef {"not_shared" | "keyboard" | null} PauseReason */
-/** @typedef {{token: string, operator: string, ice: import("./protocol.js").IceServer[]}} Stored */
+/** @typedef {{token: string, operator: string, ice: import("./protocol.js").IceServer[], outlines?: boolean}} Stored */
 
 /** @returns {Stored | null} */
 function loadStored() {
@@ -271,6 +271,46 @@ function withoutQuery(event) {
   return { ...event, data: { ...data, href: `${url.origin}${url.pathname}` } };
 }
 
+/**
+ * @param {HTMLIFrameElement} frame
+ * @returns {Document | null} its document when it is of this origin (rrweb records it), else null
+ */
+function frameDocument(frame) {
+  try {
+    return frame.contentDocument;
+  } catch {
+    return null;
+  }
+}
+
+const WINDOW_CLIP = () => ({ left: 0, top: 0, right: innerWidth, bottom: innerHeight });
+
+/**
+ * Where hidden elements may be: the page, its open shadow roots and its same-origin frames
+ * (recorded by rrweb, masked alike), each with its offset from the window and the part of the
+ * window it shows. The panel's own shadow root is not searched.
+ * @returns {{root: Document | ShadowRoot, dx: number, dy: number, clip: {left: number, top: number, right: number, bottom: number}}[]}
+ */
+function searchRoots() {
+  /** @type {ReturnType<typeof searchRoots>} */
+  const roots = [{ root: document, dx: 0, dy: 0, clip: WINDOW_CLIP() }];
+  for (let i = 0; i < roots.length && roots.length < 50; i++) {
+    const { root, dx, dy, clip } = roots[i];
+    for (const el of root.querySelectorAll("*")) {
+      if (el.shadowRoot && !el.hasAttribute("data-madoguchi-ui")) roots.push({ root: el.shadowRoot, dx, dy, clip });
+      if (el.tagName !== "IFRAME") continue;
+      const doc = frameDocument(/** @type {HTMLIFrameElement} */ (el));
+      if (doc === null) continue;
+      const r = el.getBoundingClientRect();
+      const left = dx + r.left + el.clientLeft;
+      const top = dy + r.top + el.clientTop;
+      const inner = { left: Math.max(clip.left, left), top: Math.max(clip.top, top), right: Math.min(clip.right, left + el.clientWidth), bottom: Math.min(clip.bottom, top + el.clientHeight) };
+      roots.push({ root: doc, dx: left, dy: top, clip: inner });
+    }
+  }
+  return roots;
+}
+
 /** One co-browse session on this page. */
 class Session {
   /**
@@ -317,6 +357,7 @@ class Session {
   async resume(stored) {
     this.operatorName = stored.operator;
     this.resumeIce = stored.ice;
+    this.showHidden = stored.outlines !== false; // the customer's choice, from page to page
     this.panel.show([h("p", { id: "cb-status" }, [tr.connecting])]);
     if (!(await this.openSignaling())) return;
     this.signaling?.send({ type: "resume", protocol_version: PROTOCOL_VERSION, resume_token: stored.token });
@@ -536,6 +577,7 @@ class Session {
     const toggle = h("button", { type: "button", id: "cb-show-hidden", "aria-pressed": String(this.showHidden) }, [tr.show_hidden]);
     toggle.addEventListener("click", () => {
       this.showHidden = !this.showHidden;
+      store({ outlines: this.showHidden });
       toggle.setAttribute("aria-pressed", String(this.showHidden));
       this.scheduleOutlines();
     });
@@ -570,16 +612,12 @@ class Session {
       layer.replaceChildren();
       return;
     }
-    const selectors = hiddenSelectors(this.rules).filter(validSelector);
-    const all = selectors.join(", ");
+    const all = hiddenSelectors(this.rules).filter(validSelector).join(", ");
     /** @type {HTMLElement[]} */
     const boxes = [];
-    for (const el of all ? document.querySelectorAll(all) : []) {
-      if (boxes.length >= MAX_OUTLINES) break;
-      if (el.closest("[data-madoguchi-ui]") || el.parentElement?.closest(all)) continue; // the outermost only
-      const r = el.getBoundingClientRect();
-      if (r.width < 1 || r.height < 1 || r.bottom < 0 || r.top > innerHeight || r.right < 0 || r.left > innerWidth) continue;
-      if (el instanceof HTMLElement && !el.checkVisibility()) continue;
+    /** @param {DOMRect} r @param {{left: number, top: number, right: number, bottom: number}} clip */
+    const outline = (r, clip) => {
+      if (r.width < 1 || r.height < 1 || r.bottom < clip.top || r.top > clip.bottom || r.right < clip.left || r.left > clip.right) return;
       const box = h("div", { class: "outline" }, [h("span", { class: "badge" }, [tr.hidden_badge])]);
       box.style.transform = `translate(${r.left}px, ${r.top}px)`;
       box.style.width = `${r.width}px`;
@@ -587,6 +625,18 @@ class Session {
       box.classList.toggle("short", r.height < 36);
       box.classList.toggle("top", r.top < 20);
       boxes.push(box);
+    };
+    for (const { root, dx, dy, clip } of searchRoots()) {
+      for (const el of all ? root.querySelectorAll(all) : []) {
+        if (boxes.length >= MAX_OUTLINES) break;
+        if (el.closest("[data-madoguchi-ui]") || el.parentElement?.closest(all)) continue; // the outermost only
+        if ("checkVisibility" in el && !el.checkVisibility()) continue;
+        const r = el.getBoundingClientRect();
+        outline(new DOMRect(r.left + dx, r.top + dy, r.width, r.height), clip);
+      }
+    }
+    for (const frame of document.querySelectorAll("iframe")) {
+      if (frameDocument(frame) === null) outline(frame.getBoundingClientRect(), WINDOW_CLIP()); // another origin's: not recorded
     }
     layer.replaceChildren(...boxes);
     layer.hidden = false;
