@@ -184,8 +184,12 @@ def cobrowse_config_body(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _default_port(scheme: str) -> int:
-    return 443 if scheme in ("https", "wss") else 80
+def _host_port(netloc: str) -> tuple[str, str | None]:
+    """``host[:port]`` (IPv6 in brackets) split; no port is None."""
+    host, colon, port = netloc.rpartition(":")
+    if not colon or "]" in port:
+        return netloc, None
+    return host, port
 
 
 def origin_allowed(request: web.Request, allowed: tuple[str, ...]) -> bool:
@@ -193,21 +197,22 @@ def origin_allowed(request: web.Request, allowed: tuple[str, ...]) -> bool:
 
     No ``Origin`` (the agent, the console, a script) and the relay's own origin (its
     ``Host``, as the reverse proxy passes it on) are always allowed; any other origin only
-    when it is one of ``allowed`` (``[cobrowse] allowed_origins``)."""
+    when it is one of ``allowed`` (``[cobrowse] allowed_origins``). A ``Host`` without a port
+    (nginx's ``$host``) matches its host name on any port."""
     origin = request.headers.get("Origin")
     if origin is None:
         return True
     origin = origin.strip().lower()
     if origin in allowed:
         return True
-    scheme, _, netloc = origin.partition("://")
-    host, colon, port = netloc.rpartition(":")
-    if not colon or "]" in port:
-        host, port = netloc, str(_default_port(scheme))
-    relay_host, colon, relay_port = request.host.lower().rpartition(":")
-    if not colon or "]" in relay_port:
-        relay_host, relay_port = request.host.lower(), str(_default_port(scheme))
-    return bool(host) and (host, port) == (relay_host, relay_port)
+    scheme, sep, netloc = origin.partition("://")
+    if scheme not in ("http", "https") or not sep:
+        return False  # "null" (a sandboxed frame, a file) and anything else
+    host, port = _host_port(netloc)
+    relay_host, relay_port = _host_port(request.host.lower())
+    if relay_port is None:
+        return bool(host) and host == relay_host
+    return bool(host) and (host, port or ("443" if scheme == "https" else "80")) == (relay_host, relay_port)
 
 
 _PER_ORIGIN = {"Cache-Control": "no-store", "Vary": "Origin"}

@@ -134,6 +134,11 @@ async def test_only_the_relay_s_own_and_the_allowed_origins_may_connect(
                 with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
                     await http.ws_connect(relay.url + path, headers=headers)
                 assert refused.value.status == 403, (origin, path)
+    # Behind nginx's "proxy_set_header Host $host" the Host has no port: the host name decides.
+    for origin, status in (("https://127.0.0.1:8443", 200), ("https://evil.example", 403)):
+        headers = {"Origin": origin, "Host": "127.0.0.1"}
+        async with http.get(f"{relay.url}/api/cobrowse/config?site_key=demo-bank", headers=headers) as r:
+            assert r.status == status, origin
 
 
 def test_the_cobrowse_table_is_read_and_checked(tmp_path: Path) -> None:
