@@ -11,6 +11,7 @@ import asyncio
 import base64
 import gzip
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -254,8 +255,10 @@ async def test_on_a_phone_the_panel_is_one_handed_and_the_keyboard_stops_everyth
     )
     await browser.tap(field["x"], field["y"])
     assert await browser.eval("document.activeElement.id") == "user-id"
+    shrunk = time.monotonic()
     await browser.set_viewport(_PHONE[0], 330)
     await operator.until("no pause", lambda: operator.received.states[-1]["reason"] == "keyboard")
+    paused_s = time.monotonic() - shrunk
     await staff.wait("#overlay:not([hidden])")
     assert await staff.text("#overlay") == "Paused: the customer is typing"
     assert "キーボード" in await browser.text("#cb-sharing")
@@ -274,9 +277,14 @@ async def test_on_a_phone_the_panel_is_one_handed_and_the_keyboard_stops_everyth
     while_up = (await browser.eval("window.__madoguchiSent"))[sent_before:]
     assert [item for item in while_up if item["label"] == "cobrowse"] == []  # not one byte, not one touch
 
+    down = time.monotonic()
     await browser.set_viewport(*_PHONE)  # the keyboard goes down
     await operator.until("no resume", lambda: operator.received.states[-1]["paused"] is False)
     await operator.until("no fresh snapshot", lambda: len(operator.received.batches) > batches)
+    print(
+        f"co-browse phone keyboard: viewport shrinks -> operator paused {paused_s * 1000:.0f} ms;"
+        f" keyboard down -> fresh snapshot {(time.monotonic() - down) * 1000:.0f} ms (400 ms of it waiting)"
+    )
     assert any(e["type"] == 2 for e in operator.received.batches[batches][1])  # a full snapshot first
     await staff.wait("#overlay", state="hidden")
 
