@@ -131,6 +131,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "value": ("値", "Value"),
     "no_history": ("変更はまだありません。", "No changes yet."),
     "invalid_value": ("入力された値を保存できません", "The value cannot be saved"),
+    "branding": ("お客さまに表示する会社名と色", "Branding shown to the customer"),
+    "branding_hint": (
+        "スタートページと、サイトの画面共有のボタンに表示します。",
+        "Shown on the start page and on the site's screen sharing button.",
+    ),
+    "site_company_name": ("会社名", "Company name"),
+    "site_brand_colour": ("ブランドカラー", "Brand colour"),
+    "cobrowse": ("サイトの画面共有 (コブラウズ) のルール", "Co-browsing rules (the site's pages)"),
+    "cobrowse_hint": (
+        "1行に1つ。次にお客さまがページを開いたときから使われます。入力欄の内容は常に隠します。",
+        "One a line. Used from the customer's next page. What the customer types is always hidden.",
+    ),
+    "cobrowse_shareable": (
+        "共有するページのパス (* は任意の文字列。ほかのページは共有しません)",
+        "Paths of the pages that may be shared (* matches anything; no other page is shared)",
+    ),
+    "cobrowse_mask_selectors": (
+        "文字を隠す要素 (CSSセレクター)",
+        "Elements whose text is hidden (CSS selectors)",
+    ),
+    "cobrowse_block_selectors": (
+        "まったく送らない要素 (オペレーターには灰色の枠)",
+        "Elements never sent (a grey box for the operator)",
+    ),
+    "cobrowse_keyboard_selectors": (
+        "ソフトウェアキーボード (表示中は共有を一時停止)",
+        "Software keyboards (sharing pauses while one is shown)",
+    ),
 }
 
 

@@ -4,7 +4,8 @@ Pages: the live overview (numbers waiting, sessions by mode with operator and
 duration, capacity used; never screen content) where an admin ends a session with a
 reason (both sides get ``ended`` with ``EndReason.ADMIN``); operators (add, disable,
 enable, reset the password, last login, sessions today); the audit trail (filters,
-CSV export); settings with their history (capacity limits, the consent terms).
+CSV export); settings with their history (capacity limits, the consent terms, the co-browse rules
+and the branding of the customer's pages).
 
 Security (docs/security.md "Admin web"): admins are accounts with the ``admin`` role
 (relay/accounts.py), and only they may log in here, under the operator login's rate
@@ -42,7 +43,15 @@ from .auth import LoginRefused
 from .cluster import Cluster, node_of
 from .database import DatabaseUnavailable
 from .effects import Audit
-from .settings import CAPACITY_KEYS, SettingsError, check_terms, parse_capacity, terms_version
+from .settings import (
+    CAPACITY_KEYS,
+    SettingsError,
+    check_terms,
+    parse_branding,
+    parse_capacity,
+    parse_cobrowse_rules,
+    terms_version,
+)
 from .shared_admin_sessions import SharedAdminSessions
 from .store import Pairing, StoreUnavailable
 
@@ -87,6 +96,8 @@ def add_admin_routes(app: web.Application, relay_key: web.AppKey[Any]) -> None:
     r.add_get("/admin/settings", admin.page(admin.settings))
     r.add_post("/admin/settings/capacity", admin.action(admin.save_capacity))
     r.add_post("/admin/settings/terms", admin.action(admin.save_terms))
+    r.add_post("/admin/settings/cobrowse", admin.action(admin.save_cobrowse))
+    r.add_post("/admin/settings/branding", admin.action(admin.save_branding))
     r.add_static("/admin/static/", _HERE / "admin_static", follow_symlinks=False)
 
 
@@ -565,6 +576,8 @@ class _Admin:
             "capacity": {key: getattr(limits, key) for key in CAPACITY_KEYS},
             "terms": terms,
             "versions": {lang: terms_version(t) for lang, t in terms.items()},
+            "cobrowse": {f"cobrowse_{k}": v for k, v in settings.cobrowse_rules().items()},
+            "branding": settings.branding(),
             "history": await _to_thread(settings.history),
             "error": error,
         }
@@ -596,6 +609,22 @@ class _Admin:
         form = await request.post()
         try:
             values = {f"terms_{lang}": check_terms(str(form.get(lang, ""))) for lang in ("ja", "en")}
+        except SettingsError as exc:
+            return await self.settings(request, session, f"{text(session.lang, 'invalid_value')}: {exc}")
+        return await self._save(request, session, values)
+
+    async def save_cobrowse(self, request: web.Request, session: AdminSession) -> web.StreamResponse:
+        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        try:
+            values = parse_cobrowse_rules(form)
+        except SettingsError as exc:
+            return await self.settings(request, session, f"{text(session.lang, 'invalid_value')}: {exc}")
+        return await self._save(request, session, values)
+
+    async def save_branding(self, request: web.Request, session: AdminSession) -> web.StreamResponse:
+        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        try:
+            values = parse_branding(form)
         except SettingsError as exc:
             return await self.settings(request, session, f"{text(session.lang, 'invalid_value')}: {exc}")
         return await self._save(request, session, values)

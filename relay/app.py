@@ -45,7 +45,7 @@ from .redis_store import RedisStore
 from .registry import Registry, Role
 from .settings import Settings, terms_version
 from .store import MemoryStore, Store, StoreUnavailable
-from .web import add_web_routes
+from .web import add_web_routes, origin_allowed
 
 __all__ = ["RELAY", "RelayState", "create_app"]
 
@@ -312,7 +312,7 @@ def create_app(config: RelayConfig, *, store: Store | None = None) -> web.Applic
     app.router.add_get("/api/terms", _terms)
     app.router.add_get("/ws/agent", _ws_agent)
     app.router.add_get("/ws/operator", _ws_operator)
-    add_web_routes(app, config)
+    add_web_routes(app, config, lambda request: request.app[RELAY].settings)
     add_admin_routes(app, RELAY)
     return app
 
@@ -529,16 +529,23 @@ def _client_ip(request: web.Request) -> str:
 # --- websockets ---------------------------------------------------------------
 
 
-async def _ws_agent(request: web.Request) -> web.WebSocketResponse:
+async def _ws_agent(request: web.Request) -> web.StreamResponse:
     return await _serve_ws(request, "agent")
 
 
-async def _ws_operator(request: web.Request) -> web.WebSocketResponse:
+async def _ws_operator(request: web.Request) -> web.StreamResponse:
     return await _serve_ws(request, "operator")
 
 
-async def _serve_ws(request: web.Request, role: Role) -> web.WebSocketResponse:
+async def _serve_ws(request: web.Request, role: Role) -> web.StreamResponse:
     state = request.app[RELAY]
+    if not origin_allowed(request, state.config.cobrowse_allowed_origins):
+        # A browser page of another site (the co-browse script on a site the relay does not
+        # know): refused before the upgrade. The agent and the console send no Origin.
+        origin = request.headers.get("Origin", "")
+        logger.info("websocket from origin %r refused: not in [cobrowse] allowed_origins", origin)
+        message = f"pages of {origin} may not connect: add it to [cobrowse] allowed_origins"
+        return _json_error(403, "origin_not_allowed", message)
     limits = state.config.limits
     # aiohttp refuses messages of max_msg_size bytes or more; ours may be exactly the limit.
     ws = _RelayWebSocket(

@@ -34,6 +34,7 @@ Example ``relay.toml``::
 
     [cobrowse]                 # co-browsing of the company's own site (docs/cobrowse.md)
     site_key = "bank-web"      # the key in the site's <script> tag; empty: co-browsing off
+    allowed_origins = ["https://www.bank.example"]  # the site's origins (the relay's own is always allowed)
     shareable = ["/", "/account/*"]       # path patterns (* = any characters); the rest never
     mask_selectors = [".balance-detail"]  # text masked with a fixed-length mask
     block_selectors = ["#ads"]            # shown to the operator as a grey box
@@ -65,6 +66,7 @@ __all__ = [
     "default_data_dir",
     "load_config",
     "with_overrides",
+    "check_origin",
 ]
 
 ENV_PREFIX = "MADOGUCHI_RELAY_"
@@ -230,6 +232,10 @@ class RelayConfig:
     cobrowse_site_key: str = ""
     """The site key of the co-browse ``<script>`` tag (``[cobrowse]`` table); empty turns
     ``/api/cobrowse/config`` off, so no page can start co-browsing."""
+    cobrowse_allowed_origins: tuple[str, ...] = ()
+    """The origins (``https://www.bank.example``) whose pages may load the co-browse script's
+    config and open ``/ws/agent``; a browser's websocket from any other origin is refused
+    (the relay's own pages are always allowed). Empty: only the relay's own origin."""
     cobrowse_shareable: tuple[str, ...] = ()
     """URL path patterns (``*`` matches anything) of the pages that may be shared; every
     other page is never sent (R13). Empty: nothing is shared."""
@@ -324,6 +330,15 @@ def load_config(
     return RelayConfig(**top)
 
 
+def check_origin(value: str) -> str:
+    """A web origin as a browser sends it: ``scheme://host[:port]``, nothing after; lower case."""
+    text = value.strip().lower()
+    scheme, sep, rest = text.partition("://")
+    if scheme not in ("http", "https") or not sep or not rest or any(c in rest for c in "/?#@ \t"):
+        raise ConfigError(f"{value!r}: an origin is scheme://host[:port] (https://www.bank.example)")
+    return text
+
+
 def with_overrides(config: RelayConfig, overrides: Mapping[str, Any]) -> RelayConfig:
     """``config`` with some keys replaced, checked and converted as if read from the file.
 
@@ -408,6 +423,8 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
     if origin is tuple and typing.get_args(tp)[0] is str:  # cobrowse selectors and patterns
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v for v in value):
             raise ConfigError(f"{key}: must be a list of non-empty strings")
+        if key == "cobrowse_allowed_origins":
+            return tuple(check_origin(v) for v in value)
         return tuple(value)
     if origin is tuple:  # ice_servers
         if not isinstance(value, list | tuple):

@@ -7,9 +7,12 @@ survives a restart. The rows are never updated or deleted: they are the history.
 With PostgreSQL (relay/database.py) every relay node shares the history: each node
 picks up the others' changes within a second or two (:meth:`Settings.refresh`).
 
-Keys: the capacity limits in :data:`CAPACITY_KEYS` (whole numbers) and the consent
+Keys: the capacity limits in :data:`CAPACITY_KEYS` (whole numbers); the consent
 terms ``terms_ja`` and ``terms_en``, which ``GET /api/terms`` serves (the agent and the
-browser normal mode fetch them before the customer agrees).
+browser normal mode fetch them before the customer agrees); the co-browse rules in
+:data:`COBROWSE_KEYS` (one pattern or selector a line), which ``GET /api/cobrowse/config``
+serves to the site's script; and the branding in :data:`BRAND_KEYS` (company name and
+colour), shown on the start page and in the co-browse launcher (relay/web.py).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import re
 import threading
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
@@ -26,12 +30,17 @@ from .config import Limits, RelayConfig
 from .database import Database, DatabaseUnavailable, Migration, SqliteDatabase, Transaction
 
 __all__ = [
+    "BRAND_KEYS",
     "CAPACITY_KEYS",
+    "COBROWSE_KEYS",
+    "Branding",
     "SettingChange",
     "Settings",
     "SettingsError",
     "check_terms",
+    "parse_branding",
     "parse_capacity",
+    "parse_cobrowse_rules",
     "terms_version",
 ]
 
@@ -46,6 +55,22 @@ there), under the relay's body limit ``max_message_bytes`` (64 KiB): 5,000 chara
 each fit. Terms are a page or two; the relay.toml file has no such limit."""
 _CAPACITY_MAX = 100_000
 _REREAD_IDS = 1_000
+COBROWSE_KEYS = (
+    "cobrowse_shareable",
+    "cobrowse_mask_selectors",
+    "cobrowse_block_selectors",
+    "cobrowse_keyboard_selectors",
+)
+"""The co-browse rules (docs/cobrowse.md); the relay.toml ``[cobrowse]`` lists are their start."""
+BRAND_KEYS = ("site_company_name", "site_brand_colour")
+"""The start page's and the launcher's branding; relay.toml ``[site]`` gives their start."""
+RULE_MAX_LINES = 50
+RULE_MAX_CHARS = 200
+COMPANY_MAX_CHARS = 60
+_SELECTOR_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f{};<>]")
+"""A selector never needs these; a stylesheet or markup would."""
+_NAME_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f<>]")
+_COLOUR = re.compile(r"#[0-9a-f]{6}")
 
 MIGRATIONS = (
     Migration(
@@ -118,6 +143,48 @@ def parse_capacity(form: Mapping[str, str]) -> dict[str, int]:
     return values
 
 
+def _lines(key: str, text: str) -> list[str]:
+    lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
+    lines = [line for line in lines if line]
+    if len(lines) > RULE_MAX_LINES:
+        raise SettingsError(f"{key}: at most {RULE_MAX_LINES} lines")
+    for line in lines:
+        if len(line) > RULE_MAX_CHARS:
+            raise SettingsError(f"{key}: at most {RULE_MAX_CHARS} characters a line")
+        if _SELECTOR_FORBIDDEN.search(line):
+            raise SettingsError(f"{key}: {line!r} has a character a selector never needs")
+        if key == "cobrowse_shareable" and not line.startswith("/"):
+            raise SettingsError(f"{key}: {line!r} must be a path starting with /")
+    return lines
+
+
+def parse_cobrowse_rules(form: Mapping[str, str]) -> dict[str, str]:
+    """The co-browse rules from a form: one URL path pattern or CSS selector a line.
+
+    Blank lines are dropped; each value is stored as its lines joined by newlines. A
+    selector the browser cannot parse is dropped there on its own (docs/cobrowse.md)."""
+    return {key: "\n".join(_lines(key, form.get(key, ""))) for key in COBROWSE_KEYS}
+
+
+def parse_branding(form: Mapping[str, str]) -> dict[str, str]:
+    """The company name (may be empty: a neutral page) and the colour, ``#rrggbb``."""
+    name = form.get("site_company_name", "").strip()
+    if len(name) > COMPANY_MAX_CHARS:
+        raise SettingsError(f"site_company_name: at most {COMPANY_MAX_CHARS} characters")
+    if _NAME_FORBIDDEN.search(name):
+        raise SettingsError("site_company_name: no control characters or < >")
+    colour = form.get("site_brand_colour", "").strip().lower()
+    if not _COLOUR.fullmatch(colour):
+        raise SettingsError("site_brand_colour: #rrggbb")
+    return {"site_company_name": name, "site_brand_colour": colour}
+
+
+@dataclasses.dataclass(frozen=True)
+class Branding:
+    company_name: str
+    brand_colour: str
+
+
 def check_terms(text: str) -> str:
     text = text.replace("\r\n", "\n").strip()
     if not text:
@@ -162,7 +229,7 @@ class Settings:
                 (self._last_id - _REREAD_IDS,),
             ).fetchall()
         with self._lock:
-            known = CAPACITY_KEYS + TERMS_KEYS
+            known = CAPACITY_KEYS + TERMS_KEYS + COBROWSE_KEYS + BRAND_KEYS
             fresh = {key: value for _, key, value in rows if key in known}
             changed = {k: v for k, v in fresh.items() if self._current.get(k) != v}
             if rows:
@@ -173,6 +240,22 @@ class Settings:
     def terms(self, lang: str) -> str:
         return self._current.get(f"terms_{lang}") or self._config.terms(lang)
 
+    def cobrowse_rules(self) -> dict[str, list[str]]:
+        """``shareable``, ``mask_selectors``, ``block_selectors``, ``keyboard_selectors``."""
+        rules: dict[str, list[str]] = {}
+        for key in COBROWSE_KEYS:
+            changed = self._current.get(key)
+            configured: tuple[str, ...] = getattr(self._config, key)
+            values = configured if changed is None else changed.split("\n")
+            rules[key.removeprefix("cobrowse_")] = [v for v in values if v]
+        return rules
+
+    def branding(self) -> Branding:
+        return Branding(
+            company_name=self._current.get("site_company_name", self._config.site_company_name),
+            brand_colour=self._current.get("site_brand_colour", self._config.site_brand_colour),
+        )
+
     def limits(self) -> Limits:
         changed = {k: int(v) for k, v in self._current.items() if k in CAPACITY_KEYS}
         return dataclasses.replace(self._config.limits, **changed)
@@ -181,6 +264,9 @@ class Settings:
         """Record the values that differ from the current ones; those (key -> new value)."""
         current: dict[str, str] = {k: str(getattr(self.limits(), k)) for k in CAPACITY_KEYS}
         current |= {k: self.terms(k.removeprefix("terms_")) for k in TERMS_KEYS}
+        current |= {f"cobrowse_{k}": "\n".join(v) for k, v in self.cobrowse_rules().items()}
+        brand = self.branding()
+        current |= {"site_company_name": brand.company_name, "site_brand_colour": brand.brand_colour}
         changed = {k: str(v) for k, v in values.items() if k in current and str(v) != current[k]}
         if changed:
             with self._db() as db:

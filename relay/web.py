@@ -2,7 +2,8 @@
 
 ``GET /`` is the start page, ``GET /share`` the normal mode (通常版, R7), ``/static/...``
 their scripts and styles (``web/static`` in the source tree, or ``web_dir``). The
-administrator's branding comes from the config's ``[site]`` table: ``GET /api/site``
+administrator's branding comes from the config's ``[site]`` table, the company name and
+colour as last changed in the admin web (relay/settings.py): ``GET /api/site``
 (company name, phone, hours, and the packaged agent's name, size and SHA-256),
 ``GET /site/brand.css`` (the colour), ``GET /site/logo`` and ``GET /download/agent``
 (the packaged agent, 詳細版). The pages
@@ -14,7 +15,9 @@ screen capture to this origin and nothing else (no camera, microphone, location)
 
 Co-browsing (docs/cobrowse.md): ``GET /api/cobrowse/config?site_key=K`` gives the
 ``<script>`` tag's configuration (shareable URL patterns, mask, block and software-keyboard
-selectors) from the ``[cobrowse]`` table, ``/vendor/rrweb-record.js`` is the pinned
+selectors, as last changed in the admin web, and the branding) to pages of the relay's own
+origin and of ``[cobrowse] allowed_origins`` (:func:`origin_allowed`, also checked on the
+websockets), ``/vendor/rrweb-record.js`` is the pinned
 ``@rrweb/record`` from ``web/node_modules``, and with ``demo_site`` the demo bank
 (``web/demo/bank``) is served at ``/demo/bank/`` with a policy that lets it frame its own
 pages. The scripts and the config may be loaded by another origin (the bank's site), so
@@ -35,17 +38,23 @@ from typing import Any
 from aiohttp import web
 
 from .config import RelayConfig
+from .settings import Settings
 
 __all__ = [
     "DEMO_CSP",
     "HSTS",
     "SECURITY_HEADERS",
     "Download",
+    "SettingsOf",
     "add_web_routes",
     "cobrowse_config_body",
     "default_web_dir",
     "describe_download",
+    "origin_allowed",
 ]
+
+SettingsOf = Callable[[web.Request], Settings]
+"""The relay's current settings (TOML values as last changed in the admin web)."""
 
 logger = logging.getLogger(__name__)
 
@@ -119,18 +128,18 @@ def describe_download(path: Path | None) -> Download | None:
         return None
 
 
-def add_web_routes(app: web.Application, config: RelayConfig) -> None:
+def add_web_routes(app: web.Application, config: RelayConfig, settings_of: SettingsOf) -> None:
     """The pages and their static files, the site's branding, and the security headers everywhere."""
     root = (config.web_dir or default_web_dir()).resolve()
     app.on_response_prepare.append(_add_headers)
     download = describe_download(config.agent_download)
-    app.router.add_get("/api/site", _site_info(config, download))
-    app.router.add_get("/site/brand.css", _brand_css(config.site_brand_colour))
+    app.router.add_get("/api/site", _site_info(config, download, settings_of))
+    app.router.add_get("/site/brand.css", _brand_css(settings_of))
     if config.site_logo is not None:
         app.router.add_get("/site/logo", _logo(config.site_logo))
     if download is not None:
         app.router.add_get("/download/agent", _download(download))
-    app.router.add_get("/api/cobrowse/config", _cobrowse_config(config))
+    app.router.add_get("/api/cobrowse/config", _cobrowse_config(config, settings_of))
     record = root.parent / RRWEB_RECORD
     if record.is_file():
         app.router.add_get("/vendor/rrweb-record.js", _script(record))
@@ -166,32 +175,72 @@ def _script(file: Path) -> Callable[[web.Request], Awaitable[web.StreamResponse]
     return handler
 
 
-def cobrowse_config_body(config: RelayConfig) -> dict[str, Any]:
-    """What the co-browse script is told: the site's sharing rules (docs/cobrowse.md)."""
+def cobrowse_config_body(settings: Settings) -> dict[str, Any]:
+    """What the co-browse script is told: the site's sharing rules and the launcher's branding."""
+    brand = settings.branding()
     return {
-        "shareable": list(config.cobrowse_shareable),
-        "mask_selectors": list(config.cobrowse_mask_selectors),
-        "block_selectors": list(config.cobrowse_block_selectors),
-        "keyboard_selectors": list(config.cobrowse_keyboard_selectors),
+        **settings.cobrowse_rules(),
+        "brand": {"company_name": brand.company_name, "colour": _colour(brand.brand_colour)},
     }
 
 
-def _cobrowse_config(config: RelayConfig) -> Callable[[web.Request], Awaitable[web.Response]]:
-    body = cobrowse_config_body(config)
+def _host_port(netloc: str) -> tuple[str, str | None]:
+    """``host[:port]`` (IPv6 in brackets) split; no port is None."""
+    host, colon, port = netloc.rpartition(":")
+    if not colon or "]" in port:
+        return netloc, None
+    return host, port
 
+
+def origin_allowed(request: web.Request, allowed: tuple[str, ...]) -> bool:
+    """Whether a browser page of this request's ``Origin`` may use the relay's co-browse API.
+
+    No ``Origin`` (the agent, the console, a script) and the relay's own origin (its
+    ``Host``, as the reverse proxy passes it on) are always allowed; any other origin only
+    when it is one of ``allowed`` (``[cobrowse] allowed_origins``). A ``Host`` without a port
+    (nginx's ``$host``) matches its host name on any port."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    origin = origin.strip().lower()
+    if origin in allowed:
+        return True
+    scheme, sep, netloc = origin.partition("://")
+    if scheme not in ("http", "https") or not sep:
+        return False  # "null" (a sandboxed frame, a file) and anything else
+    host, port = _host_port(netloc)
+    relay_host, relay_port = _host_port(request.host.lower())
+    if relay_port is None:
+        return bool(host) and host == relay_host
+    return bool(host) and (host, port or ("443" if scheme == "https" else "80")) == (relay_host, relay_port)
+
+
+_PER_ORIGIN = {"Cache-Control": "no-store", "Vary": "Origin"}
+"""The answer depends on the page's origin and on the admin's latest rules: never cached."""
+
+
+def _cobrowse_config(
+    config: RelayConfig, settings_of: SettingsOf
+) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
         key = request.query.get("site_key", "")
         if not config.cobrowse_site_key or not hmac.compare_digest(
             key.encode(), config.cobrowse_site_key.encode()
         ):
             return web.json_response({"error": "unknown_site_key"}, status=404)
-        return web.json_response(body, headers={"Cache-Control": "no-store"})
+        if not origin_allowed(request, config.cobrowse_allowed_origins):
+            # Readable by the page (CORS *), so its script can say why co-browsing is off.
+            origin = request.headers.get("Origin", "")
+            logger.info("co-browse config: origin %r refused (not in [cobrowse] allowed_origins)", origin)
+            body = {"error": "origin_not_allowed", "origin": origin}
+            return web.json_response(body, status=403, headers=_PER_ORIGIN)
+        return web.json_response(cobrowse_config_body(settings_of(request)), headers=_PER_ORIGIN)
 
     return handler
 
 
 def _site_info(
-    config: RelayConfig, download: Download | None
+    config: RelayConfig, download: Download | None, settings_of: SettingsOf
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     body: dict[str, Any] = {
         "company_name": config.site_company_name,
@@ -204,21 +253,26 @@ def _site_info(
     }
 
     async def handler(request: web.Request) -> web.Response:
-        return web.json_response(body)
+        name = settings_of(request).branding().company_name  # the admin web may have changed it
+        return web.json_response({**body, "company_name": name}, headers={"Cache-Control": "no-cache"})
 
     return handler
 
 
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+DEFAULT_BRAND_COLOUR = "#1d4f91"
 
 
-def _brand_css(colour: str) -> Callable[[web.Request], Awaitable[web.Response]]:
-    if not _COLOUR.fullmatch(colour):
-        logger.warning("site brand_colour %r is not #rrggbb; the default is used", colour)
-        colour = "#1d4f91"
-    text = f":root {{ --brand: {colour}; }}\n"
+def _colour(colour: str) -> str:
+    if _COLOUR.fullmatch(colour):
+        return colour
+    logger.warning("site brand_colour %r is not #rrggbb; the default is used", colour)
+    return DEFAULT_BRAND_COLOUR
 
+
+def _brand_css(settings_of: SettingsOf) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
+        text = f":root {{ --brand: {_colour(settings_of(request).branding().brand_colour)}; }}\n"
         return web.Response(text=text, content_type="text/css", headers={"Cache-Control": "no-cache"})
 
     return handler

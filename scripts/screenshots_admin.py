@@ -25,6 +25,7 @@ from operator_console.client import ClaimAccepted, OperatorClient, ViewingStarte
 from relay.server import running_relay  # noqa: E402
 from relay.testing import fast_config  # noqa: E402
 from testbed.browser import BrowserCustomer  # noqa: E402
+from testbed.cobrowse import DEMO_BANK  # noqa: E402
 from testbed.customer import Customer  # noqa: E402
 from testbed.operator import expect  # noqa: E402
 from testbed.xvfb import VirtualDisplay  # noqa: E402
@@ -48,7 +49,9 @@ async def shoot(browser: BrowserCustomer, out: Path, name: str, lang: str) -> No
 
 async def pages(display: str, out: Path, lang: str) -> None:
     with tempfile.TemporaryDirectory(prefix="madoguchi-shots-") as tmp:
-        config = fast_config(Path(tmp), allow_timeout_s=60.0, code_ttl_s=600.0)
+        config = fast_config(
+            Path(tmp), allow_timeout_s=60.0, code_ttl_s=600.0, site_company_name="サンプル銀行", **DEMO_BANK
+        )
         async with running_relay(config) as relay, BrowserCustomer.start(display) as browser:
             for username, name in OPERATORS[lang]:
                 relay.add_operator(username, PASSWORD, name, ORGANISATION[lang])

@@ -4,8 +4,9 @@
 
 The flow is the real one (docs/cobrowse.md): a relay serving the demo bank, a real Chromium
 (testbed.browser) and the scripted operator of testbed.cobrowse. Each step is taken at
-``pc`` (1280x800) and ``phone`` (390x844, touch): the code, the operator's request, sharing,
-and paused on the never-shared privacy page. Whole-page pictures. The operator's view
+``pc`` (1280x800) and ``phone`` (390x844, touch): the code, the operator's request, sharing
+on the login page with the outlines of what is hidden from the operator, sharing the account
+page, and paused on the never-shared privacy page. Whole-page pictures. The operator's view
 (operator_console.cobrowse_viewer, in a second Chromium) is taken while the phone shares:
 ``cobrowse-view-{sharing,paused}-{lang}.png``.
 """
@@ -67,7 +68,9 @@ async def shots(display: str, out: Path, lang: str) -> None:
                     await browser.wait("#cb-allow")
                     await shoot(browser, out, "request", lang, device)
                     await browser.click("#cb-allow")
-                    await browser.wait("#cb-sharing")
+                    await browser.wait("#cb-sharing.sharing")
+                    await asyncio.sleep(0.3)  # the outlines of what the operator does not see
+                    await shoot(browser, out, "hidden", lang, device)
                     await browser.click(".bank-nav a[href='account.html']")
                     await browser.wait("#cb-sharing.sharing")
                     await shoot(browser, out, "sharing", lang, device)

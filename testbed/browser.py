@@ -114,6 +114,14 @@ class BrowserCustomer:
         """Click at (x, y) of the viewport."""
         await self.do("click_xy", x=x, y=y)
 
+    async def tap(self, x: float, y: float) -> None:
+        """A finger's tap at a point of the viewport (a page opened with ``touch=True``)."""
+        await self.do("tap", x=x, y=y)
+
+    async def set_viewport(self, width: int, height: int) -> None:
+        """Resize the page's viewport: the window and its visual viewport, as a phone's keyboard may."""
+        await self.do("viewport", width=width, height=height)
+
     async def mouse(self, x: float, y: float, *, steps: int = 5) -> None:
         """Move the mouse to (x, y) of the viewport in ``steps`` moves."""
         await self.do("mouse", x=x, y=y, steps=steps)

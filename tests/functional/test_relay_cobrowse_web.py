@@ -38,9 +38,13 @@ async def relay(tmp_path: Path) -> AsyncIterator[RunningRelay]:
         cobrowse_block_selectors=tuple(RULES["block_selectors"]),
         cobrowse_keyboard_selectors=tuple(RULES["keyboard_selectors"]),
         cobrowse_demo_site=True,
+        cobrowse_allowed_origins=(BANK,),
     )
     async with running_relay(config) as running:
         yield running
+
+
+BANK = "https://www.bank.example"
 
 
 async def test_the_rules_go_to_the_right_site_key_only(
@@ -48,7 +52,7 @@ async def test_the_rules_go_to_the_right_site_key_only(
 ) -> None:
     async with http.get(f"{relay.url}/api/cobrowse/config?site_key=demo-bank") as r:
         assert r.status == 200
-        assert await r.json() == RULES
+        assert await r.json() == {**RULES, "brand": {"company_name": "", "colour": "#1d4f91"}}
         assert r.headers["Access-Control-Allow-Origin"] == "*"  # the bank's pages are on another origin
         assert r.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
     for key in ("", "demo-ban", "demo-bank2", "DEMO-BANK"):
@@ -102,6 +106,41 @@ async def test_the_demo_bank_may_frame_itself_only(relay: RunningRelay, http: ai
         assert r.status in (403, 404)
 
 
+async def test_only_the_relay_s_own_and_the_allowed_origins_may_connect(
+    relay: RunningRelay, http: aiohttp.ClientSession
+) -> None:
+    own = relay.url  # http://127.0.0.1:PORT
+    for origin, allowed in (
+        (None, True),  # the agent and the console send none
+        (own, True),
+        (BANK, True),
+        (BANK.upper(), True),
+        ("https://evil.example", False),
+        (f"{own}1", False),  # another port
+        ("http://localhost" + own.removeprefix("http://127.0.0.1"), False),
+        ("null", False),  # a sandboxed frame or a file
+    ):
+        headers = {} if origin is None else {"Origin": origin}
+        async with http.get(f"{relay.url}/api/cobrowse/config?site_key=demo-bank", headers=headers) as r:
+            assert r.status == (200 if allowed else 403), origin
+            assert r.headers["Access-Control-Allow-Origin"] == "*"  # the script can read why
+            if not allowed:
+                assert await r.json() == {"error": "origin_not_allowed", "origin": origin}
+        for path in ("/ws/agent", "/ws/operator"):
+            if allowed:
+                async with http.ws_connect(relay.url + path, headers=headers) as ws:
+                    await ws.close()
+            else:
+                with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                    await http.ws_connect(relay.url + path, headers=headers)
+                assert refused.value.status == 403, (origin, path)
+    # Behind nginx's "proxy_set_header Host $host" the Host has no port: the host name decides.
+    for origin, status in (("https://127.0.0.1:8443", 200), ("https://evil.example", 403)):
+        headers = {"Origin": origin, "Host": "127.0.0.1"}
+        async with http.get(f"{relay.url}/api/cobrowse/config?site_key=demo-bank", headers=headers) as r:
+            assert r.status == status, origin
+
+
 def test_the_cobrowse_table_is_read_and_checked(tmp_path: Path) -> None:
     path = tmp_path / "relay.toml"
     path.write_text(
@@ -115,6 +154,13 @@ def test_the_cobrowse_table_is_read_and_checked(tmp_path: Path) -> None:
     assert config.cobrowse_block_selectors == ()
     assert config.cobrowse_keyboard_selectors == (".kb",)
     assert config.cobrowse_demo_site is True
+    assert config.cobrowse_allowed_origins == ()
+    path.write_text('[cobrowse]\nallowed_origins = ["HTTPS://Bank.example:8443"]\n')
+    assert load_config(path, env={}).cobrowse_allowed_origins == ("https://bank.example:8443",)
+    for bad in ("bank.example", "https://bank.example/", "ftp://bank.example", "https://"):
+        path.write_text(f'[cobrowse]\nallowed_origins = ["{bad}"]\n')
+        with pytest.raises(ConfigError, match="origin"):
+            load_config(path, env={})
     path.write_text('[cobrowse]\nshareable = "/"\n')
     with pytest.raises(ConfigError, match="cobrowse_shareable"):
         load_config(path, env={})

@@ -10,7 +10,8 @@
  * | {"do": "wait", "selector", "state"?, "timeout_ms"?} | {"do": "text", "selector"}
  * | {"do": "fill", "selector", "text", "frame"?} | {"do": "type", "selector", "text", "delay_ms"?} | {"do": "mouse", "x", "y", "steps"?} | {"do": "click_xy", "x", "y"}
  * | {"do": "audit"} (web/e2e/audit.js) | {"do": "press", "key"} | {"do": "eval", "script"} | {"do": "screenshot", "path", "width"?, "height"?, "full"?}
- * | {"do": "new_page", "user_agent"?, "viewport"?, "touch"?, "init_script"?} | {"do": "close_page"} | {"do": "quit"}.
+ * | {"do": "new_page", "user_agent"?, "viewport"?, "touch"?, "init_script"?} | {"do": "close_page"} | {"do": "quit"}
+ * | {"do": "tap", "x", "y"} (a touch screen's tap: new_page with touch) | {"do": "viewport", "width", "height"} (resize the page's viewport).
  * `init_script` names a file (e.g. e2e/leak-hook.js) run in every frame before the page's scripts.
  * Answers: {"ok": true, "value"?} or {"ok": false, "error"}. Console messages of the page
  * arrive as {"console": type, "text"} lines at any time.
@@ -122,6 +123,12 @@ async function main() {
         return null;
       case "type":
         await current().locator(command.selector).pressSequentially(command.text, { delay: command.delay_ms ?? 0 });
+        return null;
+      case "tap":
+        await current().touchscreen.tap(command.x, command.y);
+        return null;
+      case "viewport":
+        await current().setViewportSize({ width: command.width, height: command.height });
         return null;
       case "click_xy":
         await current().mouse.click(command.x, command.y);

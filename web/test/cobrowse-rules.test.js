@@ -14,6 +14,8 @@ import {
   parseRules,
   recordOptions,
   virtualKeyboardUp,
+  parseBrand,
+  hiddenSelectors,
 } from "../static/js/cobrowse-rules.js";
 
 const rules = parseRules({
@@ -59,12 +61,29 @@ test("rrweb is told to mask every value with one fixed-length mask and to block 
   assert.equal(options.recordCrossOriginIframes, false);
 });
 
-test("a phone's keyboard is up when the visual viewport shrinks around a focused field", () => {
-  const phone = { coarsePointer: true, editableFocused: true, visualHeight: 400, innerHeight: 800 };
+test("a phone's keyboard is up when the visible height shrinks around a focused field", () => {
+  const phone = { coarsePointer: true, editableFocused: true, visibleHeight: 400, tallestHeight: 800 };
   assert.equal(virtualKeyboardUp(phone), true);
   assert.equal(virtualKeyboardUp({ ...phone, editableFocused: false }), false);
-  assert.equal(virtualKeyboardUp({ ...phone, coarsePointer: false }), false); // a desktop's zoom is not a keyboard
-  assert.equal(virtualKeyboardUp({ ...phone, visualHeight: 700 }), false);
+  assert.equal(virtualKeyboardUp({ ...phone, coarsePointer: false }), false); // a desktop's resize is not a keyboard
+  assert.equal(virtualKeyboardUp({ ...phone, visibleHeight: 700 }), false);
+  assert.equal(virtualKeyboardUp({ ...phone, tallestHeight: 0 }), false);
+});
+
+test("the launcher's branding is checked", () => {
+  assert.deepEqual(parseBrand({ company_name: "サンプル銀行", colour: "#0a7d3b" }), { company_name: "サンプル銀行", colour: "#0a7d3b" });
+  assert.deepEqual(parseBrand({ company_name: 3, colour: "red; background: url(x)" }), { company_name: "", colour: null });
+  assert.deepEqual(parseBrand(null), { company_name: "", colour: null });
+});
+
+test("what the customer is shown as hidden covers the fields, private elements and the site's selectors", () => {
+  const rules = parseRules({ shareable: ["/"], mask_selectors: [".name"], block_selectors: ["#ads"], keyboard_selectors: [".kb"] });
+  const hidden = hiddenSelectors(rules);
+  for (const s of ["textarea", "select", "[contenteditable]", "[data-madoguchi-private]", ".madoguchi-private", "canvas", ".name", "#ads", ".kb"]) {
+    assert.ok(hidden.includes(s), s);
+  }
+  assert.ok(hidden[0].startsWith("input:not(") && hidden[0].includes("[type=hidden]") && hidden[0].includes("[type=checkbox]"));
+  assert.ok(!hidden.includes("[data-madoguchi-ui]"), "the panel itself is not outlined");
 });
 
 test("batches are split under the data channel's message limit and joined back in order", () => {

@@ -156,13 +156,59 @@ export function recordOptions(rules, accepts) {
 }
 
 /**
- * Whether a phone's or tablet's on-screen keyboard is up: a touch device, an editable
- * element has focus and the visual viewport lost at least a quarter of the window height.
- * @param {{coarsePointer: boolean, editableFocused: boolean, visualHeight: number, innerHeight: number}} s
+ * Whether a phone's or tablet's on-screen keyboard is up: a touch device, an editable element
+ * has focus and the visible height lost at least a quarter of the tallest seen at this width.
+ * The visible height is the visual viewport's height times its scale, so zooming in does not
+ * count; the tallest, not the window's inner height, is the reference, because a browser
+ * that resizes the layout for the keyboard (`interactive-widget=resizes-content`) shrinks
+ * the window too.
+ * @param {{coarsePointer: boolean, editableFocused: boolean, visibleHeight: number, tallestHeight: number}} s
  * @returns {boolean}
  */
 export function virtualKeyboardUp(s) {
-  return s.coarsePointer && s.editableFocused && s.innerHeight > 0 && s.visualHeight < s.innerHeight * 0.75;
+  return s.coarsePointer && s.editableFocused && s.tallestHeight > 0 && s.visibleHeight < s.tallestHeight * 0.75;
+}
+
+/** Fields whose value is masked (every input with a value the customer types or picks). */
+const TYPED_FIELDS = [
+  "input:not([type=hidden], [type=checkbox], [type=radio], [type=submit], [type=button], [type=reset], [type=image])",
+  "textarea",
+  "select",
+  "[contenteditable]",
+];
+
+/**
+ * What the customer is shown as hidden from the operator (an outline on the page while
+ * sharing): the fields, private elements, canvas and the site's configured selectors; the
+ * caller drops invalid selectors and draws only the outermost of nested matches.
+ * @param {SiteRules} rules
+ * @returns {string[]}
+ */
+export function hiddenSelectors(rules) {
+  return [
+    ...TYPED_FIELDS,
+    `[${PRIVATE_ATTRIBUTE}]`,
+    ".madoguchi-private",
+    "canvas",
+    ...rules.mask_selectors,
+    ...rules.block_selectors,
+    ...rules.keyboard_selectors,
+  ];
+}
+
+/**
+ * @typedef {{company_name: string, colour: string | null}} Brand the launcher's branding from the relay
+ */
+
+/**
+ * @param {unknown} value the config's `brand`
+ * @returns {Brand} a name of at most 60 characters and a `#rrggbb` colour, or none
+ */
+export function parseBrand(value) {
+  const v = typeof value === "object" && value !== null ? /** @type {Record<string, unknown>} */ (value) : {};
+  const name = typeof v.company_name === "string" ? v.company_name.slice(0, 60) : "";
+  const colour = typeof v.colour === "string" && /^#[0-9a-fA-F]{6}$/.test(v.colour) ? v.colour : null;
+  return { company_name: name, colour };
 }
 
 /** Largest data-channel message: under every browser's and aiortc's SCTP limit (64 KiB). */

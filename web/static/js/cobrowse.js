@@ -23,7 +23,9 @@ import {
   FIXED_MASK,
   chunk,
   decodeCobrowseGuidance,
+  hiddenSelectors,
   isShareable,
+  parseBrand,
   parseRules,
   recordOptions,
   virtualKeyboardUp,
@@ -35,7 +37,7 @@ import { GUIDANCE_CHANNEL, PROTOCOL_VERSION, SignalingClient, agentSocketUrl, he
 /** @typedef {typeof import("@rrweb/record").record} RecordFn */
 /** @typedef {"idle" | "code" | "connecting" | "request" | "sharing" | "ended"} View */
 /** @typedef {"not_shared" | "keyboard" | null} PauseReason */
-/** @typedef {{token: string, operator: string, ice: import("./protocol.js").IceServer[]}} Stored */
+/** @typedef {{token: string, operator: string, ice: import("./protocol.js").IceServer[], outlines?: boolean}} Stored */
 
 /** @returns {Stored | null} */
 function loadStored() {
@@ -63,14 +65,20 @@ const CLIENT_VERSION = "cobrowse-1";
  */
 const STORE_KEY = "madoguchi-cobrowse";
 const FLUSH_MS = 100;
+/** At most this many outlines of hidden elements are drawn at once (those in view). */
+const MAX_OUTLINES = 200;
+/** A keyboard must stay down this long before recording resumes. */
+const RESUME_AFTER_MS = 400;
 
 const TEXT = {
   ja: {
-    launcher: "画面を係員と共有",
-    title: "このサイトの画面を係員に見せる",
-    explain: "このサイトのページだけを係員に見せます。デスクトップやほかのアプリは見えません。係員は操作できません。",
-    hidden: "係員には見えないもの: 入力欄の内容（ID・パスワードなど）、個人情報のページ、ソフトウェアキーボード。",
-    code_label: "係員が伝える6桁の番号",
+    launcher: "画面をオペレーターと共有",
+    title: "このサイトの画面をオペレーターに見せる",
+    explain: "このサイトのページだけをオペレーターに見せます。デスクトップやほかのアプリは見えません。オペレーターは操作できません。",
+    hidden: "オペレーターには見えないもの: 入力欄の内容（ID・パスワードなど）、個人情報のページ、ソフトウェアキーボード。",
+    hidden_badge: "オペレーターには見えません",
+    show_hidden: "見えない部分を表示",
+    code_label: "オペレーターが伝える6桁の番号",
     connect: "接続",
     cancel: "やめる",
     bad_code: "6桁の数字を入力してください",
@@ -86,11 +94,13 @@ const TEXT = {
     problem: "接続できませんでした",
   },
   en: {
-    launcher: "Share with staff",
-    title: "Show this site to the staff member",
-    explain: "Only this site's pages are shown, never your desktop or other apps. The staff member cannot operate anything.",
-    hidden: "Hidden from the staff member: what you type (IDs, passwords...), private pages, the software keyboard.",
-    code_label: "The 6-digit number the staff member reads out",
+    launcher: "Share with the operator",
+    title: "Show this site to the operator",
+    explain: "Only this site's pages are shown, never your desktop or other apps. The operator cannot operate anything.",
+    hidden: "Hidden from the operator: what you type (IDs, passwords...), private pages, the software keyboard.",
+    hidden_badge: "Hidden from the operator",
+    show_hidden: "Show what is hidden",
+    code_label: "The 6-digit number the operator reads out",
     connect: "Connect",
     cancel: "Cancel",
     bad_code: "Enter the 6 digits",
@@ -139,16 +149,24 @@ function h(name, attrs = {}, children = []) {
   return el;
 }
 
-/** The panel and the pointer layer: in a shadow root of a host that rrweb never records. */
+/**
+ * The panel, the pointer layer and the outlines of what is hidden from the operator: in a
+ * shadow root of a host that rrweb never records.
+ */
 class Panel {
-  constructor() {
+  /** @param {import("./cobrowse-rules.js").Brand} brand the launcher's colour and the company's name */
+  constructor(brand) {
+    this.brand = brand;
     this.host = h("div", { "data-madoguchi-ui": "", id: "madoguchi-cobrowse" });
+    // CSSOM, not a style attribute: allowed under the site's strict CSP (no 'unsafe-inline').
+    if (brand.colour) this.host.style.setProperty("--brand", brand.colour);
     this.root = this.host.attachShadow({ mode: "open" });
     this.root.append(h("link", { rel: "stylesheet", href: `${relayOrigin}/static/css/cobrowse.css` }));
+    this.outlines = h("div", { class: "outlines", id: "cb-outlines", hidden: "" });
     this.pointer = h("div", { class: "pointer", hidden: "" });
     this.launcher = h("button", { type: "button", class: "launcher", id: "cb-launcher" }, [tr.launcher]);
     this.box = h("section", { class: "panel", id: "cb-panel", hidden: "", role: "dialog", "aria-labelledby": "cb-title" });
-    this.root.append(this.pointer, this.launcher, this.box);
+    this.root.append(this.outlines, this.pointer, this.launcher, this.box);
     document.body.append(this.host);
   }
 
@@ -253,6 +271,46 @@ function withoutQuery(event) {
   return { ...event, data: { ...data, href: `${url.origin}${url.pathname}` } };
 }
 
+/**
+ * @param {HTMLIFrameElement} frame
+ * @returns {Document | null} its document when it is of this origin (rrweb records it), else null
+ */
+function frameDocument(frame) {
+  try {
+    return frame.contentDocument;
+  } catch {
+    return null;
+  }
+}
+
+const WINDOW_CLIP = () => ({ left: 0, top: 0, right: innerWidth, bottom: innerHeight });
+
+/**
+ * Where hidden elements may be: the page, its open shadow roots and its same-origin frames
+ * (recorded by rrweb, masked alike), each with its offset from the window and the part of the
+ * window it shows. The panel's own shadow root is not searched.
+ * @returns {{root: Document | ShadowRoot, dx: number, dy: number, clip: {left: number, top: number, right: number, bottom: number}}[]}
+ */
+function searchRoots() {
+  /** @type {ReturnType<typeof searchRoots>} */
+  const roots = [{ root: document, dx: 0, dy: 0, clip: WINDOW_CLIP() }];
+  for (let i = 0; i < roots.length && roots.length < 50; i++) {
+    const { root, dx, dy, clip } = roots[i];
+    for (const el of root.querySelectorAll("*")) {
+      if (el.shadowRoot && !el.hasAttribute("data-madoguchi-ui")) roots.push({ root: el.shadowRoot, dx, dy, clip });
+      if (el.tagName !== "IFRAME") continue;
+      const doc = frameDocument(/** @type {HTMLIFrameElement} */ (el));
+      if (doc === null) continue;
+      const r = el.getBoundingClientRect();
+      const left = dx + r.left + el.clientLeft;
+      const top = dy + r.top + el.clientTop;
+      const inner = { left: Math.max(clip.left, left), top: Math.max(clip.top, top), right: Math.min(clip.right, left + el.clientWidth), bottom: Math.min(clip.bottom, top + el.clientHeight) };
+      roots.push({ root: doc, dx: left, dy: top, clip: inner });
+    }
+  }
+  return roots;
+}
+
 /** One co-browse session on this page. */
 class Session {
   /**
@@ -275,7 +333,16 @@ class Session {
     this.resumeIce = [];
     /** @type {PauseReason} */
     this.paused = null;
-    this.observer = new MutationObserver(() => this.checkPause());
+    this.observer = new MutationObserver(() => {
+      this.checkPause();
+      this.scheduleOutlines();
+    });
+    /** Whether the customer sees outlines on what is hidden from the operator (the indicator's toggle). */
+    this.showHidden = true;
+    this.outlineFrame = 0;
+    /** The tallest visible height at this width: a phone's keyboard shrinks it (cobrowse-rules.js). */
+    this.tallest = { width: 0, height: 0 };
+    this.resumeTimer = 0;
     /** The page is being left: a closing socket is the navigation, not the end. */
     this.leaving = false;
     addEventListener("pagehide", () => {
@@ -290,6 +357,7 @@ class Session {
   async resume(stored) {
     this.operatorName = stored.operator;
     this.resumeIce = stored.ice;
+    this.showHidden = stored.outlines !== false; // the customer's choice, from page to page
     this.panel.show([h("p", { id: "cb-status" }, [tr.connecting])]);
     if (!(await this.openSignaling())) return;
     this.signaling?.send({ type: "resume", protocol_version: PROTOCOL_VERSION, resume_token: stored.token });
@@ -328,6 +396,7 @@ class Session {
     });
     cancel.addEventListener("click", () => this.panel.hide());
     this.panel.show([
+      ...(this.panel.brand.company_name ? [h("p", { class: "brand-name", id: "cb-brand" }, [this.panel.brand.company_name])] : []),
       h("h2", { id: "cb-title" }, [tr.title]),
       h("p", {}, [tr.explain]),
       h("p", { class: "hidden-list", id: "cb-hidden" }, [tr.hidden]),
@@ -428,6 +497,10 @@ class Session {
     addEventListener("focusin", () => this.checkPause());
     addEventListener("focusout", () => this.checkPause());
     window.visualViewport?.addEventListener("resize", () => this.checkPause());
+    addEventListener("resize", () => this.checkPause());
+    const redraw = () => this.scheduleOutlines();
+    addEventListener("scroll", redraw, { capture: true, passive: true });
+    addEventListener("resize", redraw, { passive: true });
     this.checkPause(true);
   }
 
@@ -450,20 +523,36 @@ class Session {
     const active = document.activeElement;
     const editableFocused = active instanceof HTMLElement && (active.isContentEditable || active.matches("input, textarea, select"));
     const view = window.visualViewport;
-    if (
-      view !== null &&
-      virtualKeyboardUp({ coarsePointer: matchMedia("(pointer: coarse)").matches, editableFocused, visualHeight: view.height, innerHeight: window.innerHeight })
-    ) {
+    if (view === null) return null;
+    const visibleHeight = view.height * view.scale;
+    if (this.tallest.width !== window.innerWidth) this.tallest = { width: window.innerWidth, height: 0 }; // turned
+    this.tallest.height = Math.max(this.tallest.height, visibleHeight);
+    if (virtualKeyboardUp({ coarsePointer: matchMedia("(pointer: coarse)").matches, editableFocused, visibleHeight, tallestHeight: this.tallest.height })) {
       return "keyboard";
     }
     return null;
   }
 
-  /** Stop or resume recording as the page requires; tell the operator and the customer. */
-  checkPause(force = false) {
+  /**
+   * Stop or resume recording as the page requires; tell the operator and the customer.
+   * @param {boolean} [force] tell them even if nothing changed (a new page)
+   * @param {boolean} [settled] the keyboard has stayed down for {@link RESUME_AFTER_MS}
+   */
+  checkPause(force = false, settled = false) {
     const recorder = this.recorder;
     if (recorder === null) return;
     const reason = this.pauseReason();
+    if (reason === null && this.paused === "keyboard" && !settled) {
+      // Focus moving from one field to the next passes through none, and a keyboard takes a
+      // moment to go down: resume only once it has stayed down, never in between.
+      if (this.resumeTimer === 0) {
+        this.resumeTimer = window.setTimeout(() => {
+          this.resumeTimer = 0;
+          this.checkPause(false, true);
+        }, RESUME_AFTER_MS);
+      }
+      return;
+    }
     if (!force && reason === this.paused && recorder.running === (reason === null)) return;
     this.paused = reason;
     if (reason !== null) {
@@ -479,14 +568,78 @@ class Session {
       recorder.start(); // a fresh full snapshot follows every resume
     }
     this.showSharing();
+    this.scheduleOutlines();
   }
 
   showSharing() {
     const stop = h("button", { type: "button", id: "cb-stop", class: "primary" }, [tr.stop]);
     stop.addEventListener("click", () => this.end(true));
+    const toggle = h("button", { type: "button", id: "cb-show-hidden", "aria-pressed": String(this.showHidden) }, [tr.show_hidden]);
+    toggle.addEventListener("click", () => {
+      this.showHidden = !this.showHidden;
+      store({ outlines: this.showHidden });
+      toggle.setAttribute("aria-pressed", String(this.showHidden));
+      this.scheduleOutlines();
+    });
     const status = this.paused === "not_shared" ? tr.paused_not_shared : this.paused === "keyboard" ? tr.paused_keyboard : tr.sharing(this.operatorName);
-    this.panel.show([h("p", { id: "cb-sharing", class: this.paused === null ? "sharing" : "paused", role: "status" }, [status]), h("p", { class: "hidden-list" }, [tr.hidden]), stop]);
+    const buttons = this.paused === null ? [toggle, stop] : [stop];
+    this.panel.show([
+      h("p", { id: "cb-sharing", class: this.paused === null ? "sharing" : "paused", role: "status" }, [status]),
+      h("p", { class: "hidden-list" }, [tr.hidden]),
+      h("div", { class: "buttons" }, buttons),
+    ]);
     this.panel.box.classList.add("bar");
+  }
+
+  scheduleOutlines() {
+    if (this.outlineFrame !== 0) return;
+    this.outlineFrame = requestAnimationFrame(() => {
+      this.outlineFrame = 0;
+      this.drawOutlines();
+    });
+  }
+
+  /**
+   * Outline, on the customer's page, what the operator does not see (as it is now in view):
+   * masked fields and text, blocked elements. Drawn in the panel's shadow root, which is
+   * never recorded, so the outlines never reach the operator; only while recording runs.
+   */
+  drawOutlines() {
+    const layer = this.panel.outlines;
+    const running = this.recorder !== null && this.recorder.running;
+    if (!running || !this.showHidden) {
+      layer.hidden = true;
+      layer.replaceChildren();
+      return;
+    }
+    const all = hiddenSelectors(this.rules).filter(validSelector).join(", ");
+    /** @type {HTMLElement[]} */
+    const boxes = [];
+    /** @param {DOMRect} r @param {{left: number, top: number, right: number, bottom: number}} clip */
+    const outline = (r, clip) => {
+      if (r.width < 1 || r.height < 1 || r.bottom < clip.top || r.top > clip.bottom || r.right < clip.left || r.left > clip.right) return;
+      const box = h("div", { class: "outline" }, [h("span", { class: "badge" }, [tr.hidden_badge])]);
+      box.style.transform = `translate(${r.left}px, ${r.top}px)`;
+      box.style.width = `${r.width}px`;
+      box.style.height = `${r.height}px`;
+      box.classList.toggle("short", r.height < 36);
+      box.classList.toggle("top", r.top < 20);
+      boxes.push(box);
+    };
+    for (const { root, dx, dy, clip } of searchRoots()) {
+      for (const el of all ? root.querySelectorAll(all) : []) {
+        if (boxes.length >= MAX_OUTLINES) break;
+        if (el.closest("[data-madoguchi-ui]") || el.parentElement?.closest(all)) continue; // the outermost only
+        if ("checkVisibility" in el && !el.checkVisibility()) continue;
+        const r = el.getBoundingClientRect();
+        outline(new DOMRect(r.left + dx, r.top + dy, r.width, r.height), clip);
+      }
+    }
+    for (const frame of document.querySelectorAll("iframe")) {
+      if (frameDocument(frame) === null) outline(frame.getBoundingClientRect(), WINDOW_CLIP()); // another origin's: not recorded
+    }
+    layer.replaceChildren(...boxes);
+    layer.hidden = false;
   }
 
   /** @param {unknown} data */
@@ -513,6 +666,7 @@ class Session {
   /** @param {boolean} sayBye */
   end(sayBye) {
     sessionStorage.removeItem(STORE_KEY);
+    window.clearTimeout(this.resumeTimer);
     this.observer.disconnect();
     this.recorder?.stop();
     this.recorder = null;
@@ -523,6 +677,7 @@ class Session {
     this.signaling?.close();
     this.signaling = null;
     this.hidePointer();
+    this.drawOutlines();
     this.panel.box.classList.remove("bar");
     this.panel.show([h("p", { id: "cb-ended", role: "status" }, [tr.ended])]);
     window.setTimeout(() => this.panel.hide(), 3000);
@@ -533,12 +688,17 @@ async function main() {
   if (tag === null) return;
   const key = tag.dataset.madoguchiSiteKey ?? "";
   const response = await fetch(`${relayOrigin}/api/cobrowse/config?site_key=${encodeURIComponent(key)}`, { credentials: "omit" });
+  if (response.status === 403) {
+    console.warn(`co-browsing is off: the relay does not allow pages of ${location.origin} (add it to [cobrowse] allowed_origins)`);
+    return;
+  }
   if (!response.ok) {
     console.warn(`co-browsing is off: the relay does not know site key ${JSON.stringify(key)}`);
     return;
   }
-  const rules = parseRules(await response.json());
-  const panel = new Panel();
+  const config = await response.json();
+  const rules = parseRules(config);
+  const panel = new Panel(parseBrand(config?.brand));
   panel.launcher.addEventListener("click", () => new Session(panel, rules).askCode());
   const stored = loadStored();
   if (stored !== null && stored.token) void new Session(panel, rules).resume(stored);
