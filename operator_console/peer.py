@@ -3,7 +3,10 @@
 The operator is always the answerer and receives video only. Guidance it may
 send is limited to what the agent draws (pointer, key guide, clear); from the
 agent it accepts sharing state, monitor list, system information and the
-customer's cursor (position and shape, handed to ``on_cursor``).
+customer's cursor (position and shape, handed to ``on_cursor``). A co-browse
+customer (docs/cobrowse.md) sends no media but a second data channel, ``cobrowse``,
+whose messages go to ``on_cobrowse`` as they are; the operator answers it with
+``cobrowse_pointer`` messages only.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from operator_console.frames import FrameSink
 from protocol import (
     GUIDANCE_CHANNEL,
     AgentGuidance,
+    CobrowsePointer,
     Cursor,
     CursorShape,
     GuidanceMessage,
@@ -53,11 +57,13 @@ from protocol import (
     encode,
 )
 
-__all__ = ["ConnectionStats", "OperatorPeer"]
+__all__ = ["COBROWSE_CHANNEL", "ConnectionStats", "OperatorPeer"]
 
 logger = logging.getLogger(__name__)
 
 _FROM_AGENT = (SharingState, Monitors, SysInfoReport, KeyGuideClosed)
+COBROWSE_CHANNEL = "cobrowse"
+"""The co-browse customer's channel for page content (docs/protocol.md §5a)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,10 +106,12 @@ class OperatorPeer:
         turn_ssl_context: ssl.SSLContext | None = None,
         on_turn_problem: Callable[[TurnProblem], None] | None = None,
         turn_problems: Sequence[TurnProblem] = (),
+        on_cobrowse: Callable[[bytes | str], None] | None = None,
     ) -> None:
         self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
         self._on_hang_up = on_hang_up
         self._on_cursor = on_cursor
+        self._on_cobrowse = on_cobrowse
         self._host_addresses: IceAddressMode = host_addresses
         self._turn_ssl = turn_ssl_context
         self._on_turn_problem = on_turn_problem
@@ -133,6 +141,9 @@ class OperatorPeer:
 
         @self._pc.on("datachannel")
         def _datachannel(channel: RTCDataChannel) -> None:
+            if channel.label == COBROWSE_CHANNEL and self._on_cobrowse is not None:
+                channel.on("message", self._on_cobrowse)
+                return
             if channel.label != GUIDANCE_CHANNEL:
                 logger.warning("unexpected data channel %r ignored", channel.label)
                 return
@@ -183,7 +194,7 @@ class OperatorPeer:
         self._pings[self._ping_seq] = time.monotonic()
         return self._send(Ping(seq=self._ping_seq))
 
-    def send(self, message: Pointer | KeyGuide | KeyGuideClear | HangUp) -> bool:
+    def send(self, message: Pointer | CobrowsePointer | KeyGuide | KeyGuideClear | HangUp) -> bool:
         return self._send(message)
 
     @property
