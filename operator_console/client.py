@@ -397,7 +397,8 @@ class OperatorClient:
                 self._emit(effect)
             elif isinstance(effect, CustomerConnection):
                 self._emit(effect)
-                if self.viewer is not None and not effect.connected:
+                cobrowse = self._core is not None and self._core.client == "cobrowse"
+                if cobrowse and self.session_id is not None and not effect.connected:
                     self._set_cobrowse(state="changing_page")  # the page is loading the next one
             elif isinstance(effect, RelayConnection):
                 await self._relay_connection(effect)
@@ -422,8 +423,9 @@ class OperatorClient:
                 await self._close_peer()
                 self.cursor.reset()
                 self.session_id = None
-                if self.viewer is not None:
+                if self._core is not None and self._core.client == "cobrowse":
                     self._set_cobrowse(state="ended")
+                if self.viewer is not None:
                     self._viewer_closing = asyncio.ensure_future(self._close_viewer(linger=True))
                 self._emit(effect)
 
@@ -484,8 +486,14 @@ class OperatorClient:
     async def _open_viewer(self) -> None:
         """A new view for a new co-browse session (a new secret path: an old tab sees nothing)."""
         await self._close_viewer(linger=False)
-        self.viewer = CobrowseViewer(on_pointer=self._viewer_pointer)
-        url = await self.viewer.start()
+        viewer = CobrowseViewer(on_pointer=self._viewer_pointer)
+        try:
+            url = await viewer.start()
+        except OSError:
+            logger.exception("the co-browse view cannot be served")  # the panel still shows the state
+            url = ""
+        else:
+            self.viewer = viewer
         self.cobrowse = CobrowseView(url=url)
         self._emit(CobrowseUpdate(self.cobrowse))
 
@@ -501,14 +509,14 @@ class OperatorClient:
     def _cobrowse_message(self, data: bytes | str) -> None:
         """One message of the ``cobrowse`` channel: reassembled, shown, passed to the view."""
         viewer = self.viewer
-        if viewer is None:
-            return
         for item in self._receiver.feed(data):
             if isinstance(item, CobrowseBatch):
-                viewer.push_events(item.events)
+                if viewer is not None:
+                    viewer.push_events(item.events)
                 view = self.cobrowse.with_batch(item)
             else:
-                viewer.push_state(item.as_json())
+                if viewer is not None:
+                    viewer.push_state(item.as_json())
                 view = self.cobrowse.with_state(item)
             if view != self.cobrowse:
                 self.cobrowse = view
