@@ -92,6 +92,10 @@ class CobrowsePanel(QWidget):
         """The view's language, the console's own: ``ja`` or ``en``."""
         return "ja" if self.tr("en", "the language code of this translation") == "ja" else "en"
 
+    def view_address(self) -> str:
+        """The view's address in the console's language ("" until it listens)."""
+        return f"{self.view.url}?lang={self.language()}" if self.view.url else ""
+
     def _render(self) -> None:
         view = self.view
         self.state_label.setText(self.state_text())
@@ -99,7 +103,7 @@ class CobrowsePanel(QWidget):
         self.page_label.setVisible(bool(view.page) and view.state != "ended")
         self.page_label.setText(self.tr("Page: {page}").format(page=view.page))
         self.open_button.setEnabled(bool(view.url) and view.state != "ended")
-        self.address.setText(view.url)
+        self.address.setText(self.view_address())
         self.address.setVisible(bool(view.url) and view.state != "ended")
         self.address_note.setVisible(self.address.isVisibleTo(self))
 

@@ -582,10 +582,10 @@ class SessionTab(QWidget):
 
     def open_cobrowse_view(self) -> None:
         """Open the co-browse view in the operator's browser, in the console's language."""
-        url = self.cobrowse_panel.view.url
-        if url and self.client == "cobrowse":
+        address = self.cobrowse_panel.view_address()
+        if address and self.client == "cobrowse":
             self._view_opened = True
-            self.open_url(QUrl(f"{url}?lang={self.cobrowse_panel.language()}"))
+            self.open_url(QUrl(address))
 
     def _open_view_once(self) -> None:
         """The view opens by itself once the customer's page is connected."""

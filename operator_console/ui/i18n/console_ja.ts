@@ -95,6 +95,10 @@
   <context>
     <name>ConsoleWindow</name>
     <message>
+      <source>Co-browsing: {kbps:,.1f} kbit/s from the customer's page</source>
+      <translation>コブラウズ: お客さまのページから {kbps:,.1f} kbit/s</translation>
+    </message>
+    <message>
       <source>{fps:.1f} fps  |  {kbps:,.0f} kbit/s  |  round trip {rtt}  |  dropped {dropped}</source>
       <translation>{fps:.1f} fps  |  {kbps:,.0f} kbit/s  |  往復遅延 {rtt}  |  欠落 {dropped}</translation>
     </message>
