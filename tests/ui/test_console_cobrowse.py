@@ -196,9 +196,18 @@ def test_the_console_receives_co_browsing_from_number_to_end(
     assert tab.mode_label.text() == "コブラウズ（Webサイト）"
     console.set_language("en")
 
-    # Back to a shared page, then End from the console: the customer's sharing ends within 1 s.
-    world.call(customer.click(".bank-nav a[href='account.html']"))
+    # The login page's software keyboard: paused, the customer is typing; then sharing again.
+    world.call(customer.click(".bank-nav a[href='index.html']"))
+    qtbot.waitUntil(lambda: tab.cobrowse_panel.view.page.endswith("/index.html"), timeout=5_000)
+    world.call(customer.click("#open-keyboard"))
+    qtbot.waitUntil(lambda: _view_state(tab) == "keyboard", timeout=5_000)
+    assert tab.cobrowse_panel.state_label.text() == "Paused: the customer is typing"
+    world.call(staff.wait("#overlay:not([hidden])"))
+    assert world.call(staff.text("#overlay")) == "Paused: the customer is typing"
+    world.call(customer.click("#close-keyboard"))
     qtbot.waitUntil(lambda: _view_state(tab) == "sharing", timeout=5_000)
+
+    # End from the console: the customer's sharing ends within 1 s.
     ended = time.monotonic()
     tab.end_session()
     world.call(customer.wait("#cb-ended", timeout_s=1.0))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from operator_console.state import (
     AcceptOffer,
     ClaimAccepted,
@@ -26,6 +28,7 @@ from protocol import (
     EndReason,
     Error,
     ErrorCode,
+    IssueCode,
     Offer,
     OperatorIdentity,
     PeerStatus,
@@ -200,10 +203,18 @@ def test_an_end_asked_just_before_a_drop_is_repeated_after_the_resume() -> None:
     ]
 
 
-def test_a_co_browse_page_change_brings_a_new_peer_in_the_same_session() -> None:
-    """Each page of the site is a new document with a new offer (docs/protocol.md §5a)."""
+@pytest.mark.parametrize("direction", ["issued", "typed"])
+def test_a_co_browse_page_change_brings_a_new_peer_in_the_same_session(direction: str) -> None:
+    """Each page of the site is a new document with a new offer (docs/protocol.md §5a).
+
+    Whether the operator issued the 6-digit number or typed the customer's 4-digit one (the
+    direction a co-browse page may also offer), ``claim_pending`` says co-browse and the rest
+    is the same."""
     core = ready()
-    core.issue_code()
+    if direction == "issued":
+        assert core.issue_code() == [Send(IssueCode())]
+    else:
+        assert core.claim("4821") == [Send(Claim(code="4821"))]
     assert core.receive(ClaimPending(timeout_s=60, client="cobrowse")) == [ClaimAccepted(60, "cobrowse")]
     assert core.receive(SessionStart(session_id="s")) == [PrepareSession("s", ())]
     assert core.receive(Offer(sdp="o1")) == [AcceptOffer("o1")]
