@@ -11,7 +11,7 @@ tab opens it once by itself when the session starts); the address can be copied.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from operator_console.cobrowse import CobrowseView
 
@@ -59,7 +59,16 @@ class CobrowsePanel(QWidget):
         self.address.setObjectName("viewAddress")
         self.address.setReadOnly(True)
 
-        layout = QVBoxLayout(self)
+        # In a scroll area: the panel never widens the window beyond what the picture needed.
+        content = QWidget()
+        scroll = QScrollArea()
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(12)
         layout.addWidget(self.title)
