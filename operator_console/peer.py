@@ -112,6 +112,8 @@ class OperatorPeer:
         self._on_hang_up = on_hang_up
         self._on_cursor = on_cursor
         self._on_cobrowse = on_cobrowse
+        self.cobrowse_bytes = 0
+        """What the ``cobrowse`` channel brought (aiortc's statistics cover media transports only)."""
         self._host_addresses: IceAddressMode = host_addresses
         self._turn_ssl = turn_ssl_context
         self._on_turn_problem = on_turn_problem
@@ -142,7 +144,7 @@ class OperatorPeer:
         @self._pc.on("datachannel")
         def _datachannel(channel: RTCDataChannel) -> None:
             if channel.label == COBROWSE_CHANNEL and self._on_cobrowse is not None:
-                channel.on("message", self._on_cobrowse)
+                channel.on("message", self._cobrowse_message)
                 return
             if channel.label != GUIDANCE_CHANNEL:
                 logger.warning("unexpected data channel %r ignored", channel.label)
@@ -152,6 +154,11 @@ class OperatorPeer:
             if channel.readyState == "open":
                 self.channel_open.set()
             channel.on("open", self.channel_open.set)
+
+    def _cobrowse_message(self, data: bytes | str) -> None:
+        self.cobrowse_bytes += len(data.encode() if isinstance(data, str) else data)
+        if self._on_cobrowse is not None:
+            self._on_cobrowse(data)
 
     def _turn_problem(self, problem: TurnProblem) -> None:
         note_problem(self.turn_problems, problem, self._on_turn_problem)
@@ -265,6 +272,8 @@ class OperatorPeer:
                 # aiortc's inbound-rtp has no byte count; the (bundled) transport's
                 # bytes are the media plus the little guidance traffic.
                 bytes_received += int(getattr(stat, "bytesReceived", 0) or 0)
+        if not self._pc.getTransceivers():  # no media (co-browsing): the page's channel is the traffic
+            bytes_received += self.cobrowse_bytes
         now = time.monotonic()
         if self._last_bytes is not None and now > self._last_bytes[0]:
             elapsed = now - self._last_bytes[0]

@@ -149,6 +149,10 @@ def test_the_console_receives_co_browsing_from_number_to_end(
     assert promo == {"text": "", "grey": True}
     assert world.call(staff.text("#status")) == "The customer's page (view only)"
 
+    # The status bar counts the page's channel (there is no video to count).
+    qtbot.waitUntil(lambda: tab.stats is not None and tab.stats.bytes_received > 1000, timeout=5_000)
+    assert console.stats_label.text().startswith("Co-browsing: ")
+
     # The operator's click in the view: a pointer, the only thing that reaches the customer.
     where = world.call(
         staff.eval(
