@@ -13,6 +13,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
+from client_core.line_breaks import phrase_breaks
 from operator_console.cobrowse import CobrowseView
 
 __all__ = ["CobrowsePanel"]
@@ -119,14 +120,19 @@ class CobrowsePanel(QWidget):
     def retranslate(self) -> None:
         self.title.setText(self.tr("Co-browsing (website)"))
         self.open_button.setText(self.tr("Open the view in your browser"))
+        # Japanese wraps between phrases, never inside お客さま (client_core.line_breaks).
         self.note.setText(
-            self.tr(
-                "The customer's page is shown in your web browser, with what they type hidden."
-                " Click on it to point at a place: the customer sees a circle there."
-                " You cannot type or operate the customer's page."
+            phrase_breaks(
+                self.tr(
+                    "The customer's page is shown in your web browser, with what they type hidden."
+                    " Click on it to point at a place: the customer sees a circle there."
+                    " You cannot type or operate the customer's page."
+                )
             )
         )
-        self.address_note.setText(self.tr("If the view did not open, paste this address into your browser:"))
+        self.address_note.setText(
+            phrase_breaks(self.tr("If the view did not open, paste this address into your browser:"))
+        )
         self._render()
 
     def changeEvent(self, event: QEvent) -> None:

@@ -599,9 +599,11 @@ class SessionTab(QWidget):
                 self.tr("The customer shares only the pages of your company's website in their browser.")
             )
             self.guidance_note.setText(
-                self.tr(
-                    "Co-browsing: point by clicking on the page in the view in your browser."
-                    " The keyboard guide is not available."
+                phrase_breaks(
+                    self.tr(
+                        "Co-browsing: point by clicking on the page in the view in your browser."
+                        " The keyboard guide is not available."
+                    )
                 )
             )
         else:
