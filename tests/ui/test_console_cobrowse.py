@@ -228,3 +228,34 @@ def test_the_console_receives_co_browsing_from_number_to_end(
     assert _client(tab) == "agent"
     assert tab.centre_stack.currentWidget() is tab.view
     assert tab.key_guide.send_button.isEnabled()
+
+
+def test_the_customer_s_stop_ends_the_console_s_session_within_a_second(
+    qtbot: QtBot,
+    world: World,
+    chromiums: tuple[BrowserCustomer, BrowserCustomer],
+    console: ConsoleWindow,
+) -> None:
+    customer, _ = chromiums
+    tab = _tab(console)
+    opened: list[str] = []
+    tab.open_url = lambda url: opened.append(QUrl(url).toString())  # not the desktop's browser
+    qtbot.waitUntil(lambda: tab.state is TabState.CODE, timeout=10_000)
+    tab.issue_code()
+    qtbot.waitUntil(lambda: tab.code_page.issued_code is not None, timeout=10_000)
+    world.call(customer.new_page())
+    world.call(
+        customer_asks(customer, f"{world.url}/demo/bank/account.html", tab.code_page.issued_code or "")
+    )
+    world.call(customer.click("#cb-allow"))
+    qtbot.waitUntil(lambda: bool(tab.cobrowse_panel.view.page), timeout=15_000)
+    client = tab.bridge.client
+    assert client is not None
+    assert client.viewer is not None
+
+    stopped = time.monotonic()
+    world.call(customer.click("#cb-stop"))
+    qtbot.waitUntil(lambda: tab.state is TabState.ENDED, timeout=1_000)
+    print(f"the customer's Stop to the console's end: {(time.monotonic() - stopped) * 1000:.0f} ms")
+    assert "customer" in tab.ended_page.reason.text()
+    qtbot.waitUntil(lambda: client.viewer is None, timeout=2_000)  # the view stops listening
