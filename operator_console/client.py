@@ -58,6 +58,7 @@ from protocol import (
     EndReason,
     ErrorCode,
     HangUp,
+    IceServer,
     KeyGuide,
     KeyGuideClear,
     Monitors,
@@ -205,8 +206,10 @@ class OperatorClient:
         self.session_id: str | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.viewer: CobrowseViewer | None = None
-        self._viewer_closing: asyncio.Task[None] | None = None
         """Co-browsing: the operator's view on the loopback (docs/cobrowse.md), for one session."""
+        self._viewer_closing: asyncio.Task[None] | None = None
+        self._session_ice: tuple[IceServer, ...] = ()
+        """The ICE servers chosen for this session; a co-browse page change reuses them."""
         self._receiver = CobrowseReceiver()
         self.cobrowse = CobrowseView()
         """Co-browsing: the mirror's state as the console shows it (also sent as CobrowseUpdate)."""
@@ -461,10 +464,14 @@ class OperatorClient:
         self.sink = FrameSink(on_frame=self.sink.on_frame)
         self.cursor.reset()
         turn_problems: list[TurnProblem] = []
-        # aiortc uses one TURN URI: take the first of the relay's list that allocates.
-        ice_servers = await choose_turn(
-            effect.ice_servers, ssl_context=self._ssl, on_problem=turn_problems.append
-        )
+        if effect.renew:  # the next page of the same site: no new TURN allocation test
+            ice_servers = self._session_ice
+        else:
+            # aiortc uses one TURN URI: take the first of the relay's list that allocates.
+            ice_servers = await choose_turn(
+                effect.ice_servers, ssl_context=self._ssl, on_problem=turn_problems.append
+            )
+            self._session_ice = ice_servers
         if turn_problems:
             self._emit(TurnTrouble(frozenset(p.kind.value for p in turn_problems)))
         self.peer = OperatorPeer(
