@@ -218,6 +218,9 @@ def test_agent_excludes_cover_what_it_never_imports() -> None:
     for name in ("agent", "relay", "testbed", "benchmarks"):
         assert name in spec_support.CONSOLE_EXCLUDES
     assert "client_core" not in spec_support.AGENT_EXCLUDES + spec_support.CONSOLE_EXCLUDES
+    # The agent never serves; the console serves its co-browse view (aiohttp.web) on the loopback.
+    assert "aiohttp.web" in spec_support.AGENT_EXCLUDES
+    assert "aiohttp.web" not in spec_support.CONSOLE_EXCLUDES
 
 
 # --- the stripping check -----------------------------------------------------------------
