@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import hashlib
 import importlib.metadata
+import json
 import logging
 import os
 import shutil
@@ -39,6 +40,7 @@ from installer.settings import (
     validate_relay_url,
 )
 from installer.spec_support import version_info_text
+from operator_console.cobrowse_viewer import SOURCE_FILES
 
 __all__ = [
     "NATIVE_CACHE",
@@ -182,6 +184,33 @@ def _stub_blas(plan: Plan, out: Path) -> None:
     plan.replacements[found[0].name] = str(result.stub)
 
 
+VIEWER_DIR = "viewer"
+"""The co-browse view's files in ``gen``; console.spec bundles them as operator_console/viewer."""
+
+
+def copy_viewer(out: Path) -> list[Path]:
+    """Copy the co-browse view (web/viewer and the pinned ``@rrweb/replay`` dist files) into ``out``.
+
+    The console serves them from its own package (docs/cobrowse.md, "Packaging the view"):
+    the installed ``@rrweb/replay`` must be the version web/package.json pins (``npm ci``
+    in web/ installs it), or the build stops.
+    """
+    pinned = json.loads((ROOT / "web" / "package.json").read_text(encoding="utf-8"))["dependencies"]
+    installed_file = ROOT / "web" / "node_modules" / "@rrweb" / "replay" / "package.json"
+    if not installed_file.is_file():
+        raise BuildError("@rrweb/replay is not installed: run `npm ci` in web/ (scripts/setup_web.sh)")
+    installed = json.loads(installed_file.read_text(encoding="utf-8"))["version"]
+    if installed != pinned["@rrweb/replay"]:
+        raise BuildError(
+            f"@rrweb/replay {installed} is installed, web/package.json pins {pinned['@rrweb/replay']}"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for name, source in SOURCE_FILES.items():
+        copied.append(Path(shutil.copyfile(source, out / name)))
+    return copied
+
+
 def prepare(
     target: Target, gen: Path, *, relay_url: str | None, ca_file: Path | None, trim_native: bool = True
 ) -> BuildSettings:
@@ -201,6 +230,8 @@ def prepare(
     if ca_bytes is not None:
         (gen / CA_BUNDLE_NAME).write_bytes(ca_bytes)
     _compile_translation(_TRANSLATIONS[target], gen / "i18n")
+    if target == "console":
+        copy_viewer(gen / VIEWER_DIR)
     icon.write_icons(gen)
     for name, description in (
         ("agent", "Madoguchi screen sharing support"),
@@ -279,6 +310,8 @@ def source_hash(target: Target, *, relay_url: str | None = None, ca_bytes: bytes
     for top in _SOURCES[target]:
         found = (ROOT / top).rglob("*")
         files += [p for p in found if p.is_file() and "__pycache__" not in p.parts and p.suffix in suffixes]
+    if target == "console":  # the co-browse view it carries
+        files += [p for p in SOURCE_FILES.values() if p.is_file()]
     for path in sorted(files):
         digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0")
         digest.update(path.read_bytes())

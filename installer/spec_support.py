@@ -99,12 +99,13 @@ COMMON_EXCLUDES = [
     "tests",
     "sqlite3",
     "prometheus_client",
-    "aiohttp.web",
     "http.server",
     "xmlrpc",
 ]
 
-AGENT_EXCLUDES = [*COMMON_EXCLUDES, "operator_console", "tarfile"]
+# aiohttp's server: the agent never serves; the console serves its co-browse view on the
+# loopback (operator_console/cobrowse_viewer.py), so it keeps it.
+AGENT_EXCLUDES = [*COMMON_EXCLUDES, "aiohttp.web", "operator_console", "tarfile"]
 if not sys.platform.startswith("darwin"):
     # plistlib (macOS system information) is the only user of the XML parser.
     AGENT_EXCLUDES += ["xml", "pyexpat", "plistlib"]

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import ssl
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 import aiohttp
 
@@ -22,9 +24,12 @@ from client_core.reconnect import CONNECTION_LOST_S, RECONNECT_DELAYS_S, Reconne
 from client_core.rtc import IceAddressMode, is_loopback_url
 from client_core.signaling_client import RelayUnreachable, SignalingSocket
 from client_core.turn import TurnProblem, choose_turn
+from operator_console.cobrowse import CobrowseBatch, CobrowseReceiver, CobrowseView
+from operator_console.cobrowse_viewer import CobrowseViewer
 from operator_console.cursor import RemoteCursor
 from operator_console.events import (
     ClaimAccepted,
+    CobrowseUpdate,
     CodeAssigned,
     CustomerConnection,
     CustomerMessage,
@@ -49,20 +54,25 @@ from operator_console.state import (
 )
 from protocol import (
     AgentGuidance,
+    CobrowsePointer,
     EndReason,
     ErrorCode,
     HangUp,
+    IceServer,
     KeyGuide,
     KeyGuideClear,
     Monitors,
     OperatorIdentity,
     Pointer,
+    ProtocolError,
     SharingState,
+    decode_guidance,
 )
 
 __all__ = [
     # The events are defined in operator_console.events and re-exported for the client's users.
     "ClaimAccepted",
+    "CobrowseUpdate",
     "CodeAssigned",
     "CustomerConnection",
     "CustomerMessage",
@@ -82,6 +92,8 @@ logger = logging.getLogger(__name__)
 
 _HANG_UP_FLUSH_S = 0.05
 """How long the data channel gets to send ``hang_up`` before the peer connection closes."""
+_VIEWER_LINGER_S = 0.5
+"""How long the co-browse view stays up after the session ended, so its tabs read "ended"."""
 
 
 class LoginFailed(Exception):
@@ -196,6 +208,14 @@ class OperatorClient:
         self.events: asyncio.Queue[OperatorEvent] = asyncio.Queue()
         self.session_id: str | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self.viewer: CobrowseViewer | None = None
+        """Co-browsing: the operator's view on the loopback (docs/cobrowse.md), for one session."""
+        self._viewer_closing: asyncio.Task[None] | None = None
+        self._session_ice: tuple[IceServer, ...] = ()
+        """The ICE servers chosen for this session; a co-browse page change reuses them."""
+        self._receiver = CobrowseReceiver()
+        self.cobrowse = CobrowseView()
+        """Co-browsing: the mirror's state as the console shows it (also sent as CobrowseUpdate)."""
         # Every party is on this machine when the relay is: offer 127.0.0.1, which aioice omits.
         self._host_addresses: IceAddressMode = "loopback" if is_loopback_url(relay_url) else "auto"
 
@@ -349,6 +369,10 @@ class OperatorClient:
         if self._core is not None and self._core.phase not in (OperatorPhase.READY, OperatorPhase.CLOSED):
             await self.end_session()
         await self._close_peer()
+        await self._close_viewer(linger=False)
+        if self._viewer_closing is not None:
+            with contextlib.suppress(Exception):
+                await self._viewer_closing
         if self._socket is not None:
             await self._socket.close()
         if self._reader is not None:
@@ -375,8 +399,13 @@ class OperatorClient:
                 self.identity = effect.operator
                 self.username = effect.username
                 self._authenticated.set()
-            elif isinstance(effect, ClaimAccepted | CodeAssigned | CustomerConnection):
+            elif isinstance(effect, ClaimAccepted | CodeAssigned):
                 self._emit(effect)
+            elif isinstance(effect, CustomerConnection):
+                self._emit(effect)
+                cobrowse = self._core is not None and self._core.client == "cobrowse"
+                if cobrowse and self.session_id is not None and not effect.connected:
+                    self._set_cobrowse(state="changing_page")  # the page is loading the next one
             elif isinstance(effect, RelayConnection):
                 await self._relay_connection(effect)
             elif isinstance(effect, PrepareSession):
@@ -400,6 +429,10 @@ class OperatorClient:
                 await self._close_peer()
                 self.cursor.reset()
                 self.session_id = None
+                if self._core is not None and self._core.client == "cobrowse":
+                    self._set_cobrowse(state="ended")
+                if self.viewer is not None:
+                    self._viewer_closing = asyncio.ensure_future(self._close_viewer(linger=True))
                 self._emit(effect)
 
     async def _relay_connection(self, effect: RelayConnection) -> None:
@@ -424,14 +457,24 @@ class OperatorClient:
 
     async def _prepare(self, effect: PrepareSession) -> None:
         await self._close_peer()
+        cobrowse = self._core is not None and self._core.client == "cobrowse"
+        if cobrowse and not effect.renew:
+            await self._open_viewer()
+        elif cobrowse:
+            self._set_cobrowse(state="changing_page")
+        self._receiver = CobrowseReceiver()  # a new page's channel starts a new stream
         self.session_id = effect.session_id
         self.sink = FrameSink(on_frame=self.sink.on_frame)
         self.cursor.reset()
         turn_problems: list[TurnProblem] = []
-        # aiortc uses one TURN URI: take the first of the relay's list that allocates.
-        ice_servers = await choose_turn(
-            effect.ice_servers, ssl_context=self._ssl, on_problem=turn_problems.append
-        )
+        if effect.renew:  # the next page of the same site: no new TURN allocation test
+            ice_servers = self._session_ice
+        else:
+            # aiortc uses one TURN URI: take the first of the relay's list that allocates.
+            ice_servers = await choose_turn(
+                effect.ice_servers, ssl_context=self._ssl, on_problem=turn_problems.append
+            )
+            self._session_ice = ice_servers
         if turn_problems:
             self._emit(TurnTrouble(frozenset(p.kind.value for p in turn_problems)))
         self.peer = OperatorPeer(
@@ -445,7 +488,63 @@ class OperatorClient:
             host_addresses=self._host_addresses,
             on_cursor=self.cursor.apply,
             turn_ssl_context=self._ssl,  # a private CA trusted for the relay is trusted for TURN
+            on_cobrowse=self._cobrowse_message if cobrowse else None,
         )
+
+    # --- co-browsing ----------------------------------------------------------------------
+
+    async def _open_viewer(self) -> None:
+        """A new view for a new co-browse session (a new secret path: an old tab sees nothing)."""
+        await self._close_viewer(linger=False)
+        viewer = CobrowseViewer(on_pointer=self._viewer_pointer)
+        try:
+            url = await viewer.start()
+        except OSError:
+            logger.exception("the co-browse view cannot be served")  # the panel still shows the state
+            url = ""
+        else:
+            self.viewer = viewer
+        self.cobrowse = CobrowseView(url=url)
+        self._emit(CobrowseUpdate(self.cobrowse))
+
+    async def _close_viewer(self, *, linger: bool) -> None:
+        viewer, self.viewer = self.viewer, None
+        if viewer is None:
+            return
+        viewer.push_ended()
+        if linger:
+            await asyncio.sleep(_VIEWER_LINGER_S)
+        await viewer.close()
+
+    def _cobrowse_message(self, data: bytes | str) -> None:
+        """One message of the ``cobrowse`` channel: reassembled, shown, passed to the view."""
+        viewer = self.viewer
+        for item in self._receiver.feed(data):
+            if isinstance(item, CobrowseBatch):
+                if viewer is not None:
+                    viewer.push_events(item.events)
+                view = self.cobrowse.with_batch(item)
+            else:
+                if viewer is not None:
+                    viewer.push_state(item.as_json())
+                view = self.cobrowse.with_state(item)
+            if view != self.cobrowse:
+                self.cobrowse = view
+                self._emit(CobrowseUpdate(view))
+
+    def _set_cobrowse(self, *, state: Literal["changing_page", "ended"]) -> None:
+        if self.cobrowse.state != state:
+            self.cobrowse = dataclasses.replace(self.cobrowse, state=state)
+            self._emit(CobrowseUpdate(self.cobrowse))
+
+    def _viewer_pointer(self, text: str) -> None:
+        """The operator clicked or moved in the view: only a checked ``cobrowse_pointer`` goes out."""
+        try:
+            message = decode_guidance(text)
+        except ProtocolError:
+            return
+        if isinstance(message, CobrowsePointer) and self.peer is not None:
+            self.peer.send(message)
 
     def _agent_message(self, message: AgentGuidance) -> None:
         if isinstance(message, SharingState | Monitors):

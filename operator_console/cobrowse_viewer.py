@@ -30,21 +30,31 @@ from aiohttp import WSMsgType, web
 
 from protocol import CobrowsePointer, ProtocolError, decode_guidance, encode
 
-__all__ = ["VIEWER_CSP", "CobrowseViewer", "checked_pointer"]
+__all__ = ["PACKAGED_DIR", "SOURCE_FILES", "VIEWER_CSP", "CobrowseViewer", "checked_pointer", "viewer_files"]
 
 logger = logging.getLogger(__name__)
 
 _WEB = Path(__file__).resolve().parent.parent / "web"
-_FILES = {
-    "": (_WEB / "viewer" / "viewer.html", "text/html"),
-    "viewer.js": (_WEB / "viewer" / "viewer.js", "text/javascript"),
-    "viewer.css": (_WEB / "viewer" / "viewer.css", "text/css"),
-    "rrweb-replay.js": (
-        _WEB / "node_modules" / "@rrweb" / "replay" / "dist" / "replay.js",
-        "text/javascript",
-    ),
-    "rrweb-replay.css": (_WEB / "node_modules" / "@rrweb" / "replay" / "dist" / "style.css", "text/css"),
+SOURCE_FILES: dict[str, Path] = {
+    "viewer.html": _WEB / "viewer" / "viewer.html",
+    "viewer.js": _WEB / "viewer" / "viewer.js",
+    "viewer.css": _WEB / "viewer" / "viewer.css",
+    "rrweb-replay.js": _WEB / "node_modules" / "@rrweb" / "replay" / "dist" / "replay.js",
+    "rrweb-replay.css": _WEB / "node_modules" / "@rrweb" / "replay" / "dist" / "style.css",
 }
+"""The view's files in the source tree, by the name they are served and packaged under
+(``@rrweb/replay`` as pinned in web/package.json, installed by ``npm ci``)."""
+PACKAGED_DIR = Path(__file__).resolve().parent / "viewer"
+"""Where the packaged console carries them (installer/build.py copies SOURCE_FILES there)."""
+_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
+
+
+def viewer_files() -> dict[str, Path]:
+    """The view's files: the packaged copies when this is the packaged console, else the source tree."""
+    if (PACKAGED_DIR / "viewer.html").is_file():
+        return {name: PACKAGED_DIR / name for name in SOURCE_FILES}
+    return dict(SOURCE_FILES)
+
 
 VIEWER_CSP = "; ".join(
     (
@@ -88,12 +98,20 @@ class CobrowseViewer:
         self.url = ""
 
     async def start(self) -> str:
-        """Listen on 127.0.0.1 (a free port); the viewer's URL, secret included."""
+        """Listen on 127.0.0.1 (a free port); the viewer's URL, secret included.
+
+        FileNotFoundError when the view's files are missing (a source tree without ``npm ci``).
+        """
+        files = viewer_files()
+        missing = [str(path) for path in files.values() if not path.is_file()]
+        if missing:
+            raise FileNotFoundError(f"the co-browse view's files are missing: {', '.join(missing)}")
         app = web.Application()
         prefix = f"/{self._secret}/"
         app.router.add_get(prefix + "feed", self._feed)
-        for name, (path, kind) in _FILES.items():
-            app.router.add_get(prefix + name, self._file(path, kind))
+        for name, path in files.items():
+            route = "" if name == "viewer.html" else name
+            app.router.add_get(prefix + route, self._file(path, _TYPES[path.suffix]))
         app.on_response_prepare.append(_headers)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()

@@ -13,10 +13,12 @@ import dataclasses
 from typing import Literal
 
 from client_core.effects import CodeAssigned, Refused, TurnTrouble
+from operator_console.cobrowse import CobrowseView
 from protocol import AgentGuidance, ClientKind, EndReason
 
 __all__ = [
     "ClaimAccepted",
+    "CobrowseUpdate",
     "CodeAssigned",
     "CustomerConnection",
     "CustomerMessage",
@@ -41,12 +43,20 @@ class ClaimAccepted:
     def guidance_on_screen(self) -> bool:
         """Whether the pointer and the keyboard guide appear on what the customer shares.
 
-        The installed agent draws over the desktop (and co-browsing will draw on the shared
-        page itself); the browser's screen share cannot draw outside its own page (it shows
-        the pointer in a small picture inside the page and no keyboard guide), so the console
-        should say so and disable those tools (docs/browser.md).
+        The installed agent draws over the desktop (co-browsing draws the pointer on the shared
+        page itself, from the view in the operator's browser); the browser's screen share
+        cannot draw outside its own page (it shows the pointer in a small picture inside the
+        page and no keyboard guide), so the console should say so and disable those tools
+        (docs/browser.md).
         """
         return self.client != "browser"
+
+
+@dataclasses.dataclass(frozen=True)
+class CobrowseUpdate:
+    """Co-browsing: the mirror's state and the view's address changed (docs/cobrowse.md)."""
+
+    view: CobrowseView
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +99,7 @@ class SessionEnded:
 
 OperatorEvent = (
     ClaimAccepted
+    | CobrowseUpdate
     | CodeAssigned
     | ViewingStarted
     | CustomerMessage

@@ -3,7 +3,10 @@
 The operator is always the answerer and receives video only. Guidance it may
 send is limited to what the agent draws (pointer, key guide, clear); from the
 agent it accepts sharing state, monitor list, system information and the
-customer's cursor (position and shape, handed to ``on_cursor``).
+customer's cursor (position and shape, handed to ``on_cursor``). A co-browse
+customer (docs/cobrowse.md) sends no media but a second data channel, ``cobrowse``,
+whose messages go to ``on_cobrowse`` as they are; the operator answers it with
+``cobrowse_pointer`` messages only.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from operator_console.frames import FrameSink
 from protocol import (
     GUIDANCE_CHANNEL,
     AgentGuidance,
+    CobrowsePointer,
     Cursor,
     CursorShape,
     GuidanceMessage,
@@ -53,11 +57,13 @@ from protocol import (
     encode,
 )
 
-__all__ = ["ConnectionStats", "OperatorPeer"]
+__all__ = ["COBROWSE_CHANNEL", "ConnectionStats", "OperatorPeer"]
 
 logger = logging.getLogger(__name__)
 
 _FROM_AGENT = (SharingState, Monitors, SysInfoReport, KeyGuideClosed)
+COBROWSE_CHANNEL = "cobrowse"
+"""The co-browse customer's channel for page content (docs/protocol.md §5a)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,10 +106,14 @@ class OperatorPeer:
         turn_ssl_context: ssl.SSLContext | None = None,
         on_turn_problem: Callable[[TurnProblem], None] | None = None,
         turn_problems: Sequence[TurnProblem] = (),
+        on_cobrowse: Callable[[bytes | str], None] | None = None,
     ) -> None:
         self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
         self._on_hang_up = on_hang_up
         self._on_cursor = on_cursor
+        self._on_cobrowse = on_cobrowse
+        self.cobrowse_bytes = 0
+        """What the ``cobrowse`` channel brought (aiortc's statistics cover media transports only)."""
         self._host_addresses: IceAddressMode = host_addresses
         self._turn_ssl = turn_ssl_context
         self._on_turn_problem = on_turn_problem
@@ -133,6 +143,9 @@ class OperatorPeer:
 
         @self._pc.on("datachannel")
         def _datachannel(channel: RTCDataChannel) -> None:
+            if channel.label == COBROWSE_CHANNEL and self._on_cobrowse is not None:
+                channel.on("message", self._cobrowse_message)
+                return
             if channel.label != GUIDANCE_CHANNEL:
                 logger.warning("unexpected data channel %r ignored", channel.label)
                 return
@@ -141,6 +154,11 @@ class OperatorPeer:
             if channel.readyState == "open":
                 self.channel_open.set()
             channel.on("open", self.channel_open.set)
+
+    def _cobrowse_message(self, data: bytes | str) -> None:
+        self.cobrowse_bytes += len(data.encode() if isinstance(data, str) else data)
+        if self._on_cobrowse is not None:
+            self._on_cobrowse(data)
 
     def _turn_problem(self, problem: TurnProblem) -> None:
         note_problem(self.turn_problems, problem, self._on_turn_problem)
@@ -183,7 +201,7 @@ class OperatorPeer:
         self._pings[self._ping_seq] = time.monotonic()
         return self._send(Ping(seq=self._ping_seq))
 
-    def send(self, message: Pointer | KeyGuide | KeyGuideClear | HangUp) -> bool:
+    def send(self, message: Pointer | CobrowsePointer | KeyGuide | KeyGuideClear | HangUp) -> bool:
         return self._send(message)
 
     @property
@@ -254,6 +272,8 @@ class OperatorPeer:
                 # aiortc's inbound-rtp has no byte count; the (bundled) transport's
                 # bytes are the media plus the little guidance traffic.
                 bytes_received += int(getattr(stat, "bytesReceived", 0) or 0)
+        if not self._pc.getTransceivers():  # no media (co-browsing): the page's channel is the traffic
+            bytes_received += self.cobrowse_bytes
         now = time.monotonic()
         if self._last_bytes is not None and now > self._last_bytes[0]:
             elapsed = now - self._last_bytes[0]

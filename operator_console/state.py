@@ -23,6 +23,7 @@ from protocol import (
     Bye,
     Claim,
     ClaimPending,
+    ClientKind,
     CodeIssued,
     Ended,
     EndReason,
@@ -83,6 +84,9 @@ class LoggedIn:
 class PrepareSession:
     session_id: str
     ice_servers: tuple[IceServer, ...]
+    renew: bool = False
+    """A co-browse customer went to another page of the site: a new peer for its new offer,
+    in the same session (docs/protocol.md §5a, "Navigation")."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,12 +115,17 @@ class OperatorCore:
         self.phase = OperatorPhase.CONNECTING
         self.operator: OperatorIdentity | None = None
         self.session_id: str | None = None
+        self.client: ClientKind = "agent"
+        """What the customer of the current (or last) claim shares from (``claim_pending``)."""
+        self._ice_servers: tuple[IceServer, ...] = ()
         self._resume_token: str | None = None
         self.relay: Literal["connected", "reconnecting", "forgotten"] = "connected"
         """This connection's hold on the current session: see :class:`RelayConnection`."""
         self._socket_open = False
         self._stale_ended = False
         """A session ended here before the relay said so: its ``ended`` is still to come."""
+        self._offered = False
+        """The session's first offer was answered (another one is a co-browse page change)."""
         self._bye_sent = False
         """End session was asked during this session; a resume repeats the bye (the socket
         it went out on may have died before the relay read it)."""
@@ -144,8 +153,11 @@ class OperatorCore:
 
     def media_lost(self) -> list[OperatorEffect]:
         """The peer connection failed (ICE consent lost): the connection is lost, not ended by
-        anyone. Not after End session: then the customer's side closing it is the answer."""
-        if self._bye_sent:
+        anyone. Not after End session: then the customer's side closing it is the answer.
+        Not in co-browsing either: each page of the site has its own peer, so the old one dies
+        whenever the customer follows a link; the next page resumes with a new offer, or the
+        relay ends the session after its grace."""
+        if self._bye_sent or self.client == "cobrowse":
             return []
         return self._end_here(EndReason.CONNECTION_LOST, "relay")
 
@@ -171,6 +183,7 @@ class OperatorCore:
 
     def _session_over(self) -> None:
         self._bye_sent = False
+        self._offered = False
         self.session_id = None
         self._resume_token = None
         self.relay = "connected"
@@ -210,7 +223,8 @@ class OperatorCore:
         return []
 
     def answer_created(self, sdp: str) -> list[OperatorEffect]:
-        if self.phase is not OperatorPhase.NEGOTIATING:
+        renewed = self.client == "cobrowse" and self.in_session  # a co-browse page change
+        if self.phase is not OperatorPhase.NEGOTIATING and not renewed:
             return []
         return [Send(Answer(sdp=sdp))]
 
@@ -234,6 +248,7 @@ class OperatorCore:
             return [LoggedIn(message.username, message.operator)]
         if isinstance(message, ClaimPending) and self.phase is OperatorPhase.CLAIMING:
             self._set(OperatorPhase.PENDING)
+            self.client = message.client
             return [ClaimAccepted(message.timeout_s, message.client)]
         if isinstance(message, CodeIssued) and self.phase is OperatorPhase.CLAIMING:
             # Stay in CLAIMING: the customer's join turns into claim_pending.
@@ -241,10 +256,17 @@ class OperatorCore:
         if isinstance(message, SessionStart) and self.phase is OperatorPhase.PENDING:
             self.session_id = message.session_id
             self._resume_token = message.resume_token or None
+            self._ice_servers = message.ice_servers
+            self._offered = False
             self._set(OperatorPhase.NEGOTIATING)
             return [PrepareSession(message.session_id, message.ice_servers)]
-        if isinstance(message, Offer) and self.phase is OperatorPhase.NEGOTIATING:
+        first_offer = self.client != "cobrowse" or not self._offered
+        if isinstance(message, Offer) and self.phase is OperatorPhase.NEGOTIATING and first_offer:
+            self._offered = True
             return [AcceptOffer(message.sdp)]
+        if isinstance(message, Offer) and self.in_session and self.client == "cobrowse":
+            assert self.session_id is not None
+            return [PrepareSession(self.session_id, self._ice_servers, renew=True), AcceptOffer(message.sdp)]
         if isinstance(message, Ice) and self.session_id is not None:
             return [ApplyIce(message)]
         if isinstance(message, PeerStatus) and self.session_id is not None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gzip
 import json
 import logging
 import time
@@ -24,6 +23,7 @@ import aiohttp
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 
 from client_core.rtc import apply_remote_candidate, ice_host_addresses, rtc_configuration
+from operator_console.cobrowse import CobrowseBatch, CobrowseReceiver
 from operator_console.cobrowse_viewer import CobrowseViewer
 from protocol import (
     Answer,
@@ -39,9 +39,10 @@ from protocol import (
 )
 from relay.server import RunningRelay
 from relay.testing import SignalingClient, login
+from testbed.browser import BrowserCustomer
 from testbed.customer import TestbedError
 
-__all__ = ["DEMO_BANK", "CobrowseOperator", "Received"]
+__all__ = ["DEMO_BANK", "CobrowseOperator", "Received", "customer_asks", "replay_text"]
 
 DEMO_BANK: dict[str, Any] = {
     "cobrowse_site_key": "demo-bank",
@@ -99,7 +100,7 @@ class CobrowseOperator:
         self.connected = asyncio.Event()
         self.channel_open = asyncio.Event()
         self._changed = asyncio.Event()
-        self._pending = bytearray()
+        self._receiver = CobrowseReceiver()
         self._reader: asyncio.Task[None] | None = None
         self.viewer: CobrowseViewer | None = None
 
@@ -147,7 +148,7 @@ class CobrowseOperator:
                 if self.pc is not None:  # the customer went to another page: a new peer
                     await self.pc.close()
                 self.pc = RTCPeerConnection(rtc_configuration(self.ice_servers))
-                self._pending.clear()
+                self._receiver = CobrowseReceiver()
                 self._watch(self.pc)
                 await self.pc.setRemoteDescription(RTCSessionDescription(sdp=message.sdp, type="offer"))
                 answer = await self.pc.createAnswer()
@@ -180,18 +181,15 @@ class CobrowseOperator:
         raw = data.encode() if isinstance(data, str) else bytes(data)
         self.received.raw.append(raw)
         self.received.bytes_received += len(raw)
-        if isinstance(data, str):
-            self.received.states.append(json.loads(data))
-            if self.viewer is not None:
-                self.viewer.push_state(self.received.states[-1])
-        else:
-            self._pending += raw[1:]
-            if raw[:1] == b"\x00":
-                batch = json.loads(gzip.decompress(bytes(self._pending)))
-                self._pending.clear()
-                self.received.batches.append((time.time(), batch["events"]))
+        for item in self._receiver.feed(data):  # what the console does (operator_console.cobrowse)
+            if isinstance(item, CobrowseBatch):
+                self.received.batches.append((time.time(), item.events))
                 if self.viewer is not None:
-                    self.viewer.push_events(batch["events"])
+                    self.viewer.push_events(item.events)
+            else:
+                self.received.states.append(item.as_json())
+                if self.viewer is not None:
+                    self.viewer.push_state(item.as_json())
         self._changed.set()
 
     async def until(self, what: str, predicate: Any, timeout: float = 10.0) -> None:
@@ -229,3 +227,30 @@ class CobrowseOperator:
         if self.pc is not None:
             await self.pc.close()
         await self.signaling.close()
+
+
+async def customer_asks(browser: BrowserCustomer, page_url: str, code: str) -> str:
+    """The customer opens the launcher on ``page_url`` and types ``code``: the request's text
+    (the operator's verified name), with Allow on screen, not yet clicked."""
+    await browser.goto(page_url)
+    await browser.click("#cb-launcher")
+    await browser.fill("#cb-code", code)
+    await browser.click("#cb-connect")
+    await browser.wait("#cb-allow", timeout_s=15)
+    return await browser.text("#cb-request")
+
+
+REPLAY_DOCUMENT = "document.querySelector('#player iframe')?.contentDocument"
+"""The mirrored page's document in the operator's view (web/viewer)."""
+
+
+async def replay_text(viewer: BrowserCustomer, selector: str, *, timeout_s: float = 10.0) -> str:
+    """The text of ``selector`` in the mirrored page, once it is there."""
+    script = (
+        "new Promise((resolve, reject) => { const until = Date.now() + "
+        f"{int(timeout_s * 1000)}; const look = () => {{ const el = {REPLAY_DOCUMENT}"
+        f"?.querySelector({json.dumps(selector)}); if (el) resolve(el.textContent);"
+        " else if (Date.now() > until) reject(new Error('not mirrored')); else setTimeout(look, 20); };"
+        " look(); })"
+    )
+    return str(await viewer.eval(script))

@@ -222,6 +222,8 @@ class KeyGuidePanel(QWidget):
         self._closed_by_customer = False
         self.available = True
         """False for a customer whose screen cannot show the guide (the browser's normal mode)."""
+        self._cobrowse = False
+        """Off because the customer co-browses (the note says so)."""
         self.retranslate()
 
     def combos(self) -> list[tuple[str, ...]]:
@@ -258,9 +260,10 @@ class KeyGuidePanel(QWidget):
         for item in self.chosen.selectedItems():
             self.chosen.takeItem(self.chosen.row(item))
 
-    def set_available(self, available: bool) -> None:
+    def set_available(self, available: bool, *, cobrowse: bool = False) -> None:
         """Enable or disable the whole tool; the line below says why it is off."""
         self.available = available
+        self._cobrowse = cobrowse
         for widget in (self.fields_scroll, self.send_button, self.clear_button):
             widget.setEnabled(available)
         self._show_sent()
@@ -315,7 +318,11 @@ class KeyGuidePanel(QWidget):
         return self._sent
 
     def _show_sent(self) -> None:
-        if not self.available:
+        if not self.available and self._cobrowse:
+            self.sent_note.setText(
+                self.tr("Not available in co-browsing: only the pointer is shown on the customer's page.")
+            )
+        elif not self.available:
             self.sent_note.setText(
                 self.tr(
                     "Not available in normal mode: the keyboard guide cannot be drawn outside"

@@ -334,7 +334,11 @@ class ConsoleWindow(QMainWindow):
     def _update_status(self) -> None:
         tab = self.current_tab()
         text = ""
-        if tab is not None and tab.state is TabState.LIVE:
+        if tab is not None and tab.state is TabState.LIVE and tab.client == "cobrowse":
+            # No picture: the page's content arrives on a data channel (docs/cobrowse.md).
+            kbps = 0.0 if tab.stats is None else tab.stats.bitrate_kbps
+            text = self.tr("Co-browsing: {kbps:,.1f} kbit/s from the customer's page").format(kbps=kbps)
+        elif tab is not None and tab.state is TabState.LIVE:
             text = format_stats(tab.stats) or self.tr("Connecting the picture…")
         self.stats_label.setText(text)
         self.identity_label.setText(

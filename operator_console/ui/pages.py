@@ -223,8 +223,8 @@ class CodePage(QWidget):
         left = self._issued_countdown.remaining() or 0
         if left > 0:
             note = self.tr(
-                "Read this number to the customer; they type it on the start page of the support site. "
-                "Valid for {m}:{s:02d}."
+                "Read this number to the customer; they type it on the start page of the support site, "
+                'or after "Share with staff" on your company\'s website. Valid for {m}:{s:02d}.'
             )
             self.issued_note.setText(note.format(m=left // 60, s=left % 60))
         else:
@@ -249,7 +249,8 @@ class CodePage(QWidget):
         self._issue_hint.setText(
             self.tr(
                 "No number on the customer's screen? Issue a number: the customer types it "
-                "on the start page of the support site."
+                'on the start page of the support site, or after "Share with staff" on your '
+                "company's website (co-browsing)."
             )
         )
         self.issue_button.setText(self.tr("Issue a 6-digit number"))

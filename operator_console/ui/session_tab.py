@@ -16,8 +16,8 @@ import logging
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QStandardItemModel
+from PySide6.QtCore import QEvent, QRect, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from client_core.line_breaks import phrase_breaks
 from operator_console.client import (
     ClaimAccepted,
+    CobrowseUpdate,
     CodeAssigned,
     CustomerConnection,
     CustomerMessage,
@@ -47,6 +48,7 @@ from operator_console.client import (
 )
 from operator_console.peer import ConnectionStats
 from operator_console.ui.bridge import SessionBridge
+from operator_console.ui.cobrowse_panel import CobrowsePanel
 from operator_console.ui.info_panel import SysInfoPanel
 from operator_console.ui.key_guide import KeyGuidePanel
 from operator_console.ui.messages import end_text, login_error_text, refusal_text, turn_trouble_text
@@ -123,6 +125,10 @@ class SessionTab(QWidget):
         """Whether the pointer and the keyboard guide can appear on what the customer shares."""
         self._pointing_wanted = True
         """The "end the session?" question while it is open (the End button, Ctrl+E)."""
+        self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
+        """Opens the co-browse view in the operator's browser (a test puts its own browser here)."""
+        self._view_opened = False
+        """This co-browse session's view was opened once by itself; after that, by the button."""
 
         self.code_page = CodePage()
         self.waiting_page = WaitingPage()
@@ -260,7 +266,13 @@ class SessionTab(QWidget):
         centre_layout.setSpacing(0)
         centre_layout.addWidget(self.guidance_note)
         centre_layout.addWidget(self.banner)
-        centre_layout.addWidget(self.view, 1)
+        # Co-browsing shows the mirror in the operator's browser: its panel replaces the picture.
+        self.cobrowse_panel = CobrowsePanel()
+        self.cobrowse_panel.open_requested.connect(self.open_cobrowse_view)
+        self.centre_stack = QStackedWidget()
+        self.centre_stack.addWidget(self.view)
+        self.centre_stack.addWidget(self.cobrowse_panel)
+        centre_layout.addWidget(self.centre_stack, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(centre)
         self.splitter.addWidget(self.side)
@@ -457,10 +469,15 @@ class SessionTab(QWidget):
         elif isinstance(event, ViewingStarted):
             self.waiting_page.stop()
             self._set_state(TabState.LIVE)
+            self._open_view_once()
+        elif isinstance(event, CobrowseUpdate):
+            self.cobrowse_panel.set_view(event.view)
+            self._open_view_once()
         elif isinstance(event, CustomerMessage):
             self._on_customer_message(event.message)
         elif isinstance(event, CustomerConnection):
-            self.reconnecting = not event.connected
+            # A co-browse customer's socket drops at every page change: its panel says so.
+            self.reconnecting = not event.connected and self.client != "cobrowse"
             self._update_banner()
         elif isinstance(event, RelayConnection):
             self.relay_state = None if event.state == "resumed" else event.state
@@ -544,26 +561,62 @@ class SessionTab(QWidget):
         own page), so a pointer or a keyboard guide sent there would claim to show something
         the customer never sees: the tools are disabled and the reason is shown instead.
         """
+        cobrowse = client == "cobrowse"
+        # Co-browsing points from the view in the operator's browser, never from this window.
+        guidance_on_screen = guidance_on_screen and not cobrowse
         self.client = client
         self.guidance_on_screen = guidance_on_screen
-        self.mode_label.setVisible(client == "browser")
+        self.mode_label.setVisible(client in ("browser", "cobrowse"))
         self.guidance_note.setVisible(not guidance_on_screen)
         self.pointer_button.setEnabled(guidance_on_screen)
         self.set_pointing(self._pointing_wanted)
-        self.key_guide.set_available(guidance_on_screen)
+        self.key_guide.set_available(guidance_on_screen, cobrowse=cobrowse)
+        self.centre_stack.setCurrentWidget(self.cobrowse_panel if cobrowse else self.view)
+        for widget in (self.fit_button, self.actual_button, self.pointer_button):
+            widget.setVisible(not cobrowse)
+        if cobrowse:
+            self.monitor_combo.hide()
+            self.monitor_label.hide()
+        self._view_opened = False
         self._retranslate_client()
 
+    def open_cobrowse_view(self) -> None:
+        """Open the co-browse view in the operator's browser, in the console's language."""
+        address = self.cobrowse_panel.view_address()
+        if address and self.client == "cobrowse":
+            self._view_opened = True
+            self.open_url(QUrl(address))
+
+    def _open_view_once(self) -> None:
+        """The view opens by itself once the customer's page is connected."""
+        if self.state is TabState.LIVE and not self._view_opened and self.cobrowse_panel.view.url:
+            self.open_cobrowse_view()
+
     def _retranslate_client(self) -> None:
-        self.mode_label.setText(self.tr("Normal mode (browser)"))
-        self.mode_label.setToolTip(
-            self.tr("The customer shares from their web browser; nothing is installed.")
-        )
-        self.guidance_note.setText(
-            self.tr(
-                "Normal mode (browser): the pointer and the keyboard guide are not available,"
-                " because they cannot be drawn outside the customer's browser."
+        if self.client == "cobrowse":
+            self.mode_label.setText(self.tr("Co-browsing (website)"))
+            self.mode_label.setToolTip(
+                self.tr("The customer shares only the pages of your company's website in their browser.")
             )
-        )
+            self.guidance_note.setText(
+                phrase_breaks(
+                    self.tr(
+                        "Co-browsing: point by clicking on the page in the view in your browser."
+                        " The keyboard guide is not available."
+                    )
+                )
+            )
+        else:
+            self.mode_label.setText(self.tr("Normal mode (browser)"))
+            self.mode_label.setToolTip(
+                self.tr("The customer shares from their web browser; nothing is installed.")
+            )
+            self.guidance_note.setText(
+                self.tr(
+                    "Normal mode (browser): the pointer and the keyboard guide are not available,"
+                    " because they cannot be drawn outside the customer's browser."
+                )
+            )
         if self.guidance_on_screen:
             self.pointer_button.setToolTip(
                 self.tr("Point on the customer's screen with your mouse; off hides the pointer (Ctrl+P)")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from installer.measure import XDriver
+from operator_console.cobrowse_viewer import SOURCE_FILES
 from tests.functional.packaged_support import PASSWORD, build, tls_relay
 
 pytestmark = [
@@ -86,3 +87,13 @@ def test_packaged_console_logs_in_over_tls_with_the_baked_ca(
                 process.kill()
                 process.wait(10)
     assert [r.operator for r in rows] == ["taro"], log_file.read_text(errors="replace")
+
+
+@pytest.mark.timeout(900)
+def test_the_bundle_carries_the_co_browse_view(console_program: Path) -> None:
+    """The co-browse view (web/viewer, the pinned @rrweb/replay) is in the package, where
+    operator_console.cobrowse_viewer looks when frozen, byte for byte the sources."""
+    packaged = console_program.parent / "_internal" / "operator_console" / "viewer"
+    assert sorted(p.name for p in packaged.iterdir()) == sorted(SOURCE_FILES)
+    for name, source in SOURCE_FILES.items():
+        assert (packaged / name).read_bytes() == source.read_bytes(), name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import _ssl
 import ast
+import json
 import shutil
 import struct
 import subprocess
@@ -17,8 +18,9 @@ from PIL import Image
 from agent.uninstall.base import RemovalOutcome
 from agent.uninstall.report import removal_message
 from installer import settings, spec_support
-from installer.build import ROOT, source_hash
+from installer.build import ROOT, VIEWER_DIR, copy_viewer, source_hash
 from installer.icon import ICO_SIZES, write_icons
+from operator_console import cobrowse_viewer
 
 
 def _self_signed(tmp_path: Path) -> Path:
@@ -216,6 +218,9 @@ def test_agent_excludes_cover_what_it_never_imports() -> None:
     for name in ("agent", "relay", "testbed", "benchmarks"):
         assert name in spec_support.CONSOLE_EXCLUDES
     assert "client_core" not in spec_support.AGENT_EXCLUDES + spec_support.CONSOLE_EXCLUDES
+    # The agent never serves; the console serves its co-browse view (aiohttp.web) on the loopback.
+    assert "aiohttp.web" in spec_support.AGENT_EXCLUDES
+    assert "aiohttp.web" not in spec_support.CONSOLE_EXCLUDES
 
 
 # --- the stripping check -----------------------------------------------------------------
@@ -296,3 +301,27 @@ def test_removal_message_lists_every_path_in_both_languages() -> None:
 
 def test_lrelease_is_available_for_the_build() -> None:
     assert shutil.which("pyside6-lrelease") or Path(sys.executable).with_name("pyside6-lrelease").exists()
+
+
+def test_the_console_build_carries_the_co_browse_view(tmp_path: Path) -> None:
+    """The view's files (web/viewer and the pinned @rrweb/replay) are copied for the console's
+    package under the names it serves them by, and console.spec bundles them where
+    operator_console.cobrowse_viewer looks when packaged (docs/cobrowse.md, "Packaging the view")."""
+    copied = copy_viewer(tmp_path / VIEWER_DIR)
+    assert sorted(p.name for p in copied) == sorted(cobrowse_viewer.SOURCE_FILES)
+    for path in copied:
+        assert path.read_bytes() == cobrowse_viewer.SOURCE_FILES[path.name].read_bytes()
+    pinned = json.loads((ROOT / "web" / "package.json").read_text())["dependencies"]["@rrweb/replay"]
+    replay_package = ROOT / "web" / "node_modules" / "@rrweb" / "replay" / "package.json"
+    assert json.loads(replay_package.read_text())["version"] == pinned
+    spec = (ROOT / "installer" / "console.spec").read_text()
+    assert 'datas.append((str(GEN / "viewer"), "operator_console/viewer"))' in spec
+    assert cobrowse_viewer.PACKAGED_DIR == ROOT / "operator_console" / "viewer"
+
+
+def test_the_packaged_view_files_are_preferred(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cobrowse_viewer.viewer_files() == cobrowse_viewer.SOURCE_FILES  # the source tree
+    for name in cobrowse_viewer.SOURCE_FILES:
+        (tmp_path / name).write_text(name)
+    monkeypatch.setattr(cobrowse_viewer, "PACKAGED_DIR", tmp_path)
+    assert cobrowse_viewer.viewer_files() == {name: tmp_path / name for name in cobrowse_viewer.SOURCE_FILES}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from operator_console.state import (
     AcceptOffer,
     ClaimAccepted,
@@ -26,6 +28,7 @@ from protocol import (
     EndReason,
     Error,
     ErrorCode,
+    IssueCode,
     Offer,
     OperatorIdentity,
     PeerStatus,
@@ -197,4 +200,46 @@ def test_an_end_asked_just_before_a_drop_is_repeated_after_the_resume() -> None:
     assert core.receive(Resumed(session_id="s")) == [RelayConnection("resumed"), Send(Bye())]
     assert core.receive(Ended(reason=EndReason.NORMAL, by="operator")) == [
         SessionEnded(EndReason.NORMAL, "operator")
+    ]
+
+
+@pytest.mark.parametrize("direction", ["issued", "typed"])
+def test_a_co_browse_page_change_brings_a_new_peer_in_the_same_session(direction: str) -> None:
+    """Each page of the site is a new document with a new offer (docs/protocol.md §5a).
+
+    Whether the operator issued the 6-digit number or typed the customer's 4-digit one (the
+    direction a co-browse page may also offer), ``claim_pending`` says co-browse and the rest
+    is the same."""
+    core = ready()
+    if direction == "issued":
+        assert core.issue_code() == [Send(IssueCode())]
+    else:
+        assert core.claim("4821") == [Send(Claim(code="4821"))]
+    assert core.receive(ClaimPending(timeout_s=60, client="cobrowse")) == [ClaimAccepted(60, "cobrowse")]
+    assert core.receive(SessionStart(session_id="s")) == [PrepareSession("s", ())]
+    assert core.receive(Offer(sdp="o1")) == [AcceptOffer("o1")]
+    assert core.answer_created("a1") == [Send(Answer(sdp="a1"))]
+    # The customer follows a link before or after the first page connected: a new peer each time.
+    assert core.receive(Offer(sdp="o2")) == [PrepareSession("s", (), renew=True), AcceptOffer("o2")]
+    core.media_connected()
+    assert core.receive(PeerStatus(connected=False)) == [CustomerConnection(False)]
+    assert core.media_lost() == []  # the old page's peer died with the page: not an end
+    assert core.receive(PeerStatus(connected=True)) == [CustomerConnection(True)]
+    assert core.receive(Offer(sdp="o3")) == [PrepareSession("s", (), renew=True), AcceptOffer("o3")]
+    assert core.answer_created("a3") == [Send(Answer(sdp="a3"))]
+    assert phase(core) is OperatorPhase.VIEWING
+    assert core.end() == [Send(Bye(reason=EndReason.NORMAL))]
+    assert core.receive(Ended(reason=EndReason.NORMAL, by="operator")) == [
+        SessionEnded(EndReason.NORMAL, "operator")
+    ]
+    # The next customer is an agent again: a second offer is not a new page.
+    assert core.claim("4821") == [Send(Claim(code="4821"))]
+    assert core.receive(ClaimPending(timeout_s=60)) == [ClaimAccepted(60, "agent")]
+    core.receive(SessionStart(session_id="t"))
+    assert core.receive(Offer(sdp="o")) == [AcceptOffer("o")]
+    core.media_connected()
+    assert core.receive(Offer(sdp="again")) == []
+    assert core.media_lost() == [
+        Send(Bye(reason=EndReason.CONNECTION_LOST)),
+        SessionEnded(EndReason.CONNECTION_LOST, "relay"),
     ]

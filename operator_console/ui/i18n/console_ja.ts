@@ -2,14 +2,66 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="ja_JP" sourcelanguage="en">
   <context>
+    <name>CobrowsePanel</name>
+    <message>
+      <source>en</source>
+      <comment>the language code of this translation</comment>
+      <translation>ja</translation>
+    </message>
+    <message>
+      <source>Connected. Waiting for the customer's page…</source>
+      <translation>接続しました。お客さまのページを待っています…</translation>
+    </message>
+    <message>
+      <source>Sharing: the customer's page is shown in your web browser.</source>
+      <translation>共有中: お客さまのページをWebブラウザーに表示しています。</translation>
+    </message>
+    <message>
+      <source>This page is not shared</source>
+      <translation>このページは共有されていません</translation>
+    </message>
+    <message>
+      <source>Paused: the customer is typing</source>
+      <translation>一時停止中: お客さまが入力中です</translation>
+    </message>
+    <message>
+      <source>The customer is opening another page…</source>
+      <translation>お客さまが別のページを開いています…</translation>
+    </message>
+    <message>
+      <source>Sharing has ended</source>
+      <translation>共有は終了しました</translation>
+    </message>
+    <message>
+      <source>Page: {page}</source>
+      <translation>ページ: {page}</translation>
+    </message>
+    <message>
+      <source>Co-browsing (website)</source>
+      <translation>コブラウズ（Webサイト）</translation>
+    </message>
+    <message>
+      <source>Open the view in your browser</source>
+      <translation>ブラウザーで表示を開く</translation>
+    </message>
+    <message>
+      <source>The customer's page is shown in your web browser, with what they type hidden. Click on it to point at a place: the customer sees a circle there. You cannot type or operate the customer's page.</source>
+      <translation>お客さまのページはWebブラウザーに表示されます。お客さまが入力した内容は隠されます。クリックした場所がポインターの円でお客さまのページに示されます。お客さまのページに入力したり操作したりすることはできません。</translation>
+    </message>
+    <message>
+      <source>If the view did not open, paste this address into your browser:</source>
+      <translation>表示が開かない場合は、このアドレスをブラウザーに貼り付けてください:</translation>
+    </message>
+  </context>
+  <context>
     <name>CodePage</name>
     <message>
       <source>Enter the {n} digits the customer reads to you.</source>
       <translation>お客さまが読み上げる{n}桁の番号を入力してください。</translation>
     </message>
     <message>
-      <source>Read this number to the customer; they type it on the start page of the support site. Valid for {m}:{s:02d}.</source>
-      <translation>この番号をお客さまにお伝えください。お客さまはサポートサイトのスタートページで入力します。有効期限：残り {m}:{s:02d}</translation>
+      <source>Read this number to the customer; they type it on the start page of the support site, or after &quot;Share with staff&quot; on your company&apos;s website. Valid for {m}:{s:02d}.</source>
+      <translation>この番号をお客さまにお伝えください。お客さまはサポートサイトのスタートページ、または当社サイトの「画面を係員と共有」で入力します。有効期限：残り {m}:{s:02d}</translation>
     </message>
     <message>
       <source>This number has expired. Issue a new one.</source>
@@ -28,8 +80,8 @@
       <translation>接続</translation>
     </message>
     <message>
-      <source>No number on the customer's screen? Issue a number: the customer types it on the start page of the support site.</source>
-      <translation>お客さまの画面に番号が出ていない場合は、番号を発行してください。お客さまはサポートサイトのスタートページでその番号を入力します。</translation>
+      <source>No number on the customer's screen? Issue a number: the customer types it on the start page of the support site, or after &quot;Share with staff&quot; on your company's website (co-browsing).</source>
+      <translation>お客さまの画面に番号が出ていない場合は、番号を発行してください。お客さまはサポートサイトのスタートページ、または当社サイトの「画面を係員と共有」（コブラウズ）でその番号を入力します。</translation>
     </message>
     <message>
       <source>Issue a 6-digit number</source>
@@ -42,6 +94,10 @@
   </context>
   <context>
     <name>ConsoleWindow</name>
+    <message>
+      <source>Co-browsing: {kbps:,.1f} kbit/s from the customer's page</source>
+      <translation>コブラウズ: お客さまのページから {kbps:,.1f} kbit/s</translation>
+    </message>
     <message>
       <source>{fps:.1f} fps  |  {kbps:,.0f} kbit/s  |  round trip {rtt}  |  dropped {dropped}</source>
       <translation>{fps:.1f} fps  |  {kbps:,.0f} kbit/s  |  往復遅延 {rtt}  |  欠落 {dropped}</translation>
@@ -212,6 +268,10 @@
   </context>
   <context>
     <name>KeyGuidePanel</name>
+    <message>
+      <source>Not available in co-browsing: only the pointer is shown on the customer's page.</source>
+      <translation>コブラウズでは使えません。お客さまのページに表示されるのはポインターだけです。</translation>
+    </message>
     <message>
       <source>At most {n} combinations at once.</source>
       <translation>一度に表示できる組み合わせは{n}つまでです。</translation>
@@ -540,6 +600,18 @@
   </context>
   <context>
     <name>SessionTab</name>
+    <message>
+      <source>Co-browsing (website)</source>
+      <translation>コブラウズ（Webサイト）</translation>
+    </message>
+    <message>
+      <source>The customer shares only the pages of your company's website in their browser.</source>
+      <translation>お客さまはブラウザーで当社Webサイトのページだけを共有しています。</translation>
+    </message>
+    <message>
+      <source>Co-browsing: point by clicking on the page in the view in your browser. The keyboard guide is not available.</source>
+      <translation>コブラウズ: ブラウザーの表示でページをクリックするとポインターで示せます。キーボード表示は使えません。</translation>
+    </message>
     <message>
       <source>Connecting to the relay…</source>
       <translation>中継サーバーに接続しています…</translation>
