@@ -127,6 +127,12 @@ class QpControl:
         """The quantizer the next P-frame gets if nothing changes."""
         return self._qp
 
+    def restart(self) -> None:
+        """A new picture size: the quantizer back at ``base_qp`` and the keyframe size model
+        forgotten (the next keyframe's size is guessed from its pixels again)."""
+        self._qp = self.settings.base_qp
+        self._keyframe = None
+
     def _drain(self, now: float) -> None:
         if self._at is not None and now > self._at:
             self._level = max(0.0, self._level - self._cap * (now - self._at))
