@@ -418,7 +418,7 @@ def install_path_probe(receiver: RTCRtpReceiver) -> PathProbe | None:
     train of ``min_packets`` (the sender's first keyframe, sent as one burst) gives the
     capacity: a REMB of ``HEADROOM`` x capacity goes out at once and seeds aiortc's rate
     control there (``AimdRateControl.set_estimate``); aiortc's own REMBs are held back
-    until then and never exceed ``HEADROOM`` x the capacity afterwards. Replaces the
+    until then and stay between ``FLOOR`` and ``HEADROOM`` x the capacity afterwards. Replaces the
     private ``__remote_bitrate_estimator`` with a wrapper and wraps ``_handle_rtp_packet``.
     """
     state = vars(receiver)
@@ -435,10 +435,10 @@ def install_path_probe(receiver: RTCRtpReceiver) -> PathProbe | None:
         arrival_time_ms: int, abs_send_time: int, payload_size: int, ssrc: int
     ) -> tuple[int, list[int]] | None:
         remb = add(arrival_time_ms, abs_send_time, payload_size, ssrc)
-        ceiling = probe.ceiling()
-        if remb is None or ceiling is None:
+        ceiling, floor = probe.ceiling(), probe.floor()
+        if remb is None or ceiling is None or floor is None:
             return None  # nothing before the path is measured: the sender keeps its start
-        bitrate = min(remb[0], int(ceiling))
+        bitrate = max(int(floor), min(remb[0], int(ceiling)))
         # Climb from the ceiling, not from above it.
         estimator.rate_control.current_bitrate = min(estimator.rate_control.current_bitrate, bitrate)
         return bitrate, remb[1]

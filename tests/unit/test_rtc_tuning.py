@@ -11,7 +11,7 @@ from agent.encoder import TunedH264Encoder
 from agent.peer import AgentPeer
 from client_core import rtc_tuning
 from client_core.frame_buffer import FrameBuffer
-from client_core.path_probe import HEADROOM
+from client_core.path_probe import FLOOR, HEADROOM
 from client_core.rtp_repair import NackGenerator
 
 
@@ -123,6 +123,12 @@ async def test_the_path_probe_answers_the_first_train_with_a_remb_and_bounds_aio
             granted = estimator.add(t, (t * 262) & 0xFFFFFF, 1000, 1234) or granted
         assert granted is not None
         assert granted[0] <= bitrate
+        # Nor less than FLOOR x the capacity, whatever queueing aiortc's estimator thinks it saw.
+        estimator.rate_control.current_bitrate = 100_000
+        lowest = min(
+            estimator.add(t, (t * 262) & 0xFFFFFF, 1000, 1234) or (bitrate, []) for t in range(3000, 4000, 10)
+        )
+        assert lowest[0] == pytest.approx(FLOOR * 2_000_000, rel=0.05)
     finally:
         await pc.close()
 
