@@ -36,6 +36,12 @@ stock peer and a tuned peer can live in one process, as in ``madoguchi bench``):
   path's estimate, tells the encoder of every retransmission request (its loss signal)
   and lets the packet history forget what came before a keyframe.
 
+* the operator's receiver measures the path from how the sender's first keyframe (a
+  burst) spreads (:class:`client_core.path_probe.PathProbe`, ``install_path_probe``,
+  called by ``install_jitter_buffer``): it answers with a REMB at once and keeps aiortc's
+  REMBs between 0.5 and 0.85 x the measured capacity; while the agent's encoder probes
+  (``encoder.probing``) its packets leave unpaced, so the burst is a burst.
+
 ``request_keyframe`` sends a PLI from a receiver (aiortc has no public call for it);
 ``on_keyframe_request`` tells the agent when its sender got one, so a send-on-change
 track can send a picture at once instead of at the next change.
