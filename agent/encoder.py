@@ -562,6 +562,7 @@ class TunedH264Encoder(H264Encoder):
         self._estimated = False
         self._first_frame_at: float | None = None
         self._probe_s: float | None = None
+        self._repeat_wanted = False
         if self._probing and start is not None:
             self._policy.cap = self._policy.clamp(start)
         self._qp.cap = self._policy.cap
@@ -617,6 +618,8 @@ class TunedH264Encoder(H264Encoder):
         """True while, on a slow link, the picture is coarser than the quality quantizer
         (after a keyframe cut to the link): the next frames, even repeats of a still
         picture, sharpen it. Never on a LAN (extra repeats there only cost bits and CPU)."""
+        if self._repeat_wanted:
+            return True  # the probe ended on a fast path: the next frame is the sharp one
         return self.backend == "x264-qp" and self._qp.constrained and self._qp.qp > self.settings.qp
 
     @property
@@ -684,11 +687,8 @@ class TunedH264Encoder(H264Encoder):
         moved = False
         if self._probing:
             if self._estimated:
-                self._probing = False
                 self._probe_s = now - self._first_frame_at
-                self._policy.cap = self._policy.clamp(self._target)
-                self._policy.slow_path = self._policy.cap < self.settings.max_bitrate
-                self._choose_scale(now, at_once=True)
+                self._end_probe(now, self._policy.clamp(self._target))
                 logger.info("path measured: cap %d bit/s, scale %.2f", self._policy.cap, self._scale)
                 moved = True
             elif now - self._first_frame_at >= self.settings.probe_timeout_s:
@@ -704,6 +704,20 @@ class TunedH264Encoder(H264Encoder):
         self._qp.cap = self._policy.cap
         self._qp.constrained = self._policy.cap < self.settings.max_bitrate
         return moved
+
+    def _end_probe(self, now: float, cap: int) -> None:
+        self._probing = False
+        self._policy.cap = cap
+        self._policy.slow_path = cap < self.settings.max_bitrate
+        if not self._policy.slow_path:
+            # A fast path: the probe's coarse keyframe is sharpened by the next frame at the
+            # quality quantizer (a repeat of a still picture is asked for: see ``refining``),
+            # or replaced by a full-size keyframe when the size changes below.
+            self._qp.restart()
+            self._repeat_wanted = True
+        self._qp.cap = cap
+        self._qp.constrained = self._policy.slow_path
+        self._choose_scale(now, at_once=True)
 
     def _choose_scale(self, now: float, *, at_once: bool = False) -> None:
         # Down at once (the pixels no longer fit), up once the cap has held 1.25 x above the
@@ -745,6 +759,7 @@ class TunedH264Encoder(H264Encoder):
             raise ValueError("frames must carry pts and time_base")
         started = time.thread_time()
         now = self._clock()
+        self._repeat_wanted = False
         moved = self._follow_path(now)
         yuv = self._to_yuv(frame)
         force_keyframe = self._keyframe_due(force_keyframe, now)
@@ -767,11 +782,8 @@ class TunedH264Encoder(H264Encoder):
         if self._probing and keyframe and len(payloads) < PROBE_MIN_PACKETS:
             # Too few packets for the receiver to measure the link with (a small picture):
             # nothing to probe, and nothing this small floods a link. The estimate rules on.
-            self._probing = False
-            self._policy.cap = self.settings.max_bitrate
-            logger.info(
-                "keyframe of %d packets: no path probe, cap %d bit/s", len(payloads), self._policy.cap
-            )
+            self._end_probe(now, self.settings.max_bitrate)
+            logger.info("keyframe of %d packets: no path probe, cap %d bit/s", len(payloads), self.cap)
         with self._lock:
             self._frames += 1
             self._bytes += len(data)

@@ -269,8 +269,8 @@ def install_pacer(sender: RTCRtpSender, rate_bps: Callable[[], float | None]) ->
 
     aiortc's sender awaits its DTLS transport's ``_send_rtp`` for every packet, so the
     transport's method is wrapped on this instance: RTP packets of this sender's SSRC
-    (retransmissions included) wait their turn, everything else (RTCP, other
-    senders' packets) passes. A packet held back gets its abs-send-time header
+    wait their turn, retransmissions (its RTX SSRC) leave at once and count, everything
+    else (RTCP, other senders' packets) passes. A packet held back gets its abs-send-time header
     extension rewritten to the moment it really leaves (the receiver's delay-based
     estimate must not see the pacer's wait as queueing in the network).
     """
@@ -284,8 +284,10 @@ def install_pacer(sender: RTCRtpSender, rate_bps: Callable[[], float | None]) ->
     paced_ssrcs = {sender._ssrc, sender._rtx_ssrc}
 
     async def send_rtp(data: bytes) -> None:
-        if len(data) >= 12 and not is_rtcp(data) and int.from_bytes(data[8:12], "big") in paced_ssrcs:
-            wait = pacer.delay(len(data))
+        ssrc = int.from_bytes(data[8:12], "big") if len(data) >= 12 else None
+        if ssrc in paced_ssrcs and not is_rtcp(data):
+            # Retransmissions (RTX) go first: the receiver's frames wait for them.
+            wait = pacer.delay(len(data), priority=ssrc == sender._rtx_ssrc)
             if wait > 0:
                 await asyncio.sleep(wait)
                 packet = RtpPacket.parse(data, extensions)

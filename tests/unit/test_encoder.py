@@ -461,5 +461,11 @@ def test_a_small_picture_has_nothing_to_probe_with_and_keeps_its_size() -> None:
     assert _sizes(encoder, decoder, _smooth(), 0) == [(640, 360)]  # a keyframe of a few packets
     assert not encoder.probing
     assert encoder.cap == 3_000_000
+    # The probe's coarse keyframe is sharpened at once: a repeat of the still picture is asked
+    # for (see AgentPeer) and coded at the quality quantizer.
+    assert encoder.refining
+    assert _sizes(encoder, decoder, _smooth(), 1) == [(640, 360)]
+    assert encoder.stats.last_qp == 18
+    assert not encoder.refining
     assert H264Settings().scale_for(500_000, (1280, 720)) == 1.0  # 960x540 would be too small
     assert H264Settings().scale_for(500_000, (1920, 1080)) == 0.75
