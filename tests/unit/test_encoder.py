@@ -463,9 +463,10 @@ def test_a_small_picture_has_nothing_to_probe_with_and_keeps_its_size() -> None:
     assert encoder.cap == 3_000_000
     # The probe's coarse keyframe is sharpened at once: a repeat of the still picture is asked
     # for (see AgentPeer) and coded at the quality quantizer.
-    assert encoder.refining
+    refining = [encoder.refining]
     assert _sizes(encoder, decoder, _smooth(), 1) == [(640, 360)]
     assert encoder.stats.last_qp == 18
-    assert not encoder.refining
+    refining.append(encoder.refining)
+    assert refining == [True, False]
     assert H264Settings().scale_for(500_000, (1280, 720)) == 1.0  # 960x540 would be too small
     assert H264Settings().scale_for(500_000, (1920, 1080)) == 0.75
