@@ -25,6 +25,10 @@ only how frames become H.264:
 * the bitrate cap follows the receiver's estimate only when it really moved (see
   :class:`BitrateCap`); with the per-frame quantizer a move costs nothing, with the
   CRF fallback it rebuilds the encoder (a keyframe);
+* the path is probed first: until the receiver's first estimate the cap is
+  ``start_bitrate`` and the first keyframe, cut to it, is the burst the operator measures
+  the link with (``client_core.path_probe``); under 2 Mbit/s of cap a large picture is
+  encoded at 0.75 scale (``H264Settings.scale_for`` says why);
 * BGRA -> yuv420p with a persistent swscale context and the ``AREA`` filter (correct
   2x2 chroma averaging), chroma converted at full resolution by swscale's SIMD code
   (:mod:`agent.swscale`; PyAV's reformatter as the fallback), redoing only the rows
