@@ -25,6 +25,10 @@ only how frames become H.264:
 * the bitrate cap follows the receiver's estimate only when it really moved (see
   :class:`BitrateCap`); with the per-frame quantizer a move costs nothing, with the
   CRF fallback it rebuilds the encoder (a keyframe);
+* the path is probed first: until the receiver's first estimate the cap is
+  ``start_bitrate`` and the first keyframe, cut to it, is the burst the operator measures
+  the link with (``client_core.path_probe``); under 2 Mbit/s of cap a large picture is
+  encoded at 0.75 scale (``H264Settings.scale_for`` says why);
 * BGRA -> yuv420p with a persistent swscale context and the ``AREA`` filter (correct
   2x2 chroma averaging), chroma converted at full resolution by swscale's SIMD code
   (:mod:`agent.swscale`; PyAV's reformatter as the fallback), redoing only the rows
@@ -138,6 +142,20 @@ class H264Settings:
     threads: int = 0
     keyframe_interval_s: float = 0.5
     max_pixels: int | None = 1920 * 1080
+    start_bitrate: int | None = 1_000_000
+    """The cap until the path is measured (None: start at ``max_bitrate``, as on a known
+    LAN). The first keyframe is cut to it and leaves as one burst: the operator measures
+    the link from how the burst spreads and answers with a REMB (``client_core.path_probe``);
+    the first REMB ends the probe, ``probe_timeout_s`` after the first frame without one
+    (a receiver that does not probe) the cap stays at the start until estimates come."""
+    probe_timeout_s: float = 2.0
+    low_rate_bps: int = 2_000_000
+    """Below this cap the picture is encoded at ``low_rate_scale`` of its size (see
+    :meth:`scale_for`); back at full size once the cap has stayed 1.25 x above it for
+    ``scale_hold_s``."""
+    low_rate_scale: float = 0.75
+    scale_hold_s: float = 3.0
+    min_scaled_pixels: int = 1280 * 720
 
     def __post_init__(self) -> None:
         if not 0 <= self.crf <= 51:
@@ -152,6 +170,10 @@ class H264Settings:
             raise ValueError("keyframe_interval_s must be >= 0")
         if self.vbv_seconds <= 0 or self.max_fps <= 0 or self.threads < 0:
             raise ValueError("vbv_seconds and max_fps must be positive, threads >= 0")
+        if self.start_bitrate is not None and not self.min_bitrate <= self.start_bitrate <= self.max_bitrate:
+            raise ValueError("start_bitrate must lie between min_bitrate and max_bitrate")
+        if not 0.25 <= self.low_rate_scale <= 1.0 or self.probe_timeout_s < 0 or self.scale_hold_s < 0:
+            raise ValueError("need 0.25 <= low_rate_scale <= 1, probe_timeout_s and scale_hold_s >= 0")
 
     def encoded_size(self, width: int, height: int) -> tuple[int, int]:
         """The size a ``width`` x ``height`` picture is encoded at: at most ``max_pixels``,
@@ -160,6 +182,26 @@ class H264Settings:
             return width, height
         factor = (self.max_pixels / (width * height)) ** 0.5
         return max(2, int(width * factor) & ~1), max(2, int(height * factor) & ~1)
+
+    def scale_for(self, cap: float, size: tuple[int, int] | None = None) -> float:
+        """The linear scale a picture of ``size`` is encoded at under ``cap`` (before hysteresis).
+
+        The rule, for screen content: frame rate goes first (the rate control skips frames
+        on a slow link), resolution only when the cap is below ``low_rate_bps``, and then
+        to ``low_rate_scale`` (0.75) of the size and never further. At 0.75 a 1080p desktop's
+        12 px text (9 pt at 96 dpi) is 9 px high: still legible, Japanese included, where
+        half size (6 px) is not; and the pixels, hence the bits of a keyframe and of a
+        scrolled screen, are 0.56 x: 1080p text at 1 Mbit/s needs ~75 KB for a keyframe
+        even at QP 51, 0.75 x ~42 KB. The threshold, 2 Mbit/s: a full-screen 1080p text
+        scroll takes 1.65 Mbit/s at the quality quantizer and 30 fps; under ~2 Mbit/s of
+        cap it fell to QP 40-44 and 11 fps (28 dB) at full size (measured on `dsl`). A picture
+        that would come out under ``min_scaled_pixels`` (1280 x 720) is not scaled: its
+        text is already as small as a screen shows it, and its keyframes are small anyway."""
+        if cap >= self.low_rate_bps:
+            return 1.0
+        if size is not None and size[0] * size[1] * self.low_rate_scale**2 < self.min_scaled_pixels:
+            return 1.0
+        return self.low_rate_scale
 
     def thread_count(self) -> int:
         return self.threads or max(1, min(os.cpu_count() or 1, 4))
@@ -221,6 +263,7 @@ class BitrateCap:
         headroom: float = 1.0,
         up_at_once: bool = False,
         sent_factor: float = 1.0,
+        down_at_once_when_slow: bool = False,
     ) -> None:
         if factor < 1.0 or hold_s < 0 or not 0 < headroom <= 1:
             raise ValueError("need factor >= 1, hold_s >= 0 and 0 < headroom <= 1")
@@ -230,6 +273,10 @@ class BitrateCap:
         self.headroom = headroom
         self.up_at_once = up_at_once
         self.sent_factor = sent_factor
+        self.down_at_once_when_slow = down_at_once_when_slow
+        self.slow_path = False
+        """Set by the encoder when the path was measured slower than the maximum (its probe):
+        then a lower estimate is followed at once (``down_at_once_when_slow``)."""
         self.cap = settings.max_bitrate
         self._away_since: float | None = None
         self._loss_cut_at: float | None = None
@@ -244,7 +291,15 @@ class BitrateCap:
         bottleneck) or losses (see ``update``) do. Measured: following each decrease
         spiralled the LAN scroll down to 9 fps and 32 dB; requiring the estimate under the
         P-frame rate alone still did in a 15 s run (11 fps, 37 dB)."""
-        return cls(settings, factor=1.5, hold_s=1.0, headroom=1.0, up_at_once=True, sent_factor=0.7)
+        return cls(
+            settings,
+            factor=1.5,
+            hold_s=1.0,
+            headroom=1.0,
+            up_at_once=True,
+            sent_factor=0.7,
+            down_at_once_when_slow=True,
+        )
 
     def clamp(self, bitrate: int) -> int:
         return max(self.settings.min_bitrate, min(int(bitrate), self.settings.max_bitrate))
@@ -278,6 +333,16 @@ class BitrateCap:
             self.cap = target
             self._away_since = None
             return True
+        if self.cap >= self.settings.max_bitrate:
+            self.slow_path = False
+        if self.down_at_once_when_slow and self.slow_path and target < self.cap and sent_bps >= 0.5 * target:
+            # A path measured slow (the probe's burst spread at a real bottleneck): a lower
+            # estimate is queueing there, not the loopback's CPU noise (on a fast path one
+            # decrease is not followed: measured, that spiralled the LAN scroll down).
+            logger.info("H.264 bitrate cap %d -> %d bit/s (queueing on a slow link)", self.cap, target)
+            self.cap = target
+            self._away_since = None
+            return True
         if not (up or down):
             self._away_since = None
             return False
@@ -291,6 +356,8 @@ class BitrateCap:
         return True
 
 
+PROBE_MIN_PACKETS = 10
+"""A probing keyframe needs this many packets (``client_core.path_probe.PathProbe``'s train)."""
 LOSSY_FRACTION = 0.10
 """More retransmission requests than this share of the packets sent in the last second
 means the path is full: the cap follows a lower estimate at once. Random loss of a few
@@ -437,7 +504,9 @@ class EncoderStats:
     ``frames`` for the mean), ``cap_bps`` the bitrate cap in force,
     ``keyframes_deferred`` the keyframe requests that came too soon after a keyframe
     (served by the first frame after the interval), ``skipped`` the pictures left out
-    because the link was behind."""
+    because the link was behind, ``scale`` the linear scale of the picture now (below
+    1 on a slow link), ``probe_s`` how long after the first frame the path's first
+    estimate came (None: not yet, or no probe)."""
 
     frames: int
     keyframes: int
@@ -451,6 +520,8 @@ class EncoderStats:
     cap_bps: int = 0
     keyframes_deferred: int = 0
     skipped: int = 0
+    scale: float = 1.0
+    probe_s: float | None = None
 
 
 class TunedH264Encoder(H264Encoder):
@@ -490,6 +561,20 @@ class TunedH264Encoder(H264Encoder):
         self._policy = (
             BitrateCap.following(self.settings) if self.backend == "x264-qp" else BitrateCap(self.settings)
         )
+        start = self.settings.start_bitrate
+        self._probing = start is not None and start < self.settings.max_bitrate
+        self._estimated = False
+        self._first_frame_at: float | None = None
+        self._probe_s: float | None = None
+        self._repeat_wanted = False
+        if self._probing and start is not None:
+            self._policy.cap = self._policy.clamp(start)
+        self._qp.cap = self._policy.cap
+        self._qp.constrained = self._policy.cap < self.settings.max_bitrate
+        self._scale = 1.0  # chosen with the first picture's size
+        self._size: tuple[int, int] | None = None
+        self._scale_at: float | None = None
+        self._scale_wanted_since: float | None = None
         self._lock = threading.Lock()
         self._sent: list[tuple[float, int]] = []
         self._packets: list[tuple[float, int]] = []
@@ -510,6 +595,17 @@ class TunedH264Encoder(H264Encoder):
     @target_bitrate.setter
     def target_bitrate(self, bitrate: int) -> None:
         self._target = self._policy.clamp(bitrate)
+        self._estimated = True
+
+    @property
+    def probing(self) -> bool:
+        """True until the path's first estimate (or the probe's timeout): the first keyframe,
+        cut to the start cap, leaves unpaced so the receiver can measure the link with it."""
+        return self._probing
+
+    @property
+    def scale(self) -> float:
+        return self._scale
 
     @property
     def cap(self) -> int:
@@ -526,6 +622,8 @@ class TunedH264Encoder(H264Encoder):
         """True while, on a slow link, the picture is coarser than the quality quantizer
         (after a keyframe cut to the link): the next frames, even repeats of a still
         picture, sharpen it. Never on a LAN (extra repeats there only cost bits and CPU)."""
+        if self._repeat_wanted:
+            return True  # the probe ended on a fast path: the next frame is the sharp one
         return self.backend == "x264-qp" and self._qp.constrained and self._qp.qp > self.settings.qp
 
     @property
@@ -544,6 +642,8 @@ class TunedH264Encoder(H264Encoder):
                 cap_bps=self._policy.cap,
                 keyframes_deferred=self._keyframes_deferred,
                 skipped=self._qp.skipped,
+                scale=self._scale,
+                probe_s=self._probe_s,
             )
 
     def _open(self, width: int, height: int) -> av.video.codeccontext.VideoCodecContext:
@@ -584,8 +684,73 @@ class TunedH264Encoder(H264Encoder):
     def canvas(self) -> YuvCanvas:
         return self._canvas
 
+    def _follow_path(self, now: float) -> bool:
+        """Ends the probe when due, lets the cap follow the estimate; True when the cap moved."""
+        if self._first_frame_at is None:
+            self._first_frame_at = now
+        moved = False
+        if self._probing:
+            if self._estimated:
+                self._probe_s = now - self._first_frame_at
+                self._end_probe(now, self._policy.clamp(self._target))
+                logger.info("path measured: cap %d bit/s, scale %.2f", self._policy.cap, self._scale)
+                moved = True
+            elif now - self._first_frame_at >= self.settings.probe_timeout_s:
+                self._probing = False
+                logger.info(
+                    "no path estimate after %.1f s: cap stays %d bit/s",
+                    now - self._first_frame_at,
+                    self._policy.cap,
+                )
+        else:
+            moved = self._policy.update(self._target, self._sent_bps(now), now, loss=self._loss(now))
+            self._choose_scale(now)
+        self._qp.cap = self._policy.cap
+        self._qp.constrained = self._policy.cap < self.settings.max_bitrate
+        return moved
+
+    def _end_probe(self, now: float, cap: int) -> None:
+        self._probing = False
+        self._policy.cap = cap
+        self._policy.slow_path = cap < self.settings.max_bitrate
+        if not self._policy.slow_path:
+            # A fast path: the probe's coarse keyframe is sharpened by the next frame at the
+            # quality quantizer (a repeat of a still picture is asked for: see ``refining``),
+            # or replaced by a full-size keyframe when the size changes below.
+            self._qp.restart()
+            self._repeat_wanted = True
+        self._qp.cap = cap
+        self._qp.constrained = self._policy.slow_path
+        self._choose_scale(now, at_once=True)
+
+    def _choose_scale(self, now: float, *, at_once: bool = False) -> None:
+        # Down at once (the pixels no longer fit), up once the cap has held 1.25 x above the
+        # threshold for scale_hold_s; never twice within scale_hold_s (each change is a keyframe).
+        s = self.settings
+        want = s.scale_for(self._policy.cap, self._size)
+        if want == self._scale:
+            self._scale_wanted_since = None
+            return
+        if want > self._scale and self._policy.cap < 1.25 * s.low_rate_bps and not at_once:
+            self._scale_wanted_since = None
+            return
+        if self._scale_wanted_since is None:
+            self._scale_wanted_since = now
+        recent = self._scale_at is not None and now - self._scale_at < s.scale_hold_s
+        held = now - self._scale_wanted_since >= s.scale_hold_s
+        if at_once or (want < self._scale and not recent) or (want > self._scale and held and not recent):
+            logger.info("encoded scale %.2f -> %.2f (cap %d bit/s)", self._scale, want, self._policy.cap)
+            self._scale = want
+            self._scale_at = now
+            self._scale_wanted_since = None
+
     def _to_yuv(self, frame: av.VideoFrame) -> av.VideoFrame:
         size = self.settings.encoded_size(frame.width, frame.height)
+        if self._size is None:  # the first picture: its size at the start cap
+            self._scale = self.settings.scale_for(self._policy.cap, size)
+        self._size = size
+        if self._scale < 1.0:
+            size = (max(2, int(size[0] * self._scale) & ~1), max(2, int(size[1] * self._scale) & ~1))
         self._canvas.size = size if size != (frame.width, frame.height) else None
         yuv = self._canvas.convert(frame)
         yuv.pts = frame.pts
@@ -598,11 +763,10 @@ class TunedH264Encoder(H264Encoder):
             raise ValueError("frames must carry pts and time_base")
         started = time.thread_time()
         now = self._clock()
+        self._repeat_wanted = False
+        moved = self._follow_path(now)
         yuv = self._to_yuv(frame)
         force_keyframe = self._keyframe_due(force_keyframe, now)
-        moved = self._policy.update(self._target, self._sent_bps(now), now, loss=self._loss(now))
-        self._qp.cap = self._policy.cap
-        self._qp.constrained = self._policy.cap < self.settings.max_bitrate
         timestamp = convert_timebase(frame.pts, frame.time_base, VIDEO_TIME_BASE)
         if (
             self.backend == "x264-qp"
@@ -619,6 +783,11 @@ class TunedH264Encoder(H264Encoder):
         else:
             data, keyframe = self._encode_pyav(yuv, moved, force_keyframe)
         payloads = self._packetize(self._split_bitstream(data)) if data else []
+        if self._probing and keyframe and len(payloads) < PROBE_MIN_PACKETS:
+            # Too few packets for the receiver to measure the link with (a small picture):
+            # nothing to probe, and nothing this small floods a link. The estimate rules on.
+            self._end_probe(now, self.settings.max_bitrate)
+            logger.info("keyframe of %d packets: no path probe, cap %d bit/s", len(payloads), self.cap)
         with self._lock:
             self._frames += 1
             self._bytes += len(data)
@@ -676,6 +845,7 @@ class TunedH264Encoder(H264Encoder):
             )
             logger.info("libx264 %dx%d opened (per-frame quantizer): %s", yuv.width, yuv.height, options)
             force_keyframe = True  # a new encoder starts with an IDR anyway
+            self._qp.restart()  # the last keyframe's size says nothing about this size
         self._qp.cap = self._policy.cap
         qp = self._qp.choose(now, keyframe=force_keyframe, pixels=yuv.width * yuv.height)
         planes = yuv.planes

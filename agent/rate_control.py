@@ -64,8 +64,12 @@ class QpSettings:
     """Frames are skipped while the bucket holds more than this many seconds of the cap
     (what a link running at the cap would still have queued): a slow link gets fewer
     frames, not blurrier ones, and never a standing queue."""
-    min_fps: float = 5.0
-    """Skipping keeps at least this frame rate while the backlog is under ``hard_backlog_s``."""
+    min_fps: float = 10.0
+    """Skipping keeps at least this frame rate while the backlog is under ``hard_backlog_s``.
+    10, not 5: a scrolled screen's P-frame costs about in proportion to the rows it
+    scrolled since the last frame (x264 ultrafast, 0.75 scale, QP 24: 3.7 KB for a 3 px
+    step, 12.8 KB for 9 px), so fewer frames save a scroll almost nothing and every gap
+    over 200 ms is a freeze (`dsl`: 5-10 fps and 5-30 % frozen at 5)."""
     hard_backlog_s: float = 0.25
     max_keyframe_qp: int = 51
     """A keyframe may go this coarse to fit the link (the next frames sharpen it)."""
@@ -126,6 +130,12 @@ class QpControl:
     def qp(self) -> int:
         """The quantizer the next P-frame gets if nothing changes."""
         return self._qp
+
+    def restart(self) -> None:
+        """A new picture size: the quantizer back at ``base_qp`` and the keyframe size model
+        forgotten (the next keyframe's size is guessed from its pixels again)."""
+        self._qp = self.settings.base_qp
+        self._keyframe = None
 
     def _drain(self, now: float) -> None:
         if self._at is not None and now > self._at:

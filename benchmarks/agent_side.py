@@ -28,6 +28,7 @@ import collections
 import dataclasses
 import json
 import logging
+import os
 import sys
 import threading
 from pathlib import Path
@@ -186,8 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=int, default=30, help="recent pictures kept for PSNR requests")
     parser.add_argument("--timeout", type=float, default=600.0, help="give up after this many seconds")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING, stream=sys.stderr, format="agent %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(  # MADOGUCHI_AGENT_LOG=INFO: the encoder's cap, probe and scale decisions
+        level=os.environ.get("MADOGUCHI_AGENT_LOG", "WARNING").upper(),
+        stream=sys.stderr,
+        format="agent %(levelname)s %(name)s: %(message)s",
     )
     from client_core import rtc_tuning
 

@@ -437,7 +437,7 @@ async def run_pipeline(
     from benchmarks.repair_log import RepairLog
     from benchmarks.stats import freezes, negotiated_video_codec
     from client_core import rtc_tuning
-    from client_core.rtc_tuning import receiver_jitter_buffer
+    from client_core.rtc_tuning import receiver_jitter_buffer, receiver_path_probe
     from operator_console.client import OperatorClient, SessionEnded
     from testbed.operator import expect, operator_view
     from testbed.stamp import BLOCK as STAMP_BLOCK
@@ -550,6 +550,9 @@ async def run_pipeline(
                     else {}
                 ),
             }
+            probe = receiver_path_probe(receiver)
+            capacity = probe.capacity() if probe is not None else None
+            figures["path_capacity_kbps"] = None if capacity is None else round(capacity / 1000)
             await operator.end_session()
             await expect(operator, SessionEnded, 10, "the session did not end")
             try:

@@ -43,8 +43,12 @@ class Pacer:
         self.delayed = 0
         self.delayed_s = 0.0
 
-    def delay(self, size: int) -> float:
-        """Seconds to hold a packet of ``size`` bytes before sending it (0: now); accounts for it."""
+    def delay(self, size: int, *, priority: bool = False) -> float:
+        """Seconds to hold a packet of ``size`` bytes before sending it (0: now); accounts for it.
+
+        A ``priority`` packet (a retransmission: a frame, and every frame after it, waits
+        for it at the receiver) leaves at once and is counted, so what comes after it
+        waits for it instead; libwebrtc's pacer sends retransmissions first too."""
         rate = self._rate()
         now = self._clock()
         if rate is None or rate <= 0:
@@ -52,7 +56,7 @@ class Pacer:
             return 0.0
         bytes_per_s = rate / 8.0
         burst = max(self.min_burst_bytes, bytes_per_s * self.burst_s) / bytes_per_s
-        start = now if self._next_free is None else max(now, self._next_free - burst)
+        start = now if self._next_free is None or priority else max(now, self._next_free - burst)
         self._next_free = max(now, self._next_free or now) + size / bytes_per_s
         wait = start - now
         if wait > 0:

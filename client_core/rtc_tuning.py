@@ -36,6 +36,12 @@ stock peer and a tuned peer can live in one process, as in ``madoguchi bench``):
   path's estimate, tells the encoder of every retransmission request (its loss signal)
   and lets the packet history forget what came before a keyframe.
 
+* the operator's receiver measures the path from how the sender's first keyframe (a
+  burst) spreads (:class:`client_core.path_probe.PathProbe`, ``install_path_probe``,
+  called by ``install_jitter_buffer``): it answers with a REMB at once and keeps aiortc's
+  REMBs between 0.5 and 0.85 x the measured capacity; while the agent's encoder probes
+  (``encoder.probing``) its packets leave unpaced, so the burst is a burst.
+
 ``request_keyframe`` sends a PLI from a receiver (aiortc has no public call for it);
 ``on_keyframe_request`` tells the agent when its sender got one, so a send-on-change
 track can send a picture at once instead of at the next change.
@@ -65,8 +71,9 @@ from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from aiortc.clock import current_ntp_time
 from aiortc.codecs.base import Encoder
 from aiortc.jitterbuffer import JitterBuffer
+from aiortc.rate import RemoteBitrateEstimator
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
-from aiortc.rtp import RtpPacket, is_rtcp
+from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtpPacket, is_rtcp, pack_remb_fci
 
 from client_core.frame_buffer import (
     FrameBuffer,
@@ -75,6 +82,7 @@ from client_core.frame_buffer import (
     vp8_starts_keyframe,
 )
 from client_core.pacer import PACING_FACTOR, Pacer
+from client_core.path_probe import PathProbe
 from client_core.rtp_repair import NackGenerator, PacketHistory
 
 __all__ = [
@@ -86,6 +94,8 @@ __all__ = [
     "install_nack_generator",
     "install_packet_history",
     "install_pacer",
+    "install_path_probe",
+    "receiver_path_probe",
     "sender_pacer",
     "install_jitter_buffer",
     "on_keyframe_request",
@@ -121,6 +131,9 @@ _RECEIVER_DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
 _RECEIVER_DECODER_THREAD = "_RTCRtpReceiver__decoder_thread"
 _RECEIVER_TIMESTAMP_MAPPER = "_RTCRtpReceiver__timestamp_mapper"
 _RECEIVER_CODECS = "_RTCRtpReceiver__codecs"
+_RECEIVER_ESTIMATOR = "_RTCRtpReceiver__remote_bitrate_estimator"
+_RECEIVER_RTCP_SSRC = "_RTCRtpReceiver__rtcp_ssrc"
+_RECEIVER_PROBE = "_madoguchi_path_probe"  # ours, on the receiver instance
 
 EncoderFactory = Callable[[RTCRtpCodecParameters], Encoder | None]
 """Given the negotiated codec, the encoder to use, or None for aiortc's own."""
@@ -244,7 +257,9 @@ def install_packet_history(sender: RTCRtpSender) -> PacketHistory | None:
 def _pacing_rate(encoder: Any) -> float | None:
     # Paced only while the path's estimate holds the cap down (a slow link); on a LAN a
     # keyframe leaves at once, as before (pacing it at the 3 Mbit/s cap would take ~1 s).
-    if not getattr(encoder, "constrained", True):
+    # While the encoder probes the path its first keyframe leaves as one burst: the
+    # receiver measures the link from how that burst spreads (client_core.path_probe).
+    if getattr(encoder, "probing", False) or not getattr(encoder, "constrained", True):
         return None
     return PACING_FACTOR * float(encoder.cap)
 
@@ -254,8 +269,8 @@ def install_pacer(sender: RTCRtpSender, rate_bps: Callable[[], float | None]) ->
 
     aiortc's sender awaits its DTLS transport's ``_send_rtp`` for every packet, so the
     transport's method is wrapped on this instance: RTP packets of this sender's SSRC
-    (retransmissions included) wait their turn, everything else (RTCP, other
-    senders' packets) passes. A packet held back gets its abs-send-time header
+    wait their turn, retransmissions (its RTX SSRC) leave at once and count, everything
+    else (RTCP, other senders' packets) passes. A packet held back gets its abs-send-time header
     extension rewritten to the moment it really leaves (the receiver's delay-based
     estimate must not see the pacer's wait as queueing in the network).
     """
@@ -269,8 +284,10 @@ def install_pacer(sender: RTCRtpSender, rate_bps: Callable[[], float | None]) ->
     paced_ssrcs = {sender._ssrc, sender._rtx_ssrc}
 
     async def send_rtp(data: bytes) -> None:
-        if len(data) >= 12 and not is_rtcp(data) and int.from_bytes(data[8:12], "big") in paced_ssrcs:
-            wait = pacer.delay(len(data))
+        ssrc = int.from_bytes(data[8:12], "big") if len(data) >= 12 else None
+        if ssrc in paced_ssrcs and not is_rtcp(data):
+            # Retransmissions (RTX) go first: the receiver's frames wait for them.
+            wait = pacer.delay(len(data), priority=ssrc == sender._rtx_ssrc)
             if wait > 0:
                 await asyncio.sleep(wait)
                 packet = RtpPacket.parse(data, extensions)
@@ -354,6 +371,7 @@ def install_jitter_buffer(receiver: RTCRtpReceiver, buffer: JitterBuffer) -> boo
             return False
         setattr(receiver, _RECEIVER_JITTER_BUFFER, buffer)
         install_nack_generator(receiver, buffer)
+        install_path_probe(receiver)
         return True
     setattr(receiver, _RECEIVER_JITTER_BUFFER, buffer)
     install_nack_generator(receiver)
@@ -396,6 +414,78 @@ def _deliver_every_frame(receiver: RTCRtpReceiver, buffer: FrameBuffer) -> bool:
 
     setattr(receiver, _RECEIVER_HANDLE_RTP, handle_rtp_packet)
     return True
+
+
+def install_path_probe(receiver: RTCRtpReceiver) -> PathProbe | None:
+    """Measure the path's capacity from packet trains and bound the receiver's REMB by it.
+
+    aiortc 1.16's receiver estimator (``aiortc.rate.RemoteBitrateEstimator``) sends no
+    REMB for its first 3 s (only on overuse) and then climbs from what it received, so
+    a sender that starts low stays low for long and one that starts high floods a slow
+    link. With :class:`client_core.path_probe.PathProbe` fed every packet, the first
+    train of ``min_packets`` (the sender's first keyframe, sent as one burst) gives the
+    capacity: a REMB of ``HEADROOM`` x capacity goes out at once and seeds aiortc's rate
+    control there (``AimdRateControl.set_estimate``); aiortc's own REMBs are held back
+    until then and stay between ``FLOOR`` and ``HEADROOM`` x the capacity afterwards. Replaces the
+    private ``__remote_bitrate_estimator`` with a wrapper and wraps ``_handle_rtp_packet``.
+    """
+    state = vars(receiver)
+    estimator = state.get(_RECEIVER_ESTIMATOR)
+    original = getattr(receiver, _RECEIVER_HANDLE_RTP, None)
+    send_rtcp = getattr(receiver, "_send_rtcp", None)
+    if not isinstance(estimator, RemoteBitrateEstimator) or not callable(original) or not callable(send_rtcp):
+        logger.warning("RTCRtpReceiver has no %s: REMB left to aiortc", _RECEIVER_ESTIMATOR)
+        return None
+    probe = PathProbe()
+    add = estimator.add
+
+    def bounded_add(
+        arrival_time_ms: int, abs_send_time: int, payload_size: int, ssrc: int
+    ) -> tuple[int, list[int]] | None:
+        remb = add(arrival_time_ms, abs_send_time, payload_size, ssrc)
+        ceiling, floor = probe.ceiling(), probe.floor()
+        if remb is None or ceiling is None or floor is None:
+            return None  # nothing before the path is measured: the sender keeps its start
+        bitrate = max(int(floor), min(remb[0], int(ceiling)))
+        # Climb from the ceiling, not from above it.
+        estimator.rate_control.current_bitrate = min(estimator.rate_control.current_bitrate, bitrate)
+        return bitrate, remb[1]
+
+    async def handle_rtp_packet(packet: Any, arrival_time_ms: int) -> None:
+        before = probe.ceiling()
+        sample = probe.add(
+            packet.ssrc,
+            arrival_time_ms,
+            seq=packet.sequence_number,
+            timestamp=packet.timestamp,
+            marker=bool(packet.marker),
+            size=len(packet.payload) + 12,
+        )
+        await original(packet, arrival_time_ms)
+        ceiling = probe.ceiling()
+        rtcp_ssrc = state.get(_RECEIVER_RTCP_SSRC)
+        if sample is None or ceiling is None or rtcp_ssrc is None:
+            return
+        current = estimator.rate_control.current_bitrate
+        if before is None or ceiling < current:
+            # The first measurement, or one that lowers the ceiling: tell the sender now.
+            bitrate = int(ceiling) if before is None else min(current, int(ceiling))
+            estimator.rate_control.set_estimate(bitrate, arrival_time_ms)
+            logger.info("path probe: %.0f kbit/s measured, REMB %d kbit/s", sample / 1000, bitrate // 1000)
+            remb = RtcpPsfbPacket(
+                fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(bitrate, [packet.ssrc])
+            )
+            await send_rtcp(remb)
+
+    estimator.add = bounded_add  # type: ignore[method-assign]
+    setattr(receiver, _RECEIVER_HANDLE_RTP, handle_rtp_packet)
+    setattr(receiver, _RECEIVER_PROBE, probe)
+    return probe
+
+
+def receiver_path_probe(receiver: RTCRtpReceiver) -> PathProbe | None:
+    probe = vars(receiver).get(_RECEIVER_PROBE)
+    return probe if isinstance(probe, PathProbe) else None
 
 
 def receiver_jitter_buffer(receiver: RTCRtpReceiver) -> JitterBuffer | None:

@@ -71,6 +71,7 @@ async def _session(
     stock: bool,
     connection_lost_s: float,
     scene_mode: str = "moving",
+    size: tuple[int, int] = (_WIDTH, _HEIGHT),
 ) -> dict[str, Any]:
     import aioice.ice
 
@@ -82,25 +83,32 @@ async def _session(
     from testbed.customer import Customer
     from testbed.operator import expect
     from testbed.scene import SceneProcess, stamp_position
+    from testbed.stamp import BLOCK as STAMP_BLOCK
     from testbed.stamp import StampError, read_stamp
     from testbed.xvfb import VirtualDisplay
 
     rtc_tuning.set_tuning_enabled(not stock)
     decoded: list[tuple[int, float]] = []
-    stamp_x, stamp_y = stamp_position(_WIDTH, _HEIGHT)
+    width, height = size
+    stamp_x, stamp_y = stamp_position(width, height)
 
     def on_frame(image: Any, at: float) -> None:
+        scale = image.shape[1] / width  # a slow link's picture comes at fewer pixels
         try:
-            value = read_stamp(image, x=stamp_x, y=stamp_y)
+            if scale == 1.0:
+                value = read_stamp(image, x=stamp_x, y=stamp_y)
+            else:
+                block = round(STAMP_BLOCK * scale)
+                value = read_stamp(image, x=round(stamp_x * scale), y=round(stamp_y * scale), block=block)
         except StampError:
             return
         if value is not None:
             decoded.append((value, at))
 
-    with tempfile.TemporaryDirectory() as tmp, VirtualDisplay(screens=[(_WIDTH, _HEIGHT)]) as display:
+    with tempfile.TemporaryDirectory() as tmp, VirtualDisplay(screens=[size]) as display:
         painted_log = Path(tmp) / "painted.txt"
         scene = SceneProcess(
-            display.name, scene_mode, fps=30, geometry=(0, 0, _WIDTH, _HEIGHT), stamp_file=str(painted_log)
+            display.name, scene_mode, fps=30, geometry=(0, 0, width, height), stamp_file=str(painted_log)
         )
         with scene:
             async with running_relay() as relay:
@@ -213,6 +221,7 @@ def run_outage(
     profile_name: str | None = None,
     connection_lost_s: float = 60.0,
     scene_mode: str = "moving",
+    size: tuple[int, int] = (_WIDTH, _HEIGHT),
 ) -> dict[str, Any]:
     """Build the namespace, run the session inside it, return its figures."""
     from testbed.linkemu.namespace import LinkNamespace, available
@@ -235,6 +244,7 @@ def run_outage(
             cmd += ["--outage", str(outage_s), "--before", str(before_s), "--after", str(after_s)]
             cmd += ["--stock"] if stock else []
             cmd += ["--connection-lost", str(connection_lost_s), "--scene", scene_mode]
+            cmd += ["--size", f"{size[0]}x{size[1]}"]
             subprocess.run(cmd, check=True, env=dict(os.environ), timeout=outage_s + before_s + after_s + 120)
         result: dict[str, Any] = json.loads(out.read_text())
     result["link"] = {
@@ -262,8 +272,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scene", default="moving", help="stamped scene mode: moving, scroll, typing, rare")
     parser.add_argument("--stock", action="store_true", help="stock aiortc media (no rtc_tuning)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--size", default=f"{_WIDTH}x{_HEIGHT}", help="screen size, e.g. 1920x1080")
     parser.add_argument(_INSIDE, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    width, _, height = args.size.partition("x")
+    size = (int(width), int(height))
     if args.inside is not None:
         if os.environ.get("MADOGUCHI_LAB_LOG"):
             logging.basicConfig(level=logging.INFO, format="%(relativeCreated)8.0f %(name)s %(message)s")
@@ -275,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
                 stock=args.stock,
                 connection_lost_s=args.connection_lost,
                 scene_mode=args.scene,
+                size=size,
             )
         )
         args.inside.write_text(json.dumps(figures))
@@ -287,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         profile_name=args.profile,
         connection_lost_s=args.connection_lost,
         scene_mode=args.scene,
+        size=size,
     )
     text = json.dumps(figures, indent=2)
     print(text)

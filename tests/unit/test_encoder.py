@@ -258,7 +258,7 @@ def _smooth(height: int = 360, width: int = 640) -> npt.NDArray[np.uint8]:
 @pytest.mark.parametrize("rate_control", ["qp", "crf"])
 def test_encoder_round_trip_keyframes_only_on_request(rate_control: str) -> None:
     sizes: list[tuple[int, bool]] = []
-    settings = H264Settings(threads=1, rate_control=rate_control, keyframe_interval_s=0)
+    settings = H264Settings(threads=1, rate_control=rate_control, keyframe_interval_s=0, start_bitrate=None)
     encoder = TunedH264Encoder(settings, on_encoded=lambda n, key: sizes.append((n, key)))
     assert encoder.backend == ("x264-qp" if rate_control == "qp" else "pyav-crf")
     decoder = H264Decoder()
@@ -301,7 +301,7 @@ def test_keyframe_requests_are_served_at_most_once_per_interval() -> None:
 
 @pytest.mark.parametrize("rate_control", ["qp", "crf"])
 def test_encoder_ignores_small_bitrate_moves_and_rebuilds_on_new_size(rate_control: str) -> None:
-    encoder = TunedH264Encoder(H264Settings(threads=1, rate_control=rate_control))
+    encoder = TunedH264Encoder(H264Settings(threads=1, rate_control=rate_control, start_bitrate=None))
     image = _picture(seed=4)
     encoder.encode(_frame(image, 0))
     for index, target in enumerate([2_700_000, 3_300_000, 2_000_000], start=1):
@@ -341,7 +341,7 @@ def test_following_cap_drops_at_once_when_the_receiver_reports_losses() -> None:
 
 
 def test_large_screens_are_encoded_at_1080p_worth_of_pixels() -> None:
-    settings = H264Settings(threads=1)
+    settings = H264Settings(threads=1, start_bitrate=None)
     assert settings.encoded_size(1920, 1080) == (1920, 1080)
     assert settings.encoded_size(2560, 1440) == (1920, 1080)
     assert settings.encoded_size(3840, 2160) == (1920, 1080)
@@ -354,3 +354,119 @@ def test_large_screens_are_encoded_at_1080p_worth_of_pixels() -> None:
     decoded = _decode(decoder, payloads, timestamp)
     assert [(f.width, f.height) for f in decoded] == [(1920, 1080)]
     assert encoder.canvas.scaled == 1
+
+
+def _sizes(
+    encoder: TunedH264Encoder, decoder: H264Decoder, image: npt.NDArray[np.uint8], index: int
+) -> list[tuple[int, int]]:
+    payloads, timestamp = encoder.encode(_frame(image, index))
+    if not payloads:
+        return []  # skipped: the link is behind
+    return [(f.width, f.height) for f in _decode(decoder, payloads, timestamp)]
+
+
+def test_the_first_keyframe_probes_the_path_small_and_the_estimate_sets_the_size() -> None:
+    # A fast path: the probe keyframe is cut to the start cap at 0.75 of the size; the first
+    # estimate (the operator's probe REMB) lifts the cap and the next frame is a full-size,
+    # sharp keyframe.
+    clock = [0.0]
+    settings = H264Settings(threads=1, start_bitrate=1_000_000)
+    encoder = TunedH264Encoder(settings, clock=lambda: clock[0])
+    decoder = H264Decoder()
+    image = _picture(1080, 1920, seed=3)
+    assert encoder.constrained  # the start cap, until the path is measured
+    assert _sizes(encoder, decoder, image, 0) == [(1440, 810)]
+    probe_keyframe = encoder.stats.last_keyframe_bytes
+    assert probe_keyframe <= 0.2 * 1_000_000 / 8 * 2  # about 200 ms of the start cap (coarse: QP 51)
+    encoder.target_bitrate = 50_000_000  # what the probe measured on a LAN, clamped
+    clock[0] = 0.05
+    assert _sizes(encoder, decoder, image, 1) == [(1920, 1080)]
+    stats = encoder.stats
+    assert (encoder.probing, encoder.constrained) == (False, False)
+    assert stats.keyframes == 2
+    assert stats.cap_bps == 3_000_000
+    assert stats.probe_s == pytest.approx(0.05)
+    assert stats.last_qp is not None
+    assert stats.last_qp <= settings.qp + 4  # sharp, not the probe's quantizer
+
+
+def test_a_slow_path_keeps_the_smaller_size_and_a_lower_estimate_is_followed_at_once() -> None:
+    clock = [0.0]
+    encoder = TunedH264Encoder(H264Settings(threads=1), clock=lambda: clock[0])
+    decoder = H264Decoder()
+    image = _picture(1080, 1920, seed=7)
+    assert _sizes(encoder, decoder, image, 0) == [(1440, 810)]
+    encoder.target_bitrate = 850_000  # mobile: 1 Mbit/s measured, 85 % of it
+    for index in range(1, 20):
+        clock[0] = index / 30
+        image = _picture(1080, 1920, seed=index)  # noise: far more than the cap is sent
+        assert _sizes(encoder, decoder, image, index) in ([(1440, 810)], [])  # [] when skipped
+    assert encoder.constrained
+    assert encoder.cap == 850_000
+    assert encoder.stats.keyframes == 1  # no size change: no second keyframe
+    # Queueing measured on that slow link: a lower estimate is followed at once (on a fast
+    # path one decrease is not, see test_following_cap_tracks_the_estimate_within_a_second).
+    encoder.target_bitrate = 700_000
+    clock[0] = 1.0
+    encoder.encode(_frame(image, 30))
+    assert encoder.cap == 700_000
+
+
+def test_without_an_estimate_the_probe_ends_and_the_start_cap_stays() -> None:
+    clock = [0.0]
+    encoder = TunedH264Encoder(H264Settings(threads=1, probe_timeout_s=2.0), clock=lambda: clock[0])
+    image = _picture(1080, 1920, seed=1)
+    encoder.encode(_frame(image, 0))
+    clock[0] = 2.5
+    encoder.encode(_frame(image, 1))
+    assert not encoder.probing
+    assert encoder.cap == 1_000_000
+    assert encoder.stats.probe_s is None
+
+
+def test_the_size_goes_back_up_only_once_the_cap_has_held_high() -> None:
+    clock = [0.0]
+    settings = H264Settings(threads=1, scale_hold_s=3.0)
+    encoder = TunedH264Encoder(settings, clock=lambda: clock[0])
+    decoder = H264Decoder()
+    image = _picture(1080, 1920, seed=7)
+    _sizes(encoder, decoder, image, 0)
+    encoder.target_bitrate = 1_500_000  # dsl-like: under 2 Mbit/s, the smaller size
+    index = 1
+    for t in (0.1, 1.0):
+        clock[0] = t
+        assert _sizes(encoder, decoder, image, index) in ([(1440, 810)], [])
+        index += 1
+    encoder.target_bitrate = 2_600_000  # the estimate climbs past 1.25 x the threshold
+    for t in (1.5, 3.0, 4.4):
+        clock[0] = t
+        assert _sizes(encoder, decoder, image, index) in ([(1440, 810)], [])  # not yet: it must hold
+        index += 1
+    clock[0] = 4.6
+    assert _sizes(encoder, decoder, image, index) == [(1920, 1080)]
+    assert settings.scale_for(1_999_999) == 0.75
+    assert settings.scale_for(2_000_000) == 1.0
+
+
+def test_probe_and_scale_settings_are_checked() -> None:
+    with pytest.raises(ValueError):
+        H264Settings(start_bitrate=100_000)  # under min_bitrate
+    with pytest.raises(ValueError):
+        H264Settings(low_rate_scale=0.1)
+
+
+def test_a_small_picture_has_nothing_to_probe_with_and_keeps_its_size() -> None:
+    encoder = TunedH264Encoder(H264Settings(threads=1))
+    decoder = H264Decoder()
+    assert _sizes(encoder, decoder, _smooth(), 0) == [(640, 360)]  # a keyframe of a few packets
+    assert not encoder.probing
+    assert encoder.cap == 3_000_000
+    # The probe's coarse keyframe is sharpened at once: a repeat of the still picture is asked
+    # for (see AgentPeer) and coded at the quality quantizer.
+    refining = [encoder.refining]
+    assert _sizes(encoder, decoder, _smooth(), 1) == [(640, 360)]
+    assert encoder.stats.last_qp == 18
+    refining.append(encoder.refining)
+    assert refining == [True, False]
+    assert H264Settings().scale_for(500_000, (1280, 720)) == 1.0  # 960x540 would be too small
+    assert H264Settings().scale_for(500_000, (1920, 1080)) == 0.75

@@ -44,3 +44,12 @@ def test_the_rate_follows_the_encoder_and_none_means_unpaced() -> None:
     rate[0] = 2_000_000  # 250 KB/s
     waits = [pacer.delay(1250) for _ in range(20)]
     assert abs(waits[-1] - (19 * 1250 - 12 * 1200) / 250_000) < 0.001  # a 14.4 KB burst, then 5 ms each
+
+
+def test_a_retransmission_leaves_at_once_and_what_follows_waits_for_it() -> None:
+    clock = Clock()
+    pacer = Pacer(clock, lambda: 8_000_000)  # 1 MB/s
+    waits = [pacer.delay(1000) for _ in range(50)]  # a frame queued for ~40 ms
+    assert waits[-1] > 0.03
+    assert pacer.delay(1000, priority=True) == 0.0  # a repair does not queue behind it
+    assert pacer.delay(1000) > waits[-1]  # and counts: the next packet waits for it too

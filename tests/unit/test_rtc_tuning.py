@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 from aiortc import RTCPeerConnection, VideoStreamTrack
 from aiortc.jitterbuffer import JitterBuffer
+from aiortc.rtp import RtcpPsfbPacket, RtpPacket, unpack_remb_fci
 
 from agent.encoder import TunedH264Encoder
 from agent.peer import AgentPeer
 from client_core import rtc_tuning
 from client_core.frame_buffer import FrameBuffer
+from client_core.path_probe import FLOOR, HEADROOM
 from client_core.rtp_repair import NackGenerator
 
 
@@ -81,6 +83,51 @@ async def test_jitter_buffer_swap_on_a_real_receiver() -> None:
         assert isinstance(generator, NackGenerator)
         assert ours.on_skip == generator.discard_before
         assert "_handle_rtp_packet" in vars(transceiver.receiver)  # every released frame is decoded
+    finally:
+        await pc.close()
+
+
+async def test_the_path_probe_answers_the_first_train_with_a_remb_and_bounds_aiortcs() -> None:
+    pc = RTCPeerConnection()
+    try:
+        receiver = pc.addTransceiver("video", direction="recvonly").receiver
+        sent: list[object] = []
+
+        async def capture(packet: object) -> None:
+            sent.append(packet)
+
+        receiver._send_rtcp = capture  # type: ignore[method-assign]
+        receiver._set_rtcp_ssrc(4321)
+        assert rtc_tuning.install_jitter_buffer(receiver, FrameBuffer())
+        probe = rtc_tuning.receiver_path_probe(receiver)
+        assert probe is not None
+        estimator = vars(receiver)["_RTCRtpReceiver__remote_bitrate_estimator"]
+        # aiortc's estimator says nothing before the path is measured.
+        assert estimator.add(0, 0, 1000, 1234) is None
+        # A 20-packet keyframe through a 2 Mbit/s bottleneck: 1000 bytes every 4 ms.
+        for k in range(20):
+            packet = RtpPacket(payload_type=96, sequence_number=k, timestamp=0, ssrc=1234, marker=k == 19)
+            packet.payload = b"x" * 988  # 1000 bytes with the header
+            await receiver._handle_rtp_packet(packet, arrival_time_ms=1000 + 4 * k)
+        assert len(sent) == 1
+        remb = sent[0]
+        assert isinstance(remb, RtcpPsfbPacket)
+        bitrate, ssrcs = unpack_remb_fci(remb.fci)
+        assert ssrcs == [1234]
+        assert bitrate == pytest.approx(HEADROOM * 2_000_000, rel=0.05)
+        # aiortc's rate control now starts there, and never grants more than the ceiling.
+        assert estimator.rate_control.current_bitrate == bitrate
+        estimator.rate_control.current_bitrate = 30_000_000
+        granted = None
+        for t in range(1100, 3000, 10):
+            granted = estimator.add(t, (t * 262) & 0xFFFFFF, 1000, 1234) or granted
+        assert granted is not None
+        assert granted[0] <= bitrate
+        # Nor less than FLOOR x the capacity, whatever queueing aiortc's estimator thinks it saw.
+        estimator.rate_control.current_bitrate = 100_000
+        grants = [estimator.add(t, (t * 262) & 0xFFFFFF, 1000, 1234) for t in range(3000, 4000, 10)]
+        lowest = min(g[0] for g in grants if g is not None)
+        assert lowest == pytest.approx(FLOOR * 2_000_000, rel=0.05)
     finally:
         await pc.close()
 
