@@ -89,3 +89,15 @@ def test_pairings_across_nodes_without_a_shared_store_are_not_verified() -> None
     assert report["summary"]["claims_per_second"] is None  # no rate without verified pairings
     assert report["results"]["held_sockets"]["checkpoints"][0]["sockets_per_node"] == [10, 10, 10]
     assert report["relay_exit_codes"] == [0, 0, 0]
+
+
+def test_three_nodes_on_one_redis_pair_every_claim_across_nodes(tmp_path: Path) -> None:
+    """The multi-node path of the bench: three relay processes, one redis-server it starts."""
+    out = tmp_path / "relay3.json"
+    assert main(["bench", "relay", "--quick", "--nodes", "3", "--store", "redis", "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["store"].startswith("redis://")
+    assert report["relay_exit_codes"] == [0, 0, 0]
+    claims = report["results"]["claims"]
+    assert claims["verified"] == claims["claims"] == 50
+    assert claims["cross_node"] == 50  # every operator on another node than its customer
