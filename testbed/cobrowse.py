@@ -28,6 +28,7 @@ from operator_console.cobrowse_viewer import CobrowseViewer
 from protocol import (
     Answer,
     Bye,
+    Claim,
     ClaimPending,
     CodeIssued,
     Ended,
@@ -116,21 +117,33 @@ class CobrowseOperator:
     @classmethod
     @contextlib.asynccontextmanager
     async def start(
-        cls, relay: RunningRelay, username: str, password: str
+        cls, relay: RunningRelay, username: str, password: str, *, issue: bool = True
     ) -> AsyncIterator[CobrowseOperator]:
-        """Log in and get a 6-digit code (``.code``) to read out to the customer."""
+        """Log in and get a 6-digit code (``.code``) to read out to the customer; with
+        ``issue=False`` none, for :meth:`claim_number` (one session per connection)."""
         async with aiohttp.ClientSession() as http:
             token = await login(http, relay, username, password)
             signaling = await SignalingClient.operator(http, relay, token, timeout=15.0)
             operator = cls(relay, signaling)
             try:
-                await signaling.send(IssueCode())
-                issued = await signaling.expect(CodeIssued)
-                operator.code = issued.code
+                if issue:
+                    await signaling.send(IssueCode())
+                    issued = await signaling.expect(CodeIssued)
+                    operator.code = issued.code
                 operator._reader = asyncio.create_task(operator._read())
                 yield operator
             finally:
                 await operator.close()
+
+    async def claim_number(self, code: str, timeout: float = 10.0) -> ClaimPending:
+        """The other direction: type the customer's 4-digit number, as in the console."""
+        await self.signaling.send(Claim(code=code))
+        try:
+            await self.until("the number was not claimed", lambda: self.claim is not None, timeout)
+        except TestbedError:
+            raise TestbedError(f"the number was not claimed: {self.forwarded[-3:]}") from None
+        assert self.claim is not None
+        return self.claim
 
     async def _read(self) -> None:
         ws = self.signaling.ws

@@ -624,3 +624,36 @@ async def test_the_operator_s_end_reaches_the_customer_within_a_second(
     await browser.eval("document.getElementById('balance').textContent = '0'")
     await asyncio.sleep(0.5)
     assert len(await _sent(browser)) == sent  # nothing more leaves the page
+
+
+async def test_the_customer_can_read_a_4_digit_number_instead(
+    relay: RunningRelay, browser: BrowserCustomer
+) -> None:
+    """The agent's direction on a site: a number on the customer's page, typed by the operator."""
+    async with CobrowseOperator.start(relay, "hanako", PASSWORD, issue=False) as operator:
+        await _read_a_number(relay, browser, operator)
+
+
+async def _read_a_number(relay: RunningRelay, browser: BrowserCustomer, operator: CobrowseOperator) -> None:
+    await browser.new_page(init_script=LEAK_HOOK)
+    await browser.goto(f"{relay.url}/demo/bank/account.html")
+    await browser.click("#cb-launcher")
+    await browser.click("#cb-show-number")
+    await browser.wait("#cb-number")
+    number = (await browser.text("#cb-number")).strip()
+    assert len(number) == 4
+    assert number.isdigit()
+    assert await browser.text("#cb-number-label") == "この受付番号をオペレーターに伝えてください"
+
+    pending = await operator.claim_number(number)
+    assert pending.client == "cobrowse"
+    await browser.wait("#cb-allow")
+    assert "佐藤 花子" in await browser.text("#cb-request")
+    assert operator.received.raw == []  # nothing before Allow
+    await browser.click("#cb-allow")
+    await operator.until("the cobrowse channel never opened", operator.channel_open.is_set, 15)
+    await operator.until("no full snapshot", lambda: any(e["type"] == 2 for e in operator.received.events))
+    await browser.wait("#cb-sharing")
+
+    await browser.click("#cb-stop")
+    await operator.until("Stop did not end the session", lambda: operator.ended is not None, 1.0)

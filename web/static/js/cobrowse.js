@@ -82,6 +82,8 @@ const TEXT = {
     connect: "接続",
     cancel: "やめる",
     bad_code: "6桁の数字を入力してください",
+    show_number: "番号がない場合: 受付番号を表示する",
+    number_label: "この受付番号をオペレーターに伝えてください",
     connecting: "接続しています…",
     request: (/** @type {string} */ who) => `${who} がこのサイトの画面を見ようとしています。`,
     allow: "許可する",
@@ -104,6 +106,8 @@ const TEXT = {
     connect: "Connect",
     cancel: "Cancel",
     bad_code: "Enter the 6 digits",
+    show_number: "No number? Show a number to read out",
+    number_label: "Read this number to the operator",
     connecting: "Connecting…",
     request: (/** @type {string} */ who) => `${who} would like to see this site's pages.`,
     allow: "Allow",
@@ -329,6 +333,8 @@ class Session {
     /** @type {Recorder | null} */
     this.recorder = null;
     this.operatorName = "";
+    /** Whether the customer reads a 4-digit number to the operator (rather than typing theirs). */
+    this.readsNumber = false;
     /** @type {import("./protocol.js").IceServer[]} */
     this.resumeIce = [];
     /** @type {PauseReason} */
@@ -395,6 +401,10 @@ class Session {
       void this.connect(code);
     });
     cancel.addEventListener("click", () => this.panel.hide());
+    // The other direction (the agent's and the browser's): the customer reads a 4-digit
+    // number to the operator, who types it in the console. Same Allow, same session after.
+    const showNumber = h("button", { type: "button", id: "cb-show-number" }, [tr.show_number]);
+    showNumber.addEventListener("click", () => void this.connect(null));
     this.panel.show([
       ...(this.panel.brand.company_name ? [h("p", { class: "brand-name", id: "cb-brand" }, [this.panel.brand.company_name])] : []),
       h("h2", { id: "cb-title" }, [tr.title]),
@@ -404,12 +414,14 @@ class Session {
       input,
       error,
       h("div", { class: "buttons" }, [cancel, connect]),
+      h("div", { class: "buttons" }, [showNumber]),
     ]);
     input.focus();
   }
 
-  /** @param {string} code */
+  /** @param {string | null} code the operator's 6-digit code, or null to get a 4-digit number */
   async connect(code) {
+    this.readsNumber = code === null;
     this.panel.show([h("p", { id: "cb-status" }, [tr.connecting])]);
     if (!(await this.openSignaling())) return;
     this.signaling?.send(helloMessage({ client: "cobrowse", scope: "normal", clientVersion: CLIENT_VERSION, locale: lang }, code));
@@ -418,9 +430,19 @@ class Session {
   /** @param {RelayMessage} m */
   async onRelay(m) {
     switch (m.type) {
-      case "registered":
+      case "registered": {
         store({ token: m.resume_token });
+        if (!this.readsNumber) return; // joined with the operator's code: nothing to show
+        const cancel = h("button", { type: "button", id: "cb-cancel" }, [tr.cancel]);
+        cancel.addEventListener("click", () => this.end(true));
+        this.panel.show([
+          h("p", { id: "cb-number-label" }, [tr.number_label]),
+          h("p", { id: "cb-number", class: "number", "aria-live": "polite" }, [m.code]),
+          h("p", { class: "hidden-list" }, [tr.hidden]),
+          h("div", { class: "buttons" }, [cancel]),
+        ]);
         return;
+      }
       case "resumed":
         await this.startPeer(this.resumeIce);
         return;
