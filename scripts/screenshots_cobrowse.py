@@ -6,7 +6,8 @@ The flow is the real one (docs/cobrowse.md): a relay serving the demo bank, a re
 (testbed.browser) and the scripted operator of testbed.cobrowse. Each step is taken at
 ``pc`` (1280x800) and ``phone`` (390x844, touch): the code, the operator's request, sharing
 on the login page with the outlines of what is hidden from the operator, sharing the account
-page, and paused on the never-shared privacy page. Whole-page pictures. The operator's view
+page, paused on the never-shared privacy page, and the 4-digit number the customer reads
+out (``number``). Whole-page pictures. The operator's view
 (operator_console.cobrowse_viewer, in a second Chromium) is taken while the phone shares:
 ``cobrowse-view-{sharing,paused}-{lang}.png``.
 """
@@ -85,6 +86,13 @@ async def shots(display: str, out: Path, lang: str) -> None:
                         await staff.wait("#overlay:not([hidden])")
                         await staff.screenshot(out / f"cobrowse-view-paused-{lang}.png")
                     await browser.click("#cb-stop")
+                    # The other direction: the customer reads a 4-digit number to the operator.
+                    await browser.goto(f"{relay.url}/demo/bank/index.html")
+                    await browser.click("#cb-launcher")
+                    await browser.click("#cb-show-number")
+                    await browser.wait("#cb-number")
+                    await shoot(browser, out, "number", lang, device)
+                    await browser.click("#cb-cancel")
 
 
 async def shoot(browser: BrowserCustomer, out: Path, name: str, lang: str, device: str) -> None:
