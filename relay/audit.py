@@ -30,7 +30,7 @@ import os
 import queue
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from .database import Database, DatabaseUnavailable, Migration, SqliteDatabase
 from .effects import Audit
@@ -120,8 +120,13 @@ class AuditLog:
     A node that stops meanwhile keeps its spool and replays it when it starts again.
     A crash in the instant between that commit and the spool's rewrite would write
     those rows twice: duplicated, never lost.
-    Rows still queued for the writer (milliseconds' worth) die with a killed process,
-    as SQLite's last rows may with ``synchronous=NORMAL``; :meth:`close` writes them.
+    Rows still queued for the writer survive a killed process (``kill -9``): each row
+    is appended to a journal next to the spool (``audit-spool.journal``, written through
+    to the operating system before :meth:`write` returns) and the journal is emptied
+    whenever the writer has caught up. A node that starts with a non-empty journal moves
+    its rows to the spool, where :meth:`replay` writes them: the rows of the last
+    moments may then be written twice (duplicated, never lost). A power cut can still
+    lose the last rows that the operating system had not yet written to disk.
     """
 
     def __init__(self, where: Path | Database, *, spool: Path | None = None) -> None:
@@ -137,7 +142,11 @@ class AuditLog:
         self._pending = 0
         self._drained = threading.Condition()
         self._writer: threading.Thread | None = None
+        self._journal: TextIO | None = None
         if spool is not None:
+            spool.parent.mkdir(parents=True, exist_ok=True)
+            self._recover_journal(spool.with_suffix(".journal"))
+            self._journal = spool.with_suffix(".journal").open("a", encoding="utf-8")
             self._writer = threading.Thread(target=self._write_queued, name="audit-writer", daemon=True)
             self._writer.start()
 
@@ -157,9 +166,31 @@ class AuditLog:
             with self.database.transaction() as tx:
                 tx.execute(_INSERT, values)
             return
-        with self._drained:
+        with self._drained:  # the journal's order is the queue's
+            if self._journal is not None:
+                self._journal.write(json.dumps(values, ensure_ascii=False) + "\n")
+                self._journal.flush()  # to the operating system: a killed process loses nothing
             self._pending += 1
-        self._queue.put(values)
+            self._queue.put(values)
+
+    def _recover_journal(self, journal: Path) -> None:
+        """Rows a stopped process had queued: to the spool, behind what it had spooled."""
+        try:
+            lines = [line for line in journal.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except FileNotFoundError:
+            return
+        if lines:
+            with self._spool_lock:
+                assert self._spool is not None
+                with self._spool.open("a", encoding="utf-8") as spool:
+                    spool.write("".join(line + "\n" for line in lines))
+                    spool.flush()
+                    os.fsync(spool.fileno())
+                self._spooled += len(lines)
+            logger.warning(
+                "audit: %d rows a stopped process had queued moved from %s to the spool", len(lines), journal
+            )
+        journal.unlink()
 
     def _write_queued(self) -> None:
         """The writer thread (shared database): the event loop never waits on the network."""
@@ -180,6 +211,9 @@ class AuditLog:
                     logger.exception("audit: %d rows lost: the spool cannot be written", len(rows))
             with self._drained:
                 self._pending -= len(rows)
+                if self._pending == 0 and self._journal is not None:
+                    self._journal.seek(0)  # every journaled row is in the database or the spool
+                    self._journal.truncate()
                 self._drained.notify_all()
             if None in batch:
                 return
@@ -314,6 +348,9 @@ class AuditLog:
             self._queue.put(None)
             self._writer.join(30)
             self._writer = None
+            if self._journal is not None:
+                self._journal.close()
+                self._journal = None
         if self._owned:
             self.database.close()
 

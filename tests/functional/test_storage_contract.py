@@ -7,7 +7,10 @@ existing database, several nodes starting at once).
 
 from __future__ import annotations
 
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -256,3 +259,56 @@ def test_a_database_url_that_is_not_postgresql_is_a_configuration_error(tmp_path
     with pytest.raises(ConfigError, match="postgresql://"):
         open_storage(config)
     assert "mysql" not in repr(config)  # the URL may carry a password: never in a repr
+
+
+_KILLED_WRITER = """
+import sys, threading
+from pathlib import Path
+from relay.audit import AuditLog
+from relay.database import PostgresDatabase
+from relay.effects import Audit
+
+db = PostgresDatabase(sys.argv[1])
+db.open()
+log = AuditLog(db, spool=Path(sys.argv[2]))
+log._store = lambda rows: threading.Event().wait()  # the writer never gets to write
+for i in range(3):
+    log.write(Audit(f"event_{i}", operator="hanako"), 100.0 + i)
+print("written", flush=True)
+threading.Event().wait()
+"""
+
+
+def test_rows_queued_when_a_node_is_killed_are_written_by_the_next_start(
+    cluster: RunningPostgres, tmp_path: Path
+) -> None:
+    """kill -9 with rows still queued for the writer thread: the journal keeps them."""
+    dsn = cluster.create_database(f"t_{uuid.uuid4().hex[:12]}")
+    spool = tmp_path / "audit-spool.jsonl"
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_WRITER, dsn, str(spool)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "written"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+        if child.stdout is not None:
+            child.stdout.close()
+    db = PostgresDatabase(dsn)
+    db.open()
+    try:
+        restarted = AuditLog(db, spool=spool)
+        assert restarted.spooled == 3  # moved from the journal to the spool
+        assert restarted.replay() == 3
+        assert [r.event for r in restarted.rows()] == ["event_0", "event_1", "event_2"]
+        restarted.write(Audit("event_3"), 110.0)
+        restarted.close()
+        assert [r.event for r in AuditLog(db).rows()][-1] == "event_3"
+        assert spool.with_suffix(".journal").read_text(encoding="utf-8") == ""  # caught up: emptied
+    finally:
+        db.close()
