@@ -226,7 +226,9 @@ def _text_like(height: int, width: int, seed: int) -> npt.NDArray[np.uint8]:
 def _recorded_trace(height: int, width: int, frames: int, first_seq: int) -> list[list[RtpPacket]]:
     # A LAN: a cap high enough that the keyframe is not shrunk to fit a slow link.
     encoder = TunedH264Encoder(
-        H264Settings(threads=1, keyframe_interval_s=0, max_bitrate=50_000_000, max_pixels=None)
+        H264Settings(
+            threads=1, keyframe_interval_s=0, max_bitrate=50_000_000, max_pixels=None, start_bitrate=None
+        )
     )
     image = _text_like(height, width, 1)
     trace: list[list[RtpPacket]] = []
