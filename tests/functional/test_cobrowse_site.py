@@ -231,6 +231,7 @@ async def test_on_a_phone_the_panel_is_one_handed_and_the_keyboard_stops_everyth
     await staff.goto(f"{view}?lang=en")
     await browser.new_page(init_script=LEAK_HOOK, viewport=_PHONE, touch=True)  # isMobile, touch
     await browser.goto(f"{relay.url}/demo/bank/index.html")
+    await browser.wait("#cb-launcher")  # shown once its stylesheet is in
     assert await browser.eval("matchMedia('(pointer: coarse)').matches")
     for step in ("launcher", "code", "request", "sharing"):
         if step == "code":

@@ -165,7 +165,14 @@ class Panel {
     // CSSOM, not a style attribute: allowed under the site's strict CSP (no 'unsafe-inline').
     if (brand.colour) this.host.style.setProperty("--brand", brand.colour);
     this.root = this.host.attachShadow({ mode: "open" });
-    this.root.append(h("link", { rel: "stylesheet", href: `${relayOrigin}/static/css/cobrowse.css` }));
+    // Unseen until its stylesheet is in: an unstyled launcher would flash at the page's
+    // foot, with touch targets too small for a thumb.
+    this.host.style.setProperty("visibility", "hidden");
+    const sheet = h("link", { rel: "stylesheet", href: `${relayOrigin}/static/css/cobrowse.css` });
+    const reveal = () => this.host.style.removeProperty("visibility");
+    sheet.addEventListener("load", reveal);
+    sheet.addEventListener("error", reveal);
+    this.root.append(sheet);
     this.outlines = h("div", { class: "outlines", id: "cb-outlines", hidden: "" });
     this.pointer = h("div", { class: "pointer", hidden: "" });
     this.launcher = h("button", { type: "button", class: "launcher", id: "cb-launcher" }, [tr.launcher]);
