@@ -7,7 +7,6 @@ existing database, several nodes starting at once).
 
 from __future__ import annotations
 
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -295,7 +294,7 @@ def test_rows_queued_when_a_node_is_killed_are_written_by_the_next_start(
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "written"
     finally:
-        child.send_signal(signal.SIGKILL)
+        child.kill()  # SIGKILL: no chance to write anything
         child.wait(10)
         if child.stdout is not None:
             child.stdout.close()
