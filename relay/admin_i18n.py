@@ -69,6 +69,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "mode": ("方式", "Mode"),
     "mode_agent": ("詳細版 (アプリ)", "App"),
     "mode_browser": ("通常版 (ブラウザ)", "Browser"),
+    "mode_cobrowse": ("コブラウズ (Webサイト)", "Co-browsing (website)"),
     "phase": ("状態", "State"),
     "phase_pending": ("許可の確認中", "Waiting for Allow"),
     "phase_active": ("共有中", "Sharing"),

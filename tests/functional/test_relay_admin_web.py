@@ -19,7 +19,7 @@ import pytest
 from operator_console.client import OperatorClient, Refused
 from relay.admin_web import COOKIE
 from relay.server import RunningRelay, running_relay
-from relay.testing import fast_config
+from relay.testing import SignalingClient, fast_config
 from testbed.certs import TestCA
 
 ADMIN_PASSWORD = "admin staple battery"
@@ -259,3 +259,21 @@ async def test_ending_a_session_needs_a_reason_and_a_live_session(relay: Running
             assert reply.status == 303
             assert reply.headers["Location"] == "/admin?done=session_gone"
     assert relay.audit_rows("admin_session_ended") == []
+
+
+async def test_the_overview_names_every_mode(relay: RunningRelay) -> None:
+    """A co-browse customer waiting shows as co-browsing, in words, never as a raw key."""
+    async with (
+        _http() as http,
+        aiohttp.ClientSession() as ws_http,
+        await SignalingClient.agent(ws_http, relay) as site,
+        await SignalingClient.agent(ws_http, relay) as app,
+    ):
+        await site.register(client="cobrowse", sysinfo_scope="normal")
+        await app.register()
+        assert (await _log_in(http, relay.url, "boss", ADMIN_PASSWORD)).status == 303
+        async with http.get(f"{relay.url}/admin?lang=ja") as page:
+            html = await page.text()
+        assert "mode_" not in html
+        assert html.count("コブラウズ (Webサイト)") == 2  # the tile and the waiting row
+        assert 'id="mode-cobrowse">0<' in html  # no session yet, only a waiting number
