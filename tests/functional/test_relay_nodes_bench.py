@@ -12,10 +12,12 @@ import dataclasses
 import json
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from benchmarks.relay_nodes import Settings, bench
 from madoguchi.cli import main
+from testbed.postgres import running_postgres
 
 pytestmark = pytest.mark.slow
 
@@ -101,3 +103,21 @@ def test_three_nodes_on_one_redis_pair_every_claim_across_nodes(tmp_path: Path) 
     claims = report["results"]["claims"]
     assert claims["verified"] == claims["claims"] == 50
     assert claims["cross_node"] == 50  # every operator on another node than its customer
+
+
+def test_three_nodes_on_redis_and_postgresql_together(tmp_path: Path) -> None:
+    """The production layout: live state in Redis, accounts and audit in one PostgreSQL."""
+    with running_postgres() as pg:
+        dsn = pg.create_database("bench_nodes")
+        out = tmp_path / "relay3pg.json"
+        argv = ["bench", "relay", "--quick", "--nodes", "3", "--store", "redis", "--database", dsn]
+        assert main([*argv, "--json", str(out)]) == 0
+        report = json.loads(out.read_text())
+        assert report["database"].startswith("postgresql://***@")  # the password never written
+        assert report["relay_exit_codes"] == [0, 0, 0]
+        claims = report["results"]["claims"]
+        assert claims["verified"] == claims["cross_node"] == claims["claims"] == 50
+        with psycopg.connect(dsn) as db:  # one trail: every node's rows in the one database
+            row = db.execute("SELECT count(*) FROM audit WHERE event = 'session_started'").fetchone()
+        assert row is not None
+        assert row[0] >= 50
