@@ -44,8 +44,8 @@ class ErrorCode(enum.StrEnum):
     IDLE_TIMEOUT = "idle_timeout"
     SHUTTING_DOWN = "shutting_down"
     UNAVAILABLE = "unavailable"
-    """The relay cannot start anything new now (its shared store is down): try again after
-    ``retry_after_s``; sessions already running go on."""
+    """The relay cannot start anything new now (its shared store or its accounts database is
+    down): try again after ``retry_after_s``; sessions already running go on."""
     INTERNAL_ERROR = "internal_error"
 
 

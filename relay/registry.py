@@ -800,7 +800,7 @@ class Registry:
             return self._auth.verify(token, now)
         except DatabaseUnavailable:
             raise _Refused(
-                ErrorCode.INTERNAL_ERROR,
+                ErrorCode.UNAVAILABLE,
                 "the relay cannot check logins right now (its accounts database is unreachable); "
                 "try again shortly",
                 fatal=fatal,

@@ -170,7 +170,7 @@ async def test_postgresql_down_mid_session(
             late = await SignalingClient.connect(http, relay, "operator")
             await late.send(p.Auth(protocol_version=p.PROTOCOL_VERSION, token=unseen))
             error = await late.expect(p.Error)
-            assert error.code is p.ErrorCode.INTERNAL_ERROR
+            assert error.code is p.ErrorCode.UNAVAILABLE
             assert "cannot check logins" in error.message
             assert (await late.closed())[0] == 1013
             assert relay.audit.flush()
