@@ -38,6 +38,8 @@ export const MAX_FRAMERATE = 30;
  */
 export const START_BITRATE_KBPS = 2500;
 export const MIN_BITRATE_KBPS = 300;
+/** How long the data channel gets to send `hang_up` before the peer connection closes. */
+const HANG_UP_FLUSH_MS = 50;
 
 /**
  * The console's answer with Chromium's bitrate hints added to each VP8/H.264 format.
@@ -173,6 +175,21 @@ export class ScreenSender {
   close() {
     this.channel.close();
     this.pc.close();
+  }
+
+  /**
+   * The customer ended it: say so on the data channel first, which reaches the operator
+   * before the relay's `ended` (the closing peer would otherwise read as a lost connection),
+   * then close after a moment for the message to leave, as the agent does.
+   * @param {string} reason
+   */
+  hangUp(reason) {
+    if (this.channel.readyState !== "open") {
+      this.close();
+      return;
+    }
+    this.channel.send(JSON.stringify({ type: "hang_up", reason }));
+    setTimeout(() => this.close(), HANG_UP_FLUSH_MS);
   }
 }
 

@@ -346,6 +346,8 @@ class NormalSession {
   stop() {
     if (this.ended) return;
     this.signaling?.send({ type: "bye", reason: "normal" });
+    this.sender?.hangUp("normal");
+    this.sender = null; // closed by hangUp, once the message is out
     this.finish(t(lang, "end_you"));
   }
 
