@@ -24,13 +24,12 @@ from PySide6.QtCore import QUrl
 from pytestqt.qtbot import QtBot
 
 from client_core.i18n import switch_language
-from operator_console.ui.login import LoginDialog
 from operator_console.ui.main_window import I18N_DIR, I18N_DOMAIN, ConsoleWindow
 from operator_console.ui.session_tab import SessionTab, TabState
-from operator_console.ui.settings import ConsoleSettings, settings_at
 from testbed.browser import BrowserCustomer
 from testbed.cobrowse import DEMO_BANK, REPLAY_DOCUMENT, customer_asks, replay_text
 from testbed.world import World
+from tests.ui.console_login import log_in_console
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -61,20 +60,7 @@ def chromiums(world: World, xvfb: str) -> Iterator[tuple[BrowserCustomer, Browse
 
 @pytest.fixture
 def console(qtbot: QtBot, world: World, tmp_path: Path) -> Iterator[ConsoleWindow]:
-    settings = ConsoleSettings(settings_at(tmp_path / "console.ini"))
-    dialog = LoginDialog(world.loop, settings, relay_url=world.url)
-    qtbot.addWidget(dialog)
-    dialog.username.setText("hanako")
-    dialog.password.setText(PASSWORD)
-    dialog.login_button.click()
-    qtbot.waitUntil(lambda: dialog.bridge is not None, timeout=10_000)
-    assert dialog.bridge is not None
-    assert dialog.bridge.token is not None
-    window = ConsoleWindow(world.loop, settings, relay_url=world.url, token=dialog.bridge.token)
-    qtbot.addWidget(window)
-    window.add_session(dialog.bridge)
-    window.resize(1366, 768)
-    window.show()
+    window = log_in_console(qtbot, world.loop, world.url, tmp_path, PASSWORD, size=(1366, 768))
     yield window
     window.close()
     switch_language(I18N_DIR, I18N_DOMAIN, "en")

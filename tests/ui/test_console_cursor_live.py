@@ -18,12 +18,10 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from client_core.loop_thread import LoopThread
-from operator_console.ui.login import LoginDialog
-from operator_console.ui.main_window import ConsoleWindow
 from operator_console.ui.session_tab import SessionTab, TabState
-from operator_console.ui.settings import ConsoleSettings, settings_at
 from testbed.world import World, picture_display
 from testbed.x_pointer import XPointer
+from tests.ui.console_login import log_in_console
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -50,20 +48,7 @@ def world(display: str) -> Iterator[World]:
 @pytest.fixture
 def tab(qtbot: QtBot, world: World, tmp_path: Path) -> Iterator[SessionTab]:
     net = LoopThread("console-net")
-    settings = ConsoleSettings(settings_at(tmp_path / "console.ini"))
-    dialog = LoginDialog(net, settings, relay_url=world.url)
-    qtbot.addWidget(dialog)
-    dialog.username.setText("hanako")
-    dialog.password.setText(PASSWORD)
-    dialog.login_button.click()
-    qtbot.waitUntil(lambda: dialog.bridge is not None and dialog.bridge.token is not None, timeout=10_000)
-    assert dialog.bridge is not None
-    assert dialog.bridge.token is not None
-    window = ConsoleWindow(net, settings, relay_url=world.url, token=dialog.bridge.token)
-    qtbot.addWidget(window)
-    window.add_session(dialog.bridge)
-    window.resize(1280, 800)
-    window.show()
+    window = log_in_console(qtbot, net, world.url, tmp_path, PASSWORD, size=(1280, 800))
     tab = window.current_tab()
     assert tab is not None
     yield tab

@@ -21,13 +21,12 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from client_core.loop_thread import LoopThread
-from operator_console.ui.login import LoginDialog
 from operator_console.ui.main_window import ConsoleWindow
 from operator_console.ui.messages import end_text, login_error_text
 from operator_console.ui.session_tab import SessionTab, TabState
-from operator_console.ui.settings import ConsoleSettings, settings_at
 from protocol import EndReason
 from testbed.world import World
+from tests.ui.console_login import log_in_console
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -59,20 +58,7 @@ def net() -> Iterator[LoopThread]:
 
 
 def log_in(qtbot: QtBot, world: World, net: LoopThread, tmp_path: Path) -> ConsoleWindow:
-    settings = ConsoleSettings(settings_at(tmp_path / "console.ini"))
-    dialog = LoginDialog(net, settings, relay_url=world.url)
-    qtbot.addWidget(dialog)
-    dialog.username.setText("hanako")
-    dialog.password.setText(PASSWORD)
-    dialog.login_button.click()
-    qtbot.waitUntil(lambda: dialog.bridge is not None, timeout=10_000)
-    assert dialog.bridge is not None
-    assert dialog.bridge.token is not None
-    window = ConsoleWindow(net, settings, relay_url=world.url, token=dialog.bridge.token, username="hanako")
-    qtbot.addWidget(window)
-    window.add_session(dialog.bridge)
-    window.resize(1000, 700)
-    window.show()
+    window = log_in_console(qtbot, net, world.url, tmp_path, PASSWORD, size=(1000, 700), username="hanako")
     return window
 
 

@@ -25,12 +25,10 @@ from PySide6.QtWidgets import QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from client_core.loop_thread import LoopThread
-from operator_console.ui.login import LoginDialog
 from operator_console.ui.main_window import ConsoleWindow
 from operator_console.ui.messages import end_text
 from operator_console.ui.pointer import ViewMode
 from operator_console.ui.session_tab import SessionTab, TabState
-from operator_console.ui.settings import ConsoleSettings, settings_at
 from protocol import (
     EndReason,
     KeyGuide,
@@ -46,6 +44,7 @@ from testbed.qt_input import mouse
 from testbed.quality import psnr_luma
 from testbed.scene import render_picture
 from testbed.world import World, picture_display
+from tests.ui.console_login import log_in_console
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -83,20 +82,7 @@ def console(qtbot: QtBot, world: World, net: LoopThread, tmp_path: Path) -> Iter
 
 
 def open_console(qtbot: QtBot, relay_url: str, net: LoopThread, tmp_path: Path) -> Iterator[ConsoleWindow]:
-    settings = ConsoleSettings(settings_at(tmp_path / "console.ini"))
-    dialog = LoginDialog(net, settings, relay_url=relay_url)
-    qtbot.addWidget(dialog)
-    dialog.username.setText("hanako")
-    dialog.password.setText(PASSWORD)
-    dialog.login_button.click()
-    qtbot.waitUntil(lambda: dialog.bridge is not None, timeout=10_000)
-    assert dialog.bridge is not None
-    assert dialog.bridge.token is not None
-    window = ConsoleWindow(net, settings, relay_url=relay_url, token=dialog.bridge.token)
-    qtbot.addWidget(window)
-    window.add_session(dialog.bridge)
-    window.resize(1400, 900)
-    window.show()
+    window = log_in_console(qtbot, net, relay_url, tmp_path, PASSWORD, size=(1400, 900))
     yield window
     window.close()
 

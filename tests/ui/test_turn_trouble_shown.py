@@ -20,14 +20,12 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from client_core.loop_thread import LoopThread
-from operator_console.ui.login import LoginDialog
-from operator_console.ui.main_window import ConsoleWindow
 from operator_console.ui.messages import turn_trouble_text
 from operator_console.ui.session_tab import TabState
-from operator_console.ui.settings import ConsoleSettings, settings_at
 from relay.config import IceServerConfig
 from testbed.turn import RunningTurn, TurnPlan, running_turnserver
 from testbed.world import World, picture_display
+from tests.ui.console_login import log_in_console
 from tests.ui.test_agent_flow import AgentFactory, agree, click, make_agent, wait
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -97,19 +95,9 @@ def net() -> Iterator[LoopThread]:
 def test_the_operator_is_told_what_is_wrong_and_whom_to_tell(
     qtbot: QtBot, world: World, display: str, net: LoopThread, tmp_path: Path
 ) -> None:
-    settings = ConsoleSettings(settings_at(tmp_path / "console.ini"))
-    dialog = LoginDialog(net, settings, relay_url=world.url)
-    qtbot.addWidget(dialog)
-    dialog.username.setText("hanako")
-    dialog.password.setText(PASSWORD)
-    dialog.login_button.click()
-    qtbot.waitUntil(lambda: dialog.bridge is not None, timeout=10_000)
-    assert dialog.bridge is not None
-    assert dialog.bridge.token is not None
-    window = ConsoleWindow(net, settings, relay_url=world.url, token=dialog.bridge.token)
-    qtbot.addWidget(window)
-    tab = window.add_session(dialog.bridge)
-    window.show()
+    window = log_in_console(qtbot, net, world.url, tmp_path, PASSWORD)
+    tab = window.current_tab()
+    assert tab is not None
     customer = world.customer(display)
     QTest.keyClicks(tab.code_page.code, world.call(customer.wait_code()))
     QTest.keyClick(tab.code_page.code, Qt.Key.Key_Return)
