@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# One full run of issue 15's network targets (root: the link emulator needs namespaces).
+#   bash scripts/network_matrix.sh OUTDIR [SECONDS]
+# Every profile through `madoguchi bench --network` (stock aiortc and the tuned pipeline in
+# the same run), the three outages through testbed.outage_lab, then the 14 LAN targets.
+# Each result is a JSON file in OUTDIR; load.txt records the load average before each step.
+set -euo pipefail
+out=${1:?usage: network_matrix.sh OUTDIR [SECONDS]}
+seconds=${2:-5}
+py=${PYTHON:-.venv/bin/python}
+mkdir -p "$out"
+step() { echo "$(date -u +%H:%M:%S) $1 load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/load.txt"; }
+for profile in dsl dsl-bloat loss1 loss5 mobile lan-1440p lan-4k; do
+    step "$profile"
+    "$py" -m madoguchi bench --network "$profile" --scenario 1080p-scroll --seconds "$seconds" \
+        --warmup 2 --no-browser --json "$out/$profile.json" > "$out/$profile.txt" 2>&1 || echo "$profile: failed" | tee -a "$out/load.txt"
+done
+for outage in 5 30; do
+    step "outage-$outage"
+    "$py" -m testbed.outage_lab --outage "$outage" --after 10 --json "$out/outage-$outage.json" \
+        > "$out/outage-$outage.txt" 2>&1 || echo "outage-$outage: failed" | tee -a "$out/load.txt"
+done
+step "outage-120"
+"$py" -m testbed.outage_lab --outage 120 --after 5 --json "$out/outage-120.json" \
+    > "$out/outage-120.txt" 2>&1 || echo "outage-120: failed" | tee -a "$out/load.txt"
+step "lan"
+"$py" -m madoguchi bench --no-browser --json "$out/lan.json" > "$out/lan.txt" 2>&1 || echo "lan: failed" | tee -a "$out/load.txt"
+step "done"
