@@ -11,6 +11,7 @@ weak, protected, thread-local, indirect and untyped symbols.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import re
@@ -204,14 +205,41 @@ def test_the_stub_exports_every_symbol_of_openblas(openblas: Path, openblas_stub
         assert openblas_stub.assembly_traps  # 11,000 C traps would take gcc 8 s instead of 1
 
 
-@pytest.mark.parametrize("work", ["typical", "float32_vectors"])
-def test_numpy_works_the_same_on_the_stub(work: str, openblas: Path, openblas_stub: StubResult) -> None:
-    real, stubbed = _child(work, None), _child(work, openblas_stub.stub)
+def _real_and_stubbed(work: str, openblas: Path, stub: Path) -> tuple[object, object]:
+    real, stubbed = _child(work, None), _child(work, stub)
     assert real.returncode == 0, real.stderr
     assert stubbed.returncode == 0, stubbed.stderr
     assert _lines(real)[0] == {"mapped": [str(openblas)]}
-    assert _lines(stubbed)[0] == {"mapped": [str(openblas_stub.stub)]}  # and not the real one
-    assert _lines(stubbed)[1] == _lines(real)[1]
+    assert _lines(stubbed)[0] == {"mapped": [str(stub)]}  # and not the real one
+    return _lines(real)[1]["result"], _lines(stubbed)[1]["result"]
+
+
+def test_numpy_works_the_same_on_the_stub(openblas: Path, openblas_stub: StubResult) -> None:
+    real, stubbed = _real_and_stubbed("typical", openblas, openblas_stub.stub)
+    assert stubbed == real
+
+
+def _exact_float32_dots() -> list[float]:
+    """float32_vectors' products, summed exactly and rounded once to float32."""
+    import numpy as np  # the test process's own numpy, with the real OpenBLAS
+
+    x = [float(v) for v in (np.arange(1000, dtype=np.float32) % 7) / 3]
+    y = [float(v) for v in (np.arange(1000, dtype=np.float32) % 5) / 2]
+
+    def dot(a: list[float], b: list[float]) -> float:
+        return float(np.float32(math.fsum(p * q for p, q in zip(a, b, strict=True))))
+
+    return [dot(x, y), dot(x[::-1], y), dot(x[:999:3], y[1::3]), dot(x, y), dot(x, y)]
+
+
+def test_float32_dot_products_on_the_stub_are_exact(openblas: Path, openblas_stub: StubResult) -> None:
+    # The stub sums in double: its answer is the exact sum rounded to float32. OpenBLAS's
+    # unrolled kernels sum in float32 in an order that depends on the CPU (CI's differs from
+    # this machine's), so its answer is only within a few float32 roundings of it.
+    real, stubbed = _real_and_stubbed("float32_vectors", openblas, openblas_stub.stub)
+    exact = _exact_float32_dots()
+    assert stubbed == exact
+    assert real == pytest.approx(exact, rel=8 * 2.0**-24, abs=0)
 
 
 @pytest.mark.parametrize(
