@@ -13,8 +13,9 @@ A figure that is missing is "not measured", never a pass. Where ``null`` is itse
 observation (no readable picture ever came, no fresh picture after the link returned, the
 session did not end) the target says so with ``null_is_failure`` and the row is "not met".
 
-Pure: no I/O except :func:`main` (``python -m benchmarks.network_targets DIR``), which
-prints the rows of every result file in a directory (scripts/network_matrix.sh's output).
+Pure: no I/O except :func:`check_file` and :func:`main` (``python -m
+benchmarks.network_targets DIR``), which prints the rows of every result file in a
+directory (scripts/network_matrix.sh's output).
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ class NetworkTarget:
     def row(self, figures: Mapping[str, Any] | None, scenario: str | None, note: str = "") -> dict[str, Any]:
         """This target's row against ``figures`` (None: not measured here, ``note`` says where)."""
         value = _MISSING if figures is None else self.measure(figures)
-        notes = [n for n in (note, self.note) if n]
+        notes = [note, self.note]
         met: bool | None
         if isinstance(value, _Missing):
             met, shown = None, None
@@ -125,6 +126,7 @@ class NetworkTarget:
                 notes.insert(0, "figure missing from this JSON")
         elif value is None:
             met, shown = (False if self.null_is_failure else None), None
+            notes.insert(0, "null in this run" if figures is not None else "")
         elif self.op == "is":
             met, shown = value is self.limit, value
         elif self.op == "given":
@@ -141,7 +143,7 @@ class NetworkTarget:
             goal=self.goal,
             value=shown,
             unit=self.unit,
-            note="; ".join(notes),
+            note="; ".join(n for n in notes if n),
         )
 
 
@@ -310,8 +312,13 @@ def _beats_stock(profile: str, scenario: str | None, entry: Mapping[str, Any] | 
         if isinstance(tuned, int | float) and isinstance(stock, int | float):
             met = tuned < stock
         elif entry is not None:
-            missing = [name for name, v in (("tuned", tuned), ("stock aiortc", stock)) if not _is_number(v)]
-            note = f"no figure from {' and '.join(missing)} (no readable picture in the window)"
+            nothing, missing = "no readable picture in the window", "figure missing from this JSON"
+            why = [
+                f"{name}: {nothing if v is None else missing}"
+                for name, v in (("tuned", tuned), ("stock aiortc", stock))
+                if not _is_number(v)
+            ]
+            note = "; ".join(why)
         goal = f"< {stock:g} ms (stock aiortc)" if _is_number(stock) else "< stock aiortc"
         value = tuned if _is_number(tuned) else None
         target = f"beats stock aiortc: {label}"
