@@ -5,8 +5,10 @@ network namespace built by :class:`testbed.linkemu.namespace.LinkNamespace`, so
 every packet between them (media and signaling) crosses the link. This process
 builds the namespace, runs ``madoguchi bench`` inside it (``ip netns exec``, with
 ``MADOGUCHI_BENCH_INSIDE_LINK`` set so the inner run does not nest), then adds the
-link's description and the emulator's counters to the JSON and the sent rate as a
-share of the link's rate. Method and limits: docs/performance.md, "Real networks".
+link's description and the emulator's counters to the JSON, the sent rate as a
+share of the link's rate, and issue 15's targets for the profile
+(:mod:`benchmarks.network_targets`), which it prints in place of the LAN targets.
+Method and limits: docs/performance.md, "Real networks".
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from benchmarks.network_targets import check_network_targets, render_network_targets, summary_counts
 
 __all__ = ["INSIDE_ENV", "describe", "run_through_link"]
 
@@ -72,7 +76,11 @@ def run_through_link(name: str, argv: list[str], json_path: Path | None) -> int:
         report = json.loads(out.read_text())
     report["network"] = {**describe(name), "emulator": ns.counters}
     add_link_share(report, link.rate_bps)
+    rows = check_network_targets(report)
+    report["network_targets"] = rows
     if json_path is not None:
         json_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print(f"link {name}: emulator {ns.counters}")
+    # The run inside printed the figures; the LAN targets mean nothing through a link.
+    print(f"\nissue 15's targets for {name} ({summary_counts(rows)}):\n{render_network_targets(rows)}")
     return 0

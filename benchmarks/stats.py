@@ -19,6 +19,7 @@ __all__ = [
     "Scenario",
     "Target",
     "TARGETS",
+    "brief",
     "check_targets",
     "is_keyframe",
     "match_latencies",
@@ -335,6 +336,37 @@ def render_table(report: Mapping[str, Any]) -> str:
             met = {True: "yes", False: "**no**", None: "-"}[t["met"]]
             lines.append(f"| {t['scenario']} | {t['target']} | {t['limit']} | {_fmt(t['value'])} | {met} |")
     return "\n".join(lines)
+
+
+def brief(entry: Mapping[str, Any], pipeline: str) -> str:
+    """One line of progress for a pipeline's figures.
+
+    Only the browser run's CPU is Chromium's (it fills ``agent_cpu_percent``, and its
+    latency is paint-to-decoded); a pipeline with no latency (no readable picture in the
+    window, e.g. stock aiortc through a lossy link) still shows its agent and operator.
+    """
+    if "skipped" in entry:
+        return f"skipped ({entry['skipped']})"
+    latency = entry.get("latency_ms") or {}
+    if pipeline == "browser":
+        paint = entry.get("paint_to_decoded_ms") or {}
+        delay = f"paint->decoded {_fmt(paint.get('median'))}/{_fmt(paint.get('p95'))} ms"
+        cpu = f"browser {_fmt(entry.get('agent_cpu_percent'))}%"
+    else:
+        delay = (
+            "no readable picture in the window"
+            if latency.get("median") is None
+            else f"latency {_fmt(latency['median'])}/{_fmt(latency.get('p95'))} ms"
+        )
+        cpu = (
+            f"agent {_fmt(entry.get('agent_cpu_percent'))}% "
+            f"operator {_fmt(entry.get('operator_cpu_percent'))}%"
+        )
+    psnr = (entry.get("psnr_db") or {}).get("mean")
+    return (
+        f"{entry.get('codec', '?')} {delay}, {_fmt(entry.get('fps'))} fps, {cpu}, "
+        f"{_fmt(entry.get('bitrate_kbps'))} kbit/s, PSNR {_fmt(psnr)} dB"
+    )
 
 
 FREEZE_GAP_S = 0.200

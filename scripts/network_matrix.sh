@@ -2,8 +2,10 @@
 # One full run of issue 15's network targets (root: the link emulator needs namespaces).
 #   bash scripts/network_matrix.sh OUTDIR [SECONDS]
 # Every profile through `madoguchi bench --network` (stock aiortc and the tuned pipeline in
-# the same run), the three outages through testbed.outage_lab, then the 14 LAN targets.
-# Each result is a JSON file in OUTDIR; load.txt records the load average before each step.
+# the same run), the three outages and the operator's end on `mobile` through testbed.outage_lab,
+# then the 14 LAN targets. Each result is a JSON file in OUTDIR; load.txt records the load
+# average before each step; targets.md is issue 15's targets checked on the JSON files
+# (python -m benchmarks.network_targets; the LAN run prints its own table in lan.txt).
 set -euo pipefail
 out=${1:?usage: network_matrix.sh OUTDIR [SECONDS]}
 seconds=${2:-5}
@@ -23,6 +25,10 @@ done
 step "outage-120"
 "$py" -m testbed.outage_lab --outage 120 --after 5 --json "$out/outage-120.json" \
     > "$out/outage-120.txt" 2>&1 || echo "outage-120: failed" | tee -a "$out/load.txt"
+step "mobile-end"
+"$py" -m testbed.outage_lab --profile mobile --outage 0 --before 8 --after 1 --scene scroll --size 1920x1080 \
+    --json "$out/mobile-end.json" > "$out/mobile-end.txt" 2>&1 || echo "mobile-end: failed" | tee -a "$out/load.txt"
 step "lan"
 "$py" -m madoguchi bench --no-browser --json "$out/lan.json" > "$out/lan.txt" 2>&1 || echo "lan: failed" | tee -a "$out/load.txt"
 step "done"
+"$py" -m benchmarks.network_targets "$out" | tee "$out/targets.md" || echo "targets: no result to check"

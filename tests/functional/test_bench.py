@@ -72,9 +72,25 @@ def test_bench_through_an_emulated_link(tmp_path: Path, capfd: pytest.CaptureFix
         ]
     )
     assert status == 0
-    assert "| 720p-typing | madoguchi |" in capfd.readouterr().out  # printed by the run inside the namespace
+    printed = capfd.readouterr().out
+    assert "| 720p-typing | madoguchi |" in printed  # printed by the run inside the namespace
+    # Issue 15's loss5 targets replace the LAN targets in the printed summary.
+    assert "issue 15's targets for loss5" in printed
+    assert "| loss5 | 720p-typing | received fps | >= 15 fps |" in printed
+    assert "| loss5 | 720p-typing | beats stock aiortc: longest freeze |" in printed
+    assert "| scenario | target | limit | measured | met |" not in printed
     report = json.loads(out.read_text())
     assert report["network"]["name"] == "loss5"
+    assert report["targets"] == []
+    rows = report["network_targets"]
+    assert [r["target"] for r in rows] == [
+        "received fps",
+        "latency p95",
+        "longest freeze",
+        "beats stock aiortc: latency median",
+        "beats stock aiortc: longest freeze",
+    ]
+    assert {r["status"] for r in rows} <= {"met", "not met", "not measured"}
     counters = report["network"]["emulator"]
     assert counters["lost"] > 0  # the media and signaling really crossed the lossy link
     assert counters["released"] > 0
