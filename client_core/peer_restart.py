@@ -113,8 +113,12 @@ class PeerRestart:
         self._bad_since = None
         self._address_lost = False
 
-    def peer_state(self, now: float, state: str) -> None:
-        """The current peer's connection state changed (``closed`` is our own doing)."""
+    def peer_state(self, now: float, state: str, *, silent_s: float = 0.0) -> None:
+        """The current peer's connection state changed (``closed`` is our own doing).
+
+        ``silent_s``: how long the peer had already been without traffic when it reported
+        ``state`` (aiortc says ``failed`` only after ICE consent went unanswered for its
+        tolerance, client_core.ice_consent): that time counts toward ``give_up_s``."""
         if state == "connected":
             if self.attempts:
                 logger.info("peer restart %d connected after %d attempt(s)", self.generation, self.attempts)
@@ -125,8 +129,9 @@ class PeerRestart:
             self._connected = False
             if self._bad_since is None:
                 self._bad_since = now
-            if self._trouble_since is None:
-                self._trouble_since = now
+            since = now - silent_s
+            if self._trouble_since is None or since < self._trouble_since:
+                self._trouble_since = since
 
     def relay(self, up: bool) -> None:
         """The relay websocket is up (connected, resumed) or down."""

@@ -127,3 +127,13 @@ def test_closed_is_our_own_doing_and_an_ended_session_does_nothing() -> None:
 def test_negative_delays_are_refused() -> None:
     with pytest.raises(ValueError, match="delays_s"):
         PeerRestart(delays_s=(-1.0,))
+
+
+def test_a_peer_failed_after_its_consent_tolerance_counts_that_silence() -> None:
+    # aiortc says failed only after ICE consent went unanswered for its tolerance: the
+    # session's give-up time is already mostly spent, so the end comes soon after.
+    core = sharing(PeerRestart(give_up_s=60.0))
+    core.relay(False)
+    core.peer_state(100.0, "failed", silent_s=48.0)
+    assert core.poll(105.0) == []
+    assert core.poll(112.0) == [GiveUp("peer_failed")]
