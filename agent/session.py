@@ -192,6 +192,8 @@ class AgentSession:
                 await self._execute(pending)
                 pending = []
                 self._restart.relay(True)  # an offer waiting for the relay goes after the resume
+                if self.peer is not None:
+                    self._spawn(self._act(self._restart.poll(loop.time())))
                 async for message in socket.messages():
                     await self._execute(self.core.receive(message))
                     if self._ended.is_set():
@@ -260,6 +262,11 @@ class AgentSession:
     @property
     def ended(self) -> asyncio.Event:
         return self._ended
+
+    @property
+    def peer_restarts(self) -> int:
+        """New peer connections offered in this session after the first (docs/protocol.md step 11)."""
+        return self._restart.generation
 
     # --- effects ---------------------------------------------------------------------
 
