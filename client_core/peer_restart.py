@@ -159,13 +159,18 @@ class PeerRestart:
         if self._over:
             return []
         why = self._why(now)
+        trouble = self._trouble_since
+        if trouble is not None and not self._connected and now - trouble >= self.give_up_s:
+            # No picture for the session's give-up time, whatever is still being tried.
+            self._over = True
+            logger.info("peer restart: no connected peer for %.0f s, giving up", now - trouble)
+            return [GiveUp(why or "no_connection")]
         if why is None:
             return []
         if not self._ever_connected:
             self._over = True  # never had a picture: nothing to restart (as before restarts existed)
             return [GiveUp(why)]
-        trouble = self._trouble_since if self._trouble_since is not None else now
-        if self.attempts >= self.max_attempts or now - trouble >= self.give_up_s:
+        if self.attempts >= self.max_attempts:
             self._over = True
             logger.info("peer restart: giving up after %d attempt(s) (%s)", self.attempts, why)
             return [GiveUp(why)]

@@ -137,3 +137,14 @@ def test_a_peer_failed_after_its_consent_tolerance_counts_that_silence() -> None
     core.peer_state(100.0, "failed", silent_s=48.0)
     assert core.poll(105.0) == []
     assert core.poll(112.0) == [GiveUp("peer_failed")]
+
+
+def test_a_restart_still_connecting_does_not_hold_off_the_give_up() -> None:
+    # The whole link is down: the relay socket has not noticed yet, so a restart is
+    # offered; the session still ends when its give-up time is spent.
+    core = sharing(PeerRestart(give_up_s=10.0, connect_timeout_s=10.0))
+    core.peer_state(12.0, "failed", silent_s=8.0)
+    assert core.poll(12.5) == [OfferNewPeer(1, "peer_failed")]
+    core.peer_started(12.6, {WIFI})
+    assert core.poll(13.0) == []
+    assert core.poll(14.0) == [GiveUp("no_connection")]
