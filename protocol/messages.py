@@ -129,9 +129,10 @@ def text(max_len: int, *, min_len: int = 0, default: str | None = None) -> Any:
     return dataclasses.field(default=default, metadata=meta)
 
 
-def number(lo: float, hi: float, *, default: float | int | None = None) -> Any:
-    """An int or float field within [lo, hi]."""
-    meta = {"lo": lo, "hi": hi}
+def number(lo: float, hi: float, *, default: float | int | None = None, omit_default: bool = False) -> Any:
+    """An int or float field within [lo, hi]; ``omit_default``: not encoded at its default
+    (a field added later, so that a message not using it goes out as it always did)."""
+    meta: dict[str, Any] = {"lo": lo, "hi": hi, "omit_default": omit_default}
     if default is None:
         return dataclasses.field(metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -399,7 +400,7 @@ class Offer(Message):
 
     type: ClassVar[str] = "offer"
     sdp: str = text(_SDP_MAX, min_len=1)
-    restart: int = number(0, 1_000_000, default=0)
+    restart: int = number(0, 1_000_000, default=0, omit_default=True)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -411,7 +412,7 @@ class Answer(Message):
 
     type: ClassVar[str] = "answer"
     sdp: str = text(_SDP_MAX, min_len=1)
-    restart: int = number(0, 1_000_000, default=0)
+    restart: int = number(0, 1_000_000, default=0, omit_default=True)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
