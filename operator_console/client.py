@@ -576,19 +576,21 @@ class OperatorClient:
             # docs/protocol.md step 11), so the session ends only if none is connected by the
             # end of its give-up time, which the silence before "failed" already counts toward.
             # (Our own close clears self.peer first.)
-            if self._core.client == "cobrowse":
+            # The browser's page and co-browsing offer no such restart: as before for them.
+            if self._core.client != "agent":
                 self._spawn(self._core.media_lost())
             else:
                 peer = self.peer
                 wait = max(0.0, self._connection_lost_s - silence_before_failure())
-                self._tasks.add(task := asyncio.ensure_future(self._media_lost_later(peer, wait)))
+                task = asyncio.ensure_future(self._media_lost_later(peer, self.session_id, wait))
+                self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
-    async def _media_lost_later(self, failed: OperatorPeer, wait: float) -> None:
+    async def _media_lost_later(self, failed: OperatorPeer, session_id: str | None, wait: float) -> None:
         await asyncio.sleep(wait)
         peer = self.peer
-        if self._core is None or not self._core.in_session:
-            return
+        if self._core is None or not self._core.in_session or self.session_id != session_id:
+            return  # that session is over (and maybe another one began)
         if peer is not failed and peer is not None and peer.connection_state == "connected":
             return  # a new peer connection brought the picture back
         await self._execute(self._core.media_lost())
