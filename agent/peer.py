@@ -281,9 +281,18 @@ class AgentPeer:
         if self.guidance_rejected <= 10 or self.guidance_rejected % 100 == 0:
             logger.warning("guidance message rejected (%d so far): %s", self.guidance_rejected, why)
 
-    async def close(self) -> None:
+    async def close(self, *, keep_track: bool = False) -> None:
+        """Close the connection; the screen track stops with it unless ``keep_track``.
+
+        ``keep_track``: a new peer of the same session takes the track over (a restart,
+        client_core.peer_restart). The sender lets go of it first, because aiortc's
+        sender stops the track it holds when it stops."""
         if self._closed:
             return
         self._closed = True
-        self._track.stop()
+        if keep_track:
+            if self._sender is not None:
+                self._sender.replaceTrack(None)
+        else:
+            self._track.stop()
         await self._pc.close()

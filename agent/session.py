@@ -48,13 +48,14 @@ from agent.state import (
 )
 from agent.track import ScreenTrack
 from client_core import __version__
-from client_core.ice_consent import tolerate_silence
+from client_core.ice_consent import silence_before_failure, tolerate_silence
+from client_core.peer_restart import GiveUp, OfferNewPeer, PeerRestart, RestartAction
 from client_core.proxy import ProxySetting
 from client_core.reconnect import CONNECTION_LOST_S, RECONNECT_DELAYS_S, Reconnector
-from client_core.rtc import IceAddressMode, is_loopback_url
+from client_core.rtc import IceAddressMode, host_addresses, is_loopback_url
 from client_core.signaling_client import RelayUnreachable, SignalingSocket
 from client_core.turn import TurnProblem, choose_turn
-from protocol import EndReason, GuidanceMessage, HangUp, Scope, SharingState, SysInfoReport
+from protocol import EndReason, GuidanceMessage, HangUp, IceServer, Scope, SharingState, SysInfoReport
 
 __all__ = [
     "AgentEvent",
@@ -81,6 +82,10 @@ _HANG_UP_FLUSH_S = 0.05
 
 _CURSOR_POLL_S = 1 / 30
 """How often the cursor is read while sharing; the feed sends at most this often."""
+
+_WATCH_S = 0.5
+"""How often the local addresses are read while sharing (a changed network: Wi-Fi to
+tethering), and how often client_core.peer_restart is asked whether to restart."""
 
 
 class AgentSession:
@@ -139,6 +144,12 @@ class AgentSession:
         self._hanging_up: asyncio.Future[None] | None = None
         self.cursor_feed = CursorFeed(max_rate_hz=1 / _CURSOR_POLL_S)
         self._cursor_task: asyncio.Task[None] | None = None
+        self._restart = PeerRestart(give_up_s=reconnect_give_up_s)
+        """When a new peer connection is offered in this session (docs/protocol.md step 11)."""
+        self._ice_servers: tuple[IceServer, ...] = ()
+        self._watch_task: asyncio.Task[None] | None = None
+        self._relay_moved = False
+        """The relay socket was cut because its local address disappeared: reconnect at once."""
         # Every party is on this machine when the relay is: offer 127.0.0.1, which aioice omits.
         self._host_addresses: IceAddressMode = "loopback" if is_loopback_url(relay_url) else "auto"
 
@@ -180,10 +191,14 @@ class AgentSession:
                 self._outbox.clear()
                 await self._execute(pending)
                 pending = []
+                self._restart.relay(True)  # an offer waiting for the relay goes after the resume
+                if self.peer is not None:
+                    self._spawn(self._act(self._restart.poll(loop.time())))
                 async for message in socket.messages():
                     await self._execute(self.core.receive(message))
                     if self._ended.is_set():
                         break
+                self._restart.relay(False)
                 self._socket = None
                 await socket.close()
                 if self._ended.is_set() or self.core.phase is AgentPhase.ENDED:
@@ -193,6 +208,9 @@ class AgentSession:
                 logger.info("relay connection lost (code %s)", socket.close_code)
                 lost = Reconnector(loop.time(), self._delays, self._give_up_s)
                 self._emit(Reconnecting(1))
+                if self._relay_moved:  # we cut it: the new address can reach the relay now
+                    self._relay_moved = False
+                    continue
                 await self._sleep(lost.next_delay())
             if self._result is None:
                 await self._execute([Finish(EndReason.PEER_GONE, "relay")])
@@ -245,6 +263,11 @@ class AgentSession:
     def ended(self) -> asyncio.Event:
         return self._ended
 
+    @property
+    def peer_restarts(self) -> int:
+        """New peer connections offered in this session after the first (docs/protocol.md step 11)."""
+        return self._restart.generation
+
     # --- effects ---------------------------------------------------------------------
 
     async def _execute(self, effects: Sequence[AgentEffect]) -> None:
@@ -258,7 +281,10 @@ class AgentSession:
             elif isinstance(effect, StartPeer):
                 await self._start_peer(effect)
             elif isinstance(effect, ApplyAnswer):
-                if self.peer is not None:
+                if effect.restart != self._restart.generation:
+                    current = self._restart.generation
+                    logger.info("answer to peer %d ignored: peer %d is current", effect.restart, current)
+                elif self.peer is not None:
                     await self.peer.apply_answer(effect.sdp)
             elif isinstance(effect, ApplyIce):
                 if self.peer is not None:
@@ -285,21 +311,81 @@ class AgentSession:
         )
         if turn_problems:
             self._emit(TurnTrouble(frozenset(p.kind.value for p in turn_problems)))
+        self._ice_servers = ice_servers
+        sdp = await self._new_peer(self.track, turn_problems).create_offer()
+        self._restart.peer_started(asyncio.get_running_loop().time(), host_addresses(self._host_addresses))
+        await self._execute(self.core.offer_created(sdp))
+        self._watch_task = asyncio.ensure_future(self._watch())
+
+    def _new_peer(self, track: MediaStreamTrack, turn_problems: list[TurnProblem]) -> AgentPeer:
+        peer: AgentPeer | None = None
+
+        def state_changed(state: str) -> None:
+            if peer is self.peer:  # a replaced peer's last states are history
+                self._peer_state_changed(state)
+
         peer = AgentPeer(
-            ice_servers=ice_servers,
+            ice_servers=self._ice_servers,
             turn_problems=turn_problems,
             on_turn_problem=lambda p: self._emit(TurnTrouble(frozenset({p.kind.value}))),
-            track=self.track,
+            track=track,
             on_guidance=self._on_guidance,
             on_hang_up=self._hung_up,
-            on_connection_state=self._peer_state_changed,
+            on_connection_state=state_changed,
             on_channel_open=self._channel_opened,
             host_addresses=self._host_addresses,
             turn_ssl_context=self._ssl,  # a private CA trusted for the relay is trusted for TURN
         )
         self.peer = peer
+        return peer
+
+    async def _restart_peer(self, generation: int) -> None:
+        """A new peer connection in the same session: same consent, same operator, same capture.
+
+        The old peer is closed first, its sender letting go of the screen track so that the
+        track goes on into the new peer (aiortc's sender would stop it); the guidance
+        channel is opened again on the new peer (``_channel_opened``)."""
+        old, track = self.peer, self.track
+        if track is None or self.core.phase is AgentPhase.ENDED:
+            return
+        peer = self._new_peer(track, [])
+        if old is not None:
+            await old.close(keep_track=True)
         sdp = await peer.create_offer()
-        await self._execute(self.core.offer_created(sdp))
+        if peer is not self.peer or self._ended.is_set():
+            return  # replaced again, or ended, while gathering
+        self._restart.peer_started(asyncio.get_running_loop().time(), host_addresses(self._host_addresses))
+        logger.info("peer %d offered (a new peer connection in the same session)", generation)
+        await self._execute(self.core.offer_created(sdp, restart=generation))
+
+    async def _watch(self) -> None:
+        """While the session lives: read the local addresses and ask whether to restart."""
+        loop = asyncio.get_running_loop()
+        while not self._ended.is_set():
+            await self._sleep(_WATCH_S)
+            if self._ended.is_set():
+                return
+            addresses = host_addresses(self._host_addresses)  # getifaddrs: well under a millisecond
+            now = loop.time()
+            self._restart.addresses(now, addresses)
+            socket = self._socket
+            local = socket.local_address if socket is not None else None
+            if socket is not None and local and not _is_loopback(local) and local not in addresses:
+                # Its address has gone with the old network: nothing will ever arrive on it.
+                logger.info("relay connection's address %s gone: reconnecting from the new one", local)
+                self._relay_moved = True
+                self._restart.relay(False)
+                socket.abort()
+            await self._act(self._restart.poll(now))
+
+    async def _act(self, actions: Sequence[RestartAction]) -> None:
+        for action in actions:
+            if isinstance(action, OfferNewPeer):
+                await self._restart_peer(action.generation)
+            elif isinstance(action, GiveUp):
+                # Media cannot flow any more and no new peer connection came up: end the
+                # session rather than pretend.
+                await self._execute(self.core.media_lost())
 
     def _peer_state_changed(self, state: str) -> None:
         loop = asyncio.get_running_loop()
@@ -308,11 +394,16 @@ class AgentSession:
             self._sharing_since = loop.time()
             assert self.core.operator is not None
             self._emit(SharingStarted(self.core.operator))
-        elif state in ("failed", "closed") and self.core.phase is not AgentPhase.ENDED:
-            # Media cannot flow any more (ICE consent lost after client_core.ice_consent's
-            # tolerance closes the connection; no ICE restart in aiortc): end the session
-            # rather than pretend. (Our own close comes after the core has ended.)
-            self._spawn(self._execute(self.core.media_lost()))
+        if self.core.phase is AgentPhase.ENDED:
+            return
+        # ``closed`` here is not our doing (ours replaces or ends first): the same as failed.
+        bad = state in ("failed", "closed")
+        silent = silence_before_failure() if bad else 0.0
+        self._restart.peer_state(loop.time(), "failed" if bad else state, silent_s=silent)
+        if state in ("failed", "closed"):
+            # ICE consent lost (client_core.ice_consent) or the network changed: a new peer
+            # connection if the relay can carry its offer, else the end (client_core.peer_restart).
+            self._spawn(self._act(self._restart.poll(loop.time())))
 
     def _hung_up(self, message: HangUp) -> None:
         effects = self.core.hung_up(message.reason)
@@ -332,7 +423,7 @@ class AgentSession:
             self.peer.send(message)
         if self.paused:
             self.peer.send(SharingState(paused=True))
-        if self._sysinfo is not None:
+        if self._sysinfo is not None and self.system_info is None:  # once: a restarted peer has it
             self._spawn(self._send_system_info(self._sysinfo))
         elif self._sysinfo_declined:
             self.peer.send(SysInfoReport(scope=self._declared_scope, data={}, unavailable={}, declined=True))
@@ -390,6 +481,9 @@ class AgentSession:
             self._sysinfo.cancel()
         if self._cursor_task is not None:
             self._cursor_task.cancel()
+        self._restart.ended()
+        if self._watch_task is not None and self._watch_task is not asyncio.current_task():
+            self._watch_task.cancel()  # (it ends by itself when it is what ends the session)
         # Media first: Stop must stop frames at once, before any network goodbye completes.
         if self.track is not None:
             self.track.stop()
@@ -433,6 +527,10 @@ class AgentSession:
         if self._http is not None:
             await self._http.close()
             self._http = None
+
+
+def _is_loopback(address: str) -> bool:
+    return address.startswith("127.") or address == "::1"
 
 
 async def _collect_report(scope: Scope) -> SysInfoReport:

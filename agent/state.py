@@ -91,6 +91,8 @@ class StartPeer:
 @dataclasses.dataclass(frozen=True)
 class ApplyAnswer:
     sdp: str
+    restart: int = 0
+    """The peer connection it answers (docs/protocol.md step 11); the session ignores an older one's."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -237,7 +239,13 @@ class AgentCore:
         self._set_phase(AgentPhase.ENDED)
         return [Finish(reason, "operator")]
 
-    def offer_created(self, sdp: str) -> list[AgentEffect]:
+    def offer_created(self, sdp: str, *, restart: int = 0) -> list[AgentEffect]:
+        """The peer's offer is ready. ``restart`` > 0: a new peer connection in the running
+        session (client_core.peer_restart), under the same consent: no new Allow."""
+        if restart > 0:
+            if self.phase not in (AgentPhase.CONNECTING, AgentPhase.SHARING) or self.session_id is None:
+                return []
+            return [Send(Offer(sdp=sdp, restart=restart))]
         if self.phase is not AgentPhase.CONNECTING or self._offer_sent:
             return []
         self._offer_sent = True
@@ -294,7 +302,7 @@ class AgentCore:
             self.session_id = message.session_id
             return [StartPeer(message.session_id, message.ice_servers, self.operator)]
         if isinstance(message, Answer) and self.session_id is not None and self._offer_sent:
-            return [ApplyAnswer(message.sdp)]
+            return [ApplyAnswer(message.sdp, message.restart)]
         if isinstance(message, Ice) and self.session_id is not None:
             return [ApplyIce(message)]
         if isinstance(message, PeerStatus) and self.session_id is not None:

@@ -20,7 +20,7 @@ import math
 
 import aioice.ice
 
-__all__ = ["tolerate_silence"]
+__all__ = ["silence_before_failure", "tolerate_silence"]
 
 
 def tolerate_silence(seconds: float) -> int:
@@ -32,3 +32,11 @@ def tolerate_silence(seconds: float) -> int:
     failures = max(6, math.ceil(seconds / aioice.ice.CONSENT_INTERVAL))
     aioice.ice.CONSENT_FAILURES = failures
     return failures
+
+
+def silence_before_failure() -> float:
+    """The least silence after which aioice closes a connection (``failed``), as now set.
+
+    A peer that reports ``failed`` has been without traffic at least this long; the
+    session's give-up time counts it (client_core.peer_restart)."""
+    return 0.8 * aioice.ice.CONSENT_FAILURES * aioice.ice.CONSENT_INTERVAL

@@ -43,6 +43,7 @@ __all__ = [
     "IceAddressMode",
     "apply_remote_candidate",
     "follow_connection_state",
+    "host_addresses",
     "ice_host_addresses",
     "is_loopback_url",
     "rtc_configuration",
@@ -83,6 +84,15 @@ def ice_host_addresses(mode: IceAddressMode) -> Iterator[None]:
         yield
     finally:
         _mode.reset(token)
+
+
+def host_addresses(mode: IceAddressMode) -> frozenset[str]:
+    """The local addresses a peer gathering in ``mode`` would offer now (IPv4 and IPv6).
+
+    Read again while sharing, it tells when the network changed under a peer (the
+    address its candidates were gathered on is gone: client_core.peer_restart)."""
+    with ice_host_addresses(mode):
+        return frozenset(_get_host_addresses(True, True))
 
 
 def is_loopback_url(url: str) -> bool:

@@ -11,7 +11,9 @@ any) is decided at each connect by :func:`client_core.proxy.resolve_proxy`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import ssl
 from collections.abc import AsyncIterator
 from types import TracebackType
@@ -128,6 +130,22 @@ class SignalingSocket:
                 break
         self.close_code = ws.close_code
         self.close_reason = str(getattr(ws, "close_reason", "") or "")
+
+    @property
+    def local_address(self) -> str | None:
+        """The local IP address of the connection (None before it is up, or if unknown)."""
+        if self._ws is None:
+            return None
+        name = self._ws.get_extra_info("sockname")
+        return str(name[0]) if isinstance(name, tuple) and name else None
+
+    def abort(self) -> None:
+        """Cut the connection at once, with no close handshake: its local address is gone
+        (client_core.peer_restart), so no handshake could complete; ``messages`` ends."""
+        sock = self._ws.get_extra_info("socket") if self._ws is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     async def close(self) -> None:
         if self._ws is not None and not self._ws.closed:

@@ -18,7 +18,7 @@ from typing import Literal
 
 import aiohttp
 
-from client_core.ice_consent import tolerate_silence
+from client_core.ice_consent import silence_before_failure, tolerate_silence
 from client_core.proxy import ProxySetting, resolve_proxy
 from client_core.reconnect import CONNECTION_LOST_S, RECONNECT_DELAYS_S, Reconnector
 from client_core.rtc import IceAddressMode, is_loopback_url
@@ -411,7 +411,7 @@ class OperatorClient:
             elif isinstance(effect, PrepareSession):
                 await self._prepare(effect)
             elif isinstance(effect, AcceptOffer):
-                await self._accept_offer(effect.sdp)
+                await self._accept_offer(effect.sdp, effect.restart)
             elif isinstance(effect, ApplyIce):
                 if self.peer is not None:
                     await self.peer.add_ice(effect.ice)
@@ -464,8 +464,9 @@ class OperatorClient:
             self._set_cobrowse(state="changing_page")
         self._receiver = CobrowseReceiver()  # a new page's channel starts a new stream
         self.session_id = effect.session_id
-        self.sink = FrameSink(on_frame=self.sink.on_frame)
-        self.cursor.reset()
+        if not (effect.renew and not cobrowse):  # the agent's new peer: the same view goes on
+            self.sink = FrameSink(on_frame=self.sink.on_frame)
+            self.cursor.reset()
         turn_problems: list[TurnProblem] = []
         if effect.renew:  # the next page of the same site: no new TURN allocation test
             ice_servers = self._session_ice
@@ -477,14 +478,20 @@ class OperatorClient:
             self._session_ice = ice_servers
         if turn_problems:
             self._emit(TurnTrouble(frozenset(p.kind.value for p in turn_problems)))
-        self.peer = OperatorPeer(
+        peer: OperatorPeer | None = None
+
+        def state_changed(state: str) -> None:
+            if peer is not None and peer is self.peer:  # a replaced peer's last states are history
+                self._peer_state_changed(state)
+
+        self.peer = peer = OperatorPeer(
             ice_servers=ice_servers,
             turn_problems=turn_problems,
             on_turn_problem=lambda p: self._emit(TurnTrouble(frozenset({p.kind.value}))),
             sink=self.sink,
             on_agent_message=self._agent_message,
             on_hang_up=self._hung_up,
-            on_connection_state=self._peer_state_changed,
+            on_connection_state=state_changed,
             host_addresses=self._host_addresses,
             on_cursor=self.cursor.apply,
             turn_ssl_context=self._ssl,  # a private CA trusted for the relay is trusted for TURN
@@ -551,11 +558,11 @@ class OperatorClient:
             self.cursor.apply(message)  # paused hides the cursor; another area too
         self._emit(CustomerMessage(message))
 
-    async def _accept_offer(self, sdp: str) -> None:
+    async def _accept_offer(self, sdp: str, restart: int = 0) -> None:
         if self.peer is None or self._core is None:
             return
         answer = await self.peer.accept_offer(sdp)
-        await self._execute(self._core.answer_created(answer))
+        await self._execute(self._core.answer_created(answer, restart=restart))
 
     def _peer_state_changed(self, state: str) -> None:
         if self._core is None:
@@ -564,9 +571,29 @@ class OperatorClient:
             self._core.media_connected()
             self._emit(ViewingStarted(self.session_id or ""))
         elif state in ("failed", "closed") and self.peer is not None and self._core.in_session:
-            # ICE consent lost (client_core.ice_consent closes the connection): no picture
-            # can come back. (Our own close clears self.peer first.)
-            self._spawn(self._core.media_lost())
+            # ICE consent lost (client_core.ice_consent closes the connection): this peer's
+            # picture cannot come back. The agent may offer a new peer (its network changed:
+            # docs/protocol.md step 11), so the session ends only if none is connected by the
+            # end of its give-up time, which the silence before "failed" already counts toward.
+            # (Our own close clears self.peer first.)
+            # The browser's page and co-browsing offer no such restart: as before for them.
+            if self._core.client != "agent":
+                self._spawn(self._core.media_lost())
+            else:
+                peer = self.peer
+                wait = max(0.0, self._connection_lost_s - silence_before_failure())
+                task = asyncio.ensure_future(self._media_lost_later(peer, self.session_id, wait))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _media_lost_later(self, failed: OperatorPeer, session_id: str | None, wait: float) -> None:
+        await asyncio.sleep(wait)
+        peer = self.peer
+        if self._core is None or not self._core.in_session or self.session_id != session_id:
+            return  # that session is over (and maybe another one began)
+        if peer is not failed and peer is not None and peer.connection_state == "connected":
+            return  # a new peer connection brought the picture back
+        await self._execute(self._core.media_lost())
 
     async def _close_peer(self) -> None:
         peer, self.peer = self.peer, None

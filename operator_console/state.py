@@ -92,6 +92,8 @@ class PrepareSession:
 @dataclasses.dataclass(frozen=True)
 class AcceptOffer:
     sdp: str
+    restart: int = 0
+    """The offer's peer generation (docs/protocol.md step 11); the answer says it back."""
 
 
 OperatorEffect = (
@@ -126,6 +128,8 @@ class OperatorCore:
         """A session ended here before the relay said so: its ``ended`` is still to come."""
         self._offered = False
         """The session's first offer was answered (another one is a co-browse page change)."""
+        self._restart = 0
+        """The newest peer generation the agent offered in this session (docs/protocol.md step 11)."""
         self._bye_sent = False
         """End session was asked during this session; a resume repeats the bye (the socket
         it went out on may have died before the relay read it)."""
@@ -184,6 +188,7 @@ class OperatorCore:
     def _session_over(self) -> None:
         self._bye_sent = False
         self._offered = False
+        self._restart = 0
         self.session_id = None
         self._resume_token = None
         self.relay = "connected"
@@ -222,11 +227,14 @@ class OperatorCore:
             return [Send(Bye(reason=EndReason.NORMAL))]
         return []
 
-    def answer_created(self, sdp: str) -> list[OperatorEffect]:
-        renewed = self.client == "cobrowse" and self.in_session  # a co-browse page change
+    def answer_created(self, sdp: str, *, restart: int = 0) -> list[OperatorEffect]:
+        # A co-browse page change, or the agent's new peer connection after its network changed.
+        renewed = (self.client == "cobrowse" or restart > 0) and self.in_session
         if self.phase is not OperatorPhase.NEGOTIATING and not renewed:
             return []
-        return [Send(Answer(sdp=sdp))]
+        if restart != self._restart:
+            return []  # a newer offer came while this one was being answered
+        return [Send(Answer(sdp=sdp, restart=restart))]
 
     def media_connected(self) -> None:
         if self.phase is OperatorPhase.NEGOTIATING:
@@ -258,8 +266,23 @@ class OperatorCore:
             self._resume_token = message.resume_token or None
             self._ice_servers = message.ice_servers
             self._offered = False
+            self._restart = 0
             self._set(OperatorPhase.NEGOTIATING)
             return [PrepareSession(message.session_id, message.ice_servers)]
+        if isinstance(message, Offer) and self.client != "cobrowse" and self.in_session:
+            if message.restart < self._restart:
+                logger.info("offer for peer %d ignored: peer %d is newer", message.restart, self._restart)
+                return []
+            if message.restart > self._restart:
+                # The agent's network changed (or its peer failed): a new peer connection in
+                # the same session, under the customer's same Allow. The view goes on.
+                assert self.session_id is not None
+                self._restart = message.restart
+                self._offered = True
+                return [
+                    PrepareSession(self.session_id, self._ice_servers, renew=True),
+                    AcceptOffer(message.sdp, message.restart),
+                ]
         first_offer = self.client != "cobrowse" or not self._offered
         if isinstance(message, Offer) and self.phase is OperatorPhase.NEGOTIATING and first_offer:
             self._offered = True

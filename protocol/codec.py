@@ -45,7 +45,10 @@ def to_jsonable(value: object) -> Any:
     if isinstance(value, Message):
         out: dict[str, Any] = {"type": value.type}
         for f in dataclasses.fields(value):
-            out[f.name] = to_jsonable(getattr(value, f.name))
+            field_value = getattr(value, f.name)
+            if f.metadata.get("omit_default") and field_value == f.default:
+                continue  # a field added later: at its default the message is as it always was
+            out[f.name] = to_jsonable(field_value)
         return out
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}

@@ -129,9 +129,10 @@ def text(max_len: int, *, min_len: int = 0, default: str | None = None) -> Any:
     return dataclasses.field(default=default, metadata=meta)
 
 
-def number(lo: float, hi: float, *, default: float | int | None = None) -> Any:
-    """An int or float field within [lo, hi]."""
-    meta = {"lo": lo, "hi": hi}
+def number(lo: float, hi: float, *, default: float | int | None = None, omit_default: bool = False) -> Any:
+    """An int or float field within [lo, hi]; ``omit_default``: not encoded at its default
+    (a field added later, so that a message not using it goes out as it always did)."""
+    meta: dict[str, Any] = {"lo": lo, "hi": hi, "omit_default": omit_default}
     if default is None:
         return dataclasses.field(metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -391,18 +392,27 @@ class SessionStart(Message):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Offer(Message):
-    """SDP offer, agent -> operator (forwarded verbatim by the relay)."""
+    """SDP offer, agent -> operator (forwarded verbatim by the relay).
+
+    ``restart``: which peer connection of the session the offer is for; 0 the first,
+    then 1, 2, ... for each new peer the agent offers after its network changed or its
+    peer connection failed (docs/protocol.md step 11). A message without it is 0."""
 
     type: ClassVar[str] = "offer"
     sdp: str = text(_SDP_MAX, min_len=1)
+    restart: int = number(0, 1_000_000, default=0, omit_default=True)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Answer(Message):
-    """SDP answer, operator -> agent (forwarded verbatim by the relay)."""
+    """SDP answer, operator -> agent (forwarded verbatim by the relay).
+
+    ``restart``: the ``restart`` of the offer it answers (0 when absent), so the agent
+    applies it to that peer connection and ignores a late answer to an older one."""
 
     type: ClassVar[str] = "answer"
     sdp: str = text(_SDP_MAX, min_len=1)
+    restart: int = number(0, 1_000_000, default=0, omit_default=True)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

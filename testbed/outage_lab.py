@@ -258,6 +258,11 @@ def run_outage(
 
 
 def main(argv: list[str] | None = None) -> int:
+    args_in = sys.argv[1:] if argv is None else argv
+    if "--change-address" in args_in:  # the customer's network changes instead of going down
+        from testbed import address_change_lab
+
+        return address_change_lab.main([a for a in args_in if a != "--change-address"])
     parser = argparse.ArgumentParser(prog="python -m testbed.outage_lab", description=__doc__.split("\n")[0])
     parser.add_argument("--outage", type=float, default=5.0, help="seconds the link is down")
     parser.add_argument("--before", type=float, default=5.0, help="seconds of live session before it")
@@ -273,6 +278,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stock", action="store_true", help="stock aiortc media (no rtc_tuning)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--size", default=f"{_WIDTH}x{_HEIGHT}", help="screen size, e.g. 1920x1080")
+    parser.add_argument(
+        "--change-address",
+        action="store_true",
+        help="instead of an outage, change the customer's address (testbed.address_change_lab)",
+    )
     parser.add_argument(_INSIDE, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     width, _, height = args.size.partition("x")

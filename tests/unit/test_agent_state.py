@@ -281,3 +281,12 @@ def test_a_hang_up_before_any_session_is_ignored() -> None:
     asking(core)
     assert core.hung_up(EndReason.NORMAL) == []
     assert phase(core) is AgentPhase.ASKING
+
+
+def test_a_restart_offers_again_in_the_same_session_without_a_new_allow() -> None:
+    core = sharing()
+    assert core.offer_created("v=0 b", restart=1) == [Send(Offer(sdp="v=0 b", restart=1))]
+    assert core.receive(Answer(sdp="v=0 c", restart=1)) == [ApplyAnswer("v=0 c", 1)]
+    assert core.phase is AgentPhase.SHARING
+    core.stop()
+    assert core.offer_created("v=0 d", restart=2) == []  # nothing after the end

@@ -225,3 +225,17 @@ def test_login_request() -> None:
     ):
         with pytest.raises(p.ProtocolError):
             p.decode_login_request(raw)
+
+
+def test_restart_is_left_out_at_zero_and_old_offers_stay_valid() -> None:
+    # docs/protocol.md step 11: the field came later; an offer or answer without it is
+    # the session's first peer, and one for the first peer goes out as it always did.
+    old = p.decode_signaling('{"type":"offer","sdp":"v=0"}')
+    assert isinstance(old, p.Offer)
+    assert old.restart == 0
+    assert p.encode(p.Offer(sdp="v=0")) == '{"type":"offer","sdp":"v=0"}'
+    restarted = p.Answer(sdp="v=0", restart=3)
+    assert p.encode(restarted) == '{"type":"answer","sdp":"v=0","restart":3}'
+    assert p.decode_signaling(p.encode(restarted)) == restarted
+    with pytest.raises(p.ProtocolError):
+        p.decode_signaling('{"type":"offer","sdp":"v=0","restart":-1}')

@@ -243,3 +243,25 @@ def test_a_co_browse_page_change_brings_a_new_peer_in_the_same_session(direction
         Send(Bye(reason=EndReason.CONNECTION_LOST)),
         SessionEnded(EndReason.CONNECTION_LOST, "relay"),
     ]
+
+
+# --- the agent's new peer connection after its network changed (protocol step 11) ---------
+
+
+def test_a_restart_offer_renews_the_peer_in_the_same_session() -> None:
+    core = viewing()
+    assert core.receive(Offer(sdp="o2", restart=1)) == [
+        PrepareSession("s", (), renew=True),
+        AcceptOffer("o2", 1),
+    ]
+    assert core.answer_created("a2", restart=1) == [Send(Answer(sdp="a2", restart=1))]
+    assert phase(core) is OperatorPhase.VIEWING  # the view goes on: no new ViewingStarted
+
+
+def test_an_offer_older_than_the_newest_restart_is_ignored() -> None:
+    core = viewing()
+    core.receive(Offer(sdp="o3", restart=2))
+    assert core.receive(Offer(sdp="o2", restart=1)) == []
+    assert core.receive(Offer(sdp="o", restart=0)) == []
+    # An answer to a restart overtaken meanwhile is not sent either.
+    assert core.answer_created("a1", restart=1) == []
