@@ -44,8 +44,10 @@ class CaptureError(RuntimeError):
 class CapturedFrame:
     """One grab of the selected area.
 
-    ``image`` is a (H, W, 4) uint8 **BGRA** array that is a view over the buffer the
-    backend filled (no copy is made between the OS and this array). Ownership: every
+    ``image`` is a (H, W, 4) uint8 **BGRA** array in a buffer of this grab's own: a view
+    of the bytearray mss filled, or the picture shrunk (or copied once) out of the
+    MIT-SHM segment. A large screen's picture is smaller than ``monitor``
+    (:mod:`agent.capture.downscale`); ``monitor`` stays in screen pixels. Ownership: every
     grab gets a fresh buffer, owned by this frame alone and never reused or written
     by the source afterwards, so the frame stays valid for as long as anyone holds it
     (an ``av.VideoFrame`` built with ``from_numpy_buffer`` may keep it alive past the
