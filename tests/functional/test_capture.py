@@ -186,6 +186,9 @@ def test_measure_tool_reports_every_figure(xvfb: str) -> None:
     assert results.pop("area") == "1920x1080"
     assert set(results) == {
         "grab",
+        "grab_mss_full_size",
+        "shrink_by_2_libyuv",
+        "shrink_by_2_numpy",
         "cursor_query",
         "change_test_unchanged",
         "change_test_one_pixel_changed",
