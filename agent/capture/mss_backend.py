@@ -68,7 +68,7 @@ class MssSource(ScreenSource):
         primary = next(m for m in monitors if m.primary)
         self._selected = primary
         self._cursor: CursorReader = create_cursor_reader(display)
-        self._pixels_per_point = 1.0
+        self._pixels_per_point = self._expected_scale(primary)
         logger.info("mss source: monitors %s, sharing %d", [_describe(m) for m in monitors], primary.index)
 
     def _new_mss(self) -> Any:
@@ -125,6 +125,8 @@ class MssSource(ScreenSource):
             raise CaptureError(f"no monitor {index} (have {len(monitors)})", operation="select")
         with self._lock:
             old, self._selected = self._selected, chosen
+            if old != chosen:
+                self._pixels_per_point = self._expected_scale(chosen)
         if old != chosen:
             logger.info("shared area %s -> %s", _describe(old), _describe(chosen))
         return chosen
@@ -155,6 +157,10 @@ class MssSource(ScreenSource):
         self._pixels_per_point = image.shape[1] / area.width
         return CapturedFrame(image=image, captured_at=captured_at, monitor=area)
 
+    def _expected_scale(self, area: MonitorInfo) -> float:
+        """Picture pixels per area unit before a grab tells: the shrink the area's size implies."""
+        return 1.0 / downscale_factor(area.width, area.height, self._min_picture)
+
     def _grab_pixels(self, area: MonitorInfo) -> tuple[npt.NDArray[np.uint8], bool]:
         """The area's pixels at full size as (H, W, 4) BGRA, and whether the array is this
         grab's own (False: a view of a buffer the next grab overwrites)."""
@@ -174,7 +180,8 @@ class MssSource(ScreenSource):
             return None
         # In the picture's pixels: scaled for sources whose pixels differ from the area's
         # points (HiDPI macOS) or that shrink the grab (large screens: a whole factor, so
-        # this is an integer division). The last grab tells; before any grab, one to one.
+        # this is an integer division). The last grab tells; before the area's first grab,
+        # the shrink its size implies.
         scale = self._pixels_per_point
         return int(offset[0] * scale), int(offset[1] * scale)
 

@@ -5,9 +5,13 @@ mss also grabs with ``XShmGetImage``, but then copies the segment into a new
 looks at the pixels. :class:`XShmSource` asks the X server to write the shared area
 into a segment it keeps for its lifetime and reads the pixels straight from there:
 a large screen is shrunk out of the segment (:mod:`agent.capture.downscale`, 8 MB
-written instead of 33 MB copied and then read again); a picture kept at full size
-is copied out once, as mss does, because a :class:`CapturedFrame` must own its
-pixels (the next grab overwrites the segment).
+written instead of 33 MB copied and then read again).
+
+A picture kept at full size (1080p, 1440p) is grabbed by mss as before: it has to
+be copied out of the segment once anyway, because a :class:`CapturedFrame` must own
+its pixels (the next grab overwrites the segment), so the segment saves nothing
+there; and in the 1440p benchmark runs the segment path measured no better than
+mss (docs/performance.md, "Large screens").
 
 The segment is a ``memfd`` handed to the server with ``xcb_shm_attach_fd``
 (MIT-SHM 1.2, every X.Org server since 2013), mapped read-only here, grown when a
@@ -33,7 +37,7 @@ import numpy.typing as npt
 from protocol import MonitorInfo
 
 from .base import CapturedFrame, CaptureError
-from .downscale import DEFAULT_MIN_PICTURE
+from .downscale import DEFAULT_MIN_PICTURE, downscale_factor
 from .mss_backend import MssSource
 from .xcb import XcbConnection, XcbCookie, XcbExtensionReply, load_library
 
@@ -214,7 +218,7 @@ class ShmSegmentGrabber:
 
 
 class XShmSource(MssSource):
-    """:class:`MssSource` with its grabs through :class:`ShmSegmentGrabber`.
+    """:class:`MssSource` with the grabs of large screens through :class:`ShmSegmentGrabber`.
 
     The constructor makes one grab of the primary monitor and raises ``OSError`` (after
     releasing everything) if MIT-SHM does not work on this display, so the caller can
@@ -241,6 +245,8 @@ class XShmSource(MssSource):
         logger.info("grabbing through MIT-SHM (one reused segment)")
 
     def _grab_pixels(self, area: MonitorInfo) -> tuple[npt.NDArray[np.uint8], bool]:
+        if downscale_factor(area.width, area.height, self._min_picture) == 1:
+            return super()._grab_pixels(area)  # kept at full size: see the module docstring
         with self._shm_lock:
             shm = self._shm
             if shm is None:

@@ -19,7 +19,7 @@ from agent.capture import CapturedFrame, CaptureError, Grabber, ScreenSource, cr
 from agent.capture.downscale import Downscaler
 from agent.capture.measure import measure
 from agent.capture.mss_backend import MssSource
-from agent.capture.xshm import XShmSource
+from agent.capture.xshm import ShmSegmentGrabber, XShmSource
 from agent.ui.screens import ScreenArea, map_pointer
 from protocol import MonitorInfo
 from testbed.scene import SceneProcess
@@ -236,58 +236,72 @@ def test_factory_grabs_through_mit_shm_and_falls_back_to_mss(xvfb: str) -> None:
 
 def test_xshm_grab_equals_mss_grab_1080p(xvfb: str, tmp_path: Path) -> None:
     reference = _reference_picture(tmp_path, 1920, 1080)
-    with (
-        XShmSource(xvfb) as shm,
-        MssSource(xvfb) as plain,
-        SceneProcess(xvfb, "picture"),
-    ):
-        image = _settled(shm, reference)
-        assert np.array_equal(image[..., 2::-1], reference)
-        assert np.array_equal(image, plain.grab().image)  # alpha byte included
-        assert image.shape == (1080, 1920, 4)  # 1080p is never shrunk
-        # The frame owns its pixels: a later grab into the same segment leaves it alone.
-        again = shm.grab().image
-        assert np.array_equal(image, again)
-        assert not np.shares_memory(image, again)
-
-
-def test_xshm_follows_a_newly_selected_area(xvfb_dual: str) -> None:
-    with XShmSource(xvfb_dual) as shm, MssSource(xvfb_dual) as plain:
-        for index in (1, None, 0):
-            shm.select(index)
-            plain.select(index)
+    segment = ShmSegmentGrabber(xvfb)
+    try:
+        with XShmSource(xvfb) as shm, MssSource(xvfb) as plain, SceneProcess(xvfb, "picture"):
+            image = _settled(plain, reference)
+            assert np.array_equal(image[..., 2::-1], reference)
+            raw = segment.grab(0, 0, 1920, 1080)
+            assert np.array_equal(raw, image)  # alpha byte included
+            assert not raw.flags.writeable
+            # 1080p is never shrunk (and is grabbed through mss: nothing to save at full size).
             frame = shm.grab()
-            assert frame.monitor == plain.selected
-            assert np.array_equal(frame.image, plain.grab().image)
+            assert frame.image.shape == (1080, 1920, 4)
+            assert np.array_equal(frame.image, image)
+            assert not np.shares_memory(frame.image, segment.grab(0, 0, 1920, 1080))
+    finally:
+        segment.close()
+        segment.close()  # idempotent
+
+
+def test_xshm_segment_follows_areas_of_any_size(xvfb_dual: str) -> None:
+    segment = ShmSegmentGrabber(xvfb_dual)
+    try:
+        with MssSource(xvfb_dual) as plain:
+            for index in (1, None, 0):  # small, then larger (the segment grows), then back
+                area = plain.select(index)
+                raw = segment.grab(area.x, area.y, area.width, area.height)
+                assert raw.shape == (area.height, area.width, 4)
+                assert np.array_equal(raw, plain.grab().image)
+    finally:
+        segment.close()
 
 
 def test_4k_screen_is_grabbed_exactly_and_shrunk_by_two(xvfb_4k: str, tmp_path: Path) -> None:
     reference = _reference_picture(tmp_path, 3840, 2160)
-    with (
-        XShmSource(xvfb_4k, min_picture=None) as full_shm,
-        MssSource(xvfb_4k, min_picture=None) as full_mss,
-        XShmSource(xvfb_4k) as shrunk_shm,
-        MssSource(xvfb_4k) as shrunk_mss,
-        SceneProcess(xvfb_4k, "picture"),
-    ):
-        full = _settled(full_shm, reference)
-        assert np.array_equal(full[..., 2::-1], reference)
-        assert np.array_equal(full, full_mss.grab().image)
-        frame = shrunk_shm.grab()
-        # The operator's view size, by a whole factor, and the monitor still in screen pixels.
-        assert frame.image.shape == (1080, 1920, 4)
-        assert frame.monitor == MonitorInfo(index=0, x=0, y=0, width=3840, height=2160, primary=True)
-        assert shrunk_shm.monitors() == [frame.monitor]
-        assert not frame.image.flags.writeable
-        expected = Downscaler().shrink(full, 2)
-        assert np.array_equal(frame.image, expected)
-        assert np.array_equal(shrunk_mss.grab().image, expected)  # the mss fallback shrinks alike
+    segment = ShmSegmentGrabber(xvfb_4k)
+    try:
+        with (
+            MssSource(xvfb_4k, min_picture=None) as full_mss,
+            XShmSource(xvfb_4k) as shrunk_shm,
+            MssSource(xvfb_4k) as shrunk_mss,
+            SceneProcess(xvfb_4k, "picture"),
+        ):
+            full = _settled(full_mss, reference)
+            assert np.array_equal(full[..., 2::-1], reference)
+            assert np.array_equal(segment.grab(0, 0, 3840, 2160), full)
+            frame = shrunk_shm.grab()
+            # The operator's view size, by a whole factor, and the monitor still in screen pixels.
+            assert frame.image.shape == (1080, 1920, 4)
+            assert frame.monitor == MonitorInfo(index=0, x=0, y=0, width=3840, height=2160, primary=True)
+            assert shrunk_shm.monitors() == [frame.monitor]
+            assert not frame.image.flags.writeable
+            expected = Downscaler().shrink(full, 2)
+            assert np.array_equal(frame.image, expected)
+            assert np.array_equal(shrunk_mss.grab().image, expected)  # the mss fallback shrinks alike
+            # The frame owns its pixels: the next grab into the segment leaves it alone.
+            again = shrunk_shm.grab().image
+            assert np.array_equal(again, frame.image)
+            assert not np.shares_memory(again, frame.image)
+    finally:
+        segment.close()
 
 
 def test_4k_cursor_and_operator_pointer_map_by_the_whole_factor(xvfb_4k: str) -> None:
     with XShmSource(xvfb_4k) as src:
-        src.grab()
         _xdotool(xvfb_4k, "mousemove", "1001", "603")
+        assert src.cursor() == (500, 301)  # even before the first grab
+        src.grab()
         # The cursor in the picture's pixels: the screen position divided by 2.
         assert src.cursor() == (500, 301)
         # Normalised from the screen position itself, not rounded to the picture's pixels.
