@@ -1,6 +1,7 @@
 """Pick the capture backend for this OS, importing it only when needed.
 
-X11: :class:`agent.capture.xshm.XShmSource` (MIT-SHM into one reused segment), or
+X11: :class:`agent.capture.xshm.XShmSource` (large screens grabbed through MIT-SHM
+into one reused segment and shrunk from there), or
 :class:`agent.capture.mss_backend.MssSource` when MIT-SHM does not work there (a
 remote display, no ``libxcb-shm``). Windows and macOS: ``MssSource``. Both shrink
 large screens (:mod:`agent.capture.downscale`).

@@ -1,9 +1,9 @@
 """The mss backend: X11 (XShm), Windows (GDI BitBlt) and macOS (CoreGraphics).
 
-On X11 the factory prefers :class:`agent.capture.xshm.XShmSource`, which grabs into
-one reused shared-memory segment and shrinks from there; this class is its base (it
-lists monitors, reads the cursor and shrinks large screens for both) and the
-fallback when MIT-SHM is unavailable. Windows and macOS grab with mss.
+On X11 the factory prefers :class:`agent.capture.xshm.XShmSource`, which grabs large
+screens into one reused shared-memory segment and shrinks them from there; this class
+is its base (it lists monitors, reads the cursor, grabs full-size pictures and shrinks
+for both) and the fallback when MIT-SHM is unavailable. Windows and macOS grab with mss.
 
 Each thread that touches mss gets its own ``mss.MSS`` instance: the grabber thread
 keeps one for its lifetime, while monitor queries use a short-lived instance so the
