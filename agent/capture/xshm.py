@@ -153,7 +153,7 @@ class ShmSegmentGrabber:
     def _ensure_capacity(self, size: int) -> None:
         if size <= self._capacity:
             return
-        self._release_segment()
+        self.release_segment()
         fd, buffer = _new_segment(size)
         conn = self._xcb.conn
         segment = int(self._xcb.lib.xcb_generate_id(conn))
@@ -196,7 +196,8 @@ class ShmSegmentGrabber:
         image.flags.writeable = False
         return image
 
-    def _release_segment(self) -> None:
+    def release_segment(self) -> None:
+        """Detach and unmap the segment (the next grab attaches a new one)."""
         segment, self._segment = self._segment, None
         buffer, self._buffer = self._buffer, None
         self._capacity = 0
@@ -213,7 +214,7 @@ class ShmSegmentGrabber:
 
     def close(self) -> None:
         """Detach the segment and disconnect; idempotent."""
-        self._release_segment()
+        self.release_segment()
         self._xcb.close()
 
 
@@ -235,6 +236,8 @@ class XShmSource(MssSource):
             self._shm: ShmSegmentGrabber | None = ShmSegmentGrabber(display)
             area = self.selected
             self._shm.grab(area.x, area.y, area.width, area.height)
+            if downscale_factor(area.width, area.height, min_picture) == 1:
+                self._shm.release_segment()  # grabbed by mss at this size: keep no memory for it
         except BaseException:
             shm = getattr(self, "_shm", None)
             if shm is not None:
@@ -257,7 +260,7 @@ class XShmSource(MssSource):
                 raise CaptureError(f"grab failed: {exc}", operation="grab") from exc
 
     def grab(self) -> CapturedFrame:
-        # The shrink or copy out of the segment must finish before another grab reuses it.
+        # The shrink out of the segment must finish before another grab reuses it.
         with self._shm_lock:
             return super().grab()
 

@@ -263,6 +263,8 @@ def test_xshm_segment_follows_areas_of_any_size(xvfb_dual: str) -> None:
                 raw = segment.grab(area.x, area.y, area.width, area.height)
                 assert raw.shape == (area.height, area.width, 4)
                 assert np.array_equal(raw, plain.grab().image)
+            segment.release_segment()  # as XShmSource does for a screen it does not shrink
+            assert np.array_equal(segment.grab(area.x, area.y, area.width, area.height), plain.grab().image)
     finally:
         segment.close()
 
