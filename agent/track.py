@@ -19,8 +19,11 @@ Privacy: nothing is grabbed before the first ``recv()``. aiortc starts pulling o
 once the peer connection is up, which the agent allows only after the customer
 clicked Allow. While paused nothing is grabbed at all.
 
-Frames are wrapped without copying (``VideoFrame.from_numpy_buffer`` over the mss
-buffer); the BGRA -> YUV conversion happens inside the encoder.
+Frames are wrapped without copying (``VideoFrame.from_numpy_buffer`` over the grab's
+own buffer); the BGRA -> YUV conversion happens inside the encoder. A large screen
+arrives already shrunk by the source (a whole factor, :mod:`agent.capture.downscale`):
+frames have the picture's size while ``MonitorInfo`` stays in screen pixels, so the
+track needs no coordinate mapping of its own.
 """
 
 from __future__ import annotations

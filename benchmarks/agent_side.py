@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from testbed.stamp import BLOCK as STAMP_BLOCK
 from testbed.stamp import StampError, read_stamp
 
 __all__ = ["CaptureRecorder", "main"]
@@ -61,9 +62,15 @@ class CaptureRecorder:
         self._wanted: set[int] = set()
         self.kept: dict[int, npt.NDArray[np.uint8]] = {}
 
-    def on_captured(self, image: npt.NDArray[np.uint8], captured_at: float) -> None:
+    def on_captured(self, image: npt.NDArray[np.uint8], captured_at: float, scale: float = 1.0) -> None:
+        """``scale``: picture pixels per screen pixel (a large screen shrunk by the grab)."""
         try:
-            value = read_stamp(image, x=self.x, y=self.y)
+            if scale == 1.0:
+                value = read_stamp(image, x=self.x, y=self.y)
+            else:
+                value = read_stamp(
+                    image, x=round(self.x * scale), y=round(self.y * scale), block=round(STAMP_BLOCK * scale)
+                )
         except StampError:
             value = None
         if value is None:
@@ -99,6 +106,7 @@ def _read_commands(recorder: CaptureRecorder) -> None:
 
 async def _run(args: argparse.Namespace) -> int:
     from agent.capture import create_source
+    from agent.capture.downscale import DEFAULT_MIN_PICTURE
     from agent.encoder import TunedH264Encoder
     from agent.track import DEFAULT_CPU_SHARE, ScreenTrack
     from testbed.customer import Customer
@@ -110,9 +118,13 @@ async def _run(args: argparse.Namespace) -> int:
 
     def make_track() -> ScreenTrack:
         track = ScreenTrack(
-            create_source(args.display),
+            # The baseline keeps the screen's size, as before tuning; the tuned agent shrinks
+            # large screens in the grab (agent/capture/downscale.py).
+            create_source(args.display, min_picture=DEFAULT_MIN_PICTURE if tuned else None),
             max_fps=args.fps,
-            on_frame=lambda captured, pts: recorder.on_captured(captured.image, captured.captured_at),
+            on_frame=lambda captured, pts: recorder.on_captured(
+                captured.image, captured.captured_at, captured.width / captured.monitor.width
+            ),
             # The baseline is our capture as it was before tuning: a grab every tick.
             watch_changes=tuned,
             cpu_share=DEFAULT_CPU_SHARE if tuned else None,

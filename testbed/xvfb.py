@@ -34,6 +34,9 @@ class VirtualDisplay:
     for all of them, split into RandR 1.5 monitors with ``xrandr --setmonitor`` (the
     first is primary). This is the layout in which mss and Qt see several monitors,
     as on a real multi-head desktop. Needs ``xrandr`` (Debian x11-xserver-utils).
+
+    ``without`` names X extensions the server must not offer (``"MIT-SHM"``: a
+    display like a remote one, where shared-memory grabs fail).
     """
 
     def __init__(
@@ -42,6 +45,7 @@ class VirtualDisplay:
         depth: int = 24,
         start_timeout: float = 10.0,
         monitors: list[tuple[int, int, int, int]] | None = None,
+        without: tuple[str, ...] = (),
     ) -> None:
         if monitors and screens:
             raise ValueError("give either screens or monitors")
@@ -52,6 +56,7 @@ class VirtualDisplay:
             ]
         self.screens = screens or [(1920, 1080)]
         self.depth = depth
+        self.without = without
         self.start_timeout = start_timeout
         self.name = ""
         self._proc: subprocess.Popen[bytes] | None = None
@@ -64,6 +69,8 @@ class VirtualDisplay:
         cmd = [exe, "-displayfd", str(write_fd), "-nolisten", "tcp", "-noreset", "+extension", "RANDR"]
         if len(self.screens) > 1:
             cmd.append("+xinerama")
+        for extension in self.without:
+            cmd += ["-extension", extension]
         for i, (w, h) in enumerate(self.screens):
             cmd += ["-screen", str(i), f"{w}x{h}x{self.depth}"]
         self._proc = subprocess.Popen(

@@ -1,6 +1,7 @@
 """Screen capture: a per-OS :class:`ScreenSource` behind :func:`create_source`.
 
-Backends are imported lazily by the factory; only the mss backend exists today.
+Backends are imported lazily by the factory: MIT-SHM on X11 (:mod:`.xshm`), mss
+elsewhere and as its fallback; both shrink large screens (:mod:`.downscale`).
 """
 
 from .base import CapturedFrame, CaptureError, ScreenSource, desktop_info

@@ -44,10 +44,12 @@ class CaptureError(RuntimeError):
 class CapturedFrame:
     """One grab of the selected area.
 
-    ``image`` is a (H, W, 4) uint8 **BGRA** array that is a view over the buffer the
-    backend filled (no copy is made between the OS and this array). Ownership: every
-    grab gets a fresh buffer, owned by this frame alone and never reused or written
-    by the source afterwards, so the frame stays valid for as long as anyone holds it
+    ``image`` is a (H, W, 4) uint8 **BGRA** array in a buffer of this grab's own: a view
+    of the bytearray mss filled or, for a large screen, the picture shrunk out of the
+    grab (out of the MIT-SHM segment on X11), smaller than ``monitor``
+    (:mod:`agent.capture.downscale`); ``monitor`` stays in screen pixels. Ownership:
+    every grab gets a fresh buffer, owned by this frame alone and never reused or
+    written by the source afterwards, so the frame stays valid for as long as anyone holds it
     (an ``av.VideoFrame`` built with ``from_numpy_buffer`` may keep it alive past the
     track). The array is marked read-only because encoders, the change detector and
     the previous-frame cache share it; copy it before painting on it. The alpha byte

@@ -27,7 +27,7 @@ import threading
 import numpy as np
 
 from .cursor_image import CursorImage, from_premultiplied_argb, from_windows_bitmaps
-from .xcb import XcbConnection, XcbCookie, load_library
+from .xcb import XcbConnection, XcbCookie, XcbExtensionReply, load_library
 
 __all__ = ["CursorImage", "CursorReader", "NullCursorReader", "create_cursor_reader"]
 
@@ -76,20 +76,6 @@ class _XcbQueryPointerReply(ctypes.Structure):
         ("win_y", ctypes.c_int16),
         ("mask", ctypes.c_uint16),
         ("pad0", ctypes.c_uint8 * 2),
-    ]
-
-
-class _ExtensionReply(ctypes.Structure):
-    # xcb_query_extension_reply_t
-    _fields_ = [
-        ("response_type", ctypes.c_uint8),
-        ("pad0", ctypes.c_uint8),
-        ("sequence", ctypes.c_uint16),
-        ("length", ctypes.c_uint32),
-        ("present", ctypes.c_uint8),
-        ("major_opcode", ctypes.c_uint8),
-        ("first_event", ctypes.c_uint8),
-        ("first_error", ctypes.c_uint8),
     ]
 
 
@@ -182,9 +168,9 @@ class X11CursorReader(CursorReader):
         extension = xcb.xcb_get_extension_data(
             conn, ctypes.addressof(ctypes.c_char.in_dll(lib, "xcb_xfixes_id"))
         )
-        if not extension or not _ExtensionReply.from_address(extension).present:
+        if not extension or not XcbExtensionReply.from_address(extension).present:
             raise OSError("X server has no XFIXES extension")
-        self._first_event = int(_ExtensionReply.from_address(extension).first_event)
+        self._first_event = int(XcbExtensionReply.from_address(extension).first_event)
         # The version handshake is mandatory before any other XFIXES request.
         error = ctypes.c_void_p()
         version = lib.xcb_xfixes_query_version_reply(

@@ -25,7 +25,7 @@ import logging
 import select
 import sys
 
-from .xcb import XcbConnection, XcbCookie, load_library
+from .xcb import XcbConnection, XcbCookie, XcbExtensionReply, load_library
 
 __all__ = ["ChangeNotifier", "X11DamageNotifier", "create_change_notifier"]
 
@@ -47,20 +47,6 @@ class ChangeNotifier(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release OS resources; idempotent."""
-
-
-class _ExtensionReply(ctypes.Structure):
-    # xcb_query_extension_reply_t
-    _fields_ = [
-        ("response_type", ctypes.c_uint8),
-        ("pad0", ctypes.c_uint8),
-        ("sequence", ctypes.c_uint16),
-        ("length", ctypes.c_uint32),
-        ("present", ctypes.c_uint8),
-        ("major_opcode", ctypes.c_uint8),
-        ("first_event", ctypes.c_uint8),
-        ("first_error", ctypes.c_uint8),
-    ]
 
 
 class X11DamageNotifier(ChangeNotifier):
@@ -107,7 +93,7 @@ class X11DamageNotifier(ChangeNotifier):
         )
         if not extension:
             raise OSError("X server did not answer the DAMAGE query")
-        reply = _ExtensionReply.from_address(extension)
+        reply = XcbExtensionReply.from_address(extension)
         if not reply.present:
             raise OSError("X server has no DAMAGE extension")
         self._first_event = int(reply.first_event)

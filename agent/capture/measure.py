@@ -1,9 +1,10 @@
 """Measure the capture path's costs on this machine: ``python -m agent.capture.measure``.
 
-Prints median and p95 milliseconds for: a full ``ScreenSource.grab()`` (pixels plus
-cursor), the cursor query alone, the change test on an unchanged and on a changed
-screen, wrapping a frame as an ``av.VideoFrame`` without copying, the copying
-alternative, and the BGRA -> yuv420p conversion every encoder performs. Uses the
+Prints median and p95 milliseconds for: a full ``ScreenSource.grab()`` (the factory's
+backend, a large screen shrunk), mss's grab of the whole area at full size, shrinking a
+full-size grab by 2 with libyuv and with numpy, the cursor query alone, the change
+test on an unchanged and on a changed screen, wrapping a frame as an ``av.VideoFrame``
+without copying, the copying alternative, and the BGRA -> yuv420p conversion every encoder performs. Uses the
 display in ``$DISPLAY`` (or ``--display``); ``--json`` prints one JSON object.
 """
 
@@ -21,6 +22,7 @@ import numpy.typing as npt
 
 from .change import images_equal
 from .cursor import create_cursor_reader
+from .downscale import Downscaler
 from .factory import create_source
 
 __all__ = ["main", "measure"]
@@ -42,8 +44,13 @@ def _timed(fn: Callable[[], object], repeat: int) -> dict[str, float]:
 
 def measure(display: str | None = None, monitor: int | None = 0, repeat: int = 50) -> dict[str, object]:
     """The figures as a dict (see the module docstring)."""
-    with create_source(display) as source:
+    with (
+        create_source(display) as source,
+        create_source(display, min_picture=None, shared_memory=False) as full_size,
+    ):
         area = source.select(monitor)
+        full_size.select(monitor)
+        whole = full_size.grab().image
         image = source.grab().image
         same = source.grab().image
         changed = image.copy()
@@ -51,6 +58,9 @@ def measure(display: str | None = None, monitor: int | None = 0, repeat: int = 5
         results: dict[str, object] = {
             "area": f"{area.width}x{area.height}",
             "grab": _timed(source.grab, repeat),
+            "grab_mss_full_size": _timed(full_size.grab, repeat),
+            "shrink_by_2_libyuv": _timed(lambda: Downscaler().shrink(whole, 2), repeat),
+            "shrink_by_2_numpy": _timed(lambda: Downscaler(use_libyuv=False).shrink(whole, 2), repeat),
             "change_test_unchanged": _timed(lambda: images_equal(image, same), repeat),
             "change_test_one_pixel_changed": _timed(lambda: images_equal(image, changed), repeat),
             "wrap_from_numpy_buffer": _timed(lambda: _wrap(image), repeat),

@@ -1,4 +1,5 @@
-"""A private XCB connection through ctypes, shared by the X11 cursor reader and damage watcher.
+"""A private XCB connection through ctypes, shared by the X11 cursor reader, the damage
+watcher and the MIT-SHM grab.
 
 XCB rather than Xlib because Xlib's default I/O error handler calls ``exit()`` when
 the X server goes away, which would kill the agent (or a test run) instead of
@@ -13,7 +14,7 @@ import ctypes.util
 import logging
 from typing import Any
 
-__all__ = ["XcbConnection", "XcbCookie", "load_library"]
+__all__ = ["XcbConnection", "XcbCookie", "XcbExtensionReply", "load_library"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,21 @@ class XcbCookie(ctypes.Structure):
     """``xcb_*_cookie_t``: every cookie type is one unsigned sequence number."""
 
     _fields_ = [("sequence", ctypes.c_uint)]
+
+
+class XcbExtensionReply(ctypes.Structure):
+    """``xcb_query_extension_reply_t``, as ``xcb_get_extension_data`` returns it (owned by XCB)."""
+
+    _fields_ = [
+        ("response_type", ctypes.c_uint8),
+        ("pad0", ctypes.c_uint8),
+        ("sequence", ctypes.c_uint16),
+        ("length", ctypes.c_uint32),
+        ("present", ctypes.c_uint8),
+        ("major_opcode", ctypes.c_uint8),
+        ("first_event", ctypes.c_uint8),
+        ("first_error", ctypes.c_uint8),
+    ]
 
 
 def load_library(name: str) -> ctypes.CDLL:

@@ -167,3 +167,21 @@ def test_bench_scroll_runs_chromium_beside_the_agent(
     assert browser["bitrate_kbps"] > 0
     assert browser["psnr_db"]["samples"] > 0
     assert browser["psnr_db"]["mean"] > 15  # the decoded picture is the scene, not something else
+
+
+def test_capture_recorder_reads_the_stamp_of_a_shrunk_large_screen() -> None:
+    # The tuned agent shrinks a 4K grab to 1920x1080 (agent/capture/downscale.py): the
+    # stamp painted at (x, y) on the screen is read at (x/2, y/2) with half-size blocks.
+    import numpy as np
+
+    from agent.capture.downscale import Downscaler
+    from benchmarks.agent_side import CaptureRecorder
+    from testbed.stamp import paint_stamp
+
+    screen = np.zeros((2160, 3840, 4), dtype=np.uint8)
+    paint_stamp(screen, 4242, x=64, y=32)
+    recorder = CaptureRecorder(64, 32)
+    recorder.on_captured(Downscaler().shrink(screen, 2), 1.5, scale=0.5)
+    recorder.on_captured(screen, 2.5)  # a full-size grab (the baseline) reads as before
+    assert recorder.captured == {4242: 1.5}
+    assert recorder.unreadable == 0

@@ -16,9 +16,14 @@ import numpy.typing as npt
 import pytest
 
 from agent.capture import CapturedFrame, CaptureError, Grabber, ScreenSource, create_source
+from agent.capture.downscale import Downscaler
 from agent.capture.measure import measure
+from agent.capture.mss_backend import MssSource
+from agent.capture.xshm import ShmSegmentGrabber, XShmSource
+from agent.ui.screens import ScreenArea, map_pointer
 from protocol import MonitorInfo
 from testbed.scene import SceneProcess
+from testbed.xvfb import VirtualDisplay
 from tests.conftest import DUAL_MONITORS
 
 pytestmark = pytest.mark.display
@@ -59,8 +64,9 @@ def test_single_monitor(source: ScreenSource) -> None:
     assert frame.monitor == source.selected
     assert not frame.image.flags.writeable
     assert frame.image.flags.c_contiguous
-    # A view over the mss buffer, not a copy of it.
-    assert frame.image.base is not None
+    # The frame owns its pixels: the next grab (into the same shared segment) leaves it alone.
+    again = source.grab()
+    assert not np.shares_memory(frame.image, again.image)
 
 
 def test_picture_scene_is_captured_exactly(xvfb: str, source: ScreenSource, tmp_path: Path) -> None:
@@ -180,6 +186,9 @@ def test_measure_tool_reports_every_figure(xvfb: str) -> None:
     assert results.pop("area") == "1920x1080"
     assert set(results) == {
         "grab",
+        "grab_mss_full_size",
+        "shrink_by_2_libyuv",
+        "shrink_by_2_numpy",
         "cursor_query",
         "change_test_unchanged",
         "change_test_one_pixel_changed",
@@ -190,3 +199,129 @@ def test_measure_tool_reports_every_figure(xvfb: str) -> None:
     for figures in results.values():
         assert isinstance(figures, dict)
         assert 0 < figures["median_ms"] <= figures["p95_ms"]
+
+
+# --- MIT-SHM grabs and large screens ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def xvfb_4k() -> Iterator[str]:
+    """A 3840x2160 screen (a 4K laptop at 200 %)."""
+    with VirtualDisplay(screens=[(3840, 2160)]) as display:
+        yield display.name
+
+
+def _settled(source: ScreenSource, reference: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """Grabs until the picture scene is fully painted (RGB equal to ``reference``)."""
+    deadline = time.monotonic() + 10
+    while True:
+        image = source.grab().image
+        if np.array_equal(image[..., 2::-1], reference) or time.monotonic() > deadline:
+            return image
+        time.sleep(0.05)
+
+
+def test_factory_grabs_through_mit_shm_and_falls_back_to_mss(xvfb: str) -> None:
+    with create_source(xvfb) as shm, create_source(xvfb, shared_memory=False) as plain:
+        assert type(shm) is XShmSource
+        assert type(plain) is MssSource
+    # A display without MIT-SHM (like a remote one): the factory falls back to mss.
+    with VirtualDisplay(screens=[(640, 480)], without=("MIT-SHM",)) as display:
+        with pytest.raises(OSError):
+            XShmSource(display.name)
+        with create_source(display.name) as src:
+            assert type(src) is MssSource
+            assert src.grab().image.shape == (480, 640, 4)
+
+
+def test_xshm_grab_equals_mss_grab_1080p(xvfb: str, tmp_path: Path) -> None:
+    reference = _reference_picture(tmp_path, 1920, 1080)
+    segment = ShmSegmentGrabber(xvfb)
+    try:
+        with XShmSource(xvfb) as shm, MssSource(xvfb) as plain, SceneProcess(xvfb, "picture"):
+            image = _settled(plain, reference)
+            assert np.array_equal(image[..., 2::-1], reference)
+            raw = segment.grab(0, 0, 1920, 1080)
+            assert np.array_equal(raw, image)  # alpha byte included
+            assert not raw.flags.writeable
+            # 1080p is never shrunk (and is grabbed through mss: nothing to save at full size).
+            frame = shm.grab()
+            assert frame.image.shape == (1080, 1920, 4)
+            assert np.array_equal(frame.image, image)
+            assert not np.shares_memory(frame.image, segment.grab(0, 0, 1920, 1080))
+    finally:
+        segment.close()
+        segment.close()  # idempotent
+
+
+def test_xshm_segment_follows_areas_of_any_size(xvfb_dual: str) -> None:
+    segment = ShmSegmentGrabber(xvfb_dual)
+    try:
+        with MssSource(xvfb_dual) as plain:
+            for index in (1, None, 0):  # small, then larger (the segment grows), then back
+                area = plain.select(index)
+                raw = segment.grab(area.x, area.y, area.width, area.height)
+                assert raw.shape == (area.height, area.width, 4)
+                assert np.array_equal(raw, plain.grab().image)
+            segment.release_segment()  # as XShmSource does for a screen it does not shrink
+            assert np.array_equal(segment.grab(area.x, area.y, area.width, area.height), plain.grab().image)
+    finally:
+        segment.close()
+
+
+def test_4k_screen_is_grabbed_exactly_and_shrunk_by_two(xvfb_4k: str, tmp_path: Path) -> None:
+    reference = _reference_picture(tmp_path, 3840, 2160)
+    segment = ShmSegmentGrabber(xvfb_4k)
+    try:
+        with (
+            MssSource(xvfb_4k, min_picture=None) as full_mss,
+            XShmSource(xvfb_4k) as shrunk_shm,
+            MssSource(xvfb_4k) as shrunk_mss,
+            SceneProcess(xvfb_4k, "picture"),
+        ):
+            full = _settled(full_mss, reference)
+            assert np.array_equal(full[..., 2::-1], reference)
+            assert np.array_equal(segment.grab(0, 0, 3840, 2160), full)
+            frame = shrunk_shm.grab()
+            # The operator's view size, by a whole factor, and the monitor still in screen pixels.
+            assert frame.image.shape == (1080, 1920, 4)
+            assert frame.monitor == MonitorInfo(index=0, x=0, y=0, width=3840, height=2160, primary=True)
+            assert shrunk_shm.monitors() == [frame.monitor]
+            assert not frame.image.flags.writeable
+            expected = Downscaler().shrink(full, 2)
+            assert np.array_equal(frame.image, expected)
+            assert np.array_equal(shrunk_mss.grab().image, expected)  # the mss fallback shrinks alike
+            # The frame owns its pixels: the next grab into the segment leaves it alone.
+            again = shrunk_shm.grab().image
+            assert np.array_equal(again, frame.image)
+            assert not np.shares_memory(again, frame.image)
+    finally:
+        segment.close()
+
+
+def test_4k_cursor_and_operator_pointer_map_by_the_whole_factor(xvfb_4k: str) -> None:
+    with XShmSource(xvfb_4k) as src:
+        _xdotool(xvfb_4k, "mousemove", "1001", "603")
+        assert src.cursor() == (500, 301)  # even before the first grab
+        src.grab()
+        # The cursor in the picture's pixels: the screen position divided by 2.
+        assert src.cursor() == (500, 301)
+        # Normalised from the screen position itself, not rounded to the picture's pixels.
+        assert src.cursor_normalised() == (1001 / 3840, 603 / 2160)
+        _xdotool(xvfb_4k, "mousemove", "3839", "2159")
+        assert src.cursor() == (1919, 1079)
+
+        # The operator points at the centre of picture pixel (500, 301) of the 1920x1080
+        # picture; the pointer lands inside that pixel's 2x2 block of the real screen.
+        monitors = src.monitors()
+        screen = [ScreenArea(x=0, y=0, width=3840, height=2160)]
+        point = map_pointer(500.5 / 1920, 301.5 / 1080, 0, monitors, screen)
+        assert point is not None
+        assert (point.x, point.y) == (1001.0, 603.0)
+        assert 2 * 500 <= point.x < 2 * 500 + 2
+        assert 2 * 301 <= point.y < 2 * 301 + 2
+        # The customer's cursor, sent normalised, comes back to its screen pixel.
+        nx, ny = src.cursor_normalised() or (0.0, 0.0)
+        back = map_pointer(nx, ny, 0, monitors, screen)
+        assert back is not None
+        assert (round(back.x), round(back.y)) == (3839, 2159)
