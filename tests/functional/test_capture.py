@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from agent.capture import CapturedFrame, CaptureError, Grabber, ScreenSource, create_source
+from agent.capture import CapturedFrame, CaptureError, Grabber, ScreenSource, create_source, factory
 from agent.capture.downscale import Downscaler
 from agent.capture.measure import measure
 from agent.capture.mss_backend import MssSource
@@ -297,6 +297,16 @@ def test_4k_screen_is_grabbed_exactly_and_shrunk_by_two(xvfb_4k: str, tmp_path: 
             assert not np.shares_memory(again, frame.image)
     finally:
         segment.close()
+
+
+def test_without_libyuv_a_4k_screen_is_grabbed_whole(xvfb_4k: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The Windows build ships no libyuv: numpy's shrink would cost more than the encoder's
+    # scaling it replaces, so the picture stays full size and the encoder scales it.
+    with create_source(xvfb_4k) as shrunk:
+        assert shrunk.grab().image.shape == (1080, 1920, 4)
+    monkeypatch.setattr(factory, "libyuv_available", lambda: False)
+    with create_source(xvfb_4k) as whole:
+        assert whole.grab().image.shape == (2160, 3840, 4)
 
 
 def test_4k_cursor_and_operator_pointer_map_by_the_whole_factor(xvfb_4k: str) -> None:
