@@ -27,8 +27,9 @@ only how frames become H.264:
   CRF fallback it rebuilds the encoder (a keyframe);
 * the path is probed first: until the receiver's first estimate the cap is
   ``start_bitrate`` and the first keyframe, cut to it, is the burst the operator measures
-  the link with (``client_core.path_probe``); under 2 Mbit/s of cap a large picture is
-  encoded at 0.75 scale (``H264Settings.scale_for`` says why);
+  the link with (``client_core.path_probe``), at 0.75 scale (it must fit a shallow
+  router buffer); under 500 kbit/s of cap a large picture is encoded at 0.75 scale
+  (``H264Settings.scale_for`` says why);
 * BGRA -> yuv420p with a persistent swscale context and the ``AREA`` filter (correct
   2x2 chroma averaging), chroma converted at full resolution by swscale's SIMD code
   (:mod:`agent.swscale`; PyAV's reformatter as the fallback), redoing only the rows
@@ -142,6 +143,8 @@ class H264Settings:
     threads: int = 0
     keyframe_interval_s: float = 0.5
     max_pixels: int | None = 1920 * 1080
+    motion_search: str = "umh"
+    motion_range: int = 64
     start_bitrate: int | None = 1_000_000
     """The cap until the path is measured (None: start at ``max_bitrate``, as on a known
     LAN). The first keyframe is cut to it and leaves as one burst: the operator measures
@@ -149,7 +152,7 @@ class H264Settings:
     the first REMB ends the probe, ``probe_timeout_s`` after the first frame without one
     (a receiver that does not probe) the cap stays at the start until estimates come."""
     probe_timeout_s: float = 2.0
-    low_rate_bps: int = 2_000_000
+    low_rate_bps: int = 500_000
     """Below this cap the picture is encoded at ``low_rate_scale`` of its size (see
     :meth:`scale_for`); back at full size once the cap has stayed 1.25 x above it for
     ``scale_hold_s``."""
@@ -190,18 +193,31 @@ class H264Settings:
         on a slow link), resolution only when the cap is below ``low_rate_bps``, and then
         to ``low_rate_scale`` (0.75) of the size and never further. At 0.75 a 1080p desktop's
         12 px text (9 pt at 96 dpi) is 9 px high: still legible, Japanese included, where
-        half size (6 px) is not; and the pixels, hence the bits of a keyframe and of a
-        scrolled screen, are 0.56 x: 1080p text at 1 Mbit/s needs ~75 KB for a keyframe
-        even at QP 51, 0.75 x ~42 KB. The threshold, 2 Mbit/s: a full-screen 1080p text
-        scroll takes 1.65 Mbit/s at the quality quantizer and 30 fps; under ~2 Mbit/s of
-        cap it fell to QP 40-44 and 11 fps (28 dB) at full size (measured on `dsl`). A picture
-        that would come out under ``min_scaled_pixels`` (1280 x 720) is not scaled: its
-        text is already as small as a screen shows it, and its keyframes are small anyway."""
+        half size (6 px) is not. The threshold, 500 kbit/s: a scaled picture's keyframes are
+        smaller (1080p text at QP 51: 74 KB, at 0.75: 42 KB) but its *scrolled* P-frames are
+        not - the resampled text is denser and x264 finds the motion less well (offline,
+        ``python -m benchmarks.scroll_codec``: 10 fps, QP 30: 4.3 KB a frame at full size,
+        4.0 KB at 0.75 with less detail kept; QP 24: 5.2 KB against 8.7 KB). Simulated
+        scroll at a fixed estimate (``--cap``), mean luma PSNR of seconds 3-18: full size
+        37.9 dB against 34.2 dB at 0.75 at 1 Mbit/s, 32.3 against 30.5 at 650 kbit/s; at
+        400 kbit/s the smaller picture wins (28.0 against 26.0). (The threshold was
+        2 Mbit/s, which kept `dsl` at 0.75 scale and 26-28 dB.) A picture that would come
+        out under ``min_scaled_pixels`` (1280 x 720) is not scaled: its text is already as
+        small as a screen shows it, and its keyframes are small anyway. The path probe's
+        keyframe is scaled whatever the cap (see :meth:`probe_scale`)."""
         if cap >= self.low_rate_bps:
             return 1.0
         if size is not None and size[0] * size[1] * self.low_rate_scale**2 < self.min_scaled_pixels:
             return 1.0
         return self.low_rate_scale
+
+    def probe_scale(self, size: tuple[int, int]) -> float:
+        """The scale of the first picture, sent while the path is unknown: ``low_rate_scale``
+        (unless that makes it too small, as in :meth:`scale_for`). Its keyframe is the probe
+        burst and leaves unpaced, so it must fit a shallow router buffer: 1080p text at QP 51
+        is ~74 KB, over `dsl`'s 250 ms (62.5 KB at 2 Mbit/s); at 0.75 ~42 KB. Once the path
+        is measured, :meth:`scale_for` picks the size at once (a fast path: full size)."""
+        return self.scale_for(0, size)
 
     def thread_count(self) -> int:
         return self.threads or max(1, min(os.cpu_count() or 1, 4))
@@ -221,8 +237,16 @@ class H264Settings:
         }
 
     def x264_options(self, level: int) -> dict[str, str]:
-        """The x264 options (``x264_param_parse`` names) for :class:`agent.x264.X264Encoder`."""
+        """The x264 options (``x264_param_parse`` names) for :class:`agent.x264.X264Encoder`.
+
+        ``me``/``merange``: ``ultrafast`` searches motion with ``dia`` over 16 px, which
+        finds a scrolled page only near the predicted vector; ``umh`` over 64 px finds it
+        wherever the scroll went. Measured offline (``python -m benchmarks.scroll_codec``,
+        1080p text scroll, QP 24): P-frames 30 % smaller at 30 fps (4 px a frame), 27 % at
+        10 fps (12 px), same PSNR, +0.3-0.6 ms of x264 CPU a frame."""
         return {
+            "me": self.motion_search,
+            "merange": str(self.motion_range),
             "keyint": "infinite",
             "scenecut": "0",
             "repeat-headers": "1",
@@ -746,8 +770,9 @@ class TunedH264Encoder(H264Encoder):
 
     def _to_yuv(self, frame: av.VideoFrame) -> av.VideoFrame:
         size = self.settings.encoded_size(frame.width, frame.height)
-        if self._size is None:  # the first picture: its size at the start cap
-            self._scale = self.settings.scale_for(self._policy.cap, size)
+        if self._size is None:  # the first picture: the probe's size, or its size at the start cap
+            s = self.settings
+            self._scale = s.probe_scale(size) if self._probing else s.scale_for(self._policy.cap, size)
         self._size = size
         if self._scale < 1.0:
             size = (max(2, int(size[0] * self._scale) & ~1), max(2, int(size[1] * self._scale) & ~1))
