@@ -44,6 +44,7 @@ another aiortc version.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import fractions
 import logging
@@ -159,6 +160,13 @@ class H264Settings:
     low_rate_scale: float = 0.75
     scale_hold_s: float = 3.0
     min_scaled_pixels: int = 1280 * 720
+    stripe_refresh: bool = True
+    """On a slow path, sharpen a coarse keyframe in stripes (see ``TunedH264Encoder._stripe``)."""
+    stripe_share: float = 0.5
+    """The share of a frame's budget a refresh stripe may take (at least one macroblock row)."""
+    stripe_hold: bool = True
+    """While a stripe sweeps, the quantizer of the rest of the picture does not walk down
+    (which would refine the whole picture at once: large frames, each a freeze)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.crf <= 51:
@@ -530,7 +538,8 @@ class EncoderStats:
     (served by the first frame after the interval), ``skipped`` the pictures left out
     because the link was behind, ``scale`` the linear scale of the picture now (below
     1 on a slow link), ``probe_s`` how long after the first frame the path's first
-    estimate came (None: not yet, or no probe)."""
+    estimate came (None: not yet, or no probe), ``stripes`` the frames that carried a
+    refresh stripe (see ``TunedH264Encoder._stripe``)."""
 
     frames: int
     keyframes: int
@@ -546,6 +555,7 @@ class EncoderStats:
     skipped: int = 0
     scale: float = 1.0
     probe_s: float | None = None
+    stripes: int = 0
 
 
 class TunedH264Encoder(H264Encoder):
@@ -571,6 +581,8 @@ class TunedH264Encoder(H264Encoder):
         self._x264: x264.X264Encoder | None = None
         self._qp = QpControl(self.settings.qp_settings(), self.settings.max_bitrate)
         self._last_qp: int | None = None
+        self._stripe_row: int | None = None
+        self._stripes = 0
         self._qp_sum = 0
         self._last_keyframe_at: float | None = None
         self._keyframe_pending = False
@@ -668,6 +680,7 @@ class TunedH264Encoder(H264Encoder):
                 skipped=self._qp.skipped,
                 scale=self._scale,
                 probe_s=self._probe_s,
+                stripes=self._stripes,
             )
 
     def _open(self, width: int, height: int) -> av.video.codeccontext.VideoCodecContext:
@@ -865,14 +878,29 @@ class TunedH264Encoder(H264Encoder):
                 self._rebuilds += 1
             level = h264_level(yuv.width, yuv.height, self.settings.max_fps)
             options = self.settings.x264_options(level)
+            # Per-macroblock quantizers (for refresh stripes) cost CRF's analysis: only on a
+            # path measured slow, where frames are few; a LAN keeps the plain quantizer.
+            per_macroblock = self.settings.stripe_refresh and self._qp.constrained
             encoder = self._x264 = x264.X264Encoder(
-                yuv.width, yuv.height, preset=self.settings.preset, tune=self.settings.tune, options=options
+                yuv.width,
+                yuv.height,
+                preset=self.settings.preset,
+                tune=self.settings.tune,
+                options=options,
+                per_macroblock=per_macroblock,
             )
-            logger.info("libx264 %dx%d opened (per-frame quantizer): %s", yuv.width, yuv.height, options)
+            logger.info(
+                "libx264 %dx%d opened (per-frame quantizer%s): %s",
+                yuv.width,
+                yuv.height,
+                ", per-macroblock offsets" if per_macroblock else "",
+                options,
+            )
             force_keyframe = True  # a new encoder starts with an IDR anyway
             self._qp.restart()  # the last keyframe's size says nothing about this size
         self._qp.cap = self._policy.cap
         qp = self._qp.choose(now, keyframe=force_keyframe, pixels=yuv.width * yuv.height)
+        offsets = None if force_keyframe else self._stripe(encoder, qp)
         planes = yuv.planes
         encoded = encoder.encode(
             (planes[0].buffer_ptr, planes[1].buffer_ptr, planes[2].buffer_ptr),
@@ -880,13 +908,54 @@ class TunedH264Encoder(H264Encoder):
             pts=int(yuv.pts or 0),
             qp=qp,
             keyframe=force_keyframe,
+            quant_offsets=offsets,
         )
-        self._qp.record(now, 8 * len(encoded.data), qp, keyframe=encoded.keyframe)
+        hold = offsets is not None and self.settings.stripe_hold
+        self._qp.record(now, 8 * len(encoded.data), qp, keyframe=encoded.keyframe, hold=hold)
+        if encoded.keyframe:
+            coarse = qp > self.settings.qp + self._qp.settings.keyframe_offset
+            self._stripe_row = 0 if encoder.per_macroblock and coarse else None
+            if self._stripe_row is not None:
+                logger.info("keyframe at QP %d: refresh stripes at QP %d follow", qp, self.settings.qp)
         self._qp_sum += qp
         if qp != self._last_qp:
             logger.debug("quantizer %s -> %d (cap %d bit/s)", self._last_qp, qp, self._policy.cap)
             self._last_qp = qp
         return encoded.data, encoded.keyframe
+
+    def _stripe(self, encoder: x264.X264Encoder, qp: int) -> ctypes.Array[ctypes.c_float] | None:
+        """The quantizer offsets of the next refresh stripe, or None (no sweep under way).
+
+        After a keyframe cut coarse to a slow link, the picture is sharpened a stripe of
+        macroblock rows at a time, top to bottom, at the quality quantizer, the rest of the
+        picture at the frame's. Why: refining the whole picture at once - lowering the frame's
+        quantizer - costs ~30-40 KB a quantizer step for 1080p text, 0.2 s of a 1.5 Mbit/s
+        link per frame: every such frame was a freeze (simulated, ``python -m
+        benchmarks.scroll_codec --cap 1450000``: 40-50 % frozen for the first 9 s). A
+        stripe costs what the budget allows (``stripe_share``). A scroll moves the content
+        up while the stripe moves down, so everything on screen meets it once (what scrolls
+        in after it passed is new, coded at the frame's quantizer like any change)."""
+        row = self._stripe_row
+        sharp = self.settings.qp
+        if row is None or not encoder.per_macroblock or qp <= sharp:
+            self._stripe_row = None
+            return None
+        # One macroblock row at the sharp quantizer, as the keyframe model guesses it.
+        row_bits = (
+            self._qp.settings.keyframe_bits_per_pixel
+            * encoder.width
+            * 16
+            * 2.0 ** ((self._qp.settings.base_qp + self._qp.settings.keyframe_offset - sharp) / 10.0)
+        )
+        rows = max(1, int(self.settings.stripe_share * self._qp.budget() / row_bits))
+        end = min(encoder.mb_rows, row + rows)
+        columns = encoder.mb_columns
+        offsets = (ctypes.c_float * (columns * encoder.mb_rows))()
+        for index in range(row * columns, end * columns):
+            offsets[index] = float(sharp - qp)
+        self._stripe_row = end if end < encoder.mb_rows else None
+        self._stripes += 1
+        return offsets
 
     def _encode_pyav(self, yuv: av.VideoFrame, moved: bool, force_keyframe: bool) -> tuple[bytes, bool]:
         codec = self._codec

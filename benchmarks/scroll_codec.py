@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import fractions
+import itertools
 import json
 import math
 import sys
@@ -173,6 +174,13 @@ class Second:
     """Luma PSNR of the decoded pictures sent in this second against the encoder's input
     (at the encoded size, as ``madoguchi bench`` measures it); 0 when none was sent."""
     width: int
+    frozen_ms: float
+    """Time in this second inside gaps over 200 ms between pictures arriving, the link
+    modelled as a queue drained at the estimate (the bench's frozen share, without loss)."""
+
+
+FREEZE_S = 0.2
+"""A gap between pictures longer than this is a freeze (as in ``madoguchi bench``)."""
 
 
 def simulate(
@@ -206,6 +214,8 @@ def simulate(
     rows: dict[int, list[tuple[int, bool, int, float, int]]] = {}
     qp_sum = encoder.stats.qp_sum
     estimated = False
+    link_free_at = 0.0
+    arrivals: list[float] = []
     for index in range(int(seconds * scene_fps)):
         now = index / scene_fps
         clock[0] = now
@@ -229,7 +239,14 @@ def simulate(
             reference_canvas.size = (picture.width, picture.height)
             psnr = _psnr(_luma(picture), _luma(reference_canvas.convert(source)))
             shown_width = picture.width
+        link_free_at = max(link_free_at, now) + 8 * len(data) / cap_bps
+        arrivals.append(link_free_at)
         rows.setdefault(int(now), []).append((len(data), stats.keyframes > keyframes, qp, psnr, shown_width))
+    frozen = [0.0] * int(seconds)
+    for before, after in itertools.pairwise(arrivals):
+        if after - before > FREEZE_S:
+            for second in range(int(before), min(int(after) + 1, len(frozen))):
+                frozen[second] += max(0.0, min(after, second + 1) - max(before, second))
     result: list[Second] = []
     for second in range(int(seconds)):
         frames = rows.get(second, [])
@@ -243,6 +260,7 @@ def simulate(
                 qp_mean=sum(qp for _, _, qp, _, _ in frames) / len(frames) if frames else 0.0,
                 psnr_mean=sum(shown) / len(shown) if shown else 0.0,
                 width=max((w for _, _, _, _, w in frames), default=0),
+                frozen_ms=1000 * frozen[second],
             )
         )
     return result
@@ -375,19 +393,23 @@ def _simulate_main(
         settings=settings,
         strip=strip,
     )
-    print("| second | frames | keyframes | kbit | QP mean | width | PSNR dB |\n|---|---|---|---|---|---|---|")
+    print(
+        "| second | frames | keyframes | kbit | QP mean | width | PSNR dB | frozen ms |\n"
+        "|---|---|---|---|---|---|---|---|"
+    )
     for r in seconds:
         print(
             f"| {r.second} | {r.frames} | {r.keyframes} | {r.kbit:.0f} | {r.qp_mean:.1f} | "
-            f"{r.width} | {r.psnr_mean:.1f} |"
+            f"{r.width} | {r.psnr_mean:.1f} | {r.frozen_ms:.0f} |"
         )
     window = [r for r in seconds if WINDOW[0] <= r.second < WINDOW[1] and r.frames]
     if window:
         mean = sum(r.psnr_mean * r.frames for r in window) / sum(r.frames for r in window)
         fps = sum(r.frames for r in window) / len(window)
+        frozen = sum(r.frozen_ms for r in window) / (10 * len(window))
         print(
             f"window {WINDOW[0]}-{WINDOW[1]} s: PSNR mean {mean:.1f} dB (per frame), "
-            f"min of seconds {min(r.psnr_mean for r in window):.1f} dB, {fps:.1f} fps"
+            f"min of seconds {min(r.psnr_mean for r in window):.1f} dB, {fps:.1f} fps, {frozen:.0f} % frozen"
         )
     if args.json is not None:
         args.json.write_text(json.dumps([dataclasses.asdict(r) for r in seconds], indent=2) + "\n")

@@ -467,6 +467,53 @@ def test_the_size_goes_back_up_only_once_the_cap_has_held_high() -> None:
     assert settings.probe_scale((1280, 720)) == 1.0  # already small
 
 
+def _text(height: int, width: int) -> npt.NDArray[np.uint8]:
+    """Text-like detail: dark strokes on a light page, everywhere."""
+    rng = np.random.default_rng(9)
+    image = np.full((height, width, 4), 240, np.uint8)
+    for _ in range(height * width // 800):
+        y, x = int(rng.integers(0, height - 12)), int(rng.integers(0, width - 12))
+        image[y : y + 2, x : x + int(rng.integers(3, 12)), :3] = 30
+        image[y : y + 10, x : x + 2, :3] = 30
+    return image
+
+
+def test_a_coarse_keyframe_on_a_slow_path_is_sharpened_in_stripes_from_the_top() -> None:
+    clock = [0.0]
+    settings = H264Settings(threads=1)
+    encoder = TunedH264Encoder(settings, clock=lambda: clock[0])
+    decoder = H264Decoder()
+    image = _text(1080, 1920)
+    source = image[..., 2::-1]
+    assert _sizes(encoder, decoder, image, 0) == [(1440, 810)]  # the probe
+    encoder.target_bitrate = 1_500_000  # dsl: the full size, a keyframe cut to the link
+    halves: list[tuple[float, float]] = []
+    for index in range(1, 150):
+        clock[0] = 0.3 + index / 30
+        payloads, timestamp = encoder.encode(_frame(image, index))
+        for picture in _decode(decoder, payloads, timestamp) if payloads else []:
+            rgb = np.asarray(picture.to_ndarray(format="rgb24"), np.uint8)
+            halves.append((psnr_luma(rgb[:540], source[:540]), psnr_luma(rgb[540:], source[540:])))
+    stats = encoder.stats
+    assert stats.keyframes == 2  # the probe and the full-size one: no more
+    assert stats.stripes > 10
+    first, last = halves[0], halves[-1]
+    assert max(first) < 30  # the full-size keyframe is coarse (cut to 200 ms of the link)
+    # Top down: at some point the upper half is sharp while the lower one is still coarse,
+    # and in the end the whole picture is sharp.
+    assert any(top > bottom + 10 for top, bottom in halves)
+    assert min(last) > 40
+    # A fast path keeps the plain constant quantizer: no stripes, no CRF analysis.
+    lan = TunedH264Encoder(settings, clock=lambda: clock[0])
+    clock[0] = 0.0
+    lan.encode(_frame(image, 0))
+    lan.target_bitrate = 50_000_000
+    for index in range(1, 5):
+        clock[0] = index / 30
+        lan.encode(_frame(image, index))
+    assert lan.stats.stripes == 0
+
+
 def test_probe_and_scale_settings_are_checked() -> None:
     with pytest.raises(ValueError):
         H264Settings(start_bitrate=100_000)  # under min_bitrate
