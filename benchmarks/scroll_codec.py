@@ -363,7 +363,9 @@ def _settings(assignments: Sequence[str]) -> H264Settings:
         if name not in {field.name for field in dataclasses.fields(H264Settings)}:
             raise ValueError(f"H264Settings has no field {name!r}")
         current = getattr(defaults, name)
-        if current is None or isinstance(current, int):
+        if isinstance(current, bool):
+            changes[name] = text.lower() in ("1", "true", "yes")
+        elif current is None or isinstance(current, int):
             changes[name] = None if text == "None" else int(text)
         elif isinstance(current, float):
             changes[name] = float(text)

@@ -478,6 +478,7 @@ def _text(height: int, width: int) -> npt.NDArray[np.uint8]:
     return image
 
 
+@pytest.mark.slow
 def test_a_coarse_keyframe_on_a_slow_path_is_sharpened_in_stripes_from_the_top() -> None:
     clock = [0.0]
     settings = H264Settings(threads=1)
@@ -488,7 +489,7 @@ def test_a_coarse_keyframe_on_a_slow_path_is_sharpened_in_stripes_from_the_top()
     assert _sizes(encoder, decoder, image, 0) == [(1440, 810)]  # the probe
     encoder.target_bitrate = 1_500_000  # dsl: the full size, a keyframe cut to the link
     halves: list[tuple[float, float]] = []
-    for index in range(1, 150):
+    for index in range(1, 100):
         clock[0] = 0.3 + index / 30
         payloads, timestamp = encoder.encode(_frame(image, index))
         for picture in _decode(decoder, payloads, timestamp) if payloads else []:
