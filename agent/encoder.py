@@ -30,6 +30,11 @@ only how frames become H.264:
   the link with (``client_core.path_probe``), at 0.75 scale (it must fit a shallow
   router buffer); under 500 kbit/s of cap a large picture is encoded at 0.75 scale
   (``H264Settings.scale_for`` says why);
+* on a slow path a keyframe cut coarse to the link is sharpened by refresh stripes, a few
+  macroblock rows a frame at the quality quantizer (``TunedH264Encoder._stripe``), not by
+  refining the whole picture at once (a freeze per frame);
+* motion searched with ``umh`` over 64 px, not ``ultrafast``'s 16 px diamond: a scroll
+  moves the whole page (``H264Settings.x264_options``);
 * BGRA -> yuv420p with a persistent swscale context and the ``AREA`` filter (correct
   2x2 chroma averaging), chroma converted at full resolution by swscale's SIMD code
   (:mod:`agent.swscale`; PyAV's reformatter as the fallback), redoing only the rows
