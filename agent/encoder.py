@@ -27,8 +27,14 @@ only how frames become H.264:
   CRF fallback it rebuilds the encoder (a keyframe);
 * the path is probed first: until the receiver's first estimate the cap is
   ``start_bitrate`` and the first keyframe, cut to it, is the burst the operator measures
-  the link with (``client_core.path_probe``); under 2 Mbit/s of cap a large picture is
-  encoded at 0.75 scale (``H264Settings.scale_for`` says why);
+  the link with (``client_core.path_probe``), at 0.75 scale (it must fit a shallow
+  router buffer); under 500 kbit/s of cap a large picture is encoded at 0.75 scale
+  (``H264Settings.scale_for`` says why);
+* on a slow path a keyframe cut coarse to the link is sharpened by refresh stripes, a few
+  macroblock rows a frame at the quality quantizer (``TunedH264Encoder._stripe``), not by
+  refining the whole picture at once (a freeze per frame);
+* motion searched with ``umh`` over 64 px, not ``ultrafast``'s 16 px diamond: a scroll
+  moves the whole page (``H264Settings.x264_options``);
 * BGRA -> yuv420p with a persistent swscale context and the ``AREA`` filter (correct
   2x2 chroma averaging), chroma converted at full resolution by swscale's SIMD code
   (:mod:`agent.swscale`; PyAV's reformatter as the fallback), redoing only the rows
@@ -43,6 +49,7 @@ another aiortc version.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import fractions
 import logging
@@ -142,6 +149,8 @@ class H264Settings:
     threads: int = 0
     keyframe_interval_s: float = 0.5
     max_pixels: int | None = 1920 * 1080
+    motion_search: str = "umh"
+    motion_range: int = 64
     start_bitrate: int | None = 1_000_000
     """The cap until the path is measured (None: start at ``max_bitrate``, as on a known
     LAN). The first keyframe is cut to it and leaves as one burst: the operator measures
@@ -149,13 +158,20 @@ class H264Settings:
     the first REMB ends the probe, ``probe_timeout_s`` after the first frame without one
     (a receiver that does not probe) the cap stays at the start until estimates come."""
     probe_timeout_s: float = 2.0
-    low_rate_bps: int = 2_000_000
+    low_rate_bps: int = 500_000
     """Below this cap the picture is encoded at ``low_rate_scale`` of its size (see
     :meth:`scale_for`); back at full size once the cap has stayed 1.25 x above it for
     ``scale_hold_s``."""
     low_rate_scale: float = 0.75
     scale_hold_s: float = 3.0
     min_scaled_pixels: int = 1280 * 720
+    stripe_refresh: bool = True
+    """On a slow path, sharpen a coarse keyframe in stripes (see ``TunedH264Encoder._stripe``)."""
+    stripe_share: float = 0.5
+    """The share of a frame's budget a refresh stripe may take (at least one macroblock row)."""
+    stripe_hold: bool = True
+    """While a stripe sweeps, the quantizer of the rest of the picture does not walk down
+    (which would refine the whole picture at once: large frames, each a freeze)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.crf <= 51:
@@ -190,18 +206,31 @@ class H264Settings:
         on a slow link), resolution only when the cap is below ``low_rate_bps``, and then
         to ``low_rate_scale`` (0.75) of the size and never further. At 0.75 a 1080p desktop's
         12 px text (9 pt at 96 dpi) is 9 px high: still legible, Japanese included, where
-        half size (6 px) is not; and the pixels, hence the bits of a keyframe and of a
-        scrolled screen, are 0.56 x: 1080p text at 1 Mbit/s needs ~75 KB for a keyframe
-        even at QP 51, 0.75 x ~42 KB. The threshold, 2 Mbit/s: a full-screen 1080p text
-        scroll takes 1.65 Mbit/s at the quality quantizer and 30 fps; under ~2 Mbit/s of
-        cap it fell to QP 40-44 and 11 fps (28 dB) at full size (measured on `dsl`). A picture
-        that would come out under ``min_scaled_pixels`` (1280 x 720) is not scaled: its
-        text is already as small as a screen shows it, and its keyframes are small anyway."""
+        half size (6 px) is not. The threshold, 500 kbit/s: a scaled picture's keyframes are
+        smaller (1080p text at QP 51: 74 KB, at 0.75: 42 KB) but its *scrolled* P-frames are
+        not - the resampled text is denser and x264 finds the motion less well (offline,
+        ``python -m benchmarks.scroll_codec``: 10 fps, QP 30: 4.3 KB a frame at full size,
+        4.0 KB at 0.75 with less detail kept; QP 24: 5.2 KB against 8.7 KB). Simulated
+        scroll at a fixed estimate (``--cap``), mean luma PSNR of seconds 3-18: full size
+        37.9 dB against 34.2 dB at 0.75 at 1 Mbit/s, 32.3 against 30.5 at 650 kbit/s; at
+        400 kbit/s the smaller picture wins (28.0 against 26.0). (The threshold was
+        2 Mbit/s, which kept `dsl` at 0.75 scale and 26-28 dB.) A picture that would come
+        out under ``min_scaled_pixels`` (1280 x 720) is not scaled: its text is already as
+        small as a screen shows it, and its keyframes are small anyway. The path probe's
+        keyframe is scaled whatever the cap (see :meth:`probe_scale`)."""
         if cap >= self.low_rate_bps:
             return 1.0
         if size is not None and size[0] * size[1] * self.low_rate_scale**2 < self.min_scaled_pixels:
             return 1.0
         return self.low_rate_scale
+
+    def probe_scale(self, size: tuple[int, int]) -> float:
+        """The scale of the first picture, sent while the path is unknown: ``low_rate_scale``
+        (unless that makes it too small, as in :meth:`scale_for`). Its keyframe is the probe
+        burst and leaves unpaced, so it must fit a shallow router buffer: 1080p text at QP 51
+        is ~74 KB, over `dsl`'s 250 ms (62.5 KB at 2 Mbit/s); at 0.75 ~42 KB. Once the path
+        is measured, :meth:`scale_for` picks the size at once (a fast path: full size)."""
+        return self.scale_for(0, size)
 
     def thread_count(self) -> int:
         return self.threads or max(1, min(os.cpu_count() or 1, 4))
@@ -221,8 +250,16 @@ class H264Settings:
         }
 
     def x264_options(self, level: int) -> dict[str, str]:
-        """The x264 options (``x264_param_parse`` names) for :class:`agent.x264.X264Encoder`."""
+        """The x264 options (``x264_param_parse`` names) for :class:`agent.x264.X264Encoder`.
+
+        ``me``/``merange``: ``ultrafast`` searches motion with ``dia`` over 16 px, which
+        finds a scrolled page only near the predicted vector; ``umh`` over 64 px finds it
+        wherever the scroll went. Measured offline (``python -m benchmarks.scroll_codec``,
+        1080p text scroll, QP 24): P-frames 30 % smaller at 30 fps (4 px a frame), 27 % at
+        10 fps (12 px), same PSNR, +0.3-0.6 ms of x264 CPU a frame."""
         return {
+            "me": self.motion_search,
+            "merange": str(self.motion_range),
             "keyint": "infinite",
             "scenecut": "0",
             "repeat-headers": "1",
@@ -506,7 +543,8 @@ class EncoderStats:
     (served by the first frame after the interval), ``skipped`` the pictures left out
     because the link was behind, ``scale`` the linear scale of the picture now (below
     1 on a slow link), ``probe_s`` how long after the first frame the path's first
-    estimate came (None: not yet, or no probe)."""
+    estimate came (None: not yet, or no probe), ``stripes`` the frames that carried a
+    refresh stripe (see ``TunedH264Encoder._stripe``)."""
 
     frames: int
     keyframes: int
@@ -522,6 +560,7 @@ class EncoderStats:
     skipped: int = 0
     scale: float = 1.0
     probe_s: float | None = None
+    stripes: int = 0
 
 
 class TunedH264Encoder(H264Encoder):
@@ -547,6 +586,8 @@ class TunedH264Encoder(H264Encoder):
         self._x264: x264.X264Encoder | None = None
         self._qp = QpControl(self.settings.qp_settings(), self.settings.max_bitrate)
         self._last_qp: int | None = None
+        self._stripe_row: int | None = None
+        self._stripes = 0
         self._qp_sum = 0
         self._last_keyframe_at: float | None = None
         self._keyframe_pending = False
@@ -644,6 +685,7 @@ class TunedH264Encoder(H264Encoder):
                 skipped=self._qp.skipped,
                 scale=self._scale,
                 probe_s=self._probe_s,
+                stripes=self._stripes,
             )
 
     def _open(self, width: int, height: int) -> av.video.codeccontext.VideoCodecContext:
@@ -746,8 +788,9 @@ class TunedH264Encoder(H264Encoder):
 
     def _to_yuv(self, frame: av.VideoFrame) -> av.VideoFrame:
         size = self.settings.encoded_size(frame.width, frame.height)
-        if self._size is None:  # the first picture: its size at the start cap
-            self._scale = self.settings.scale_for(self._policy.cap, size)
+        if self._size is None:  # the first picture: the probe's size, or its size at the start cap
+            s = self.settings
+            self._scale = s.probe_scale(size) if self._probing else s.scale_for(self._policy.cap, size)
         self._size = size
         if self._scale < 1.0:
             size = (max(2, int(size[0] * self._scale) & ~1), max(2, int(size[1] * self._scale) & ~1))
@@ -840,14 +883,29 @@ class TunedH264Encoder(H264Encoder):
                 self._rebuilds += 1
             level = h264_level(yuv.width, yuv.height, self.settings.max_fps)
             options = self.settings.x264_options(level)
+            # Per-macroblock quantizers (for refresh stripes) cost CRF's analysis: only on a
+            # path measured slow, where frames are few; a LAN keeps the plain quantizer.
+            per_macroblock = self.settings.stripe_refresh and self._qp.constrained
             encoder = self._x264 = x264.X264Encoder(
-                yuv.width, yuv.height, preset=self.settings.preset, tune=self.settings.tune, options=options
+                yuv.width,
+                yuv.height,
+                preset=self.settings.preset,
+                tune=self.settings.tune,
+                options=options,
+                per_macroblock=per_macroblock,
             )
-            logger.info("libx264 %dx%d opened (per-frame quantizer): %s", yuv.width, yuv.height, options)
+            logger.info(
+                "libx264 %dx%d opened (per-frame quantizer%s): %s",
+                yuv.width,
+                yuv.height,
+                ", per-macroblock offsets" if per_macroblock else "",
+                options,
+            )
             force_keyframe = True  # a new encoder starts with an IDR anyway
             self._qp.restart()  # the last keyframe's size says nothing about this size
         self._qp.cap = self._policy.cap
         qp = self._qp.choose(now, keyframe=force_keyframe, pixels=yuv.width * yuv.height)
+        offsets = None if force_keyframe else self._stripe(encoder, qp)
         planes = yuv.planes
         encoded = encoder.encode(
             (planes[0].buffer_ptr, planes[1].buffer_ptr, planes[2].buffer_ptr),
@@ -855,13 +913,54 @@ class TunedH264Encoder(H264Encoder):
             pts=int(yuv.pts or 0),
             qp=qp,
             keyframe=force_keyframe,
+            quant_offsets=offsets,
         )
-        self._qp.record(now, 8 * len(encoded.data), qp, keyframe=encoded.keyframe)
+        hold = offsets is not None and self.settings.stripe_hold
+        self._qp.record(now, 8 * len(encoded.data), qp, keyframe=encoded.keyframe, hold=hold)
+        if encoded.keyframe:
+            coarse = qp > self.settings.qp + self._qp.settings.keyframe_offset
+            self._stripe_row = 0 if encoder.per_macroblock and coarse else None
+            if self._stripe_row is not None:
+                logger.info("keyframe at QP %d: refresh stripes at QP %d follow", qp, self.settings.qp)
         self._qp_sum += qp
         if qp != self._last_qp:
             logger.debug("quantizer %s -> %d (cap %d bit/s)", self._last_qp, qp, self._policy.cap)
             self._last_qp = qp
         return encoded.data, encoded.keyframe
+
+    def _stripe(self, encoder: x264.X264Encoder, qp: int) -> ctypes.Array[ctypes.c_float] | None:
+        """The quantizer offsets of the next refresh stripe, or None (no sweep under way).
+
+        After a keyframe cut coarse to a slow link, the picture is sharpened a stripe of
+        macroblock rows at a time, top to bottom, at the quality quantizer, the rest of the
+        picture at the frame's. Why: refining the whole picture at once - lowering the frame's
+        quantizer - costs ~30-40 KB a quantizer step for 1080p text, 0.2 s of a 1.5 Mbit/s
+        link per frame: every such frame was a freeze (simulated, ``python -m
+        benchmarks.scroll_codec --cap 1450000``: 40-50 % frozen for the first 9 s). A
+        stripe costs what the budget allows (``stripe_share``). A scroll moves the content
+        up while the stripe moves down, so everything on screen meets it once (what scrolls
+        in after it passed is new, coded at the frame's quantizer like any change)."""
+        row = self._stripe_row
+        sharp = self.settings.qp
+        if row is None or not encoder.per_macroblock or qp <= sharp:
+            self._stripe_row = None
+            return None
+        # One macroblock row at the sharp quantizer, as the keyframe model guesses it.
+        row_bits = (
+            self._qp.settings.keyframe_bits_per_pixel
+            * encoder.width
+            * 16
+            * 2.0 ** ((self._qp.settings.base_qp + self._qp.settings.keyframe_offset - sharp) / 10.0)
+        )
+        rows = max(1, int(self.settings.stripe_share * self._qp.budget() / row_bits))
+        end = min(encoder.mb_rows, row + rows)
+        columns = encoder.mb_columns
+        offsets = (ctypes.c_float * (columns * encoder.mb_rows))()
+        for index in range(row * columns, end * columns):
+            offsets[index] = float(sharp - qp)
+        self._stripe_row = end if end < encoder.mb_rows else None
+        self._stripes += 1
+        return offsets
 
     def _encode_pyav(self, yuv: av.VideoFrame, moved: bool, force_keyframe: bool) -> tuple[bytes, bool]:
         codec = self._codec

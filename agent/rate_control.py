@@ -190,8 +190,10 @@ class QpControl:
             qp = min(max(s.max_qp, s.max_keyframe_qp), max(qp, at + step))
         return qp
 
-    def record(self, now: float, bits: int, qp: int, *, keyframe: bool) -> None:
-        """A frame of ``bits`` was encoded at ``qp`` and leaves at ``now``."""
+    def record(self, now: float, bits: int, qp: int, *, keyframe: bool, hold: bool = False) -> None:
+        """A frame of ``bits`` was encoded at ``qp`` and leaves at ``now``. ``hold``: the
+        quantizer may rise but not walk back down (a refresh stripe is sharpening the
+        picture part by part; walking down would refine all of it at once)."""
         if bits < 0:
             raise ValueError("bits must be >= 0")
         s = self.settings
@@ -213,6 +215,6 @@ class QpControl:
         if ratio > 1.0 and self._level > backlog:
             step = min(6, math.ceil(3.0 * math.log2(ratio)))
             self._qp = min(s.max_qp, max(self._qp, qp) + step)
-        elif self._qp > s.base_qp:
+        elif self._qp > s.base_qp and not hold:
             step = 2 if ratio < 0.5 or self._level < backlog else 1
             self._qp = max(s.base_qp, self._qp - step)

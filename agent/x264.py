@@ -70,6 +70,8 @@ _PIC_IMG_CSP = 40
 _PIC_IMG_PLANES = 44
 _PIC_IMG_STRIDE = 48
 _PIC_IMG_PLANE = 64
+# ... then x264_image_properties_t prop {float *quant_offsets; ...} right after img (x264.h 157-165).
+_PIC_PROP_QUANT_OFFSETS = 96
 _PICTURE_BYTES = 1024  # sizeof(x264_picture_t) is about 400 bytes.
 
 
@@ -77,6 +79,13 @@ _WIDE_QP_RANGE = {"qp": "30", "ipratio": "10", "pbratio": "10"}
 """Constant-quantizer mode with the widest range a forced quantizer may take. In CQP mode
 x264 clips every quantizer - forced ones too - to [qp - 6 log2(ipratio), qp + 6 log2(pbratio)];
 both ratios are capped at 10, so qp 30 allows 10..51."""
+
+_PER_MACROBLOCK = {"crf": "23", "aq-mode": "1", "aq-strength": "0.01"}
+"""For per-macroblock quantizer offsets (``x264_image_properties_t.quant_offsets``): x264
+applies them only with adaptive quantization on, which it switches off in constant-quantizer
+mode, so the rate control is CRF instead - its quality never matters, every picture's
+quantizer is forced - with the weakest variance AQ (0 would switch AQ off). The price: CRF
+analyses a half-resolution copy of each frame (~4 ms of CPU at 1080p)."""
 
 
 class X264Unavailable(RuntimeError):
@@ -196,8 +205,9 @@ class X264Encoder:
     ``options`` are x264 ``--option`` names and values (``x264_param_parse``), applied
     after the preset and tune; the rate control is a constant quantizer which every
     :meth:`encode` overrides with its ``qp`` (10..51 take effect, see ``_WIDE_QP_RANGE``).
-    Not thread-safe: one caller at a time (a lock makes misuse an ordering problem,
-    not a crash).
+    With ``per_macroblock`` each :meth:`encode` may also shift the quantizer of single
+    macroblocks (``quant_offsets``; see ``_PER_MACROBLOCK`` for the cost). Not thread-safe:
+    one caller at a time (a lock makes misuse an ordering problem, not a crash).
     """
 
     def __init__(
@@ -210,6 +220,7 @@ class X264Encoder:
         profile: str = "baseline",
         options: dict[str, str] | None = None,
         library: X264Library | None = None,
+        per_macroblock: bool = False,
     ) -> None:
         if width <= 0 or height <= 0 or width % 2 or height % 2:
             raise ValueError("width and height must be positive and even")
@@ -221,6 +232,11 @@ class X264Encoder:
         if lib.x264_param_default_preset(param, preset.encode(), tune.encode()) < 0:
             raise ValueError(f"x264 refused preset {preset!r} / tune {tune!r}")
         settings = {"log": "-1", **_WIDE_QP_RANGE, "annexb": "1", **(options or {})}
+        if per_macroblock:
+            settings.update(_PER_MACROBLOCK)
+        self.per_macroblock = per_macroblock
+        self.mb_columns = (width + 15) // 16
+        self.mb_rows = (height + 15) // 16
         for key, value in settings.items():
             if lib.x264_param_parse(param, key.encode(), value.encode()) != 0:
                 raise ValueError(f"x264 refused {key}={value}")
@@ -254,14 +270,20 @@ class X264Encoder:
         pts: int,
         qp: int,
         keyframe: bool = False,
+        quant_offsets: ctypes.Array[ctypes.c_float] | None = None,
     ) -> Encoded:
         """Encode one picture given as three plane addresses and their strides.
 
         The planes are read during the call only (x264 copies them). ``qp`` is 0..51;
-        ``keyframe`` forces an IDR.
+        ``keyframe`` forces an IDR. ``quant_offsets`` (``per_macroblock`` encoders only):
+        one float per macroblock, row by row, added to ``qp`` (x264 copies them too).
         """
         if not 0 <= qp <= 51:
             raise ValueError("qp must be 0..51")
+        if quant_offsets is not None and (
+            not self.per_macroblock or len(quant_offsets) != self.mb_columns * self.mb_rows
+        ):
+            raise ValueError("quant_offsets need a per_macroblock encoder and one value per macroblock")
         with self._lock:
             if self._handle is None:
                 raise RuntimeError("encoder is closed")
@@ -276,6 +298,8 @@ class X264Encoder:
             for index in range(3):
                 ctypes.c_int.from_buffer(picture, _PIC_IMG_STRIDE + 4 * index).value = strides[index]
                 ctypes.c_void_p.from_buffer(picture, _PIC_IMG_PLANE + 8 * index).value = planes[index]
+            offsets = ctypes.addressof(quant_offsets) if quant_offsets is not None else None
+            ctypes.c_void_p.from_buffer(picture, _PIC_PROP_QUANT_OFFSETS).value = offsets
             size = lib.x264_encoder_encode(
                 self._handle, ctypes.byref(self._nals), ctypes.byref(self._count), picture, self._output
             )

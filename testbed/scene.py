@@ -56,6 +56,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MODES",
+    "SCROLL_FONT_PX",
+    "SCROLL_SPEED",
     "STAMPED_MODES",
     "STAMP_X",
     "STAMP_Y",
@@ -63,6 +65,7 @@ __all__ = [
     "SceneProcess",
     "main",
     "render_picture",
+    "render_scroll_strip",
     "stamp_position",
 ]
 
@@ -82,6 +85,10 @@ _TYPING_TEXT = (
     "done, press Confirm. A one-time password is sent to your phone; enter it within 5 "
     "minutes. If the code does not arrive, press Resend. 0123456789 !?#%&()[]{}<>+-*/=_ "
 )
+SCROLL_SPEED = 4
+"""Rows the ``scroll`` scene moves per repaint (120 px/s at 30 repaints a second)."""
+SCROLL_FONT_PX = 20
+"""Pixel size of the text in the ``typing`` and ``scroll`` scenes."""
 _SCROLL_LINE = "{n:05d}  The quick brown fox jumps over the lazy dog. 0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -219,6 +226,58 @@ def render_picture(width: int, height: int) -> npt.NDArray[np.uint8]:
     return np.ascontiguousarray(view[:, :width, 2::-1])
 
 
+def _scroll_tile_height(font: QFont, height: int) -> int:
+    """Rows after which the scroll strip repeats (whole text lines, more than a screen)."""
+    from PySide6.QtGui import QFontMetrics
+
+    line_h = QFontMetrics(font).height() + 6
+    return (height // line_h + 2) * line_h
+
+
+def _paint_scroll_strip(painter: QPainter, font: QFont, width: int, height: int) -> None:
+    """Paint the ``scroll`` scene's strip (``tile_h + height`` rows) with ``painter``."""
+    from PySide6.QtGui import QColor, QFontMetrics
+
+    metrics = QFontMetrics(font)
+    line_h = metrics.height() + 6
+    lines = height // line_h + 2
+    tile_h = lines * line_h
+    painter.fillRect(0, 0, width, tile_h + height, QColor(252, 252, 250))
+    painter.setFont(font)
+    for i in range((tile_h + height) // line_h + 1):
+        number = i % lines  # rows ``lines`` apart are identical: the strip wraps seamlessly
+        painter.setPen(QColor(20, 20, 20) if number % 5 else QColor(150, 20, 20))
+        text = _SCROLL_LINE.format(n=number)
+        repeats = 1 + width // max(1, metrics.horizontalAdvance(text))
+        painter.drawText(48, i * line_h + metrics.ascent(), "   ".join([text] * repeats))
+
+
+def render_scroll_strip(width: int, height: int) -> tuple[npt.NDArray[np.uint8], int]:
+    """The ``scroll`` scene's text strip as BGRA (``tile_h + height``, W, 4) uint8, and ``tile_h``.
+
+    The scene shows rows ``offset .. offset + height`` of it, ``offset`` advancing by
+    :data:`SCROLL_SPEED` rows a repaint modulo ``tile_h`` (rows ``tile_h`` apart are
+    identical). The same painting code as the scene, antialiased text included, so
+    :mod:`benchmarks.scroll_codec` can measure the encoder on the benchmark's workload
+    without a display. Needs Qt: uses the running application or an offscreen one.
+    """
+    from PySide6.QtGui import QImage, QPainter
+
+    _ensure_gui()
+    font = _fixed_font(SCROLL_FONT_PX, antialias=True)
+    tile_h = _scroll_tile_height(font, height)
+    image = QImage(width, tile_h + height, QImage.Format.Format_RGB32)
+    painter = QPainter(image)
+    try:
+        _paint_scroll_strip(painter, font, width, height)
+    finally:
+        painter.end()
+    view = np.frombuffer(image.constBits(), np.uint8).reshape(tile_h + height, image.bytesPerLine() // 4, 4)
+    strip = np.array(view[:, :width], copy=True)
+    strip[..., 3] = 255
+    return strip, tile_h
+
+
 def _rgb_to_qimage(rgb: npt.NDArray[np.uint8]) -> object:
     from PySide6.QtGui import QImage
 
@@ -282,7 +341,7 @@ def _run(mode: str, fps: float, geometry: tuple[int, int, int, int] | None, stam
             self.frames = 0
             self.ready = False
             self.stamped = mode in STAMPED_MODES
-            self.font_text = _fixed_font(20, antialias=True)
+            self.font_text = _fixed_font(SCROLL_FONT_PX, antialias=True)
             if mode in ("moving", "static", "rare"):
                 self.backdrop = background()
                 self.shape = QRect(0, 0, max(60, height // 7), max(60, height // 7))
@@ -343,25 +402,13 @@ def _run(mode: str, fps: float, geometry: tuple[int, int, int, int] | None, stam
 
         # scroll: a tall pre-rendered text strip shown through a moving window
         def _init_scroll(self) -> None:
-            from PySide6.QtGui import QFontMetrics
-
-            metrics = QFontMetrics(self.font_text)
-            line_h = metrics.height() + 6
-            lines = height // line_h + 2
-            self.tile_h = lines * line_h
+            self.tile_h = _scroll_tile_height(self.font_text, height)
             self.strip = QPixmap(width, self.tile_h + height)
-            self.strip.fill(QColor(252, 252, 250))
             painter = QPainter(self.strip)
-            painter.setFont(self.font_text)
-            for i in range((self.tile_h + height) // line_h + 1):
-                number = i % lines  # rows ``lines`` apart are identical: the strip wraps seamlessly
-                painter.setPen(QColor(20, 20, 20) if number % 5 else QColor(150, 20, 20))
-                text = _SCROLL_LINE.format(n=number)
-                repeats = 1 + width // max(1, metrics.horizontalAdvance(text))
-                painter.drawText(48, i * line_h + metrics.ascent(), "   ".join([text] * repeats))
+            _paint_scroll_strip(painter, self.font_text, width, height)
             painter.end()
             self.offset = 0
-            self.speed = 4
+            self.speed = SCROLL_SPEED
 
         def tick(self) -> None:
             self.counter = (self.counter + 1) & 0xFFFFFFFF

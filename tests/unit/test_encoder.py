@@ -390,26 +390,43 @@ def test_the_first_keyframe_probes_the_path_small_and_the_estimate_sets_the_size
     assert stats.last_qp <= settings.qp + 4  # sharp, not the probe's quantizer
 
 
-def test_a_slow_path_keeps_the_smaller_size_and_a_lower_estimate_is_followed_at_once() -> None:
+def test_a_very_slow_path_keeps_the_smaller_size_and_a_lower_estimate_is_followed_at_once() -> None:
     clock = [0.0]
     encoder = TunedH264Encoder(H264Settings(threads=1), clock=lambda: clock[0])
     decoder = H264Decoder()
     image = _picture(1080, 1920, seed=7)
     assert _sizes(encoder, decoder, image, 0) == [(1440, 810)]
-    encoder.target_bitrate = 850_000  # mobile: 1 Mbit/s measured, 85 % of it
+    encoder.target_bitrate = 450_000  # under low_rate_bps (500 kbit/s)
     for index in range(1, 20):
         clock[0] = index / 30
         image = _picture(1080, 1920, seed=index)  # noise: far more than the cap is sent
         assert _sizes(encoder, decoder, image, index) in ([(1440, 810)], [])  # [] when skipped
     assert encoder.constrained
-    assert encoder.cap == 850_000
+    assert encoder.cap == 450_000
     assert encoder.stats.keyframes == 1  # no size change: no second keyframe
     # Queueing measured on that slow link: a lower estimate is followed at once (on a fast
     # path one decrease is not, see test_following_cap_tracks_the_estimate_within_a_second).
-    encoder.target_bitrate = 700_000
+    encoder.target_bitrate = 350_000
     clock[0] = 1.0
     encoder.encode(_frame(image, 30))
-    assert encoder.cap == 700_000
+    assert encoder.cap == 350_000
+
+
+def test_a_dsl_or_mobile_path_gets_the_full_size_after_the_probe() -> None:
+    # The probe's keyframe is small (0.75 scale, fits a shallow router buffer); a path of
+    # 0.5 Mbit/s or more gets the full picture: a scroll's P-frames cost less at full size.
+    clock = [0.0]
+    for estimate in (1_500_000, 700_000):
+        clock[0] = 0.0
+        encoder = TunedH264Encoder(H264Settings(threads=1), clock=lambda: clock[0])
+        decoder = H264Decoder()
+        image = _picture(1080, 1920, seed=5)
+        assert _sizes(encoder, decoder, image, 0) == [(1440, 810)]
+        encoder.target_bitrate = estimate
+        clock[0] = 0.3
+        assert _sizes(encoder, decoder, image, 1) == [(1920, 1080)]
+        assert encoder.constrained  # still a slow path: keyframes cut to it, frames skipped
+        assert encoder.stats.keyframes == 2
 
 
 def test_without_an_estimate_the_probe_ends_and_the_start_cap_stays() -> None:
@@ -431,21 +448,71 @@ def test_the_size_goes_back_up_only_once_the_cap_has_held_high() -> None:
     decoder = H264Decoder()
     image = _picture(1080, 1920, seed=7)
     _sizes(encoder, decoder, image, 0)
-    encoder.target_bitrate = 1_500_000  # dsl-like: under 2 Mbit/s, the smaller size
+    encoder.target_bitrate = 400_000  # under low_rate_bps (500 kbit/s): the smaller size
     index = 1
     for t in (0.1, 1.0):
         clock[0] = t
         assert _sizes(encoder, decoder, image, index) in ([(1440, 810)], [])
         index += 1
-    encoder.target_bitrate = 2_600_000  # the estimate climbs past 1.25 x the threshold
+    encoder.target_bitrate = 700_000  # the estimate climbs past 1.25 x the threshold
     for t in (1.5, 3.0, 4.4):
         clock[0] = t
         assert _sizes(encoder, decoder, image, index) in ([(1440, 810)], [])  # not yet: it must hold
         index += 1
     clock[0] = 4.6
     assert _sizes(encoder, decoder, image, index) == [(1920, 1080)]
-    assert settings.scale_for(1_999_999) == 0.75
-    assert settings.scale_for(2_000_000) == 1.0
+    assert settings.scale_for(settings.low_rate_bps - 1) == 0.75
+    assert settings.scale_for(settings.low_rate_bps) == 1.0
+    assert settings.probe_scale((1920, 1080)) == 0.75
+    assert settings.probe_scale((1280, 720)) == 1.0  # already small
+
+
+def _text(height: int, width: int) -> npt.NDArray[np.uint8]:
+    """Text-like detail: dark strokes on a light page, everywhere."""
+    rng = np.random.default_rng(9)
+    image = np.full((height, width, 4), 240, np.uint8)
+    for _ in range(height * width // 800):
+        y, x = int(rng.integers(0, height - 12)), int(rng.integers(0, width - 12))
+        image[y : y + 2, x : x + int(rng.integers(3, 12)), :3] = 30
+        image[y : y + 10, x : x + 2, :3] = 30
+    return image
+
+
+@pytest.mark.slow
+def test_a_coarse_keyframe_on_a_slow_path_is_sharpened_in_stripes_from_the_top() -> None:
+    clock = [0.0]
+    settings = H264Settings(threads=1)
+    encoder = TunedH264Encoder(settings, clock=lambda: clock[0])
+    decoder = H264Decoder()
+    image = _text(1080, 1920)
+    source = image[..., 2::-1]
+    assert _sizes(encoder, decoder, image, 0) == [(1440, 810)]  # the probe
+    encoder.target_bitrate = 1_500_000  # dsl: the full size, a keyframe cut to the link
+    halves: list[tuple[float, float]] = []
+    for index in range(1, 100):
+        clock[0] = 0.3 + index / 30
+        payloads, timestamp = encoder.encode(_frame(image, index))
+        for picture in _decode(decoder, payloads, timestamp) if payloads else []:
+            rgb = np.asarray(picture.to_ndarray(format="rgb24"), np.uint8)
+            halves.append((psnr_luma(rgb[:540], source[:540]), psnr_luma(rgb[540:], source[540:])))
+    stats = encoder.stats
+    assert stats.keyframes == 2  # the probe and the full-size one: no more
+    assert stats.stripes > 10
+    first, last = halves[0], halves[-1]
+    assert max(first) < 30  # the full-size keyframe is coarse (cut to 200 ms of the link)
+    # Top down: at some point the upper half is sharp while the lower one is still coarse,
+    # and in the end the whole picture is sharp.
+    assert any(top > bottom + 10 for top, bottom in halves)
+    assert min(last) > 40
+    # A fast path keeps the plain constant quantizer: no stripes, no CRF analysis.
+    lan = TunedH264Encoder(settings, clock=lambda: clock[0])
+    clock[0] = 0.0
+    lan.encode(_frame(image, 0))
+    lan.target_bitrate = 50_000_000
+    for index in range(1, 5):
+        clock[0] = index / 30
+        lan.encode(_frame(image, index))
+    assert lan.stats.stripes == 0
 
 
 def test_probe_and_scale_settings_are_checked() -> None:
@@ -468,5 +535,5 @@ def test_a_small_picture_has_nothing_to_probe_with_and_keeps_its_size() -> None:
     assert encoder.stats.last_qp == 18
     refining.append(encoder.refining)
     assert refining == [True, False]
-    assert H264Settings().scale_for(500_000, (1280, 720)) == 1.0  # 960x540 would be too small
-    assert H264Settings().scale_for(500_000, (1920, 1080)) == 0.75
+    assert H264Settings().scale_for(400_000, (1280, 720)) == 1.0  # 960x540 would be too small
+    assert H264Settings().scale_for(400_000, (1920, 1080)) == 0.75

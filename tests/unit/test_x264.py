@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 
 import av
@@ -81,6 +82,32 @@ def test_round_trip_and_the_quantizer_of_every_frame_takes_effect() -> None:
     encoder.close()
     with pytest.raises(RuntimeError):
         _encode(encoder, frame, pts=102, qp=20)
+
+
+def test_per_macroblock_offsets_sharpen_only_the_rows_asked_for() -> None:
+    image = _picture(seed=4)
+    frame = _yuv(image)
+    options = {"threads": "1", "keyint": "infinite", "repeat-headers": "1"}
+    encoder = x264.X264Encoder(320, 240, options=options, per_macroblock=True)
+    assert (encoder.mb_columns, encoder.mb_rows) == (20, 15)
+    decoder = av.CodecContext.create("h264", "r")
+    _decode(_encode(encoder, frame, pts=0, qp=44, keyframe=True).data, decoder)  # coarse
+    # The same picture again at QP 44, the top five macroblock rows at 44 - 24 = 20: only
+    # they are refined (sharper than the rest, which stays as coarse as the keyframe).
+    offsets = (ctypes.c_float * (20 * 15))(*([-24.0] * (20 * 5) + [0.0] * (20 * 10)))
+    data = _encode(encoder, frame, pts=1, qp=44, quant_offsets=offsets).data
+    rgb = np.asarray(_decode(data, decoder)[0].to_ndarray(format="rgb24"), np.uint8)
+    source = image[..., 2::-1]
+    top, bottom = psnr_luma(rgb[:80], source[:80]), psnr_luma(rgb[80:], source[80:])
+    assert top > bottom + 8
+    # Without offsets the encoder behaves as the constant-quantizer one.
+    plain = _encode(encoder, frame, pts=2, qp=44).data
+    assert len(plain) < len(data)
+    encoder.close()
+    cqp = x264.X264Encoder(320, 240, options=options)
+    with pytest.raises(ValueError):  # offsets need a per-macroblock encoder
+        _encode(cqp, frame, pts=0, qp=30, quant_offsets=offsets)
+    cqp.close()
 
 
 def test_bad_arguments_are_refused() -> None:
