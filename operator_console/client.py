@@ -65,6 +65,7 @@ from protocol import (
     OperatorIdentity,
     Pointer,
     ProtocolError,
+    RelayAway,
     SharingState,
     decode_guidance,
 )
@@ -406,6 +407,11 @@ class OperatorClient:
                 cobrowse = self._core is not None and self._core.client == "cobrowse"
                 if cobrowse and self.session_id is not None and not effect.connected:
                     self._set_cobrowse(state="changing_page")  # the page is loading the next one
+                browser = self._core is not None and self._core.client == "browser"
+                if browser and not effect.connected and self.peer is not None:
+                    # The page cannot tell that its socket died with an address the media
+                    # survived (docs/browser.md): tell it end to end, so it resumes in time.
+                    self.peer.send(RelayAway())
             elif isinstance(effect, RelayConnection):
                 await self._relay_connection(effect)
             elif isinstance(effect, PrepareSession):

@@ -99,7 +99,11 @@ def _cut_old_paths(server_ns: str) -> tuple[int, ...]:
 
 
 def run_browser_address_change(
-    *, before_s: float = 4.0, after_s: float = 8.0, cut_old_path: bool = False
+    *,
+    before_s: float = 4.0,
+    after_s: float = 8.0,
+    cut_old_path: bool = False,
+    heartbeat_s: float | None = None,
 ) -> dict[str, Any]:
     """Build the lab, run one browser session through the address change, return its figures.
 
@@ -108,6 +112,8 @@ def run_browser_address_change(
     firewall or NAT does not let the old candidate pair follow the move. Without it,
     Chromium's wildcard-bound UDP socket simply sends from the new address, and aioice
     takes that as a peer-reflexive candidate: the old pair goes on.
+    ``heartbeat_s``: the relay's ping interval (default 20 s): it cuts the page's dead
+    websocket after 1.5 times that, and the console tells the page (``relay_away``).
     """
     from operator_console.client import ClaimAccepted, OperatorClient, SessionEnded, ViewingStarted
     from relay.server import RunningRelay, running_relay
@@ -146,7 +152,12 @@ def run_browser_address_change(
 
         async def start_relay() -> RunningRelay:
             relay = await relay_stack.enter_async_context(
-                running_relay(host=SERVER_IP, port=0, data_dir=tmp / "relay")
+                running_relay(
+                    host=SERVER_IP,
+                    port=0,
+                    data_dir=tmp / "relay",
+                    **({} if heartbeat_s is None else {"heartbeat_s": heartbeat_s}),
+                )
             )
             relay.add_operator("lab", _PASSWORD, "Address Lab", "Madoguchi")
             return relay
@@ -187,11 +198,12 @@ def run_browser_address_change(
         logger.info("customer address %s -> %s; media ports cut: %s", OLD_IP, NEW_IP, cut or "none")
         time.sleep(after_s)
 
-        async def page_state() -> tuple[str, int]:
+        async def page_state() -> tuple[str, int, int]:
             view = str(await browser.eval("document.body.dataset.view"))
-            return view, int(await browser.eval("window.__pickers"))
+            resumes = len(relay.audit_rows("agent_resumed"))
+            return view, int(await browser.eval("window.__pickers")), resumes
 
-        view, pickers = srv.submit(page_state()).result(15)
+        view, pickers, resumes = srv.submit(page_state()).result(15)
         operator_ended = any(isinstance(e, SessionEnded) for e in operator_seen)
         live = view == "sharing" and not operator_ended and relay.state.registry.stats().sessions_active == 1
         console = list(browser.console)
@@ -205,6 +217,7 @@ def run_browser_address_change(
         "fresh_picture_s": None if fresh is None else round(fresh - changed_at, 2),
         "peer_restarts": len(restarts),
         "pickers": pickers,
+        "page_socket_resumes": resumes,
         "page_view": view,
         "operator_ended": operator_ended,
         "frames_decoded_before_change": sum(at < changed_at for _, at in decoded),
@@ -226,12 +239,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also drop UDP to the console's media ports of the time, for good (the old pair cannot follow)",
     )
+    parser.add_argument("--heartbeat", type=float, help="the relay's ping interval, s (default 20)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     if os.environ.get("MADOGUCHI_LAB_LOG"):
         logging.basicConfig(level=logging.INFO, format="%(relativeCreated)8.0f %(name)s %(message)s")
     figures = run_browser_address_change(
-        before_s=args.before, after_s=args.after, cut_old_path=args.cut_old_path
+        before_s=args.before, after_s=args.after, cut_old_path=args.cut_old_path, heartbeat_s=args.heartbeat
     )
     text = json.dumps(figures, indent=2)
     print(text)

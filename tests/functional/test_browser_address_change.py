@@ -3,8 +3,8 @@
 A real Chromium shares the screen from its own network namespace
 (testbed.browser_address_lab), to a real relay and the real console client in another.
 Mid-session the customer's address is removed and another added: the page's relay
-websocket is dead for good. Behaviour only; how soon is a figure in docs/performance.md,
-"A changed network".
+websocket is dead for good, and so, in the second case, is the old media path.
+Behaviour only; how soon is a figure in docs/performance.md, "A changed network".
 """
 
 from __future__ import annotations
@@ -37,9 +37,13 @@ def _went_on(figures: dict[str, object]) -> None:
     assert figures["pickers"] == 1
 
 
-def test_a_changed_address_keeps_the_picture() -> None:
-    """Chromium's UDP socket follows the new address; the console takes it as peer-reflexive."""
-    _went_on(run_browser_address_change(before_s=2.0, after_s=4.0))
+def test_a_changed_address_keeps_the_picture_and_the_relay() -> None:
+    """Chromium's UDP socket follows the new address (the console takes it as peer-reflexive),
+    but its websocket died with the old one unnoticed: the relay cuts it, the console says
+    ``relay_away`` on the data channel, and the page resumes on a fresh socket."""
+    figures = run_browser_address_change(before_s=2.0, after_s=8.0, heartbeat_s=2.0)
+    _went_on(figures)
+    assert figures["page_socket_resumes"] >= 1, figures
 
 
 def test_a_dead_old_path_brings_a_new_peer_in_the_same_session() -> None:

@@ -116,6 +116,8 @@ test("the operator's guidance: pointer, key guide, ping; nothing that clicks or 
   assert.equal(decodeOperatorGuidance('{"type":"key_guide","keys":[["Ctrl","C"]]}').type, "key_guide");
   // The operator's end, end to end: the only thing the customer's side does with it is stop.
   assert.deepEqual(decodeOperatorGuidance('{"type":"hang_up"}'), { type: "hang_up", reason: "normal" });
+  // The relay lost this page's socket while the media flows: the page resumes on a fresh one.
+  assert.deepEqual(decodeOperatorGuidance('{"type":"relay_away"}'), { type: "relay_away" });
   assert.deepEqual(decodeOperatorGuidance('{"type":"hang_up","reason":"connection_lost"}'), {
     type: "hang_up",
     reason: "connection_lost",

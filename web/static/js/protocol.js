@@ -52,11 +52,12 @@ export const MAX_RESTART = 1_000_000;
  * @typedef {{type: "key_guide_clear"}} KeyGuideClear
  * @typedef {{type: "ping", seq: number}} Ping
  * @typedef {{type: "hang_up", reason: string}} HangUp
+ * @typedef {{type: "relay_away"}} RelayAway the relay says this page's socket is away (docs/protocol.md §5)
  * @typedef {{type: "pong", seq: number}} Pong
  * @typedef {{type: "sharing_state", paused: boolean}} SharingState
  * @typedef {{type: "sysinfo", scope: Scope, data: Record<string, string | null>, unavailable: Record<string, string>}} SysInfoReport
  */
-/** @typedef {Pointer | KeyGuide | KeyGuideClear | Ping | HangUp} OperatorGuidance guidance the operator sends */
+/** @typedef {Pointer | KeyGuide | KeyGuideClear | Ping | HangUp | RelayAway} OperatorGuidance guidance the operator sends */
 
 /** A message that breaks docs/protocol.md. */
 export class ProtocolError extends Error {
@@ -273,6 +274,8 @@ export function decodeOperatorGuidance(text) {
       return { type: "ping", seq: num(m, "seq", 0, 2 ** 53) };
     case "hang_up":
       return { type: "hang_up", reason: m.reason === undefined ? "normal" : str(m, "reason", 1, 64) };
+    case "relay_away":
+      return { type: "relay_away" };
     default:
       throw new ProtocolError(`${JSON.stringify(m.type)} is not accepted from the operator`);
   }

@@ -447,6 +447,10 @@ class NormalSession {
     if (message.type === "hang_up") {
       // The operator ended it end to end (their bye also goes through the relay).
       this.finish(endReasonText(message.reason, "operator"));
+    } else if (message.type === "relay_away") {
+      // The relay cut this page's socket while the media flows: it may be bound to an
+      // address that went (the page sees no event for that). A fresh one, resumed.
+      if (this.droppedAt === null) this.renewSocket();
     } else if (message.type === "ping") {
       this.sender?.sendGuidance(encode({ type: "pong", seq: message.seq }));
     } else if (message.type === "pointer") {
