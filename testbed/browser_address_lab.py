@@ -150,13 +150,15 @@ def run_browser_address_change(
         stack.callback(srv.stop)
         relay_stack = contextlib.AsyncExitStack()
 
+        overrides: dict[str, Any] = {} if heartbeat_s is None else {"heartbeat_s": heartbeat_s}
+
         async def start_relay() -> RunningRelay:
             relay = await relay_stack.enter_async_context(
                 running_relay(
                     host=SERVER_IP,
                     port=0,
                     data_dir=tmp / "relay",
-                    **({} if heartbeat_s is None else {"heartbeat_s": heartbeat_s}),
+                    **overrides,
                 )
             )
             relay.add_operator("lab", _PASSWORD, "Address Lab", "Madoguchi")
