@@ -121,6 +121,8 @@ class NormalSession {
     this.outbox = [];
     /** @type {(() => void) | null} removes the network-change listeners */
     this.unwatchNetwork = null;
+    /** A fresh relay socket is being opened (renewSocket). */
+    this.renewing = false;
   }
 
   /** The customer agreed: the picker first, then the relay (a cancelled picker registers nothing). */
@@ -390,9 +392,11 @@ class NormalSession {
   renewSocket() {
     const old = this.signaling;
     const token = this.resumeToken;
-    if (token === null) return;
+    if (token === null || this.renewing) return; // one fresh socket at a time
+    this.renewing = true;
     this.restart.relay(false);
     void this.openSocket().then((open) => {
+      this.renewing = false;
       if (this.ended) return;
       if (!open) {
         void this.socketClosed(1006); // retried as any dropped socket: the offer goes after the resume
