@@ -65,6 +65,7 @@ from protocol import (
     OperatorIdentity,
     Pointer,
     ProtocolError,
+    RelayAway,
     SharingState,
     decode_guidance,
 )
@@ -406,6 +407,11 @@ class OperatorClient:
                 cobrowse = self._core is not None and self._core.client == "cobrowse"
                 if cobrowse and self.session_id is not None and not effect.connected:
                     self._set_cobrowse(state="changing_page")  # the page is loading the next one
+                browser = self._core is not None and self._core.client == "browser"
+                if browser and not effect.connected and self.peer is not None:
+                    # The page cannot tell that its socket died with an address the media
+                    # survived (docs/browser.md): tell it end to end, so it resumes in time.
+                    self.peer.send(RelayAway())
             elif isinstance(effect, RelayConnection):
                 await self._relay_connection(effect)
             elif isinstance(effect, PrepareSession):
@@ -572,12 +578,13 @@ class OperatorClient:
             self._emit(ViewingStarted(self.session_id or ""))
         elif state in ("failed", "closed") and self.peer is not None and self._core.in_session:
             # ICE consent lost (client_core.ice_consent closes the connection): this peer's
-            # picture cannot come back. The agent may offer a new peer (its network changed:
+            # picture cannot come back. The customer's side, the agent or the browser's page
+            # (web/static/js/restart.js), may offer a new peer (its network changed:
             # docs/protocol.md step 11), so the session ends only if none is connected by the
             # end of its give-up time, which the silence before "failed" already counts toward.
-            # (Our own close clears self.peer first.)
-            # The browser's page and co-browsing offer no such restart: as before for them.
-            if self._core.client != "agent":
+            # (Our own close clears self.peer first.) Co-browsing makes a new peer for every
+            # page of the site instead, and media_lost leaves its end to the relay's grace.
+            if self._core.client == "cobrowse":
                 self._spawn(self._core.media_lost())
             else:
                 peer = self.peer

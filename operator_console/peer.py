@@ -51,6 +51,7 @@ from protocol import (
     Pointer,
     Pong,
     ProtocolError,
+    RelayAway,
     SharingState,
     SysInfoReport,
     decode_guidance,
@@ -201,7 +202,9 @@ class OperatorPeer:
         self._pings[self._ping_seq] = time.monotonic()
         return self._send(Ping(seq=self._ping_seq))
 
-    def send(self, message: Pointer | CobrowsePointer | KeyGuide | KeyGuideClear | HangUp) -> bool:
+    def send(
+        self, message: Pointer | CobrowsePointer | KeyGuide | KeyGuideClear | HangUp | RelayAway
+    ) -> bool:
         return self._send(message)
 
     @property

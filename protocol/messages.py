@@ -72,6 +72,7 @@ __all__ = [
     "KeyGuide",
     "KeyGuideClear",
     "KeyGuideClosed",
+    "RelayAway",
     "AgentGuidance",
     "SharingState",
     "Monitors",
@@ -532,6 +533,19 @@ class KeyGuideClosed(Message):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class RelayAway(Message):
+    """Operator -> the browser's page: the relay says the page's websocket is away, while
+    the media still flows.
+
+    A page cannot see its addresses: after Wi-Fi to tethering that Chromium's WebRTC rode
+    out on its own, its websocket is bound to an address that went and is dead without
+    knowing it. The page then opens a fresh socket and ``resume``s (docs/browser.md)
+    before the relay's resume grace ends the session."""
+
+    type: ClassVar[str] = "relay_away"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class HangUp(Message):
     """Either side, end to end: the session is over (``bye`` also goes through the relay).
 
@@ -712,6 +726,7 @@ GuidanceMessage = (
     | KeyGuide
     | KeyGuideClear
     | KeyGuideClosed
+    | RelayAway
     | Ping
     | Pong
     | SharingState
@@ -759,6 +774,7 @@ GUIDANCE_TYPES: dict[str, type[Message]] = {
         KeyGuide,
         KeyGuideClear,
         KeyGuideClosed,
+        RelayAway,
         Ping,
         Pong,
         SharingState,

@@ -62,17 +62,32 @@ class BrowserCustomer:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def start(cls, display: str, *, picker: str = "entire") -> AsyncIterator[BrowserCustomer]:
+    async def start(
+        cls,
+        display: str,
+        *,
+        picker: str = "entire",
+        netns: str | None = None,
+        secure_origin: str | None = None,
+    ) -> AsyncIterator[BrowserCustomer]:
         """Launch Chromium on X display ``display``; quit it on exit.
 
         ``picker="entire"`` answers the browser's screen picker with the whole screen;
         ``"ask"`` leaves the picker up, for a test to answer (or cancel) it with xdotool.
+        ``netns``: run the browser in that network namespace (``ip netns exec``, root; the
+        X server is still reached through its socket file in /tmp/.X11-unix).
+        ``secure_origin``: an ``http://`` origin other than localhost that the page may share
+        the screen from (getDisplayMedia needs a secure context), e.g. a lab's relay.
         """
         missing = browser_available()
         if missing is not None:
             raise TestbedError(f"no browser customer: {missing}")
         env = {**os.environ, "DISPLAY": display, "LANGUAGE": "en", "MADOGUCHI_PICKER": picker}
+        if secure_origin is not None:
+            env["MADOGUCHI_CHROMIUM_ARGS"] = f"--unsafely-treat-insecure-origin-as-secure={secure_origin}"
+        prefix = () if netns is None else ("ip", "netns", "exec", netns)
         proc = await asyncio.create_subprocess_exec(
+            *prefix,
             "node",
             str(_DRIVER),
             cwd=str(WEB_DIR),

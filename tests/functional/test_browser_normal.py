@@ -435,3 +435,45 @@ async def test_the_browser_demo(tmp_path: Path) -> None:
     assert (result["end_reason"], result["ended_by"]) == ("normal", "operator")
     assert result["allow_to_first_frame_ms"] is not None
     assert result["latency_samples"] > 0
+
+
+async def test_a_network_change_brings_a_new_peer_in_the_same_session(
+    relay: RunningRelay, browser: BrowserCustomer, operator: OperatorClient
+) -> None:
+    """The browser's ``online`` event (dispatched here: the network itself is the lab's,
+    test_browser_address_change.py): a new peer with the same capture, in the same session."""
+    await browser.goto(f"{relay.url}/share?lang=en")
+    await browser.eval(
+        "(() => { const d = navigator.mediaDevices; const ask = d.getDisplayMedia.bind(d);"
+        " window.__pickers = 0; d.getDisplayMedia = (o) => { window.__pickers += 1; return ask(o); }; })()"
+    )
+    await browser.click("#agree")
+    await browser.wait("#view-code", timeout_s=15)
+    await operator.claim(await browser.text("#code"))
+    await expect(operator, ClaimAccepted, 5, "claim")
+    await browser.click("#allow")
+    await expect(operator, ViewingStarted, 15, "viewing")
+    await browser.wait("#view-sharing")
+    old_peer = operator.peer
+
+    await browser.eval("window.dispatchEvent(new Event('online'))")
+    deadline = time.monotonic() + 15
+    while not any(text == "peer 1: connected" for _, text in browser.console):
+        assert time.monotonic() < deadline, browser.console
+        await asyncio.sleep(0.1)
+        await browser.eval("0")  # the page's console lines arrive with the driver's answers
+    assert any(text.startswith("new peer connection 1 (network_changed)") for _, text in browser.console)
+    assert operator.peer is not old_peer  # the console answered the restart with a new peer
+    frames = operator.sink.frames_received
+    await asyncio.sleep(1.0)
+    assert operator.sink.frames_received > frames  # the picture goes on through the new peer
+    # The guidance channel came back with it: the operator's pointer reaches the page.
+    assert operator.send_pointer(0.5, 0.5)
+    await browser.wait("#pointer-figure")
+    assert await browser.eval("window.__pickers") == 1  # the capture went on: no second picker
+    assert await browser.eval("document.body.dataset.view") == "sharing"
+    assert operator.session_id is not None
+    assert relay.state.registry.stats().sessions_active == 1
+    await browser.click("#stop")
+    ended = await expect(operator, SessionEnded, 3, "stop after the restart was not told")
+    assert (ended.reason, ended.by) == (EndReason.NORMAL, "agent")

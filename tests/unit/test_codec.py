@@ -39,6 +39,7 @@ SAMPLES: list[p.Message] = [
     p.KeyGuide(keys=(("Ctrl", "C"), ("Win", "R")), caption="コピー"),
     p.KeyGuideClear(),
     p.KeyGuideClosed(),
+    p.RelayAway(),
     p.Ping(seq=7),
     p.HangUp(reason=p.EndReason.CONNECTION_LOST),
     p.Pong(seq=7),

@@ -265,3 +265,21 @@ def test_an_offer_older_than_the_newest_restart_is_ignored() -> None:
     assert core.receive(Offer(sdp="o", restart=0)) == []
     # An answer to a restart overtaken meanwhile is not sent either.
     assert core.answer_created("a1", restart=1) == []
+
+
+def test_the_browsers_page_renews_its_peer_too() -> None:
+    """The browser's normal mode offers a new peer after its network changed (restart.js)."""
+    core = ready()
+    core.claim("4821")
+    assert core.receive(ClaimPending(timeout_s=60, client="browser")) == [ClaimAccepted(60, "browser")]
+    core.receive(SessionStart(session_id="s"))
+    assert core.receive(Offer(sdp="o")) == [AcceptOffer("o")]
+    core.answer_created("a")
+    core.media_connected()
+    assert core.receive(Offer(sdp="o1", restart=1)) == [
+        PrepareSession("s", (), renew=True),
+        AcceptOffer("o1", 1),
+    ]
+    assert core.answer_created("a1", restart=1) == [Send(Answer(sdp="a1", restart=1))]
+    assert core.receive(Offer(sdp="late", restart=0)) == []
+    assert phase(core) is OperatorPhase.VIEWING

@@ -4,7 +4,7 @@
  * script, writes one JSON command per line on stdin and reads one JSON answer per line
  * on stdout. Debian's chromium, non-headless (headless Chromium cannot capture a screen)
  * on the X display in DISPLAY, with the whole screen picked automatically in place of the
- * picker. playwright-core never downloads a browser.
+ * picker. playwright-core never downloads a browser. MADOGUCHI_CHROMIUM_ARGS adds flags.
  *
  * Commands: {"do": "goto", "url"} | {"do": "click", "selector"} | {"do": "fill", "selector", "text"}
  * | {"do": "wait", "selector", "state"?, "timeout_ms"?} | {"do": "text", "selector"}
@@ -57,7 +57,12 @@ async function main() {
     executablePath: process.env.MADOGUCHI_CHROMIUM ?? "/usr/bin/chromium",
     headless: false,
     // MADOGUCHI_PICKER=ask leaves the browser's picker to the person (or xdotool).
-    args: process.env.MADOGUCHI_PICKER === "ask" ? CHROMIUM_ARGS : ["--auto-select-desktop-capture-source=Entire", ...CHROMIUM_ARGS],
+    // MADOGUCHI_CHROMIUM_ARGS: more flags, space-separated (a lab's origin to treat as secure).
+    args: [
+      ...(process.env.MADOGUCHI_PICKER === "ask" ? [] : ["--auto-select-desktop-capture-source=Entire"]),
+      ...CHROMIUM_ARGS,
+      ...(process.env.MADOGUCHI_CHROMIUM_ARGS ?? "").split(" ").filter(Boolean),
+    ],
     env: { ...process.env, LANGUAGE: "en" },
   });
   /** @type {import("playwright-core").BrowserContext | null} */

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
+  MAX_RESTART,
   ProtocolError,
   agentSocketUrl,
   decodeOperatorGuidance,
@@ -10,6 +11,7 @@ import {
   encode,
   helloMessage,
   isOperatorCode,
+  offerMessage,
 } from "../static/js/protocol.js";
 
 const hello = { client: /** @type {const} */ ("browser"), scope: /** @type {const} */ ("normal"), clientVersion: "web-1", locale: "ja" };
@@ -85,6 +87,10 @@ test("anything else from the relay is a ProtocolError", () => {
     '{"type":"ended","reason":"normal","by":"someone"}',
     '{"type":"session_start","session_id":"s","ice_servers":[{"urls":"x"}]}',
     '{"type":"answer","sdp":""}',
+    '{"type":"answer","sdp":"v=0","restart":1.5}',
+    '{"type":"answer","sdp":"v=0","restart":-1}',
+    '{"type":"answer","sdp":"v=0","restart":"1"}',
+    '{"type":"answer","sdp":"v=0","restart":1000001}',
     '{"type":"peer_status"}',
   ]) {
     assert.throws(() => decodeRelayMessage(bad), ProtocolError, bad);
@@ -110,6 +116,8 @@ test("the operator's guidance: pointer, key guide, ping; nothing that clicks or 
   assert.equal(decodeOperatorGuidance('{"type":"key_guide","keys":[["Ctrl","C"]]}').type, "key_guide");
   // The operator's end, end to end: the only thing the customer's side does with it is stop.
   assert.deepEqual(decodeOperatorGuidance('{"type":"hang_up"}'), { type: "hang_up", reason: "normal" });
+  // The relay lost this page's socket while the media flows: the page resumes on a fresh one.
+  assert.deepEqual(decodeOperatorGuidance('{"type":"relay_away"}'), { type: "relay_away" });
   assert.deepEqual(decodeOperatorGuidance('{"type":"hang_up","reason":"connection_lost"}'), {
     type: "hang_up",
     reason: "connection_lost",
@@ -132,4 +140,16 @@ test("encode refuses a message over 64 KiB", () => {
 test("the socket URL follows the page's scheme and host", () => {
   assert.equal(agentSocketUrl("http://127.0.0.1:8765/share?lang=en"), "ws://127.0.0.1:8765/ws/agent");
   assert.equal(agentSocketUrl("https://support.example.com/share"), "wss://support.example.com/ws/agent");
+});
+
+test("restart: an answer without it is the first peer's, and an offer leaves it out at 0", () => {
+  assert.deepEqual(decodeRelayMessage('{"type":"answer","sdp":"v=0"}'), { type: "answer", sdp: "v=0", restart: 0 });
+  assert.deepEqual(decodeRelayMessage('{"type":"answer","sdp":"v=0","restart":3}'), {
+    type: "answer",
+    sdp: "v=0",
+    restart: 3,
+  });
+  assert.equal(encode(offerMessage("v=0", 0)), '{"type":"offer","sdp":"v=0"}');
+  assert.equal(encode(offerMessage("v=0", 2)), '{"type":"offer","sdp":"v=0","restart":2}');
+  for (const bad of [-1, 1.5, MAX_RESTART + 1]) assert.throws(() => offerMessage("v=0", bad), ProtocolError);
 });

@@ -16,6 +16,8 @@ export const MAX_MESSAGE_BYTES = 64 * 1024;
 export const GUIDANCE_CHANNEL = "guidance";
 export const AGENT_CODE_DIGITS = 4;
 export const OPERATOR_CODE_DIGITS = 6;
+/** The highest `restart` generation of an offer or answer (docs/protocol.md, `offer`). */
+export const MAX_RESTART = 1_000_000;
 
 /** @typedef {"agent" | "browser" | "cobrowse"} ClientKind */
 /** @typedef {"detailed" | "normal"} Scope */
@@ -29,8 +31,8 @@ export const OPERATOR_CODE_DIGITS = 6;
  *   client_version: string, consent_accepted: boolean, locale: string}} Join
  * @typedef {{type: "resume", protocol_version: number, resume_token: string}} Resume
  * @typedef {{type: "decision", allowed: boolean}} Decision
- * @typedef {{type: "offer", sdp: string}} Offer
- * @typedef {{type: "answer", sdp: string}} Answer
+ * @typedef {{type: "offer", sdp: string, restart?: number}} Offer `restart`: left out at 0 (step 11)
+ * @typedef {{type: "answer", sdp: string, restart: number}} Answer `restart`: 0 when absent
  * @typedef {{type: "ice", candidate: string, sdp_mid: string | null, sdp_mline_index: number | null}} Ice
  * @typedef {{type: "bye", reason: string}} Bye
  * @typedef {{type: "registered", code: string, expires_in_s: number, resume_token: string}} Registered
@@ -50,11 +52,12 @@ export const OPERATOR_CODE_DIGITS = 6;
  * @typedef {{type: "key_guide_clear"}} KeyGuideClear
  * @typedef {{type: "ping", seq: number}} Ping
  * @typedef {{type: "hang_up", reason: string}} HangUp
+ * @typedef {{type: "relay_away"}} RelayAway the relay says this page's socket is away (docs/protocol.md §5)
  * @typedef {{type: "pong", seq: number}} Pong
  * @typedef {{type: "sharing_state", paused: boolean}} SharingState
  * @typedef {{type: "sysinfo", scope: Scope, data: Record<string, string | null>, unavailable: Record<string, string>}} SysInfoReport
  */
-/** @typedef {Pointer | KeyGuide | KeyGuideClear | Ping | HangUp} OperatorGuidance guidance the operator sends */
+/** @typedef {Pointer | KeyGuide | KeyGuideClear | Ping | HangUp | RelayAway} OperatorGuidance guidance the operator sends */
 
 /** A message that breaks docs/protocol.md. */
 export class ProtocolError extends Error {
@@ -101,6 +104,20 @@ function num(obj, name, lo, hi, fallback) {
   if (typeof value !== "number" || !Number.isFinite(value) || value < lo || value > hi) {
     throw new ProtocolError(`${obj.type}.${name}: a number within ${lo}..${hi}`);
   }
+  return value;
+}
+
+/**
+ * @param {Record<string, unknown>} obj
+ * @param {string} name
+ * @param {number} lo
+ * @param {number} hi
+ * @param {number} [fallback] used when the field is absent
+ * @returns {number}
+ */
+function int(obj, name, lo, hi, fallback) {
+  const value = num(obj, name, lo, hi, fallback);
+  if (!Number.isInteger(value)) throw new ProtocolError(`${obj.type}.${name}: an integer`);
   return value;
 }
 
@@ -190,7 +207,7 @@ export function decodeRelayMessage(text) {
       return { type: "session_start", session_id: str(m, "session_id", 1, 64), ice_servers: servers };
     }
     case "answer":
-      return { type: "answer", sdp: str(m, "sdp", 1, 48 * 1024) };
+      return { type: "answer", sdp: str(m, "sdp", 1, 48 * 1024), restart: int(m, "restart", 0, MAX_RESTART, 0) };
     case "ice":
       return ice(m);
     case "ended": {
@@ -257,6 +274,8 @@ export function decodeOperatorGuidance(text) {
       return { type: "ping", seq: num(m, "seq", 0, 2 ** 53) };
     case "hang_up":
       return { type: "hang_up", reason: m.reason === undefined ? "normal" : str(m, "reason", 1, 64) };
+    case "relay_away":
+      return { type: "relay_away" };
     default:
       throw new ProtocolError(`${JSON.stringify(m.type)} is not accepted from the operator`);
   }
@@ -271,6 +290,20 @@ export function encode(message) {
   const text = JSON.stringify(message);
   if (new TextEncoder().encode(text).length > MAX_MESSAGE_BYTES) throw new ProtocolError("message over 64 KiB");
   return text;
+}
+
+/**
+ * An `offer` of the session's peer connection number `restart` (0: the first; step 11).
+ * The field is left out at 0, so a first offer reads exactly as before restarts existed.
+ * @param {string} sdp
+ * @param {number} restart
+ * @returns {Offer}
+ */
+export function offerMessage(sdp, restart) {
+  if (!Number.isInteger(restart) || restart < 0 || restart > MAX_RESTART) {
+    throw new ProtocolError(`offer.restart: an integer within 0..${MAX_RESTART}`);
+  }
+  return restart === 0 ? { type: "offer", sdp } : { type: "offer", sdp, restart };
 }
 
 /**

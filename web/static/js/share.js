@@ -8,6 +8,11 @@
  * verified name with Allow / Do not allow and the countdown; only after `session_start`
  * (which follows the customer's Allow) is the screen track given to a peer connection, so
  * no frame leaves before Allow. Stopping here or in the browser's own bar ends the session.
+ *
+ * When the customer's network changes (Wi-Fi to tethering) the peer connection cannot
+ * come back (the console's aiortc has no ICE restart): restart.js decides when to make a
+ * new one with the same display track, offered with the next `restart` generation
+ * (docs/protocol.md step 11). The capture goes on, so no picker is shown again.
  * @module share
  */
 
@@ -21,7 +26,9 @@ import {
   encode,
   helloMessage,
   isOperatorCode,
+  offerMessage,
 } from "./protocol.js";
+import { PeerRestart, connectionType } from "./restart.js";
 import { DISPLAY_MEDIA_OPTIONS, ScreenSender } from "./rtc.js";
 import { applySite, fetchSite } from "./site.js";
 import { normalSysinfo, sharingSupport } from "./sysinfo.js";
@@ -29,11 +36,14 @@ import { normalSysinfo, sharingSupport } from "./sysinfo.js";
 /** @typedef {import("./protocol.js").RelayMessage} RelayMessage */
 /** @typedef {import("./protocol.js").OperatorIdentity} OperatorIdentity */
 /** @typedef {import("./protocol.js").SysInfoReport} SysInfoReport */
+/** @typedef {import("./protocol.js").CustomerMessage} CustomerMessage */
 /** @typedef {"consent" | "unsupported" | "connecting" | "code" | "request" | "sharing" | "problem" | "ended"} View */
 
 const CLIENT_VERSION = "web-1";
 /** How long a dropped socket is retried: the relay's default resume grace (docs/protocol.md §8). */
 const RESUME_FOR_MS = 30_000;
+/** How often the restart decision is polled while sharing. */
+const RESTART_POLL_MS = 500;
 const lang = chooseLang(location.search, navigator.languages);
 const joinCode = new URLSearchParams(location.search).get("code");
 
@@ -100,6 +110,19 @@ class NormalSession {
     this.resumeToken = null;
     /** @type {number | null} when the socket dropped, while trying to resume */
     this.droppedAt = null;
+    /** @type {import("./protocol.js").IceServer[]} from session_start, for every peer of the session */
+    this.iceServers = [];
+    /** The current peer's `restart` generation (docs/protocol.md step 11). */
+    this.generation = 0;
+    this.restart = new PeerRestart();
+    /** @type {number | null} */
+    this.restartTimer = null;
+    /** @type {CustomerMessage[]} the current peer's offer and candidates not yet through the relay */
+    this.outbox = [];
+    /** @type {(() => void) | null} removes the network-change listeners */
+    this.unwatchNetwork = null;
+    /** A fresh relay socket is being opened (renewSocket). */
+    this.renewing = false;
   }
 
   /** The customer agreed: the picker first, then the relay (a cancelled picker registers nothing). */
@@ -137,7 +160,10 @@ class NormalSession {
   /** @returns {Promise<boolean>} whether a socket to the relay is open */
   async openSocket() {
     const client = new SignalingClient(agentSocketUrl(location.href), {
-      message: (m) => this.received(m),
+      // A socket replaced by a fresh one (a peer restart) is history, whatever it still says.
+      message: (m) => {
+        if (this.signaling === client) this.received(m);
+      },
       closed: (code) => {
         if (this.signaling === client) void this.socketClosed(code);
       },
@@ -172,6 +198,8 @@ class NormalSession {
         void this.share(message.ice_servers);
         return;
       case "answer":
+        // Only the current peer's: an answer to an offer overtaken by a newer peer is history.
+        if (message.restart !== this.generation) return;
         void this.sender?.answer(message.sdp).catch((error) => this.broken(error));
         return;
       case "ice":
@@ -245,27 +273,61 @@ class NormalSession {
 
   /** @param {import("./protocol.js").IceServer[]} iceServers */
   async share(iceServers) {
+    this.iceServers = iceServers;
+    this.restart.relay(true);
+    this.restartTimer = window.setInterval(() => this.pollRestart(), RESTART_POLL_MS);
+    this.unwatchNetwork = watchNetwork(() => {
+      this.restart.networkChanged(Date.now());
+      this.pollRestart();
+    });
+    await this.newPeer(0);
+  }
+
+  /**
+   * A peer connection for the display track, offered with `restart` = `generation`.
+   * The capture is the same track: the browser's picker is not asked again.
+   * @param {number} generation
+   */
+  async newPeer(generation) {
     const track = this.stream?.getVideoTracks()[0];
     if (track === undefined || track.readyState === "ended") {
       this.stop();
       return;
     }
-    const sender = new ScreenSender(track, iceServers, {
-      candidate: (c) =>
-        this.signaling?.send({
+    this.generation = generation;
+    this.outbox = [];
+    let offered = false;
+    /** @type {CustomerMessage[]} candidates found before the offer went out: they follow it */
+    const early = [];
+    const sender = new ScreenSender(track, this.iceServers, {
+      candidate: (c) => {
+        if (this.sender !== sender) return; // an old peer's: the console has a new one
+        /** @type {CustomerMessage} */
+        const ice = {
           type: "ice",
           candidate: c === null ? "" : c.candidate,
           sdp_mid: c?.sdpMid ?? null,
           sdp_mline_index: c?.sdpMLineIndex ?? null,
-        }),
-      state: (state) => {
-        if (state === "connected") this.sharing();
-        if (state === "failed") this.finish(t(lang, "end_lost"), true);
+        };
+        if (offered) this.post(ice);
+        else early.push(ice);
       },
-      guidance: (text) => this.guidance(text),
+      state: (state) => {
+        if (this.sender !== sender) return; // a replaced peer's last states are history
+        console.warn(`peer ${generation}: ${state}`);
+        this.restart.peerState(Date.now(), state);
+        if (state === "connected") {
+          if (this.droppedAt === null) $("reconnecting").hidden = true;
+          this.sharing();
+        }
+        this.pollRestart();
+      },
+      guidance: (text) => {
+        if (this.sender === sender) this.guidance(text);
+      },
       channelOpen: () => {
         const settings = track.getSettings();
-        sender.sendGuidance(encode(this.sysinfo));
+        if (generation === 0) sender.sendGuidance(encode(this.sysinfo));
         sender.sendGuidance(
           JSON.stringify({
             type: "monitors",
@@ -273,15 +335,76 @@ class NormalSession {
             active: 0,
           }),
         );
+        if (this.paused) sender.sendGuidance(encode({ type: "sharing_state", paused: true }));
       },
     });
     this.sender = sender;
+    this.restart.peerStarted(Date.now());
     try {
+      if (this.paused) await sender.pause(true);
       const sdp = await sender.offer();
-      this.signaling?.send({ type: "offer", sdp });
+      if (this.sender !== sender) return;
+      this.post(offerMessage(sdp, generation));
+      offered = true;
+      for (const ice of early.splice(0)) this.post(ice);
     } catch (error) {
       this.broken(error);
     }
+  }
+
+  /**
+   * Send through the relay, in order; what the socket cannot take now goes after `resumed`.
+   * @param {CustomerMessage} message
+   */
+  post(message) {
+    this.outbox.push(message);
+    this.flush();
+  }
+
+  flush() {
+    while (this.outbox.length > 0 && this.signaling?.send(this.outbox[0])) this.outbox.shift();
+  }
+
+  /** Ask restart.js what to do now, and do it. */
+  pollRestart() {
+    if (this.ended || this.sender === null) return;
+    const action = this.restart.poll(Date.now());
+    if (action === null) return;
+    if (action.kind === "give_up") {
+      console.warn(`no peer connection could be brought back (${action.why})`);
+      this.finish(t(lang, "end_lost"), true);
+      return;
+    }
+    console.warn(`new peer connection ${action.generation} (${action.why})`);
+    const notice = t(lang, "reconnecting");
+    $("reconnecting").textContent = notice;
+    $("reconnecting").hidden = false;
+    announce(notice);
+    this.sender?.close(); // first: its candidates are history; the track goes on
+    this.sender = null;
+    // A socket bound to an address that went is dead without knowing it (no close for many
+    // minutes): a fresh one, resumed, carries the offer. The relay drops the old one.
+    this.renewSocket();
+    void this.newPeer(action.generation);
+  }
+
+  /** A fresh relay socket for the session; the offer waits in the outbox until it is resumed. */
+  renewSocket() {
+    const old = this.signaling;
+    const token = this.resumeToken;
+    if (token === null || this.renewing) return; // one fresh socket at a time
+    this.renewing = true;
+    this.restart.relay(false);
+    void this.openSocket().then((open) => {
+      this.renewing = false;
+      if (this.ended) return;
+      if (!open) {
+        void this.socketClosed(1006); // retried as any dropped socket: the offer goes after the resume
+        return;
+      }
+      old?.close();
+      this.signaling?.send({ type: "resume", protocol_version: PROTOCOL_VERSION, resume_token: token });
+    });
   }
 
   sharing() {
@@ -328,6 +451,10 @@ class NormalSession {
     if (message.type === "hang_up") {
       // The operator ended it end to end (their bye also goes through the relay).
       this.finish(endReasonText(message.reason, "operator"));
+    } else if (message.type === "relay_away") {
+      // The relay cut this page's socket while the media flows: it may be bound to an
+      // address that went (the page sees no event for that). A fresh one, resumed.
+      if (this.droppedAt === null) this.renewSocket();
     } else if (message.type === "ping") {
       this.sender?.sendGuidance(encode({ type: "pong", seq: message.seq }));
     } else if (message.type === "pointer") {
@@ -417,6 +544,7 @@ class NormalSession {
    */
   async socketClosed(code) {
     if (this.ended || document.body.dataset.view === "problem") return;
+    this.restart.relay(false); // a new peer's offer waits for the resume
     if (code === 1006 && this.resumeToken !== null) {
       this.droppedAt ??= Date.now();
       const notice = t(lang, this.operator === null ? "reconnecting_number" : "reconnecting");
@@ -445,7 +573,10 @@ class NormalSession {
   /** Back on the relay after a drop (or first registered). */
   resumed() {
     this.droppedAt = null;
-    $("reconnecting").hidden = true;
+    if (this.sender === null || this.restart.connected || this.generation === 0) $("reconnecting").hidden = true;
+    this.restart.relay(true);
+    this.flush(); // an offer or candidates the dead socket could not take
+    this.pollRestart();
   }
 
   /** @param {() => void} tick */
@@ -458,6 +589,11 @@ class NormalSession {
   release() {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    if (this.restartTimer !== null) clearInterval(this.restartTimer);
+    this.restartTimer = null;
+    this.unwatchNetwork?.();
+    this.unwatchNetwork = null;
+    this.restart.ended();
     this.sender?.close();
     this.sender = null;
     for (const track of this.stream?.getTracks() ?? []) track.stop();
@@ -465,6 +601,29 @@ class NormalSession {
     this.signaling?.close();
     this.signaling = null;
   }
+}
+
+/**
+ * Call `changed` when the browser says the network changed: `online`, or another
+ * `navigator.connection.type` where the browser tells it (Chrome on Android and ChromeOS).
+ * @param {() => void} changed
+ * @returns {() => void} removes the listeners
+ */
+function watchNetwork(changed) {
+  const connection = /** @type {any} */ (navigator).connection;
+  let type = connectionType(connection);
+  const onChange = () => {
+    const now = connectionType(connection);
+    if (now === type) return; // a new bandwidth or round-trip estimate, not a new network
+    type = now;
+    changed();
+  };
+  window.addEventListener("online", changed);
+  if (connection && typeof connection.addEventListener === "function") connection.addEventListener("change", onChange);
+  return () => {
+    window.removeEventListener("online", changed);
+    if (connection && typeof connection.removeEventListener === "function") connection.removeEventListener("change", onChange);
+  };
 }
 
 /** @returns {Promise<SysInfoReport>} */
