@@ -136,22 +136,13 @@ def run_address_change(
     from testbed.netlab import NamespaceLoop
     from testbed.operator import expect
     from testbed.scene import SceneProcess, stamp_position
-    from testbed.stamp import StampError, read_stamp
+    from testbed.stamp import DecodedStamps
     from testbed.xvfb import VirtualDisplay
 
     width, height = size
     stamp_x, stamp_y = stamp_position(width, height)
-    decoded: list[tuple[int, float]] = []
-
-    def on_frame(image: Any, at: float) -> None:
-        if image.shape[1] != width:
-            return  # a picture scaled for a slow link: the lab's veth has none
-        try:
-            value = read_stamp(image, x=stamp_x, y=stamp_y)
-        except StampError:
-            return
-        if value is not None:
-            decoded.append((value, at))
+    on_frame = DecodedStamps(width, stamp_x, stamp_y, full_size_only=True)  # the lab's veth never scales
+    decoded = on_frame.decoded
 
     plan = plan_address_change(f"a{os.getpid() % 100000}")
     with contextlib.ExitStack() as stack:

@@ -121,21 +121,12 @@ def run_browser_address_change(
     from testbed.netlab import NamespaceLoop
     from testbed.operator import expect
     from testbed.scene import STAMP_X, STAMP_Y, SceneProcess
-    from testbed.stamp import StampError, read_stamp
+    from testbed.stamp import DecodedStamps
     from testbed.xvfb import VirtualDisplay
 
     stamp_x, stamp_y = _SCENE[0] + STAMP_X, _SCENE[1] + STAMP_Y
-    decoded: list[tuple[int, float]] = []
-
-    def on_frame(image: Any, at: float) -> None:
-        if image.shape[1] != _SCREEN[0]:
-            return
-        try:
-            value = read_stamp(image, x=stamp_x, y=stamp_y)
-        except StampError:
-            return
-        if value is not None:
-            decoded.append((value, at))
+    on_frame = DecodedStamps(_SCREEN[0], stamp_x, stamp_y, full_size_only=True)  # the lab's veth never scales
+    decoded = on_frame.decoded
 
     plan = plan_address_change(f"b{os.getpid() % 100000}")
     with contextlib.ExitStack() as stack:

@@ -83,27 +83,15 @@ async def _session(
     from testbed.customer import Customer
     from testbed.operator import expect
     from testbed.scene import SceneProcess, stamp_position
-    from testbed.stamp import BLOCK as STAMP_BLOCK
-    from testbed.stamp import StampError, read_stamp
+    from testbed.stamp import DecodedStamps
     from testbed.xvfb import VirtualDisplay
 
     rtc_tuning.set_tuning_enabled(not stock)
-    decoded: list[tuple[int, float]] = []
     width, height = size
     stamp_x, stamp_y = stamp_position(width, height)
 
-    def on_frame(image: Any, at: float) -> None:
-        scale = image.shape[1] / width  # a slow link's picture comes at fewer pixels
-        try:
-            if scale == 1.0:
-                value = read_stamp(image, x=stamp_x, y=stamp_y)
-            else:
-                block = round(STAMP_BLOCK * scale)
-                value = read_stamp(image, x=round(stamp_x * scale), y=round(stamp_y * scale), block=block)
-        except StampError:
-            return
-        if value is not None:
-            decoded.append((value, at))
+    on_frame = DecodedStamps(width, stamp_x, stamp_y)
+    decoded = on_frame.decoded
 
     with tempfile.TemporaryDirectory() as tmp, VirtualDisplay(screens=[size]) as display:
         painted_log = Path(tmp) / "painted.txt"

@@ -31,6 +31,7 @@ import numpy.typing as npt
 __all__ = [
     "BLOCK",
     "COLUMNS",
+    "DecodedStamps",
     "ROWS",
     "VALUE_BITS",
     "StampError",
@@ -142,3 +143,35 @@ def read_stamp(image: npt.NDArray[np.uint8], *, x: int = 0, y: int = 0, block: i
     sums = cells.sum(axis=(1, 3), dtype=np.uint32)
     threshold = 127.5 * (block - 2 * margin) ** 2
     return decode_bits(sums > threshold)
+
+
+class DecodedStamps:
+    """A frame sink's ``on_frame`` that keeps (stamp value, arrival time) of every readable picture.
+
+    ``width`` is the screen's width and (``x``, ``y``) where the stamp is painted on it. A
+    picture at fewer pixels (scaled for a slow link) is read at its scale, its stamp
+    shrunk alike; ``full_size_only`` ignores such pictures instead (a lab whose link never
+    scales). Unreadable stamps (a torn or blurred picture) are skipped.
+    """
+
+    def __init__(self, width: int, x: int, y: int, *, full_size_only: bool = False) -> None:
+        self.width = width
+        self.x = x
+        self.y = y
+        self.full_size_only = full_size_only
+        self.decoded: list[tuple[int, float]] = []
+
+    def __call__(self, image: npt.NDArray[np.uint8], at: float) -> None:
+        scale = image.shape[1] / self.width
+        if scale != 1.0 and self.full_size_only:
+            return
+        try:
+            if scale == 1.0:
+                value = read_stamp(image, x=self.x, y=self.y)
+            else:
+                x, y = round(self.x * scale), round(self.y * scale)
+                value = read_stamp(image, x=x, y=y, block=round(BLOCK * scale))
+        except StampError:
+            return
+        if value is not None:
+            self.decoded.append((value, at))

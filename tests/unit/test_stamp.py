@@ -47,6 +47,22 @@ def test_paint_then_read(channels: int, value: int) -> None:
         assert (image[16 : 16 + height, 32 : 32 + width, 3] == 255).all()
 
 
+def test_decoded_stamps_read_full_size_and_scaled_pictures() -> None:
+    full = _noise(400, 800, 4)
+    stamp.paint_stamp(full, 7, x=64, y=32)
+    half = _noise(200, 400, 4)
+    stamp.paint_stamp(half, 8, x=32, y=16, block=stamp.BLOCK // 2)  # a slow link's picture at half size
+    sink = stamp.DecodedStamps(800, 64, 32)
+    sink(full, 1.0)
+    sink(half, 2.0)
+    sink(_noise(400, 800, 4), 3.0)  # no stamp there: skipped
+    assert sink.decoded == [(7, 1.0), (8, 2.0)]
+    only_full = stamp.DecodedStamps(800, 64, 32, full_size_only=True)
+    only_full(half, 2.0)
+    only_full(full, 4.0)
+    assert only_full.decoded == [(7, 4.0)]
+
+
 def test_read_elsewhere_or_on_plain_images_finds_nothing() -> None:
     image = _noise(100, 240, 3)
     stamp.paint_stamp(image, 12345, x=16, y=16)
