@@ -9,19 +9,15 @@ Behaviour only; how soon is a figure in docs/performance.md, "A changed network"
 
 from __future__ import annotations
 
-import os
 import sys
 
 import pytest
 
-from testbed.browser import browser_available
 from testbed.browser_address_lab import run_browser_address_change
 
 pytestmark = [
     pytest.mark.display,
     pytest.mark.skipif(sys.platform != "linux", reason="network namespaces are Linux only"),
-    pytest.mark.skipif(getattr(os, "geteuid", lambda: -1)() != 0, reason="network namespaces need root"),
-    pytest.mark.skipif(browser_available() is not None, reason=str(browser_available())),
 ]
 
 

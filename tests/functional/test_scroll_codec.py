@@ -13,14 +13,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from agent import x264
 from benchmarks.scroll_codec import encode_scroll, main, simulate
 from testbed.scene import render_scroll_strip
-
-try:
-    x264.load()
-except x264.X264Unavailable as exc:  # pragma: no cover - PyAV wheels ship libx264
-    pytest.skip(f"no usable libx264: {exc}", allow_module_level=True)
 
 WIDTH, HEIGHT = 640, 360
 

@@ -15,8 +15,6 @@ from agent.capture.downscale import (
     libyuv_available,
 )
 
-needs_libyuv = pytest.mark.skipif(not libyuv_available(), reason="libyuv0 not installed")
-
 
 def _random(height: int, width: int, seed: int = 15) -> npt.NDArray[np.uint8]:
     return np.random.default_rng(seed).integers(0, 256, (height, width, 4), dtype=np.uint8)
@@ -73,9 +71,9 @@ def test_numpy_is_the_block_mean(factor: int) -> None:
     assert np.abs(shrunk - exact).max() <= allowed
 
 
-@needs_libyuv
 @pytest.mark.parametrize(("height", "width"), [(2160, 3840), (2161, 3841), (1081, 1923), (7, 9), (2, 2)])
 def test_libyuv_agrees_with_numpy_within_one_level(height: int, width: int) -> None:
+    assert libyuv_available(), "libyuv0 is in scripts/apt-packages.txt: make setup installs it"
     image = _random(height, width)
     libyuv = Downscaler()
     assert libyuv.backend == "libyuv"
@@ -87,7 +85,6 @@ def test_libyuv_agrees_with_numpy_within_one_level(height: int, width: int) -> N
     assert np.abs(fast - _exact_mean(image, 2)).max() <= 1.0
 
 
-@needs_libyuv
 def test_libyuv_factor_four_and_other_factors() -> None:
     image = _random(4 * 270 + 3, 4 * 480 + 1)
     exact = _exact_mean(image, 4)
