@@ -115,16 +115,6 @@ def _namespaces(plan: AddressChangePlan) -> Any:
         remove()
 
 
-def _parse_painted(text: str) -> dict[int, float]:
-    painted: dict[int, float] = {}
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) == 2:
-            with contextlib.suppress(ValueError):
-                painted.setdefault(int(parts[0]), float(parts[1]))
-    return painted
-
-
 def run_address_change(
     *, before_s: float = 4.0, after_s: float = 6.0, size: tuple[int, int] = (_WIDTH, _HEIGHT)
 ) -> dict[str, Any]:
@@ -135,7 +125,7 @@ def run_address_change(
     from testbed.customer import Customer
     from testbed.netlab import NamespaceLoop
     from testbed.operator import expect
-    from testbed.scene import SceneProcess, stamp_position
+    from testbed.scene import SceneProcess, read_painted, stamp_position
     from testbed.stamp import DecodedStamps
     from testbed.xvfb import VirtualDisplay
 
@@ -204,7 +194,7 @@ def run_address_change(
         operator_ended = any(isinstance(e, SessionEnded) for e, _ in operator_seen)
         live = not agent_ended and not operator_ended and relay.state.registry.stats().sessions_active == 1
         events = list(customer.events)
-        painted = _parse_painted(painted_log.read_text())
+        painted = read_painted(painted_log.read_text())
 
     after = [(value, at) for value, at in decoded if at >= changed_at]
     fresh = next((at for value, at in after if painted.get(value, 0.0) >= changed_at), None)

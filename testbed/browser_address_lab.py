@@ -42,7 +42,6 @@ from testbed.address_change_lab import (
     OLD_IP,
     SERVER_IP,
     _namespaces,
-    _parse_painted,
     _run,
     plan_address_change,
 )
@@ -120,7 +119,7 @@ def run_browser_address_change(
     from testbed.browser import BrowserCustomer
     from testbed.netlab import NamespaceLoop
     from testbed.operator import expect
-    from testbed.scene import STAMP_X, STAMP_Y, SceneProcess
+    from testbed.scene import STAMP_X, STAMP_Y, SceneProcess, read_painted
     from testbed.stamp import DecodedStamps
     from testbed.xvfb import VirtualDisplay
 
@@ -200,7 +199,7 @@ def run_browser_address_change(
         operator_ended = any(isinstance(e, SessionEnded) for e in operator_seen)
         live = view == "sharing" and not operator_ended and relay.state.registry.stats().sessions_active == 1
         console = list(browser.console)
-        painted = _parse_painted(painted_log.read_text())
+        painted = read_painted(painted_log.read_text())
 
     restarts = [int(m[1]) for kind, text in console if (m := _RESTART.match(text))]
     after = [(value, at) for value, at in decoded if at >= changed_at]

@@ -46,18 +46,6 @@ _WIDTH, _HEIGHT = 1280, 720
 _PASSWORD = "outage lab password"  # noqa: S105 (a throwaway account in a private relay)
 
 
-def _parse_painted(text: str) -> dict[int, float]:
-    painted: dict[int, float] = {}
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) == 2:
-            try:
-                painted.setdefault(int(parts[0]), float(parts[1]))
-            except ValueError:
-                continue
-    return painted
-
-
 def _link(drop: bool) -> None:
     action = "-I" if drop else "-D"
     subprocess.run(["iptables", action, "INPUT", "-i", "lo", "-j", "DROP"], check=True, timeout=10)
@@ -82,7 +70,7 @@ async def _session(
     from relay.server import running_relay
     from testbed.customer import Customer
     from testbed.operator import expect
-    from testbed.scene import SceneProcess, stamp_position
+    from testbed.scene import SceneProcess, read_painted, stamp_position
     from testbed.stamp import DecodedStamps
     from testbed.xvfb import VirtualDisplay
 
@@ -163,7 +151,7 @@ async def _session(
                 finally:
                     await operator.close()
                     await customer.stop()
-        painted = _parse_painted(painted_log.read_text())
+        painted = read_painted(painted_log.read_text())
 
     after = [(value, at) for value, at in decoded if at >= up_at]
     fresh = next((at for value, at in after if painted.get(value, 0.0) >= up_at), None)

@@ -64,6 +64,7 @@ __all__ = [
     "SceneError",
     "SceneProcess",
     "main",
+    "read_painted",
     "render_picture",
     "render_scroll_strip",
     "stamp_position",
@@ -100,6 +101,21 @@ def stamp_position(width: int, height: int) -> tuple[int, int]:
     """
     del width, height
     return STAMP_X, STAMP_Y
+
+
+def read_painted(text: str) -> dict[int, float]:
+    """When the scene first painted each counter, from its stamp file's text.
+
+    The file holds ``"counter monotonic"`` lines (``stamp_file``); a line that does not
+    parse (one being written as the file is read) is skipped.
+    """
+    painted: dict[int, float] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            with contextlib.suppress(ValueError):
+                painted.setdefault(int(parts[0]), float(parts[1]))
+    return painted
 
 
 class SceneError(RuntimeError):
